@@ -1,0 +1,26 @@
+# The two commands of the README: `make demo` and `make test`.
+.PHONY: setup demo test lint unit bench clean
+VENV := .venv/bin
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(VENV)/python -m alived.demo
+
+lint: setup
+	$(VENV)/ruff check src tests bench
+	$(VENV)/ruff format --check src tests bench
+	$(VENV)/mypy --strict src
+
+test: lint
+	$(VENV)/python -m pytest -q -p no:cacheprovider tests
+
+unit: setup
+	$(VENV)/python -m pytest -q -p no:cacheprovider tests/unit tests/property tests/sim
+
+bench: setup
+	$(VENV)/python bench/run_all.py
+
+clean:
+	rm -rf .venv build src/*.egg-info

@@ -1,0 +1,1 @@
+"""keepalived.conf: lexer, preprocessor, keyword tree, typed model and semantic checks."""

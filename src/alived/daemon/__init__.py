@@ -1,0 +1,1 @@
+"""The composition root: supervisor, VRRP process, reload, status."""

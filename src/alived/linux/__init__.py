@@ -1,0 +1,1 @@
+"""Thin Linux adapters, one OS resource each (raw sockets, netlink, AF_PACKET, scripts)."""

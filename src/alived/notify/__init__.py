@@ -1,0 +1,1 @@
+"""Notifications: scripts, FIFOs and e-mail, in keepalived's formats."""
