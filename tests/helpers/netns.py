@@ -49,15 +49,20 @@ class Namespace:
         self, *cmd: str, log: Path | None = None, env: dict[str, str] | None = None
     ) -> subprocess.Popen[bytes]:
         """Start a long-running process inside the namespace; the lab kills it on close."""
-        out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, *cmd],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
+        out = open(log, "wb") if log is not None else None  # noqa: SIM115
+        try:
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.name, *cmd],
+                stdout=out if out is not None else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        finally:
+            # The child holds its own copy of the descriptor.
+            if out is not None:
+                out.close()
         self.lab.processes.append(proc)
         return proc
 
