@@ -1,16 +1,311 @@
-"""`alived`: the daemon's command line, with keepalived's flags (placeholder until the CLI lands)."""
+"""`alived`: the daemon's command line, flag for flag keepalived 2.2.7's.
+
+Parses the flags into `daemon.options.Options`, answers the one-shot modes itself
+(`--help`, `--version`, `--signum`, `--config-test`) and otherwise hands over to the
+supervisor (or, for the hidden `--_child vrrp`, to the VRRP child process).
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import socket
 import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
 
-from alived import __version__
+from alived import KEEPALIVED_COMPAT, __version__
+from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
+from alived.daemon.signals import signum_of
+
+USAGE = """\
+Usage: alived [OPTION...]
+  -f, --use-file=FILE          Use the specified configuration file
+                                default '/etc/keepalived/keepalived.conf'
+  -P, --vrrp                   Only run with VRRP subsystem
+  -C, --check                  Only run with Health-checker subsystem
+  -B, --no_bfd                 Don't run BFD subsystem
+      --all                    Force all child processes to run, even if have no configuration
+  -l, --log-console            Log messages to local console
+  -D, --log-detail             Detailed log messages
+  -S, --log-facility=([0-7]|local[0-7]|user|daemon)
+                               Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
+  -g, --log-file[=FILE]        Also log to FILE (default /tmp/keepalived.log)
+      --flush-log-file         Flush the log file after each write
+  -G, --no-syslog              Don't log via syslog
+  -u, --umask=MASK             umask for file creation (in numeric form)
+  -X, --release-vips           Drop VIP on transition from signal.
+  -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
+  -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
+  -R, --dont-respawn           Don't respawn child processes
+  -n, --dont-fork              Don't fork the daemon process
+  -d, --dump-conf              Dump the configuration data
+  -p, --pid=FILE               Use specified pidfile for parent process
+  -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process
+  -T, --genhash                Enter into genhash utility mode (this should be the first option used).
+  -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
+  -a, --address-monitoring     Report all address additions/deletions notified via netlink
+  -b, --bfd_pid=FILE           Use specified pidfile for BFD child process
+  -x, --snmp                   Enable SNMP subsystem
+  -A, --snmp-agent-socket=FILE Use the specified socket for master agent
+  -s, --namespace=NAME         Run in network namespace NAME (overrides config)
+  -m, --core-dump              Produce core dump if terminate abnormally
+  -M, --core-dump-pattern=PATN Also set /proc/sys/kernel/core_pattern to PATN (default 'core')
+  -e, --all-config             Error if any configuration file missing
+  -i, --config-id id           Skip any configuration lines beginning '@' that don't match id
+                                or any lines beginning @^ that do match.
+                                The config-id defaults to the node name if option not used
+      --signum=SIGFUNC         Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
+      --ignore-sigint          Don't stop on SIGINT
+  -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
+                                stderr by default
+  -v, --version                Display the version number
+  -h, --help                   Display this help message
+"""
+
+DEFAULT_LOG_FILE = "/tmp/keepalived.log"
+
+# Flags accepted for compatibility whose feature alived does not have yet: (flag text, notice).
+_NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
+    ("check_only", "-C/--check: the health-checker subsystem is not supported yet"),
+    ("snmp", "-x/--snmp: SNMP is not supported yet; ignoring"),
+    ("snmp_agent_socket", "-A/--snmp-agent-socket: SNMP is not supported yet; ignoring"),
+    ("namespace", "-s/--namespace: running in a named network namespace is not supported yet; ignoring"),
+    ("core_dump", "-m/--core-dump: core dumps are not supported yet; ignoring"),
+    ("core_dump_pattern", "-M/--core-dump-pattern: core dumps are not supported yet; ignoring"),
+    ("dont_release_ipvs", "-I/--dont-release-ipvs: IPVS is not supported yet; ignoring"),
+    ("checkers_pid_file", "-c/--checkers_pid: the health-checker subsystem is not supported yet; ignoring"),
+    ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
+    ("address_monitoring", "-a/--address-monitoring: address monitoring reports are not supported yet"),
+    ("dump_conf", "-d/--dump-conf: dumping the configuration at start is not supported yet; use SIGUSR1"),
+)
+
+_FACILITIES = {str(n) for n in range(8)} | {f"local{n}" for n in range(8)} | {"user", "daemon"}
+
+
+class UsageError(Exception):
+    """A command-line mistake: printed as keepalived prints it, exit code 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """What the command line asks for: a one-shot mode or the daemon with its options."""
+
+    options: Options
+    mode: str = "daemon"  # daemon | help | version | signum | config_test | genhash | child
+    signum: str = ""
+    config_test_log: str | None = None
+    child: str = ""
+    notices: tuple[str, ...] = ()
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="alived", add_help=False, allow_abbrev=False)
+    a = p.add_argument
+    a("-f", "--use-file", dest="config_file")
+    a("-P", "--vrrp", dest="vrrp_only", action="store_true")
+    a("-C", "--check", dest="check_only", action="store_true")
+    a("-B", "--no_bfd", dest="no_bfd", action="store_true")
+    a("--all", dest="all_children", action="store_true")
+    a("-l", "--log-console", dest="log_console", action="store_true")
+    a("-D", "--log-detail", dest="log_detail", action="store_true")
+    a("-S", "--log-facility", dest="log_facility")
+    a("-g", "--log-file", dest="log_file", nargs="?", const=DEFAULT_LOG_FILE)
+    a("--flush-log-file", dest="flush_log_file", action="store_true")
+    a("-G", "--no-syslog", dest="no_syslog", action="store_true")
+    a("-u", "--umask", dest="umask")
+    a("-X", "--release-vips", dest="release_vips", action="store_true")
+    a("-V", "--dont-release-vrrp", dest="dont_release_vrrp", action="store_true")
+    a("-I", "--dont-release-ipvs", dest="dont_release_ipvs", action="store_true")
+    a("-R", "--dont-respawn", dest="dont_respawn", action="store_true")
+    a("-n", "--dont-fork", dest="dont_fork", action="store_true")
+    a("-d", "--dump-conf", dest="dump_conf", action="store_true")
+    a("-p", "--pid", dest="pid_file")
+    a("-r", "--vrrp_pid", dest="vrrp_pid_file")
+    a("-c", "--checkers_pid", dest="checkers_pid_file")
+    a("-b", "--bfd_pid", dest="bfd_pid_file")
+    a("-a", "--address-monitoring", dest="address_monitoring", action="store_true")
+    a("-s", "--namespace", dest="namespace")
+    a("-e", "--all-config", dest="all_config", action="store_true")
+    a("-i", "--config-id", dest="config_id")
+    a("-x", "--snmp", dest="snmp", action="store_true")
+    a("-A", "--snmp-agent-socket", dest="snmp_agent_socket")
+    a("-m", "--core-dump", dest="core_dump", action="store_true")
+    a("-M", "--core-dump-pattern", dest="core_dump_pattern", nargs="?", const="core")
+    a("--ignore-sigint", dest="ignore_sigint", action="store_true")
+    a("-t", "--config-test", dest="config_test", nargs="?", const="")
+    a("--signum", dest="signum")
+    a("-T", "--genhash", dest="genhash", action="store_true")
+    a("-v", "--version", dest="version", action="store_true")
+    a("-h", "--help", dest="help", action="store_true")
+    # Debug-build and internal flags of keepalived, accepted so scripts written for it still parse.
+    a("--perf", dest="perf", nargs="?", const="run")
+    a("--debug", dest="debug", nargs="?", const="")
+    a("--no-mem-check", dest="no_mem_check", action="store_true")
+    a("-L", "--mem-check-log", dest="mem_check_log", action="store_true")
+    a("--openssl-mem-check", dest="openssl_mem_check", action="store_true")
+    a("--config-fd", dest="config_fd")
+    a("--_child", dest="child", choices=["vrrp"], help=argparse.SUPPRESS)
+    return p
+
+
+def parse_umask(text: str) -> int:
+    """keepalived's numeric umask: strtoul base 0 (0x.. hex, 0.. octal, else decimal)."""
+    t = text.strip().lower()
+    try:
+        if t.startswith("0x"):
+            value = int(t[2:], 16)
+        elif t.startswith("0") and len(t) > 1:
+            value = int(t[1:], 8)
+        else:
+            value = int(t, 10)
+    except ValueError:
+        raise UsageError(f"Invalid umask '{text}'") from None
+    if not 0 <= value <= 0o777:
+        raise UsageError(f"Invalid umask '{text}'")
+    return value
+
+
+def parse_args(argv: list[str]) -> Command:
+    """The command line as a Command; raise UsageError with keepalived's wording on a mistake."""
+    if argv and argv[0] in ("-T", "--genhash"):
+        return Command(options=Options(), mode="genhash")
+    ns, unknown = _parser().parse_known_args(argv)
+    if unknown:
+        raise UsageError(f"Unknown option {unknown[0]}")
+    if ns.genhash:
+        raise UsageError("-T/--genhash must be the first option")
+    values: dict[str, object] = {}
+    for name in (
+        "config_file",
+        "log_file",
+        "pid_file",
+        "vrrp_pid_file",
+        "checkers_pid_file",
+        "bfd_pid_file",
+        "namespace",
+        "config_id",
+        "snmp_agent_socket",
+        "core_dump_pattern",
+    ):
+        if getattr(ns, name) is not None:
+            values[name] = getattr(ns, name)
+    for name in (
+        "vrrp_only",
+        "check_only",
+        "no_bfd",
+        "all_children",
+        "log_console",
+        "log_detail",
+        "flush_log_file",
+        "no_syslog",
+        "release_vips",
+        "dont_release_vrrp",
+        "dont_release_ipvs",
+        "dont_respawn",
+        "dont_fork",
+        "dump_conf",
+        "address_monitoring",
+        "all_config",
+        "snmp",
+        "core_dump",
+        "ignore_sigint",
+    ):
+        if getattr(ns, name):
+            values[name] = True
+    if ns.log_facility is not None:
+        if ns.log_facility not in _FACILITIES:
+            raise UsageError(f"Invalid log facility '{ns.log_facility}'")
+        values["log_facility"] = ns.log_facility
+    if ns.umask is not None:
+        values["umask"] = parse_umask(ns.umask)
+    options = Options(**values)  # type: ignore[arg-type]
+    notices = tuple(text for name, text in _NOT_SUPPORTED if name in values)
+    if ns.perf is not None or ns.debug is not None or ns.no_mem_check or ns.mem_check_log:
+        notices += ("--perf/--debug/--no-mem-check/-L: debug-build options are not supported; ignoring",)
+    if ns.openssl_mem_check or ns.config_fd is not None:
+        notices += ("--openssl-mem-check/--config-fd: internal options are not supported; ignoring",)
+    if ns.help:
+        return Command(options=options, mode="help")
+    if ns.version:
+        return Command(options=options, mode="version")
+    if ns.signum is not None:
+        return Command(options=options, mode="signum", signum=ns.signum)
+    if ns.config_test is not None:
+        return Command(options=options, mode="config_test", config_test_log=ns.config_test or None)
+    if ns.child:
+        return Command(options=options, mode="child", child=ns.child, notices=notices)
+    return Command(options=options, notices=notices)
+
+
+def version_text() -> str:
+    return f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible)\n"
+
+
+def local_interfaces() -> frozenset[str]:
+    """Interface names of this network namespace, as the config checks need them."""
+    try:
+        return frozenset(p.name for p in Path("/sys/class/net").iterdir())
+    except OSError:
+        return frozenset(name for _, name in socket.if_nameindex())
+
+
+def config_test(options: Options, log_file: str | None) -> int:
+    """`-t`: load the config, print every diagnostic keepalived-style, exit 0/4/5/6."""
+    # Imported by name until the config loader lands in the tree (keeps mypy green meanwhile).
+    load_config: Any = importlib.import_module("alived.config.load").load_config
+    result = load_config(
+        options.config_file,
+        config_id=options.effective_config_id(socket.gethostname()),
+        interfaces=local_interfaces(),
+        all_config=options.all_config,
+    )
+    lines = "".join(f"{d}\n" for d in result.diagnostics)
+    if log_file:
+        with open(log_file, "a", encoding="utf-8") as out:
+            out.write(lines)
+    else:
+        sys.stderr.write(lines)
+    return int(result.exit_code)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if "-v" in args or "--version" in args:
-        print(f"alived v{__version__}")
-        return 0
-    print("alived: not implemented yet", file=sys.stderr)
-    return 1
+    try:
+        command = parse_args(args)
+    except UsageError as err:
+        sys.stderr.write(f"{err}\n")
+        return EXIT_FATAL
+    if command.mode == "help":
+        sys.stderr.write(USAGE)
+        return EXIT_OK
+    if command.mode == "version":
+        sys.stderr.write(version_text())
+        return EXIT_OK
+    if command.mode == "genhash":
+        sys.stderr.write("alived: genhash mode (-T/--genhash) is not supported yet\n")
+        return EXIT_FATAL
+    if command.mode == "signum":
+        number = signum_of(command.signum)
+        if number is None:
+            sys.stderr.write(f"Unknown sigfunc {command.signum}\n")
+            return EXIT_FATAL
+        print(number)
+        return EXIT_OK
+    if command.mode == "config_test":
+        return config_test(command.options, command.config_test_log)
+    if command.mode == "child":
+        from alived.daemon.vrrp_process import run_vrrp_child  # noqa: PLC0415
+
+        return run_vrrp_child(command.options)
+    for notice in command.notices:
+        sys.stderr.write(f"alived: {notice}\n")
+    from alived.daemon.supervisor import run_supervisor  # noqa: PLC0415
+
+    return run_supervisor(command.options, argv0=Path(sys.argv[0]).name or "alived", argv=args)

@@ -1,0 +1,283 @@
+"""The parent process: pid file, daemonising, the VRRP child, signal forwarding and respawn.
+
+As keepalived's parent: it never touches the network itself. It starts one child per
+subsystem (`python -m alived --_child vrrp ...` with the same flags), passes operator
+signals on, restarts a child that dies (with a back-off, not with `-R`), and on STOP
+asks the children to stop, waits for them, and removes its pid file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import platform
+import resource
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from alived import KEEPALIVED_COMPAT, __version__
+from alived.daemon import signals
+from alived.daemon.dumps import write_dump_file
+from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
+from alived.daemon.options import (
+    EXIT_FATAL,
+    EXIT_NOT_CONFIGURED,
+    EXIT_OK,
+    Options,
+    to_argv,
+)
+from alived.daemon.pidfile import PidFile, running_pid
+from alived.daemon.signals import Intent
+
+log = logging.getLogger("alived.supervisor")
+
+CHILD_WAIT_TIME = 5.0  # keepalived's child_wait_time default, seconds
+RESPAWN_MAX_DELAY = 30.0
+RESPAWN_QUICK_DEATH = 5.0  # a child dying sooner than this after start doubles the back-off
+# Child exit codes that mean "restarting will not help" (keepalived: fatal and config errors).
+PERMANENT_EXIT_CODES = frozenset({1, 2})
+
+PR_SET_PDEATHSIG = 1
+
+
+def banner() -> str:
+    return f"alived v{__version__} (keepalived v{KEEPALIVED_COMPAT} compatible)"
+
+
+def _child_preexec() -> None:
+    """In the forked child before exec: die with the parent, as keepalived's children do."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def daemonise() -> None:
+    """Detach from the terminal: double fork, new session, cwd /, stdio to /dev/null."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    os.chdir("/")
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+
+
+@dataclass
+class ChildSlot:
+    """One subsystem child: how to start it and what happened to it so far."""
+
+    name: str  # "VRRP"
+    argv: list[str]
+    process: asyncio.subprocess.Process | None = None
+    started_at: float = 0.0
+    respawn_delay: float = 0.0
+
+
+class Supervisor:
+    """The parent's main task: one queue of intents, handled one at a time (STYLE #9)."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.intents: asyncio.Queue[Intent] = asyncio.Queue()
+        self.children: list[ChildSlot] = []
+        self.stopping = False
+        self.exit_code = EXIT_OK
+
+    def child_argv(self, child: str) -> list[str]:
+        return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
+
+    async def start_child(self, slot: ChildSlot) -> None:
+        slot.process = await asyncio.create_subprocess_exec(
+            *slot.argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            preexec_fn=_child_preexec,
+        )
+        slot.started_at = time.monotonic()
+        log.info("Starting %s child process, pid=%d", slot.name, slot.process.pid)
+        asyncio.get_running_loop().create_task(self._watch(slot, slot.process))
+
+    async def _watch(self, slot: ChildSlot, process: asyncio.subprocess.Process) -> None:
+        await process.wait()
+        if slot.process is process:
+            self.intents.put_nowait(Intent.CHILD_EXITED)
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
+        try:
+            if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
+                self.children.append(ChildSlot(name="VRRP", argv=self.child_argv("vrrp")))
+            if not self.children:
+                log.error("No subsystem to run (the health-checker subsystem is not supported yet)")
+                return EXIT_FATAL
+            for slot in self.children:
+                await self.start_child(slot)
+            while not (self.stopping and all(s.process is None for s in self.children)):
+                intent = await self.intents.get()
+                await self.dispatch(intent)
+        finally:
+            signals.uninstall(loop, installed)
+        return self.exit_code
+
+    async def dispatch(self, intent: Intent) -> None:
+        handler = getattr(self, f"handle_{intent.value}")
+        await handler()
+
+    async def handle_stop(self) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("Stopping")
+        self._forward(signal.SIGTERM)
+        deadline = time.monotonic() + CHILD_WAIT_TIME
+        for slot in self.children:
+            proc = slot.process
+            if proc is None:
+                continue
+            try:
+                await asyncio.wait_for(proc.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                log.warning("%s child process(%d) did not stop in time: killing it", slot.name, proc.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+            slot.process = None
+
+    async def handle_reload(self) -> None:
+        log.info("Reloading")
+        self._forward(signal.SIGHUP)
+
+    async def handle_data(self) -> None:
+        lines = [
+            "------< Parent process >------",
+            f" alived version = {banner()}",
+            f" Config file = {self.options.config_file}",
+            *(
+                f" {s.name} child pid = {s.process.pid if s.process else 'not running'}"
+                for s in self.children
+            ),
+        ]
+        try:
+            write_dump_file("keepalived_parent.data", "\n".join(lines) + "\n")
+        except OSError as err:
+            log.error("Unable to write keepalived_parent.data: %s", err)
+        self._forward(signal.SIGUSR1)
+
+    async def handle_stats(self) -> None:
+        self._forward(signal.SIGUSR2)
+
+    async def handle_stats_clear(self) -> None:
+        self._forward(signals.SIGNAL_STATS_CLEAR)
+
+    async def handle_json(self) -> None:
+        self._forward(signals.SIGNAL_JSON)
+
+    async def handle_child_exited(self) -> None:
+        for slot in self.children:
+            proc = slot.process
+            if proc is None or proc.returncode is None:
+                continue
+            slot.process = None
+            if self.stopping:
+                continue
+            rc = proc.returncode
+            if rc in PERMANENT_EXIT_CODES:
+                log.error("pid %d exited with permanent error %s. Terminating", proc.pid, _exit_name(rc))
+                self.exit_code = EXIT_FATAL
+                await self.handle_stop()
+                return
+            if self.options.dont_respawn:
+                log.info("%s child process(%d) died: Exiting", slot.name, proc.pid)
+                self.exit_code = EXIT_FATAL
+                await self.handle_stop()
+                return
+            lived = time.monotonic() - slot.started_at
+            if lived < RESPAWN_QUICK_DEATH:
+                slot.respawn_delay = min(max(slot.respawn_delay * 2, 0.5), RESPAWN_MAX_DELAY)
+            else:
+                slot.respawn_delay = 0.0
+            log.info("%s child process(%d) died: Respawning", slot.name, proc.pid)
+            if slot.respawn_delay:
+                await self._sleep_unless_stopped(slot.respawn_delay)
+            if not self.stopping:
+                await self.start_child(slot)
+
+    async def _sleep_unless_stopped(self, delay: float) -> None:
+        """Wait out a respawn back-off, but act on a STOP that arrives meanwhile."""
+        try:
+            intent = await asyncio.wait_for(self.intents.get(), delay)
+        except TimeoutError:
+            return
+        if intent is Intent.STOP:
+            await self.handle_stop()
+        elif intent is not Intent.CHILD_EXITED:
+            self.intents.put_nowait(intent)
+
+    def _forward(self, signum: int) -> None:
+        for slot in self.children:
+            if slot.process is not None and slot.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    slot.process.send_signal(signum)
+
+
+def _exit_name(rc: int) -> str:
+    return {1: "FATAL", 2: "CONFIG"}.get(rc, str(rc))
+
+
+def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
+    log.info("Starting %s", banner())
+    uname = platform.uname()
+    log.info("Running on %s %s %s", uname.system, uname.release, uname.version)
+    for line in command_line_lines(argv0, argv):
+        log.info("%s", line)
+    log.info("Configuration file %s", options.config_file)
+
+
+def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
+    """The daemon's parent: returns the process exit code."""
+    if not options.dont_fork:
+        daemonise()
+    if options.umask is not None:
+        os.umask(options.umask)
+    setup_logging(options, ident=IDENT_PARENT)
+    _log_startup(options, argv0, argv)
+    if not Path(options.config_file).is_file():
+        log.error("Config files missing '%s'.", options.config_file)
+        log.info("Stopped %s", banner())
+        return EXIT_NOT_CONFIGURED
+    for path in (options.pid_file, options.vrrp_pid_file):
+        if running_pid(path) is not None:
+            log.info("daemon is already running")
+            return EXIT_OK
+    pidfile = PidFile(options.pid_file)
+    try:
+        pidfile.write()
+    except OSError as err:
+        log.error("Unable to write pid file %s: %s", options.pid_file, err)
+        return EXIT_FATAL
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        code = asyncio.run(Supervisor(options).run())
+    finally:
+        pidfile.remove()
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    log.info(
+        "Stopped - used (self/children) %.6f/%.6f user time, %.6f/%.6f system time",
+        used.ru_utime - start.ru_utime,
+        children.ru_utime,
+        used.ru_stime - start.ru_stime,
+        children.ru_stime,
+    )
+    log.info("Stopped %s", banner())
+    return code

@@ -1,0 +1,128 @@
+"""Running external scripts without blocking the event loop, the way keepalived runs them.
+
+Each script gets its own process group, a parent-death signal, and an environment
+without IFS, LD_PRELOAD and LD_LIBRARY_PATH. An executable file is exec'd directly;
+anything else goes through `/bin/sh -c` (keepalived's system() fallback). A script that
+is missing or fails is logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import shlex
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("alived.scripts")
+
+UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptCommand:
+    """One script invocation: argv already split, optionally run as another user/group."""
+
+    argv: tuple[str, ...]
+    uid: int | None = None
+    gid: int | None = None
+
+    def with_args(self, *extra: str) -> ScriptCommand:
+        return ScriptCommand(argv=(*self.argv, *extra), uid=self.uid, gid=self.gid)
+
+    def __str__(self) -> str:
+        return shlex.join(self.argv)
+
+
+def script_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The environment a script sees: ours minus the variables that change how programs load or parse."""
+    return {k: v for k, v in base.items() if k not in UNSAFE_ENV}
+
+
+def exec_argv(argv: Sequence[str]) -> list[str]:
+    """Direct exec for an executable file, else `/bin/sh -c` on the joined command."""
+    if argv and Path(argv[0]).is_file() and os.access(argv[0], os.X_OK):
+        return list(argv)
+    return ["/bin/sh", "-c", shlex.join(argv)]
+
+
+def _preexec() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+class ScriptRunner:
+    """Starts scripts as asyncio subprocesses and keeps track of the ones still running."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = script_env(os.environ if env is None else env)
+        self._running: set[asyncio.Task[int | None]] = set()
+        self.started = 0
+        self.failed = 0
+
+    def spawn(self, command: ScriptCommand, *, timeout: float | None = None) -> asyncio.Task[int | None]:
+        """Start `command` now and return the task that reaps it (exit status, None if it never ran)."""
+        task = asyncio.get_running_loop().create_task(self.run(command, timeout=timeout))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    async def run(self, command: ScriptCommand, *, timeout: float | None = None) -> int | None:
+        """Run `command` to completion (killing its group after `timeout` seconds); its exit status."""
+        argv = exec_argv(command.argv)
+        kwargs: dict[str, object] = {}
+        if command.uid is not None:
+            kwargs["user"] = command.uid
+        if command.gid is not None:
+            kwargs["group"] = command.gid
+            kwargs["extra_groups"] = []
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=self._env,
+                process_group=0,
+                preexec_fn=_preexec,
+                close_fds=True,
+                **kwargs,  # type: ignore[arg-type]
+            )
+        except (OSError, ValueError, subprocess.SubprocessError) as err:
+            self.failed += 1
+            log.error("Failed to exec script %s: %s", command, err)
+            return None
+        self.started += 1
+        try:
+            if timeout is None:
+                return await proc.wait()
+            return await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            log.warning("Script %s timed out after %gs: killing it", command, timeout)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            return await proc.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                await proc.wait()
+            raise
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the scripts still running (STOP scripts at shutdown)."""
+        pending = set(self._running)
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)

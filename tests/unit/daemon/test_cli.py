@@ -1,0 +1,125 @@
+"""The command line: keepalived's flags parse into Options, one-shot modes answer and exit."""
+
+from __future__ import annotations
+
+import pytest
+
+from alived import cli
+from alived.daemon.options import Options, to_argv
+
+
+def test_defaults_are_keepalived_defaults() -> None:
+    cmd = cli.parse_args([])
+    assert cmd.mode == "daemon"
+    assert cmd.options == Options()
+    assert cmd.options.config_file == "/etc/keepalived/keepalived.conf"
+    assert cmd.options.pid_file == "/run/keepalived.pid"
+    assert cmd.options.vrrp_pid_file == "/run/vrrp.pid"
+    assert cmd.options.log_facility == "daemon"
+
+
+def test_short_and_long_flags() -> None:
+    cmd = cli.parse_args(
+        ["-n", "-l", "-D", "-f", "/x.conf", "-p", "/p", "-r", "/r", "-S", "local3", "-R", "-X", "-V", "-G"]
+    )
+    o = cmd.options
+    assert (o.dont_fork, o.log_console, o.log_detail, o.dont_respawn) == (True, True, True, True)
+    assert (o.release_vips, o.dont_release_vrrp, o.no_syslog) == (True, True, True)
+    assert (o.config_file, o.pid_file, o.vrrp_pid_file, o.log_facility) == ("/x.conf", "/p", "/r", "local3")
+    long = cli.parse_args(["--dont-fork", "--use-file=/x.conf", "--vrrp_pid=/r", "--log-facility=5"])
+    assert long.options.dont_fork and long.options.config_file == "/x.conf"
+    assert long.options.vrrp_pid_file == "/r" and long.options.log_facility == "5"
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["-i", "node1"], "config_id", "node1"),
+        (["--config-id", "n2"], "config_id", "n2"),
+        (["-e"], "all_config", True),
+        (["-P"], "vrrp_only", True),
+        (["-B"], "no_bfd", True),
+        (["--all"], "all_children", True),
+        (["-u", "022"], "umask", 0o22),
+        (["--umask=0x12"], "umask", 0x12),
+        (["-u", "18"], "umask", 18),
+        (["-g"], "log_file", "/tmp/keepalived.log"),
+        (["--log-file=/var/log/k.log"], "log_file", "/var/log/k.log"),
+        (["--flush-log-file"], "flush_log_file", True),
+        (["--ignore-sigint"], "ignore_sigint", True),
+    ],
+)
+def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -> None:
+    assert getattr(cli.parse_args(argv).options, field) == value
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["-C"], ["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-I"], ["-c", "/c"], ["-b", "/b"], ["-a"]],
+)
+def test_unbuilt_features_are_accepted_with_a_notice(argv: list[str]) -> None:
+    cmd = cli.parse_args(argv)
+    assert cmd.mode == "daemon"
+    assert any("not supported yet" in n for n in cmd.notices)
+
+
+def test_options_round_trip_through_child_argv() -> None:
+    o = cli.parse_args(
+        ["-n", "-l", "-D", "-f", "/x", "-p", "/p", "-r", "/r", "-u", "027", "-S", "user", "-g", "-i", "id"]
+    ).options
+    child = cli.parse_args(["--_child", "vrrp", *to_argv(o)])
+    assert child.mode == "child" and child.child == "vrrp"
+    assert child.options == o
+
+
+def test_one_shot_modes() -> None:
+    assert cli.parse_args(["-v"]).mode == "version"
+    assert cli.parse_args(["-h"]).mode == "help"
+    assert cli.parse_args(["-T", "-x"]).mode == "genhash"
+    t = cli.parse_args(["-t"])
+    assert t.mode == "config_test" and t.config_test_log is None
+    assert cli.parse_args(["--config-test=/tmp/log"]).config_test_log == "/tmp/log"
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["-S", "9"], ["-u", "abc"], ["-f"], ["-n", "-T"]])
+def test_usage_errors_exit_1_with_a_message(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip()
+
+
+def test_unknown_option_wording(capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["--bogus"])
+    assert capsys.readouterr().err == "Unknown option --bogus\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("STOP", 15), ("RELOAD", 1), ("DATA", 10), ("STATS", 12), ("STATS_CLEAR", 63), ("JSON", 36)],
+)
+def test_signum(name: str, number: int, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([f"--signum={name}"]) == 0
+    assert capsys.readouterr().out == f"{number}\n"
+
+
+def test_signum_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--signum=TDUMP"]) == 1
+    assert capsys.readouterr().err == "Unknown sigfunc TDUMP\n"
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["-v"]) == 0
+    assert "2.2.7" in capsys.readouterr().err
+    assert cli.main(["--help"]) == 0
+    text = capsys.readouterr().err
+    for flag in ("--use-file", "--vrrp_pid", "--config-test", "--signum", "--dont-respawn", "--genhash"):
+        assert flag in text
+
+
+def test_genhash_is_reported_unsupported(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["-T"]) == 1
+    assert "not supported yet" in capsys.readouterr().err
+
+
+def test_config_id_defaults_to_short_hostname() -> None:
+    assert Options().effective_config_id("node1.example.org") == "node1"
+    assert Options(config_id="x").effective_config_id("node1.example.org") == "x"

@@ -1,0 +1,92 @@
+"""Dump files: keepalived's layouts, written 0600 to $TMPDIR without following symlinks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alived.daemon import dumps
+from alived.daemon.dumps import InstanceReport
+
+
+def report(**kw: object) -> InstanceReport:
+    base: dict[str, object] = {
+        "iname": "VI_1",
+        "state": "MASTER",
+        "wantstate": "MASTER",
+        "interface": "eth0",
+        "vrid": 51,
+        "version": 2,
+        "base_priority": 150,
+        "effective_priority": 150,
+        "adver_int_us": 1_000_000,
+        "master_adver_int_us": 1_000_000,
+        "accept": True,
+        "nopreempt": False,
+        "preempt_delay_us": 0,
+        "auth_type": 0,
+        "vips": ("192.0.2.100/24 dev eth0 scope global set",),
+        "vipset": True,
+        "stats": {"advert_rcvd": 4, "advert_sent": 5, "become_master": 1},
+    }
+    base.update(kw)
+    return InstanceReport(**base)  # type: ignore[arg-type]
+
+
+def test_dump_dir_honours_absolute_tmpdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert dumps.dump_dir() == tmp_path
+    monkeypatch.setenv("TMPDIR", "relative/dir")
+    assert dumps.dump_dir() == Path("/tmp")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    assert dumps.dump_dir() == Path("/tmp")
+
+
+def test_write_is_0600_and_replaces_a_symlink_not_its_target(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "keepalived.stats").symlink_to(victim)
+    path = dumps.write_dump_file("keepalived.stats", "x\n", tmp_path)
+    assert victim.read_text() == "precious"
+    assert not path.is_symlink()
+    assert path.read_text() == "x\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keepalived.stats", "victim"]
+
+
+def test_stats_layout() -> None:
+    text = dumps.format_stats([report()])
+    assert text.startswith("VRRP Instance: VI_1\n  Advertisements:\n    Received: 4\n    Sent: 5\n")
+    assert "  Became master: 1\n  Released master: 0\n" in text
+    assert "  Priority Zero:\n    Received: 0\n    Sent: 0\n" in text
+
+
+def test_data_layout() -> None:
+    text = dumps.format_data([report(src_ip="192.0.2.1", mcast_addr="224.0.0.18")])
+    assert "------< VRRP Topology >------" in text
+    for line in (
+        " VRRP Instance = VI_1",
+        "   State = MASTER",
+        "   Interface = eth0",
+        "   Using src_ip = 192.0.2.1",
+        "   Multicast address 224.0.0.18",
+        "   Virtual Router ID = 51",
+        "   Advert interval = 1 sec",
+        "   Preempt = enabled",
+        "   Virtual IP (1):",
+        "     192.0.2.100/24 dev eth0 scope global set",
+    ):
+        assert line in text.splitlines()
+
+
+def test_json_version_1_shape() -> None:
+    text = dumps.format_json([report(state="BACKUP", wantstate="BACKUP")])
+    assert "192.0.2.100\\/24" in text  # keepalived escapes '/'
+    (entry,) = json.loads(text)
+    assert entry["data"]["iname"] == "VI_1"
+    assert entry["data"]["state"] == 1
+    assert entry["data"]["vips"] == ["192.0.2.100/24 dev eth0 scope global set"]
+    assert set(entry["stats"]) == set(dumps.STATS_KEYS)
+    assert entry["stats"]["advert_sent"] == 5

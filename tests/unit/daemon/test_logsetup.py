@@ -1,0 +1,72 @@
+"""Log setup: keepalived's console format, command-line wrapping, facility names, child file names."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alived.daemon.logsetup import (
+    ConsoleFormatter,
+    child_log_file,
+    command_line_lines,
+    setup_logging,
+    syslog_facility,
+)
+from alived.daemon.options import Options
+
+
+@pytest.fixture(autouse=True)
+def restore_logger() -> Iterator[None]:
+    logger = logging.getLogger("alived")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    for handler in logger.handlers:
+        handler.close()
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def test_console_format() -> None:
+    record = logging.LogRecord(
+        "alived", logging.INFO, __file__, 1, "(VI_1) Entering MASTER STATE", None, None
+    )
+    text = ConsoleFormatter().format(record)
+    assert re.fullmatch(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering MASTER STATE", text)
+
+
+def test_command_line_wraps_like_keepalived() -> None:
+    argv = ["-n", "-l", "-D", "-f", "/tmp/kt/a.conf", "-p", "/tmp/kt/k.pid", "-r", "/tmp/kt/v.pid"]
+    assert command_line_lines("keepalived", argv) == [
+        "Command line: 'keepalived' '-n' '-l' '-D' '-f' '/tmp/kt/a.conf' '-p' '/tmp/kt/k.pid' '-r'",
+        "              '/tmp/kt/v.pid'",
+    ]
+    assert command_line_lines("alived", ["-n"]) == ["Command line: 'alived' '-n'"]
+
+
+def test_facilities() -> None:
+    assert syslog_facility("daemon") == logging.handlers.SysLogHandler.LOG_DAEMON
+    assert syslog_facility("0") == logging.handlers.SysLogHandler.LOG_LOCAL0
+    assert syslog_facility("local7") == logging.handlers.SysLogHandler.LOG_LOCAL7
+
+
+def test_child_log_file() -> None:
+    assert child_log_file("/tmp/keepalived.log", "vrrp") == "/tmp/keepalived_vrrp.log"
+    assert child_log_file("/tmp/keepalived.log", "") == "/tmp/keepalived.log"
+
+
+def test_detail_lines_only_with_D(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log_file = tmp_path / "k.log"
+    logger = setup_logging(
+        Options(log_console=True, no_syslog=True, log_file=str(log_file)), ident="Keepalived"
+    )
+    logger.debug("detail")
+    logger.info("plain")
+    assert "plain" in capsys.readouterr().err
+    assert "detail" not in log_file.read_text()
+    logger = setup_logging(Options(log_console=True, log_detail=True, no_syslog=True), ident="Keepalived")
+    logger.debug("detail")
+    assert "detail" in capsys.readouterr().err
+    setup_logging(Options(no_syslog=True), ident="Keepalived")

@@ -1,0 +1,75 @@
+"""The async script runner: direct exec or sh -c, cleaned environment, failures logged not raised."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from alived.linux.scripts import ScriptCommand, ScriptRunner, exec_argv, script_env
+
+
+def test_env_drops_loader_and_parser_variables() -> None:
+    env = script_env({"PATH": "/bin", "IFS": " ", "LD_PRELOAD": "x.so", "LD_LIBRARY_PATH": "/l", "A": "1"})
+    assert env == {"PATH": "/bin", "A": "1"}
+
+
+def test_exec_argv_direct_or_shell(tmp_path: Path) -> None:
+    exe = tmp_path / "s.sh"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    assert exec_argv([str(exe), "a b"]) == [str(exe), "a b"]
+    plain = tmp_path / "p.sh"
+    plain.write_text("true\n")
+    assert exec_argv([str(plain), "a b"]) == ["/bin/sh", "-c", f"{plain} 'a b'"]
+
+
+def test_runs_with_arguments_own_group_and_clean_env(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    script = tmp_path / "s.sh"
+    script.write_text(
+        f'#!/bin/sh\necho "$@" > {out}\n'
+        f'echo "pg=$(ps -o pgid= $$) pid=$$ ifs=$(env | grep -c ^IFS=)" >> {out}\n'
+    )
+    script.chmod(0o755)
+
+    async def go() -> int | None:
+        runner = ScriptRunner(env={**os.environ, "IFS": ":"})
+        return await runner.spawn(ScriptCommand(argv=(str(script), "INSTANCE", "VI_1", "MASTER", "150")))
+
+    assert asyncio.run(go()) == 0
+    first, second = out.read_text().splitlines()
+    assert first == "INSTANCE VI_1 MASTER 150"
+    fields = dict(item.split("=", 1) for item in second.split())
+    assert fields["pg"].strip() == fields["pid"]  # its own process group
+    assert fields["ifs"] == "0"
+
+
+def test_missing_script_is_not_fatal() -> None:
+    async def go() -> int | None:
+        return await ScriptRunner().run(ScriptCommand(argv=("/nonexistent/notify.sh", "x")))
+
+    assert asyncio.run(go()) == 127  # through sh -c, which reports "not found"
+
+
+def test_exec_failure_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    exe = tmp_path / "bad.sh"
+    exe.write_text("#!/nonexistent/interpreter\n")
+    exe.chmod(0o755)
+
+    async def go() -> tuple[int | None, int]:
+        runner = ScriptRunner()
+        rc = await runner.run(ScriptCommand(argv=(str(exe),)))
+        return rc, runner.failed
+
+    assert asyncio.run(go()) == (None, 1)
+    assert "Failed to exec script" in caplog.text
+
+
+def test_timeout_kills_the_group() -> None:
+    async def go() -> int | None:
+        return await ScriptRunner().run(ScriptCommand(argv=("/bin/sleep", "30")), timeout=0.2)
+
+    assert asyncio.run(go()) == -9
