@@ -7,8 +7,10 @@ and writes its logs under the given directory.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +59,7 @@ class FrrPeer:
     rundir: Path
     zebra: subprocess.Popen[bytes]
     vrrpd: subprocess.Popen[bytes]
+    vrrpd_log: Path = Path("/dev/null")
 
     def show(self, vrid: int) -> dict[str, object]:
         out = self.ns.exec(
@@ -111,15 +114,53 @@ def start_frr_vrrpd(ns: Namespace, vrrpd_conf: str, workdir: Path) -> FrrPeer:
         if time.monotonic() > deadline:
             raise RuntimeError("zebra did not create its API socket")
         time.sleep(0.05)
-    vrrpd = ns.popen(
+    log = workdir / f"vrrpd-{ns.name}.log"
+    vrrpd = _popen_vrrpd(ns, rundir, log)
+    return FrrPeer(ns, rundir, zebra, vrrpd, log)
+
+
+def _popen_vrrpd(ns: Namespace, rundir: Path, log: Path) -> subprocess.Popen[bytes]:
+    common = ["-z", str(rundir / "zserv.api"), "--vty_socket", str(rundir), "--log", "stdout"]
+    return ns.popen(
         "/usr/lib/frr/vrrpd",
         "-i",
         str(rundir / "vrrpd.pid"),
         "-f",
-        str(conf),
+        str(rundir / "vrrpd.conf"),
         "--log-level",
         "debug",
         *common,
-        log=workdir / f"vrrpd-{ns.name}.log",
+        log=log,
     )
-    return FrrPeer(ns, rundir, zebra, vrrpd)
+
+
+def restart_frr_vrrpd(peer: FrrPeer, workdir: Path, tag: str) -> FrrPeer:
+    """A new vrrpd with the same config and zebra, after the previous one was killed."""
+    log = workdir / f"vrrpd-{peer.ns.name}-{tag}.log"
+    return FrrPeer(peer.ns, peer.rundir, peer.zebra, _popen_vrrpd(peer.ns, peer.rundir, log), log)
+
+
+def start_alived(ns: Namespace, conf_text: str, workdir: Path, name: str = "alived") -> KeepalivedPeer:
+    """alived with keepalived's flags (-n -l -D -P), from this interpreter's environment."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / f"{name}.conf"
+    conf.write_text(conf_text)
+    log = workdir / f"{name}.log"
+    proc = ns.popen(
+        sys.executable,
+        "-m",
+        "alived",
+        "-n",
+        "-l",
+        "-D",
+        "-P",
+        "-f",
+        str(conf),
+        "-p",
+        str(workdir / f"{name}.pid"),
+        "-r",
+        str(workdir / f"{name}_vrrp.pid"),
+        log=log,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    return KeepalivedPeer(proc, log, conf)
