@@ -336,7 +336,7 @@ class _Preprocessor:
             if missing:
                 kind = IncludeCheck.BRACE_MATCH if _has_brace(pattern) else IncludeCheck.MATCH
                 self._include_error(kind, f"Config files missing '{pattern}'.", location, checks)
-            elif have_wildcards:
+            elif have_wildcards and (self.include_check | checks) & IncludeCheck.WILDCARD_MATCH:
                 self._include_error(
                     IncludeCheck.WILDCARD_MATCH, f"No config files matched '{pattern}'.", location, checks
                 )
@@ -895,7 +895,7 @@ def _glob_include(pattern: str, base: str) -> tuple[list[str], bool, bool]:
     for alternative in _brace_expand(pattern):
         if not alternative:
             continue
-        path = str(Path(base, alternative))
+        path = os.path.normpath(Path(base, alternative))
         if _GLOB_MAGIC.search(alternative):
             have_wildcards = True
             # Path.glob takes no absolute patterns; glob.glob sorts like glibc once sorted

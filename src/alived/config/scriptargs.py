@@ -13,9 +13,18 @@ import re
 
 from alived.errors import ConfigError
 
-__all__ = ["split_quoted_escaped", "split_script"]
+__all__ = ["ScriptSyntaxError", "split_quoted_escaped", "split_script"]
 
 _WHITESPACE = " \t\f\n\r\v"
+
+
+class ScriptSyntaxError(ConfigError, ValueError):
+    """A script string keepalived cannot split (unterminated quote, trailing lone backslash).
+
+    Also a ValueError, so callers can treat it like any other bad value.
+    """
+
+
 _STOP_UNQUOTED = re.compile(r"[ \t\f\n\r\v'\"\\]")
 _STOP_DOUBLE = re.compile(r'["\\]')
 _STOP_SINGLE = re.compile(r"['\\]")
@@ -55,7 +64,7 @@ def _escape(text: str, i: int) -> tuple[str, int]:
 def split_quoted_escaped(text: str) -> tuple[str, ...]:
     """Split `text` into words the way keepalived splits script lines.
 
-    Raises ConfigError (keepalived's wording) for an unterminated quote or a trailing lone `\\`.
+    Raises ScriptSyntaxError (keepalived's wording) for an unterminated quote or a trailing lone `\\`.
     """
     words: list[str] = []
     length = len(text)
@@ -72,7 +81,7 @@ def split_quoted_escaped(text: str) -> tuple[str, ...]:
             m = stop.search(text, pos)
             if m is None:
                 if quote:
-                    raise ConfigError(f"String '{text}': missing terminating {quote}")
+                    raise ScriptSyntaxError(f"String '{text}': missing terminating {quote}")
                 word.append(text[pos:])
                 pos = length
                 break
@@ -81,7 +90,7 @@ def split_quoted_escaped(text: str) -> tuple[str, ...]:
             c = text[i]
             if c == "\\":
                 if i + 1 >= length:
-                    raise ConfigError(f"Missing escape char at end: '{text}'")
+                    raise ScriptSyntaxError(f"Missing escape char at end: '{text}'")
                 char, pos = _escape(text, i + 1)
                 word.append(char)
                 continue
@@ -97,7 +106,7 @@ def split_quoted_escaped(text: str) -> tuple[str, ...]:
             break
         else:
             if quote:
-                raise ConfigError(f"String '{text}': missing terminating {quote}")
+                raise ScriptSyntaxError(f"String '{text}': missing terminating {quote}")
         words.append("".join(word))
     return tuple(words)
 
@@ -108,7 +117,7 @@ def split_script(raw_args: str) -> tuple[tuple[str, ...], str | None, str | None
     `raw_args` is the text after the keyword, e.g. `"/bin/n.sh 'a b' \\x41" nobody nogroup`
     gives (('/bin/n.sh', 'a b', 'A'), 'nobody', 'nogroup'). The user may also be written
     `user:group`, or the group `:group`. An empty value gives ((), None, None).
-    Raises ConfigError for unterminated quotes or a trailing lone backslash.
+    Raises ScriptSyntaxError for unterminated quotes or a trailing lone backslash.
     """
     words = split_quoted_escaped(raw_args)
     if not words:
