@@ -8,14 +8,13 @@ supervisor (or, for the hidden `--_child vrrp`, to the VRRP child process).
 from __future__ import annotations
 
 import argparse
-import importlib
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from alived import KEEPALIVED_COMPAT, __version__
+from alived.daemon.loader import load_result
 from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.signals import signum_of
 
@@ -248,24 +247,9 @@ def version_text() -> str:
     return f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible)\n"
 
 
-def local_interfaces() -> frozenset[str]:
-    """Interface names of this network namespace, as the config checks need them."""
-    try:
-        return frozenset(p.name for p in Path("/sys/class/net").iterdir())
-    except OSError:
-        return frozenset(name for _, name in socket.if_nameindex())
-
-
 def config_test(options: Options, log_file: str | None) -> int:
     """`-t`: load the config, print every diagnostic keepalived-style, exit 0/4/5/6."""
-    # Imported by name until the config loader lands in the tree (keeps mypy green meanwhile).
-    load_config: Any = importlib.import_module("alived.config.load").load_config
-    result = load_config(
-        options.config_file,
-        config_id=options.effective_config_id(socket.gethostname()),
-        interfaces=local_interfaces(),
-        all_config=options.all_config,
-    )
+    result = load_result(options)
     lines = "".join(f"{d}\n" for d in result.diagnostics)
     if log_file:
         with open(log_file, "a", encoding="utf-8") as out:
@@ -273,6 +257,11 @@ def config_test(options: Options, log_file: str | None) -> int:
     else:
         sys.stderr.write(lines)
     return int(result.exit_code)
+
+
+def _program_name() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "alived" if name in ("", "__main__.py", "-c") else name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,4 +297,4 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"alived: {notice}\n")
     from alived.daemon.supervisor import run_supervisor  # noqa: PLC0415
 
-    return run_supervisor(command.options, argv0=Path(sys.argv[0]).name or "alived", argv=args)
+    return run_supervisor(command.options, argv0=_program_name(), argv=args)

@@ -1,0 +1,135 @@
+"""SIGHUP in the VRRP child: parse the whole file first, keep the running config on error, then diff.
+
+Instances are matched by name. One whose plan is unchanged keeps its state, its addresses
+and its timers. One whose only change is the priority gets PriorityChanged. Anything else
+changed is stopped and started again; a removed one is stopped and reported DELETED
+(or FAULT without notify_deleted); a new one is started. Sync groups move as a whole:
+a group is kept only when its membership and every member are unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from alived.config import model
+from alived.core.vrrp.inputs import PriorityChanged, Shutdown
+from alived.daemon.loader import load
+from alived.daemon.translate import InstancePlan, translate
+
+if TYPE_CHECKING:
+    from alived.daemon.vrrp_process import VrrpChild
+
+log = logging.getLogger("alived.vrrp")
+
+
+def _groups(config: model.Config) -> dict[str, tuple[str, ...]]:
+    return {sg.name: tuple(sg.group) for sg in config.sync_groups}
+
+
+def _group_of(config: model.Config, name: str) -> str | None:
+    return next((sg.name for sg in config.sync_groups if name in sg.group), None)
+
+
+def priority_only(old: InstancePlan, new: InstancePlan) -> bool:
+    """True when the plans differ in the configured priority and nothing else."""
+    if old.params.priority == new.params.priority:
+        return False
+    return replace(new, params=replace(new.params, priority=old.params.priority)) == old
+
+
+def diff(
+    old_config: model.Config,
+    old: dict[str, InstancePlan],
+    new_config: model.Config,
+    new: dict[str, InstancePlan],
+) -> tuple[set[str], set[str], set[str], set[str]]:
+    """(kept, reprioritised, restarted, removed) names; everything in `new` not kept is (re)started."""
+    removed = set(old) - set(new)
+    kept: set[str] = set()
+    reprio: set[str] = set()
+    restarted: set[str] = set()
+    for name in set(old) & set(new):
+        if old[name] == new[name]:
+            kept.add(name)
+        elif priority_only(old[name], new[name]):
+            reprio.add(name)
+        else:
+            restarted.add(name)
+    # A sync group whose membership or any member changed is rebuilt as a whole.
+    old_groups, new_groups = _groups(old_config), _groups(new_config)
+    for name in list(kept | reprio):
+        group = _group_of(new_config, name)
+        old_group = _group_of(old_config, name)
+        if group != old_group or (group is not None and old_groups.get(group) != new_groups.get(group)):
+            kept.discard(name)
+            reprio.discard(name)
+            restarted.add(name)
+        elif group is not None:
+            members = new_groups[group]
+            if any(m in restarted or m in reprio for m in members):
+                kept.discard(name)
+                reprio.discard(name)
+                restarted.add(name)
+    return kept, reprio, restarted, removed
+
+
+def reload(child: VrrpChild) -> bool:
+    """Handle SIGHUP; False (logged) when the new file is unusable and the old config stays."""
+    started = time.monotonic()
+    log.info("Reloading")
+    try:
+        config = load(child.options)
+    except Exception as err:
+        log.error("Reload failed (%s): keeping the running configuration", err)
+        return False
+    if config is None or child.config is None:
+        log.error("Reload failed: keeping the running configuration")
+        return False
+    new_plans = {p.name: p for p in translate(config, child.primary_address)}
+    kept, reprio, restarted, removed = diff(child.config, child.plans, config, new_plans)
+
+    # Stop what goes away or restarts; a removed instance is reported DELETED.
+    stopping = removed | restarted
+    child.deleting = set(removed)
+    for name in stopping:
+        child.feed(name, Shutdown())
+    child.settle()
+    child.deleting = set()
+    for name in stopping:
+        unit = child.unit_of.pop(name, None)
+        child.instances.pop(name, None)
+        if unit is not None:
+            child.units.pop(unit.name, None)
+            for member in unit.members:
+                child.unit_of.pop(member, None)
+                child.instances.pop(member, None)
+    for name in reprio:
+        child.plans[name] = new_plans[name]
+        child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
+
+    child.config = config
+    for name in removed:
+        child.plans.pop(name, None)
+    fresh = {n for n in new_plans if n not in kept and n not in reprio}
+    for name in fresh:
+        child.plans[name] = new_plans[name]
+        if new_plans[name].vmac is not None:
+            child.setup_vmac(new_plans[name])
+    for name in fresh:
+        child.open_socket(child.plans[name])
+    child.rebuild_socket_index()
+    units = child.build_units(config, fresh)
+    child.start_units(units)
+    log.info(
+        "Reload finished in %d usec (kept %d, changed %d, restarted %d, removed %d, added %d)",
+        int((time.monotonic() - started) * 1_000_000),
+        len(kept),
+        len(reprio),
+        len(restarted),
+        len(removed),
+        len(fresh - restarted),
+    )
+    return True

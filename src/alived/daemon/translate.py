@@ -1,0 +1,409 @@
+"""Config model -> what the VRRP child runs: core InstanceParams plus the adapter-side plan.
+
+The core never sees the config model; this module is the one place that knows both. For
+each vrrp_instance it produces an `InstancePlan`: the frozen `InstanceParams` the state
+machine needs, and what the adapter needs around it (the interface, the multicast group,
+netlink specs for VIPs, routes and rules, notify scripts, tracked interfaces, VMAC).
+Looking up the interface's own address is the caller's job (`primary_address`), so this
+stays a pure function of its arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import ipaddress
+import pwd
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from alived.config import model
+from alived.core.vrrp.params import DEFAULT_PRIORITY, GarpParams, InitialState, InstanceParams, TrackerSpec
+from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, VRRP_GROUP4, VRRP_GROUP6, IPAddress
+from alived.linux.netlink import (
+    RT_SCOPE_UNIVERSE,
+    RT_TABLE_LOCAL,
+    RT_TABLE_MAIN,
+    RTPROT_BOOT,
+    SCOPES,
+    AddressSpec,
+    RouteSpec,
+    RuleSpec,
+)
+from alived.linux.scripts import ScriptCommand
+from alived.notify.scripts import NotifyScripts
+
+PrimaryAddress = Callable[[str, int], IPAddress | None]
+
+TABLES = {"main": RT_TABLE_MAIN, "local": RT_TABLE_LOCAL, "default": 253}
+PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": 18}
+RULE_AUTO_PREFERENCE = 16384
+NO_ADDRESS4 = ipaddress.IPv4Address("0.0.0.0")
+NO_ADDRESS6 = ipaddress.IPv6Address("::")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VmacPlan:
+    """A macvlan to create for `use_vmac`: its name, MAC and parent."""
+
+    name: str
+    mac: bytes
+    parent: str
+    xmit_base: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstancePlan:
+    """One vrrp_instance, ready to run."""
+
+    name: str
+    params: InstanceParams
+    interface: str  # where adverts go (the VMAC unless vmac_xmit_base)
+    base_interface: str
+    vip_interface: str  # the default device of VIPs and GARPs
+    family: int
+    group: IPAddress
+    has_source: bool  # False: no usable source address (the instance starts in FAULT)
+    vips: tuple[AddressSpec, ...] = ()
+    evips: tuple[AddressSpec, ...] = ()
+    routes: tuple[RouteSpec, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    notify: NotifyScripts = field(default_factory=NotifyScripts)
+    track_interfaces: tuple[str, ...] = ()
+    unicast_ttl: int | None = None
+    vmac: VmacPlan | None = None
+    sync_group: str | None = None
+    dont_track_primary: bool = False
+    vip_texts: tuple[str, ...] = ()
+    route_texts: tuple[str, ...] = ()
+
+    @property
+    def socket_key(self) -> tuple[str, int, bool]:
+        """Instances sharing (interface, family, unicast) share one VRRP socket."""
+        return (self.interface, self.family, self.params.unicast)
+
+
+def _user_ids(user: str | None, group: str | None) -> tuple[int | None, int | None]:
+    """Resolve a script's `user [:][group]`; unknown names fall back to running as ourselves."""
+    uid: int | None = None
+    gid: int | None = None
+    if user:
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            return None, None
+        uid, gid = entry.pw_uid, entry.pw_gid
+    if group:
+        with contextlib.suppress(KeyError):
+            gid = grp.getgrnam(group).gr_gid
+    return uid, gid
+
+
+def script_command(script: model.Script | None, defaults: model.GlobalDefs) -> ScriptCommand | None:
+    if script is None or not script.argv:
+        return None
+    user = script.user or defaults.script_user
+    group = script.group or (defaults.script_group if script.user is None else None)
+    uid, gid = _user_ids(user, group)
+    return ScriptCommand(argv=script.argv, uid=uid, gid=gid)
+
+
+def notify_scripts(
+    inst: model.VrrpInstance | model.VrrpSyncGroup, defaults: model.GlobalDefs
+) -> NotifyScripts:
+    specific: dict[str, ScriptCommand] = {}
+    pairs: list[tuple[str, model.Script | None]] = [
+        ("MASTER", inst.notify_master),
+        ("BACKUP", inst.notify_backup),
+        ("FAULT", inst.notify_fault),
+        ("STOP", inst.notify_stop),
+    ]
+    deleted = False
+    if isinstance(inst, model.VrrpInstance):
+        pairs += [("DELETED", inst.notify_deleted), ("MASTER_RX_LOWER_PRI", inst.notify_master_rx_lower_pri)]
+        deleted = inst.notify_deleted_set or inst.notify_deleted is not None
+    for word, script in pairs:
+        command = script_command(script, defaults)
+        if command is not None:
+            specific[word] = command
+    return NotifyScripts(
+        specific=specific, generic=script_command(inst.notify, defaults), notify_deleted=deleted
+    )
+
+
+def _preferred_lft(entry: model.AddressEntry) -> int | None:
+    if entry.preferred_lft is None:
+        # keepalived deprecates an IPv6 /128 VIP unless told otherwise.
+        if entry.address.version == 6 and entry.address.network.prefixlen == 128:
+            return 0
+        return None
+    if entry.preferred_lft == "forever":
+        return None
+    return int(entry.preferred_lft)
+
+
+def address_spec(entry: model.AddressEntry, default_dev: str) -> AddressSpec:
+    brd: IPAddress | str | None = None
+    if entry.brd in ("+", "-"):
+        brd = entry.brd
+    elif entry.brd is not None:
+        brd = ipaddress.ip_address(entry.brd)
+    return AddressSpec(
+        address=entry.address.ip,
+        prefixlen=entry.address.network.prefixlen,
+        dev=entry.dev or default_dev,
+        broadcast=brd,  # type: ignore[arg-type]
+        scope=SCOPES.get(entry.scope or "global", RT_SCOPE_UNIVERSE),
+        label=entry.label,
+        peer=entry.peer.ip if entry.peer is not None else None,
+        preferred_lft=_preferred_lft(entry),
+        noprefixroute=entry.noprefixroute,
+        nodad=entry.nodad,
+        home=entry.home,
+        mngtmpaddr=entry.mngtmpaddr,
+        autojoin=entry.autojoin,
+    )
+
+
+def address_text(spec: AddressSpec) -> str:
+    """keepalived's dump form `192.0.2.100/24 dev eth0 scope global`."""
+    scope = next((name for name, value in SCOPES.items() if value == spec.scope), str(spec.scope))
+    return f"{spec.address}/{spec.prefixlen} dev {spec.dev} scope {scope}"
+
+
+def _table(text: str | None) -> int:
+    if text is None:
+        return RT_TABLE_MAIN
+    return TABLES.get(text) or int(text, 0)
+
+
+def _protocol(text: str | None) -> int:
+    if text is None:
+        return RTPROT_BOOT
+    return PROTOCOLS.get(text) or int(text, 0)
+
+
+def route_spec(entry: model.RouteEntry, default_dev: str | None) -> RouteSpec:
+    via = entry.via
+    dev = entry.dev
+    if via is None and entry.nexthops:
+        via, dev = entry.nexthops[0].via, entry.nexthops[0].dev or dev
+    if dev is None and via is None and entry.type == "unicast":
+        dev = default_dev
+    return RouteSpec(
+        dst=entry.dst,
+        type=entry.type,
+        via=via,
+        dev=dev,
+        src=entry.src,
+        table=_table(entry.table),
+        metric=entry.metric,
+        scope=SCOPES.get(entry.scope) if entry.scope is not None else None,
+        protocol=_protocol(entry.protocol),
+        tos=int(entry.tos, 0) if entry.tos else 0,
+        onlink=entry.onlink,
+    )
+
+
+def route_text(spec: RouteSpec) -> str:
+    parts = [str(spec.dst)]
+    if spec.via is not None:
+        parts.append(f"via {spec.via}")
+    if spec.dev is not None:
+        parts.append(f"dev {spec.dev}")
+    if spec.table != RT_TABLE_MAIN:
+        parts.append(f"table {spec.table}")
+    return " ".join(parts)
+
+
+def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
+    family = entry.family or (
+        entry.from_.version if entry.from_ is not None else entry.to.version if entry.to is not None else 4
+    )
+    options = dict(entry.options)
+    fwmark: int | None = None
+    fwmask: int | None = None
+    if "fwmark" in options:
+        mark, _, mask = options["fwmark"].partition("/")
+        fwmark = int(mark, 0)
+        fwmask = int(mask, 0) if mask else None
+    action = entry.action or "to_tbl"
+    goto = int(options["goto"], 0) if "goto" in options else None
+    if goto is not None:
+        action = "goto"
+    return RuleSpec(
+        family=family,
+        src=entry.from_,
+        dst=entry.to,
+        table=_table(entry.table) if entry.table is not None or action == "to_tbl" else None,
+        priority=entry.preference if entry.preference is not None else RULE_AUTO_PREFERENCE - index,
+        action=action,
+        goto=goto,
+        fwmark=fwmark,
+        fwmask=fwmask,
+        iif=options.get("iif") or options.get("dev"),
+        oif=options.get("oif"),
+    )
+
+
+def vmac_mac(vrid: int, family: int) -> bytes:
+    """RFC 5798 virtual MAC: 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6)."""
+    return bytes((0, 0, 0x5E, 0, 1 if family == 4 else 2, vrid))
+
+
+def _vmac_plan(inst: model.VrrpInstance, base: str, vrid: int, prefix: str) -> VmacPlan | None:
+    if inst.use_vmac is None:
+        return None
+    name = inst.use_vmac.name or f"{prefix}.{vrid}"
+    mac = vmac_mac(vrid, inst.family)
+    if inst.use_vmac.mac:
+        octets = bytes(int(x, 16) for x in inst.use_vmac.mac.split(":"))
+        mac = octets + bytes((vrid,)) if len(octets) == 5 else octets
+    return VmacPlan(name=name, mac=mac, parent=base, xmit_base=inst.vmac_xmit_base)
+
+
+def _auth(inst: model.VrrpInstance) -> tuple[int, bytes]:
+    auth = inst.authentication
+    if auth is None or auth.auth_type is None:
+        return AUTH_NONE, b""
+    key = (auth.auth_pass or "").encode()
+    if auth.auth_type == "AH":
+        return AUTH_AH, key
+    return AUTH_PASS, key[:8]
+
+
+def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSpec, ...]:
+    out: list[TrackerSpec] = [
+        TrackerSpec(name=f"interface:{t.name}", weight=t.weight or 0, reverse=t.reverse)
+        for t in inst.track_interface
+    ]
+    for t in inst.track_script:
+        script = config.script(t.name)
+        if script is None:
+            continue
+        weight = t.weight if t.weight is not None else script.weight
+        reverse = t.reverse if t.weight is not None else script.weight_reverse
+        out.append(
+            TrackerSpec(
+                name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
+            )
+        )
+    return tuple(out)
+
+
+def translate_instance(
+    inst: model.VrrpInstance, config: model.Config, primary_address: PrimaryAddress
+) -> InstancePlan:
+    """One configured instance as an InstancePlan (the config was already checked by the loader)."""
+    g = config.global_defs
+    base = inst.interface or g.default_interface
+    vrid = inst.virtual_router_id or 1
+    family = inst.family
+    vmac = _vmac_plan(inst, base, vrid, g.vmac_prefix)
+    vip_if = vmac.name if vmac is not None else base
+    interface = vmac.name if vmac is not None and not vmac.xmit_base else base
+    source: IPAddress | None = inst.unicast_src_ip or inst.mcast_src_ip
+    if source is None:
+        source = primary_address(base, family)
+    has_source = source is not None
+    if source is None:
+        source = NO_ADDRESS4 if family == 4 else NO_ADDRESS6
+    vips = tuple(address_spec(e, vip_if) for e in inst.virtual_ipaddress)
+    evips = tuple(address_spec(e, vip_if) for e in inst.virtual_ipaddress_excluded)
+    advertised = tuple(s.address for s in vips if s.address.version == family)
+    excluded = tuple(s.address for s in evips) + tuple(s.address for s in vips if s.address.version != family)
+    routes = tuple(route_spec(r, vip_if) for r in inst.virtual_routes)
+    rules = tuple(rule_spec(r, i) for i, r in enumerate(inst.virtual_rules))
+    auth_type, auth_key = _auth(inst)
+    if inst.mcast_dst_ip is not None:
+        group: IPAddress = inst.mcast_dst_ip
+    else:
+        group = g.vrrp_mcast_group4 if family == 4 else g.vrrp_mcast_group6
+    if group.version != family:
+        group = VRRP_GROUP4 if family == 4 else VRRP_GROUP6
+    priority = inst.effective_priority or DEFAULT_PRIORITY
+    params = InstanceParams(
+        name=inst.name,
+        vrid=vrid,
+        version=inst.effective_version,
+        priority=priority,
+        advert_int=inst.effective_advert_int,
+        initial_state=InitialState.MASTER if inst.effective_state == "MASTER" else InitialState.BACKUP,
+        nopreempt=inst.nopreempt,
+        preempt_delay=inst.preempt_delay or 0,  # type: ignore[arg-type]
+        accept=inst.effective_accept,
+        addresses=advertised,
+        excluded_addresses=excluded,
+        primary_address=source,
+        unicast_peers=tuple(p.address for p in inst.unicast_peer),
+        check_unicast_src=inst.check_unicast_src or g.vrrp_check_unicast_src,
+        auth_type=auth_type,
+        auth_key=auth_key,
+        down_timer_adverts=inst.effective_down_timer_adverts,
+        garp=GarpParams(
+            master_delay=inst.effective_garp_master_delay,
+            master_repeat=inst.effective_garp_master_repeat,
+            master_refresh=inst.effective_garp_master_refresh,
+            refresh_repeat=inst.effective_garp_master_refresh_repeat,
+            lower_prio_delay=inst.effective_garp_lower_prio_delay,
+            lower_prio_repeat=inst.effective_garp_lower_prio_repeat,
+        ),
+        lower_prio_no_advert=inst.effective_lower_prio_no_advert,
+        higher_prio_send_advert=inst.effective_higher_prio_send_advert,
+        strict_mode=inst.effective_strict,
+        skip_check_adv_addr=(
+            inst.skip_check_adv_addr if inst.skip_check_adv_addr is not None else g.vrrp_skip_check_adv_addr
+        ),
+        owner_ignore_adverts=(
+            inst.owner_ignore_adverts
+            if inst.owner_ignore_adverts is not None
+            else g.vrrp_owner_ignore_adverts
+        ),
+        notify_priority_changes=(
+            inst.notify_priority_changes
+            if inst.notify_priority_changes is not None
+            else g.vrrp_notify_priority_changes
+        ),
+        trackers=_trackers(inst, config),
+        virtual_routes=tuple(range(len(routes))),
+        virtual_rules=tuple(range(len(rules))),
+    )
+    return InstancePlan(
+        name=inst.name,
+        params=params,
+        interface=interface,
+        base_interface=base,
+        vip_interface=vip_if,
+        family=family,
+        group=group,
+        has_source=has_source,
+        vips=vips,
+        evips=evips,
+        routes=routes,
+        rules=rules,
+        notify=notify_scripts(inst, g),
+        track_interfaces=tuple(t.name for t in inst.track_interface),
+        unicast_ttl=inst.unicast_ttl,
+        vmac=vmac,
+        sync_group=inst.sync_group,
+        dont_track_primary=inst.dont_track_primary,
+        vip_texts=tuple(address_text(s) for s in (*vips, *evips)),
+        route_texts=tuple(route_text(r) for r in routes),
+    )
+
+
+def translate(config: model.Config, primary_address: PrimaryAddress) -> tuple[InstancePlan, ...]:
+    """Every vrrp_instance of the config, in file order."""
+    return tuple(translate_instance(inst, config, primary_address) for inst in config.instances)
+
+
+def static_addresses(config: model.Config) -> tuple[AddressSpec, ...]:
+    return tuple(address_spec(e, config.global_defs.default_interface) for e in config.static_ipaddress)
+
+
+def static_routes(config: model.Config) -> tuple[RouteSpec, ...]:
+    return tuple(route_spec(r, None) for r in config.static_routes)
+
+
+def static_rules(config: model.Config) -> tuple[RuleSpec, ...]:
+    return tuple(rule_spec(r, i) for i, r in enumerate(config.static_rules))
