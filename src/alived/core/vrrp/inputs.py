@@ -1,0 +1,128 @@
+"""Inputs to a VRRP instance: facts that happened (a packet, a timer, a tracker), one class each.
+
+TimerFired is the adapter's single timer input: the instance expands it into the specific timer
+inputs that are due (MasterDownFired, AdverTimerFired, GarpTimerFired), which the transition table
+dispatches. The Sync* inputs come only from a sync group, never from the adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alived.core.vrrp.wire import ReceivedPacket
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Startup:
+    """The instance's interfaces are known; begin (INIT -> BACKUP, MASTER or FAULT)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdvertReceived:
+    """A decoded advertisement arrived for this instance's VRID (not yet validated)."""
+
+    packet: ReceivedPacket
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerFired:
+    """The adapter's timer reached next_deadline(); the instance works out what was due."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MasterDownFired:
+    """Master_Down_Timer expired (BACKUP)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdverTimerFired:
+    """Adver_Timer expired (MASTER): send an advertisement."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GarpTimerFired:
+    """A delayed or periodic gratuitous ARP / NA burst is due (MASTER)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackerChanged:
+    """A tracked script/interface/file/process/BFD changed: ok is its new state."""
+
+    name: str
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriorityChanged:
+    """The base priority changed (e.g. reload kept the instance); trackers still apply."""
+
+    priority: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultRaised:
+    """A fault condition appeared (interface down, no source address, ...); reason is its key."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultCleared:
+    """A fault condition went away."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shutdown:
+    """Stop: a master sends priority 0 before it removes its addresses. Idempotent."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncToMaster:
+    """The sync group moves this member to MASTER with the others."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncToBackup:
+    """The sync group moves this member to BACKUP with the others."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncToFault:
+    """Another member of the sync group is in FAULT."""
+
+
+Input = (
+    Startup
+    | AdvertReceived
+    | TimerFired
+    | MasterDownFired
+    | AdverTimerFired
+    | GarpTimerFired
+    | TrackerChanged
+    | PriorityChanged
+    | FaultRaised
+    | FaultCleared
+    | Shutdown
+    | SyncToMaster
+    | SyncToBackup
+    | SyncToFault
+)
+
+# Every input type that goes through the transition table (TimerFired is expanded first).
+TABLE_INPUTS: tuple[type[Input], ...] = (
+    Startup,
+    AdvertReceived,
+    MasterDownFired,
+    AdverTimerFired,
+    GarpTimerFired,
+    TrackerChanged,
+    PriorityChanged,
+    FaultRaised,
+    FaultCleared,
+    Shutdown,
+    SyncToMaster,
+    SyncToBackup,
+    SyncToFault,
+)

@@ -1,0 +1,684 @@
+"""VrrpInstance: one VRRP router (RFC 3768/5798 with keepalived's extensions), sans-IO.
+
+Feed it inputs with `handle(input, now)`, run what `pop_actions()` returns, and arm one timer at
+`next_deadline()`. Dispatch goes through states.TRANSITIONS; change_state() is the only place that
+assigns the state and it runs exit actions, StateChanged, the log line, entry actions and the notify.
+Behaviour follows keepalived 2.2's vrrp.c and vrrp_scheduler.c (facts §4.3, §4.4).
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+from collections import Counter
+from collections.abc import Callable
+from typing import Protocol
+
+from alived.core.vrrp import priority as prio
+from alived.core.vrrp.actions import (
+    Action,
+    InstallRoutes,
+    InstallVips,
+    Log,
+    RemoveRoutes,
+    RemoveVips,
+    RunNotify,
+    SendAdvert,
+    SendGratuitous,
+    StateChanged,
+)
+from alived.core.vrrp.inputs import (
+    AdverTimerFired,
+    AdvertReceived,
+    FaultCleared,
+    FaultRaised,
+    GarpTimerFired,
+    Input,
+    MasterDownFired,
+    PriorityChanged,
+    TimerFired,
+    TrackerChanged,
+)
+from alived.core.vrrp.params import PRIORITY_OWNER, PRIORITY_STOP, InitialState, InstanceParams
+from alived.core.vrrp.states import TRANSITIONS, State
+from alived.core.vrrp.timers import master_down_interval, skew_time, skew_time_min
+from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, Advert, IPAddress, ReceivedPacket
+from alived.errors import DecodeError, LocalMisuse
+from alived.units import SECOND, Ticks, to_centiseconds
+
+AhVerifier = Callable[[ReceivedPacket, bytes, bool], bool]
+
+_MAX_TIMER_STEPS = 16
+
+
+def pass_field(key: bytes) -> bytes:
+    """The 8-byte v2 authentication field for PASS: the key truncated and NUL-padded."""
+    return key[:8].ljust(8, b"\0")
+
+
+def check_pass(advert: Advert, key: bytes) -> bool:
+    """Constant-time comparison of a received PASS field with ours."""
+    return hmac.compare_digest(advert.auth_data, pass_field(key))
+
+
+def default_ah_verifier() -> AhVerifier | None:
+    """The codec's verify_ah, looked up at run time so the core does not depend on its arrival."""
+    try:
+        module = importlib.import_module("alived.core.vrrp.auth")
+    except ImportError:
+        return None
+    verify = getattr(module, "verify_ah", None)
+    if verify is None:
+        return None
+
+    def verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bool:
+        return bool(verify(packet, key, unicast=unicast))
+
+    return verifier
+
+
+class SyncGate(Protocol):
+    """What an instance asks its sync group (sync_group.SyncGroup implements it)."""
+
+    def may_become_master(self, member: VrrpInstance) -> bool: ...
+
+    def may_leave_fault(self, member: VrrpInstance) -> bool: ...
+
+    def quick_start(self, member: VrrpInstance) -> bool: ...
+
+
+class VrrpInstance:
+    """One vrrp_instance. Public read-only attributes describe it for status and tests."""
+
+    def __init__(self, params: InstanceParams, *, ah_verifier: AhVerifier | None = None) -> None:
+        self.params = params.enforced()
+        self.name = params.name
+        self.state = State.INIT
+        self.stats: Counter[str] = Counter()
+        self.group: SyncGate | None = None
+        self.wantstate = State.MASTER if params.initial_state is InitialState.MASTER else State.BACKUP
+        self.master_adver_int: Ticks = self.params.advert_int
+        self.master_address: IPAddress | None = None
+        self.master_priority = 0
+        self._actions: list[Action] = []
+        self._base_priority = self.params.priority
+        self._tracker_status: dict[str, bool] = {t.name: t.initially_ok for t in self.params.trackers}
+        self.effective_priority = prio.effective_priority(
+            self._base_priority,
+            prio.total_priority(self._base_priority, self.params.trackers, self._tracker_status),
+        )
+        self._faults: set[str] = set()
+        self._ms_down_timer = self._master_down_interval()
+        self._sands: Ticks | None = None
+        self._garp_delay_at: Ticks | None = None
+        self._garp_refresh_at: Ticks | None = None
+        self._lower_garp_at: Ticks | None = None
+        self._preempt_time: Ticks | None = None
+        self._ah_seq = 0
+        self._ah_verifier = ah_verifier if ah_verifier is not None else default_ah_verifier()
+        self._rlflags: set[str] = set()
+        self._adverts: dict[int, Advert] = {}
+        self._handlers: dict[tuple[State, type[Input]], Callable[[Input, Ticks], None] | str] = {}
+        for key, transition in TRANSITIONS.items():
+            if transition.handler is None:
+                self._handlers[key] = transition.drop
+            else:
+                self._handlers[key] = getattr(self, transition.handler)
+
+    # ---- the interface -------------------------------------------------------------------
+
+    def handle(self, event: Input, now: Ticks) -> None:
+        """Feed one input at time `now` (Ticks); queue the resulting actions."""
+        if isinstance(event, TimerFired):
+            for _ in range(_MAX_TIMER_STEPS):
+                due = self._due_timer(now)
+                if due is None:
+                    return
+                self._dispatch(due, now)
+            raise LocalMisuse(f"({self.name}) timers did not advance at {now}")
+        self._dispatch(event, now)
+
+    def next_deadline(self) -> Ticks | None:
+        """When the adapter should feed TimerFired next, or None for no timer."""
+        times = [
+            t
+            for t in (self._sands, self._garp_delay_at, self._garp_refresh_at, self._lower_garp_at)
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    def pop_actions(self) -> list[Action]:
+        """The actions queued since the last call, in the order they must be performed."""
+        actions, self._actions = self._actions, []
+        return actions
+
+    def note_decode_error(self, error: DecodeError) -> None:
+        """Count a packet for our VRID that the codec rejected (keepalived counts these here)."""
+        self.stats["packet_len_err" if "len" in error.reason else "invalid_type_rcvd"] += 1
+
+    @property
+    def fault_reasons(self) -> frozenset[str]:
+        """Why the instance is (or would be) in FAULT: adapter faults and weight-0 trackers."""
+        trackers = prio.faulting_trackers(self.params.trackers, self._tracker_status)
+        return frozenset(self._faults) | {f"tracker {t}" for t in trackers}
+
+    @property
+    def down_timer(self) -> Ticks:
+        """The current Master_Down_Timer length (keepalived's ms_down_timer)."""
+        return self._ms_down_timer
+
+    @property
+    def holds_vips(self) -> bool:
+        return self.state is State.MASTER
+
+    # ---- dispatch --------------------------------------------------------------------------
+
+    def _dispatch(self, event: Input, now: Ticks) -> None:
+        handler = self._handlers.get((self.state, type(event)))
+        if handler is None:
+            raise LocalMisuse(
+                f"({self.name}) {type(event).__name__} is not valid in state {self.state.value}"
+            )
+        if isinstance(handler, str):
+            self.stats[handler] += 1
+            return
+        handler(event, now)
+
+    def _due_timer(self, now: Ticks) -> Input | None:
+        garp = [t for t in (self._garp_delay_at, self._garp_refresh_at, self._lower_garp_at) if t is not None]
+        if self._sands is not None and self._sands <= now and (not garp or self._sands <= min(garp)):
+            return MasterDownFired() if self.state is State.BACKUP else AdverTimerFired()
+        if garp and min(garp) <= now:
+            return GarpTimerFired()
+        return None
+
+    # ---- timers and adverts ----------------------------------------------------------------
+
+    def _master_down_interval(self) -> Ticks:
+        p = self.params
+        return master_down_interval(
+            p.version, self._skew_priority(), self.master_adver_int, p.down_timer_adverts
+        )
+
+    def _skew_priority(self) -> int:
+        return PRIORITY_OWNER if self._base_priority == PRIORITY_OWNER else self.effective_priority
+
+    def _advert(self, priority: int) -> Advert:
+        advert = self._adverts.get(priority)
+        if advert is None:
+            p = self.params
+            auth_data = b""
+            if p.version == 2:
+                auth_data = pass_field(p.auth_key) if p.auth_type == AUTH_PASS else bytes(8)
+            advert = Advert(
+                version=p.version,
+                vrid=p.vrid,
+                priority=priority,
+                adver_int=p.advert_int // SECOND if p.version == 2 else to_centiseconds(p.advert_int),
+                addresses=p.addresses,
+                auth_type=p.auth_type if p.version == 2 else AUTH_NONE,
+                auth_data=auth_data,
+            )
+            self._adverts[priority] = advert
+        return advert
+
+    def _send_advert(self, priority: int) -> None:
+        seq: int | None = None
+        if self.params.auth_type == AUTH_AH:
+            self._ah_seq = (self._ah_seq + 1) & 0xFFFFFFFF
+            seq = self._ah_seq
+        self._actions.append(SendAdvert(advert=self._advert(priority), ah_seq=seq))
+        self.stats["advert_sent"] += 1
+        if priority == PRIORITY_STOP:
+            self.stats["pri_zero_sent"] += 1
+            self._log("debug", f"({self.name}) sent 0 priority")
+
+    def _log(self, level: str, text: str) -> None:
+        self._actions.append(Log(level=level, text=text))
+
+    def _log_limited(self, flag: str, text: str) -> None:
+        # keepalived logs each receive error once until a packet is accepted again.
+        if flag not in self._rlflags:
+            self._rlflags.add(flag)
+            self._log("info", text)
+
+    def _notify(self, state: str) -> None:
+        self._actions.append(
+            RunNotify(kind="INSTANCE", name=self.name, state=state, priority=self.effective_priority)
+        )
+
+    # ---- the one state changer -------------------------------------------------------------
+
+    def change_state(self, new: State, reason: str, now: Ticks, *, log_suffix: str = "") -> None:
+        """Leave the current state, enter `new`: the only code that assigns self.state."""
+        old = self.state
+        if old is new:
+            raise LocalMisuse(f"({self.name}) change_state to the same state {new.value}")
+        p = self.params
+        if old is State.MASTER:
+            if new in (State.FAULT, State.STOP):
+                self._send_advert(PRIORITY_STOP)
+            if p.virtual_routes or p.virtual_rules:
+                self._actions.append(RemoveRoutes(routes=p.virtual_routes, rules=p.virtual_rules))
+            self._actions.append(RemoveVips(addresses=p.addresses, excluded=p.excluded_addresses))
+            self._garp_delay_at = self._garp_refresh_at = self._lower_garp_at = None
+            self.stats["release_master"] += 1
+        if new is State.MASTER:
+            # The old master must hear us before our GARPs move the addresses (vrrp_state_master_tx).
+            self._send_advert(self.effective_priority)
+        self.state = new
+        self._actions.append(StateChanged(name=self.name, old=old.value, new=new.value, reason=reason))
+        if new is not State.STOP:
+            self._log("info", f"({self.name}) Entering {new.value} STATE{log_suffix}")
+        if new is State.MASTER:
+            self._enter_master(now)
+        elif new is State.BACKUP:
+            self._preempt_time = None
+            if old is not State.MASTER:
+                self.master_adver_int = p.advert_int
+            self._ms_down_timer = self._master_down_interval()
+            self._sands = Ticks(now + self._ms_down_timer)
+        else:
+            self._sands = None
+            self.master_adver_int = p.advert_int
+        self._notify(new.value)
+
+    def _enter_master(self, now: Ticks) -> None:
+        p = self.params
+        self.stats["become_master"] += 1
+        self._rlflags.clear()
+        self.wantstate = State.MASTER
+        self.master_adver_int = p.advert_int
+        self.master_address = p.primary_address
+        self.master_priority = self.effective_priority
+        self._actions.append(
+            InstallVips(addresses=p.addresses, excluded=p.excluded_addresses, accept=p.accept)
+        )
+        if p.virtual_routes or p.virtual_rules:
+            self._actions.append(InstallRoutes(routes=p.virtual_routes, rules=p.virtual_rules))
+        vips = p.addresses + p.excluded_addresses
+        if vips and p.garp.master_repeat > 0:
+            self._actions.append(SendGratuitous(addresses=vips, repeat=p.garp.master_repeat, reason="master"))
+        if vips and p.garp.master_delay > 0 and p.garp.master_repeat > 0:
+            self._garp_delay_at = Ticks(now + p.garp.master_delay)
+        if vips and p.garp.master_refresh > 0:
+            self._garp_refresh_at = Ticks(now + p.garp.master_delay + p.garp.master_refresh)
+        self._sands = Ticks(now + p.advert_int)
+
+    # ---- handlers (named in states.TRANSITIONS) ----------------------------------------------
+
+    def on_startup(self, event: Input, now: Ticks) -> None:
+        del event
+        p = self.params
+        if self.fault_reasons:
+            self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
+        elif (
+            p.owner
+            and self.wantstate is State.MASTER
+            and (self.group is None or self.group.may_become_master(self))
+        ):
+            self.change_state(State.MASTER, "init", now)
+        else:
+            self.change_state(State.BACKUP, "init", now, log_suffix=" (init)")
+            if self.wantstate is State.MASTER and self.group is not None and self.group.quick_start(self):
+                # vrrp_init_state(): one advert interval is enough to be sure there is no master.
+                self._ms_down_timer = Ticks(
+                    self.master_adver_int + skew_time_min(p.version, self.master_adver_int)
+                )
+                self._sands = Ticks(now + self._ms_down_timer)
+
+    def on_master_down(self, event: Input, now: Ticks) -> None:
+        del event
+        self.wantstate = State.MASTER
+        if self.group is not None and not self.group.may_become_master(self):
+            # The group prefers BACKUP until every member wants MASTER (vrrp_sync_can_goto_master).
+            self._ms_down_timer = self._master_down_interval()
+            self._sands = Ticks(now + self._ms_down_timer)
+            return
+        self._log("debug", f"({self.name}) Receive advertisement timeout")
+        self.change_state(State.MASTER, "master_down", now)
+
+    def on_adver_timer(self, event: Input, now: Ticks) -> None:
+        del event
+        self._send_advert(self.effective_priority)
+        self._sands = Ticks(now + self.params.advert_int)
+
+    def on_garp_timer(self, event: Input, now: Ticks) -> None:
+        del event
+        p = self.params
+        vips = p.addresses + p.excluded_addresses
+        if self._garp_delay_at is not None and self._garp_delay_at <= now:
+            self._garp_delay_at = None
+            self._actions.append(
+                SendGratuitous(addresses=vips, repeat=p.garp.master_repeat, reason="delayed")
+            )
+        if self._garp_refresh_at is not None and self._garp_refresh_at <= now:
+            self._garp_refresh_at = Ticks(now + p.garp.master_refresh)
+            self._actions.append(
+                SendGratuitous(addresses=vips, repeat=p.garp.refresh_repeat, reason="refresh")
+            )
+        if self._lower_garp_at is not None and self._lower_garp_at <= now:
+            self._lower_garp_at = None
+            self._actions.append(
+                SendGratuitous(addresses=vips, repeat=p.garp.lower_prio_repeat, reason="lower_prio")
+            )
+
+    def on_backup_advert(self, event: Input, now: Ticks) -> None:
+        assert isinstance(event, AdvertReceived)
+        packet = event.packet
+        master_change = packet.source != self.master_address
+        if not self._accept(packet, check_vips=master_change or not self.params.skip_check_adv_addr):
+            return
+        if master_change:
+            self._rlflags.clear()
+        advert = packet.advert
+        p = self.params
+        if advert.priority == PRIORITY_STOP:
+            self._log("debug", f"({self.name}) Backup received priority 0 advertisement")
+            self._ms_down_timer = skew_time(p.version, self._skew_priority(), self.master_adver_int)
+            self._sands = Ticks(now + self._ms_down_timer)
+        elif (
+            p.nopreempt
+            or advert.priority >= self.effective_priority
+            or (p.preempt_delay and (self._preempt_time is None or self._preempt_time > now))
+        ):
+            if p.version == 3:
+                self.master_adver_int = advert.interval
+            self._ms_down_timer = self._master_down_interval()
+            self._sands = Ticks(now + self._ms_down_timer)
+            self.master_address = packet.source
+            self.master_priority = advert.priority
+            if p.preempt_delay:
+                if advert.priority >= self.effective_priority:
+                    self._preempt_time = None
+                elif self._preempt_time is None:
+                    self._preempt_time = Ticks(now + p.preempt_delay)
+            self.wantstate = State.BACKUP
+        else:
+            self._log(
+                "info",
+                f"({self.name}) received lower priority ({advert.priority}) advert from {packet.source}"
+                " - discarding",
+            )
+            self.master_address = packet.source
+
+    def on_master_advert(self, event: Input, now: Ticks) -> None:
+        assert isinstance(event, AdvertReceived)
+        packet = event.packet
+        if not self._accept(packet, check_vips=True):
+            return
+        p = self.params
+        advert = packet.advert
+        ours = self.effective_priority
+        # Families already match (validated), so the integer values order the addresses.
+        theirs_addr, ours_addr = int(packet.source), int(p.primary_address)
+        cmp = (theirs_addr > ours_addr) - (theirs_addr < ours_addr)
+        if advert.priority == PRIORITY_STOP or (
+            p.higher_prio_send_advert and (advert.priority > ours or (advert.priority == ours and cmp > 0))
+        ):
+            self._send_advert(ours)
+            self._sands = Ticks(now + p.advert_int)
+            if advert.priority == PRIORITY_STOP:
+                self._log("debug", f"({self.name}) Master received priority 0 message")
+                return
+        if advert.priority == ours and cmp == 0:
+            self._log(
+                "info",
+                f"({self.name}) WARNING - equal priority advert received from remote host"
+                " with our IP address.",
+            )
+            return
+        if advert.priority == ours == PRIORITY_OWNER:
+            self._log_limited(
+                "owner",
+                f"({self.name}) CONFIGURATION ERROR: local instance and {packet.source} are both configured"
+                " as address owner, please resolve",
+            )
+        if advert.priority < ours or (advert.priority == ours and cmp < 0):
+            self._master_rx_lower(packet, now)
+            return
+        if advert.priority > ours and self._base_priority != PRIORITY_OWNER:
+            self._log(
+                "info",
+                f"({self.name}) Master received advert from {packet.source} with higher priority"
+                f" {advert.priority}, ours {ours}",
+            )
+            reason = "higher_priority"
+        else:
+            self._log(
+                "info",
+                f"({self.name}) Master received advert from {packet.source} with same priority"
+                f" {advert.priority} but higher IP address than ours",
+            )
+            reason = "higher_address"
+        if p.version == 3:
+            self.master_adver_int = advert.interval
+        self.master_address = packet.source
+        self.master_priority = advert.priority
+        self.wantstate = State.BACKUP
+        self.change_state(State.BACKUP, reason, now)
+
+    def _master_rx_lower(self, packet: ReceivedPacket, now: Ticks) -> None:
+        p = self.params
+        self._log(
+            "info",
+            f"({self.name}) Received advert from {packet.source} with lower priority"
+            f" {packet.advert.priority}, ours {self.effective_priority}"
+            + ("" if p.lower_prio_no_advert else ", forcing new election"),
+        )
+        if p.auth_type == AUTH_AH and packet.ah is not None:
+            self._ah_seq = packet.ah.seq
+        if not p.lower_prio_no_advert:
+            self._send_advert(self.effective_priority)
+            self._sands = Ticks(now + p.advert_int)
+        vips = p.addresses + p.excluded_addresses
+        if vips and p.garp.lower_prio_repeat > 0:
+            self._actions.append(
+                SendGratuitous(addresses=vips, repeat=p.garp.lower_prio_repeat, reason="lower_prio")
+            )
+            if p.garp.lower_prio_delay > 0:
+                self._lower_garp_at = Ticks(now + p.garp.lower_prio_delay)
+        self._notify("MASTER_RX_LOWER_PRI")
+
+    def on_priority_input(self, event: Input, now: Ticks) -> None:
+        if isinstance(event, TrackerChanged):
+            if event.name not in self._tracker_status:
+                raise LocalMisuse(f"({self.name}) unknown tracker {event.name!r}")
+            self._tracker_status[event.name] = event.ok
+        elif isinstance(event, PriorityChanged):
+            if not 1 <= event.priority <= PRIORITY_OWNER:
+                raise LocalMisuse(f"({self.name}) base priority {event.priority} outside 1..255")
+            self._base_priority = event.priority
+        self._update_priority(now)
+        self._apply_faults(now)
+
+    def _update_priority(self, now: Ticks) -> None:
+        p = self.params
+        total = prio.total_priority(self._base_priority, p.trackers, self._tracker_status)
+        new = prio.effective_priority(self._base_priority, total)
+        if new == self.effective_priority:
+            return
+        self._log(
+            "info", f"({self.name}) Changing effective priority from {self.effective_priority} to {new}"
+        )
+        self.effective_priority = new
+        old_down = self._ms_down_timer
+        self._ms_down_timer = self._master_down_interval()
+        if self.state is State.BACKUP and self._sands is not None:
+            # Shift the running down timer by the change in its length (vrrp_set_effective_priority).
+            self._sands = Ticks(max(now, self._sands + self._ms_down_timer - old_down))
+        if p.notify_priority_changes and self.state in (State.MASTER, State.BACKUP):
+            self._notify(f"{self.state.value}_PRIORITY")
+
+    def _apply_faults(self, now: Ticks) -> None:
+        reasons = self.fault_reasons
+        if reasons and self.state in (State.BACKUP, State.MASTER):
+            self._log("info", f"({self.name}): entering FAULT state ({', '.join(sorted(reasons))})")
+            self.change_state(State.FAULT, "fault", now)
+        elif not reasons and self.state is State.FAULT:
+            self._leave_fault(now)
+
+    def _leave_fault(self, now: Ticks) -> None:
+        if self.group is not None and not self.group.may_leave_fault(self):
+            return
+        if (
+            self.params.owner
+            and self.wantstate is State.MASTER
+            and (self.group is None or self.group.may_become_master(self))
+        ):
+            self.change_state(State.MASTER, "fault_cleared", now)
+            return
+        self.wantstate = State.BACKUP
+        self.change_state(State.BACKUP, "fault_cleared", now)
+
+    def on_fault_record(self, event: Input, now: Ticks) -> None:
+        del now
+        if isinstance(event, FaultRaised):
+            self._faults.add(event.reason)
+        elif isinstance(event, FaultCleared):
+            self._faults.discard(event.reason)
+
+    def on_fault_raised(self, event: Input, now: Ticks) -> None:
+        self.on_fault_record(event, now)
+        self._apply_faults(now)
+
+    def on_fault_cleared(self, event: Input, now: Ticks) -> None:
+        self.on_fault_record(event, now)
+        self._apply_faults(now)
+
+    def on_shutdown(self, event: Input, now: Ticks) -> None:
+        del event
+        self.change_state(State.STOP, "shutdown", now)
+        self._garp_delay_at = self._garp_refresh_at = self._lower_garp_at = None
+
+    def on_sync_master(self, event: Input, now: Ticks) -> None:
+        del event
+        self.change_state(State.MASTER, "sync_group", now)
+
+    def on_sync_backup(self, event: Input, now: Ticks) -> None:
+        del event
+        self.wantstate = State.BACKUP
+        self.change_state(State.BACKUP, "sync_group", now)
+
+    def on_sync_fault(self, event: Input, now: Ticks) -> None:
+        del event
+        self.change_state(State.FAULT, "sync_group", now)
+
+    def on_sync_leave_fault(self, event: Input, now: Ticks) -> None:
+        del event
+        if self.fault_reasons:
+            self.stats["dropped_in_state"] += 1
+            return
+        self.wantstate = State.BACKUP
+        self.change_state(State.BACKUP, "sync_group", now)
+
+    # ---- receive validation (vrrp_check_packet, in keepalived's order) ----------------------
+
+    def _accept(self, packet: ReceivedPacket, *, check_vips: bool) -> bool:
+        """True if the packet passes validation; every rejection is counted and never moves state."""
+        p = self.params
+        advert = packet.advert
+        src = packet.source
+        n = self.name
+        if advert.vrid != p.vrid:
+            self.stats["vrid_mismatch"] += 1
+            return False
+        if src.version != p.family:
+            self.stats["family_mismatch"] += 1
+            return False
+        if (packet.ah is not None) != (p.auth_type == AUTH_AH):
+            self.stats["authtype_mismatch"] += 1
+            what = (
+                "Received AH header but auth type not AH" if packet.ah else "No AH header but auth type is AH"
+            )
+            self._log_limited("ah", f"({n}) {what} from {src}")
+            return False
+        if not p.unicast and packet.ttl != 255:
+            self.stats["ip_ttl_err"] += 1
+            self._log_limited("ttl", f"({n}) invalid TTL/HL from {src}. Received {packet.ttl} and expect 255")
+            return False
+        if advert.version != p.version:
+            self.stats["version_mismatch"] += 1
+            self._log_limited(
+                "version",
+                f"({n}) wrong VRRP version from {src}. Received {advert.version} and expect {p.version}",
+            )
+            return False
+        if p.version == 2:
+            if not self._v2_auth_ok(packet):
+                return False
+            if advert.interval != p.advert_int:
+                self.stats["advert_interval_err"] += 1
+                self._log_limited(
+                    "interval",
+                    f"({n}) advertisement interval mismatch with {src} mine={p.advert_int // SECOND} sec"
+                    f" rcv'd={advert.adver_int} sec",
+                )
+                return False
+        elif advert.interval != p.advert_int:
+            self._log_limited(
+                "interval",
+                f"({n}) advertisement interval mismatch ours = {to_centiseconds(p.advert_int)} centi-sec"
+                f" rcv'd={advert.adver_int} centi-sec",
+            )
+        if packet.destination.is_multicast == p.unicast:
+            self.stats["addr_list_err"] += 1
+            kinds = ("un", "mult") if p.unicast else ("mult", "un")
+            self._log_limited(
+                "cast",
+                f"({n}) Expected {kinds[0]}icast packet but received {kinds[1]}icast packet from {src}",
+            )
+            return False
+        if p.owner_ignore_adverts and self.effective_priority == PRIORITY_OWNER:
+            self.stats["owner_ignored"] += 1
+            return False
+        self.stats["advert_rcvd"] += 1
+        if len(advert.addresses) != len(p.addresses):
+            self.stats["addr_list_err"] += 1
+            self._log_limited(
+                "naddr", f"({n}) expected {len(p.addresses)} VIPs but received {len(advert.addresses)}"
+            )
+        elif check_vips and advert.addresses != p.addresses:
+            received = set(advert.addresses)
+            missing = next((a for a in p.addresses if a not in received), None)
+            if missing is not None:
+                self.stats["addr_list_err"] += 1
+                self._log_limited(
+                    "vips",
+                    f"({n}) ip address associated with VRID {p.vrid} not present in advert from {src}:"
+                    f" {missing}",
+                )
+        if p.unicast and p.check_unicast_src and src not in p.unicast_peers:
+            self.stats["unicast_src_err"] += 1
+            self._log_limited("unicast_src", f"({n}) unicast source address {src} not a unicast peer")
+            return False
+        if advert.priority == PRIORITY_STOP:
+            self.stats["pri_zero_rcvd"] += 1
+        return True
+
+    def _v2_auth_ok(self, packet: ReceivedPacket) -> bool:
+        p = self.params
+        advert = packet.advert
+        src = packet.source
+        if advert.auth_type not in (AUTH_NONE, AUTH_PASS, AUTH_AH):
+            self.stats["invalid_authtype"] += 1
+            self._log_limited("auth", f"({self.name}) Invalid auth type from {src}: {advert.auth_type}")
+            return False
+        if advert.auth_type != p.auth_type:
+            self.stats["authtype_mismatch"] += 1
+            self._log_limited(
+                "auth",
+                f"({self.name}) received a {advert.auth_type} auth from {src}, expecting {p.auth_type}!",
+            )
+            return False
+        if p.auth_type == AUTH_PASS and not check_pass(advert, p.auth_key):
+            self.stats["auth_failure"] += 1
+            self._log_limited("passwd", f"({self.name}) received an invalid passwd from {src}!")
+            return False
+        if p.auth_type == AUTH_AH and (
+            self._ah_verifier is None or not self._ah_verifier(packet, p.auth_key, p.unicast)
+        ):
+            self.stats["auth_failure"] += 1
+            self._log_limited("ah_icv", f"({self.name}) IPSEC-AH : invalid IPSEC HMAC-MD5 value from {src}")
+            return False
+        return True

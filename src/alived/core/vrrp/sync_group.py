@@ -1,0 +1,185 @@
+"""vrrp_sync_group: member instances that move MASTER, BACKUP and FAULT together (keepalived vrrp_sync.c).
+
+Inputs for a member go through SyncGroup.handle(); after the member has handled it, the rule table
+SYNC_RULES is applied until no rule fires (STYLE #2). Members ask the group through the SyncGate
+methods before becoming MASTER (only when every member wants MASTER, as keepalived prefers BACKUP
+to thrashing) and before leaving FAULT (only when no member has a fault of its own).
+pop_actions() returns every action of the group and its members, in order, tagged with its owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alived.core.vrrp.actions import Action, Log, RunNotify
+from alived.core.vrrp.inputs import Input, SyncToBackup, SyncToFault, SyncToMaster, TimerFired
+from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.states import State
+from alived.errors import LocalMisuse
+from alived.units import Ticks
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncRule:
+    """When `applies` holds for the group, `apply` moves the members and the group state."""
+
+    name: str
+    applies: Callable[[SyncGroup], bool]
+    apply: Callable[[SyncGroup, Ticks], None]
+
+
+class SyncGroup:
+    """A vrrp_sync_group over existing VrrpInstance objects (it becomes each member's `group`)."""
+
+    def __init__(self, name: str, members: Sequence[VrrpInstance]) -> None:
+        if not members:
+            raise LocalMisuse(f"VRRP_Group({name}) has no members")
+        self.name = name
+        self.members = tuple(members)
+        self.state = State.INIT
+        self._actions: list[tuple[str, Action]] = []
+        for member in self.members:
+            if member.group is not None:
+                raise LocalMisuse(f"({member.name}) is already in a sync group")
+            member.group = self
+
+    # ---- interface ------------------------------------------------------------------------
+
+    def member(self, name: str) -> VrrpInstance:
+        for member in self.members:
+            if member.name == name:
+                return member
+        raise LocalMisuse(f"VRRP_Group({self.name}) has no member {name!r}")
+
+    def handle(self, member: VrrpInstance | str, event: Input, now: Ticks) -> None:
+        """Feed an input to one member, then bring the others along."""
+        target = self.member(member) if isinstance(member, str) else member
+        if target.group is not self:
+            raise LocalMisuse(f"({target.name}) is not in VRRP_Group({self.name})")
+        target.handle(event, now)
+        self._drain(target)
+        self._settle(now)
+
+    def handle_timer(self, now: Ticks) -> None:
+        """Feed TimerFired to every member whose deadline has come."""
+        for member in self.members:
+            deadline = member.next_deadline()
+            if deadline is not None and deadline <= now:
+                self.handle(member, TimerFired(), now)
+
+    def next_deadline(self) -> Ticks | None:
+        deadlines = [d for d in (m.next_deadline() for m in self.members) if d is not None]
+        return min(deadlines) if deadlines else None
+
+    def pop_actions(self) -> list[tuple[str, Action]]:
+        """(owner name, action) pairs since the last call: the owner is a member or the group."""
+        for member in self.members:
+            self._drain(member)
+        actions, self._actions = self._actions, []
+        return actions
+
+    # ---- the gate members consult -------------------------------------------------------------
+
+    def may_become_master(self, member: VrrpInstance) -> bool:
+        if self.state is State.MASTER:
+            return True
+        return all(m is member or m.wantstate is State.MASTER for m in self.members)
+
+    def may_leave_fault(self, member: VrrpInstance) -> bool:
+        return all(m is member or not m.fault_reasons for m in self.members)
+
+    def quick_start(self, member: VrrpInstance) -> bool:
+        del member
+        return self.state is not State.MASTER
+
+    # ---- rules ----------------------------------------------------------------------------------
+
+    def _drain(self, member: VrrpInstance) -> None:
+        self._actions.extend((member.name, action) for action in member.pop_actions())
+
+    def _settle(self, now: Ticks) -> None:
+        for _ in range(4 * len(self.members) + 8):
+            for rule in SYNC_RULES:
+                if rule.applies(self):
+                    rule.apply(self, now)
+                    break
+            else:
+                return
+        raise LocalMisuse(f"VRRP_Group({self.name}) sync rules did not settle")
+
+    def _move(self, new: State, event: Input, now: Ticks, *, skip: State | None = None) -> None:
+        self._actions.append(
+            (
+                self.name,
+                Log(level="info", text=f"VRRP_Group({self.name}) Syncing instances to {new.value} state"),
+            )
+        )
+        for member in self.members:
+            if member.state is not new and member.state is not skip:
+                member.handle(event, now)
+                self._drain(member)
+        self._set_state(new)
+
+    def _set_state(self, new: State) -> None:
+        self.state = new
+        self._actions.append(
+            (self.name, RunNotify(kind="GROUP", name=self.name, state=new.value, priority=0))
+        )
+
+    def _in(self, state: State) -> bool:
+        return any(m.state is state for m in self.members)
+
+
+def _fault_spreads(g: SyncGroup) -> bool:
+    return g.state is not State.FAULT and g._in(State.FAULT)
+
+
+def _fault_over(g: SyncGroup) -> bool:
+    return (
+        g.state is State.FAULT
+        and any(m.state in (State.BACKUP, State.MASTER) for m in g.members)
+        and not any(m.fault_reasons for m in g.members)
+    )
+
+
+def _master_spreads(g: SyncGroup) -> bool:
+    return g.state is not State.MASTER and g.state is not State.FAULT and g._in(State.MASTER)
+
+
+def _backup_spreads(g: SyncGroup) -> bool:
+    return g.state is State.MASTER and g._in(State.BACKUP)
+
+
+def _initial_backup(g: SyncGroup) -> bool:
+    return g.state is State.INIT and all(m.state is State.BACKUP for m in g.members)
+
+
+def _all_stopped(g: SyncGroup) -> bool:
+    return g.state is not State.STOP and all(m.state is State.STOP for m in g.members)
+
+
+SYNC_RULES: tuple[SyncRule, ...] = (
+    SyncRule(name="all_stopped", applies=_all_stopped, apply=lambda g, now: g._set_state(State.STOP)),
+    SyncRule(
+        name="fault_spreads",
+        applies=_fault_spreads,
+        apply=lambda g, now: g._move(State.FAULT, SyncToFault(), now, skip=State.STOP),
+    ),
+    SyncRule(
+        name="fault_over",
+        applies=_fault_over,
+        apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.MASTER),
+    ),
+    SyncRule(
+        name="master_spreads",
+        applies=_master_spreads,
+        apply=lambda g, now: g._move(State.MASTER, SyncToMaster(), now, skip=State.STOP),
+    ),
+    SyncRule(
+        name="backup_spreads",
+        applies=_backup_spreads,
+        apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.STOP),
+    ),
+    SyncRule(name="initial_backup", applies=_initial_backup, apply=lambda g, now: g._set_state(State.BACKUP)),
+)
