@@ -300,7 +300,7 @@ class Netlink:
         msg = self._must("link_get", lambda: self._ipr.link("get", index=index)[0])
         return _link_info(msg)
 
-    def links(self) -> list[LinkInfo]:
+    def all_links(self) -> list[LinkInfo]:
         return [_link_info(m) for m in self._must("link_dump", lambda: list(self._ipr.link("dump")))]
 
     def link_mac(self, ifname: str) -> bytes:
@@ -310,7 +310,7 @@ class Netlink:
         return self.link_info(ifname).is_up
 
     def interface_names(self) -> set[str]:
-        return {link.name for link in self.links()}
+        return {link.name for link in self.all_links()}
 
     def set_link_up(self, ifname: str, up: bool = True) -> None:
         index = self.link_index(ifname)

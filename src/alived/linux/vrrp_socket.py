@@ -133,9 +133,6 @@ class Vrrp4Socket:
             raise
         return sock
 
-    def fileno(self, proto: int = VRRP_PROTO) -> int:
-        return self._sockets[proto].fileno()
-
     def send(self, packet: bytes, destination: IPv4Address) -> None:
         """Send a complete IPv4 packet (header built by the caller) to `destination`."""
         sock = next(iter(self._sockets.values()))
@@ -241,9 +238,6 @@ class Vrrp6Socket:
             sock.close()
             raise BackendError("vrrp6_socket", exc.errno, ifname) from exc
         return cls(ifname=ifname, ifindex=ifindex, group=None if unicast else group, sock=sock, loop=loop)
-
-    def fileno(self) -> int:
-        return self._sock.fileno() if self._sock is not None else -1
 
     def send(self, payload: bytes, destination: IPv6Address) -> None:
         """Send a VRRP message (checksum field left for the kernel) to `destination`."""
