@@ -1,0 +1,681 @@
+"""The keyword tree: every block and keyword of keepalived 2.2.7 (plus the 2.4 additions), declared once.
+
+Each entry says how a keyword's value is read and which model field it sets; the interpreter in
+`sections/common.py` walks the tree, and `sections/*` hold the builders of each block family.
+"""
+
+from __future__ import annotations
+
+from alived.config.sections import addresses, bfd, global_defs, lvs, vrrp
+from alived.config.sections.common import (
+    BlockSpec,
+    Kw,
+    boolean,
+    flag,
+    integer,
+    ip,
+    joined,
+    keywords,
+    optional_string,
+    script,
+    string,
+    timer,
+    weighted,
+    words,
+)
+
+_U32 = 2**32 - 1
+_I32 = 2**31 - 1
+
+
+def _deprecated(old: str, new: str) -> str:
+    return f"{old} is deprecated - please use {new}"
+
+
+# ---------------------------------------------------------------- global_defs
+
+
+def _process_keywords(prefix: str) -> list[Kw]:
+    return [
+        Kw(f"{prefix}_priority", parse=integer(-20, 19)),
+        Kw(f"{prefix}_no_swap", parse=flag()),
+        Kw(f"{prefix}_rt_priority", parse=integer(1, 99)),
+        Kw(f"{prefix}_cpu_affinity", parse=words),
+        Kw(f"{prefix}_rlimit_rttime", parse=integer(2, _I32)),
+        Kw(f"{prefix}_rlimit_rtime", field=f"{prefix}_rlimit_rttime", parse=integer(2, _I32)),
+    ]
+
+
+def _bufs(name: str) -> list[Kw]:
+    return [Kw(name, parse=integer(0, _I32)), Kw(f"{name}_force", parse=boolean)]
+
+
+GLOBAL_DEFS = BlockSpec(
+    "global_defs",
+    keywords(
+        Kw("process_names", parse=global_defs.process_names),
+        Kw("process_name", parse=string),
+        Kw("vrrp_process_name", parse=string),
+        Kw("checker_process_name", parse=string),
+        Kw("lvs_process_name", field="checker_process_name", parse=string),
+        Kw("bfd_process_name", parse=string),
+        Kw("use_symlink_paths", parse=boolean),
+        Kw("set_supplementary_groups", parse=flag()),
+        Kw("router_id", parse=joined),
+        Kw("notification_email_from", parse=joined),
+        Kw("smtp_server", parse=global_defs.smtp_server),
+        Kw("smtp_helo_name", parse=string),
+        Kw("smtp_connect_timeout", parse=timer(1, 3600)),
+        Kw("notification_email", words=True),
+        Kw("smtp_alert", parse=boolean),
+        Kw("smtp_alert_vrrp", parse=boolean),
+        Kw("smtp_alert_checker", parse=boolean),
+        Kw("startup_script", parse=script),
+        Kw("startup_script_timeout", parse=timer(1, 1000)),
+        Kw("shutdown_script", parse=script),
+        Kw("shutdown_script_timeout", parse=timer(1, 1000)),
+        Kw("max_auto_priority", parse=integer(-1, 99, optional=99)),
+        Kw("min_auto_priority_delay", parse=integer(1, _I32)),
+        Kw("checker_log_all_failures", parse=boolean),
+        Kw("dynamic_interfaces", parse=global_defs.dynamic_interfaces),
+        Kw("no_email_faults", parse=flag()),
+        Kw("default_interface", parse=string),
+        Kw("disable_local_igmp", parse=flag()),
+        Kw("v3_checksum_as_v2", parse=boolean),
+        Kw("lvs_timeouts", parse=words),
+        Kw("lvs_flush", parse=flag()),
+        Kw("lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
+        Kw("lvs_flush_onstop", field="lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
+        Kw("lvs_sync_daemon", parse=global_defs.lvs_sync_daemon),
+        Kw("vrrp_mcast_group4", parse=ip),
+        Kw("vrrp_mcast_group6", parse=ip),
+        Kw("vrrp_garp_master_delay", parse=timer(0, 86400)),
+        Kw("vrrp_garp_master_repeat", parse=integer(1, _I32)),
+        Kw("vrrp_garp_master_refresh", parse=timer(0, 86400)),
+        Kw("vrrp_garp_master_refresh_repeat", parse=integer(1, _I32)),
+        Kw("vrrp_garp_lower_prio_delay", parse=timer(0, 86400)),
+        Kw("vrrp_garp_lower_prio_repeat", parse=integer(0, _I32)),
+        Kw("vrrp_down_timer_adverts", parse=integer(1, 100)),
+        # 2.2.7 rejects an explicit 0 for both intervals (facts 2.2).
+        Kw("vrrp_garp_interval", parse=timer(0.000001, 1)),
+        Kw("vrrp_gna_interval", parse=timer(0.000001, 1)),
+        Kw("vrrp_min_garp", parse=global_defs.vrrp_min_garp),
+        Kw("vrrp_garp_extra_if", parse=vrrp.garp_extra_if),
+        Kw("vrrp_vmac_garp_intvl", parse=vrrp.garp_extra_if),
+        Kw("vrrp_lower_prio_no_advert", parse=boolean),
+        Kw("vrrp_higher_prio_send_advert", parse=boolean),
+        Kw("vrrp_version", parse=integer(2, 3)),
+        Kw("vrrp_iptables", parse=words),
+        Kw("vrrp_ipsets", parse=words),
+        Kw("nftables", parse=optional_string),
+        Kw("nftables_priority", parse=integer(-_I32, _I32)),
+        Kw("nftables_ifindex", parse=boolean),
+        Kw("vrrp_check_unicast_src", parse=flag()),
+        Kw("vrrp_skip_check_adv_addr", parse=boolean),
+        Kw("vrrp_strict", parse=flag()),
+        *_process_keywords("vrrp"),
+        *_process_keywords("checker"),
+        *_process_keywords("bfd"),
+        Kw("nftables_ipvs", parse=optional_string),
+        Kw("nftables_ipvs_priority", parse=integer(-_I32, _I32)),
+        Kw("nftables_ipvs_start_fwmark", parse=integer(1, _U32)),
+        Kw("nftables_counters", parse=boolean),
+        Kw("notify_fifo", parse=global_defs.fifo),
+        Kw("notify_fifo_script", parse=script),
+        Kw("vrrp_notify_fifo", parse=global_defs.fifo),
+        Kw("vrrp_notify_fifo_script", parse=script),
+        Kw("vrrp_notify_priority_changes", parse=boolean),
+        Kw("fifo_write_vrrp_states_on_reload", parse=flag()),
+        Kw("lvs_notify_fifo", parse=global_defs.fifo),
+        Kw("lvs_notify_fifo_script", parse=script),
+        Kw("snmp_socket", parse=string),
+        Kw("enable_traps", parse=flag()),
+        Kw("enable_snmp_vrrp", parse=flag()),
+        Kw(
+            "enable_snmp_keepalived",
+            field="enable_snmp_vrrp",
+            parse=flag(),
+            deprecated=_deprecated("enable_snmp_keepalived", "enable_snmp_vrrp"),
+        ),
+        Kw("enable_snmp_rfc", parse=flag()),
+        Kw("enable_snmp_rfcv2", parse=flag()),
+        Kw("enable_snmp_rfcv3", parse=flag()),
+        Kw("enable_snmp_checker", parse=flag()),
+        Kw("snmp_vs_stats_update_interval", parse=timer(0, 86400)),
+        Kw("snmp_rs_stats_update_interval", parse=timer(0, 86400)),
+        Kw("enable_dbus", parse=flag()),
+        Kw("dbus_service_name", parse=string),
+        Kw("dbus_no_interface_name", parse=flag()),
+        Kw("script_user", parse=global_defs.script_user),
+        Kw("enable_script_security", parse=flag()),
+        *_bufs("vrrp_netlink_cmd_rcv_bufs"),
+        *_bufs("vrrp_netlink_monitor_rcv_bufs"),
+        *_bufs("process_monitor_rcv_bufs"),
+        *_bufs("lvs_netlink_cmd_rcv_bufs"),
+        *_bufs("lvs_netlink_monitor_rcv_bufs"),
+        Kw("rs_init_notifies", parse=flag()),
+        Kw("no_checker_emails", parse=flag()),
+        Kw("vrrp_rx_bufs_policy", parse=words),
+        Kw("vrrp_rx_bufs_multiplier", parse=integer(1, _I32)),
+        Kw("vrrp_startup_delay", parse=timer(0, 3600)),
+        Kw("vrrp_delay_after_boot", parse=timer(0, 3600)),
+        Kw("log_unknown_vrids", parse=flag()),
+        Kw("vrrp_owner_ignore_adverts", parse=boolean),
+        Kw("vmac_prefix", parse=string),
+        Kw("vmac_addr_prefix", parse=string),
+        Kw("umask", parse=global_defs.umask),
+        Kw("random_seed", parse=integer(0, _U32)),
+        Kw("reload_check_config", parse=optional_string),
+        Kw("reload_time_file", parse=string),
+        Kw("reload_repeat", parse=flag()),
+        Kw("reload_file", parse=optional_string),
+        Kw("include_check", parse=words),
+        Kw("config_save_dir", parse=string),
+        Kw("tmp_config_directory", parse=string),
+        Kw("data_use_instance", parse=boolean),
+        Kw("json_version", parse=integer(1, 2)),
+        Kw("iproute_usr_dir", parse=string),
+        Kw("iproute_etc_dir", parse=string),
+        Kw("state_dump_file", parse=string),
+        Kw("stats_dump_file", parse=string),
+        Kw("json_dump_file", parse=string),
+    ),
+    build=global_defs.build_global_defs,
+)
+
+# ---------------------------------------------------------------- VRRP blocks
+
+_TRACK_SCRIPT = vrrp.track_entry(-253, 253)
+_TRACK_FILE = vrrp.track_entry(-254, 254)
+_TRACK_PROCESS = vrrp.track_entry(-254, 254)
+_TRACK_BFD = vrrp.track_entry(-253, 253)
+_TRACK_IF = vrrp.track_entry(-253, 253)
+
+
+def _trackers() -> list[Kw]:
+    return [
+        Kw("track_interface", entries=_TRACK_IF),
+        Kw("track_script", entries=_TRACK_SCRIPT),
+        Kw("track_file", entries=_TRACK_FILE),
+        Kw("track_process", entries=_TRACK_PROCESS),
+        Kw("track_bfd", entries=_TRACK_BFD),
+    ]
+
+
+def _notifies() -> list[Kw]:
+    return [
+        Kw("notify_backup", parse=script),
+        Kw("notify_master", parse=script),
+        Kw("notify_fault", parse=script),
+        Kw("notify_stop", parse=script),
+        Kw("notify", parse=script),
+    ]
+
+
+SYNC_GROUP = BlockSpec(
+    "vrrp_sync_group",
+    keywords(
+        Kw("group", words=True),
+        *_trackers(),
+        *_notifies(),
+        Kw("smtp_alert", parse=boolean),
+        Kw(
+            "global_tracking",
+            parse=flag(),
+            deprecated="(global_tracking) global_tracking is deprecated."
+            " Use track_interface/script/file on the sync group",
+        ),
+        Kw("sync_group_tracking_weight", parse=flag()),
+        Kw("notify_priority_changes", parse=boolean),
+    ),
+    build=vrrp.build_sync_group,
+)
+
+AUTHENTICATION = BlockSpec(
+    "authentication",
+    keywords(Kw("auth_type", parse=vrrp.auth_type), Kw("auth_pass", parse=vrrp.auth_pass)),
+    build=vrrp.build_authentication,
+)
+
+AUTH_HMAC = BlockSpec(
+    "auth_hmac",
+    keywords(
+        Kw("key", parse=words, multi=True),
+        Kw("active_key", parse=integer(1, 255)),
+        Kw("time_window", parse=integer(1, 300)),
+        Kw("anti_replay", parse=string),
+        Kw("mode", parse=string),
+    ),
+    build=vrrp.build_auth_hmac,
+)
+
+VRRP_INSTANCE = BlockSpec(
+    "vrrp_instance",
+    keywords(
+        Kw("use_vmac", parse=vrrp.use_vmac),
+        Kw("use_vmac_addr", parse=flag()),
+        Kw("vmac_xmit_base", parse=flag()),
+        Kw("use_ipvlan", parse=vrrp.use_ipvlan),
+        Kw("unicast_peer", entries=vrrp.unicast_peer),
+        Kw("unicast_fault_no_peer", parse=flag()),
+        Kw("check_unicast_src", parse=flag()),
+        Kw("old_unicast_checksum", parse=vrrp.old_unicast_checksum),
+        Kw("native_ipv6", parse=flag()),
+        Kw("state", parse=vrrp.state),
+        Kw("interface", parse=string),
+        Kw("vrf", parse=string),
+        Kw("dont_track_primary", parse=flag()),
+        *_trackers(),
+        Kw("mcast_src_ip", parse=ip),
+        Kw("unicast_src_ip", field="mcast_src_ip", parse=ip),
+        Kw("mcast_dst_ip", parse=ip),
+        Kw("track_src_ip", parse=flag()),
+        Kw("virtual_router_id", parse=integer(1, 255)),
+        Kw("unicast_ttl", parse=integer(0, 255)),
+        Kw("version", parse=integer(2, 3)),
+        Kw("priority", parse=integer(1, 255)),
+        Kw("advert_int", parse=timer(0.01, 255)),
+        Kw("virtual_ipaddress", entries=addresses.address_entry),
+        Kw("virtual_ipaddress_excluded", entries=addresses.address_entry),
+        Kw("no_virtual_ipaddress", parse=flag()),
+        Kw("promote_secondaries", parse=flag()),
+        Kw(
+            "linkbeat_use_polling",
+            parse=flag(),
+            deprecated="(linkbeat_use_polling) is deprecated - use linkbeat_interfaces block instead",
+        ),
+        Kw("v3_checksum_as_v2", parse=boolean),
+        Kw("virtual_routes", entries=addresses.route_entry),
+        Kw("virtual_rules", entries=addresses.rule_entry),
+        Kw("accept", parse=flag(True)),
+        Kw("no_accept", field="accept", parse=flag(False)),
+        Kw("skip_check_adv_addr", parse=boolean),
+        Kw("strict_mode", parse=boolean),
+        Kw("preempt", field="nopreempt", parse=flag(False)),
+        Kw("nopreempt", parse=flag()),
+        Kw("preempt_delay", parse=timer(0, 1000)),
+        Kw("debug", parse=integer(0, 4, optional=0)),
+        *_notifies(),
+        Kw("notify_deleted", parse=vrrp.notify_deleted),
+        Kw("notify_master_rx_lower_pri", parse=script),
+        Kw("smtp_alert", parse=boolean),
+        Kw("notify_priority_changes", parse=boolean),
+        Kw("lvs_sync_daemon_interface", parse=string),
+        Kw("garp_master_delay", parse=timer(0, 86400)),
+        Kw("garp_master_refresh", parse=timer(0, 86400)),
+        Kw("garp_master_repeat", parse=integer(1, _I32)),
+        Kw("garp_master_refresh_repeat", parse=integer(1, _I32)),
+        Kw("garp_lower_prio_delay", parse=timer(0, 86400)),
+        Kw("garp_lower_prio_repeat", parse=integer(0, _I32)),
+        Kw("down_timer_adverts", parse=integer(1, 100)),
+        Kw("timer_expired_backup", parse=vrrp.timer_expired_backup),
+        Kw("thread_timer_expired", field="timer_expired_backup", parse=vrrp.timer_expired_backup),
+        Kw("garp_extra_if", parse=vrrp.garp_extra_if),
+        Kw("vmac_garp_intvl", parse=vrrp.garp_extra_if),
+        Kw("lower_prio_no_advert", parse=boolean),
+        Kw("higher_prio_send_advert", parse=boolean),
+        Kw("owner_ignore_adverts", parse=boolean),
+        Kw("kernel_rx_buf_size", parse=integer(0, _I32)),
+        Kw("authentication", block=AUTHENTICATION),
+        Kw("auth_hmac", field="auth_hmac", block=AUTH_HMAC),
+    ),
+    build=vrrp.build_instance,
+)
+
+VRRP_SCRIPT = BlockSpec(
+    "vrrp_script",
+    keywords(
+        Kw("script", parse=script),
+        Kw("interval", parse=timer(0.001, 86400)),
+        Kw("timeout", parse=timer(0, 86400)),
+        Kw("weight", parse=weighted(-253, 253)),
+        Kw("rise", parse=integer(1, _I32)),
+        Kw("fall", parse=integer(1, _I32)),
+        Kw("user", parse=vrrp.user_group()),
+        Kw("init_fail", parse=flag()),
+    ),
+    build=vrrp.build_script,
+)
+
+TRACK_FILE = BlockSpec(
+    "track_file",
+    keywords(
+        Kw("file", parse=string),
+        Kw("weight", parse=weighted(-_I32, _I32)),
+        Kw("init_file", parse=vrrp.init_file),
+    ),
+    build=vrrp.build_track_file,
+)
+
+TRACK_PROCESS = BlockSpec(
+    "vrrp_track_process",
+    keywords(
+        Kw("process", parse=vrrp.process_argv),
+        Kw("param_match", parse=string),
+        Kw("weight", parse=weighted(-254, 254)),
+        Kw("quorum", parse=integer(0, _I32)),
+        Kw("quorum_max", parse=integer(0, _I32)),
+        Kw("delay", parse=timer(0, 86400)),
+        Kw("terminate_delay", parse=timer(0, 86400)),
+        Kw("fork_delay", parse=timer(0, 86400)),
+        Kw("full_command", parse=flag()),
+    ),
+    build=vrrp.build_track_process,
+)
+
+GARP_GROUP = BlockSpec(
+    "garp_group",
+    keywords(
+        Kw("garp_interval", parse=timer(0, 1)),
+        Kw("gna_interval", parse=timer(0, 1)),
+        Kw("interface", parse=string),
+        Kw("interfaces", words=True),
+    ),
+    build=vrrp.build_garp_group,
+)
+
+TRACK_GROUP = BlockSpec("track_group", keywords(Kw("group", words=True)), build=vrrp.build_track_group)
+
+# ---------------------------------------------------------------- BFD
+
+BFD_INSTANCE = BlockSpec(
+    "bfd_instance",
+    keywords(
+        Kw("source_ip", parse=ip),
+        Kw("neighbor_ip", parse=ip),
+        Kw("neighbour_ip", field="neighbor_ip", parse=ip),
+        Kw("min_rx", parse=integer(1, 1000)),
+        Kw("min_tx", parse=integer(1, 1000)),
+        Kw("idle_tx", parse=integer(1, 1000)),
+        Kw("multiplier", parse=integer(1, 255)),
+        Kw("passive", parse=flag()),
+        Kw("ttl", parse=integer(1, 255)),
+        Kw("hoplimit", parse=integer(1, 255)),
+        Kw("max_hops", parse=integer(0, 255)),
+        Kw("multihop", parse=boolean),
+        Kw("weight", parse=weighted(-253, 253)),
+        Kw("vrrp", parse=flag()),
+        Kw("checker", parse=flag()),
+    ),
+    build=bfd.build_bfd_instance,
+)
+
+# ---------------------------------------------------------------- LVS: checkers
+
+_CONNECTION = [
+    Kw("connect_ip", parse=ip),
+    Kw("connect_port", parse=integer(0, 65535)),
+    Kw("bindto", parse=ip),
+    Kw("bind_port", parse=integer(0, 65535)),
+    Kw("bind_if", parse=string),
+    Kw("connect_timeout", parse=timer(0.000001, 86400)),
+    Kw("fwmark", parse=integer(0, _U32)),
+]
+_SCHEDULING = [
+    Kw("retry", parse=integer(0, _I32)),
+    Kw("delay_before_retry", parse=timer(0, 86400)),
+    Kw("warmup", parse=timer(0, 86400)),
+    Kw("delay_loop", parse=timer(0.000001, 86400)),
+    Kw("alpha", parse=boolean),
+    Kw("log_all_failures", parse=boolean),
+]
+
+URL = BlockSpec(
+    "url",
+    keywords(
+        Kw("path", parse=joined),
+        Kw("digest", parse=lvs.digest),
+        Kw("status_code", parse=lvs.status_code),
+        Kw("virtualhost", parse=string),
+        Kw("regex", parse=joined),
+        Kw("regex_no_match", parse=flag()),
+        Kw("regex_options", parse=words),
+        Kw("regex_min_offset", parse=integer(0, _I32)),
+        Kw("regex_max_offset", parse=integer(0, _I32)),
+        Kw("regex_stack", parse=words),
+        Kw("tls_compliant", parse=boolean),
+    ),
+    build=lvs.build_url,
+)
+
+
+def _http_checker(kind: str) -> BlockSpec:
+    return BlockSpec(
+        kind,
+        keywords(
+            *_CONNECTION,
+            *_SCHEDULING,
+            Kw("nb_get_retry", field="retry", parse=integer(0, _I32)),
+            Kw("virtualhost", parse=string),
+            Kw("http_protocol", parse=lvs.http_protocol),
+            Kw("enable_sni", parse=boolean),
+            Kw("sni_name", parse=string),
+            Kw("fast_recovery", parse=boolean),
+            Kw("tls_compliant", parse=boolean),
+            Kw("url", block=URL, multi=True),
+        ),
+        build=lvs.checker_builder(kind),
+    )
+
+
+SMTP_HOST = BlockSpec("host", keywords(*_CONNECTION), build=lvs.build_smtp_host)
+
+CHECKERS: dict[str, BlockSpec] = {
+    "TCP_CHECK": BlockSpec(
+        "TCP_CHECK", keywords(*_CONNECTION, *_SCHEDULING), build=lvs.checker_builder("TCP_CHECK")
+    ),
+    "HTTP_GET": _http_checker("HTTP_GET"),
+    "SSL_GET": _http_checker("SSL_GET"),
+    "SMTP_CHECK": BlockSpec(
+        "SMTP_CHECK",
+        keywords(
+            *_CONNECTION,
+            *_SCHEDULING,
+            Kw("helo_name", parse=joined),
+            Kw("host", block=SMTP_HOST, multi=True),
+        ),
+        build=lvs.checker_builder("SMTP_CHECK"),
+    ),
+    "DNS_CHECK": BlockSpec(
+        "DNS_CHECK",
+        keywords(
+            *_CONNECTION,
+            *_SCHEDULING,
+            Kw("type", field="dns_type", parse=lvs.dns_type),
+            Kw("name", field="dns_name", parse=string),
+        ),
+        build=lvs.checker_builder("DNS_CHECK"),
+    ),
+    "MISC_CHECK": BlockSpec(
+        "MISC_CHECK",
+        keywords(
+            *_SCHEDULING,
+            Kw("misc_path", parse=script),
+            Kw("misc_timeout", parse=timer(0, 86400)),
+            Kw("misc_dynamic", parse=flag()),
+            Kw("user", parse=joined),
+        ),
+        build=lvs.checker_builder("MISC_CHECK"),
+    ),
+    "UDP_CHECK": BlockSpec(
+        "UDP_CHECK",
+        keywords(
+            *_CONNECTION,
+            *_SCHEDULING,
+            Kw("payload", parse=string),
+            Kw("require_reply", parse=optional_string),
+            Kw("min_reply_length", parse=integer(0, 65535)),
+            Kw("max_reply_length", parse=integer(0, 65535)),
+        ),
+        build=lvs.checker_builder("UDP_CHECK"),
+    ),
+    "PING_CHECK": BlockSpec(
+        "PING_CHECK", keywords(*_CONNECTION, *_SCHEDULING), build=lvs.checker_builder("PING_CHECK")
+    ),
+    "FILE_CHECK": BlockSpec(
+        "FILE_CHECK",
+        keywords(Kw("track_file", parse=string), Kw("weight", parse=weighted(-_I32, _I32))),
+        build=lvs.checker_builder("FILE_CHECK"),
+    ),
+    "BFD_CHECK": BlockSpec(
+        "BFD_CHECK",
+        keywords(Kw("name", parse=string), Kw("alpha", parse=boolean)),
+        build=lvs.checker_builder("BFD_CHECK"),
+    ),
+}
+
+# ---------------------------------------------------------------- LVS: servers
+
+REAL_SERVER = BlockSpec(
+    "real_server",
+    keywords(
+        Kw("weight", parse=integer(0, 65535)),
+        Kw("lvs_method", parse=lvs.lvs_method),
+        Kw("uthreshold", parse=integer(0, _U32)),
+        Kw("lthreshold", parse=integer(0, _U32)),
+        Kw("inhibit_on_failure", parse=boolean),
+        Kw("notify_up", parse=script),
+        Kw("notify_down", parse=script),
+        Kw("alpha", parse=boolean),
+        Kw("retry", parse=integer(0, _I32)),
+        Kw("delay_before_retry", parse=timer(0, 86400)),
+        Kw("warmup", parse=timer(0, 86400)),
+        Kw("connect_timeout", parse=timer(0.000001, 86400)),
+        Kw("delay_loop", parse=timer(0.000001, 86400)),
+        Kw("smtp_alert", parse=boolean),
+        Kw("virtualhost", parse=string),
+        Kw("snmp_name", parse=string),
+        *(Kw(name, field="checkers", block=spec, multi=True) for name, spec in CHECKERS.items()),
+    ),
+    build=lvs.build_real_server,
+)
+
+VIRTUAL_SERVER = BlockSpec(
+    "virtual_server",
+    keywords(
+        Kw("ip_family", parse=lvs.ip_family),
+        Kw("retry", parse=integer(0, _I32)),
+        Kw("delay_before_retry", parse=timer(0, 86400)),
+        Kw("warmup", parse=timer(0, 86400)),
+        Kw("connect_timeout", parse=timer(0.000001, 86400)),
+        Kw("delay_loop", parse=timer(0.000001, 86400)),
+        Kw("inhibit_on_failure", parse=boolean),
+        Kw("lb_algo", parse=lvs.lb_algo),
+        Kw("lvs_sched", field="lb_algo", parse=lvs.lb_algo),
+        Kw("hashed", parse=flag()),
+        Kw("ops", parse=flag()),
+        Kw("flag-1", parse=flag()),
+        Kw("flag-2", parse=flag()),
+        Kw("flag-3", parse=flag()),
+        Kw("sh-port", parse=flag()),
+        Kw("sh-fallback", parse=flag()),
+        Kw("mh-port", parse=flag()),
+        Kw("mh-fallback", parse=flag()),
+        Kw("lb_kind", field="lvs_method", parse=lvs.lvs_method),
+        Kw("lvs_method", parse=lvs.lvs_method),
+        Kw("persistence_engine", parse=string),
+        Kw("persistence_timeout", parse=lvs.persistence_timeout),
+        Kw("persistence_granularity", parse=string),
+        Kw("protocol", parse=lvs.protocol),
+        Kw("ha_suspend", parse=flag()),
+        Kw("smtp_alert", parse=boolean),
+        Kw("virtualhost", parse=string),
+        Kw("snmp_name", parse=string),
+        Kw("alpha", parse=flag()),
+        Kw("omega", parse=flag()),
+        Kw("quorum_up", parse=script),
+        Kw("quorum_down", parse=script),
+        Kw("quorum", parse=integer(1, _U32)),
+        Kw("hysteresis", parse=integer(0, _U32)),
+        Kw("weight", parse=integer(1, 65535)),
+        Kw("sorry_server", parse=lvs.sorry_server),
+        Kw("sorry_server_inhibit", parse=boolean),
+        Kw("sorry_server_lvs_method", parse=lvs.lvs_method),
+        Kw("real_server", field="real_servers", block=REAL_SERVER, multi=True),
+    ),
+    build=lvs.build_virtual_server,
+)
+
+SSL = BlockSpec(
+    "SSL",
+    keywords(
+        Kw("password", parse=string),
+        Kw("ca", parse=string),
+        Kw("certificate", parse=string),
+        Kw("key", parse=string),
+    ),
+    build=lvs.build_ssl,
+)
+
+# ---------------------------------------------------------------- the root
+
+ROOT: dict[str, Kw] = keywords(
+    # Root-level daemon keywords land in GlobalDefs.
+    Kw("linkbeat_use_polling", parse=flag()),
+    Kw("net_namespace", parse=string),
+    Kw("net_namespace_ipvs", parse=optional_string),
+    Kw("namespace_with_ipsets", parse=flag()),
+    Kw("use_pid_dir", parse=flag()),
+    Kw("instance", parse=string),
+    Kw("child_wait_time", parse=integer(0, _I32)),
+    Kw("global_defs", field="global_defs", block=GLOBAL_DEFS, multi=True),
+    Kw("track_group", field="track_groups", block=TRACK_GROUP, multi=True),
+    Kw("static_ipaddress", entries=addresses.static_address_entry, multi=True),
+    Kw("static_routes", entries=addresses.route_entry, multi=True),
+    Kw("static_rules", entries=addresses.rule_entry, multi=True),
+    Kw("linkbeat_interfaces", entries=vrrp.linkbeat_entry, multi=True),
+    Kw("interface_up_down_delays", entries=vrrp.delay_entry, multi=True),
+    Kw("garp_group", field="garp_groups", block=GARP_GROUP, multi=True),
+    Kw("vrrp_sync_group", field="sync_groups", block=SYNC_GROUP, multi=True),
+    Kw("vrrp_instance", field="instances", block=VRRP_INSTANCE, multi=True),
+    Kw("vrrp_script", field="vrrp_scripts", block=VRRP_SCRIPT, multi=True),
+    Kw("track_file", field="track_files", block=TRACK_FILE, multi=True),
+    Kw(
+        "vrrp_track_file",
+        field="track_files",
+        block=TRACK_FILE,
+        multi=True,
+        deprecated="(vrrp_track_file) is deprecated - please use track_file",
+    ),
+    Kw("vrrp_track_process", field="track_processes", block=TRACK_PROCESS, multi=True),
+    Kw("bfd_instance", field="bfd_instances", block=BFD_INSTANCE, multi=True),
+    Kw("SSL", field="ssl", block=SSL),
+    Kw(
+        "virtual_server_group",
+        field="virtual_server_groups",
+        entries=lvs.vsg_entry,
+        wrap=lvs.build_vsg,
+        multi=True,
+    ),
+    Kw("virtual_server", field="virtual_servers", block=VIRTUAL_SERVER, multi=True),
+)
+
+#: Root keywords whose value lands in GlobalDefs rather than in a Config field of its own.
+ROOT_GLOBALS = frozenset(
+    {
+        "linkbeat_use_polling",
+        "net_namespace",
+        "net_namespace_ipvs",
+        "namespace_with_ipsets",
+        "use_pid_dir",
+        "instance",
+        "child_wait_time",
+    }
+)
+
+
+def all_keywords() -> frozenset[str]:
+    """Every keyword string in the tree (for coverage tests against facts Appendix A)."""
+    seen: set[str] = set()
+    visited: set[int] = set()
+    tables = [ROOT]
+    while tables:
+        table = tables.pop()
+        if id(table) in visited:
+            continue
+        visited.add(id(table))
+        for name, kw in table.items():
+            seen.add(name)
+            if kw.block is not None:
+                tables.append(dict(kw.block.keywords))
+    return frozenset(seen)

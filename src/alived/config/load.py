@@ -1,0 +1,182 @@
+"""Load a keepalived.conf: preprocess, build the block tree, interpret keywords, resolve, report.
+
+This is the config package's only door to the filesystem besides the preprocessor: it reads the
+file (through the preprocessor) and looks at script paths and users for the script-security checks.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alived.config import keywords, model
+from alived.config.diagnostics import Diagnostic, Severity, config_test_exit_code
+from alived.config.resolve import ScriptFile, resolve
+from alived.config.sections.common import Ctx, Fields, interpret
+from alived.config.source import Line
+from alived.config.tree import build_tree
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadResult:
+    config: model.Config
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """keepalived -t semantics: 0 clean, 4 cannot run, 5 config problems, 6 script security."""
+        return config_test_exit_code(self.diagnostics)
+
+    @property
+    def problems(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics that make the config unclean (INFO excluded)."""
+        return tuple(d for d in self.diagnostics if d.severity > Severity.INFO)
+
+
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    config_id: str | None = None,
+    interfaces: Collection[str] | None = None,
+    all_config: bool = False,
+) -> LoadResult:
+    """Load a config file with its includes; a missing file is a FATAL diagnostic, not an exception."""
+    from alived.config.preprocess import preprocess_file  # noqa: PLC0415 - keep import cost off `alived --help`
+
+    try:
+        pre = preprocess_file(path, config_id=config_id, all_config=all_config)
+    except OSError as exc:
+        diag = Diagnostic(f"Unable to read configuration file {path}: {exc.strerror}", None, Severity.FATAL)
+        return LoadResult(config=model.Config(), diagnostics=(diag,))
+    result = load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+    files = tuple(str(f) for f in getattr(pre, "files", ()))
+    return LoadResult(config=result.config, diagnostics=result.diagnostics, files=files)
+
+
+def load_text(
+    text: str,
+    *,
+    name: str = "<string>",
+    config_id: str | None = None,
+    interfaces: Collection[str] | None = None,
+    base_dir: str | None = None,
+) -> LoadResult:
+    """Load config text (tests, `alivectl`); includes resolve against base_dir."""
+    from alived.config.preprocess import preprocess_text  # noqa: PLC0415
+
+    pre = preprocess_text(text, name=name, base_dir=base_dir, config_id=config_id)
+    return load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+
+
+def load_lines(
+    lines: Iterable[Line],
+    *,
+    interfaces: Collection[str] | None = None,
+    diagnostics: Iterable[Diagnostic] = (),
+    script_probe: Any = None,
+    user_exists: Any = None,
+) -> LoadResult:
+    """Parse already-preprocessed lines: the part of loading that does not touch files."""
+    diags: list[Diagnostic] = list(diagnostics)
+    tree = build_tree(lines, diags)
+    ctx = Ctx(diags)
+    root = interpret(ctx, tree, keywords.ROOT)
+    written = assemble(root)
+    config, resolved = resolve(
+        written,
+        interfaces=interfaces,
+        script_probe=script_probe or probe_script,
+        user_exists=user_exists or user_exists_on_host,
+    )
+    return LoadResult(config=config, diagnostics=(*diags, *resolved))
+
+
+def assemble(root: Fields) -> model.Config:
+    """Root keyword values -> the model as written (before resolve)."""
+    values = root.values
+    merged: dict[str, Any] = {}
+    for fields in values.get("global_defs", ()):
+        merged.update(fields.values)
+    for key in keywords.ROOT_GLOBALS:
+        if key in values:
+            merged[key] = values[key]
+    return model.Config(
+        global_defs=model.GlobalDefs(**merged),
+        vrrp_scripts=values.get("vrrp_scripts", ()),
+        track_files=values.get("track_files", ()),
+        track_processes=values.get("track_processes", ()),
+        bfd_instances=values.get("bfd_instances", ()),
+        garp_groups=values.get("garp_groups", ()),
+        track_groups=values.get("track_groups", ()),
+        linkbeat_interfaces=_flat(values.get("linkbeat_interfaces", ())),
+        interface_up_down_delays=_flat(values.get("interface_up_down_delays", ())),
+        static_ipaddress=_flat(values.get("static_ipaddress", ())),
+        static_routes=_flat(values.get("static_routes", ())),
+        static_rules=_flat(values.get("static_rules", ())),
+        sync_groups=values.get("sync_groups", ()),
+        instances=values.get("instances", ()),
+        ssl=values.get("ssl"),
+        virtual_server_groups=values.get("virtual_server_groups", ()),
+        virtual_servers=values.get("virtual_servers", ()),
+    )
+
+
+def _flat(blocks: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+    return tuple(item for block in blocks for item in block)
+
+
+# ---------------------------------------------------------------- the outside world, for resolve()
+
+
+def probe_script(name: str) -> ScriptFile | None:
+    """Find a script as keepalived does (PATH search for bare names) and judge its path's safety."""
+    if "/" in name:
+        candidates = [Path(name)]
+    else:
+        candidates = [Path(d) / name for d in os.environ.get("PATH", _DEFAULT_PATH).split(":") if d]
+    for candidate in candidates:
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        executable = bool(st.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+        return ScriptFile(path=str(candidate), executable=executable, insecure=_insecure(candidate))
+    return None
+
+
+def _insecure(path: Path) -> bool:
+    """True if the file or any directory above it is not root-owned or is group/other writable."""
+    try:
+        current = path.resolve()
+    except OSError:
+        return True
+    for part in (current, *current.parents):
+        try:
+            st = part.stat()
+        except OSError:
+            return True
+        if st.st_uid != 0:
+            return True
+        writable = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        sticky = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX
+        if writable and not sticky:
+            return True
+    return False
+
+
+def user_exists_on_host(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True

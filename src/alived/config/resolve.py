@@ -1,0 +1,608 @@
+"""Semantic checks and effective values: what keepalived's *_complete functions do after parsing.
+
+Input is the model as written; output is the model the daemons run (items keepalived would drop are
+dropped, values it would correct are corrected, effective_* fields filled in) plus diagnostics.
+Whatever needs the outside world (which interfaces exist, what a script path is) comes in as
+arguments, so this module stays pure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from typing import Any
+
+from alived.config.diagnostics import Diagnostic, Severity
+from alived.config.model import (
+    AddressEntry,
+    Checker,
+    Config,
+    GlobalDefs,
+    RealServer,
+    RouteEntry,
+    RuleEntry,
+    Script,
+    VirtualServer,
+    VrrpInstance,
+    VrrpScript,
+    VrrpSyncGroup,
+)
+from alived.errors import Location
+from alived.units import SECOND, Ticks
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptFile:
+    """What the loader found on disk for a script's argv[0]."""
+
+    path: str
+    executable: bool = True
+    insecure: bool = False  # the file or a directory above it is writable by someone other than root
+
+
+ScriptProbe = Callable[[str], ScriptFile | None]
+UserProbe = Callable[[str], bool]
+
+
+def _no_probe(path: str) -> ScriptFile | None:
+    del path
+    return None
+
+
+def _user_exists(name: str) -> bool:
+    del name
+    return False
+
+
+@dataclass(slots=True)
+class _Out:
+    diagnostics: list[Diagnostic]
+
+    def add(self, message: str, where: Location | None, severity: Severity = Severity.ERROR) -> None:
+        self.diagnostics.append(Diagnostic(message, where, severity))
+
+
+def resolve(
+    config: Config,
+    *,
+    interfaces: Collection[str] | None = None,
+    script_probe: ScriptProbe = _no_probe,
+    user_exists: UserProbe = _user_exists,
+) -> tuple[Config, tuple[Diagnostic, ...]]:
+    """Check the written model as keepalived does and return the effective model plus diagnostics."""
+    out = _Out([])
+    g = config.global_defs
+    scripts = _resolve_scripts(config, out)
+    prefs = [16384]
+    config = replace(config, vrrp_scripts=scripts, static_rules=_check_static(config, out, prefs))
+    instances = tuple(
+        inst
+        for inst in (_resolve_instance(config, inst, out, prefs) for inst in config.instances)
+        if inst is not None
+    )
+    instances = _check_duplicate_vrids(instances, out)
+    sync_groups, instances = _resolve_sync_groups(config.sync_groups, instances, out)
+    virtual_servers = tuple(
+        vs for vs in (_resolve_vs(config, vs, out) for vs in config.virtual_servers) if vs is not None
+    )
+    config = replace(config, instances=instances, sync_groups=sync_groups, virtual_servers=virtual_servers)
+    if interfaces is not None:
+        _check_interfaces(config, set(interfaces), out)
+    config = _check_script_security(config, g, script_probe, user_exists, out)
+    return config, tuple(out.diagnostics)
+
+
+# ---------------------------------------------------------------- vrrp_script
+
+
+def _resolve_scripts(config: Config, out: _Out) -> tuple[VrrpScript, ...]:
+    kept: dict[str, VrrpScript] = {}
+    for vs in config.vrrp_scripts:
+        if vs.script is None:
+            out.add(f"No script set for vrrp_script {vs.name} - removing", vs.location)
+            continue
+        kept[vs.name] = vs
+    return tuple(kept.values())
+
+
+# ---------------------------------------------------------------- vrrp_instance
+
+
+def _family(inst: VrrpInstance) -> int:
+    if inst.native_ipv6:
+        return 6
+    if inst.virtual_ipaddress:
+        return inst.virtual_ipaddress[0].family
+    for addr in (inst.mcast_src_ip, *(p.address for p in inst.unicast_peer)):
+        if addr is not None:
+            return addr.version
+    return 4
+
+
+def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list[int]) -> VrrpInstance | None:
+    g = config.global_defs
+    name = inst.name
+    where = inst.location
+    if inst.virtual_router_id is None:
+        out.add(f"({name}) the virtual router id must be set", where)
+        return None
+    if inst.lvs_sync_daemon_interface is not None:
+        out.add(
+            f"({name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.",
+            where,
+            Severity.WARNING,
+        )
+    family = _family(inst)
+    vips: list[AddressEntry] = []
+    for vip in inst.virtual_ipaddress:
+        if vip.family != family:
+            out.add(
+                f"({name}) address family of virtual_ipaddress {vip.address} does not match the instance"
+                " - moving to virtual_ipaddress_excluded",
+                vip.location,
+            )
+            continue
+        vips.append(vip)
+    excluded = (*inst.virtual_ipaddress_excluded, *(v for v in inst.virtual_ipaddress if v.family != family))
+    if not vips and not inst.no_virtual_ipaddress:
+        out.add(f"({name}) No VIP specified; at least one is sensible", where)
+    version = inst.version if inst.version is not None else g.vrrp_version
+    if family == 6 and version == 2:
+        if inst.version == 2:
+            out.add(f"({name}) cannot use IPv6 with VRRP version 2; setting version 3", where)
+        version = 3
+    strict = inst.strict_mode if inst.strict_mode is not None else g.vrrp_strict
+    state = inst.state
+    priority = inst.priority
+    auth = inst.authentication
+    if auth is not None and auth.auth_type is None:
+        auth = None
+    if auth is not None and (version == 3 or family == 6):
+        out.add(f"({name}) authentication is not supported with VRRPv3 or IPv6 - ignoring", where)
+        auth = None
+    if auth is not None and auth.auth_type == "AH" and state == "MASTER":
+        out.add(f"({name}) Initial state master is incompatible with AH authentication - clearing", where)
+        state = None
+    if priority is None:
+        priority = 255 if state == "MASTER" else 100
+    if state is None:
+        state = "MASTER" if priority == 255 else "BACKUP"
+    nopreempt = inst.nopreempt
+    if nopreempt and priority == 255:
+        out.add(f"({name}) nopreempt is incompatible with priority 255. resetting nopreempt", where)
+        nopreempt = False
+    advert = inst.advert_int if inst.advert_int is not None else Ticks(SECOND)
+    if version == 2:
+        if advert % SECOND:
+            secs = advert / SECOND
+            out.add(f"({name}) VRRPv2 advertisement interval {secs:.6f}s must be an integer. rounding", where)
+            advert = Ticks(max(1, round(secs)) * SECOND)
+    else:
+        if advert > Ticks(40_950_000):
+            out.add(
+                f"({name}) VRRPv3 advertisement interval {advert / SECOND:g}s too large - setting 40.95s",
+                where,
+            )
+            advert = Ticks(40_950_000)
+        cs = (advert + 5_000) // 10_000
+        advert = Ticks(max(1, cs) * 10_000)
+    peers = inst.unicast_peer
+    preempt_delay = inst.preempt_delay
+    accept = inst.accept
+    garp_lower_prio_repeat = _first(
+        inst.garp_lower_prio_repeat,
+        g.vrrp_garp_lower_prio_repeat,
+        inst.garp_master_repeat,
+        g.vrrp_garp_master_repeat,
+    )
+    lower_prio_no_advert = _first(inst.lower_prio_no_advert, g.vrrp_lower_prio_no_advert)
+    higher_prio_send_advert = _first(inst.higher_prio_send_advert, g.vrrp_higher_prio_send_advert)
+    down_timer_adverts = _first(inst.down_timer_adverts, g.vrrp_down_timer_adverts)
+    use_vmac = inst.use_vmac
+    if strict:
+        if peers:
+            out.add(f"({name}) Unicast peers are not supported in strict mode", where)
+            peers = ()
+        if auth is not None:
+            out.add(f"({name}) Strict mode does not support authentication. Ignoring.", where)
+            auth = None
+        if preempt_delay:
+            out.add(f"({name}) preempt_delay is incompatible with strict mode - resetting", where)
+            preempt_delay = None
+        if state == "MASTER" and priority != 255:
+            out.add(
+                f"({name}) Strict mode requires state MASTER only with priority 255 - setting BACKUP", where
+            )
+            state = "BACKUP"
+        if family == 6 and vips and not vips[0].address.ip.is_link_local:
+            out.add(f"({name}) the first IPv6 VIP address must be link local in strict mode", where)
+        if accept and priority != 255:
+            out.add(f"({name}) Strict mode cannot have accept mode for a non-owner - clearing accept", where)
+        accept = priority == 255 if not accept or priority != 255 else True
+        if use_vmac is not None and use_vmac.mac is not None:
+            out.add(f"({name}) Strict mode does not allow a specified VMAC MAC address - ignoring", where)
+            use_vmac = replace(use_vmac, mac=None)
+        garp_lower_prio_repeat = 0
+        lower_prio_no_advert = True
+        higher_prio_send_advert = False
+        down_timer_adverts = 3
+    if accept is None:
+        accept = True
+    if peers and use_vmac is not None and not inst.vmac_xmit_base:
+        out.add(f"({name}) unicast with use_vmac requires vmac_xmit_base", where, Severity.WARNING)
+    for peer in peers:
+        if peer.address.version != family:
+            out.add(f"({name}) unicast peer {peer.address} address family does not match the instance", where)
+    peers = tuple(p for p in peers if p.address.version == family)
+    master_delay = _first(inst.garp_master_delay, g.vrrp_garp_master_delay)
+    master_repeat = _first(inst.garp_master_repeat, g.vrrp_garp_master_repeat)
+    for entry in inst.track_script:
+        if config.script(entry.name) is None:
+            out.add(f"({name}) track script {entry.name} not found, ignoring...", entry.location)
+    track_script = tuple(e for e in inst.track_script if config.script(e.name) is not None)
+    file_names = {t.name for t in config.track_files}
+    for entry in inst.track_file:
+        if entry.name not in file_names:
+            out.add(f"({name}) track file {entry.name} not found, ignoring...", entry.location)
+    process_names = {t.name for t in config.track_processes}
+    for entry in inst.track_process:
+        if entry.name not in process_names:
+            out.add(f"({name}) track process {entry.name} not found, ignoring...", entry.location)
+    bfd_names = {b.name for b in config.bfd_instances}
+    for entry in inst.track_bfd:
+        if entry.name not in bfd_names:
+            out.add(f"({name}) track bfd {entry.name} not found, ignoring...", entry.location)
+    for route in inst.virtual_routes:
+        _check_route(route, out)
+    rules = tuple(_check_rule(rule, out, prefs) for rule in inst.virtual_rules)
+    smtp = _first(inst.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert, False)
+    return replace(
+        inst,
+        virtual_ipaddress=tuple(vips),
+        virtual_ipaddress_excluded=tuple(excluded),
+        virtual_rules=rules,
+        authentication=auth,
+        unicast_peer=peers,
+        use_vmac=use_vmac,
+        nopreempt=nopreempt,
+        preempt_delay=preempt_delay,
+        track_script=track_script,
+        track_file=tuple(e for e in inst.track_file if e.name in file_names),
+        track_process=tuple(e for e in inst.track_process if e.name in process_names),
+        track_bfd=tuple(e for e in inst.track_bfd if e.name in bfd_names),
+        effective_version=version,
+        effective_priority=priority,
+        effective_state=state,
+        effective_advert_int=advert,
+        effective_accept=bool(accept),
+        effective_strict=bool(strict),
+        effective_smtp_alert=bool(smtp),
+        effective_garp_master_delay=master_delay,
+        effective_garp_master_repeat=master_repeat,
+        effective_garp_master_refresh=_first(inst.garp_master_refresh, g.vrrp_garp_master_refresh),
+        effective_garp_master_refresh_repeat=_first(
+            inst.garp_master_refresh_repeat, g.vrrp_garp_master_refresh_repeat
+        ),
+        effective_garp_lower_prio_delay=_first(
+            inst.garp_lower_prio_delay, g.vrrp_garp_lower_prio_delay, master_delay
+        ),
+        effective_garp_lower_prio_repeat=garp_lower_prio_repeat,
+        effective_down_timer_adverts=down_timer_adverts,
+        effective_lower_prio_no_advert=bool(lower_prio_no_advert),
+        effective_higher_prio_send_advert=bool(higher_prio_send_advert),
+        family=family,
+    )
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _check_duplicate_vrids(instances: tuple[VrrpInstance, ...], out: _Out) -> tuple[VrrpInstance, ...]:
+    seen: dict[tuple[str, int, int], VrrpInstance] = {}
+    for inst in instances:
+        if inst.unicast_peer or inst.interface is None:
+            continue
+        assert inst.virtual_router_id is not None
+        key = (inst.interface, inst.family, inst.virtual_router_id)
+        other = seen.get(key)
+        if other is not None:
+            fam = "IPv4" if inst.family == 4 else "IPv6"
+            out.add(
+                f"{other.name} and {inst.name} both use VRID {inst.virtual_router_id} with {fam}"
+                f" on interface {inst.interface}",
+                inst.location,
+            )
+        else:
+            seen[key] = inst
+    return instances
+
+
+def _resolve_sync_groups(
+    groups: tuple[VrrpSyncGroup, ...], instances: tuple[VrrpInstance, ...], out: _Out
+) -> tuple[tuple[VrrpSyncGroup, ...], tuple[VrrpInstance, ...]]:
+    by_name = {i.name: i for i in instances}
+    owner: dict[str, str] = {}
+    kept: list[VrrpSyncGroup] = []
+    for group in groups:
+        members: list[str] = []
+        for member in group.group:
+            if member not in by_name:
+                out.add(
+                    f"Virtual router {member} specified in sync group {group.name} doesn't exist - ignoring",
+                    group.location,
+                )
+            elif member in owner:
+                out.add(
+                    f"Virtual router {member} cannot exist in more than one sync group;"
+                    f" ignoring {group.name}",
+                    group.location,
+                )
+            else:
+                members.append(member)
+        if not members:
+            out.add(f"Sync group {group.name} has no virtual router(s). removing", group.location)
+            continue
+        if len(members) == 1:
+            out.add(
+                f"Sync group {group.name} has only 1 virtual router(s) - this probably isn't what you want",
+                group.location,
+                Severity.WARNING,
+            )
+        for member in members:
+            owner[member] = group.name
+        kept.append(replace(group, group=tuple(members)))
+    instances = tuple(replace(i, sync_group=owner.get(i.name)) for i in instances)
+    return tuple(kept), instances
+
+
+# ---------------------------------------------------------------- routes, rules, static entries
+
+
+def _check_route(route: RouteEntry, out: _Out) -> None:
+    if route.no_track or route.dev is not None or any(h.dev for h in route.nexthops):
+        return
+    out.add(
+        f"Warning - cannot track route {route.dst} with no interface specified, not tracking",
+        route.location,
+        Severity.WARNING,
+    )
+
+
+def _check_rule(rule: RuleEntry, out: _Out, counter: list[int]) -> RuleEntry:
+    """Rules without a preference get one counting down from 16384, across the whole file."""
+    if rule.preference is not None:
+        return rule
+    pref = counter[0]
+    counter[0] -= 1
+    out.add(
+        f"Rule has no preference specified - setting to {pref}. This is probably not what you want.",
+        rule.location,
+        Severity.WARNING,
+    )
+    return replace(rule, preference=pref)
+
+
+def _check_static(config: Config, out: _Out, prefs: list[int]) -> tuple[RuleEntry, ...]:
+    for route in config.static_routes:
+        _check_route(route, out)
+    return tuple(_check_rule(rule, out, prefs) for rule in config.static_rules)
+
+
+# ---------------------------------------------------------------- LVS
+
+
+def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer | None:
+    where = vs.location
+    if vs.fwmark is not None and vs.protocol_set:
+        out.add(
+            f"Warning: Virtual server {vs.key}: protocol specified for fwmark - protocol will be ignored",
+            where,
+            Severity.WARNING,
+        )
+    if vs.group is not None and not any(g.name == vs.group for g in config.virtual_server_groups):
+        out.add(
+            f"Virtual server group {vs.group} specified but not configured - ignoring virtual server", where
+        )
+        return None
+    if vs.address is not None and vs.port is None and vs.persistence_timeout is None:
+        out.add(f"Virtual server {vs.address}: no port specified and not persistent - ignoring", where)
+        return None
+    if vs.quorum_up is not None or vs.quorum_down is not None:
+        pass
+    servers: list[RealServer] = []
+    seen: set[tuple[str, int | None]] = set()
+    for rs in vs.real_servers:
+        resolved = _resolve_rs(vs, rs, out)
+        key = (str(resolved.address), resolved.effective_port)
+        if key in seen:
+            out.add(
+                f"Virtual server {vs.key}: real server {rs.address} is duplicated - removing", rs.location
+            )
+            continue
+        seen.add(key)
+        servers.append(resolved)
+    return replace(vs, real_servers=tuple(servers))
+
+
+def _resolve_rs(vs: VirtualServer, rs: RealServer, out: _Out) -> RealServer:
+    method = rs.lvs_method or vs.lvs_method
+    port = rs.port
+    if vs.fwmark is not None:
+        port = None
+    elif port is None:
+        port = vs.port
+    elif method.kind != "NAT" and vs.port not in (None, 0) and port != vs.port:
+        out.add(
+            f"Virtual server {vs.key}: real server {rs.address} port {port} differs from the virtual server"
+            f" port with {method.kind} - resetting",
+            rs.location,
+            Severity.WARNING,
+        )
+        port = vs.port
+    checkers = tuple(
+        c for c in (_resolve_checker(vs, rs, checker, out) for checker in rs.checkers) if c is not None
+    )
+    return replace(
+        rs,
+        checkers=checkers,
+        effective_weight=rs.weight if rs.weight is not None else vs.weight,
+        effective_port=port,
+    )
+
+
+_DEFAULT_RETRY = {"DNS_CHECK": 3, "MISC_CHECK": 0}
+
+
+def _resolve_checker(vs: VirtualServer, rs: RealServer, c: Checker, out: _Out) -> Checker | None:
+    if c.type in ("HTTP_GET", "SSL_GET") and not c.url:
+        out.add(f"{c.type}: no url specified - removing checker", c.location)
+        return None
+    if c.type == "MISC_CHECK" and c.misc_path is None:
+        out.add("MISC_CHECK: no misc_path specified - removing checker", c.location)
+        return None
+    if c.type == "FILE_CHECK" and c.track_file is None:
+        out.add("FILE_CHECK: no track_file specified - removing checker", c.location)
+        return None
+    if c.type == "BFD_CHECK" and c.name is None:
+        out.add("BFD_CHECK: no name specified - removing checker", c.location)
+        return None
+    delay_loop = _first(c.delay_loop, rs.delay_loop, vs.delay_loop)
+    if c.type in ("HTTP_GET", "SSL_GET"):
+        default_dbr: Ticks = Ticks(3 * SECOND)
+    elif c.type == "DNS_CHECK":
+        default_dbr = delay_loop
+    else:
+        default_dbr = SECOND
+    return replace(
+        c,
+        effective_retry=_first(c.retry, rs.retry, vs.retry, _DEFAULT_RETRY.get(c.type, 1)),
+        effective_delay_before_retry=_first(
+            c.delay_before_retry, rs.delay_before_retry, vs.delay_before_retry, default_dbr
+        ),
+        effective_connect_timeout=_first(c.connect_timeout, rs.connect_timeout, vs.connect_timeout),
+        effective_delay_loop=delay_loop,
+        effective_warmup=_first(c.warmup, rs.warmup, vs.warmup, delay_loop),
+        effective_alpha=bool(_first(c.alpha, rs.alpha, vs.alpha)),
+    )
+
+
+# ---------------------------------------------------------------- interfaces
+
+
+def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
+    missing = False
+    for inst in config.instances:
+        if inst.interface is not None and inst.interface not in interfaces:
+            out.add(
+                f"WARNING - interface {inst.interface} for vrrp_instance {inst.name} doesn't exist",
+                inst.location,
+            )
+            missing = True
+        for entry in inst.track_interface:
+            if entry.name not in interfaces:
+                out.add(
+                    f"({inst.name}) WARNING - interface {entry.name} for track_interface doesn't exist",
+                    entry.location,
+                )
+                missing = True
+        for vip in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded):
+            if vip.dev is not None and vip.dev not in interfaces:
+                out.add(f"Cannot find interface {vip.dev} for vip {vip.address} - ignoring", vip.location)
+                missing = True
+    for addr in config.static_ipaddress:
+        if addr.dev is not None and addr.dev not in interfaces:
+            out.add(f"Cannot find interface {addr.dev} for static address {addr.address}", addr.location)
+            missing = True
+    if missing:
+        out.add("Non-existent interface specified in configuration", None)
+
+
+# ---------------------------------------------------------------- script security
+
+
+def _all_scripts(config: Config) -> list[tuple[str, Script]]:
+    """Every script keepalived would run, with what it is for."""
+    found: list[tuple[str, Script]] = []
+
+    def take(kind: str, obj: Any) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if isinstance(value, Script):
+                found.append((kind, value))
+
+    take("global", config.global_defs)
+    for vs in config.vrrp_scripts:
+        if vs.script is not None:
+            found.append((f"vrrp script {vs.name}", vs.script))
+    for group in config.sync_groups:
+        take("sync group", group)
+    for inst in config.instances:
+        take("instance", inst)
+    for server in config.virtual_servers:
+        take("virtual server", server)
+        for rs in server.real_servers:
+            take("real server", rs)
+            for c in rs.checkers:
+                take("checker", c)
+    return found
+
+
+def _check_script_security(
+    config: Config, g: GlobalDefs, probe: ScriptProbe, user_exists: UserProbe, out: _Out
+) -> Config:
+    scripts = _all_scripts(config)
+    if not scripts:
+        return config
+    if g.enable_script_security and g.script_user is None and not user_exists("keepalived_script"):
+        first = scripts[0][1].location
+        out.add("Unable to set default user keepalived_script for script", first)
+        removed = {
+            vs.name
+            for vs in config.vrrp_scripts
+            if vs.user is None and vs.script is not None and vs.script.user is None
+        }
+        for vs in config.vrrp_scripts:
+            if vs.name in removed:
+                out.add(
+                    f"Unable to set default user for vrrp script {vs.name} - removing",
+                    vs.script.location if vs.script else vs.location,
+                )
+        if removed:
+            instances = []
+            for inst in config.instances:
+                for entry in inst.track_script:
+                    if entry.name in removed:
+                        out.add(
+                            f"({inst.name}) track script {entry.name} not found, ignoring...", entry.location
+                        )
+                instances.append(
+                    replace(inst, track_script=tuple(e for e in inst.track_script if e.name not in removed))
+                )
+            config = replace(
+                config,
+                vrrp_scripts=tuple(v for v in config.vrrp_scripts if v.name not in removed),
+                instances=tuple(instances),
+            )
+        scripts = _all_scripts(config)
+    runnable = False
+    insecure = False
+    for kind, scr in scripts:
+        if scr.path.startswith("<"):
+            continue
+        found = probe(scr.path)
+        if found is None or not found.executable:
+            continue
+        runnable = True
+        if g.enable_script_security and found.insecure:
+            insecure = True
+            out.add(f"Unsafe permissions found for script '{scr.path}' ({kind}) - disabling.", scr.location)
+    if runnable and not g.enable_script_security:
+        out.add(
+            "SECURITY VIOLATION - scripts are being executed but script_security not enabled."
+            + (" There are insecure scripts." if insecure else ""),
+            None,
+            Severity.SECURITY,
+        )
+    return config

@@ -1,0 +1,19 @@
+"""bfd_instance blocks (RFC 5880 sessions that VRRP instances and checkers can track)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alived.config import model
+from alived.config.sections.common import INVALID, Ctx, Fields
+from alived.config.tree import Node
+
+
+def build_bfd_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    if not node.args:
+        ctx.error("bfd_instance requires a name", node, "bfd_instance")
+        return INVALID
+    if "neighbor_ip" not in fields:
+        ctx.error(f"BFD instance {node.args[0]} has no neighbor_ip - removing", node, "bfd_instance")
+        return INVALID
+    return model.BfdInstance(name=node.args[0], location=node.line.location, **fields.values)

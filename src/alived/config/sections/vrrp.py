@@ -1,0 +1,304 @@
+"""VRRP-side blocks: vrrp_instance, vrrp_sync_group, vrrp_script, track_file, vrrp_track_process,
+garp_group, track_group, linkbeat_interfaces, interface_up_down_delays: value parsers and builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alived.config import model
+from alived.config.sections.common import (
+    INVALID,
+    Ctx,
+    Fields,
+    Set,
+    parse_interface,
+    parse_ip,
+    read_int,
+    read_timer,
+)
+from alived.config.tree import Node
+
+
+def named(ctx: Ctx, node: Node, what: str) -> str | None:
+    if not node.args:
+        ctx.error(f"{what} requires a name", node, what)
+        return None
+    return node.args[0]
+
+
+def _build(ctx: Ctx, node: Node, fields: Fields, cls: type[Any], what: str) -> Any:
+    name = named(ctx, node, what)
+    if name is None:
+        return INVALID
+    return cls(name=name, location=node.line.location, **fields.values)
+
+
+def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    return _build(ctx, node, fields, model.VrrpInstance, "vrrp_instance")
+
+
+def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    return _build(ctx, node, fields, model.VrrpSyncGroup, "vrrp_sync_group")
+
+
+def build_script(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    return _build(ctx, node, fields, model.VrrpScript, "vrrp_script")
+
+
+def build_track_file(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    return _build(ctx, node, fields, model.TrackFile, node.keyword)
+
+
+def build_track_process(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    return _build(ctx, node, fields, model.TrackProcess, "vrrp_track_process")
+
+
+def build_track_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    return _build(ctx, node, fields, model.TrackGroup, "track_group")
+
+
+def build_garp_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    values = dict(fields.values)
+    single = values.pop("interface", None)
+    many = values.pop("interfaces", ())
+    if single is not None and many:
+        ctx.error("garp_group cannot have both interface and interfaces", node)
+    interfaces = (single,) if single is not None else many
+    if not interfaces:
+        ctx.error("garp_group has no interfaces - ignoring", node)
+        return INVALID
+    return model.GarpGroup(interfaces=tuple(interfaces), location=node.line.location, **values)
+
+
+def build_authentication(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    del ctx, node
+    return model.Authentication(**fields.values)
+
+
+def build_auth_hmac(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    del ctx, node
+    return model.AuthHmac(**fields.values)
+
+
+# ---------------------------------------------------------------- value parsers
+
+
+def state(ctx: Ctx, node: Node) -> Any:
+    word = node.args[0] if node.args else ""
+    if word in ("MASTER", "BACKUP"):
+        return word
+    ctx.error(f"unknown state '{word}', defaulting to BACKUP", node, "state")
+    return "BACKUP"
+
+
+def auth_type(ctx: Ctx, node: Node) -> Any:
+    word = node.args[0] if node.args else ""
+    if word in ("PASS", "AH"):
+        return word
+    ctx.error(f"unknown authentication type '{word}'", node, "auth_type")
+    return INVALID
+
+
+def auth_pass(ctx: Ctx, node: Node) -> Any:
+    if not node.args:
+        ctx.error("auth_pass requires a parameter", node, "auth_pass")
+        return INVALID
+    password = node.args[0]
+    if len(password.encode()) > 8:
+        ctx.warning("Truncating auth_pass to 8 characters", node, "auth_pass")
+        password = password.encode()[:8].decode(errors="ignore")
+    return password
+
+
+def track_entry(lo: int, hi: int) -> Any:
+    """`NAME [weight W [reverse|noreverse]]` lines of a track_* value block."""
+
+    def parse(ctx: Ctx, node: Node) -> Any:
+        tokens = node.line.tokens
+        weight: int | None = None
+        reverse = False
+        i = 1
+        while i < len(tokens):
+            word = tokens[i]
+            if word == "weight" and i + 1 < len(tokens):
+                value = read_int(ctx, node, tokens[i + 1], lo, hi)
+                if value is INVALID:
+                    return INVALID
+                assert isinstance(value, int)
+                weight = value
+                i += 2
+                continue
+            if word in ("reverse", "noreverse"):
+                reverse = word == "reverse"
+            else:
+                ctx.error(f"unknown track option '{word}' for {tokens[0]}", node)
+            i += 1
+        return model.TrackEntry(name=tokens[0], weight=weight, reverse=reverse, location=node.line.location)
+
+    return parse
+
+
+def unicast_peer(ctx: Ctx, node: Node) -> Any:
+    tokens = node.line.tokens
+    address = parse_ip(tokens[0])
+    if address is None:
+        ctx.error(f"Invalid unicast peer address '{tokens[0]}'", node, "unicast_peer")
+        return INVALID
+    ttls: dict[str, int] = {}
+    i = 1
+    while i + 1 < len(tokens) + 1 and i < len(tokens):
+        word = tokens[i]
+        if word in ("min_ttl", "max_ttl") and i + 1 < len(tokens):
+            value = read_int(ctx, node, tokens[i + 1], 0, 255)
+            if value is INVALID:
+                return INVALID
+            assert isinstance(value, int)
+            ttls[word] = value
+            i += 2
+            continue
+        ctx.error(f"Unknown unicast_peer option '{word}'", node, "unicast_peer")
+        i += 1
+    return model.UnicastPeer(address=address, **ttls)
+
+
+def _is_mac(word: str) -> bool:
+    parts = word.split(":")
+    return len(parts) in (5, 6) and all(
+        len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts
+    )
+
+
+def use_vmac(ctx: Ctx, node: Node) -> Any:
+    """`use_vmac [[name] IFNAME] [MAC] [netlink_notify_msg] [group G]`."""
+    args = list(node.args)
+    opts: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "netlink_notify_msg":
+            opts["netlink_notify_msg"] = True
+        elif word == "group" and i + 1 < len(args):
+            opts["group"] = args[i + 1]
+            i += 1
+        elif word == "name" and i + 1 < len(args):
+            opts["name"] = args[i + 1]
+            i += 1
+        elif _is_mac(word):
+            opts["mac"] = word.lower()
+        elif "name" not in opts:
+            if len(word) >= 16:
+                ctx.error(f"VMAC interface name '{word}' too long - ignoring", node, "use_vmac")
+            else:
+                opts["name"] = word
+        else:
+            ctx.error(f"Unknown use_vmac option '{word}'", node, "use_vmac")
+        i += 1
+    return model.UseVmac(**opts)
+
+
+def use_ipvlan(ctx: Ctx, node: Node) -> Any:
+    opts: dict[str, Any] = {}
+    for word in node.args:
+        if word in ("bridge", "private", "vepa"):
+            opts["mode"] = word
+        elif parse_interface(word) is not None and "address" not in opts:
+            opts["address"] = parse_interface(word)
+        elif "name" not in opts and word != "name":
+            opts["name"] = word
+    del ctx
+    return model.UseIpvlan(**opts)
+
+
+def garp_extra_if(ctx: Ctx, node: Node) -> Any:
+    args = list(node.args)
+    every = bool(args) and args[0] == "all"
+    if every:
+        args.pop(0)
+    if not args:
+        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        return INVALID
+    value = read_timer(ctx, node, args[0], 0, 86400)
+    if value is INVALID:
+        return INVALID
+    prefix = "vrrp_garp_extra_if" if node.keyword.startswith("vrrp_") else "garp_extra_if"
+    return Set({prefix: value, f"{prefix}_all": every})
+
+
+def notify_deleted(ctx: Ctx, node: Node) -> Any:
+    from alived.config.sections.common import script  # noqa: PLC0415 - avoid a cycle at import time
+
+    if not node.args:
+        return Set({"notify_deleted_set": True})
+    value = script(ctx, node)
+    if value is INVALID:
+        return INVALID
+    return Set({"notify_deleted_set": True, "notify_deleted": value})
+
+
+def process_argv(ctx: Ctx, node: Node) -> Any:
+    if not node.args:
+        ctx.error("process requires a parameter", node, "process")
+        return INVALID
+    return node.args
+
+
+def init_file(ctx: Ctx, node: Node) -> Any:
+    value = 0
+    overwrite = False
+    for word in node.args:
+        if word == "overwrite":
+            overwrite = True
+        else:
+            number = read_int(ctx, node, word, -(2**31), 2**31 - 1)
+            if number is INVALID:
+                return INVALID
+            assert isinstance(number, int)
+            value = number
+    return Set({"init_file": True, "init_file_value": value, "init_file_overwrite": overwrite})
+
+
+def user_group(prefix: str = "") -> Any:
+    """`user USER [[:]GROUP]` -> (prefix)user, (prefix)group."""
+
+    def parse(ctx: Ctx, node: Node) -> Any:
+        if not node.args:
+            ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+            return INVALID
+        user, _, group = node.args[0].partition(":")
+        if not group and len(node.args) > 1:
+            group = node.args[1].lstrip(":")
+        return Set({f"{prefix}user": user, f"{prefix}group": group or None})
+
+    return parse
+
+
+def linkbeat_entry(ctx: Ctx, node: Node) -> Any:
+    tokens = node.line.tokens
+    polling = tokens[1] if len(tokens) > 1 else "MII"
+    if polling not in ("MII", "ETHTOOL", "IOCTL"):
+        ctx.error(f"Unknown linkbeat type '{polling}'", node)
+        return INVALID
+    return model.LinkbeatInterface(interface=tokens[0], polling=polling)
+
+
+def delay_entry(ctx: Ctx, node: Node) -> Any:
+    tokens = node.line.tokens
+    if len(tokens) < 2:
+        ctx.error(f"interface_up_down_delays: {tokens[0]} requires a delay", node)
+        return INVALID
+    down = read_timer(ctx, node, tokens[1], 0, 255)
+    up = read_timer(ctx, node, tokens[2], 0, 255) if len(tokens) > 2 else down
+    if down is INVALID or up is INVALID:
+        return INVALID
+    return model.InterfaceDelay(interface=tokens[0], down_delay=down, up_delay=up)  # type: ignore[arg-type]
+
+
+def old_unicast_checksum(ctx: Ctx, node: Node) -> Any:
+    del ctx
+    return node.args[0] if node.args else "auto"
+
+
+def timer_expired_backup(ctx: Ctx, node: Node) -> Any:
+    if not node.args:
+        return 0
+    return read_int(ctx, node, node.args[0], 0, 255)
