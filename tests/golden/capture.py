@@ -8,8 +8,9 @@ Used by tests/netns/test_capture_keepalived.py and tests/golden/make_golden.py.
 
 from __future__ import annotations
 
+import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
@@ -107,12 +108,24 @@ INSTANCES = (
     ),
 )
 BY_VRID = {inst.vrid: inst for inst in INSTANCES}
+# A negative control for the receive test: our sender uses a wrong key for it, so keepalived must refuse.
+WRONG_KEY_AH = GoldenInstance(
+    name="V2_AH_WRONG",
+    version=2,
+    vrid=19,
+    priority=255,
+    adver_int=1,
+    addresses=("192.0.2.191",),
+    auth_type=2,
+    auth_pass="right",
+)
 
 
-def keepalived_conf() -> str:
-    """The keepalived.conf behind every golden packet."""
+def keepalived_conf(instances: tuple[GoldenInstance, ...] = INSTANCES, *, backup_priority: int = 0) -> str:
+    """The keepalived.conf behind every golden packet; backup_priority makes every instance a BACKUP."""
     blocks = ["global_defs {\n    router_id golden\n}\n"]
-    for inst in INSTANCES:
+    for golden in instances:
+        inst = replace(golden, priority=backup_priority) if backup_priority else golden
         # AH forbids state MASTER, so those instances start BACKUP and take over after Master_Down_Interval.
         state = "MASTER" if inst.priority == 255 else "BACKUP"
         interval = inst.adver_int if inst.version == 2 else inst.adver_int / 100
@@ -148,6 +161,34 @@ def _is_vrrp(frame: bytes) -> bool:
     return frame[12:14] == b"\x86\xdd" and frame[14 + 6] == 112
 
 
+def make_pair(lab: Lab) -> tuple[Namespace, Namespace]:
+    """keepalived's namespace (192.0.2.1, 2001:db8::1) and a peer (192.0.2.2) on one bridge."""
+    sender, peer = lab.netns("ka"), lab.netns("peer")
+    lab.lan([sender, peer])
+    sender.ip("addr", "add", f"{SENDER4}/24", "dev", "eth0")
+    sender.ip("addr", "add", f"{SENDER6}/64", "dev", "eth0")
+    peer.ip("addr", "add", f"{PEER4}/24", "dev", "eth0")
+    return sender, peer
+
+
+def start_keepalived(ns: Namespace, workdir: Path, conf_text: str) -> subprocess.Popen[bytes]:
+    """keepalived 2.2.7, VRRP only, in the foreground, private pid files, log in workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / "keepalived.conf"
+    conf.write_text(conf_text)
+    pids = [
+        "-p",
+        str(workdir / "keepalived.pid"),
+        "-r",
+        str(workdir / "vrrp.pid"),
+        "-c",
+        str(workdir / "check.pid"),
+    ]
+    return ns.popen(
+        "keepalived", "-n", "-l", "-D", "--vrrp", "-f", str(conf), *pids, log=workdir / "keepalived.log"
+    )
+
+
 def capture_keepalived(
     lab: Lab, workdir: Path, *, adverts_per_instance: int = 3
 ) -> tuple[Namespace, list[bytes]]:
@@ -155,36 +196,15 @@ def capture_keepalived(
 
     The stop is a SIGTERM, so the capture also holds each instance's priority-0 advert.
     """
-    sender, peer = lab.netns("ka"), lab.netns("peer")
-    lab.lan([sender, peer])
-    sender.ip("addr", "add", f"{SENDER4}/24", "dev", "eth0")
-    sender.ip("addr", "add", f"{SENDER6}/64", "dev", "eth0")
-    peer.ip("addr", "add", f"{PEER4}/24", "dev", "eth0")
+    sender, _ = make_pair(lab)
     workdir.mkdir(parents=True, exist_ok=True)
-    conf = workdir / "keepalived.conf"
-    conf.write_text(keepalived_conf())
     pcap = workdir / "keepalived.pcap"
     dump = sender.popen(
         "tcpdump", "-i", "eth0", "-U", "-s", "0", "-w", str(pcap), log=workdir / "tcpdump.log"
     )
     wait_for(lambda: pcap.exists() and pcap.stat().st_size >= 24, what="tcpdump to start")
     time.sleep(0.3)  # tcpdump writes its header just before the capture is armed
-    keepalived = sender.popen(
-        "keepalived",
-        "-n",
-        "-l",
-        "-D",
-        "--vrrp",
-        "-f",
-        str(conf),
-        "-p",
-        str(workdir / "keepalived.pid"),
-        "-r",
-        str(workdir / "vrrp.pid"),
-        "-c",
-        str(workdir / "check.pid"),
-        log=workdir / "keepalived.log",
-    )
+    keepalived = start_keepalived(sender, workdir, keepalived_conf())
 
     def enough() -> bool:
         counts = dict.fromkeys(BY_VRID, 0)

@@ -3,10 +3,13 @@
 keepalived runs in a namespace with one vrrp_instance per variant (tests/golden/capture.py); each
 captured advert must decode to what the config says and re-encode to the identical bytes (whole IPv4
 packet including the AH ICV; the VRRP message for IPv6), and the announcements must match too.
+Then the other direction: keepalived must accept the adverts we encode and send.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
@@ -25,15 +28,20 @@ from alived.core.vrrp.wire import (
 )
 from tests.golden.capture import (
     BY_VRID,
+    INSTANCES,
     PEER4,
     SENDER4,
+    WRONG_KEY_AH,
     capture_keepalived,
     garp_frames,
+    keepalived_conf,
+    make_pair,
     na_frames,
+    start_keepalived,
     vrrp_frames,
 )
 from tests.golden.files import reencode_ipv4
-from tests.helpers.netns import Lab
+from tests.helpers.netns import Lab, wait_for
 
 
 def _check_advert(frame: bytes, sender_mac: bytes) -> ReceivedPacket:
@@ -99,3 +107,33 @@ def test_keepalived_packets_match_our_codec(lab: Lab, tmp_path: Path) -> None:
     for frame in nas:
         target = IPv6Address(frame[14 + 40 + 8 : 14 + 40 + 24])
         assert unsolicited_na(sender_mac, target, router=False) == frame
+
+
+@pytest.mark.netns
+def test_keepalived_accepts_our_packets(lab: Lab, tmp_path: Path) -> None:
+    """The other direction: keepalived backups hear our priority-200 adverts and never take over.
+
+    Our packets come from a raw socket in the peer namespace; without them (or if keepalived refused
+    them) every backup would become MASTER after its Master_Down_Interval (about 3.6 s). The
+    negative control, an AH instance we sign with the wrong key, must refuse them and take over.
+    """
+    sender, peer = make_pair(lab)
+    instances = (*INSTANCES, WRONG_KEY_AH)
+    keepalived = start_keepalived(sender, tmp_path, keepalived_conf(instances, backup_priority=100))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    ours = peer.popen(
+        sys.executable, "-m", "tests.golden.send_ours", "14", "0.5", log=tmp_path / "send_ours.log", env=env
+    )
+    log = tmp_path / "keepalived.log"
+    wait_for(
+        lambda: f"({WRONG_KEY_AH.name}) Entering MASTER STATE" in log.read_text(), timeout=15, what="control"
+    )
+    assert ours.wait(timeout=20) == 0, (tmp_path / "send_ours.log").read_text()
+    lab.kill(keepalived)
+    text = log.read_text()
+    for inst in INSTANCES:
+        assert f"({inst.name}) Entering BACKUP STATE" in text
+        assert f"({inst.name}) Entering MASTER STATE" not in text, text
+    assert "IPSEC-AH : invalid IPSEC HMAC-MD5" in text
+    for complaint in ("checksum", "mismatch", "wrong version", "invalid passwd", "too short", "too long"):
+        assert complaint not in text.lower(), text

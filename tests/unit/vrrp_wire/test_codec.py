@@ -243,3 +243,25 @@ def test_internet_checksum_edge_cases() -> None:
     assert internet_checksum(b"\0\0") == 0xFFFF
     assert internet_checksum(b"\xff\xff") == 0
     assert internet_checksum(b"\x01") == 0xFEFF
+
+
+def test_df_flag_and_ip_options_are_accepted() -> None:
+    # Kernel-built headers (e.g. FRR's vrrpd) set DF; options shift the VRRP message.
+    packet = encode_ipv4_packet(v3(), source=SRC, destination=VRRP_GROUP4, ident=1)
+    df = _ip(packet, 6, b"\x40\x00")
+    assert decode_ipv4_packet(df).advert == v3()
+    options = bytearray(packet[:20] + b"\x01\x01\x01\x00" + packet[20:])  # NOP NOP NOP EOL
+    options[0] = 0x46
+    options[2:4] = struct.pack("!H", len(options))
+    options[10:12] = b"\0\0"
+    options[10:12] = struct.pack("!H", internet_checksum(bytes(options[:24])))
+    got = decode_ipv4_packet(bytes(options))
+    assert got.advert == v3()
+    assert len(got.ip_header) == 24
+
+
+def test_decode_accepts_bytes_like_input() -> None:
+    msg = encode_advert(v3(), source=SRC, destination=VRRP_GROUP4)
+    assert decode_advert(memoryview(msg), source=SRC, destination=VRRP_GROUP4) == v3()
+    packet = encode_ipv4_packet(v3(), source=SRC, destination=VRRP_GROUP4, ident=1)
+    assert decode_ipv4_packet(bytearray(packet)).advert == v3()
