@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -9,8 +10,10 @@ import pytest
 from alived.errors import LocalMisuse
 from alived.linux.netlink import Netlink
 from alived.linux.vmac import VmacManager, vmac_address
+from alived.linux.vrrp_socket import VRRP_GROUP4, Vrrp4Socket
 from tests.helpers.inns import inside
 from tests.helpers.netns import Lab, Namespace
+from tests.netns.test_linux_vrrp_socket import A4, B4, ipv4, vrrp2
 
 pytestmark = pytest.mark.netns
 
@@ -101,3 +104,34 @@ def test_ipv6_vmac_gets_the_parents_link_local(host: tuple[Namespace, Netlink]) 
             manager.create(parent="eth0", vrid=53, family=6, name="vip6")
         manager.delete_all()
     assert "vip6" not in ns.ip("-o", "link").stdout
+
+
+def test_advert_sent_through_the_vmac_carries_the_vmac_source_mac(lab: Lab) -> None:
+    a, b = lab.netns("a"), lab.netns("b")
+    lab.lan([a, b])
+    a.ip("addr", "add", f"{A4}/24", "dev", "eth0")
+    b.ip("addr", "add", f"{B4}/24", "dev", "eth0")
+    with inside(a):
+        nl = Netlink()
+        manager = VmacManager(nl)
+        manager.create(parent="eth0", vrid=51, family=4)
+        sender = Vrrp4Socket.open("vrrp.51")
+    with inside(b):
+        listen = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+        listen.bind(("eth0", 0x0800))
+    listen.settimeout(5)
+    try:
+        sender.send(ipv4(vrrp2(), A4, VRRP_GROUP4), VRRP_GROUP4)
+        while True:
+            frame = listen.recv(2048)
+            if frame[23] == 112:
+                break
+    finally:
+        sender.close()
+        listen.close()
+        with inside(a):
+            manager.delete_all()
+        nl.close()
+    assert frame[:6] == bytes.fromhex("01005e000012")
+    assert frame[6:12] == vmac_address(51, 4)
+    assert frame[26:30] == A4.packed  # the base interface's address, as keepalived sends it

@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, IPv6Address
 import pytest
 
 from alived.linux.vrrp_socket import AH_PROTO, VRRP_GROUP4, VRRP_GROUP6, VRRP_PROTO, Vrrp4Socket, Vrrp6Socket
-from tests.helpers.inns import inside
+from tests.helpers.inns import inside, run_python
 from tests.helpers.netns import Lab, Namespace, wait_for
 
 pytestmark = pytest.mark.netns
@@ -219,3 +219,43 @@ def test_ipv6_unicast_uses_unicast_hops(lab: Lab) -> None:
 
     _payload, source, destination, hop_limit = asyncio.run(main())
     assert (source, destination, hop_limit) == (a_ll, b_ll, 64)
+
+
+def test_socket_is_bound_to_its_interface(lab: Lab) -> None:
+    a, b = two_hosts(lab)
+    c = lab.netns("c")
+    lab.veth(b, "eth1", c, "eth0")
+    b.ip("addr", "add", "198.51.100.2/24", "dev", "eth1")
+    c.ip("addr", "add", "198.51.100.3/24", "dev", "eth0")
+
+    async def main() -> list[str]:
+        with inside(a):
+            from_a = Vrrp4Socket.open("eth0")
+        with inside(c):
+            from_c = Vrrp4Socket.open("eth0")
+        with inside(b):
+            on_eth0 = Vrrp4Socket.open("eth0")
+            on_eth1 = Vrrp4Socket.open("eth1")
+        got: asyncio.Queue[tuple[object, ...]] = asyncio.Queue()
+        on_eth0.set_receiver(lambda data: got.put_nowait(("eth0", IPv4Address(data[12:16]))))
+        on_eth1.set_receiver(lambda data: got.put_nowait(("eth1", IPv4Address(data[12:16]))))
+        seen = []
+        try:
+            from_a.send(ipv4(vrrp2(), A4, VRRP_GROUP4), VRRP_GROUP4)
+            seen.append(await receive_one(got))
+            from_c.send(ipv4(vrrp2(), IPv4Address("198.51.100.3"), VRRP_GROUP4), VRRP_GROUP4)
+            seen.append(await receive_one(got))
+        finally:
+            for sock in (from_a, from_c, on_eth0, on_eth1):
+                sock.close()
+        assert got.empty()
+        return [f"{x[0]} {x[1]}" for x in seen]
+
+    assert asyncio.run(main()) == ["eth0 192.0.2.1", "eth1 198.51.100.3"]
+
+
+def test_run_python_runs_inside_the_namespace(lab: Lab) -> None:
+    ns = lab.netns("py")
+    ns.ip("link", "add", "probe0", "type", "veth", "peer", "name", "probe1")
+    code = "import json, socket; print(json.dumps(sorted(n for _, n in socket.if_nameindex())))"
+    assert run_python(ns, code) == ["lo", "probe0", "probe1"]
