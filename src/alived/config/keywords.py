@@ -267,7 +267,7 @@ VRRP_INSTANCE = BlockSpec(
         Kw("dont_track_primary", parse=flag()),
         *_trackers(),
         Kw("mcast_src_ip", parse=ip),
-        Kw("unicast_src_ip", field="mcast_src_ip", parse=ip),
+        Kw("unicast_src_ip", parse=ip),
         Kw("mcast_dst_ip", parse=ip),
         Kw("track_src_ip", parse=flag()),
         Kw("virtual_router_id", parse=integer(1, 255)),

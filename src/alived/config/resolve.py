@@ -114,7 +114,7 @@ def _family(inst: VrrpInstance) -> int:
         return 6
     if inst.virtual_ipaddress:
         return inst.virtual_ipaddress[0].family
-    for addr in (inst.mcast_src_ip, *(p.address for p in inst.unicast_peer)):
+    for addr in (inst.unicast_src_ip, inst.mcast_src_ip, *(p.address for p in inst.unicast_peer)):
         if addr is not None:
             return addr.version
     return 4

@@ -140,7 +140,7 @@ def test_unicast_peers(load: Load) -> None:
         BASIC % "unicast_src_ip 192.0.2.1\nunicast_peer {\n 192.0.2.2\n 192.0.2.3 min_ttl 250 max_ttl 255\n}"
     )
     inst = load(text).config.instances[0]
-    assert str(inst.mcast_src_ip) == "192.0.2.1"
+    assert str(inst.unicast_src_ip) == "192.0.2.1"
     assert [(str(p.address), p.min_ttl, p.max_ttl) for p in inst.unicast_peer] == [
         ("192.0.2.2", None, None),
         ("192.0.2.3", 250, 255),

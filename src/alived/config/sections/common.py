@@ -9,7 +9,6 @@ the rest of the file from loading.
 from __future__ import annotations
 
 import ipaddress
-import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -17,6 +16,7 @@ from typing import Any, Final
 
 from alived.config.diagnostics import Diagnostic, Severity
 from alived.config.model import IPAddress, IPInterface, Script
+from alived.config.scriptargs import split_script
 from alived.config.source import Line
 from alived.config.tree import Node
 from alived.errors import Location
@@ -367,31 +367,6 @@ def weighted(lo: int, hi: int, *, field_name: str = "weight") -> ValueParser:
 
 
 # ---------------------------------------------------------------- scripts
-
-
-def _fallback_split(raw: str) -> tuple[tuple[str, ...], str | None, str | None]:
-    parts = shlex.split(raw, posix=True)
-    if not parts:
-        return (), None, None
-    argv = tuple(shlex.split(parts[0], posix=True))
-    user = parts[1] if len(parts) > 1 else None
-    group = parts[2].lstrip(":") if len(parts) > 2 else None
-    if user is not None and ":" in user:
-        user, _, group = user.partition(":")
-    return argv, user, group or None
-
-
-def split_script(raw: str) -> tuple[tuple[str, ...], str | None, str | None]:
-    """keepalived's script re-split (both quote kinds, escapes, trailing user[:group])."""
-    try:
-        from alived.config import scriptargs  # noqa: PLC0415 - written in parallel; optional until it lands
-    except ImportError:
-        return _fallback_split(raw)
-    try:
-        argv, user, group = scriptargs.split_script(raw)
-    except ValueError:
-        return _fallback_split(raw)
-    return tuple(argv), user, group
 
 
 def rest_of_raw(line: Line) -> str:
