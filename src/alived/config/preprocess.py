@@ -49,6 +49,7 @@ MAX_INCLUDE_DEPTH = 32
 MAX_NESTING = 40  # nested ~SEQ/~LST prefixes and multi-line expansions per logical line
 MAX_SUBSTITUTIONS = 2000  # per logical line; keepalived loops forever on `$A=$A`
 MAX_BRACE_ALTERNATIVES = 1024
+MAX_DIAGNOSTICS = 10_000  # a pathological file must not fill memory with messages either
 
 _WS = " \t"
 _DEF_LINE_END = "\n"  # separates the lines of a multi-line definition's value
@@ -222,6 +223,11 @@ class _Preprocessor:
 
     def report(self, message: str, location: Location | None, severity: Severity = Severity.ERROR) -> None:
         self.diagnostics.append(Diagnostic(message, location, severity))
+        if len(self.diagnostics) >= MAX_DIAGNOSTICS:
+            self.diagnostics.append(
+                Diagnostic(f"More than {MAX_DIAGNOSTICS} configuration errors - ignoring the rest", location)
+            )
+            raise _Abort
 
     def spend(self, location: Location) -> None:
         self.budget += 1

@@ -265,3 +265,10 @@ def test_seq_with_braces_in_the_repeated_text() -> None:
         (1, ("weight", "1")),
         (1, ("}",)),
     ]
+
+
+def test_deeply_nested_sequences_are_bounded_in_time_and_messages() -> None:
+    result = pp("~SEQ(A,1,3) " * 60 + "v\n", max_lines=100_000)
+    assert result.lines == ()
+    assert 1 <= len(result.diagnostics) <= 10_001
+    assert result.diagnostics[0].message.startswith("Expansion nested more than 40 deep")
