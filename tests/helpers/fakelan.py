@@ -18,6 +18,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from alived.core.vrrp.actions import Action, InstallVips, RemoveVips, RunNotify, SendAdvert, StateChanged
+from alived.core.vrrp.auth import pass_field
 from alived.core.vrrp.inputs import AdvertReceived, Input, Shutdown, Startup, TimerFired
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import InstanceParams
@@ -29,8 +30,13 @@ from alived.core.vrrp.wire import (
     VRRP_TTL,
     Advert,
     AhHeader,
+    AhParams,
     IPAddress,
     ReceivedPacket,
+    decode_ipv4_packet,
+    decode_ipv6_payload,
+    encode_advert,
+    encode_ipv4_packet,
 )
 from alived.units import MICROSECOND, SECOND, Ticks, to_centiseconds
 
@@ -133,7 +139,9 @@ class FakeLan:
         jitter: Ticks = _NO_JITTER,
         loss: float = 0.0,
         duplicate: float = 0.0,
+        wire: bool = False,
     ) -> None:
+        self.wire = wire
         self.clock = FakeClock()
         self.scheduler = Scheduler(self.clock)
         self.random = random.Random(seed)
@@ -247,7 +255,7 @@ class FakeLan:
             if self.on_action is not None:
                 self.on_action(router, owner, action)
             if isinstance(action, SendAdvert):
-                self._transmit(router, router.instances[owner], action.advert)
+                self._transmit(router, router.instances[owner], action)
             elif isinstance(action, InstallVips):
                 router.vips[owner] = True
             elif isinstance(action, RemoveVips):
@@ -283,9 +291,9 @@ class FakeLan:
         self._run_actions(router)
         self._arm(router)
 
-    def _transmit(self, sender: Router, inst: VrrpInstance, advert: Advert) -> None:
+    def _transmit(self, sender: Router, inst: VrrpInstance, send: SendAdvert) -> None:
+        advert = send.advert
         self.sent.append((self.now, sender.name, inst.name, advert))
-        source = inst.params.primary_address
         for receiver in self.routers.values():
             if receiver is sender or not receiver.alive or receiver.segment != sender.segment:
                 continue
@@ -301,7 +309,7 @@ class FakeLan:
                     destination = VRRP_GROUP4 if tp.family == 4 else VRRP_GROUP6
                 if self.drop_filter is not None and self.drop_filter(sender, receiver, advert):
                     continue
-                packet = ReceivedPacket(source=source, destination=destination, ttl=VRRP_TTL, advert=advert)
+                packet = self._packet(inst.params, send, destination)
                 copies = 1 + (self.random.random() < self.duplicate) if self.duplicate else 1
                 for _ in range(copies):
                     if self.loss and self.random.random() < self.loss:
@@ -311,6 +319,22 @@ class FakeLan:
                         Ticks(self.now + max(delay, MICROSECOND)),
                         partial(self._deliver, receiver, target.name, packet, receiver.incarnation, sender),
                     )
+
+    def _packet(self, params: InstanceParams, send: SendAdvert, destination: IPAddress) -> ReceivedPacket:
+        """The packet as received: built directly, or (wire=True) encoded to bytes and decoded again."""
+        source = params.primary_address
+        if not self.wire:
+            return ReceivedPacket(source=source, destination=destination, ttl=VRRP_TTL, advert=send.advert)
+        if isinstance(source, IPv4Address) and isinstance(destination, IPv4Address):
+            ah = None
+            if send.ah_seq is not None:
+                ah = AhParams(key=pass_field(params.auth_key), seq=send.ah_seq, unicast=params.unicast)
+            ident = (send.ah_seq or 0) & 0xFFFF or 1  # keepalived counts IP IDs from 1
+            raw = encode_ipv4_packet(send.advert, source=source, destination=destination, ident=ident, ah=ah)
+            return decode_ipv4_packet(raw)
+        assert isinstance(source, IPv6Address) and isinstance(destination, IPv6Address)
+        raw = encode_advert(send.advert, source=source, destination=destination)
+        return decode_ipv6_payload(raw, source=source, destination=destination, hop_limit=VRRP_TTL)
 
     def _deliver(
         self, receiver: Router, instance: str, packet: ReceivedPacket, incarnation: int, sender: Router

@@ -283,3 +283,45 @@ def test_sync_group_member_preempted_drags_the_other() -> None:
     assert lan.states("VI_2")["b"] is State.BACKUP
     notified = [n for _, r, n in lan.notifies if r == "b" and isinstance(n, RunNotify) and n.kind == "GROUP"]
     assert [n.state for n in notified][-1] == "BACKUP"
+
+
+def test_over_real_bytes_with_pass_and_ah_authentication() -> None:
+    for auth_type, key in ((1, b"secret12345"), (2, b"ahkey")):
+        lan = FakeLan(wire=True)
+        for name, last, priority in (("a", 1, 150), ("b", 2, 100)):
+            lan.add_router(
+                name,
+                [
+                    make_params(
+                        address=f"192.0.2.{last}", priority=priority, auth_type=auth_type, auth_key=key
+                    )
+                ],
+            )
+        lan.run_for(Ticks(6 * SECOND))
+        assert lan.masters("VI_1") == ["a"]
+        stats = lan.routers["b"].instances["VI_1"].stats
+        assert stats["advert_rcvd"] >= 2 and stats["auth_failure"] == 0
+        stopped = lan.now
+        lan.stop("a")
+        lan.run_for(Ticks(SECOND))
+        took = lan.first_transition(to="MASTER", after=stopped)
+        assert took is not None and took.router == "b"
+
+
+def test_over_real_bytes_v3_ipv6() -> None:
+    lan = FakeLan(wire=True)
+    six = (IPv6Address("2001:db8::100"),)
+    for name, address, priority in (("a", "fe80::1", 200), ("b", "fe80::2", 100)):
+        lan.add_router(name, [make_params(address=address, priority=priority, version=3, addresses=six)])
+    lan.run_for(Ticks(6 * SECOND))
+    assert lan.masters("VI_1") == ["a"]
+    assert lan.routers["b"].instances["VI_1"].stats["advert_rcvd"] >= 2
+
+
+def test_wrong_password_on_the_wire_gives_two_masters() -> None:
+    lan = FakeLan(wire=True)
+    lan.add_router("a", [make_params(address="192.0.2.1", priority=150, auth_type=1, auth_key=b"one")])
+    lan.add_router("b", [make_params(address="192.0.2.2", priority=100, auth_type=1, auth_key=b"two")])
+    lan.run_for(Ticks(6 * SECOND))
+    assert lan.masters("VI_1") == ["a", "b"]
+    assert lan.routers["b"].instances["VI_1"].stats["auth_failure"] >= 1

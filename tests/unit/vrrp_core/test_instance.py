@@ -18,6 +18,7 @@ from alived.core.vrrp.actions import (
     SendGratuitous,
     StateChanged,
 )
+from alived.core.vrrp.auth import check_pass, pass_field
 from alived.core.vrrp.inputs import (
     AdverTimerFired,
     AdvertReceived,
@@ -30,7 +31,7 @@ from alived.core.vrrp.inputs import (
     TimerFired,
     TrackerChanged,
 )
-from alived.core.vrrp.instance import VrrpInstance, check_pass, pass_field
+from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import GarpParams, InitialState, TrackerSpec
 from alived.core.vrrp.states import State
 from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS, AhHeader, ReceivedPacket

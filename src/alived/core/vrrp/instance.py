@@ -8,8 +8,6 @@ Behaviour follows keepalived 2.2's vrrp.c and vrrp_scheduler.c (facts §4.3, §4
 
 from __future__ import annotations
 
-import hmac
-import importlib
 from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
@@ -27,6 +25,7 @@ from alived.core.vrrp.actions import (
     SendGratuitous,
     StateChanged,
 )
+from alived.core.vrrp.auth import check_pass, pass_field, verify_ah
 from alived.core.vrrp.inputs import (
     AdverTimerFired,
     AdvertReceived,
@@ -51,30 +50,9 @@ AhVerifier = Callable[[ReceivedPacket, bytes, bool], bool]
 _MAX_TIMER_STEPS = 16
 
 
-def pass_field(key: bytes) -> bytes:
-    """The 8-byte v2 authentication field for PASS: the key truncated and NUL-padded."""
-    return key[:8].ljust(8, b"\0")
-
-
-def check_pass(advert: Advert, key: bytes) -> bool:
-    """Constant-time comparison of a received PASS field with ours."""
-    return hmac.compare_digest(advert.auth_data, pass_field(key))
-
-
-def default_ah_verifier() -> AhVerifier | None:
-    """The codec's verify_ah, looked up at run time so the core does not depend on its arrival."""
-    try:
-        module = importlib.import_module("alived.core.vrrp.auth")
-    except ImportError:
-        return None
-    verify = getattr(module, "verify_ah", None)
-    if verify is None:
-        return None
-
-    def verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bool:
-        return bool(verify(packet, key, unicast=unicast))
-
-    return verifier
+def default_ah_verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bool:
+    """The codec's AH check (ICV and SPI); tests may inject another."""
+    return verify_ah(packet, key, unicast=unicast)
 
 
 class SyncGate(Protocol):
@@ -115,7 +93,7 @@ class VrrpInstance:
         self._lower_garp_at: Ticks | None = None
         self._preempt_time: Ticks | None = None
         self._ah_seq = 0
-        self._ah_verifier = ah_verifier if ah_verifier is not None else default_ah_verifier()
+        self._ah_verifier: AhVerifier = ah_verifier if ah_verifier is not None else default_ah_verifier
         self._rlflags: set[str] = set()
         self._adverts: dict[int, Advert] = {}
         self._handlers: dict[tuple[State, type[Input]], Callable[[Input, Ticks], None] | str] = {}
@@ -675,9 +653,7 @@ class VrrpInstance:
             self.stats["auth_failure"] += 1
             self._log_limited("passwd", f"({self.name}) received an invalid passwd from {src}!")
             return False
-        if p.auth_type == AUTH_AH and (
-            self._ah_verifier is None or not self._ah_verifier(packet, p.auth_key, p.unicast)
-        ):
+        if p.auth_type == AUTH_AH and not self._ah_verifier(packet, p.auth_key, p.unicast):
             self.stats["auth_failure"] += 1
             self._log_limited("ah_icv", f"({self.name}) IPSEC-AH : invalid IPSEC HMAC-MD5 value from {src}")
             return False
