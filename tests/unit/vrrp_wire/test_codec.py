@@ -15,6 +15,7 @@ from alived.core.vrrp.wire import (
     VRRP_GROUP4,
     VRRP_GROUP6,
     Advert,
+    AhParams,
     decode_advert,
     decode_ipv4_packet,
     decode_ipv6_payload,
@@ -265,3 +266,28 @@ def test_decode_accepts_bytes_like_input() -> None:
     assert decode_advert(memoryview(msg), source=SRC, destination=VRRP_GROUP4) == v3()
     packet = encode_ipv4_packet(v3(), source=SRC, destination=VRRP_GROUP4, ident=1)
     assert decode_ipv4_packet(bytearray(packet)).advert == v3()
+
+
+def test_interval_in_ticks() -> None:
+    assert v2(adver_int=3).interval == 3_000_000
+    assert v3(adver_int=150).interval == 1_500_000
+
+
+def test_decode_ah_reasons() -> None:
+    good = encode_ipv4_packet(
+        v2(auth_type=2), source=SRC, destination=VRRP_GROUP4, ident=1, ah=AhParams(key=b"k", seq=1)
+    )
+    short = _ip(good[:40], 2, struct.pack("!H", 40))
+    assert _reason(decode_ipv4_packet, short) == "short"
+    assert _reason(decode_ipv4_packet, _ip(good, 20, b"\x11")) == "bad_ah"
+    assert _reason(decode_ipv4_packet, _ip(good, 21, b"\x05")) == "bad_ah"
+
+
+def test_ip_level_misuse() -> None:
+    with pytest.raises(LocalMisuse):
+        encode_ipv4_packet(v3(addresses=()), source=LL, destination=VRRP_GROUP6)  # type: ignore[arg-type]
+    for bad in ({"ttl": 256}, {"tos": -1}, {"ident": 0x10000}):
+        with pytest.raises(LocalMisuse):
+            encode_ipv4_packet(v3(), source=SRC, destination=VRRP_GROUP4, **bad)  # type: ignore[arg-type]
+    with pytest.raises(LocalMisuse):
+        decode_ipv6_payload(b"", source=SRC, destination=VRRP_GROUP4, hop_limit=255)  # type: ignore[arg-type]

@@ -27,9 +27,7 @@ NA_FRAME_LEN = 86
 
 def _icmpv6_checksum(source: IPv6Address, destination: IPv6Address, message: bytes) -> int:
     pseudo = source.packed + destination.packed + struct.pack("!I3xB", len(message), IPPROTO_ICMPV6)
-    data = pseudo + message
-    if len(data) % 2:
-        data += b"\x00"
+    data = pseudo + message  # always an even length: 40 + 32 bytes
     total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total > 0xFFFF:
         total = (total & 0xFFFF) + (total >> 16)
