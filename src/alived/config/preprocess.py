@@ -258,11 +258,13 @@ class _Preprocessor:
     # ----------------------------------------------------------------- files
 
     def run_main_file(self, path: str) -> None:
+        # keepalived 2.2.7 -t words these like include problems (and exits 0); alived makes them fatal
         if not Path(path).exists():
-            self.report(f"Unable to find configuration file {path}", None, Severity.FATAL)
+            self.report(f"Config files missing '{path}'.", None, Severity.FATAL)
             return
         if Path(path).is_dir():
-            self.report(f"Configuration file '{path}' is a directory", None, Severity.FATAL)
+            shown = path if path.endswith("/") else path + "/"
+            self.report(f"Configuration file '{shown}' is a directory - skipping", None, Severity.FATAL)
             return
         try:
             with open(path, "rb") as f:
@@ -626,6 +628,8 @@ class _Preprocessor:
         if text.startswith("~SEQ"):
             parsed = self._parse_seq(text, location)
             if parsed is None:
+                # keepalived follows any specific complaint with this general one
+                self.report(f"Invalid ~SEQ specification '{text}'", location)
                 return
             var, values, rest = parsed
             for value in values:
@@ -635,7 +639,9 @@ class _Preprocessor:
             return
         lst = _parse_lst(text)
         if isinstance(lst, str):
-            self.report(lst, location)
+            if lst:
+                self.report(lst, location)
+            self.report(f"Invalid ~LST specification '{text}'", location)
             return
         names, value_sets, rest = lst
         for value_set in value_sets:
@@ -645,14 +651,12 @@ class _Preprocessor:
             self._run(rest, location, depth + 1)
 
     def _parse_seq(self, text: str, location: Location) -> tuple[str, Iterator[str], str] | None:
-        invalid = f"Invalid ~SEQ specification '{text}'"
         p = 4
         hexa = text.startswith("x", p)
         if hexa:
             p += 1
         p = _skip(text, p)
         if not text.startswith("(", p):
-            self.report(invalid, location)
             return None
         p = _skip(text, p + 1)
         var_end = p
@@ -762,8 +766,11 @@ def _seq_values(start: int, step: int, end: int, hexa: bool) -> Iterator[str]:
 
 
 def _parse_lst(text: str) -> tuple[list[str], list[list[str]], str] | str:
-    """Parse `~LST(var, v1, ...)` / `~LST({a,b}, {1,2}, ...)`: (names, value sets, rest) or an error."""
-    invalid = f"Invalid ~LST specification '{text}'"
+    """Parse `~LST(var, v1, ...)` / `~LST({a,b}, {1,2}, ...)`: (names, value sets, rest) or an error.
+
+    The error is a specific message, or "" when keepalived only gives its general one.
+    """
+    invalid = ""
     length = len(text)
 
     def at(i: int) -> str:

@@ -90,14 +90,16 @@ def test_missing_main_file_is_fatal(tmp_path: Path) -> None:
     result = preprocess_file(tmp_path / "nope.conf")
     assert result.lines == ()
     assert [(d.severity, d.message) for d in result.diagnostics] == [
-        (Severity.FATAL, f"Unable to find configuration file {tmp_path / 'nope.conf'}")
+        (Severity.FATAL, f"Config files missing '{tmp_path / 'nope.conf'}'.")
     ]
     assert config_test_exit_code(result.diagnostics) == 4
 
 
 def test_main_file_that_is_a_directory_is_fatal(tmp_path: Path) -> None:
     result = preprocess_file(tmp_path)
-    assert [d.severity for d in result.diagnostics] == [Severity.FATAL]
+    assert [(d.severity, d.message) for d in result.diagnostics] == [
+        (Severity.FATAL, f"Configuration file '{tmp_path}/' is a directory - skipping")
+    ]
 
 
 def test_plain_include_of_missing_file_is_silent_but_logged(tmp_path: Path) -> None:
