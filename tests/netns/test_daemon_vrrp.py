@@ -1,0 +1,340 @@
+"""The whole daemon against the real kernel: alived processes electing, failing over and notifying.
+
+Each test builds a LAN of namespaces (the `lab` fixture removes everything), starts real
+`python -m alived -n -l -D` processes and checks what the kernel and the scripts see.
+Most tests run VRRPv3 with a 0.2 s advert interval so convergence takes well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.netns import Lab, Namespace, wait_for
+
+pytestmark = pytest.mark.netns
+
+VIP = "192.0.2.100"
+
+
+def instance(
+    prio: int,
+    *,
+    name: str = "VI_1",
+    vrid: int = 51,
+    vips: tuple[str, ...] = (f"{VIP}/24",),
+    advert_int: str = "0.2",
+    extra: str = "",
+    interface: str = "eth0",
+) -> str:
+    body = "\n".join(f"    {v}" for v in vips)
+    return f"""
+vrrp_instance {name} {{
+  state BACKUP
+  interface {interface}
+  virtual_router_id {vrid}
+  priority {prio}
+  advert_int {advert_int}
+{extra}
+  virtual_ipaddress {{
+{body}
+  }}
+}}
+"""
+
+
+def conf(*instances: str, version: int = 3, global_extra: str = "") -> str:
+    return f"global_defs {{\n  vrrp_version {version}\n{global_extra}}}\n" + "".join(instances)
+
+
+@dataclass
+class Node:
+    """One alived daemon in one namespace, restartable with its config file."""
+
+    ns: Namespace
+    lab: Lab
+    workdir: Path
+    name: str
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def conf(self) -> Path:
+        return self.workdir / f"{self.name}.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.workdir / f"{self.name}.pid"
+
+    @property
+    def vrrp_pid_file(self) -> Path:
+        return self.workdir / f"{self.name}_vrrp.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / f"{self.name}.{self.starts}.log"
+
+    def write(self, text: str) -> None:
+        self.conf.write_text(text)
+
+    def start(self, *flags: str) -> None:
+        self.starts += 1
+        self.proc = self.ns.popen(
+            sys.executable,
+            "-m",
+            "alived",
+            "-n",
+            "-l",
+            "-D",
+            *flags,
+            "-f",
+            str(self.conf),
+            "-p",
+            str(self.pid_file),
+            "-r",
+            str(self.vrrp_pid_file),
+            log=self.log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(self.workdir)},
+        )
+
+    def send(self, sig: int) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, sig)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        assert self.proc is not None
+        return self.lab.kill(self.proc, sig)
+
+    def log_text(self) -> str:
+        return "".join(
+            (self.workdir / f"{self.name}.{i}.log").read_text(errors="replace")
+            for i in range(1, self.starts + 1)
+        )
+
+    def has(self, address: str = VIP, dev: str = "eth0") -> bool:
+        return self.ns.has_address(dev, address)
+
+    def wait_log(self, text: str, timeout: float = 10.0) -> None:
+        wait_for(lambda: text in self.log_text(), timeout=timeout, what=f"{self.name} to log {text!r}")
+
+
+def make_nodes(lab: Lab, tmp_path: Path, count: int = 2) -> list[Node]:
+    hosts = [lab.netns(chr(ord("a") + i)) for i in range(count)]
+    lab.lan(hosts)
+    nodes = []
+    for i, ns in enumerate(hosts):
+        ns.ip("addr", "add", f"192.0.2.{i + 1}/24", "dev", "eth0")
+        nodes.append(Node(ns=ns, lab=lab, workdir=tmp_path, name=chr(ord("a") + i)))
+    return nodes
+
+
+def notify_script(tmp_path: Path, name: str) -> Path:
+    out = tmp_path / f"{name}.notify"
+    script = tmp_path / f"{name}-notify.sh"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {out}\n')
+    script.chmod(0o755)
+    return script
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def master_and_backup(a: Node, b: Node, timeout: float = 10.0) -> None:
+    wait_for(lambda: a.has() and not b.has(), timeout=timeout, what=f"{a.name} master, {b.name} backup")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_election_by_priority_notify_and_fifo(lab: Lab, tmp_path: Path) -> None:
+    """VRRPv2, 1 s adverts: the higher priority wins; scripts and FIFO see keepalived's arguments."""
+    a, b = make_nodes(lab, tmp_path)
+    fifo = tmp_path / "a.fifo"
+    for node, prio in ((a, 150), (b, 100)):
+        script = notify_script(tmp_path, node.name)
+        master = tmp_path / f"{node.name}-master.sh"
+        master.write_text(f'#!/bin/sh\necho "master $#" >> {tmp_path / node.name}.master\n')
+        master.chmod(0o755)
+        extra = f'  notify "{script} extra-arg"\n  notify_master {master}\n'
+        global_extra = f"  vrrp_notify_fifo {fifo}\n" if node is a else ""
+        node.write(conf(instance(prio, advert_int="1", extra=extra), version=2, global_extra=global_extra))
+    a.start()
+    b.start()
+    wait_for(fifo.exists, timeout=10, what="the FIFO")
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        master_and_backup(a, b, timeout=15)
+        a.wait_log("(VI_1) Entering MASTER STATE")
+        b.wait_log("(VI_1) Entering BACKUP STATE (init)")
+        wait_for(lambda: "MASTER" in (tmp_path / "a.notify").read_text(), what="a's notify")
+        assert lines(tmp_path / "a.notify") == [
+            "extra-arg INSTANCE VI_1 BACKUP 150",
+            "extra-arg INSTANCE VI_1 MASTER 150",
+        ]
+        assert lines(tmp_path / "b.notify") == ["extra-arg INSTANCE VI_1 BACKUP 100"]
+        assert lines(tmp_path / "a.master") == ["master 0"]  # specific scripts get no arguments
+        assert os.read(reader, 4096).decode() == 'INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\n'
+        assert a.stop() == 0
+        wait_for(b.has, timeout=10, what="b takes over")
+        wait_for(lambda: "STOP" in (tmp_path / "a.notify").read_text(), what="a's STOP notify")
+        assert lines(tmp_path / "a.notify")[-1] == "extra-arg INSTANCE VI_1 STOP 150"
+        assert os.read(reader, 4096).decode() == 'INSTANCE "VI_1" STOP 150\n'
+    finally:
+        os.close(reader)
+    wait_for(lambda: "MASTER" in (tmp_path / "b.notify").read_text(), what="b's MASTER notify")
+    assert lines(tmp_path / "b.notify")[-1] == "extra-arg INSTANCE VI_1 MASTER 100"
+    assert not a.pid_file.exists() and not a.vrrp_pid_file.exists()
+
+
+def test_hard_failover_on_sigkill(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    a.write(conf(instance(150)))
+    b.write(conf(instance(100)))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+    a.stop(signal.SIGKILL)  # the whole session: parent and VRRP child, no priority-0 advert
+    wait_for(b.has, timeout=5, what="b takes over after the master vanished")
+    b.wait_log("(VI_1) Receive advertisement timeout")
+    assert "Backup received priority 0 advertisement" not in b.log_text()
+
+
+def test_graceful_stop_sends_priority_zero(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    a.write(conf(instance(150, advert_int="1"), version=2))
+    b.write(conf(instance(100, advert_int="1"), version=2))
+    a.start()
+    b.start()
+    master_and_backup(a, b, timeout=15)
+    assert a.stop(signal.SIGTERM) == 0
+    assert not a.has()
+    wait_for(b.has, timeout=5, what="b takes over")
+    a.wait_log("(VI_1) sent 0 priority")
+    b.wait_log("(VI_1) Backup received priority 0 advertisement")
+    text = a.log_text()
+    assert text.index("(VI_1) sent 0 priority") < text.rindex("(VI_1) removing VIPs.")
+
+
+def test_preemption_and_nopreempt(lab: Lab, tmp_path: Path) -> None:
+    a, b, c = make_nodes(lab, tmp_path, 3)
+    # b (low) starts alone and becomes master; a (high) preempts it.
+    a.write(conf(instance(150)))
+    b.write(conf(instance(100)))
+    b.start()
+    wait_for(b.has, what="b master alone")
+    a.start()
+    master_and_backup(a, b)
+    b.wait_log("(VI_1) Master received advert from 192.0.2.1 with higher priority 150, ours 100")
+    a.stop()
+    b.stop()
+    # With nopreempt the running master keeps the role.
+    a.write(conf(instance(150, extra="  nopreempt")))
+    c.write(conf(instance(100, extra="  nopreempt")))
+    c.start()
+    wait_for(lambda: c.has(address=VIP), what="c master alone")
+    a.start()
+    a.wait_log("(VI_1) Entering BACKUP STATE (init)")
+    time.sleep(1.5)  # several master-down intervals: a must still not take over
+    assert c.has() and not a.has()
+
+
+def test_fault_on_interface_down_and_recovery(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    a.write(conf(instance(150)))
+    b.write(conf(instance(100)))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+    a.ns.ip("link", "set", "eth0", "down")
+    a.wait_log("(VI_1) Entering FAULT STATE")
+    wait_for(b.has, timeout=5, what="b takes over")
+    a.ns.ip("link", "set", "eth0", "up")
+    a.wait_log("(VI_1) Entering BACKUP STATE")
+    wait_for(lambda: a.has() and not b.has(), timeout=10, what="a preempts again")
+
+
+def test_virtual_routes_only_on_master(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    routes = "  virtual_routes {\n    198.51.100.0/24 via 192.0.2.254\n  }\n"
+    a.write(conf(instance(150, extra=routes)))
+    b.write(conf(instance(100, extra=routes)))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+
+    def has_route(node: Node) -> bool:
+        return "198.51.100.0/24" in node.ns.ip("route", "show").stdout
+
+    wait_for(lambda: has_route(a), what="route on the master")
+    assert not has_route(b)
+    a.stop()
+    wait_for(lambda: has_route(b), what="route moves with mastership")
+    assert not has_route(a)
+
+
+def test_ipv6_v3(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    vips = ("2001:db8::100/64",)
+    a.write(conf(instance(150, vips=vips)))
+    b.write(conf(instance(100, vips=vips)))
+    a.start()
+    b.start()
+    wait_for(lambda: a.has("2001:db8::100") and not b.has("2001:db8::100"), what="a IPv6 master")
+    a.stop(signal.SIGKILL)
+    wait_for(lambda: b.has("2001:db8::100"), timeout=5, what="b IPv6 master")
+
+
+def test_unicast_peers(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    for node, prio, me, peer in ((a, 150, "192.0.2.1", "192.0.2.2"), (b, 100, "192.0.2.2", "192.0.2.1")):
+        extra = f"  unicast_src_ip {me}\n  unicast_peer {{\n    {peer}\n  }}\n"
+        node.write(conf(instance(prio, extra=extra)))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+    a.wait_log("VRRP sockpool: [", timeout=5)
+    assert "unicast" in a.log_text()
+    capture = b.ns.exec("timeout", "3", "tcpdump", "-n", "-i", "eth0", "-c", "2", "ip proto 112", check=False)
+    assert "192.0.2.1 > 192.0.2.2: VRRP" in capture.stdout
+    a.stop(signal.SIGKILL)
+    wait_for(b.has, timeout=5, what="b takes over")
+
+
+def test_use_vmac(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    a.write(conf(instance(150, extra="  use_vmac")))
+    b.write(conf(instance(100, extra="  use_vmac")))
+    a.start()
+    b.start()
+    wait_for(lambda: a.ns.ip("link", "show", "vrrp.51", check=False).returncode == 0, what="VMAC created")
+    assert "00:00:5e:00:01:33" in a.ns.ip("link", "show", "vrrp.51").stdout
+    wait_for(lambda: a.has(dev="vrrp.51") and not b.has(dev="vrrp.51"), what="VIP on a's VMAC")
+    a.stop()
+    assert a.ns.ip("link", "show", "vrrp.51", check=False).returncode != 0  # removed at exit
+    wait_for(lambda: b.has(dev="vrrp.51"), timeout=5, what="b takes over on its VMAC")
+
+
+def test_gratuitous_arp_after_takeover(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    a.write(conf(instance(150)))
+    b.write(conf(instance(100)))
+    b.start()
+    b.wait_log("(VI_1) Entering BACKUP STATE (init)")
+    capture = b.ns.popen(
+        "timeout", "10", "tcpdump", "-l", "-n", "-i", "eth0", "-c", "1", "arp", log=tmp_path / "arp"
+    )
+    time.sleep(0.5)  # let tcpdump attach before the takeover
+    a.start()
+    master_and_backup(a, b)
+    capture.wait(timeout=15)
+    text = (tmp_path / "arp").read_text()
+    assert re.search(rf"Request who-has {re.escape(VIP)} .*tell {re.escape(VIP)}", text), text
