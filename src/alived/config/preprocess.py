@@ -146,7 +146,7 @@ def preprocess_text(
         max_lines=max_lines,
     )
     directory = base_dir if base_dir is not None else str(Path.cwd())
-    pp.run_text(text.encode("utf-8", "surrogateescape"), name, directory)
+    pp.run_text(text.encode("utf-8", "surrogatepass"), name, directory)
     return pp.result()
 
 
@@ -259,12 +259,19 @@ class _Preprocessor:
 
     def run_main_file(self, path: str) -> None:
         # keepalived 2.2.7 -t words these like include problems (and exits 0); alived makes them fatal
-        if not Path(path).exists():
+        if not _exists(path):
             self.report(f"Config files missing '{path}'.", None, Severity.FATAL)
             return
-        if Path(path).is_dir():
+        if _is_dir(path):
             shown = path if path.endswith("/") else path + "/"
             self.report(f"Configuration file '{shown}' is a directory - skipping", None, Severity.FATAL)
+            return
+        if not _is_plain_file(path):
+            self.report(
+                f"Configuration file '{path}' is not a regular non-executable file - skipping",
+                None,
+                Severity.FATAL,
+            )
             return
         try:
             with open(path, "rb") as f:
@@ -367,11 +374,7 @@ class _Preprocessor:
                 IncludeCheck.READ, f"Configuration file '{path}' is a directory - skipping", location, checks
             )
             return
-        try:
-            st = Path(path).stat()
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_mode & 0o111:
+        if not _is_plain_file(path):
             self._include_error(
                 IncludeCheck.READ,
                 f"Configuration file '{path}' is not a regular non-executable file - skipping",
@@ -835,6 +838,31 @@ def _parse_lst(text: str) -> tuple[list[str], list[list[str]], str] | str:
     return names, value_sets, text[p + 1 :].lstrip(_WS)
 
 
+def _exists(path: str) -> bool:
+    """lstat() succeeds (a dangling symlink exists, as for glob); odd names are just missing."""
+    try:
+        Path(path).lstat()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _is_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(Path(path).stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _is_plain_file(path: str) -> bool:
+    """keepalived reads only regular, non-executable files (and never blocks on a FIFO)."""
+    try:
+        mode = Path(path).stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(mode) and not mode & 0o111
+
+
 def _has_brace(pattern: str) -> bool:
     i = 0
     while i < len(pattern):
@@ -917,12 +945,12 @@ def _glob_include(pattern: str, base: str) -> tuple[list[str], bool, bool]:
                 magic = _GLOB_MAGIC.search(path)
                 fixed = path[: magic.start()] if magic is not None else path
                 # glibc counts a directory it cannot open as a missing file
-                if not Path(fixed.rsplit("/", 1)[0] or "/").is_dir():
+                if not _is_dir(fixed.rsplit("/", 1)[0] or "/"):
                     missing = True
-        elif Path(path).exists() or Path(path).is_symlink():
+        elif _exists(path):
             found = [path]
         else:
             found = []
             missing = True
-        matches.extend(p + "/" if Path(p).is_dir() and not p.endswith("/") else p for p in found)
+        matches.extend(p + "/" if _is_dir(p) and not p.endswith("/") else p for p in found)
     return matches, missing, have_wildcards

@@ -234,3 +234,25 @@ def test_preprocess_text_includes_relative_to_base_dir(tmp_path: Path) -> None:
     result = preprocess_text("include a.conf\n", base_dir=str(tmp_path))
     assert toks(result) == [("a", "1")]
     assert result.files == ("<string>", str(tmp_path / "a.conf"))
+
+
+def test_unusable_paths_are_diagnostics_not_exceptions(tmp_path: Path) -> None:
+    text = f"include {'a' * 300}\nincludea {'b' * 300}/*.conf\ninclude /{'/x' * 400}\n"
+    result = preprocess_text(text, base_dir=str(tmp_path))
+    assert [d.severity for d in result.diagnostics] == [Severity.INFO, Severity.FATAL, Severity.INFO]
+    assert preprocess_file("a\0b").diagnostics[0].severity == Severity.FATAL
+    assert messages(preprocess_file("/dev/null")) == [
+        "Configuration file '/dev/null' is not a regular non-executable file - skipping"
+    ]
+
+
+def test_executable_main_file_is_refused_like_keepalived(tmp_path: Path) -> None:
+    main = _write(tmp_path, {"k.conf": "a 1\n"})
+    main.chmod(0o755)
+    result = preprocess_file(main)
+    assert result.lines == ()
+    assert config_test_exit_code(result.diagnostics) == 4
+
+
+def test_text_with_lone_surrogates_does_not_raise() -> None:
+    assert toks(preprocess_text("x \ud800 y\n")) == [("x", "\ufffd\ufffd\ufffd", "y")]
