@@ -211,9 +211,7 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
             out.add(f"({name}) preempt_delay is incompatible with strict mode - resetting", where)
             preempt_delay = None
         if state == "MASTER" and priority != 255:
-            out.add(
-                f"({name}) Strict mode requires state MASTER only with priority 255 - setting BACKUP", where
-            )
+            out.add(f"({name}) State MASTER must match being address owner", where)
             state = "BACKUP"
         if family == 6 and vips and not vips[0].address.ip.is_link_local:
             out.add(f"({name}) the first IPv6 VIP address must be link local in strict mode", where)
@@ -414,7 +412,7 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
     servers: list[RealServer] = []
     seen: set[tuple[str, int | None]] = set()
     for rs in vs.real_servers:
-        resolved = _resolve_rs(vs, rs, out)
+        resolved = _resolve_rs(config, vs, rs, out)
         key = (str(resolved.address), resolved.effective_port)
         if key in seen:
             out.add(
@@ -426,7 +424,7 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
     return replace(vs, real_servers=tuple(servers))
 
 
-def _resolve_rs(vs: VirtualServer, rs: RealServer, out: _Out) -> RealServer:
+def _resolve_rs(config: Config, vs: VirtualServer, rs: RealServer, out: _Out) -> RealServer:
     method = rs.lvs_method or vs.lvs_method
     port = rs.port
     if vs.fwmark is not None:
@@ -442,7 +440,9 @@ def _resolve_rs(vs: VirtualServer, rs: RealServer, out: _Out) -> RealServer:
         )
         port = vs.port
     checkers = tuple(
-        c for c in (_resolve_checker(vs, rs, checker, out) for checker in rs.checkers) if c is not None
+        c
+        for c in (_resolve_checker(config, vs, rs, checker, out) for checker in rs.checkers)
+        if c is not None
     )
     return replace(
         rs,
@@ -455,16 +455,34 @@ def _resolve_rs(vs: VirtualServer, rs: RealServer, out: _Out) -> RealServer:
 _DEFAULT_RETRY = {"DNS_CHECK": 3, "MISC_CHECK": 0}
 
 
-def _resolve_checker(vs: VirtualServer, rs: RealServer, c: Checker, out: _Out) -> Checker | None:
+def _defined_before(name: str, where: Location | None, config: Config) -> bool:
+    """keepalived looks a checker's track_file up while reading: it must come earlier in the file."""
+    for tf in config.track_files:
+        if tf.name != name:
+            continue
+        if where is None or tf.location is None or tf.location.file != where.file:
+            return True
+        if tf.location.line < where.line:
+            return True
+    return False
+
+
+def _resolve_checker(
+    config: Config, vs: VirtualServer, rs: RealServer, c: Checker, out: _Out
+) -> Checker | None:
     if c.type in ("HTTP_GET", "SSL_GET") and not c.url:
         out.add(f"{c.type}: no url specified - removing checker", c.location)
         return None
     if c.type == "MISC_CHECK" and c.misc_path is None:
         out.add("MISC_CHECK: no misc_path specified - removing checker", c.location)
         return None
-    if c.type == "FILE_CHECK" and c.track_file is None:
-        out.add("FILE_CHECK: no track_file specified - removing checker", c.location)
-        return None
+    if c.type == "FILE_CHECK":
+        if c.track_file is not None and not _defined_before(c.track_file, c.location, config):
+            out.add(f"track_file {c.track_file} not found", c.location)
+            c = replace(c, track_file=None)
+        if c.track_file is None:
+            out.add("FILE_CHECK has no track_file specified - ignoring", c.location)
+            return None
     if c.type == "BFD_CHECK" and c.name is None:
         out.add("BFD_CHECK: no name specified - removing checker", c.location)
         return None

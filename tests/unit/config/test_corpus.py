@@ -100,3 +100,117 @@ def test_samples_build_a_model() -> None:
     assert vsg.virtual_server_groups
     ranges = [e for g in vsg.virtual_server_groups for e in g.entries if e.first != e.last]
     assert any(str(e.first) == "192.168.200.3" and str(e.last) == "192.168.200.10" for e in ranges)
+
+
+# alived's own corpus: verdicts confirmed against keepalived 2.2.7 by the netns test.
+OWN_EXPECTED: dict[str, tuple[int, tuple[str, ...]]] = {
+    "bad_values.conf": (
+        5,
+        (
+            "number '300' outside range [1, 255]",
+            "number '0' outside range [1, 255]",
+            "invalid number 'abc'",
+            "VRRP parsed invalid IP 192.0.2.300",
+            "(BV_1) the virtual router id must be set",
+        ),
+    ),
+    "braces.conf": (5, ("Extra '}' found", "Unknown keyword 'unknown_block'")),
+    "checkers.conf": (0, ()),
+    "include_defs.conf": (0, ()),
+    "ipv6_v3.conf": (0, ()),
+    "misc_bfd.conf": (0, ()),
+    "order.conf": (5, ("track_file tf_late not found", "FILE_CHECK has no track_file specified")),
+    "routes_rules.conf": (0, ()),
+    "security.conf": (6, ("SECURITY VIOLATION",)),
+    "security_enabled.conf": (
+        5,
+        (
+            "Unable to set default user keepalived_script for script",
+            "Unable to set default user for vrrp script chk_true - removing",
+        ),
+    ),
+    "static.conf": (0, ()),
+    "strict.conf": (
+        5,
+        ("(ST_1) State MASTER must match being address owner", "Strict mode does not support authentication"),
+    ),
+    "strict_clean.conf": (0, ()),
+    "sync_notify.conf": (0, ()),
+    "track_weights.conf": (0, ()),
+    "unicast.conf": (0, ()),
+    "vmac.conf": (0, ()),
+}
+
+
+def test_every_own_corpus_file_has_an_expectation() -> None:
+    assert sorted(p.name for p in OWN.glob("*.conf")) == sorted(OWN_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(OWN_EXPECTED))
+def test_own_corpus_verdict(name: str) -> None:
+    code, reasons = OWN_EXPECTED[name]
+    result = load_config(OWN / name, interfaces=ETH)
+    problems = [str(d) for d in result.problems]
+    assert result.exit_code == code, problems
+    for reason in reasons:
+        assert any(reason in p for p in problems), (reason, problems)
+
+
+def test_own_corpus_models() -> None:
+    inc = load_config(OWN / "include_defs.conf", interfaces=ETH).config
+    assert [i.name for i in inc.instances] == ["INC_1", "SEQ_1", "SEQ_2", "SEQ_3"]
+    assert [i.virtual_router_id for i in inc.instances] == [72, 81, 82, 83]
+    assert str(inc.instances[3].virtual_ipaddress[0].address.ip) == "192.0.2.83"
+
+    v6 = load_config(OWN / "ipv6_v3.conf", interfaces=ETH).config.instances[0]
+    assert (v6.family, v6.effective_version, v6.effective_advert_int) == (6, 3, 500_000)
+    assert len(v6.virtual_ipaddress_excluded) == 2
+
+    vmac = load_config(OWN / "vmac.conf", interfaces=ETH).config.instances
+    assert vmac[0].use_vmac is not None and vmac[0].use_vmac.name == "vrrp.63"
+    assert vmac[0].vmac_xmit_base
+    assert vmac[1].use_vmac is not None and vmac[1].use_vmac.name is None
+
+    sync = load_config(OWN / "sync_notify.conf", interfaces=ETH).config
+    group = sync.sync_groups[0]
+    assert group.notify_master is not None
+    assert group.notify_master.argv == ("/nonexistent/alived/notify.sh", "master", "two words")
+    assert group.smtp_alert is True
+    assert {i.sync_group for i in sync.instances} == {"SG_1"}
+
+    strict = load_config(OWN / "strict.conf", interfaces=ETH).config.instances[0]
+    assert strict.effective_strict
+    assert strict.authentication is None
+    assert strict.effective_state == "BACKUP"
+    assert strict.effective_lower_prio_no_advert is True
+    assert strict.effective_accept is False
+
+    checkers = load_config(OWN / "checkers.conf", interfaces=ETH).config.virtual_servers
+    kinds = [c.type for rs in checkers[0].real_servers for c in rs.checkers]
+    assert kinds == [
+        "TCP_CHECK",
+        "HTTP_GET",
+        "SSL_GET",
+        "SMTP_CHECK",
+        "DNS_CHECK",
+        "PING_CHECK",
+        "FILE_CHECK",
+    ]
+    tcp = checkers[0].real_servers[0].checkers[0]
+    assert (tcp.effective_retry, tcp.effective_delay_before_retry, tcp.effective_delay_loop) == (
+        2,
+        1_500_000,
+        6_000_000,
+    )
+    http = checkers[0].real_servers[1].checkers[0]
+    assert http.url[0].status_code == ((200, 299), (302, 302))
+    assert http.effective_delay_before_retry == 3_000_000
+    dns = checkers[0].real_servers[4].checkers[0]
+    assert (dns.dns_type, dns.dns_name, dns.effective_retry) == ("A", "example.org", 3)
+    assert checkers[1].lvs_method.kind == "DR"
+    assert checkers[1].real_servers[0].checkers[0].payload == "0102"
+
+    static = load_config(OWN / "static.conf", interfaces=ETH).config
+    assert [r.preference for r in static.static_rules] == [100, 101]
+    assert static.static_routes[1].table == "100"
+    assert static.static_ipaddress[1].label == "eth1:st"
