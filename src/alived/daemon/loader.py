@@ -47,7 +47,7 @@ def load(options: Options) -> model.Config | None:
     for diagnostic in result.diagnostics:
         log.warning("%s", diagnostic)
     config = result.config
-    if config is None:
+    if config is None or result.exit_code == EXIT_CANNOT_RUN:
         log.error("Configuration file %s cannot be used", options.config_file)
         return None
     assert isinstance(config, model.Config)

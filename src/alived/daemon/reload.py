@@ -2,7 +2,10 @@
 
 Instances are matched by name. One whose plan is unchanged keeps its state, its addresses
 and its timers. One whose only change is the priority gets PriorityChanged. Anything else
-changed is stopped and started again; a removed one is stopped and reported DELETED
+changed is stopped and started again, silently unless its state ends up different; a master
+among those resumes mastership at once
+(MasterDownFired right after Startup), keeping the addresses both plans share, so a VIP
+added on reload does not flap the others. A removed one is stopped and reported DELETED
 (or FAULT without notify_deleted); a new one is started. Sync groups move as a whole:
 a group is kept only when its membership and every member are unchanged.
 """
@@ -15,7 +18,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alived.config import model
-from alived.core.vrrp.inputs import PriorityChanged, Shutdown
+from alived.core.vrrp.actions import RunNotify
+from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged, Shutdown
+from alived.core.vrrp.states import State
 from alived.daemon.loader import load
 from alived.daemon.translate import InstancePlan, translate
 
@@ -91,9 +96,19 @@ def reload(child: VrrpChild) -> bool:
     new_plans = {p.name: p for p in translate(config, child.primary_address)}
     kept, reprio, restarted, removed = diff(child.config, child.plans, config, new_plans)
 
-    # Stop what goes away or restarts; a removed instance is reported DELETED.
+    # Stop what goes away or restarts; a removed instance is reported DELETED. A restarted
+    # master hands over to its successor: no priority-0 advert, no notify, and the addresses
+    # and routes the new plan still has stay in place.
     stopping = removed | restarted
+    resume = {
+        name
+        for name in restarted
+        if (inst := child.instances.get(name)) is not None and inst.state is State.MASTER
+    }
     child.deleting = set(removed)
+    old_states = {name: inst.state for name in restarted if (inst := child.instances.get(name)) is not None}
+    child.handover = {name: new_plans[name] for name in resume}
+    child.quiet = set(restarted)
     for name in stopping:
         child.feed(name, Shutdown())
     child.settle()
@@ -123,6 +138,21 @@ def reload(child: VrrpChild) -> bool:
     child.rebuild_socket_index()
     units = child.build_units(config, fresh)
     child.start_units(units)
+    for name in resume:
+        inst = child.instances.get(name)
+        if inst is not None and inst.state is State.BACKUP:
+            child.feed(name, MasterDownFired())
+    child.handover = {}
+    child.quiet = set()
+    for name, old_state in old_states.items():
+        inst = child.instances.get(name)
+        if inst is not None and inst.state is not old_state:
+            child.notify(
+                name,
+                RunNotify(
+                    kind="INSTANCE", name=name, state=inst.state.value, priority=inst.effective_priority
+                ),
+            )
     log.info(
         "Reload finished in %d usec (kept %d, changed %d, restarted %d, removed %d, added %d)",
         int((time.monotonic() - started) * 1_000_000),

@@ -165,6 +165,8 @@ class VrrpChild:
         self.fifos: list[NotifyFifo] = []
         self.adopted: dict[str, set[IPAddress]] = {}
         self.deleting: set[str] = set()
+        self.handover: dict[str, InstancePlan] = {}  # reload: restarted masters and their new plans
+        self.quiet: set[str] = set()  # reload: instances whose notifies are suppressed
         self.last_transition: dict[str, float] = {}
         self.link_state: dict[str, bool] = {}
         self.static: tuple[list[AddressSpec], list[object], list[object]] = ([], [], [])
@@ -237,6 +239,8 @@ class VrrpChild:
         plan = self.plans.get(name)
         if plan is None or not plan.has_source:
             return
+        if name in self.handover and action.advert.priority == 0:
+            return
         entry = self.sockets.get(plan.socket_key)
         if entry is None:
             return
@@ -292,10 +296,13 @@ class VrrpChild:
             return
         if self.stopping and self.options.dont_release_vrrp:
             return
+        successor = self.handover.get(name)
+        keep = {(s.address, s.dev) for s in (*successor.vips, *successor.evips)} if successor else set()
         log.info("(%s) removing VIPs.", name)
         assert self.netlink is not None
         for spec in self._vip_specs(plan, (*action.addresses, *action.excluded)):
-            self.netlink.delete_address(spec)
+            if (spec.address, spec.dev) not in keep:
+                self.netlink.delete_address(spec)
 
     def routes(self, name: str, routes: Iterable[object], rules: Iterable[object], *, add: bool) -> None:
         plan = self.plans.get(name)
@@ -305,6 +312,10 @@ class VrrpChild:
             return
         route_specs = [plan.routes[i] for i in routes if isinstance(i, int) and i < len(plan.routes)]
         rule_specs = [plan.rules[i] for i in rules if isinstance(i, int) and i < len(plan.rules)]
+        successor = self.handover.get(name)
+        if not add and successor is not None:
+            route_specs = [r for r in route_specs if r not in successor.routes]
+            rule_specs = [r for r in rule_specs if r not in successor.rules]
         if add:
             for route in route_specs:
                 self.netlink.add_route(route)
@@ -357,6 +368,8 @@ class VrrpChild:
                     sock.send(frame)
 
     def notify(self, owner: str, action: RunNotify) -> None:
+        if owner in self.quiet:
+            return
         state = action.state
         if owner in self.deleting and state == "STOP":
             state = "DELETED"
