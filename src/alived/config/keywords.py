@@ -6,6 +6,8 @@ Each entry says how a keyword's value is read and which model field it sets; the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from alived.config.sections import addresses, bfd, global_defs, lvs, vrrp
 from alived.config.sections.common import (
     BlockSpec,
@@ -667,15 +669,13 @@ ROOT_GLOBALS = frozenset(
 def all_keywords() -> frozenset[str]:
     """Every keyword string in the tree (for coverage tests against facts Appendix A)."""
     seen: set[str] = set()
-    visited: set[int] = set()
-    tables = [ROOT]
+    visited: set[str] = set()
+    tables: list[Mapping[str, Kw]] = [ROOT]
     while tables:
         table = tables.pop()
-        if id(table) in visited:
-            continue
-        visited.add(id(table))
         for name, kw in table.items():
             seen.add(name)
-            if kw.block is not None:
-                tables.append(dict(kw.block.keywords))
+            if kw.block is not None and kw.block.name not in visited:
+                visited.add(kw.block.name)
+                tables.append(kw.block.keywords)
     return frozenset(seen)
