@@ -1,0 +1,129 @@
+"""The daemon as an operator sees it: pid files, "already running", signals, dump files, respawn."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from alived.daemon.pidfile import read_pid
+from tests.helpers.netns import Lab, wait_for
+from tests.netns.test_daemon_vrrp import VIP, conf, instance, make_nodes
+
+pytestmark = pytest.mark.netns
+
+
+def test_pid_files_already_running_and_clean_exit(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    a.start()
+    wait_for(a.vrrp_pid_file.exists, what="the VRRP pid file")
+    assert a.proc is not None
+    assert read_pid(str(a.pid_file)) == a.proc.pid
+    child = read_pid(str(a.vrrp_pid_file))
+    assert child is not None and child != a.proc.pid
+    assert Path(f"/proc/{child}/stat").read_text().split(") ", 1)[1].split()[1] == str(a.proc.pid)
+    # A second daemon with the same pid files refuses to start, and exits 0 as keepalived does.
+    second = a.ns.exec(
+        sys.executable, "-m", "alived", "-n", "-l", "-f", str(a.conf), "-p", str(a.pid_file),
+        "-r", str(a.vrrp_pid_file), check=False, timeout=20,
+    )  # fmt: skip
+    assert second.returncode == 0
+    assert "daemon is already running" in second.stderr
+    wait_for(a.has, what="a master")
+    assert a.stop() == 0
+    assert not a.pid_file.exists() and not a.vrrp_pid_file.exists()
+    assert not a.has()
+
+
+def test_signals_write_dump_files(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    a.start()
+    wait_for(a.has, what="a master")
+    a.send(signal.SIGUSR1)
+    wait_for((tmp_path / "keepalived.data").exists, what="keepalived.data")
+    wait_for((tmp_path / "keepalived_parent.data").exists, what="keepalived_parent.data")
+    data = (tmp_path / "keepalived.data").read_text()
+    assert " VRRP Instance = VI_1" in data and "   State = MASTER" in data
+    assert (tmp_path / "keepalived.data").stat().st_mode & 0o777 == 0o600
+    a.send(signal.SIGUSR2)
+    wait_for((tmp_path / "keepalived.stats").exists, what="keepalived.stats")
+    stats = (tmp_path / "keepalived.stats").read_text()
+    assert stats.startswith("VRRP Instance: VI_1\n") and "  Became master: 1\n" in stats
+    a.send(signal.SIGRTMIN + 2)
+    wait_for((tmp_path / "keepalived.json").exists, what="keepalived.json")
+    (entry,) = json.loads((tmp_path / "keepalived.json").read_text())
+    assert entry["data"]["iname"] == "VI_1" and entry["data"]["state"] == 2
+    assert entry["stats"]["advert_sent"] > 0
+    # STATS_CLEAR writes the stats, then zeroes the counters.
+    (tmp_path / "keepalived.stats").unlink()
+    a.send(signal.SIGRTMAX - 1)
+    wait_for((tmp_path / "keepalived.stats").exists, what="keepalived.stats again")
+    a.send(signal.SIGUSR2)
+    wait_for(
+        lambda: "  Became master: 0\n" in (tmp_path / "keepalived.stats").read_text(), what="zeroed stats"
+    )
+    assert a.stop() == 0
+
+
+def test_dead_child_is_respawned_without_dropping_vips(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    a.start()
+    wait_for(a.has, what="a master")
+    child = read_pid(str(a.vrrp_pid_file))
+    assert child is not None
+    os.kill(child, signal.SIGKILL)
+    a.wait_log(f"VRRP child process({child}) died: Respawning")
+    wait_for(
+        lambda: (pid := read_pid(str(a.vrrp_pid_file))) is not None and pid != child, what="a new VRRP child"
+    )
+    a.wait_log("(VI_1) found its VIPs already set: keeping them")
+    a.wait_log("(VI_1) Entering MASTER STATE")
+    assert a.has(VIP)
+    log_after = a.log_text().split("died: Respawning", 1)[1]
+    assert "removing VIPs" not in log_after
+    assert a.stop() == 0
+
+
+def test_dont_respawn_exits_when_the_child_dies(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    a.start("-R")
+    wait_for(a.vrrp_pid_file.exists, what="the VRRP pid file")
+    child = read_pid(str(a.vrrp_pid_file))
+    assert child is not None
+    os.kill(child, signal.SIGKILL)
+    assert a.proc is not None
+    assert a.proc.wait(timeout=15) == 1
+    assert f"VRRP child process({child}) died: Exiting" in a.log_text()
+    assert not a.pid_file.exists()
+
+
+def test_missing_config_exits_not_configured(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.start()
+    assert a.proc is not None
+    assert a.proc.wait(timeout=15) == 6
+    assert "Config files missing" in a.log_text()
+
+
+def test_daemonises_without_n(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    launched = a.ns.exec(
+        sys.executable, "-m", "alived", "-f", str(a.conf), "-p", str(a.pid_file), "-r", str(a.vrrp_pid_file),
+        timeout=20,
+    )  # fmt: skip
+    assert launched.returncode == 0  # the foreground process returns at once
+    wait_for(a.pid_file.exists, what="the daemon's pid file")
+    pid = read_pid(str(a.pid_file))
+    assert pid is not None
+    wait_for(a.has, what="the daemonised alived becomes master")
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not a.pid_file.exists() and not a.has(), what="the daemon stops and cleans up")
