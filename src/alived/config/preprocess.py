@@ -325,7 +325,8 @@ class _Preprocessor:
                 continue
             m = _INCLUDE.match(text)
             if m is not None:
-                self._include(text[m.end() :].lstrip(_WS), _VARIANT_CHECKS[m.group(1)], location)
+                pattern = resolve_sentinels(text[m.end() :].lstrip(_WS))
+                self._include(pattern, _VARIANT_CHECKS[m.group(1)], location)
                 continue
             self._run(text, location, 0)
 
@@ -940,7 +941,10 @@ def _glob_include(pattern: str, base: str) -> tuple[list[str], bool, bool]:
         if _GLOB_MAGIC.search(alternative):
             have_wildcards = True
             # Path.glob takes no absolute patterns; glob.glob sorts like glibc once sorted
-            found = sorted(glob.glob(path))  # noqa: PTH207
+            try:
+                found = sorted(glob.glob(path))  # noqa: PTH207
+            except (OSError, ValueError):
+                found = []
             if not found:
                 magic = _GLOB_MAGIC.search(path)
                 fixed = path[: magic.start()] if magic is not None else path

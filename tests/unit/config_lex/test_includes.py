@@ -256,3 +256,10 @@ def test_executable_main_file_is_refused_like_keepalived(tmp_path: Path) -> None
 
 def test_text_with_lone_surrogates_does_not_raise() -> None:
     assert toks(preprocess_text("x \ud800 y\n")) == [("x", "\ufffd\ufffd\ufffd", "y")]
+
+
+def test_escaped_hash_in_an_include_path(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path, {"k.conf": "include a\\#b.conf\ninclude x\\#*\n", "a#b.conf": "ab 1\n", "x#1": "x 1\n"}
+    )
+    assert toks(result) == [("ab", "1"), ("x", "1")]
