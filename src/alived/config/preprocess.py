@@ -154,29 +154,20 @@ class _Abort(Exception):
     """Raised internally when the expansion budget is spent; everything stops."""
 
 
+@dataclass(slots=True, kw_only=True)
 class _Def:
-    """One `$NAME` definition; built-ins compute their value from the parameters at each use."""
+    """One `$NAME` definition (mutable: a multi-line value grows line by line).
 
-    __slots__ = ("fn", "max_params", "min_params", "multiline", "name", "numbers_only", "value")
+    Built-ins compute their value from the use's parameters through `fn` at each use.
+    """
 
-    def __init__(
-        self,
-        name: str,
-        value: str,
-        *,
-        multiline: bool = False,
-        fn: Callable[[tuple[str, ...]], str] | None = None,
-        min_params: int = 0,
-        max_params: int = 0,
-        numbers_only: bool = False,
-    ) -> None:
-        self.name = name
-        self.value = value
-        self.multiline = multiline
-        self.fn = fn
-        self.min_params = min_params
-        self.max_params = max_params
-        self.numbers_only = numbers_only
+    name: str
+    value: str
+    multiline: bool = False
+    fn: Callable[[tuple[str, ...]], str] | None = None
+    min_params: int = 0
+    max_params: int = 0
+    numbers_only: bool = False
 
 
 # `$NAME` must be followed by blank, `,`, `)` or the end; `${NAME}` may carry blank-separated
@@ -241,12 +232,18 @@ class _Preprocessor:
     # ----------------------------------------------------------------- built-in definitions
 
     def _install_builtins(self) -> None:
-        self.defs["_PWD"] = _Def("_PWD", "", fn=lambda _p: self.dir_stack[-1] if self.dir_stack else "")
-        self.defs["_INSTANCE"] = _Def("_INSTANCE", "", fn=lambda _p: self.config_id)
-        self.defs["_RANDOM"] = _Def("_RANDOM", "", fn=self._random, max_params=2, numbers_only=True)
-        self.defs["_ENV"] = _Def("_ENV", "", fn=lambda p: self.env.get(p[0], ""), min_params=1, max_params=1)
-        self.defs["_HASH"] = _Def("_HASH", HASH_SENTINEL)
-        self.defs["_BANG"] = _Def("_BANG", BANG_SENTINEL)
+        self.defs["_PWD"] = _Def(
+            name="_PWD", value="", fn=lambda _p: self.dir_stack[-1] if self.dir_stack else ""
+        )
+        self.defs["_INSTANCE"] = _Def(name="_INSTANCE", value="", fn=lambda _p: self.config_id)
+        self.defs["_RANDOM"] = _Def(
+            name="_RANDOM", value="", fn=self._random, max_params=2, numbers_only=True
+        )
+        self.defs["_ENV"] = _Def(
+            name="_ENV", value="", fn=lambda p: self.env.get(p[0], ""), min_params=1, max_params=1
+        )
+        self.defs["_HASH"] = _Def(name="_HASH", value=HASH_SENTINEL)
+        self.defs["_BANG"] = _Def(name="_BANG", value=BANG_SENTINEL)
 
     def _random(self, params: tuple[str, ...]) -> str:
         low = int(params[0]) if params else 0
@@ -452,14 +449,14 @@ class _Preprocessor:
             value = value[:-1].rstrip(_WS)
             value = value + _DEF_LINE_END if value else ""
         # a redefinition (even of a built-in) replaces the old one
-        definition = _Def(name, value, multiline=multiline)
+        definition = _Def(name=name, value=value, multiline=multiline)
         self.defs[name] = definition
         if multiline:
             self.accumulating = definition
         return True
 
     def _set(self, name: str, value: str) -> None:
-        self.defs[name] = _Def(name, value)
+        self.defs[name] = _Def(name=name, value=value)
 
     # ----------------------------------------------------------------- logical lines
 
