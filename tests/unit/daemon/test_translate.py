@@ -1,0 +1,138 @@
+"""translate(): keepalived.conf model -> InstanceParams and the adapter's plan."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
+
+from alived.config.load import load_text
+from alived.core.vrrp.params import InitialState
+from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS
+from alived.daemon.reload import diff, priority_only
+from alived.daemon.translate import InstancePlan, translate, vmac_mac
+from alived.linux.netlink import RT_SCOPE_LINK
+from alived.units import SECOND
+
+PRIMARY = {("eth0", 4): IPv4Address("192.0.2.1"), ("eth0", 6): IPv6Address("fe80::1")}
+
+
+def plans(text: str) -> dict[str, InstancePlan]:
+    result = load_text(text, interfaces={"eth0", "eth1", "lo"})
+    return {p.name: p for p in translate(result.config, lambda ifname, fam: PRIMARY.get((ifname, fam)))}
+
+
+BASIC = """
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 2
+  nopreempt_placeholder
+  virtual_ipaddress {
+    192.0.2.100/24
+    192.0.2.101 dev eth1 scope link label eth1:vip
+  }
+  virtual_ipaddress_excluded {
+    198.51.100.7/32
+  }
+  virtual_routes {
+    203.0.113.0/24 via 192.0.2.254
+  }
+  notify_master "/bin/echo master"
+  notify /bin/notify.sh
+  unicast_peer {
+    192.0.2.2
+    192.0.2.3
+  }
+}
+""".replace("  nopreempt_placeholder\n", "")
+
+
+def test_basic_instance() -> None:
+    plan = plans(BASIC)["VI_1"]
+    p = plan.params
+    assert (p.name, p.vrid, p.priority, p.version, p.advert_int) == ("VI_1", 51, 150, 2, 2 * SECOND)
+    assert p.initial_state is InitialState.MASTER
+    assert p.primary_address == IPv4Address("192.0.2.1") and plan.has_source
+    assert p.addresses == (IPv4Address("192.0.2.100"), IPv4Address("192.0.2.101"))
+    assert p.excluded_addresses == (IPv4Address("198.51.100.7"),)
+    assert p.unicast_peers == (IPv4Address("192.0.2.2"), IPv4Address("192.0.2.3"))
+    assert plan.interface == plan.vip_interface == "eth0"
+    first, second = plan.vips
+    assert (first.prefixlen, first.dev) == (24, "eth0")
+    assert (second.prefixlen, second.dev, second.scope, second.label) == (
+        32,
+        "eth1",
+        RT_SCOPE_LINK,
+        "eth1:vip",
+    )
+    (route,) = plan.routes
+    assert route.dst == IPv4Network("203.0.113.0/24") and route.via == ip_address("192.0.2.254")
+    assert p.virtual_routes == (0,)
+    assert plan.notify.specific["MASTER"].argv == ("/bin/echo", "master")
+    assert plan.notify.generic is not None and plan.notify.generic.argv == ("/bin/notify.sh",)
+    assert plan.socket_key == ("eth0", 4, True)
+
+
+def test_missing_source_address_is_reported() -> None:
+    plan = plans(BASIC.replace("interface eth0", "interface eth1"))["VI_1"]
+    assert not plan.has_source
+
+
+def test_ipv6_v3_and_vmac() -> None:
+    text = """
+global_defs {
+  vrrp_version 3
+}
+vrrp_instance V6 {
+  interface eth0
+  virtual_router_id 61
+  advert_int 0.5
+  use_vmac
+  virtual_ipaddress {
+    2001:db8::61/64
+  }
+}
+"""
+    plan = plans(text)["V6"]
+    assert plan.family == 6 and plan.params.version == 3
+    assert plan.params.advert_int == SECOND // 2
+    assert plan.params.primary_address == IPv6Address("fe80::1")
+    assert str(plan.group) == "ff02::12"
+    assert plan.vmac is not None and plan.vmac.name == "vrrp.61"
+    assert plan.vmac.mac == vmac_mac(61, 6) == bytes.fromhex("00005e00023d")
+    assert plan.interface == plan.vip_interface == "vrrp.61"
+    assert plan.vips[0].dev == "vrrp.61"
+    assert plan.vips[0].preferred_lft is None
+
+
+def test_authentication() -> None:
+    auth = "  priority 150\n  authentication {\n    auth_type PASS\n    auth_pass longpassword\n  }"
+    pass_plan = plans(BASIC.replace("  priority 150", auth))["VI_1"]
+    assert pass_plan.params.auth_type == AUTH_PASS and pass_plan.params.auth_key == b"longpass"
+    ah = BASIC.replace("state MASTER", "state BACKUP").replace(
+        "  priority 150", "  priority 150\n  authentication {\n    auth_type AH\n    auth_pass k\n  }"
+    )
+    assert plans(ah)["VI_1"].params.auth_type == AUTH_AH
+
+
+def test_reload_diff() -> None:
+    two = BASIC + BASIC.replace("VI_1", "VI_2").replace("virtual_router_id 51", "virtual_router_id 52")
+    old_cfg = load_text(two, interfaces={"eth0", "eth1"}).config
+    old = plans(two)
+    changed = two.replace("priority 150", "priority 140", 1)
+    new_cfg = load_text(changed, interfaces={"eth0", "eth1"}).config
+    new = plans(changed)
+    assert priority_only(old["VI_1"], new["VI_1"])
+    kept, reprio, restarted, removed = diff(old_cfg, old, new_cfg, new)
+    assert (kept, reprio, restarted, removed) == ({"VI_2"}, {"VI_1"}, set(), set())
+    vip_added = two.replace("192.0.2.100/24", "192.0.2.100/24\n    192.0.2.102/24", 1)
+    kept, reprio, restarted, removed = diff(
+        old_cfg, old, load_text(vip_added, interfaces={"eth0", "eth1"}).config, plans(vip_added)
+    )
+    assert (kept, reprio, restarted, removed) == ({"VI_2"}, set(), {"VI_1"}, set())
+    only_one = BASIC
+    kept, reprio, restarted, removed = diff(
+        old_cfg, old, load_text(only_one, interfaces={"eth0", "eth1"}).config, plans(only_one)
+    )
+    assert (kept, removed) == ({"VI_1"}, {"VI_2"})
