@@ -6,10 +6,12 @@ file (through the preprocessor) and looks at script paths and users for the scri
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import pwd
 import stat
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,12 +53,15 @@ def load_config(
     """Load a config file with its includes; a missing file is a FATAL diagnostic, not an exception."""
     from alived.config.preprocess import preprocess_file  # noqa: PLC0415 - keep import cost off `alived --help`
 
-    try:
-        pre = preprocess_file(path, config_id=config_id, all_config=all_config)
-    except OSError as exc:
-        diag = Diagnostic(f"Unable to read configuration file {path}: {exc.strerror}", None, Severity.FATAL)
-        return LoadResult(config=model.Config(), diagnostics=(diag,))
-    result = load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+    with _bulk():
+        try:
+            pre = preprocess_file(path, config_id=config_id, all_config=all_config)
+        except OSError as exc:
+            diag = Diagnostic(
+                f"Unable to read configuration file {path}: {exc.strerror}", None, Severity.FATAL
+            )
+            return LoadResult(config=model.Config(), diagnostics=(diag,))
+        result = load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
     files = tuple(str(f) for f in getattr(pre, "files", ()))
     return LoadResult(config=result.config, diagnostics=result.diagnostics, files=files)
 
@@ -72,8 +77,22 @@ def load_text(
     """Load config text (tests, `alivectl`); includes resolve against base_dir."""
     from alived.config.preprocess import preprocess_text  # noqa: PLC0415
 
-    pre = preprocess_text(text, name=name, base_dir=base_dir, config_id=config_id)
-    return load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+    with _bulk():
+        pre = preprocess_text(text, name=name, base_dir=base_dir, config_id=config_id)
+        return load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+
+
+@contextlib.contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic GC while loading: the model is a large acyclic tree, and repeated full
+    collections over it cost a third of a 10,000-instance load."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_lines(

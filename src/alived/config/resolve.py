@@ -351,7 +351,7 @@ def _resolve_sync_groups(
         for member in members:
             owner[member] = group.name
         kept.append(replace(group, group=tuple(members)))
-    instances = tuple(replace(i, sync_group=owner.get(i.name)) for i in instances)
+    instances = tuple(replace(i, sync_group=owner[i.name]) if i.name in owner else i for i in instances)
     return tuple(kept), instances
 
 
@@ -540,14 +540,26 @@ def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
 # ---------------------------------------------------------------- script security
 
 
+_SCRIPT_FIELDS: dict[str, tuple[str, ...]] = {}
+
+
+def _script_fields(cls: type[Any]) -> tuple[str, ...]:
+    """The Script-valued fields of a model class (its annotations name Script)."""
+    cached = _SCRIPT_FIELDS.get(cls.__name__)
+    if cached is None:
+        cached = tuple(f.name for f in dataclasses.fields(cls) if str(f.type) == "Script | None")
+        _SCRIPT_FIELDS[cls.__name__] = cached
+    return cached
+
+
 def _all_scripts(config: Config) -> list[tuple[str, Script]]:
     """Every script keepalived would run, with what it is for."""
     found: list[tuple[str, Script]] = []
 
     def take(kind: str, obj: Any) -> None:
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            if isinstance(value, Script):
+        for name in _script_fields(type(obj)):
+            value = getattr(obj, name)
+            if value is not None:
                 found.append((kind, value))
 
     take("global", config.global_defs)
