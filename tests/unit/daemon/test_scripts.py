@@ -31,7 +31,7 @@ def test_runs_with_arguments_own_group_and_clean_env(tmp_path: Path) -> None:
     script = tmp_path / "s.sh"
     script.write_text(
         f'#!/bin/sh\necho "$@" > {out}\n'
-        f'echo "pg=$(ps -o pgid= $$) pid=$$ ifs=$(env | grep -c ^IFS=)" >> {out}\n'
+        f'echo "pg=$(ps -o pgid= $$ | tr -d " ") pid=$$ ifs=$(env | grep -c ^IFS=)" >> {out}\n'
     )
     script.chmod(0o755)
 
