@@ -494,8 +494,12 @@ def test_v3_interval_mismatch_is_logged_once_and_accepted() -> None:
 
 def test_decode_errors_are_counted() -> None:
     inst = started()
-    inst.note_decode_error(DecodeError("packet_len", "short"))
+    inst.note_decode_error(DecodeError("short", "6 bytes"))
+    inst.note_decode_error(DecodeError("bad_type", "type 2"))
+    inst.note_decode_error(DecodeError("bad_checksum"))
     assert inst.stats["packet_len_err"] == 1
+    assert inst.stats["invalid_type_rcvd"] == 1
+    assert inst.stats["decode_bad_checksum"] == 1
 
 
 # ---- trackers and priority -----------------------------------------------------------------------

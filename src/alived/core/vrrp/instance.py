@@ -49,6 +49,17 @@ AhVerifier = Callable[[ReceivedPacket, bytes, bool], bool]
 
 _MAX_TIMER_STEPS = 16
 
+# wire.decode's DecodeError reasons -> keepalived's vrrp_stats names (others keep their own name).
+_DECODE_STATS = {
+    "short": "packet_len_err",
+    "truncated": "packet_len_err",
+    "too_long": "packet_len_err",
+    "bad_tot_len": "packet_len_err",
+    "bad_type": "invalid_type_rcvd",
+    "ttl": "ip_ttl_err",
+    "bad_ah": "auth_failure",
+}
+
 
 def default_ah_verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bool:
     """The codec's AH check (ICV and SPI); tests may inject another."""
@@ -131,8 +142,8 @@ class VrrpInstance:
         return actions
 
     def note_decode_error(self, error: DecodeError) -> None:
-        """Count a packet for our VRID that the codec rejected (keepalived counts these here)."""
-        self.stats["packet_len_err" if "len" in error.reason else "invalid_type_rcvd"] += 1
+        """Count a packet for our VRID that the codec rejected, under keepalived's stat name."""
+        self.stats[_DECODE_STATS.get(error.reason, f"decode_{error.reason}")] += 1
 
     @property
     def fault_reasons(self) -> frozenset[str]:
