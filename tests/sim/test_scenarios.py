@@ -325,3 +325,20 @@ def test_wrong_password_on_the_wire_gives_two_masters() -> None:
     lan.run_for(Ticks(6 * SECOND))
     assert lan.masters("VI_1") == ["a", "b"]
     assert lan.routers["b"].instances["VI_1"].stats["auth_failure"] >= 1
+
+
+def test_ah_sequence_survives_a_master_restart() -> None:
+    lan = FakeLan(wire=True)
+    for name, last, priority in (("a", 1, 150), ("b", 2, 100)):
+        lan.add_router(
+            name, [make_params(address=f"192.0.2.{last}", priority=priority, auth_type=2, auth_key=b"k")]
+        )
+    lan.run_for(Ticks(6 * SECOND))
+    lan.crash("a")
+    lan.run_for(Ticks(10 * SECOND))
+    assert lan.masters("VI_1") == ["b"]
+    lan.restart("a")  # its counter restarts at 0, below what b has sent
+    lan.run_for(Ticks(10 * SECOND))
+    assert lan.masters("VI_1") == ["a"]
+    assert lan.routers["b"].instances["VI_1"].stats["auth_failure"] == 0
+    lan.check_vip_invariant()

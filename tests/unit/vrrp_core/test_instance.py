@@ -445,12 +445,18 @@ def test_ah_uses_the_injected_verifier() -> None:
     assert inst.stats["authtype_mismatch"] == 1  # no AH header at all
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ah=replace(ah, icv=b"no"))), T0)
     assert inst.stats["auth_failure"] == 1
-    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ah=ah)), T0)
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ah=replace(ah, seq=7))), T0)
     assert inst.stats["advert_rcvd"] == 1
     assert len(calls) == 2
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ah=replace(ah, seq=7))), T0)
+    assert inst.stats["auth_failure"] == 2  # a replay
+    assert (
+        "IPSEC-AH : sequence number 7 already processed. Packet dropped. Local(7)"
+        in logs(inst.pop_actions())[-1]
+    )
     inst.handle(MasterDownFired(), Ticks(T0 + 10 * SECOND))
     sent = [a for a in inst.pop_actions() if isinstance(a, SendAdvert)]
-    assert sent[0].ah_seq == 1 and sent[0].advert.auth_type == AUTH_AH
+    assert sent[0].ah_seq == 8 and sent[0].advert.auth_type == AUTH_AH  # continues the VRID's sequence
 
 
 def test_address_list_mismatch_is_counted_but_accepted() -> None:

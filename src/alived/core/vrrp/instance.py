@@ -456,7 +456,7 @@ class VrrpInstance:
             + ("" if p.lower_prio_no_advert else ", forcing new election"),
         )
         if p.auth_type == AUTH_AH and packet.ah is not None:
-            self._ah_seq = packet.ah.seq
+            self._ah_seq = (packet.ah.seq + 1) & 0xFFFFFFFF
         if not p.lower_prio_no_advert:
             self._send_advert(self.effective_priority)
             self._sands = Ticks(now + p.advert_int)
@@ -664,8 +664,23 @@ class VrrpInstance:
             self.stats["auth_failure"] += 1
             self._log_limited("passwd", f"({self.name}) received an invalid passwd from {src}!")
             return False
-        if p.auth_type == AUTH_AH and not self._ah_verifier(packet, p.auth_key, p.unicast):
-            self.stats["auth_failure"] += 1
-            self._log_limited("ah_icv", f"({self.name}) IPSEC-AH : invalid IPSEC HMAC-MD5 value from {src}")
-            return False
+        if p.auth_type == AUTH_AH:
+            if not self._ah_verifier(packet, p.auth_key, p.unicast):
+                self.stats["auth_failure"] += 1
+                self._log_limited(
+                    "ah_icv", f"({self.name}) IPSEC-AH : invalid IPSEC HMAC-MD5 value from {src}"
+                )
+                return False
+            # keepalived keeps one sequence counter per instance for both directions: a received
+            # advert must be newer than anything seen or sent, and our next advert continues from it.
+            seq = packet.ah.seq if packet.ah is not None else 0
+            if seq <= self._ah_seq:
+                self.stats["auth_failure"] += 1
+                self._log(
+                    "info",
+                    f"({self.name}) IPSEC-AH : sequence number {seq} already processed. Packet dropped."
+                    f" Local({self._ah_seq})",
+                )
+                return False
+            self._ah_seq = seq
         return True
