@@ -319,17 +319,8 @@ class _Preprocessor:
                 continue
             location = Location(name, number)
             text = self._decomment(content.decode("utf-8", "replace"), location)
-            if not text:
-                continue
-            if self.accumulating is not None:
-                self._accumulate(text)
-                continue
-            m = _INCLUDE.match(text)
-            if m is not None:
-                pattern = resolve_sentinels(text[m.end() :].lstrip(_WS))
-                self._include(pattern, _VARIANT_CHECKS[m.group(1)], location)
-                continue
-            self._run(text, location, 0)
+            if text:
+                self._run(text, location, 0)
 
     def _decomment(self, text: str, location: Location) -> str:
         result = decomment(text)
@@ -494,9 +485,17 @@ class _Preprocessor:
                 return
             pending.extend(iter(r) for r in rests)
             current = None
-            if emit:
-                fragment, current = split_braces(emit)
-                self._emit(fragment, location)
+            if not emit:
+                continue
+            include = _INCLUDE.match(emit)
+            if include is not None:
+                # As keepalived's parent process does, an include may come from a conditional,
+                # a substitution, a ~SEQ or a multi-line definition; its file is read right here.
+                pattern = resolve_sentinels(emit[include.end() :].lstrip(_WS))
+                self._include(pattern, _VARIANT_CHECKS[include.group(1)], location)
+                continue
+            fragment, current = split_braces(emit)
+            self._emit(fragment, location)
 
     def _transform(self, text: str, location: Location, depth: int) -> tuple[str | None, list[list[str]]]:
         """@ID, $NAME=, ~SEQ/~LST and substitution: returns the text to emit and multi-line remainders."""

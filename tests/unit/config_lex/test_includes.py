@@ -193,11 +193,35 @@ def test_directories_and_executables_are_skipped(tmp_path: Path) -> None:
     assert {d.severity for d in result.diagnostics} == {Severity.FATAL}
 
 
-def test_include_is_recognised_before_conditionals_and_substitution(tmp_path: Path) -> None:
-    # man5: include handling does not work with conditional or substituted include lines
-    files = {"k.conf": "$F=a.conf\n@nodeA include a.conf\ninclude_x a.conf\ninclude\n", "a.conf": "a 1\n"}
+def test_include_after_conditionals_substitution_and_sequences(tmp_path: Path) -> None:
+    # man5 says this is unsupported, but keepalived 2.2.7's parent (the one `-t` reports from)
+    # includes them; alived has no config copy to double them, so it follows the parent
+    files = {
+        "k.conf": "@nodeA include a.conf\n@nodeB include a.conf\n$F=a.conf\ninclude $F\n"
+        "~SEQ(N,1,2) include f${N}.conf\nx { include a.conf\n}\ninclude_x a.conf\ninclude\n",
+        "a.conf": "a 1\n",
+        "f1.conf": "f 1\n",
+        "f2.conf": "f 2\n",
+    }
     result = _run(tmp_path, files)
-    assert toks(result) == [("include", "a.conf"), ("include_x", "a.conf"), ("include",)]
+    assert toks(result) == [
+        ("a", "1"),
+        ("a", "1"),
+        ("f", "1"),
+        ("f", "2"),
+        ("x",),
+        ("{",),
+        ("a", "1"),
+        ("}",),
+        ("include_x", "a.conf"),
+        ("include",),
+    ]
+    assert result.diagnostics == ()
+
+
+def test_include_line_inside_a_multiline_definition(tmp_path: Path) -> None:
+    files = {"k.conf": "$M= \\\ninclude a.conf \\\nm 1\n$M\n", "a.conf": "a 1\n"}
+    assert toks(_run(tmp_path, files)) == [("a", "1"), ("m", "1")]
 
 
 def test_include_variants_need_whitespace_after_them(tmp_path: Path) -> None:
