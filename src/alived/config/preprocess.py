@@ -50,6 +50,7 @@ man5's own 65024-instance ~SEQ example makes 1.3 million lines (about 300 MB, 7 
 for that and stops well before memory runs out.
 """
 MAX_INCLUDE_DEPTH = 32
+MAX_INCLUDES = 20_000  # include directives run plus files read, e.g. an include inside a huge ~SEQ
 MAX_NESTING = 40  # nested ~SEQ/~LST prefixes and multi-line expansions per logical line
 MAX_SUBSTITUTIONS = 2000  # per logical line; keepalived loops forever on `$A=$A`
 MAX_BRACE_ALTERNATIVES = 1024
@@ -200,6 +201,7 @@ class _Preprocessor:
         self.rng = random.Random(random_seed)
         self.max_lines = max_lines
         self.budget = 0
+        self.includes = 0
         self.lines: list[Line] = []
         self.diagnostics: list[Diagnostic] = []
         self.files: list[str] = []
@@ -337,7 +339,16 @@ class _Preprocessor:
         severity = Severity.FATAL if (self.include_check | checks) & kind else Severity.INFO
         self.report(message, location, severity)
 
+    def _count_include(self, location: Location) -> None:
+        self.includes += 1
+        if self.includes > MAX_INCLUDES:
+            self.report(
+                f"More than {MAX_INCLUDES} includes - ignoring the rest of the configuration", location
+            )
+            raise _Abort
+
     def _include(self, pattern: str, checks: IncludeCheck, location: Location) -> None:
+        self._count_include(location)
         base = self.dir_stack[-1] if self.dir_stack else str(Path.cwd())
         matches, missing, have_wildcards = _glob_include(pattern, base)
         if not matches:
@@ -362,6 +373,7 @@ class _Preprocessor:
             self.include_check = saved_check
 
     def _include_one(self, path: str, location: Location, checks: IncludeCheck) -> None:
+        self._count_include(location)
         if path.endswith("/"):
             self._include_error(
                 IncludeCheck.READ, f"Configuration file '{path}' is a directory - skipping", location, checks

@@ -287,3 +287,9 @@ def test_escaped_hash_in_an_include_path(tmp_path: Path) -> None:
         tmp_path, {"k.conf": "include a\\#b.conf\ninclude x\\#*\n", "a#b.conf": "ab 1\n", "x#1": "x 1\n"}
     )
     assert toks(result) == [("ab", "1"), ("x", "1")]
+
+
+def test_includes_inside_a_huge_sequence_are_bounded(tmp_path: Path) -> None:
+    result = _run(tmp_path, {"k.conf": "~SEQ(N,1,1000000) include e*.conf\n", "e.conf": ""})
+    assert result.lines == ()
+    assert messages(result) == ["More than 20000 includes - ignoring the rest of the configuration"]
