@@ -1,10 +1,19 @@
-"""keepalived.conf preprocessor: files and includes in, logical `Line`s with file:line out.
+r"""keepalived.conf preprocessor: files and includes in, logical `Line`s with file:line out.
 
 Applies, per physical line and in keepalived's order (lib/parser.c `read_line`): the 1024-byte
-limit, decommenting, `include*` lines, multi-line `$NAME=` accumulation, `@ID` conditionals,
-`$NAME=` definitions, `~SEQ`/`~LST` expansion, late-bound `$NAME` / `${NAME}` substitution, then
-brace splitting and tokenising. Everything a user can write ends as a `Diagnostic`, never an
-exception; recursion, substitution and expansion are bounded.
+limit, decommenting, multi-line `$NAME=` accumulation, `@ID` conditionals, `$NAME=` definitions,
+`~SEQ`/`~LST` expansion, late-bound `$NAME` / `${NAME}` substitution, `include*`, then brace
+splitting and tokenising. Everything a user can write ends as a `Diagnostic`, never an exception;
+recursion, substitution, includes and expansion are bounded.
+
+Where alived knowingly differs from keepalived 2.2.7 (checked with `keepalived -t`):
+* `${_HASH}`, `${_BANG}` and `\#`, `\!` stay literal even when a later substitution pass
+  re-decomments the line (2.2.7 cuts the line there); man5 documents them as literal characters.
+* `$X=@id` then `$X rest` is a conditional line, as man5 documents (2.2.7 leaves `@id` in place).
+* An include produced by a conditional, substitution, ~SEQ or multi-line definition is read once,
+  at that point (2.2.7's parent does the same; its children read such files twice).
+* Over-long lines and embedded NULs are reported and dropped (keepalived 2.4 behaviour).
+* A missing or unusable main file is FATAL (2.2.7 -t only logs it and exits 0).
 """
 
 from __future__ import annotations
