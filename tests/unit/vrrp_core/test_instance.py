@@ -512,12 +512,24 @@ def test_decode_errors_are_counted() -> None:
 
 
 def test_weight_zero_tracker_faults_and_recovers() -> None:
-    inst = master(trackers=(TrackerSpec(name="chk"),))
+    specs = (
+        TrackerSpec(name="chk"),
+        TrackerSpec(name="script:chk_nginx"),
+        TrackerSpec(name="interface:eth1"),
+    )
+    inst = master(trackers=specs)
     inst.handle(TrackerChanged(name="chk", ok=False), Ticks(T0 + 5 * SECOND))
     actions = inst.pop_actions()
     assert inst.state is State.FAULT
     assert "(VI_1): entering FAULT state (tracker chk)" in logs(actions)
     inst.handle(TrackerChanged(name="chk", ok=True), Ticks(T0 + 6 * SECOND))
+    assert inst.state is State.BACKUP
+    inst.handle(TrackerChanged(name="script:chk_nginx", ok=False), Ticks(T0 + 6 * SECOND))
+    assert "(VI_1): entering FAULT state due to script chk_nginx" in logs(inst.pop_actions())
+    inst.handle(TrackerChanged(name="script:chk_nginx", ok=True), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(name="interface:eth1", ok=False), Ticks(T0 + 6 * SECOND))
+    assert "(VI_1): entering FAULT state (interface eth1 down)" in logs(inst.pop_actions())
+    inst.handle(TrackerChanged(name="interface:eth1", ok=True), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
 
 

@@ -66,6 +66,20 @@ def default_ah_verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bo
     return verify_ah(packet, key, unicast=unicast)
 
 
+def _fault_words(reasons: list[str]) -> str:
+    """keepalived's wording for why an instance faults, from our reason keys."""
+    words = []
+    for reason in reasons:
+        kind, _, name = reason.removeprefix("tracker ").partition(":")
+        if reason.startswith("tracker ") and kind == "script" and name:
+            words.append(f"due to script {name}")
+        elif reason.startswith("tracker ") and kind == "interface" and name:
+            words.append(f"(interface {name} down)")
+        else:
+            words.append(f"({reason})")
+    return " ".join(words)
+
+
 class SyncGate(Protocol):
     """What an instance asks its sync group (sync_group.SyncGroup implements it)."""
 
@@ -502,7 +516,7 @@ class VrrpInstance:
     def _apply_faults(self, now: Ticks) -> None:
         reasons = self.fault_reasons
         if reasons and self.state in (State.BACKUP, State.MASTER):
-            self._log("info", f"({self.name}): entering FAULT state ({', '.join(sorted(reasons))})")
+            self._log("info", f"({self.name}): entering FAULT state {_fault_words(sorted(reasons))}")
             self.change_state(State.FAULT, "fault", now)
         elif not reasons and self.state is State.FAULT:
             self._leave_fault(now)
