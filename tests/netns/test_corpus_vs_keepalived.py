@@ -15,6 +15,7 @@ import pytest
 
 from alived.config.load import load_config
 from tests.helpers.netns import Lab, Namespace
+from tests.unit.config.cases import CASES
 
 pytestmark = pytest.mark.netns
 
@@ -30,6 +31,8 @@ def corpus_files() -> list[Path]:
 @pytest.fixture(scope="module")
 def eth_ns() -> Iterator[Namespace]:
     """One namespace for the whole module: keepalived -t only reads it."""
+    if shutil.which("keepalived") is None:
+        pytest.fail("keepalived is not installed")
     lab = Lab()
     try:
         ns = lab.netns("kc")
@@ -59,9 +62,17 @@ def keepalived_verdict(ns: Namespace, conf: Path, run_dir: Path) -> int:
 
 @pytest.mark.parametrize("conf", corpus_files(), ids=lambda p: p.name)
 def test_verdict_matches_keepalived(eth_ns: Namespace, conf: Path, tmp_path: Path) -> None:
-    if shutil.which("keepalived") is None:
-        pytest.fail("keepalived is not installed")
     theirs = keepalived_verdict(eth_ns, conf, tmp_path)
     ours = load_config(conf, interfaces=ETH)
     assert theirs in (0, 4, 5, 6), f"keepalived -t gave {theirs}"
     assert ours.exit_code == theirs, [str(d) for d in ours.problems]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_small_case_matches_keepalived(eth_ns: Namespace, name: str, tmp_path: Path) -> None:
+    case = CASES[name]
+    conf = tmp_path / f"{name}.conf"
+    conf.write_text(case.text)
+    theirs = keepalived_verdict(eth_ns, conf, tmp_path)
+    assert theirs == case.code, f"keepalived -t now gives {theirs}"
+    assert load_config(conf, interfaces=ETH).exit_code == theirs

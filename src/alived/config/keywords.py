@@ -27,11 +27,8 @@ from alived.config.sections.common import (
 )
 
 _U32 = 2**32 - 1
+_MAX_TIMER = 4294.967295  # keepalived's timers are unsigned 32-bit microsecond counts
 _I32 = 2**31 - 1
-
-
-def _deprecated(old: str, new: str) -> str:
-    return f"{old} is deprecated - please use {new}"
 
 
 # ---------------------------------------------------------------- global_defs
@@ -99,11 +96,15 @@ GLOBAL_DEFS = BlockSpec(
         Kw("vrrp_garp_lower_prio_repeat", parse=integer(0, _I32)),
         Kw("vrrp_down_timer_adverts", parse=integer(1, 100)),
         # 2.2.7 rejects an explicit 0 for both intervals (facts 2.2).
-        Kw("vrrp_garp_interval", parse=timer(0.000001, 1)),
-        Kw("vrrp_gna_interval", parse=timer(0.000001, 1)),
+        Kw("vrrp_garp_interval", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("vrrp_gna_interval", parse=timer(0.000001, _MAX_TIMER)),
         Kw("vrrp_min_garp", parse=global_defs.vrrp_min_garp),
         Kw("vrrp_garp_extra_if", parse=vrrp.garp_extra_if),
-        Kw("vrrp_vmac_garp_intvl", parse=vrrp.garp_extra_if),
+        Kw(
+            "vrrp_vmac_garp_intvl",
+            parse=vrrp.garp_extra_if,
+            deprecated='Keyword "vrrp_vmac_garp_intvl" is deprecated - please use "vrrp_garp_extra_if"',
+        ),
         Kw("vrrp_lower_prio_no_advert", parse=boolean),
         Kw("vrrp_higher_prio_send_advert", parse=boolean),
         Kw("vrrp_version", parse=integer(2, 3)),
@@ -133,12 +134,7 @@ GLOBAL_DEFS = BlockSpec(
         Kw("snmp_socket", parse=string),
         Kw("enable_traps", parse=flag()),
         Kw("enable_snmp_vrrp", parse=flag()),
-        Kw(
-            "enable_snmp_keepalived",
-            field="enable_snmp_vrrp",
-            parse=flag(),
-            deprecated=_deprecated("enable_snmp_keepalived", "enable_snmp_vrrp"),
-        ),
+        Kw("enable_snmp_keepalived", field="enable_snmp_vrrp", parse=flag()),
         Kw("enable_snmp_rfc", parse=flag()),
         Kw("enable_snmp_rfcv2", parse=flag()),
         Kw("enable_snmp_rfcv3", parse=flag()),
@@ -221,12 +217,7 @@ SYNC_GROUP = BlockSpec(
         *_trackers(),
         *_notifies(),
         Kw("smtp_alert", parse=boolean),
-        Kw(
-            "global_tracking",
-            parse=flag(),
-            deprecated="(global_tracking) global_tracking is deprecated."
-            " Use track_interface/script/file on the sync group",
-        ),
+        Kw("global_tracking", parse=flag()),
         Kw("sync_group_tracking_weight", parse=flag()),
         Kw("notify_priority_changes", parse=boolean),
     ),
@@ -281,11 +272,7 @@ VRRP_INSTANCE = BlockSpec(
         Kw("virtual_ipaddress_excluded", entries=addresses.address_entry),
         Kw("no_virtual_ipaddress", parse=flag()),
         Kw("promote_secondaries", parse=flag()),
-        Kw(
-            "linkbeat_use_polling",
-            parse=flag(),
-            deprecated="(linkbeat_use_polling) is deprecated - use linkbeat_interfaces block instead",
-        ),
+        Kw("linkbeat_use_polling", parse=flag()),
         Kw("v3_checksum_as_v2", parse=boolean),
         Kw("virtual_routes", entries=addresses.route_entry),
         Kw("virtual_rules", entries=addresses.rule_entry),
@@ -313,7 +300,11 @@ VRRP_INSTANCE = BlockSpec(
         Kw("timer_expired_backup", parse=vrrp.timer_expired_backup),
         Kw("thread_timer_expired", field="timer_expired_backup", parse=vrrp.timer_expired_backup),
         Kw("garp_extra_if", parse=vrrp.garp_extra_if),
-        Kw("vmac_garp_intvl", parse=vrrp.garp_extra_if),
+        Kw(
+            "vmac_garp_intvl",
+            parse=vrrp.garp_extra_if,
+            deprecated='Keyword "vmac_garp_intvl" is deprecated - please use "garp_extra_if"',
+        ),
         Kw("lower_prio_no_advert", parse=boolean),
         Kw("higher_prio_send_advert", parse=boolean),
         Kw("owner_ignore_adverts", parse=boolean),
@@ -447,7 +438,12 @@ def _http_checker(kind: str) -> BlockSpec:
         keywords(
             *_CONNECTION,
             *_SCHEDULING,
-            Kw("nb_get_retry", field="retry", parse=integer(0, _I32)),
+            Kw(
+                "nb_get_retry",
+                field="retry",
+                parse=integer(0, _I32),
+                deprecated="nb_get_retry is deprecated - please use 'retry'",
+            ),
             Kw("virtualhost", parse=string),
             Kw("http_protocol", parse=lvs.http_protocol),
             Kw("enable_sni", parse=boolean),
@@ -632,13 +628,8 @@ ROOT: dict[str, Kw] = keywords(
     Kw("vrrp_instance", field="instances", block=VRRP_INSTANCE, multi=True),
     Kw("vrrp_script", field="vrrp_scripts", block=VRRP_SCRIPT, multi=True),
     Kw("track_file", field="track_files", block=TRACK_FILE, multi=True),
-    Kw(
-        "vrrp_track_file",
-        field="track_files",
-        block=TRACK_FILE,
-        multi=True,
-        deprecated="(vrrp_track_file) is deprecated - please use track_file",
-    ),
+    # Deprecated in the man page, but 2.2.7 takes it without a word.
+    Kw("vrrp_track_file", field="track_files", block=TRACK_FILE, multi=True),
     Kw("vrrp_track_process", field="track_processes", block=TRACK_PROCESS, multi=True),
     Kw("bfd_instance", field="bfd_instances", block=BFD_INSTANCE, multi=True),
     Kw("SSL", field="ssl", block=SSL),

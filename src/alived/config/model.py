@@ -541,7 +541,9 @@ class VirtualServer:
     group: str | None = None
     ip_family: str | None = None
     lb_algo: str = "wlc"
+    lb_algo_set: bool = False
     lvs_method: LvsMethod = field(default_factory=LvsMethod)
+    lvs_method_set: bool = False
     protocol: str = "TCP"
     protocol_set: bool = False
     persistence_engine: str | None = None
@@ -581,14 +583,12 @@ class VirtualServer:
 
     @property
     def key(self) -> str:
-        """A stable identity, as keepalived names services in its logs."""
+        """A stable identity, named as keepalived names services in its logs."""
         if self.fwmark is not None:
             return f"FWM {self.fwmark}"
         if self.group is not None:
-            return f"group {self.group}"
-        if self.address is not None and self.address.version == 6:
-            return f"[{self.address}]:{self.protocol}:{self.port or 0}"
-        return f"{self.address}:{self.protocol}:{self.port or 0}"
+            return f"[{self.group}]:{self.port or 0}"
+        return f"[{self.address}]:{self.protocol.lower()}:{self.port or 0}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

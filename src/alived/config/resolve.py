@@ -127,6 +127,12 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     if inst.virtual_router_id is None:
         out.add(f"({name}) the virtual router id must be set", where)
         return None
+    if inst.linkbeat_use_polling:
+        out.add(
+            f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
+            where,
+            Severity.WARNING,
+        )
     if inst.lvs_sync_daemon_interface is not None:
         out.add(
             f"({name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.",
@@ -134,32 +140,33 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
             Severity.WARNING,
         )
     family = _family(inst)
+    if inst.native_ipv6 and any(v.family == 4 for v in inst.virtual_ipaddress):
+        out.add(f"({name}) Cannot specify native_ipv6 with IPv4 addresses", where)
     vips: list[AddressEntry] = []
     for vip in inst.virtual_ipaddress:
         if vip.family != family:
             out.add(
-                f"({name}) address family of virtual_ipaddress {vip.address} does not match the instance"
-                " - moving to virtual_ipaddress_excluded",
+                f"({name}): address family must match VRRP instance [{vip.address.ip}] - ignoring",
                 vip.location,
             )
             continue
         vips.append(vip)
-    excluded = (*inst.virtual_ipaddress_excluded, *(v for v in inst.virtual_ipaddress if v.family != family))
+    excluded = inst.virtual_ipaddress_excluded
     if not vips and not inst.no_virtual_ipaddress:
         out.add(f"({name}) No VIP specified; at least one is sensible", where)
     version = inst.version if inst.version is not None else g.vrrp_version
+    strict = inst.strict_mode if inst.strict_mode is not None else g.vrrp_strict
     if family == 6 and version == 2:
-        if inst.version == 2:
+        if strict:
             out.add(f"({name}) cannot use IPv6 with VRRP version 2; setting version 3", where)
         version = 3
-    strict = inst.strict_mode if inst.strict_mode is not None else g.vrrp_strict
     state = inst.state
     priority = inst.priority
     auth = inst.authentication
     if auth is not None and auth.auth_type is None:
         auth = None
     if auth is not None and (version == 3 or family == 6):
-        out.add(f"({name}) authentication is not supported with VRRPv3 or IPv6 - ignoring", where)
+        out.add(f"({name}) VRRP version 3 does not support authentication. Ignoring.", where)
         auth = None
     if auth is not None and auth.auth_type == "AH" and state == "MASTER":
         out.add(f"({name}) Initial state master is incompatible with AH authentication - clearing", where)
@@ -172,6 +179,9 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     if nopreempt and priority == 255:
         out.add(f"({name}) nopreempt is incompatible with priority 255. resetting nopreempt", where)
         nopreempt = False
+    elif nopreempt and state == "MASTER":
+        out.add(f"({name}) Warning - nopreempt will not work with initial state MASTER - clearing", where)
+        nopreempt = False
     advert = inst.advert_int if inst.advert_int is not None else Ticks(SECOND)
     if version == 2:
         if advert % SECOND:
@@ -181,7 +191,8 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     else:
         if advert > Ticks(40_950_000):
             out.add(
-                f"({name}) VRRPv3 advertisement interval {advert / SECOND:g}s too large - setting 40.95s",
+                f"({name}) VRRPv3 advertisement interval {advert / SECOND:.2f}s is out of range."
+                " Must be less than 40.96s. Setting to 40.95s",
                 where,
             )
             advert = Ticks(40_950_000)
@@ -228,11 +239,22 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     if accept is None:
         accept = True
     if peers and use_vmac is not None and not inst.vmac_xmit_base:
-        out.add(f"({name}) unicast with use_vmac requires vmac_xmit_base", where, Severity.WARNING)
+        out.add(f"({name}) unicast with use_vmac requires vmac_xmit_base - setting", where, Severity.WARNING)
     for peer in peers:
         if peer.address.version != family:
-            out.add(f"({name}) unicast peer {peer.address} address family does not match the instance", where)
+            out.add(
+                f"Configuration error: VRRP instance[{name}] and unicast peer address[{peer.address}] MUST be"
+                " of the same family !!! Skipping...",
+                where,
+            )
+    had_peers = bool(peers)
     peers = tuple(p for p in peers if p.address.version == family)
+    if had_peers and not peers:
+        out.add(
+            f"({name}) A unicast keyword has been specified without any unicast peers. Defaulting to"
+            " multicast. This usage is deprecated - please update your configuration.",
+            where,
+        )
     master_delay = _first(inst.garp_master_delay, g.vrrp_garp_master_delay)
     master_repeat = _first(inst.garp_master_repeat, g.vrrp_garp_master_repeat)
     for entry in inst.track_script:
@@ -324,6 +346,13 @@ def _resolve_sync_groups(
     owner: dict[str, str] = {}
     kept: list[VrrpSyncGroup] = []
     for group in groups:
+        if group.global_tracking:
+            out.add(
+                f"({group.name}) global_tracking is deprecated."
+                " Use track_interface/script/file on the sync group",
+                group.location,
+                Severity.WARNING,
+            )
         members: list[str] = []
         for member in group.group:
             if member not in by_name:
@@ -391,6 +420,10 @@ def _check_static(config: Config, out: _Out, prefs: list[int]) -> tuple[RuleEntr
 # ---------------------------------------------------------------- LVS
 
 
+def _rs_name(vs: VirtualServer, address: object, port: int | None) -> str:
+    return f"[{address}]:{vs.protocol.lower()}:{port or 0}"
+
+
 def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer | None:
     where = vs.location
     if vs.fwmark is not None and vs.protocol_set:
@@ -400,15 +433,17 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
             Severity.WARNING,
         )
     if vs.group is not None and not any(g.name == vs.group for g in config.virtual_server_groups):
+        # keepalived 2.2.7 drops such a service without a word.
         out.add(
-            f"Virtual server group {vs.group} specified but not configured - ignoring virtual server", where
+            f"Virtual server group {vs.group} not configured - ignoring virtual server", where, Severity.INFO
         )
         return None
-    if vs.address is not None and vs.port is None and vs.persistence_timeout is None:
-        out.add(f"Virtual server {vs.address}: no port specified and not persistent - ignoring", where)
-        return None
-    if vs.quorum_up is not None or vs.quorum_down is not None:
-        pass
+    if not vs.lb_algo_set:
+        out.add(f"Virtual server {vs.key}: no scheduler set, setting default 'wlc'", where, Severity.WARNING)
+    if not vs.lvs_method_set:
+        out.add(
+            f"Virtual server {vs.key}: no forwarding method set, setting default NAT", where, Severity.WARNING
+        )
     servers: list[RealServer] = []
     seen: set[tuple[str, int | None]] = set()
     for rs in vs.real_servers:
@@ -416,11 +451,16 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
         key = (str(resolved.address), resolved.effective_port)
         if key in seen:
             out.add(
-                f"Virtual server {vs.key}: real server {rs.address} is duplicated - removing", rs.location
+                f"VS {vs.key}: real server {_rs_name(vs, rs.address, resolved.effective_port)} is duplicated"
+                " - removing second rs",
+                rs.location,
             )
             continue
         seen.add(key)
         servers.append(resolved)
+    if not servers:
+        out.add(f"Virtual server {vs.key} has no real servers - ignoring", where)
+        return None
     return replace(vs, real_servers=tuple(servers))
 
 
@@ -433,8 +473,8 @@ def _resolve_rs(config: Config, vs: VirtualServer, rs: RealServer, out: _Out) ->
         port = vs.port
     elif method.kind != "NAT" and vs.port not in (None, 0) and port != vs.port:
         out.add(
-            f"Virtual server {vs.key}: real server {rs.address} port {port} differs from the virtual server"
-            f" port with {method.kind} - resetting",
+            f"WARNING - virtual server {vs.key} and real server {_rs_name(vs, rs.address, port)} ports"
+            " don't match - resetting",
             rs.location,
             Severity.WARNING,
         )
@@ -474,7 +514,7 @@ def _resolve_checker(
         out.add(f"{c.type}: no url specified - removing checker", c.location)
         return None
     if c.type == "MISC_CHECK" and c.misc_path is None:
-        out.add("MISC_CHECK: no misc_path specified - removing checker", c.location)
+        out.add("No script path has been specified for MISC_CHECKER - skipping", c.location)
         return None
     if c.type == "FILE_CHECK":
         if c.track_file is not None and not _defined_before(c.track_file, c.location, config):
@@ -521,17 +561,23 @@ def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
         for entry in inst.track_interface:
             if entry.name not in interfaces:
                 out.add(
-                    f"({inst.name}) WARNING - interface {entry.name} for track_interface doesn't exist",
+                    f"({inst.name}) tracked interface {entry.name} doesn't exist",
                     entry.location,
                 )
                 missing = True
         for vip in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded):
             if vip.dev is not None and vip.dev not in interfaces:
-                out.add(f"Cannot find interface {vip.dev} for vip {vip.address} - ignoring", vip.location)
+                out.add(
+                    f"WARNING - interface {vip.dev} for ip address {vip.address.ip} doesn't exist",
+                    vip.location,
+                )
                 missing = True
     for addr in config.static_ipaddress:
         if addr.dev is not None and addr.dev not in interfaces:
-            out.add(f"Cannot find interface {addr.dev} for static address {addr.address}", addr.location)
+            out.add(
+                f"WARNING - interface {addr.dev} for ip address {addr.address.ip} doesn't exist",
+                addr.location,
+            )
             missing = True
     if missing:
         out.add("Non-existent interface specified in configuration", None)
@@ -579,42 +625,49 @@ def _all_scripts(config: Config) -> list[tuple[str, Script]]:
     return found
 
 
+def _drop_scripts(config: Config, removed: set[str], out: _Out) -> Config:
+    """Remove vrrp_scripts keepalived refuses, and the instances' references to them."""
+    if not removed:
+        return config
+    instances = []
+    for inst in config.instances:
+        for entry in inst.track_script:
+            if entry.name in removed:
+                out.add(f"({inst.name}) track script {entry.name} not found, ignoring...", entry.location)
+        instances.append(
+            replace(inst, track_script=tuple(e for e in inst.track_script if e.name not in removed))
+        )
+    return replace(
+        config,
+        vrrp_scripts=tuple(v for v in config.vrrp_scripts if v.name not in removed),
+        instances=tuple(instances),
+    )
+
+
 def _check_script_security(
     config: Config, g: GlobalDefs, probe: ScriptProbe, user_exists: UserProbe, out: _Out
 ) -> Config:
+    removed: set[str] = set()
+    for vs in config.vrrp_scripts:
+        user = vs.user or (vs.script.user if vs.script is not None else None)
+        if user is not None and not user_exists(user):
+            path = vs.script.path if vs.script is not None else ""
+            out.add(f"Unable to set uid/gid for script '{path}'", vs.location)
+            removed.add(vs.name)
+    config = _drop_scripts(config, removed, out)
     scripts = _all_scripts(config)
     if not scripts:
         return config
     if g.enable_script_security and g.script_user is None and not user_exists("keepalived_script"):
-        first = scripts[0][1].location
-        out.add("Unable to set default user keepalived_script for script", first)
-        removed = {
-            vs.name
-            for vs in config.vrrp_scripts
-            if vs.user is None and vs.script is not None and vs.script.user is None
-        }
+        out.add("Unable to set default user keepalived_script for script", scripts[0][1].location)
+        removed = set()
         for vs in config.vrrp_scripts:
-            if vs.name in removed:
+            if vs.user is None and vs.script is not None and vs.script.user is None:
                 out.add(
-                    f"Unable to set default user for vrrp script {vs.name} - removing",
-                    vs.script.location if vs.script else vs.location,
+                    f"Unable to set default user for vrrp script {vs.name} - removing", vs.script.location
                 )
-        if removed:
-            instances = []
-            for inst in config.instances:
-                for entry in inst.track_script:
-                    if entry.name in removed:
-                        out.add(
-                            f"({inst.name}) track script {entry.name} not found, ignoring...", entry.location
-                        )
-                instances.append(
-                    replace(inst, track_script=tuple(e for e in inst.track_script if e.name not in removed))
-                )
-            config = replace(
-                config,
-                vrrp_scripts=tuple(v for v in config.vrrp_scripts if v.name not in removed),
-                instances=tuple(instances),
-            )
+                removed.add(vs.name)
+        config = _drop_scripts(config, removed, out)
         scripts = _all_scripts(config)
     runnable = False
     insecure = False

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from alived.config.load import load_config
+from alived.config.load import load_config, load_text
+from tests.unit.config.cases import CASES
 
 SAMPLES = Path("/work/shared/corpus/keepalived-samples")
 OWN = Path(__file__).resolve().parents[2] / "corpus"
@@ -214,3 +215,13 @@ def test_own_corpus_models() -> None:
     assert [r.preference for r in static.static_rules] == [100, 101]
     assert static.static_routes[1].table == "100"
     assert static.static_ipaddress[1].label == "eth1:st"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_small_case_verdict(name: str) -> None:
+    case = CASES[name]
+    result = load_text(case.text, name=f"{name}.conf", interfaces=ETH)
+    problems = [d.message for d in result.problems]
+    assert result.exit_code == case.code, problems
+    if case.reason:
+        assert any(case.reason in p for p in problems), (case.reason, problems)

@@ -93,6 +93,6 @@ def test_deprecated_aliases_share_their_field() -> None:
     assert vs["lvs_sched"].target == vs["lb_algo"].target
     assert vs["lb_kind"].target == vs["lvs_method"].target
     assert ROOT["vrrp_track_file"].target == ROOT["track_file"].target
-    assert ROOT["vrrp_track_file"].deprecated
     http = k.CHECKERS["HTTP_GET"].keywords
     assert http["nb_get_retry"].target == "retry"
+    assert http["nb_get_retry"].deprecated

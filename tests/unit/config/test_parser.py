@@ -187,12 +187,19 @@ def test_track_script_naming_missing_script(load: Load) -> None:
     assert result.config.instances[0].track_script == ()
 
 
-def test_deprecated_vrrp_track_file_still_loads(load: Load) -> None:
+def test_vrrp_track_file_alias_loads_silently_as_in_2_2_7(load: Load) -> None:
     result = load('vrrp_track_file tf {\n file "/run/x"\n weight -3 reverse\n}\n')
     assert result.config.track_files[0].name == "tf"
     assert result.config.track_files[0].weight == -3
     assert result.config.track_files[0].weight_reverse is True
+    assert result.problems == ()
+
+
+def test_deprecated_keyword_warns_and_still_applies(load: Load) -> None:
+    result = load(BASIC % "vmac_garp_intvl 10")
     assert result.problems[0].severity == Severity.WARNING
+    assert 'Keyword "vmac_garp_intvl" is deprecated' in result.problems[0].message
+    assert result.config.instances[0].garp_extra_if == 10_000_000
 
 
 def test_sync_group_members_and_missing_ones(load: Load) -> None:

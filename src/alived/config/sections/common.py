@@ -268,7 +268,7 @@ def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks |
         ctx.error(f"invalid number '{word}'", node, node.keyword)
         return INVALID
     if not seconds.is_finite() or not Decimal(str(lo)) <= seconds <= Decimal(str(hi)):
-        ctx.error(f"number '{word}' outside range [{lo:g}, {hi:g}]", node, node.keyword)
+        ctx.error(f"number '{word}' outside range [{lo:f}, {hi:f}]", node, node.keyword)
         return INVALID
     return Ticks(int((seconds * 1_000_000).to_integral_value()))
 

@@ -50,16 +50,9 @@ def build_virtual_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
             if port is None:
                 return INVALID
             head["port"] = port
-    values = dict(fields.values)
-    if "lvs_method" not in values:
-        ctx.report("No forwarding method set, setting default NAT", node, _info())
-    return model.VirtualServer(location=node.line.location, **head, **values)
-
-
-def _info() -> Any:
-    from alived.config.diagnostics import Severity  # noqa: PLC0415
-
-    return Severity.INFO
+    return model.VirtualServer(
+        location=node.line.location, lvs_method_set="lvs_method" in fields, **head, **fields.values
+    )
 
 
 def build_real_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -168,9 +161,9 @@ def vsg_entry(ctx: Ctx, node: Node) -> Any:
 def lb_algo(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if word not in LB_ALGOS:
-        ctx.error(f"Invalid lvs_scheduler '{word}'", node, node.keyword)
+        ctx.error(f"Invalid lvs_scheduler '{word}' - ignoring", node, node.keyword)
         return INVALID
-    return word
+    return Set({"lb_algo": word, "lb_algo_set": True})
 
 
 def lvs_method(ctx: Ctx, node: Node) -> Any:

@@ -1,0 +1,629 @@
+"""Small one-point configs with keepalived 2.2.7's `-t` verdict and first message.
+
+Each was run through keepalived -t in a namespace with eth0..eth3 (the netns tier re-checks them
+live); the unit tier checks alived gives the same exit code and a matching message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    text: str
+    code: int
+    reason: str = ""
+
+
+CASES: dict[str, Case] = {
+    "ahv3": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ version 3
+ authentication {
+  auth_type PASS
+  auth_pass x
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) VRRP version 3 does not support authentication. Ignoring.",
+    ),
+    "drport": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 198.51.100.1 8080 {
+  TCP_CHECK {
+  }
+ }
+}
+""",
+        code=5,
+        reason="WARNING - virtual server [192.0.2.9]:tcp:80 and real server [198.51.100.1]:tcp:8080 ports don't match - resetting",  # noqa: E501
+    ),
+    "duprs": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+ real_server 198.51.100.1 80 {
+  TCP_CHECK {
+  }
+ }
+ real_server 198.51.100.1 80 {
+  TCP_CHECK {
+  }
+ }
+}
+""",
+        code=5,
+        reason="VS [192.0.2.9]:tcp:80: real server [198.51.100.1]:tcp:80 is duplicated - removing second rs",
+    ),
+    "dupvrid": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_instance VI_2 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="VI_1 and VI_2 both use VRID 51 with IPv4 on interface eth0",
+    ),
+    "emptyfile": Case(
+        text="""\
+
+""",
+        code=0,
+    ),
+    "flushon": Case(
+        text="""\
+global_defs {
+ lvs_flush_onstop
+}
+""",
+        code=0,
+    ),
+    "gna0": Case(
+        text="""\
+global_defs {
+ vrrp_gna_interval 0
+}
+""",
+        code=5,
+        reason="number '0' outside range [0.000001, 4294.967295]",
+    ),
+    "gtrack": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_sync_group G {
+ group {
+  VI_1
+ }
+ global_tracking
+}
+""",
+        code=5,
+        reason="(G) global_tracking is deprecated. Use track_interface/script/file on the sync group",
+    ),
+    "gvmacgarp": Case(
+        text="""\
+global_defs {
+ vrrp_vmac_garp_intvl 10
+}
+""",
+        code=5,
+        reason='Keyword "vrrp_vmac_garp_intvl" is deprecated - please use "vrrp_garp_extra_if"',
+    ),
+    "lbpoll": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ linkbeat_use_polling
+}
+""",
+        code=5,
+        reason="(VI_1) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
+    ),
+    "lvssched": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lvs_sched rr
+ lvs_method DR
+ protocol TCP
+ real_server 198.51.100.1 80 {
+  TCP_CHECK {
+  }
+ }
+}
+""",
+        code=0,
+    ),
+    "miscnopath": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+ real_server 198.51.100.1 80 {
+  MISC_CHECK {
+  }
+ }
+}
+""",
+        code=5,
+        reason="No script path has been specified for MISC_CHECKER - skipping",
+    ),
+    "missingclose": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+
+""",
+        code=5,
+        reason="There are 1 missing '}'s or extra '{'s",
+    ),
+    "mixvip": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+  2001:db8::1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1): address family must match VRRP instance [2001:db8::1] - ignoring",
+    ),
+    "native6": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ native_ipv6
+}
+""",
+        code=5,
+        reason="(VI_1) Cannot specify native_ipv6 with IPv4 addresses",
+    ),
+    "nbget": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+ real_server 198.51.100.1 80 {
+  HTTP_GET {
+   url {
+    path /
+   }
+   nb_get_retry 3
+  }
+ }
+}
+""",
+        code=5,
+        reason="nb_get_retry is deprecated - please use 'retry'",
+    ),
+    "neighbour": Case(
+        text="""\
+bfd_instance b {
+ neighbour_ip 192.0.2.2
+}
+""",
+        code=0,
+    ),
+    "nolbalgo": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_kind NAT
+ protocol TCP
+ real_server 198.51.100.1 80 {
+  TCP_CHECK {
+  }
+ }
+}
+""",
+        code=5,
+        reason="Virtual server [192.0.2.9]:tcp:80: no scheduler set, setting default 'wlc'",
+    ),
+    "nolbkind": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ protocol TCP
+ real_server 198.51.100.1 80 {
+  TCP_CHECK {
+  }
+ }
+}
+""",
+        code=5,
+        reason="Virtual server [192.0.2.9]:tcp:80: no forwarding method set, setting default NAT",
+    ),
+    "nopremaster": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ state MASTER
+ priority 100
+ nopreempt
+}
+""",
+        code=5,
+        reason="(VI_1) Warning - nopreempt will not work with initial state MASTER - clearing",
+    ),
+    "notifyexists": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ notify_master /bin/true
+}
+""",
+        code=6,
+        reason="SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
+    ),
+    "notifynoexist": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ notify_master /nonexistent/alived/x.sh
+}
+""",
+        code=0,
+    ),
+    "novip": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+}
+""",
+        code=5,
+        reason="(VI_1) No VIP specified; at least one is sensible",
+    ),
+    "passlong": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ authentication {
+  auth_type PASS
+  auth_pass 0123456789
+ }
+}
+""",
+        code=5,
+        reason="Truncating auth_pass to 8 characters",
+    ),
+    "peerfam": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ unicast_peer {
+  2001:db8::2
+ }
+}
+""",
+        code=5,
+        reason="Configuration error: VRRP instance[VI_1] and unicast peer address[2001:db8::2] MUST be of the same family !!! Skipping...",  # noqa: E501
+    ),
+    "preempt": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ preempt
+}
+""",
+        code=0,
+    ),
+    "prio300": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ priority 300
+}
+""",
+        code=5,
+        reason="number '300' outside range [1, 255]",
+    ),
+    "rsnochecker": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+ real_server 198.51.100.1 80 {
+ }
+}
+""",
+        code=0,
+    ),
+    "rtime": Case(
+        text="""\
+global_defs {
+ vrrp_rlimit_rtime 10000
+}
+""",
+        code=0,
+    ),
+    "scriptnouser": Case(
+        text="""\
+vrrp_script s {
+ script "/bin/true"
+ user nosuchuser
+}
+""",
+        code=5,
+        reason="Unable to set uid/gid for script '/bin/true'",
+    ),
+    "snmpk": Case(
+        text="""\
+global_defs {
+ enable_snmp_keepalived
+}
+""",
+        code=0,
+    ),
+    "staticaddrnodev": Case(
+        text="""\
+static_ipaddress {
+ 198.51.100.1/24
+}
+""",
+        code=0,
+    ),
+    "staticroute": Case(
+        text="""\
+static_routes {
+ 198.51.100.0/24 via 192.0.2.254
+}
+""",
+        code=5,
+        reason="Warning - cannot track route 198.51.100.0/24 with no interface specified, not tracking",
+    ),
+    "strictv2v6": Case(
+        text="""\
+global_defs {
+ vrrp_strict
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ version 2
+ virtual_ipaddress {
+  2001:db8::1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) cannot use IPv6 with VRRP version 2; setting version 3",
+    ),
+    "trackif": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ track_interface {
+  eth9
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) tracked interface eth9 doesn't exist",
+    ),
+    "v2v6": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ version 2
+ virtual_ipaddress {
+  2001:db8::1
+ }
+}
+""",
+        code=0,
+    ),
+    "v3adv": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ version 3
+ advert_int 0.005
+}
+""",
+        code=5,
+        reason="number '0.005' outside range [0.010000, 255.000000]",
+    ),
+    "v3big": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ version 3
+ advert_int 50
+}
+""",
+        code=5,
+        reason="(VI_1) VRRPv3 advertisement interval 50.00s is out of range. Must be less than 40.96s. Setting to 40.95s",  # noqa: E501
+    ),
+    "vipdev": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ virtual_ipaddress_excluded {
+  198.51.100.1 dev eth9
+ }
+}
+""",
+        code=5,
+        reason="WARNING - interface eth9 for ip address 198.51.100.1 doesn't exist",
+    ),
+    "vmacgarp": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ vmac_garp_intvl 10
+}
+""",
+        code=5,
+        reason='Keyword "vmac_garp_intvl" is deprecated - please use "garp_extra_if"',
+    ),
+    "vmacunicast": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ use_vmac
+ unicast_peer {
+  192.0.2.2
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) unicast with use_vmac requires vmac_xmit_base - setting",
+    ),
+    "vs_group_missing": Case(
+        text="""\
+virtual_server group nosuch {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+}
+""",
+        code=0,
+    ),
+    "vsgroupok": Case(
+        text="""\
+virtual_server_group G {
+ 192.0.2.9 80
+}
+virtual_server group G {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+}
+""",
+        code=5,
+        reason="Virtual server [G]:0 has no real servers - ignoring",
+    ),
+    "vsnors": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+}
+""",
+        code=5,
+        reason="Virtual server [192.0.2.9]:tcp:80 has no real servers - ignoring",
+    ),
+    "vsunknownkw": Case(
+        text="""\
+virtual_server 192.0.2.9 80 {
+ lb_algo xx
+ lb_kind NAT
+ protocol TCP
+ real_server 198.51.100.1 80 {
+ }
+}
+""",
+        code=5,
+        reason="Invalid lvs_scheduler 'xx' - ignoring",
+    ),
+    "vtf": Case(
+        text="""\
+vrrp_track_file f1 {
+ file /run/x
+}
+""",
+        code=0,
+    ),
+}
