@@ -12,6 +12,7 @@ import pytest
 from alived.core.vrrp.inputs import TABLE_INPUTS, Startup
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.states import TRANSITIONS, State, render_mermaid
+from alived.core.vrrp.sync_group import render_rules
 from tests.helpers.fakelan import make_params
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "state-diagram.md"
@@ -23,7 +24,14 @@ def render_doc() -> str:
         "Generated from `alived.core.vrrp.states.TRANSITIONS` by `states.render_mermaid()`;\n"
         "regenerate with `.venv/bin/python -m tests.unit.vrrp_core.test_states`.\n"
         "Pairs not drawn are either counted drops (the input means nothing in that state) or,\n"
-        "for `Startup` outside INIT, a LocalMisuse.\n\n" + render_mermaid()
+        "for `Startup` outside INIT, a LocalMisuse.\n\n" + render_mermaid() + "\n"
+        "## Sync groups\n\n"
+        "After a member handles an input, `alived.core.vrrp.sync_group.SYNC_RULES` is applied until no\n"
+        "rule fires (first match wins). A member's own timeout becomes MASTER only if every other member\n"
+        "also wants MASTER (keepalived prefers BACKUP to thrashing), and a member leaves FAULT only when\n"
+        "no member has a fault of its own. Each group change logs\n"
+        "`VRRP_Group(G) Syncing instances to STATE state` and notifies `GROUP G STATE 0`.\n\n"
+        + render_rules()
     )
 
 

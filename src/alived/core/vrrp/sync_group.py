@@ -27,6 +27,7 @@ class SyncRule:
     name: str
     applies: Callable[[SyncGroup], bool]
     apply: Callable[[SyncGroup, Ticks], None]
+    text: str
 
 
 class SyncGroup:
@@ -160,26 +161,45 @@ def _all_stopped(g: SyncGroup) -> bool:
 
 
 SYNC_RULES: tuple[SyncRule, ...] = (
-    SyncRule(name="all_stopped", applies=_all_stopped, apply=lambda g, now: g._set_state(State.STOP)),
+    SyncRule(
+        name="all_stopped",
+        applies=_all_stopped,
+        apply=lambda g, now: g._set_state(State.STOP),
+        text="every member is STOP: the group is STOP",
+    ),
     SyncRule(
         name="fault_spreads",
         applies=_fault_spreads,
         apply=lambda g, now: g._move(State.FAULT, SyncToFault(), now, skip=State.STOP),
+        text="a member is FAULT: every other member goes FAULT",
     ),
     SyncRule(
         name="fault_over",
         applies=_fault_over,
         apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.MASTER),
+        text="group FAULT, a member left FAULT and no member has a fault: the others go BACKUP",
     ),
     SyncRule(
         name="master_spreads",
         applies=_master_spreads,
         apply=lambda g, now: g._move(State.MASTER, SyncToMaster(), now, skip=State.STOP),
+        text="a member became MASTER: every BACKUP member goes MASTER",
     ),
     SyncRule(
         name="backup_spreads",
         applies=_backup_spreads,
         apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.STOP),
+        text="group MASTER and a member went BACKUP: every MASTER member goes BACKUP",
     ),
-    SyncRule(name="initial_backup", applies=_initial_backup, apply=lambda g, now: g._set_state(State.BACKUP)),
+    SyncRule(
+        name="initial_backup",
+        applies=_initial_backup,
+        apply=lambda g, now: g._set_state(State.BACKUP),
+        text="group INIT and every member BACKUP: the group is BACKUP",
+    ),
 )
+
+
+def render_rules() -> str:
+    """The sync-group rule table as a Markdown list, in the order the rules are tried."""
+    return "".join(f"{i}. `{r.name}`: {r.text}.\n" for i, r in enumerate(SYNC_RULES, 1))
