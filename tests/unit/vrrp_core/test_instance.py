@@ -575,3 +575,19 @@ def test_remove_routes_only_when_configured() -> None:
     inst = master()
     inst.handle(Shutdown(), T0)
     assert not [a for a in inst.pop_actions() if isinstance(a, (RemoveRoutes, InstallRoutes))]
+
+
+def test_unicast_peer_ttl_range() -> None:
+    peer = IPv4Address("192.0.2.9")
+    inst = backup(unicast_peers=(peer,), unicast_peer_ttl=((peer, 250, 255),))
+    advert = advert_from(inst.params, priority=200)
+    here = IPv4Address("192.0.2.1")
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=64, destination=here)), T0)
+    assert inst.stats["ip_ttl_err"] == 1
+    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 from 192.0.2.9 not in range [250, 255]"]
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.8", advert, destination=here)), T0)
+    assert inst.stats["unicast_src_err"] == 1  # a range implies the source check
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=254, destination=here)), T0)
+    # keepalived counts advert_rcvd before its unicast source/TTL-range checks
+    assert inst.stats["advert_rcvd"] == 3
+    assert inst.master_address == IPv4Address("192.0.2.9")

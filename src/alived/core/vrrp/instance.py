@@ -651,10 +651,19 @@ class VrrpInstance:
                     f"({n}) ip address associated with VRID {p.vrid} not present in advert from {src}:"
                     f" {missing}",
                 )
-        if p.unicast and p.check_unicast_src and src not in p.unicast_peers:
-            self.stats["unicast_src_err"] += 1
-            self._log_limited("unicast_src", f"({n}) unicast source address {src} not a unicast peer")
-            return False
+        if p.unicast and (p.check_unicast_src or p.unicast_peer_ttl):
+            if src not in p.unicast_peers:
+                self.stats["unicast_src_err"] += 1
+                self._log_limited("unicast_src", f"({n}) unicast source address {src} not a unicast peer")
+                return False
+            for peer, min_ttl, max_ttl in p.unicast_peer_ttl:
+                if peer == src and not min_ttl <= packet.ttl <= max_ttl:
+                    self.stats["ip_ttl_err"] += 1
+                    self._log_limited(
+                        "ttl_range",
+                        f"({n}) TTL/HL {packet.ttl} from {src} not in range [{min_ttl}, {max_ttl}]",
+                    )
+                    return False
         if advert.priority == PRIORITY_STOP:
             self.stats["pri_zero_rcvd"] += 1
         return True

@@ -58,6 +58,8 @@ class GarpParams:
 class InstanceParams:
     """A vrrp_instance block, resolved: what the state machine needs and nothing it can't use.
 
+    unicast_peer_ttl holds (peer, min_ttl, max_ttl) for peers given a TTL range; any range turns on
+    the unicast source check, as in keepalived.
     primary_address is our own source address (mcast_src_ip/unicast_src_ip or the interface's
     primary address): it goes in the IP header and breaks equal-priority ties.
     virtual_routes / virtual_rules are opaque keys handed back in InstallRoutes/RemoveRoutes.
@@ -77,6 +79,7 @@ class InstanceParams:
     primary_address: IPAddress
     unicast_peers: tuple[IPAddress, ...] = ()
     check_unicast_src: bool = False
+    unicast_peer_ttl: tuple[tuple[IPAddress, int, int], ...] = ()
     auth_type: int = AUTH_NONE
     auth_key: bytes = b""
     down_timer_adverts: int = 3
