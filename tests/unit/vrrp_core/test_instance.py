@@ -591,3 +591,18 @@ def test_unicast_peer_ttl_range() -> None:
     # keepalived counts advert_rcvd before its unicast source/TTL-range checks
     assert inst.stats["advert_rcvd"] == 3
     assert inst.master_address == IPv4Address("192.0.2.9")
+
+
+def test_resume_master_after_a_reload_keeps_mastership_at_once() -> None:
+    inst = VrrpInstance(make_params())
+    inst.handle(Startup(resume_master=True), T0)
+    assert inst.state is State.MASTER
+    assert [k for k in kinds(inst.pop_actions()) if k != "Log"][:3] == [
+        "SendAdvert",
+        "StateChanged",
+        "InstallVips",
+    ]
+    faulty = VrrpInstance(make_params())
+    faulty.handle(FaultRaised(reason="x"), T0)
+    faulty.handle(Startup(resume_master=True), T0)
+    assert faulty.state is State.FAULT

@@ -14,7 +14,14 @@ from alived.core.vrrp.wire import ReceivedPacket
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Startup:
-    """The instance's interfaces are known; begin (INIT -> BACKUP, MASTER or FAULT)."""
+    """The instance's interfaces are known; begin (INIT -> BACKUP, MASTER or FAULT).
+
+    resume_master: the instance was MASTER before a reload or a restart of the VRRP child and its
+    addresses are still in place; it stays MASTER at once (keepalived's reload_master) instead of
+    waiting a Master_Down_Interval and flapping the addresses.
+    """
+
+    resume_master: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,7 @@ from alived.core.vrrp.inputs import (
     Input,
     MasterDownFired,
     PriorityChanged,
+    Startup,
     TimerFired,
     TrackerChanged,
 )
@@ -311,10 +312,12 @@ class VrrpInstance:
     # ---- handlers (named in states.TRANSITIONS) ----------------------------------------------
 
     def on_startup(self, event: Input, now: Ticks) -> None:
-        del event
+        assert isinstance(event, Startup)
         p = self.params
         if self.fault_reasons:
             self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
+        elif event.resume_master:
+            self.change_state(State.MASTER, "resume", now)
         elif (
             p.owner
             and self.wantstate is State.MASTER
