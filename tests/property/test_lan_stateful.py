@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from alived.core.vrrp.inputs import TrackerChanged
+from alived.core.vrrp.inputs import FaultCleared, FaultRaised, TrackerChanged
 from alived.core.vrrp.params import InitialState, InstanceParams, TrackerSpec
 from alived.core.vrrp.states import State
 from alived.core.vrrp.timers import master_down_interval, skew_time
@@ -259,3 +260,70 @@ TestLanMachine = LanMachine.TestCase
 TestLanMachine.settings = settings(
     max_examples=300, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+def _group_router_params(last: int, priority: int, version: int) -> list[InstanceParams]:
+    return [
+        make_params("VI_1", address=f"192.0.2.{last}", priority=priority, vrid=1, version=version),
+        make_params(
+            "VI_2",
+            address=f"198.51.100.{last}",
+            priority=priority,
+            vrid=2,
+            version=version,
+            addresses=(IPv4Address("198.51.100.100"),),
+        ),
+    ]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    priorities=st.lists(st.sampled_from([50, 100, 150, 200]), min_size=2, max_size=3),
+    version=st.sampled_from([2, 3]),
+    events=st.lists(
+        st.tuples(
+            st.sampled_from(["crash", "restart", "fault", "clear", "run"]),
+            st.integers(0, 2),
+            st.sampled_from(["VI_1", "VI_2"]),
+        ),
+        max_size=8,
+    ),
+)
+def test_sync_groups_move_together_and_converge(
+    priorities: list[int], version: int, events: list[tuple[str, int, str]]
+) -> None:
+    lan = FakeLan(latency=LATENCY)
+    names = [f"r{i}" for i in range(len(priorities))]
+    for index, (name, priority) in enumerate(zip(names, priorities, strict=True)):
+        lan.add_router(
+            name, _group_router_params(index + 1, priority, version), sync_groups={"G": ("VI_1", "VI_2")}
+        )
+    for kind, index, member in events:
+        name = names[index % len(names)]
+        router = lan.routers[name]
+        if kind == "crash" and router.alive:
+            lan.crash(name)
+        elif kind == "restart":
+            lan.restart(name)
+        elif kind == "fault":
+            lan.feed(name, member, FaultRaised(reason="link"))
+        elif kind == "clear":
+            lan.feed(name, member, FaultCleared(reason="link"))
+        lan.run_for(Ticks(2 * SECOND))
+        lan.check_vip_invariant()
+        for r in lan.routers.values():
+            if r.alive:
+                states = {i.state for i in r.instances.values()}
+                assert len(states) == 1, (r.name, states)  # members move together
+    for name in names:  # clear every fault
+        for member in ("VI_1", "VI_2"):
+            lan.feed(name, member, FaultCleared(reason="link"))
+    lan.run_for(Ticks(4 * master_down_interval(2, 1, SECOND)))
+    alive = [r for r in lan.routers.values() if r.alive]
+    if alive:
+        assert lan.masters("VI_1") == lan.masters("VI_2")
+        assert len(lan.masters("VI_1")) == 1, lan.masters("VI_1")
+        top = max(r.instances["VI_1"].effective_priority for r in alive)
+        [winner] = lan.masters("VI_1")
+        assert lan.routers[winner].instances["VI_1"].effective_priority == top
+    lan.check_vip_invariant()
