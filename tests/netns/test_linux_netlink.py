@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address, ip_network
 
 import pytest
 
-from alived.errors import BackendError
+from alived.errors import BackendError, LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_LINK,
     RTPROT_KEEPALIVED,
@@ -206,3 +207,25 @@ def test_failures_name_the_operation_and_errno(host: tuple[Namespace, Netlink]) 
         nl.add_route(unreachable_gateway)
     assert info.value.operation == "route_add"
     assert info.value.errno == errno.ENETUNREACH
+
+
+def test_absent_device_is_fine_for_deletes_and_a_forked_child_is_refused(
+    host: tuple[Namespace, Netlink],
+) -> None:
+    _ns, nl = host
+    gone = AddressSpec(address=IPv4Address("192.0.2.9"), prefixlen=32, dev="gone0")
+    nl.delete_address(gone)
+    nl.delete_route(RouteSpec(dst=ip_network("198.51.100.0/24"), dev="gone0"))
+    nl.delete_link("gone0")
+    with pytest.raises(BackendError) as info:
+        nl.add_address(gone)
+    assert (info.value.operation, info.value.errno) == ("link_lookup", errno.ENODEV)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            nl.link_index("eth0")
+        except LocalMisuse:
+            os._exit(7)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 7

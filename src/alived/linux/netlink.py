@@ -13,6 +13,7 @@ synchronous and safe to call from the daemon's event loop (or from `asyncio.to_t
 from __future__ import annotations
 
 import errno as errno_codes
+import os
 import socket
 import threading
 from collections.abc import Callable, Collection
@@ -235,6 +236,7 @@ class Netlink:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alived-netlink")
         self._local = threading.local()
         self._closed = False
+        self._pid = os.getpid()
         # Submitted now so that the worker thread (and the socket) live in the caller's netns.
         self._call("open", self._open)
 
@@ -252,10 +254,17 @@ class Netlink:
     def _call(self, operation: str, fn: Callable[[], _T], *, ok: tuple[int, ...] = ()) -> _T | None:
         if self._closed:
             raise LocalMisuse(f"netlink {operation} after close")
+        if os.getpid() != self._pid:
+            # The worker thread does not survive fork: each process opens its own Netlink.
+            raise LocalMisuse(f"netlink {operation} in a forked child; open Netlink after fork")
 
         def run() -> _T | None:
             try:
                 return fn()
+            except BackendError as exc:
+                if exc.errno in ok:
+                    return None
+                raise
             except NetlinkError as exc:
                 if exc.code in ok:
                     return None
@@ -288,16 +297,21 @@ class Netlink:
 
     # -- links ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _index(ifname: str) -> int:
+        # Worker thread only: if_nametoindex asks the kernel of the worker's namespace, and is
+        # two orders of magnitude cheaper than a pyroute2 request.
+        try:
+            return socket.if_nametoindex(ifname)
+        except OSError as exc:
+            raise BackendError("link_lookup", exc.errno or errno_codes.ENODEV, ifname) from exc
+
     def link_index(self, ifname: str) -> int:
         """The interface index; BackendError(ENODEV) when there is no such interface."""
-        found = self._must("link_lookup", lambda: list(self._ipr.link_lookup(ifname=ifname)))
-        if not found:
-            raise BackendError("link_lookup", errno_codes.ENODEV, ifname)
-        return int(found[0])
+        return self._must("link_lookup", lambda: self._index(ifname))
 
     def link_info(self, ifname: str) -> LinkInfo:
-        index = self.link_index(ifname)
-        msg = self._must("link_get", lambda: self._ipr.link("get", index=index)[0])
+        msg = self._must("link_get", lambda: self._ipr.link("get", index=self._index(ifname))[0])
         return _link_info(msg)
 
     def all_links(self) -> list[LinkInfo]:
@@ -313,9 +327,8 @@ class Netlink:
         return {link.name for link in self.all_links()}
 
     def set_link_up(self, ifname: str, up: bool = True) -> None:
-        index = self.link_index(ifname)
         state = "up" if up else "down"
-        self._call("link_set", lambda: self._ipr.link("set", index=index, state=state))
+        self._call("link_set", lambda: self._ipr.link("set", index=self._index(ifname), state=state))
 
     def add_macvlan(
         self, name: str, *, parent: str, mac: bytes, mode: str = "private", group: int = 0
@@ -355,17 +368,14 @@ class Netlink:
 
     def delete_link(self, ifname: str) -> None:
         """Remove a link; an absent link is fine."""
-        found = self._must("link_lookup", lambda: list(self._ipr.link_lookup(ifname=ifname)))
-        if not found:
-            return
-        index = int(found[0])
-        self._call("link_del", lambda: self._ipr.link("del", index=index), ok=(errno_codes.ENODEV,))
+        self._call(
+            "link_del", lambda: self._ipr.link("del", index=self._index(ifname)), ok=(errno_codes.ENODEV,)
+        )
 
     # -- addresses -----------------------------------------------------------------------------
 
     def address_entries(self, ifname: str) -> list[AddressEntry]:
-        index = self.link_index(ifname)
-        msgs = self._must("addr_dump", lambda: list(self._ipr.addr("dump", index=index)))
+        msgs = self._must("addr_dump", lambda: list(self._ipr.addr("dump", index=self._index(ifname))))
         entries = []
         for msg in msgs:
             local = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
@@ -418,22 +428,25 @@ class Netlink:
             kwargs["broadcast"] = str(_broadcast(spec))
         if spec.label is not None:
             kwargs["label"] = spec.label
-        self._call("addr_add", lambda: self._ipr.addr("add", **kwargs), ok=(errno_codes.EEXIST,))
+        self._call(
+            "addr_add",
+            lambda: self._ipr.addr("add", index=self._index(spec.dev), **kwargs),
+            ok=(errno_codes.EEXIST,),
+        )
 
     def delete_address(self, spec: AddressSpec) -> None:
         """Delete an address; one already absent (ENOENT, EADDRNOTAVAIL) is fine."""
         kwargs = self._address_request(spec)
         self._call(
             "addr_del",
-            lambda: self._ipr.addr("del", **kwargs),
+            lambda: self._ipr.addr("del", index=self._index(spec.dev), **kwargs),
             ok=(errno_codes.ENOENT, errno_codes.EADDRNOTAVAIL, errno_codes.ENODEV),
         )
 
-    def _address_request(self, spec: AddressSpec) -> dict[str, Any]:
-        index = self.link_index(spec.dev)
+    @staticmethod
+    def _address_request(spec: AddressSpec) -> dict[str, Any]:
         peer = spec.peer if spec.peer is not None else spec.address
         return {
-            "index": index,
             "family": spec.family,
             "prefixlen": spec.prefixlen,
             "scope": spec.scope,
@@ -447,7 +460,11 @@ class Netlink:
         """Add a route; an identical one already present (EEXIST) is fine."""
         kwargs = self._route_request(spec)
         kwargs["scope"] = spec.effective_scope()
-        self._call("route_add", lambda: self._ipr.route("add", **kwargs), ok=(errno_codes.EEXIST,))
+        self._call(
+            "route_add",
+            lambda: self._ipr.route("add", **self._with_oif(spec, kwargs)),
+            ok=(errno_codes.EEXIST,),
+        )
 
     def delete_route(self, spec: RouteSpec) -> None:
         """Delete a route; an absent one (ESRCH, ENOENT) is fine."""
@@ -456,11 +473,19 @@ class Netlink:
         kwargs["scope"] = spec.scope if spec.scope is not None else RT_SCOPE_NOWHERE
         self._call(
             "route_del",
-            lambda: self._ipr.route("del", **kwargs),
+            lambda: self._ipr.route("del", **self._with_oif(spec, kwargs)),
             ok=(errno_codes.ESRCH, errno_codes.ENOENT, errno_codes.ENODEV),
         )
 
-    def _route_request(self, spec: RouteSpec) -> dict[str, Any]:
+    @classmethod
+    def _with_oif(cls, spec: RouteSpec, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # Worker thread only (see _index).
+        if spec.dev is None:
+            return kwargs
+        return {**kwargs, "oif": cls._index(spec.dev)}
+
+    @staticmethod
+    def _route_request(spec: RouteSpec) -> dict[str, Any]:
         if spec.type not in RTN_TYPES:
             raise LocalMisuse(f"unknown route type {spec.type!r}")
         kwargs: dict[str, Any] = {
@@ -474,8 +499,6 @@ class Netlink:
         }
         if spec.via is not None:
             kwargs["gateway"] = str(spec.via)
-        if spec.dev is not None:
-            kwargs["oif"] = self.link_index(spec.dev)
         if spec.src is not None:
             kwargs["prefsrc"] = str(spec.src)
         if spec.metric is not None:
