@@ -221,9 +221,15 @@ class FakeNetlink:
                 s for s in link.addresses if not (s.address == spec.address and s.prefixlen == spec.prefixlen)
             ]
 
-    def add_route(self, spec: RouteSpec) -> None:
-        self._op("route_add", spec)
-        if spec not in self.routes:
+    def add_route(self, spec: RouteSpec, *, replace: bool = False) -> None:
+        self._op("route_replace" if replace else "route_add", spec)
+        key = (spec.dst, spec.table, spec.tos, spec.metric)
+        same_key = [r for r in self.routes if (r.dst, r.table, r.tos, r.metric) == key]
+        if replace:
+            for old in same_key:
+                self.routes.remove(old)
+            self.routes.append(spec)
+        elif not same_key:
             self.routes.append(spec)
 
     def delete_route(self, spec: RouteSpec) -> None:

@@ -15,6 +15,7 @@ from alived.linux.netlink import (
     RTPROT_KEEPALIVED,
     AddressSpec,
     Netlink,
+    NextHop,
     RouteSpec,
     RuleSpec,
 )
@@ -229,3 +230,60 @@ def test_absent_device_is_fine_for_deletes_and_a_forked_child_is_refused(
         os._exit(0)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 7
+
+
+def test_multipath_metrics_and_replace(host: tuple[Namespace, Netlink]) -> None:
+    ns, nl = host
+    ns.ip("link", "add", "eth1", "type", "veth", "peer", "name", "eth1p")
+    ns.ip("link", "set", "eth1", "up")
+    ns.ip("link", "set", "eth1p", "up")
+    ns.ip("addr", "add", "198.51.100.10/24", "dev", "eth1")
+    multipath = RouteSpec(
+        dst=ip_network("203.0.113.0/24"),
+        table=100,
+        metrics=(("mtu", 1400), ("advmss", 1360)),
+        nexthops=(
+            NextHop(via=IPv4Address("192.0.2.254"), dev="eth0", weight=2),
+            NextHop(via=IPv4Address("198.51.100.1"), dev="eth1"),
+        ),
+    )
+    nl.add_route(multipath)
+    nl.add_route(multipath)
+    shown = [" ".join(x.split()) for x in ns.ip("route", "show", "table", "100").stdout.splitlines()]
+    assert shown == [
+        "203.0.113.0/24 mtu 1400 advmss 1360",
+        "nexthop via 192.0.2.254 dev eth0 weight 2",
+        "nexthop via 198.51.100.1 dev eth1 weight 1",
+    ]
+    blackhole = RouteSpec(dst=ip_network("203.0.113.0/24"), type="blackhole", table=100)
+    nl.add_route(blackhole)  # same key: left as it is
+    assert "nexthop" in ns.ip("route", "show", "table", "100").stdout
+    nl.add_route(blackhole, replace=True)
+    assert ns.ip("route", "show", "table", "100").stdout.split() == ["blackhole", "203.0.113.0/24"]
+    nl.delete_route(blackhole)
+    assert ns.ip("route", "show", "table", "100").stdout.strip() == ""
+
+
+def test_rule_selectors(host: tuple[Namespace, Netlink]) -> None:
+    ns, nl = host
+    rule = RuleSpec(
+        src=ip_network("192.0.2.0/24"),
+        table=100,
+        priority=100,
+        ipproto=6,
+        sport=(1000, 2000),
+        dport=(80, 80),
+        uidrange=(100, 200),
+    )
+    goto = RuleSpec(priority=99, action="goto", goto=100, table=None, fwmark=0x10)
+    nl.add_rule(rule)
+    nl.add_rule(goto)
+    rules = [" ".join(x.split()) for x in ns.ip("rule").stdout.splitlines()]
+    assert (
+        "100: from 192.0.2.0/24 uidrange 100-200 ipproto tcp sport 1000-2000 dport 80 lookup 100 proto boot"
+        in rules
+    )
+    assert "99: from all fwmark 0x10 goto 100 proto boot" in rules
+    nl.delete_rule(goto)
+    nl.delete_rule(rule)
+    assert not any(x.startswith(("99:", "100:")) for x in ns.ip("rule").stdout.splitlines())

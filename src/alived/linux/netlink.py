@@ -69,6 +69,7 @@ RTN_TYPES = {
     "nat": 10,
     "xresolve": 11,
 }
+RTNH_F_ONLINK = 0x4
 RTPROT_BOOT = 3
 RTPROT_STATIC = 4
 RTPROT_KEEPALIVED = 18
@@ -138,8 +139,22 @@ class AddressSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NextHop:
+    """One path of a multipath route (`nexthop via IP dev IF weight N onlink`)."""
+
+    via: IPAddress | None = None
+    dev: str | None = None
+    weight: int = 1
+    onlink: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RouteSpec:
-    """One route as `ip route` takes it. scope None means what iproute2 would pick for this route."""
+    """One route as `ip route` takes it. scope None means what iproute2 would pick for this route.
+
+    metrics: RTAX_* values by their iproute2 names, e.g. (("mtu", 1400), ("advmss", 1360)).
+    nexthops: a multipath route (via/dev then stay None).
+    """
 
     dst: IPNetwork
     type: str = "unicast"
@@ -152,6 +167,8 @@ class RouteSpec:
     protocol: int = RTPROT_BOOT
     tos: int = 0
     onlink: bool = False
+    metrics: tuple[tuple[str, int], ...] = ()
+    nexthops: tuple[NextHop, ...] = ()
 
     @property
     def family(self) -> int:
@@ -165,7 +182,7 @@ class RouteSpec:
             return RT_SCOPE_HOST
         if self.type in ("broadcast", "multicast", "anycast"):
             return RT_SCOPE_LINK
-        if self.type == "unicast" and self.via is None:
+        if self.type == "unicast" and self.via is None and not self.nexthops:
             return RT_SCOPE_LINK
         return RT_SCOPE_UNIVERSE
 
@@ -190,6 +207,11 @@ class RuleSpec:
     suppress_ifgroup: int | None = None
     protocol: int = RTPROT_BOOT
     invert: bool = False
+    ipproto: int | None = None
+    sport: tuple[int, int] | None = None
+    dport: tuple[int, int] | None = None
+    uidrange: tuple[int, int] | None = None
+    l3mdev: bool = False
 
     @property
     def af(self) -> int:
@@ -456,13 +478,18 @@ class Netlink:
 
     # -- routes --------------------------------------------------------------------------------
 
-    def add_route(self, spec: RouteSpec) -> None:
-        """Add a route; an identical one already present (EEXIST) is fine."""
+    def add_route(self, spec: RouteSpec, *, replace: bool = False) -> None:
+        """Add a route; one with the same key already present (EEXIST) is left as it is.
+
+        replace=True installs this route over one with the same key (`ip route replace`), for
+        when an existing route may differ (type, gateway) from the one wanted.
+        """
         kwargs = self._route_request(spec)
         kwargs["scope"] = spec.effective_scope()
+        command = "replace" if replace else "add"
         self._call(
-            "route_add",
-            lambda: self._ipr.route("add", **self._with_oif(spec, kwargs)),
+            "route_replace" if replace else "route_add",
+            lambda: self._ipr.route(command, **self._with_oif(spec, kwargs)),
             ok=(errno_codes.EEXIST,),
         )
 
@@ -479,10 +506,21 @@ class Netlink:
 
     @classmethod
     def _with_oif(cls, spec: RouteSpec, kwargs: dict[str, Any]) -> dict[str, Any]:
-        # Worker thread only (see _index).
-        if spec.dev is None:
-            return kwargs
-        return {**kwargs, "oif": cls._index(spec.dev)}
+        # Worker thread only (see _index): interface names become indexes here.
+        result = dict(kwargs)
+        if spec.dev is not None:
+            result["oif"] = cls._index(spec.dev)
+        if spec.nexthops:
+            hops = []
+            for hop in spec.nexthops:
+                entry: dict[str, Any] = {"hops": hop.weight - 1, "flags": RTNH_F_ONLINK if hop.onlink else 0}
+                if hop.via is not None:
+                    entry["gateway"] = str(hop.via)
+                if hop.dev is not None:
+                    entry["oif"] = cls._index(hop.dev)
+                hops.append(entry)
+            result["multipath"] = hops
+        return result
 
     @staticmethod
     def _route_request(spec: RouteSpec) -> dict[str, Any]:
@@ -504,7 +542,9 @@ class Netlink:
         if spec.metric is not None:
             kwargs["priority"] = spec.metric
         if spec.onlink:
-            kwargs["flags"] = 0x4  # RTNH_F_ONLINK
+            kwargs["flags"] = RTNH_F_ONLINK
+        if spec.metrics:
+            kwargs["metrics"] = dict(spec.metrics)
         return kwargs
 
     # -- rules ---------------------------------------------------------------------------------
@@ -552,6 +592,17 @@ class Netlink:
             kwargs["suppress_prefixlen"] = spec.suppress_prefixlength
         if spec.suppress_ifgroup is not None:
             kwargs["suppress_ifgroup"] = spec.suppress_ifgroup
+        if spec.ipproto is not None:
+            kwargs["ip_proto"] = spec.ipproto
+        for name, value in (
+            ("sport_range", spec.sport),
+            ("dport_range", spec.dport),
+            ("uid_range", spec.uidrange),
+        ):
+            if value is not None:
+                kwargs[name] = f"{value[0]}:{value[1]}"
+        if spec.l3mdev:
+            kwargs["l3mdev"] = 1
         return kwargs
 
 
