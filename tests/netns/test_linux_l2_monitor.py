@@ -144,3 +144,57 @@ def test_monitor_decodes_a_recorded_message_and_ignores_garbage() -> None:
     monitor.feed(b"\xff" * 7)
     monitor.feed(struct.pack("=IHHII", 9999, 16, 0, 0, 0) + body)
     assert got == [("eth9", True), ("eth9", IPv4Address("192.0.2.77"), False)]
+
+
+def addr_message(kind: int, address: IPv6Address, flags: int) -> bytes:
+    attrs = struct.pack("=HH", 20, 2) + address.packed + struct.pack("=HHI", 8, 8, flags)
+    body = struct.pack("=BBBBi", socket.AF_INET6, 64, flags & 0xFF, 0, 42) + attrs
+    return struct.pack("=IHHII", 16 + len(body), kind, 0, 0, 0) + body
+
+
+def test_monitor_reports_an_ipv6_address_only_once_dad_has_passed() -> None:
+    got: list[tuple[object, ...]] = []
+    monitor = Monitor(on_link=lambda n, u: None, on_address=lambda n, a, x: got.append((n, a, x)))
+    monitor.feed(
+        struct.pack("=IHHII", 16 + 16 + 8, 16, 0, 0, 0)
+        + struct.pack("=BxHiII", 0, 1, 42, 0, 0)
+        + struct.pack("=HH", 8, 3)
+        + b"eth9"
+    )
+    address = IPv6Address("2001:db8::7")
+    monitor.feed(addr_message(20, address, 0x40))  # tentative
+    monitor.feed(addr_message(20, address, 0x08 | 0x40))  # DAD failed
+    assert got == []
+    monitor.feed(addr_message(20, address, 0))
+    monitor.feed(addr_message(21, address, 0x40))
+    assert got == [("eth9", address, True), ("eth9", address, False)]
+
+
+def test_monitor_on_a_real_dad(lab: Lab) -> None:
+    ns = lab.netns("dad")
+    peer = lab.netns("peer")
+    lab.veth(ns, "eth0", peer, "eth0")
+    ns.sysctl("net.ipv6.conf.eth0.accept_dad", "1")
+    address = IPv6Address("2001:db8::77")
+    states: list[str] = []
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        def on_address(ifname: str, added_address: IPAddress, added: bool) -> None:
+            if added_address == address and added:
+                states.append(ns.ip("-o", "-6", "addr", "show", "dev", "eth0").stdout)
+                done.set()
+
+        with inside(ns):
+            monitor = Monitor(on_link=lambda n, u: None, on_address=on_address)
+            monitor.start()
+        try:
+            await asyncio.to_thread(ns.ip, "-6", "addr", "add", f"{address}/64", "dev", "eth0")
+            await asyncio.wait_for(done.wait(), timeout=10)
+        finally:
+            monitor.close()
+
+    asyncio.run(main())
+    line = next(x for x in states[0].splitlines() if str(address) in x)
+    assert "tentative" not in line

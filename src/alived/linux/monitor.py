@@ -3,9 +3,10 @@
 Subscribes to RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR and calls back
 `on_link(ifname, up)` when an interface's up state (IFF_UP and IFF_RUNNING, keepalived's
 IF_ISUP) changes or the interface goes away, and `on_address(ifname, address, added)` for each
-address added or removed. On start it dumps the links, so the first `on_link` per interface
-reports its current state. The messages are decoded here with struct (a handful of fixed
-headers and attributes), which keeps the loop free of pyroute2's own event loop.
+address added (once usable: an IPv6 address is reported when DAD has passed) or removed.
+On start it dumps the links, so the first `on_link` per interface reports its current state.
+The messages are decoded here with struct (a handful of fixed headers and attributes), which
+keeps the loop free of pyroute2's own event loop.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ RTM_DELADDR = 21
 IFLA_IFNAME = 3
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
+IFA_FLAGS = 8
+IFA_F_DADFAILED = 0x08
+IFA_F_TENTATIVE = 0x40
 
 IFF_UP = 0x1
 IFF_RUNNING = 0x40
@@ -184,7 +188,7 @@ class Monitor:
     def _address(self, kind: int, payload: bytes) -> None:
         if len(payload) < _IFADDRMSG.size:
             return
-        family, _prefixlen, _flags, _scope, index = _IFADDRMSG.unpack_from(payload)
+        family, _prefixlen, flags, _scope, index = _IFADDRMSG.unpack_from(payload)
         local: bytes | None = None
         address: bytes | None = None
         for attr, value in _attributes(payload, _IFADDRMSG.size, len(payload)):
@@ -192,6 +196,12 @@ class Monitor:
                 local = value
             elif attr == IFA_ADDRESS:
                 address = value
+            elif attr == IFA_FLAGS and len(value) >= 4:
+                flags = struct.unpack("=I", value[:4])[0]
+        if kind == RTM_NEWADDR and flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED):
+            # Not usable yet (DAD running) or never (DAD failed): the kernel sends another
+            # RTM_NEWADDR without these flags when the address becomes usable.
+            return
         raw = local if local is not None else address
         if raw is None:
             return
