@@ -9,6 +9,8 @@ import struct
 from ipaddress import IPv4Address, IPv6Address
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alived.core.l2.garp import gratuitous_arp
 from alived.core.l2.ndisc import unsolicited_na
@@ -198,3 +200,21 @@ def test_monitor_on_a_real_dad(lab: Lab) -> None:
     asyncio.run(main())
     line = next(x for x in states[0].splitlines() if str(address) in x)
     assert "tentative" not in line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.lists(st.sampled_from([16, 17, 20, 21]), max_size=3))
+def test_monitor_feed_never_raises_on_garbage(data: bytes, kinds: list[int]) -> None:
+    monitor = Monitor(on_link=lambda n, u: None, on_address=lambda n, a, x: None)
+    monitor.feed(data)
+    for kind in kinds:
+        # A well-framed header around garbage: the payload parsers must cope too.
+        monitor.feed(struct.pack("=IHHII", 16 + len(data), kind, 0, 0, 0) + data)
+
+
+def test_sysctl_keys_keep_dotted_interface_names() -> None:
+    from alived.linux.sysctl import _path, conf_key
+
+    assert str(_path(conf_key(4, "vrrp.51", "arp_ignore"))) == "/proc/sys/net/ipv4/conf/vrrp.51/arp_ignore"
+    assert str(_path("net.ipv4.conf.all.rp_filter")) == "/proc/sys/net/ipv4/conf/all/rp_filter"
+    assert str(_path("net.ipv4.ip_forward")) == "/proc/sys/net/ipv4/ip_forward"
