@@ -138,6 +138,7 @@ def reload(child: VrrpChild) -> bool:
     child.rebuild_socket_index()
     units = child.build_units(config, fresh)
     child.start_units(units)
+    child.start_trackers(config)
     for name in resume:
         inst = child.instances.get(name)
         if inst is not None and inst.state is State.BACKUP:

@@ -66,6 +66,7 @@ from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
+from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
     InstancePlan,
     static_addresses,
@@ -169,6 +170,7 @@ class VrrpChild:
         self.quiet: set[str] = set()  # reload: instances whose notifies are suppressed
         self.last_transition: dict[str, float] = {}
         self.link_state: dict[str, bool] = {}
+        self.script_trackers: dict[str, ScriptTracker] = {}
         self.static: tuple[list[AddressSpec], list[object], list[object]] = ([], [], [])
         self.runner = ScriptRunner()
         self.netlink: Netlink | None = None
@@ -461,7 +463,7 @@ class VrrpChild:
             if ifname in watched:
                 reason = f"interface {ifname} down"
                 inst = self.instances.get(name)
-                if not up and inst is not None and inst.state is not State.FAULT:
+                if not up and known is not False and inst is not None and inst.state is not State.FAULT:
                     log.info("(%s): entering FAULT state (interface %s down)", name, ifname)
                 self.feed(name, FaultCleared(reason=reason) if up else FaultRaised(reason=reason))
             if ifname in plan.track_interfaces:
@@ -687,10 +689,40 @@ class VrrpChild:
         except BackendError as err:
             log.error("netlink monitor: %s", err)
         self.start_units(units)
+        self.start_trackers(config)
         log.info("Startup complete")
+
+    def start_trackers(self, config: model.Config) -> None:
+        """Run the vrrp_scripts some instance tracks; keep running ones whose definition is unchanged."""
+        wanted = {
+            t.name.removeprefix("script:")
+            for plan in self.plans.values()
+            for t in plan.params.trackers
+            if t.name.startswith("script:")
+        }
+        for name, tracker in list(self.script_trackers.items()):
+            new = config.script(name)
+            if name not in wanted or new is None or new != tracker.script:
+                tracker.stop()
+                del self.script_trackers[name]
+        for name in sorted(wanted - set(self.script_trackers)):
+            script = config.script(name)
+            if script is None:
+                continue
+            tracker = ScriptTracker(script, config.global_defs, self.runner, self.on_script)
+            self.script_trackers[name] = tracker
+            tracker.start()
+
+    def on_script(self, script: str, ok: bool) -> None:
+        key = f"script:{script}"
+        for name, plan in list(self.plans.items()):
+            if any(t.name == key for t in plan.params.trackers):
+                self.feed(name, TrackerChanged(name=key, ok=ok))
 
     async def shutdown(self) -> None:
         self.stopping = True
+        for tracker in self.script_trackers.values():
+            tracker.stop()
         now = clock.now()
         for unit in list(self.units.values()):
             for name in unit.members:

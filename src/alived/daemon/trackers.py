@@ -1,0 +1,97 @@
+"""vrrp_script trackers: run each tracked script every `interval`, apply rise/fall, report changes.
+
+`RiseFall` is the pure decision (how many results in a row flip the status); `ScriptTracker`
+is the asyncio task around it. A status change is logged in keepalived's words and handed
+to a callback, which feeds `TrackerChanged(name="script:NAME")` to the instances tracking it;
+the weight arithmetic and the FAULT rule for weight 0 live in the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from alived.config import model
+from alived.daemon.translate import script_command
+from alived.linux.scripts import ScriptRunner
+from alived.units import to_seconds
+
+log = logging.getLogger("alived.vrrp")
+
+
+@dataclass
+class RiseFall:
+    """keepalived's script result filter: `rise` successes in a row to go up, `fall` failures to go down."""
+
+    rise: int
+    fall: int
+    ok: bool
+    _run: int = 0
+
+    def result(self, success: bool) -> bool:
+        """Record one result; True when it flipped the status."""
+        if success == self.ok:
+            self._run = 0
+            return False
+        self._run += 1
+        if self._run >= (self.rise if success else self.fall):
+            self.ok = success
+            self._run = 0
+            return True
+        return False
+
+
+class ScriptTracker:
+    """One vrrp_script, run periodically while the daemon runs."""
+
+    def __init__(
+        self,
+        script: model.VrrpScript,
+        defaults: model.GlobalDefs,
+        runner: ScriptRunner,
+        on_change: Callable[[str, bool], None],
+    ) -> None:
+        self.name = script.name
+        self.script = script
+        self.command = script_command(script.script, defaults)
+        self.runner = runner
+        self.on_change = on_change
+        self.filter = RiseFall(rise=max(1, script.rise), fall=max(1, script.fall), ok=not script.init_fail)
+        self.last_status: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.command is not None and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"vrrp_script {self.name}")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _loop(self) -> None:
+        assert self.command is not None
+        interval = to_seconds(self.script.interval)
+        timeout = to_seconds(self.script.timeout) if self.script.timeout else interval
+        while True:
+            status = await self.runner.run(self.command, timeout=timeout)
+            self.record(status)
+            await asyncio.sleep(interval)
+
+    def record(self, status: int | None) -> None:
+        """One run's exit status (None: could not run) through rise/fall; log and report a flip."""
+        success = status == 0
+        if status != self.last_status and status is not None and status != 0:
+            log.info("Script `%s` now returning %d", self.name, status)
+        self.last_status = status
+        if not self.filter.result(success):
+            return
+        if success:
+            log.info("VRRP_Script(%s) succeeded", self.name)
+        elif status is None or status < 0:
+            log.info("VRRP_Script(%s) timed out or could not run", self.name)
+        else:
+            log.info("VRRP_Script(%s) failed (exited with status %d)", self.name, status)
+        self.on_change(self.name, success)
