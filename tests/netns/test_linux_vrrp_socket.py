@@ -259,3 +259,32 @@ def test_run_python_runs_inside_the_namespace(lab: Lab) -> None:
     ns.ip("link", "add", "probe0", "type", "veth", "peer", "name", "probe1")
     code = "import json, socket; print(json.dumps(sorted(n for _, n in socket.if_nameindex())))"
     assert run_python(ns, code) == ["lo", "probe0", "probe1"]
+
+
+def test_ipv6_socket_opens_while_the_link_local_is_tentative(lab: Lab) -> None:
+    a, b = lab.netns("a"), lab.netns("b")
+    lab.lan([a, b])
+    a_ll, b_ll = link_local(a), link_local(b)
+    # Down and up with DAD on: the same EUI-64 link-local comes back, tentative for a while.
+    a.ip("link", "set", "eth0", "down")
+    a.sysctl("net.ipv6.conf.eth0.accept_dad", "1")
+    a.ip("link", "set", "eth0", "up")
+    assert "tentative" in a.ip("-o", "-6", "addr", "show", "dev", "eth0").stdout
+
+    async def main() -> tuple[object, ...]:
+        with inside(a):
+            sender = Vrrp6Socket.open("eth0", source=a_ll)
+        with inside(b):
+            receiver = Vrrp6Socket.open("eth0", source=b_ll)
+        got: asyncio.Queue[tuple[object, ...]] = asyncio.Queue()
+        receiver.set_receiver(lambda *args: got.put_nowait(args))
+        try:
+            await asyncio.to_thread(link_local, a)  # until DAD has passed
+            sender.send(vrrp3_v6(), VRRP_GROUP6)
+            return await receive_one(got)
+        finally:
+            sender.close()
+            receiver.close()
+
+    _payload, source, destination, hop_limit = asyncio.run(main())
+    assert (source, destination, hop_limit) == (a_ll, VRRP_GROUP6, 255)

@@ -31,6 +31,7 @@ IP_MULTICAST_ALL = 49
 IP_MTU_DISCOVER = 10
 IP_PMTUDISC_DONT = 0
 IPV6_MULTICAST_ALL = 29
+IPV6_FREEBIND = 78
 
 _RECV_SIZE = 65535
 _CMSG_SPACE = socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4)
@@ -230,6 +231,9 @@ class Vrrp6Socket:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
             if source is not None:
+                # Right after link up the link-local is tentative (DAD) and a plain bind fails
+                # with EADDRNOTAVAIL; freebind lets the socket open now and send once DAD passes.
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
                 sock.bind((str(source), 0, 0, ifindex))
             if not unicast:
                 mreq = struct.pack("=16si", group.packed, ifindex)
