@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
+from alived.core.l2.garp import gratuitous_arp
 from alived.errors import LocalMisuse
+from alived.linux.l2_socket import L2Socket
 from alived.linux.netlink import Netlink
 from alived.linux.vmac import VmacManager, vmac_address
-from alived.linux.vrrp_socket import VRRP_GROUP4, Vrrp4Socket
+from alived.linux.vrrp_socket import VRRP_GROUP4, VRRP_GROUP6, Vrrp4Socket, Vrrp6Socket
 from tests.helpers.inns import inside
 from tests.helpers.netns import Lab, Namespace
-from tests.netns.test_linux_vrrp_socket import A4, B4, ipv4, vrrp2
+from tests.netns.test_linux_vrrp_socket import A4, B4, ipv4, link_local, vrrp2, vrrp3_v6
 
 pytestmark = pytest.mark.netns
 
@@ -135,3 +138,45 @@ def test_advert_sent_through_the_vmac_carries_the_vmac_source_mac(lab: Lab) -> N
     assert frame[:6] == bytes.fromhex("01005e000012")
     assert frame[6:12] == vmac_address(51, 4)
     assert frame[26:30] == A4.packed  # the base interface's address, as keepalived sends it
+
+
+def test_ipv6_advert_and_garp_through_vmacs(lab: Lab) -> None:
+    a, b = lab.netns("a"), lab.netns("b")
+    lab.lan([a, b])
+    a_ll = link_local(a)
+    with inside(a):
+        nl = Netlink()
+        manager = VmacManager(nl)
+        manager.create(parent="eth0", vrid=52, family=6)
+        manager.create(parent="eth0", vrid=51, family=4)
+        sender = Vrrp6Socket.open("vrrp.52", source=a_ll)
+        l2 = L2Socket.open("vrrp.51")
+    with inside(b):
+        listen6 = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86DD))
+        listen6.bind(("eth0", 0x86DD))
+        listen_arp = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+        listen_arp.bind(("eth0", 0x0806))
+    listen6.settimeout(5)
+    listen_arp.settimeout(5)
+    try:
+        sender.send(vrrp3_v6(), VRRP_GROUP6)
+        while True:  # skip MLD and router solicitations
+            frame = listen6.recv(2048)
+            if frame[20] == 112:
+                break
+        l2.send(gratuitous_arp(vmac_address(51, 4), IPv4Address("192.0.2.51")))
+        arp = listen_arp.recv(2048)
+    finally:
+        sender.close()
+        l2.close()
+        listen6.close()
+        listen_arp.close()
+        with inside(a):
+            manager.delete_all()
+        nl.close()
+    assert frame[:6] == bytes.fromhex("333300000012")
+    assert frame[6:12] == vmac_address(52, 6)
+    assert IPv6Address(frame[22:38]) == a_ll
+    assert frame[21] == 255
+    assert arp[6:12] == vmac_address(51, 4)
+    assert arp[22:28] == vmac_address(51, 4)  # ARP sender hardware address
