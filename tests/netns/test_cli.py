@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,35 @@ def test_daemonises_without_n(lab: Lab, tmp_path: Path) -> None:
     wait_for(a.has, what="the daemonised alived becomes master")
     os.kill(pid, signal.SIGTERM)
     wait_for(lambda: not a.pid_file.exists() and not a.has(), what="the daemon stops and cleans up")
+
+
+def test_status_socket_and_hung_child(lab: Lab, tmp_path: Path) -> None:
+    from alived.daemon.status import query, socket_path
+    from alived.daemon.supervisor import PING_INTERVAL
+
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    a.start()
+    wait_for(a.has, what="a master")
+    path = socket_path(str(a.vrrp_pid_file))
+    wait_for(lambda: Path(path).exists(), what="the status socket")
+    assert Path(path).stat().st_mode & 0o777 == 0o600
+    assert query(path, "ping") == "pong\n"
+    (entry,) = json.loads(query(path, "json"))
+    assert entry["data"]["iname"] == "VI_1" and entry["data"]["state"] == 2
+    table = query(path, "status").splitlines()
+    assert table[0].split() == ["INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "VIPS"]
+    assert table[1].split() == ["VI_1", "MASTER", "150", "51", "eth0", "192.0.2.100/24"]
+    # A child that stops answering is killed by the supervisor and respawned; the VIP stays.
+    child = read_pid(str(a.vrrp_pid_file))
+    assert child is not None
+    time.sleep(PING_INTERVAL + 0.5)  # the supervisor has heard the child at least once
+    os.kill(child, signal.SIGSTOP)
+    a.wait_log(f"VRRP child process({child}) is not responding: killing it", timeout=20)
+    wait_for(lambda: read_pid(str(a.vrrp_pid_file)) not in (None, child), timeout=10, what="a new child")
+    wait_for(
+        lambda: query(path, "ping") == "pong\n" if Path(path).exists() else False, what="new status socket"
+    )
+    assert a.has()
+    assert a.stop() == 0
+    assert not Path(path).exists()

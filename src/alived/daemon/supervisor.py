@@ -18,6 +18,7 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from alived.daemon.options import (
 )
 from alived.daemon.pidfile import PidFile, running_pid
 from alived.daemon.signals import Intent
+from alived.daemon.status import query_async, socket_path
 
 log = logging.getLogger("alived.supervisor")
 
@@ -44,6 +46,10 @@ RESPAWN_QUICK_DEATH = 5.0  # a child dying sooner than this after start doubles 
 PERMANENT_EXIT_CODES = frozenset({1, 2})
 
 PR_SET_PDEATHSIG = 1
+PING_INTERVAL = 2.0
+PING_TIMEOUT = 2.0
+PING_FAILURES = 3  # about ten seconds without an answer
+STARTUP_GRACE = 30.0  # a child that never answered yet may still be parsing a large config
 
 
 def banner() -> str:
@@ -81,6 +87,7 @@ class ChildSlot:
     process: asyncio.subprocess.Process | None = None
     started_at: float = 0.0
     respawn_delay: float = 0.0
+    status_path: str = ""
 
 
 class Supervisor:
@@ -92,6 +99,7 @@ class Supervisor:
         self.children: list[ChildSlot] = []
         self.stopping = False
         self.exit_code = EXIT_OK
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def child_argv(self, child: str) -> list[str]:
         return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
@@ -104,19 +112,54 @@ class Supervisor:
         )
         slot.started_at = time.monotonic()
         log.info("Starting %s child process, pid=%d", slot.name, slot.process.pid)
-        asyncio.get_running_loop().create_task(self._watch(slot, slot.process))
+        self._spawn(self._watch(slot, slot.process))
+        if slot.status_path:
+            self._spawn(self._ping(slot, slot.process))
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _watch(self, slot: ChildSlot, process: asyncio.subprocess.Process) -> None:
         await process.wait()
         if slot.process is process:
             self.intents.put_nowait(Intent.CHILD_EXITED)
 
+    async def _ping(self, slot: ChildSlot, process: asyncio.subprocess.Process) -> None:
+        """Liveness: a child that stops answering pings is killed (and respawned)."""
+        answered = False
+        failures = 0
+        while slot.process is process and process.returncode is None and not self.stopping:
+            await asyncio.sleep(PING_INTERVAL)
+            try:
+                reply = await query_async(slot.status_path, "ping", timeout=PING_TIMEOUT)
+            except (OSError, TimeoutError):
+                reply = ""
+            if reply.strip() == "pong":
+                answered, failures = True, 0
+                continue
+            if not answered and time.monotonic() - slot.started_at < STARTUP_GRACE:
+                continue
+            failures += 1
+            if failures >= PING_FAILURES and process.returncode is None and not self.stopping:
+                log.error("%s child process(%d) is not responding: killing it", slot.name, process.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                return
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
         try:
             if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
-                self.children.append(ChildSlot(name="VRRP", argv=self.child_argv("vrrp")))
+                self.children.append(
+                    ChildSlot(
+                        name="VRRP",
+                        argv=self.child_argv("vrrp"),
+                        status_path=socket_path(self.options.vrrp_pid_file),
+                    )
+                )
             if not self.children:
                 log.error("No subsystem to run (the health-checker subsystem is not supported yet)")
                 return EXIT_FATAL

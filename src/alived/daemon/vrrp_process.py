@@ -66,6 +66,7 @@ from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
+from alived.daemon.status import StatusServer, socket_path
 from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
     InstancePlan,
@@ -171,6 +172,7 @@ class VrrpChild:
         self.last_transition: dict[str, float] = {}
         self.link_state: dict[str, bool] = {}
         self.script_trackers: dict[str, ScriptTracker] = {}
+        self.status = StatusServer(socket_path(options.vrrp_pid_file), self.reports)
         self.static: tuple[list[AddressSpec], list[object], list[object]] = ([], [], [])
         self.runner = ScriptRunner()
         self.netlink: Netlink | None = None
@@ -690,6 +692,10 @@ class VrrpChild:
             log.error("netlink monitor: %s", err)
         self.start_units(units)
         self.start_trackers(config)
+        try:
+            await self.status.start()
+        except OSError as err:
+            log.error("status socket %s: %s", self.status.path, err)
         log.info("Startup complete")
 
     def start_trackers(self, config: model.Config) -> None:
@@ -731,6 +737,7 @@ class VrrpChild:
         if self.timer is not None:
             self.timer.cancel()
         await self.runner.drain(STOP_SCRIPT_WAIT)
+        await self.status.close()
         self.close_resources()
 
     def close_resources(self) -> None:
@@ -875,6 +882,8 @@ async def _main(options: Options, config: model.Config) -> int:
         await child.shutdown()
     except BaseException:
         child.close_resources()
+        with contextlib.suppress(Exception):
+            await child.status.close()
         raise
     finally:
         signals.uninstall(loop, installed)

@@ -1,0 +1,118 @@
+"""The VRRP child's status socket: a UNIX stream socket answering one request line per connection.
+
+Requests: `ping` (answer `pong`, the supervisor's liveness probe), `json` (keepalived's JSON
+dump document, one object per instance) and `status` (a human table). The socket sits next
+to the VRRP pid file (`/run/vrrp.pid` -> `/run/vrrp.sock`), mode 0600, so only root asks.
+`query()` is the client half, used by the supervisor and by `alivectl`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from alived.daemon.dumps import InstanceReport, json_document
+
+log = logging.getLogger("alived.status")
+
+MAX_REQUEST = 256
+
+
+def socket_path(vrrp_pid_file: str) -> str:
+    """Where the VRRP child listens: its pid file's name with `.sock` instead of `.pid`."""
+    return str(Path(vrrp_pid_file).with_suffix(".sock"))
+
+
+def format_table(reports: Sequence[InstanceReport]) -> str:
+    rows = [("INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "VIPS")]
+    for r in reports:
+        vips = ",".join(v.split(" ", 1)[0] for v in r.vips)
+        rows.append((r.iname, r.state, str(r.effective_priority), str(r.vrid), r.interface, vips))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in rows
+    )
+
+
+class StatusServer:
+    """Serves `ping`, `json` and `status` from a callable returning the current reports."""
+
+    def __init__(self, path: str, reports: Callable[[], list[InstanceReport]]) -> None:
+        self.path = path
+        self._reports = reports
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            if Path(self.path).is_socket():
+                Path(self.path).unlink()  # left by a child that was killed
+        old = os.umask(0o077)
+        try:
+            self._server = await asyncio.start_unix_server(self._serve, path=self.path)
+        finally:
+            os.umask(old)
+        Path(self.path).chmod(0o600)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), 5)
+            writer.write(self.answer(line[:MAX_REQUEST].decode(errors="replace").strip()).encode())
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def answer(self, request: str) -> str:
+        if request == "ping":
+            return "pong\n"
+        if request == "json":
+            return json.dumps(json_document(self._reports())) + "\n"
+        if request in ("status", ""):
+            return format_table(self._reports())
+        return f"unknown request {request!r}: use ping, json or status\n"
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            Path(self.path).unlink()
+
+
+def query(path: str, request: str, timeout: float = 2.0) -> str:
+    """Ask the status socket at `path` (blocking client); raises OSError when nobody answers."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        sock.sendall(f"{request}\n".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+async def query_async(path: str, request: str, timeout: float = 2.0) -> str:
+    """The same as `query` without blocking the loop (the supervisor's liveness probe)."""
+
+    async def go() -> str:
+        reader, writer = await asyncio.open_unix_connection(path)
+        try:
+            writer.write(f"{request}\n".encode())
+            await writer.drain()
+            return (await reader.read()).decode()
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    return await asyncio.wait_for(go(), timeout)
