@@ -76,7 +76,7 @@ _NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
     ("dont_release_ipvs", "-I/--dont-release-ipvs: IPVS is not supported yet; ignoring"),
     ("checkers_pid_file", "-c/--checkers_pid: the health-checker subsystem is not supported yet; ignoring"),
     ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
-    ("address_monitoring", "-a/--address-monitoring: address monitoring reports are not supported yet"),
+    ("release_vips", "-X/--release-vips: dropping VIPs on signal-driven transitions is not supported yet"),
     ("dump_conf", "-d/--dump-conf: dumping the configuration at start is not supported yet; use SIGUSR1"),
 )
 

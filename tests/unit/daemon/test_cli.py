@@ -55,7 +55,7 @@ def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -
 
 @pytest.mark.parametrize(
     "argv",
-    [["-C"], ["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-I"], ["-c", "/c"], ["-b", "/b"], ["-a"]],
+    [["-C"], ["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-I"], ["-c", "/c"], ["-b", "/b"], ["-X"]],
 )
 def test_unbuilt_features_are_accepted_with_a_notice(argv: list[str]) -> None:
     cmd = cli.parse_args(argv)
