@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from alived import KEEPALIVED_COMPAT, __version__
-from alived.daemon.loader import load_result
 from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.signals import signum_of
 
@@ -249,6 +248,8 @@ def version_text() -> str:
 
 def config_test(options: Options, log_file: str | None) -> int:
     """`-t`: load the config, print every diagnostic keepalived-style, exit 0/4/5/6."""
+    from alived.daemon.loader import load_result  # noqa: PLC0415 - the parser is only needed here
+
     result = load_result(options)
     lines = "".join(f"{d}\n" for d in result.diagnostics)
     if log_file:

@@ -6,13 +6,12 @@ keepalived does, and runs with whatever the parser kept unless the file is unusa
 
 from __future__ import annotations
 
-import importlib
 import logging
 import socket
 from pathlib import Path
-from typing import Any
 
 from alived.config import model
+from alived.config.load import LoadResult, load_config
 from alived.daemon.options import Options
 
 log = logging.getLogger("alived.config")
@@ -28,10 +27,8 @@ def local_interfaces() -> frozenset[str]:
         return frozenset(name for _, name in socket.if_nameindex())
 
 
-def load_result(options: Options) -> Any:
+def load_result(options: Options) -> LoadResult:
     """The config loader's LoadResult for the daemon's config file."""
-    # Imported by name until the config loader lands in the tree (keeps mypy green meanwhile).
-    load_config: Any = importlib.import_module("alived.config.load").load_config
     return load_config(
         options.config_file,
         config_id=options.effective_config_id(socket.gethostname()),
@@ -46,9 +43,7 @@ def load(options: Options) -> model.Config | None:
     result = load_result(options)
     for diagnostic in result.diagnostics:
         log.warning("%s", diagnostic)
-    config = result.config
-    if config is None or result.exit_code == EXIT_CANNOT_RUN:
+    if result.exit_code == EXIT_CANNOT_RUN:
         log.error("Configuration file %s cannot be used", options.config_file)
         return None
-    assert isinstance(config, model.Config)
-    return config
+    return result.config
