@@ -137,6 +137,8 @@ def _popen_vrrpd(ns: Namespace, rundir: Path, log: Path) -> subprocess.Popen[byt
 def restart_frr_vrrpd(peer: FrrPeer, workdir: Path, tag: str) -> FrrPeer:
     """A new vrrpd with the same config and zebra, after the previous one was killed."""
     log = workdir / f"vrrpd-{peer.ns.name}-{tag}.log"
+    # A killed vrrpd leaves its pid file behind, which the new one (as user frr) may not reopen.
+    (peer.rundir / "vrrpd.pid").unlink(missing_ok=True)
     return FrrPeer(peer.ns, peer.rundir, peer.zebra, _popen_vrrpd(peer.ns, peer.rundir, log), log)
 
 

@@ -1,0 +1,63 @@
+"""alived against FRR's vrrpd (frr 8.4) on one LAN: VRRPv2 and VRRPv3 over IPv4, both directions.
+
+FRR runs its virtual router on a macvlan carrying the VMAC, with the VIP always configured on it;
+its state comes from `show vrrp json`. The scenario is `cluster.elect_kill_return`: the higher
+priority wins, the VIP moves on kill, and moves back on return (FRR preempts by default, like
+keepalived). FRR's interval is configured in milliseconds, alived's advert_int in seconds; both
+come from the same `InstanceSpec`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cluster import InstanceSpec, Node, elect_kill_return, make_lan
+from tests.helpers.netns import Lab
+
+SUBJECT = os.environ.get("ALIVED_INTEROP_SUBJECT", "alived")
+
+VIP4 = "192.0.2.100/24"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    name: str
+    version: int
+    vrid: int
+    kill_subject: signal.Signals
+    kill_peer: signal.Signals
+
+
+CASES = [
+    Case(name="v2", version=2, vrid=5, kill_subject=signal.SIGKILL, kill_peer=signal.SIGTERM),
+    Case(name="v3", version=3, vrid=6, kill_subject=signal.SIGTERM, kill_peer=signal.SIGKILL),
+]
+
+
+@pytest.mark.netns
+@pytest.mark.parametrize("subject_high", [True, False], ids=["alived-higher", "frr-higher"])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_interop_with_frr(lab: Lab, tmp_path: Path, case: Case, subject_high: bool) -> None:
+    lan = make_lan(lab, 2)
+    prio_subject, prio_peer = (150, 100) if subject_high else (100, 150)
+
+    def spec(priority: int) -> InstanceSpec:
+        return InstanceSpec(vrid=case.vrid, priority=priority, vips=(VIP4,), version=case.version)
+
+    subject = Node(SUBJECT, lan.hosts[0], tmp_path, (spec(prio_subject),), "subject")
+    peer = Node("frr", lan.hosts[1], tmp_path, (spec(prio_peer),), "frr")
+    high, low = (subject, peer) if subject_high else (peer, subject)
+    elect_kill_return(high, low, case.kill_subject if subject_high else case.kill_peer)
+
+    assert peer.frr is not None
+    stats = peer.frr.show(case.vrid).get("v4")
+    assert isinstance(stats, dict)
+    # FRR heard the subject's adverts and counted them as received adverts of this router.
+    assert stats["stats"]["adverRx"] > 0
+    # vrrpd parsed them as adverts of the configured version from the subject's primary address.
+    assert f"Received VRRP Advertisement from {lan.ipv4(0)}: version {case.version}," in peer.log_text()
