@@ -76,7 +76,6 @@ _NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
     ("checkers_pid_file", "-c/--checkers_pid: the health-checker subsystem is not supported yet; ignoring"),
     ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
     ("release_vips", "-X/--release-vips: dropping VIPs on signal-driven transitions is not supported yet"),
-    ("dump_conf", "-d/--dump-conf: dumping the configuration at start is not supported yet; use SIGUSR1"),
 )
 
 _FACILITIES = {str(n) for n in range(8)} | {f"local{n}" for n in range(8)} | {"user", "daemon"}

@@ -154,9 +154,28 @@ def test_status_socket_and_hung_child(lab: Lab, tmp_path: Path) -> None:
     os.kill(child, signal.SIGSTOP)
     a.wait_log(f"VRRP child process({child}) is not responding: killing it", timeout=20)
     wait_for(lambda: read_pid(str(a.vrrp_pid_file)) not in (None, child), timeout=10, what="a new child")
-    wait_for(
-        lambda: query(path, "ping") == "pong\n" if Path(path).exists() else False, what="new status socket"
-    )
+
+    def answers() -> bool:
+        try:
+            return query(path, "ping") == "pong\n"
+        except OSError:  # the killed child's socket file, until the new child replaces it
+            return False
+
+    wait_for(answers, what="the new child's status socket")
     assert a.has()
     assert a.stop() == 0
     assert not Path(path).exists()
+
+
+def test_startup_and_shutdown_scripts_and_dump_conf(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    record = tmp_path / "hooks"
+    hooks = f"  startup_script \"/bin/sh -c 'echo up >> {record}'\"\n"
+    hooks += f"  shutdown_script \"/bin/sh -c 'echo down >> {record}'\"\n"
+    a.write(conf(instance(150), global_extra=hooks))
+    a.start("-d")
+    wait_for(a.has, what="a master")
+    assert record.read_text() == "up\n"
+    a.wait_log(" VRRP Instance = VI_1")  # -d dumps the configuration at start
+    assert a.stop() == 0
+    assert record.read_text() == "up\ndown\n"

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alived import KEEPALIVED_COMPAT, __version__
+from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
 from alived.daemon.dumps import write_dump_file
+from alived.daemon.loader import load_result
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
 from alived.daemon.options import (
     EXIT_FATAL,
@@ -36,6 +38,9 @@ from alived.daemon.options import (
 from alived.daemon.pidfile import PidFile, running_pid
 from alived.daemon.signals import Intent
 from alived.daemon.status import query_async, socket_path
+from alived.daemon.translate import script_command
+from alived.linux.scripts import ScriptRunner
+from alived.units import Ticks, to_seconds
 
 log = logging.getLogger("alived.supervisor")
 
@@ -93,8 +98,10 @@ class ChildSlot:
 class Supervisor:
     """The parent's main task: one queue of intents, handled one at a time (STYLE #9)."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, defaults: GlobalDefs | None = None) -> None:
         self.options = options
+        self.defaults = defaults if defaults is not None else GlobalDefs()
+        self.runner = ScriptRunner()
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.children: list[ChildSlot] = []
         self.stopping = False
@@ -163,14 +170,29 @@ class Supervisor:
             if not self.children:
                 log.error("No subsystem to run (the health-checker subsystem is not supported yet)")
                 return EXIT_FATAL
+            await self.run_hook(
+                "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
+            )
             for slot in self.children:
                 await self.start_child(slot)
             while not (self.stopping and all(s.process is None for s in self.children)):
                 intent = await self.intents.get()
                 await self.dispatch(intent)
+            await self.run_hook(
+                "shutdown_script", self.defaults.shutdown_script, self.defaults.shutdown_script_timeout
+            )
         finally:
             signals.uninstall(loop, installed)
         return self.exit_code
+
+    async def run_hook(self, what: str, script: Script | None, timeout: Ticks) -> None:
+        """startup_script / shutdown_script: run to completion (bounded), a failure is only logged."""
+        command = script_command(script, self.defaults)
+        if command is None:
+            return
+        status = await self.runner.run(command, timeout=to_seconds(timeout))
+        if status != 0:
+            log.warning("%s %s exited with status %s", what, command, status)
 
     async def dispatch(self, intent: Intent) -> None:
         handler = getattr(self, f"handle_{intent.value}")
@@ -182,7 +204,7 @@ class Supervisor:
         self.stopping = True
         log.info("Stopping")
         self._forward(signal.SIGTERM)
-        deadline = time.monotonic() + CHILD_WAIT_TIME
+        deadline = time.monotonic() + (self.defaults.child_wait_time or CHILD_WAIT_TIME)
         for slot in self.children:
             proc = slot.process
             if proc is None:
@@ -277,6 +299,15 @@ def _exit_name(rc: int) -> str:
     return {1: "FATAL", 2: "CONFIG"}.get(rc, str(rc))
 
 
+def _global_defs(options: Options) -> GlobalDefs:
+    """The parent needs only global_defs (hooks, child_wait_time); the child logs the diagnostics."""
+    try:
+        return load_result(options).config.global_defs
+    except Exception as err:
+        log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
+        return GlobalDefs()
+
+
 def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
     log.info("Starting %s", banner())
     uname = platform.uname()
@@ -310,7 +341,7 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
         return EXIT_FATAL
     start = resource.getrusage(resource.RUSAGE_SELF)
     try:
-        code = asyncio.run(Supervisor(options).run())
+        code = asyncio.run(Supervisor(options, _global_defs(options)).run())
     finally:
         pidfile.remove()
     used = resource.getrusage(resource.RUSAGE_SELF)

@@ -696,6 +696,9 @@ class VrrpChild:
             await self.status.start()
         except OSError as err:
             log.error("status socket %s: %s", self.status.path, err)
+        if self.options.dump_conf:
+            for line in format_data(self.reports()).splitlines():
+                log.info("%s", line)
         log.info("Startup complete")
 
     def start_trackers(self, config: model.Config) -> None:

@@ -37,6 +37,8 @@ def test_short_and_long_flags() -> None:
         (["-i", "node1"], "config_id", "node1"),
         (["--config-id", "n2"], "config_id", "n2"),
         (["-e"], "all_config", True),
+        (["-d"], "dump_conf", True),
+        (["-a"], "address_monitoring", True),
         (["-P"], "vrrp_only", True),
         (["-B"], "no_bfd", True),
         (["--all"], "all_children", True),
