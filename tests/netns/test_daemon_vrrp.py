@@ -338,3 +338,35 @@ def test_gratuitous_arp_after_takeover(lab: Lab, tmp_path: Path) -> None:
     capture.wait(timeout=15)
     text = (tmp_path / "arp").read_text()
     assert re.search(rf"Request who-has {re.escape(VIP)} .*tell {re.escape(VIP)}", text), text
+
+
+def test_fault_without_source_address_until_one_appears(lab: Lab, tmp_path: Path) -> None:
+    ns = lab.netns("a")
+    lab.lan([ns])
+    a = Node(ns=ns, lab=lab, workdir=tmp_path, name="a")
+    a.write(conf(instance(150)))
+    a.start()
+    a.wait_log("(VI_1) entering FAULT state (no IPv4 address for interface)")
+    a.wait_log("(VI_1) Entering FAULT STATE (init)")
+    ns.ip("addr", "add", "192.0.2.1/24", "dev", "eth0")
+    a.wait_log("(VI_1) source address 192.0.2.1 found: leaving FAULT")
+    wait_for(a.has, what="a becomes master once it has an address")
+
+
+def test_track_interface_weight(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    # A tracked link whose carrier we control: t0 is up while its veth peer t1 is.
+    a.ns.ip("link", "add", "t0", "type", "veth", "peer", "name", "t1")
+    a.ns.ip("link", "set", "t0", "up")
+    a.ns.ip("link", "set", "t1", "up")
+    track = "  track_interface {\n    t0 weight -60\n  }\n"
+    a.write(conf(instance(150, extra=track)))
+    b.write(conf(instance(100)))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+    a.ns.ip("link", "set", "t1", "down")
+    a.wait_log("(VI_1) Changing effective priority from 150 to 90")
+    master_and_backup(b, a)
+    a.ns.ip("link", "set", "t1", "up")
+    master_and_backup(a, b)

@@ -23,6 +23,7 @@ from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged, Shutdown
 from alived.core.vrrp.states import State
 from alived.daemon.loader import load
 from alived.daemon.translate import InstancePlan, translate
+from alived.errors import BackendError
 
 if TYPE_CHECKING:
     from alived.daemon.vrrp_process import VrrpChild
@@ -136,6 +137,15 @@ def reload(child: VrrpChild) -> bool:
     for name in fresh:
         child.open_socket(child.plans[name])
     child.rebuild_socket_index()
+    if child.vmacs is not None:
+        used = {p.vmac.name for p in child.plans.values() if p.vmac is not None}
+        for vmac in set(child.vmacs.vmacs) - used:
+            try:
+                child.vmacs.delete(vmac)
+            except BackendError as err:
+                log.error("Removing VMAC interface %s failed: %s", vmac, err)
+            else:
+                log.info("Success removing VMAC interface %s", vmac)
     units = child.build_units(config, fresh)
     child.start_units(units)
     child.start_trackers(config)

@@ -474,6 +474,42 @@ class VrrpChild:
     def on_address(self, ifname: str, address: IPAddress, added: bool) -> None:
         if self.options.address_monitoring:
             log.info("Netlink reports %s %s %s", ifname, "added" if added else "removed", address)
+        if not added or self.config is None or self.stopping:
+            return
+        waiting = [
+            name
+            for name, plan in self.plans.items()
+            if not plan.has_source
+            and plan.base_interface == ifname
+            and plan.family == address.version
+            and (plan.family == 4 or address.is_link_local)
+            and plan.sync_group is None
+        ]
+        if waiting:
+            self.restart_with_source(waiting)
+
+    def restart_with_source(self, names: list[str]) -> None:
+        """An instance that started without a source address gets one: start it again, with it."""
+        assert self.config is not None
+        fresh = {p.name: p for p in translate(self.config, self.primary_address) if p.name in names}
+        ready = [name for name, plan in fresh.items() if plan.has_source]
+        if not ready:
+            return
+        self.quiet = set(ready)
+        for name in ready:
+            self.feed(name, Shutdown())
+        self.settle()
+        self.quiet = set()
+        for name in ready:
+            unit = self.unit_of.pop(name, None)
+            self.instances.pop(name, None)
+            if unit is not None:
+                self.units.pop(unit.name, None)
+            self.plans[name] = fresh[name]
+            self.open_socket(fresh[name])
+            log.info("(%s) source address %s found: leaving FAULT", name, fresh[name].params.primary_address)
+        self.rebuild_socket_index()
+        self.start_units(self.build_units(self.config, set(ready)))
 
     # ---- building and tearing down ------------------------------------------------------------
 
