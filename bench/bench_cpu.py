@@ -1,0 +1,192 @@
+"""CPU and memory of alived and keepalived with 1, 10, 100 and 255 VRRP instances, master and backup.
+
+    .venv/bin/python bench/bench_cpu.py [--seconds 10] [--counts 1 10 100 255] [--no-readme]
+
+Two namespaces on a bridge run the same implementation with N instances (VRID 1..N, one VIP
+each, VRRPv2, advert_int 1): node A at priority 150 holds every VIP, node B at priority 100 is
+backup for all of them. Once the election has settled, the daemon's whole process tree (the
+parent plus the VRRP child) is sampled over a window: CPU % is utime+stime from /proc/PID/stat
+over the wall time, RSS the sum of VmRSS from /proc/PID/status at the end. Runs as root; writes
+the "## CPU and memory" section of bench/README.md unless --no-readme.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_failover import write_section  # noqa: E402
+from tests.helpers.cluster import START_SLACK_S, InstanceSpec, Node, make_lan  # noqa: E402
+from tests.helpers.netns import Lab, wait_for  # noqa: E402
+
+HEADING = "## CPU and memory"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def vip(i: int) -> str:
+    """VIP of instance i (1-based): 198.51.100.1-254, then 203.0.113.x."""
+    return f"198.51.100.{i}/24" if i <= 254 else f"203.0.113.{i - 254}/24"
+
+
+def specs(count: int, priority: int) -> tuple[InstanceSpec, ...]:
+    return tuple(
+        InstanceSpec(vrid=i, priority=priority, vips=(vip(i),), name=f"VI_{i}") for i in range(1, count + 1)
+    )
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants (keepalived and alived fork a VRRP child)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                continue
+    return out
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total
+
+
+def rss_kib(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sample:
+    impl: str
+    count: int
+    role: str
+    cpu_percent: float
+    rss_mib: float
+    processes: int
+
+
+def vip_count(node: Node) -> int:
+    text = node.ns.addresses("eth0")
+    return sum(1 for spec in node.specs if f" {spec.vips[0].split('/')[0]}/" in text)
+
+
+def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample]:
+    lab = Lab()
+    try:
+        lan = make_lan(lab, 2)
+        master = Node(impl, lan.hosts[0], workdir, specs(count, 150), "master")
+        backup = Node(impl, lan.hosts[1], workdir, specs(count, 100), "backup")
+        backup.start()
+        master.start()
+        mdi = float(backup.spec.master_down_interval())
+        wait_for(
+            lambda: vip_count(master) == count and vip_count(backup) == 0,
+            timeout=mdi + START_SLACK_S + count * 0.05,
+            interval=0.2,
+            what=f"{impl}: {count} VIPs on the master, none on the backup",
+        )
+        time.sleep(1.0)  # let the GARP bursts of the transition pass
+        nodes = {"master": master, "backup": backup}
+        pids = {role: tree(n.proc.pid) for role, n in nodes.items() if n.proc is not None}
+        t0, ticks0 = time.monotonic(), {r: cpu_ticks(p) for r, p in pids.items()}
+        time.sleep(seconds)
+        t1, ticks1 = time.monotonic(), {r: cpu_ticks(p) for r, p in pids.items()}
+        if vip_count(master) != count or vip_count(backup) != 0:
+            print(f"  warning: {impl} x{count}: roles changed during the window", flush=True)
+        return [
+            Sample(
+                impl=impl,
+                count=count,
+                role=role,
+                cpu_percent=100.0 * (ticks1[role] - ticks0[role]) / CLK_TCK / (t1 - t0),
+                rss_mib=rss_kib(p) / 1024,
+                processes=len(p),
+            )
+            for role, p in pids.items()
+        ]
+    finally:
+        lab.close()
+
+
+def table(samples: list[Sample], counts: list[int], impls: list[str]) -> str:
+    by = {(s.impl, s.count, s.role): s for s in samples}
+    head = ["| instances |"]
+    rule = ["|---:|"]
+    for impl in impls:
+        for role in ("master", "backup"):
+            head.append(f" {impl} {role} CPU % | {impl} {role} RSS MiB |")
+            rule.append("---:|---:|")
+    rows = ["".join(head), "".join(rule)]
+    for count in counts:
+        cells = [f"| {count} |"]
+        for impl in impls:
+            for role in ("master", "backup"):
+                s = by.get((impl, count, role))
+                cells.append(f" {s.cpu_percent:.2f} | {s.rss_mib:.1f} |" if s else " - | - |")
+        rows.append("".join(cells))
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 100, 255])
+    parser.add_argument("--impl", nargs="+", default=["alived", "keepalived"])
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args()
+    samples: list[Sample] = []
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
+        for count in args.counts:
+            for impl in args.impl:
+                print(f"{impl}: {count} instances ...", flush=True)
+                try:
+                    samples += measure(impl, count, args.seconds, Path(tmp) / f"{impl}-{count}")
+                except AssertionError as err:
+                    print(f"  failed: {err}", flush=True)
+    out = table(samples, args.counts, args.impl)
+    print(out)
+    if not args.no_readme:
+        procs = sorted({(s.impl, s.processes) for s in samples})
+        body = (
+            "`bench/bench_cpu.py`: two nodes of the same implementation, N VRRPv2 instances "
+            "(one VRID and one VIP each, advert_int 1 s), priority 150 on the master and 100 on the "
+            f"backup; CPU % of one core and RSS over a {args.seconds:g} s window after the election "
+            "settled, summed over the daemon's process tree ("
+            + ", ".join(f"{impl}: {n} processes" for impl, n in procs)
+            + f"). {platform.python_implementation()} {platform.python_version()}, "
+            f"kernel {platform.release()}, {platform.machine()}, {os.cpu_count()} CPUs.\n\n"
+            f"{out}\n"
+        )
+        write_section(HEADING, body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
