@@ -2,9 +2,9 @@
 
 A `Node` is one VRRP speaker in its own namespace that can be killed and started again with the
 same configuration (each start logs to a new file; `log_text()` joins them). `keepalived_conf`
-renders the keepalived.conf both alived and keepalived read. Who is master is read from the
-kernel (the VIP on the interface) for alived/keepalived and from `show vrrp json` for FRR,
-whose VIP lives permanently on its macvlan.
+renders the keepalived.conf both alived and keepalived read. A node is master when this run
+of the daemon last logged "Entering MASTER STATE" and the kernel holds the VIP on its interface;
+for FRR, whose VIP lives permanently on its macvlan, `show vrrp json` says so.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cluster import InstanceSpec, Node, elect_kill_return, make_lan
+from tests.helpers.cluster import FRR_PACKET_ERROR, InstanceSpec, Node, elect_kill_return, make_lan
 from tests.helpers.netns import Lab
 
 SUBJECT = os.environ.get("ALIVED_INTEROP_SUBJECT", "alived")
@@ -37,6 +37,25 @@ CASES = [
     Case(name="v2", version=2, vrid=5, kill_subject=signal.SIGKILL, kill_peer=signal.SIGTERM),
     Case(name="v3", version=3, vrid=6, kill_subject=signal.SIGTERM, kill_peer=signal.SIGKILL),
 ]
+
+
+def test_packet_error_pattern_catches_vrrpd_rejections() -> None:
+    """The log check of `elect_kill_return` fires on vrrpd's rejection lines, and only there."""
+    prefix = "VRRP: [RDVJR-9J51Y] [CORE] [VRID 5] [IPv4] "
+    rejections = [
+        "Datagram invalid: Bad VRRP checksum 1439; should be 1438",
+        "Datagram invalid: Packet has incorrect # addresses",
+        "Datagram invalid: Received advertisement with advertisement interval 2 unequal to our configured"
+        " value 1",
+        "Datagram has 2 addresses, but this VRRP instance has 1",
+    ]
+    normal = [
+        "Discarding advertisement from 192.0.2.1 (100 < 150 & preempt = true)",
+        "Received VRRP Advertisement from 192.0.2.1: version 3, type 1 (ADVERTISEMENT), vrid 5, priority 100",
+        "Master_Down_Timer expired",
+    ]
+    assert [line for line in rejections if not FRR_PACKET_ERROR.search(prefix + line)] == []
+    assert [line for line in normal if FRR_PACKET_ERROR.search(prefix + line)] == []
 
 
 @pytest.mark.netns

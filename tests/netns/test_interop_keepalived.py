@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers.cluster import (
     MOVE_SLACK_S,
+    PACKET_ERROR,
     START_SLACK_S,
     InstanceSpec,
     Lan,
@@ -80,6 +81,29 @@ CASES = [
     ),
     Case(name="v3-ipv6", base=InstanceSpec(vrid=57, priority=0, vips=(VIP6,), version=3), ipv6=True),
 ]
+
+
+KEEPALIVED_REJECTIONS = [
+    "(VI_1) advertisement interval mismatch with 192.0.2.2 mine=1 sec rcv'd=2 sec",
+    "(VI_1) invalid TTL/HL from 192.0.2.2. Received 64 and expect 255",
+    "(VI_1) received an invalid passwd from 192.0.2.2!",
+    "(VI_1) Invalid VRRPv3 checksum from 192.0.2.2",
+    "(VI_1) ip address associated with VRID 51 not present in advert from 192.0.2.2: 192.0.2.100",
+    "IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !",
+]
+KEEPALIVED_NORMAL = [
+    "(VI_1) received lower priority (100) advert from 192.0.2.2 - discarding",
+    "(VI_1) Master received advert from 192.0.2.1 with higher priority 150, ours 100",
+    "(VI_1) Backup received priority 0 advertisement",
+    "(VI_1) Entering BACKUP STATE (init)",
+    "Sending gratuitous ARP on eth0 for 192.0.2.100",
+]
+
+
+def test_packet_error_pattern_catches_keepalived_rejections() -> None:
+    """The log check the interop cases rely on fires on keepalived's rejection lines, and only there."""
+    assert [line for line in KEEPALIVED_REJECTIONS if not PACKET_ERROR.search(line)] == []
+    assert [line for line in KEEPALIVED_NORMAL if PACKET_ERROR.search(line)] == []
 
 
 def _spec(case: Case, lan: Lan, i: int, priority: int) -> InstanceSpec:
