@@ -303,7 +303,7 @@ def test_unicast_peers(lab: Lab, tmp_path: Path) -> None:
     master_and_backup(a, b)
     a.wait_log("VRRP sockpool: [", timeout=5)
     assert "unicast" in a.log_text()
-    capture = b.ns.exec("timeout", "3", "tcpdump", "-n", "-i", "eth0", "-c", "2", "ip proto 112", check=False)
+    capture = b.ns.exec("timeout", "10", "tcpdump", "-n", "-i", "eth0", "-c", "2", "ip proto 112", check=False)
     assert "192.0.2.1 > 192.0.2.2: VRRP" in capture.stdout
     a.stop(signal.SIGKILL)
     wait_for(b.has, timeout=5, what="b takes over")
