@@ -94,7 +94,7 @@ def reload(child: VrrpChild) -> bool:
     if config is None or child.config is None:
         log.error("Reload failed: keeping the running configuration")
         return False
-    new_plans = {p.name: p for p in translate(config, child.primary_address)}
+    new_plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
     kept, reprio, restarted, removed = diff(child.config, child.plans, config, new_plans)
 
     # Stop what goes away or restarts; a removed instance is reported DELETED. A restarted

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from alived.config import model
 from alived.core.vrrp.params import DEFAULT_PRIORITY, GarpParams, InitialState, InstanceParams, TrackerSpec
 from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, VRRP_GROUP4, VRRP_GROUP6, IPAddress
+from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
     RT_TABLE_LOCAL,
@@ -392,9 +393,25 @@ def translate_instance(
     )
 
 
-def translate(config: model.Config, primary_address: PrimaryAddress) -> tuple[InstancePlan, ...]:
-    """Every vrrp_instance of the config, in file order."""
-    return tuple(translate_instance(inst, config, primary_address) for inst in config.instances)
+def translate(
+    config: model.Config,
+    primary_address: PrimaryAddress,
+    on_error: Callable[[str, str], None] | None = None,
+) -> tuple[InstancePlan, ...]:
+    """Every vrrp_instance of the config, in file order.
+
+    An instance the core refuses (a combination the config checks let through) is left out and
+    reported to `on_error(name, reason)` instead of taking the whole daemon down.
+    """
+    plans: list[InstancePlan] = []
+    for inst in config.instances:
+        try:
+            plans.append(translate_instance(inst, config, primary_address))
+        except (LocalMisuse, ValueError) as err:
+            if on_error is None:
+                raise
+            on_error(inst.name, str(err))
+    return tuple(plans)
 
 
 def static_addresses(config: model.Config) -> tuple[AddressSpec, ...]:

@@ -491,7 +491,11 @@ class VrrpChild:
     def restart_with_source(self, names: list[str]) -> None:
         """An instance that started without a source address gets one: start it again, with it."""
         assert self.config is not None
-        fresh = {p.name: p for p in translate(self.config, self.primary_address) if p.name in names}
+        fresh = {
+            p.name: p
+            for p in translate(self.config, self.primary_address, self.bad_instance)
+            if p.name in names
+        }
         ready = [name for name, plan in fresh.items() if plan.has_source]
         if not ready:
             return
@@ -512,6 +516,9 @@ class VrrpChild:
         self.start_units(self.build_units(self.config, set(ready)))
 
     # ---- building and tearing down ------------------------------------------------------------
+
+    def bad_instance(self, name: str, reason: str) -> None:
+        self._warn_once(f"bad:{name}:{reason}", f"({name}) cannot run this instance, skipping it: {reason}")
 
     def primary_address(self, ifname: str, family: int) -> IPAddress | None:
         assert self.netlink is not None
@@ -710,12 +717,12 @@ class VrrpChild:
         except BackendError as err:
             log.error("static address/route/rule: %s", err)
         self.open_fifos(config)
-        for vmac_plan in translate(config, self.primary_address):
+        for vmac_plan in translate(config, self.primary_address, self.bad_instance):
             try:
                 self.setup_vmac(vmac_plan)
             except (BackendError, LocalMisuse) as err:
                 log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
-        self.plans = {p.name: p for p in translate(config, self.primary_address)}
+        self.plans = {p.name: p for p in translate(config, self.primary_address, self.bad_instance)}
         self.adopt(self.plans)
         for plan in self.plans.values():
             self.open_socket(plan)

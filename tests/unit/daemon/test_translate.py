@@ -136,3 +136,21 @@ def test_reload_diff() -> None:
         old_cfg, old, load_text(only_one, interfaces={"eth0", "eth1"}).config, plans(only_one)
     )
     assert (kept, removed) == ({"VI_1"}, {"VI_2"})
+
+
+def test_an_instance_the_core_refuses_is_skipped_and_reported() -> None:
+    from alived.config import model
+    from alived.units import Ticks
+
+    bad = model.VrrpInstance(
+        name="BAD", interface="eth0", virtual_router_id=1, effective_advert_int=Ticks(1_500_000)
+    )
+    good = model.VrrpInstance(name="GOOD", interface="eth0", virtual_router_id=2)
+    errors: list[tuple[str, str]] = []
+    out = translate(
+        model.Config(instances=(bad, good)),
+        lambda ifname, fam: PRIMARY.get((ifname, fam)),
+        lambda name, reason: errors.append((name, reason)),
+    )
+    assert [p.name for p in out] == ["GOOD"]
+    assert errors and errors[0][0] == "BAD" and "whole seconds" in errors[0][1]
