@@ -303,7 +303,9 @@ def test_unicast_peers(lab: Lab, tmp_path: Path) -> None:
     master_and_backup(a, b)
     a.wait_log("VRRP sockpool: [", timeout=5)
     assert "unicast" in a.log_text()
-    capture = b.ns.exec("timeout", "10", "tcpdump", "-n", "-i", "eth0", "-c", "2", "ip proto 112", check=False)
+    capture = b.ns.exec(
+        "timeout", "10", "tcpdump", "-n", "-i", "eth0", "-c", "2", "ip proto 112", check=False
+    )
     assert "192.0.2.1 > 192.0.2.2: VRRP" in capture.stdout
     a.stop(signal.SIGKILL)
     wait_for(b.has, timeout=5, what="b takes over")
@@ -370,3 +372,29 @@ def test_track_interface_weight(lab: Lab, tmp_path: Path) -> None:
     master_and_backup(b, a)
     a.ns.ip("link", "set", "t1", "up")
     master_and_backup(a, b)
+
+
+@pytest.mark.parametrize("auth_type", ["PASS", "AH"])
+def test_authentication(lab: Lab, tmp_path: Path, auth_type: str) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    auth = f"  authentication {{\n    auth_type {auth_type}\n    auth_pass s3cret\n  }}\n"
+    a.write(conf(instance(150, advert_int="1", extra=auth), version=2))
+    b.write(conf(instance(100, advert_int="1", extra=auth), version=2))
+    a.start()
+    b.start()
+    master_and_backup(a, b, timeout=15)
+    proto = "ah" if auth_type == "AH" else "ip proto 112"
+    capture = b.ns.exec("timeout", "10", "tcpdump", "-n", "-i", "eth0", "-c", "1", proto, check=False)
+    assert "192.0.2.1 > 224.0.0.18" in capture.stdout
+    a.stop(signal.SIGKILL)
+    wait_for(b.has, timeout=8, what="b takes over")
+    assert "invalid passwd" not in b.log_text()
+
+
+def test_dont_release_vrrp_keeps_vips_at_exit(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    a.write(conf(instance(150)))
+    a.start("-V")
+    wait_for(a.has, what="a master")
+    assert a.stop() == 0
+    assert a.has()
