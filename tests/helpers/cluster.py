@@ -215,6 +215,12 @@ class Lan:
 
     lab: Lab
     hosts: list[Namespace]
+    switch: Namespace
+
+    def isolate(self, on: bool) -> None:
+        """Partition every host from every other (bridge port isolation) without dropping carrier."""
+        for i in range(len(self.hosts)):
+            self.switch.exec("bridge", "link", "set", "dev", f"p{i}", "isolated", "on" if on else "off")
 
     def ipv4(self, i: int) -> str:
         return f"192.0.2.{i + 1}"
@@ -225,8 +231,7 @@ class Lan:
 
 def make_lan(lab: Lab, count: int = 2, *, ipv6: bool = False, dev: str = "eth0") -> Lan:
     hosts = [lab.netns(f"n{i}") for i in range(count)]
-    lab.lan(hosts, dev)
-    lan = Lan(lab, hosts)
+    lan = Lan(lab, hosts, lab.lan(hosts, dev))
     for i, ns in enumerate(hosts):
         ns.ip("addr", "add", f"{lan.ipv4(i)}/24", "dev", dev)
         if ipv6:

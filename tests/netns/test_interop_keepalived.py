@@ -156,3 +156,28 @@ def test_restart_after_sigkill_releases_stale_vip(lab: Lab, tmp_path: Path) -> N
     wait_for(lambda: subject.state() == "BACKUP", timeout=START_SLACK_S, what="subject to start as BACKUP")
     assert not subject.has_vip(), "a starting BACKUP still holds the VIP the keepalived master holds"
     wait_master(subject, peer, mdi + START_SLACK_S, "subject to preempt")
+
+
+@pytest.mark.netns
+@pytest.mark.parametrize("subject_ip_higher", [True, False], ids=["alived-higher-ip", "keepalived-higher-ip"])
+def test_equal_priority_higher_primary_ip_wins(lab: Lab, tmp_path: Path, subject_ip_higher: bool) -> None:
+    """RFC 3768 6.4.3 tie-break across implementations: same priority, the higher source address wins."""
+    lan = make_lan(lab, 2)
+    subject_host, peer_host = (1, 0) if subject_ip_higher else (0, 1)
+    spec = InstanceSpec(vrid=59, priority=100, vips=(VIP4,))
+    subject = Node(SUBJECT, lan.hosts[subject_host], tmp_path, (spec,), "subject")
+    peer = Node("keepalived", lan.hosts[peer_host], tmp_path, (spec,), "peer")
+    winner, loser = (subject, peer) if subject_ip_higher else (peer, subject)
+    # Partitioned, both become master; joined, each master hears the other's equal-priority advert.
+    lan.isolate(on=True)
+    subject.start()
+    peer.start()
+    mdi = float(spec.master_down_interval())
+    wait_for(
+        lambda: subject.is_master() and peer.is_master(), timeout=mdi + START_SLACK_S, what="two masters"
+    )
+    lan.isolate(on=False)
+    wait_master(winner, loser, 2 * float(spec.advert_int) + MOVE_SLACK_S, "the higher address to stay master")
+    assert "same priority" in loser.log_text()
+    assert subject.packet_errors() == []
+    assert peer.packet_errors() == []
