@@ -78,7 +78,7 @@ def resolve(
     config = replace(config, vrrp_scripts=scripts, static_rules=_check_static(config, out, prefs))
     instances = tuple(
         inst
-        for inst in (_resolve_instance(config, inst, out, prefs) for inst in config.instances)
+        for inst in (_resolve_instance(config, inst, out, prefs) for inst in _unique_instances(config, out))
         if inst is not None
     )
     instances = _check_duplicate_vrids(instances, out)
@@ -96,12 +96,28 @@ def resolve(
 # ---------------------------------------------------------------- vrrp_script
 
 
+def _unique_instances(config: Config, out: _Out) -> list[VrrpInstance]:
+    seen: set[str] = set()
+    kept = []
+    for inst in config.instances:
+        if inst.name in seen:
+            out.add(f"vrrp instance {inst.name} already defined", inst.location)
+            continue
+        seen.add(inst.name)
+        kept.append(inst)
+    return kept
+
+
 def _resolve_scripts(config: Config, out: _Out) -> tuple[VrrpScript, ...]:
     kept: dict[str, VrrpScript] = {}
-    for vs in config.vrrp_scripts:
+    for written in config.vrrp_scripts:
+        vs = written
         if vs.script is None:
             out.add(f"No script set for vrrp_script {vs.name} - removing", vs.location)
             continue
+        if vs.timeout == 0:
+            out.add(f"({vs.name}): vrrp script timeout must be greater than 0, setting to 1", vs.location)
+            vs = replace(vs, timeout=SECOND)
         kept[vs.name] = vs
     return tuple(kept.values())
 
@@ -127,6 +143,13 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     if inst.virtual_router_id is None:
         out.add(f"({name}) the virtual router id must be set", where)
         return None
+    interface = inst.interface
+    if interface == "lo":
+        out.add(f"({name}) cannot use a loopback interface ({interface}) for vrrp - ignoring", where)
+        interface = None
+    if interface is None:
+        # keepalived 2.2.7 insists on an interface even for unicast instances.
+        out.add(f"({name}) Unknown interface!", where)
     if inst.linkbeat_use_polling:
         out.add(
             f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
@@ -211,6 +234,16 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     higher_prio_send_advert = _first(inst.higher_prio_send_advert, g.vrrp_higher_prio_send_advert)
     down_timer_adverts = _first(inst.down_timer_adverts, g.vrrp_down_timer_adverts)
     use_vmac = inst.use_vmac
+    if use_vmac is not None and use_vmac.mac is not None:
+        octets = use_vmac.mac.split(":")
+        if octets[:4] in (["00", "00", "5e", "00"],) and octets[4:5] in (["01"], ["02"]):
+            out.add(f"VMAC MAC address not allowed to be RFC5798 address ({use_vmac.mac}) - ignoring", where)
+            use_vmac = replace(use_vmac, mac=None)
+        elif int(octets[0], 16) & 1:
+            out.add(
+                f"VMAC MAC address not allowed to be a multicast address ({use_vmac.mac}) - ignoring", where
+            )
+            use_vmac = replace(use_vmac, mac=None)
     if strict:
         if peers:
             out.add(f"({name}) Unicast peers are not supported in strict mode", where)
@@ -227,7 +260,11 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
         if family == 6 and vips and not vips[0].address.ip.is_link_local:
             out.add(f"({name}) the first IPv6 VIP address must be link local in strict mode", where)
         if accept and priority != 255:
-            out.add(f"({name}) Strict mode cannot have accept mode for a non-owner - clearing accept", where)
+            out.add(
+                f"({name}) warning - accept mode for VRRP version {version} does not comply with"
+                f" RFC{'3768' if version == 2 else '5798'} - resetting",
+                where,
+            )
         accept = priority == 255 if not accept or priority != 255 else True
         if use_vmac is not None and use_vmac.mac is not None:
             out.add(f"({name}) Strict mode does not allow a specified VMAC MAC address - ignoring", where)
@@ -279,6 +316,7 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     smtp = _first(inst.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert, False)
     return replace(
         inst,
+        interface=interface,
         virtual_ipaddress=tuple(vips),
         virtual_ipaddress_excluded=tuple(excluded),
         virtual_rules=rules,

@@ -17,6 +17,19 @@ class Case:
 
 
 CASES: dict[str, Case] = {
+    "accept": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ accept
+}
+""",
+        code=0,
+    ),
     "ahv3": Case(
         text="""\
 vrrp_instance VI_1 {
@@ -35,6 +48,15 @@ vrrp_instance VI_1 {
         code=5,
         reason="(VI_1) VRRP version 3 does not support authentication. Ignoring.",
     ),
+    "bfdnoneigh": Case(
+        text="""\
+bfd_instance b {
+ min_rx 10
+}
+""",
+        code=5,
+        reason="Configuration error: BFD instance b has no neighbor address set",
+    ),
     "drport": Case(
         text="""\
 virtual_server 192.0.2.9 80 {
@@ -49,6 +71,26 @@ virtual_server 192.0.2.9 80 {
 """,
         code=5,
         reason="WARNING - virtual server [192.0.2.9]:tcp:80 and real server [198.51.100.1]:tcp:8080 ports don't match - resetting",  # noqa: E501
+    ),
+    "dupname": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="vrrp instance VI_1 already defined",
     ),
     "duprs": Case(
         text="""\
@@ -68,6 +110,32 @@ virtual_server 192.0.2.9 80 {
 """,
         code=5,
         reason="VS [192.0.2.9]:tcp:80: real server [198.51.100.1]:tcp:80 is duplicated - removing second rs",
+    ),
+    "dupscript": Case(
+        text="""\
+vrrp_script s {
+ script "/nonexistent/a"
+}
+vrrp_script s {
+ script "/nonexistent/b"
+}
+""",
+        code=0,
+    ),
+    "dupvip": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=0,
     ),
     "dupvrid": Case(
         text="""\
@@ -95,6 +163,23 @@ vrrp_instance VI_2 {
 """,
         code=0,
     ),
+    "emptygroup": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_sync_group A {
+ group {
+ }
+}
+""",
+        code=5,
+        reason="Sync group A has no virtual router(s). removing",
+    ),
     "flushon": Case(
         text="""\
 global_defs {
@@ -102,6 +187,28 @@ global_defs {
 }
 """,
         code=0,
+    ),
+    "garpgroup": Case(
+        text="""\
+garp_group {
+ garp_interval 0.1
+ gna_interval 0.1
+ interfaces {
+  eth0
+  eth1
+ }
+}
+""",
+        code=0,
+    ),
+    "globalunknown": Case(
+        text="""\
+global_defs {
+ no_such_thing 1
+}
+""",
+        code=5,
+        reason="Unknown keyword 'no_such_thing'",
     ),
     "gna0": Case(
         text="""\
@@ -140,6 +247,23 @@ global_defs {
         code=5,
         reason='Keyword "vrrp_vmac_garp_intvl" is deprecated - please use "vrrp_garp_extra_if"',
     ),
+    "ipv6nolladdr": Case(
+        text="""\
+global_defs {
+ vrrp_strict
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ priority 255
+ virtual_ipaddress {
+  2001:db8::1
+ }
+}
+""",
+        code=5,
+        reason="the first IPv6 VIP address must be link local",
+    ),
     "lbpoll": Case(
         text="""\
 vrrp_instance VI_1 {
@@ -153,6 +277,28 @@ vrrp_instance VI_1 {
 """,
         code=5,
         reason="(VI_1) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
+    ),
+    "linkbeat": Case(
+        text="""\
+linkbeat_interfaces {
+ eth0
+ eth1 ETHTOOL
+}
+""",
+        code=0,
+    ),
+    "loif": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface lo
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) cannot use a loopback interface (lo) for vrrp - ignoring",
     ),
     "lvssched": Case(
         text="""\
@@ -250,6 +396,46 @@ bfd_instance b {
 }
 """,
         code=0,
+    ),
+    "noaccept": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ no_accept
+}
+""",
+        code=0,
+    ),
+    "noif": Case(
+        text="""\
+vrrp_instance VI_1 {
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) Unknown interface!",
+    ),
+    "noifunicast": Case(
+        text="""\
+vrrp_instance VI_1 {
+ virtual_router_id 51
+ unicast_peer {
+  192.0.2.2
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) Unknown interface!",
     ),
     "nolbalgo": Case(
         text="""\
@@ -365,6 +551,19 @@ vrrp_instance VI_1 {
         code=5,
         reason="Configuration error: VRRP instance[VI_1] and unicast peer address[2001:db8::2] MUST be of the same family !!! Skipping...",  # noqa: E501
     ),
+    "persist": Case(
+        text="""\
+virtual_server 192.0.2.9 {
+ lb_algo rr
+ lb_kind NAT
+ protocol TCP
+ persistence_timeout
+ real_server 198.51.100.1 80 {
+ }
+}
+""",
+        code=0,
+    ),
     "preempt": Case(
         text="""\
 vrrp_instance VI_1 {
@@ -392,6 +591,31 @@ vrrp_instance VI_1 {
         code=5,
         reason="number '300' outside range [1, 255]",
     ),
+    "rootunknown": Case(
+        text="""\
+no_such_root {
+ a
+}
+""",
+        code=5,
+        reason="Unknown keyword 'no_such_root'",
+    ),
+    "routeunknown": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ virtual_routes {
+  198.51.100.0/24 dev eth1 foo bar
+ }
+}
+""",
+        code=5,
+        reason="unknown route keyword foo",
+    ),
     "rsnochecker": Case(
         text="""\
 virtual_server 192.0.2.9 80 {
@@ -412,6 +636,38 @@ global_defs {
 """,
         code=0,
     ),
+    "ruleunknown": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ virtual_rules {
+  from 198.51.100.0/24 table 5 preference 5 foo
+ }
+}
+""",
+        code=5,
+        reason="Unknown rule option foo",
+    ),
+    "scopebad": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ virtual_ipaddress_excluded {
+  198.51.100.9 dev eth1 scope weird
+ }
+}
+""",
+        code=5,
+        reason="Invalid scope 'weird' specified for 198.51.100.9 - ignoring",
+    ),
     "scriptnouser": Case(
         text="""\
 vrrp_script s {
@@ -421,6 +677,29 @@ vrrp_script s {
 """,
         code=5,
         reason="Unable to set uid/gid for script '/bin/true'",
+    ),
+    "scripttimeout": Case(
+        text="""\
+vrrp_script s {
+ script "/nonexistent/a"
+ interval 2
+ timeout 0
+ rise 0
+}
+""",
+        code=5,
+        reason="vrrp script timeout must be greater than 0",
+    ),
+    "smtpnoserver": Case(
+        text="""\
+global_defs {
+ notification_email {
+  a@example.org
+ }
+ smtp_alert
+}
+""",
+        code=0,
     ),
     "snmpk": Case(
         text="""\
@@ -446,6 +725,23 @@ static_routes {
 """,
         code=5,
         reason="Warning - cannot track route 198.51.100.0/24 with no interface specified, not tracking",
+    ),
+    "strictaccept": Case(
+        text="""\
+global_defs {
+ vrrp_strict
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ accept
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="accept mode for VRRP version 2 does not comply with RFC3768",
     ),
     "strictv2v6": Case(
         text="""\
@@ -479,6 +775,63 @@ vrrp_instance VI_1 {
 """,
         code=5,
         reason="(VI_1) tracked interface eth9 doesn't exist",
+    ),
+    "trackprocmissing": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ track_process {
+  nosuch
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) track process nosuch not found, ignoring...",
+    ),
+    "twogroups": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_instance VI_2 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_sync_group A {
+ group {
+  VI_1
+  VI_2
+ }
+}
+vrrp_sync_group B {
+ group {
+  VI_1
+  VI_2
+ }
+}
+""",
+        code=5,
+        reason="cannot exist in more than one sync group; ignoring B",
+    ),
+    "updown": Case(
+        text="""\
+interface_up_down_delays {
+ eth0 0.5 2
+ eth1 1
+}
+""",
+        code=0,
     ),
     "v2v6": Case(
         text="""\
@@ -539,6 +892,22 @@ vrrp_instance VI_1 {
         code=5,
         reason="WARNING - interface eth9 for ip address 198.51.100.1 doesn't exist",
     ),
+    "vipunknownopt": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ virtual_ipaddress_excluded {
+  198.51.100.9 dev eth1 foo
+ }
+}
+""",
+        code=5,
+        reason="Unknown configuration entry 'foo' for ip address - ignoring",
+    ),
     "vmacgarp": Case(
         text="""\
 vrrp_instance VI_1 {
@@ -552,6 +921,20 @@ vrrp_instance VI_1 {
 """,
         code=5,
         reason='Keyword "vmac_garp_intvl" is deprecated - please use "garp_extra_if"',
+    ),
+    "vmacmac": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ use_vmac vrrp51 00:00:5e:00:01:33
+}
+""",
+        code=5,
+        reason="VMAC MAC address not allowed to be RFC5798 address (00:00:5e:00:01:33) - ignoring",
     ),
     "vmacunicast": Case(
         text="""\
@@ -576,6 +959,22 @@ virtual_server group nosuch {
  lb_algo rr
  lb_kind NAT
  protocol TCP
+}
+""",
+        code=0,
+    ),
+    "vsfwmarkgroup": Case(
+        text="""\
+virtual_server_group G {
+ fwmark 3
+}
+virtual_server group G {
+ lb_algo rr
+ lb_kind NAT
+ real_server 198.51.100.1 80 {
+  TCP_CHECK {
+  }
+ }
 }
 """,
         code=0,
@@ -625,5 +1024,36 @@ vrrp_track_file f1 {
 }
 """,
         code=0,
+    ),
+    "weight0": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ track_interface {
+  eth1 weight 254
+ }
+}
+""",
+        code=5,
+    ),
+    "weightfile": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ track_file {
+  nosuch weight 3
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) track file nosuch not found, ignoring...",
     ),
 }

@@ -37,8 +37,9 @@ def address_entry(ctx: Ctx, node: Node, *, static: bool = False, vip: bool = Tru
             if value is None:
                 return INVALID
             if word == "scope" and value not in _SCOPES and not value.isdigit():
-                ctx.error(f"Invalid scope '{value}' specified for {first} - setting to global", node)
-                value = "global"
+                ctx.error(f"Invalid scope '{value}' specified for {first} - ignoring", node)
+                i += 2
+                continue
             if word == "peer":
                 peer = parse_interface(value)
                 if peer is None:
@@ -265,7 +266,7 @@ def route_entry(ctx: Ctx, node: Node) -> RouteEntry | Any:
                 return INVALID
             i += 1
             continue
-        ctx.error(f"Unknown route option '{word}'", node)
+        ctx.error(f"unknown route keyword {word}", node)
         i += 1
     if dst is None:
         ctx.error("No destination specified for route", node)
@@ -360,6 +361,6 @@ def rule_entry(ctx: Ctx, node: Node) -> RuleEntry | Any:
                 opts["action"] = word
             i += 1
             continue
-        ctx.error(f"Unknown rule option '{word}'", node)
+        ctx.error(f"Unknown rule option {word}", node)
         i += 1
     return RuleEntry(options=tuple(extra), location=node.line.location, **opts)

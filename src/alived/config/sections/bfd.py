@@ -14,6 +14,11 @@ def build_bfd_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         ctx.error("bfd_instance requires a name", node, "bfd_instance")
         return INVALID
     if "neighbor_ip" not in fields:
-        ctx.error(f"BFD instance {node.args[0]} has no neighbor_ip - removing", node, "bfd_instance")
+        ctx.error(
+            f"Configuration error: BFD instance {node.args[0]} has no neighbor address set,"
+            " disabling instance",
+            node,
+            "bfd_instance",
+        )
         return INVALID
     return model.BfdInstance(name=node.args[0], location=node.line.location, **fields.values)
