@@ -203,8 +203,8 @@ def write_readme(rows: list[tuple[str, int, float, int, int, float | None, int |
     table += [
         "",
         "Each instance is 14 lines (PASS auth, one VIP); each virtual server has a TCP_CHECK and an",
-        "HTTP_GET real server. alived grows linearly with the file; keepalived -t does not (its 10,000",
-        "instance time is dominated by per-instance cross-checks), so the ratio shrinks as files grow.",
+        "HTTP_GET real server. alived grows linearly with the file; keepalived -t does not (ten times",
+        "the instances cost it about sixty times the time), so the ratio shrinks as files grow.",
         "The loader pauses Python's cyclic GC while it builds the model: at 10,000 instances the",
         "repeated full collections otherwise cost about a third of the load.",
     ]
