@@ -398,3 +398,20 @@ def test_dont_release_vrrp_keeps_vips_at_exit(lab: Lab, tmp_path: Path) -> None:
     wait_for(a.has, what="a master")
     assert a.stop() == 0
     assert a.has()
+
+
+def test_static_addresses_and_routes(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    static = (
+        "static_ipaddress {\n  203.0.113.5/32 dev eth0\n}\n"
+        "static_routes {\n  198.51.100.0/24 via 192.0.2.254 dev eth0\n}\n"
+    )
+    a.write(conf(instance(150)) + static)
+    a.start()
+    wait_for(lambda: a.has("203.0.113.5"), what="the static address")
+    wait_for(
+        lambda: "198.51.100.0/24 via 192.0.2.254" in a.ns.ip("route", "show").stdout, what="static route"
+    )
+    assert a.stop() == 0
+    assert not a.has("203.0.113.5")
+    assert "198.51.100.0/24" not in a.ns.ip("route", "show").stdout

@@ -17,6 +17,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 
 from alived import __version__
@@ -70,6 +71,8 @@ from alived.daemon.status import StatusServer, socket_path
 from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
     InstancePlan,
+    notify_scripts,
+    script_command,
     static_addresses,
     static_routes,
     static_rules,
@@ -173,7 +176,6 @@ class VrrpChild:
         self.link_state: dict[str, bool] = {}
         self.script_trackers: dict[str, ScriptTracker] = {}
         self.status = StatusServer(socket_path(options.vrrp_pid_file), self.reports)
-        self.static: tuple[list[AddressSpec], list[object], list[object]] = ([], [], [])
         self.runner = ScriptRunner()
         self.netlink: Netlink | None = None
         self.vmacs: VmacManager | None = None
@@ -446,7 +448,8 @@ class VrrpChild:
                 name in self.adopted
                 and inst is not None
                 and inst.state is State.BACKUP
-                and packet.advert.priority >= inst.effective_priority
+                and packet.advert.priority > 0
+                and (packet.advert.priority >= inst.effective_priority or inst.params.nopreempt)
             ):
                 # A restarted child kept the addresses it found; another router is master.
                 self._drop_adopted(name)
@@ -678,20 +681,26 @@ class VrrpChild:
             if not value or value[0] in seen:
                 continue
             seen.add(value[0])
-            from alived.daemon.translate import script_command  # noqa: PLC0415
-
             fifo = NotifyFifo(value[0], script=script_command(script, g))
             if fifo.open(self.runner):
                 self.fifos.append(fifo)
 
     def apply_static(self, config: model.Config) -> None:
-        assert self.netlink is not None
+        """static_ipaddress, static_routes, static_rules: each added on its own, a failure logged."""
+        nl = self.netlink
+        assert nl is not None
+        steps: list[tuple[str, Callable[[], None]]] = []
         for spec in static_addresses(config):
-            self.netlink.add_address(spec)
+            steps.append((f"static address {spec.address}", partial(nl.add_address, spec)))
         for route in static_routes(config):
-            self.netlink.add_route(route)
+            steps.append((f"static route {route.dst}", partial(nl.add_route, route)))
         for rule in static_rules(config):
-            self.netlink.add_rule(rule)
+            steps.append(("static rule", partial(nl.add_rule, rule)))
+        for what, step in steps:
+            try:
+                step()
+            except BackendError as err:
+                log.error("%s: %s", what, err)
 
     def remove_static(self, config: model.Config) -> None:
         assert self.netlink is not None
@@ -712,10 +721,7 @@ class VrrpChild:
         loop = asyncio.get_running_loop()
         self.timer = DeadlineTimer(loop, self.on_timer)
         log.info("Registering Kernel netlink reflector")
-        try:
-            self.apply_static(config)
-        except BackendError as err:
-            log.error("static address/route/rule: %s", err)
+        self.apply_static(config)
         self.open_fifos(config)
         for vmac_plan in translate(config, self.primary_address, self.bad_instance):
             try:
@@ -905,8 +911,6 @@ class VrrpChild:
 
 
 def _group_scripts(sg: model.VrrpSyncGroup, config: model.Config) -> NotifyScripts:
-    from alived.daemon.translate import notify_scripts  # noqa: PLC0415
-
     return notify_scripts(sg, config.global_defs)
 
 
