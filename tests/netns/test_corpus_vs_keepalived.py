@@ -43,13 +43,13 @@ def eth_ns() -> Iterator[Namespace]:
         lab.close()
 
 
-def keepalived_verdict(ns: Namespace, conf: Path, run_dir: Path) -> int:
+def keepalived_verdict(ns: Namespace, conf: Path, run_dir: Path, *extra: str) -> int:
     # Own session: keepalived 2.2.7's -t can signal its process group, which must not be pytest's.
     proc = subprocess.run(
         [
             "ip", "netns", "exec", ns.name, "keepalived", "-t", "-f", str(conf),
             "-p", str(run_dir / "k.pid"), "-r", str(run_dir / "v.pid"),
-            "-c", str(run_dir / "c.pid"), "-b", str(run_dir / "b.pid"),
+            "-c", str(run_dir / "c.pid"), "-b", str(run_dir / "b.pid"), *extra,
         ],
         capture_output=True,
         text=True,
@@ -76,3 +76,10 @@ def test_small_case_matches_keepalived(eth_ns: Namespace, name: str, tmp_path: P
     theirs = keepalived_verdict(eth_ns, conf, tmp_path)
     assert theirs == case.code, f"keepalived -t now gives {theirs}"
     assert load_config(conf, interfaces=ETH).exit_code == theirs
+
+
+@pytest.mark.parametrize("config_id", ["high", "low"])
+def test_conditional_conf_with_config_id(eth_ns: Namespace, config_id: str, tmp_path: Path) -> None:
+    conf = SAMPLES / "keepalived.conf.conditional_conf"
+    theirs = keepalived_verdict(eth_ns, conf, tmp_path, "-i", config_id)
+    assert load_config(conf, config_id=config_id, interfaces=ETH).exit_code == theirs

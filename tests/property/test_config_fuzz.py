@@ -61,6 +61,7 @@ def _check(result: LoadResult) -> None:
     for diag in result.diagnostics:
         assert isinstance(diag.severity, Severity)
         assert diag.message
+        assert diag.location is None or diag.location.line >= 1
     render_config(result.config)
 
 

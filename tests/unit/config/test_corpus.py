@@ -225,3 +225,16 @@ def test_small_case_verdict(name: str) -> None:
     assert result.exit_code == case.code, problems
     if case.reason:
         assert any(case.reason in p for p in problems), (case.reason, problems)
+
+
+@pytest.mark.parametrize(("config_id", "priority"), [("high", 170), ("low", 85)])
+def test_conditional_conf_with_a_config_id(config_id: str, priority: int) -> None:
+    result = load_config(SAMPLES / "keepalived.conf.conditional_conf", config_id=config_id, interfaces=ETH)
+    assert result.exit_code == 0, [str(d) for d in result.problems]
+    assert result.config.global_defs.net_namespace == config_id
+    inst = result.config.instances[0]
+    assert inst.effective_priority == priority
+    assert (inst.effective_version, inst.use_vmac is not None) == (3, True)
+    script = result.config.vrrp_scripts[0].script
+    assert script is not None
+    assert script.argv == (f"/etc/keepalived/scripts/check_{config_id}_VI_0.sh",)
