@@ -220,6 +220,8 @@ class Supervisor:
 
     async def handle_reload(self) -> None:
         log.info("Reloading")
+        if Path(self.options.config_file).is_file():
+            self.defaults = _global_defs(self.options)  # new startup/shutdown scripts, child_wait_time
         self._forward(signal.SIGHUP)
 
     async def handle_data(self) -> None:
