@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alived.config import model
-from alived.config.sections.common import INVALID, Ctx, Fields, Set, read_int
+from alived.config.sections.common import INVALID, Ctx, Fields, Set, boolean, read_int
 from alived.config.tree import Node
 
 
@@ -68,8 +67,6 @@ def process_names(ctx: Ctx, node: Node) -> Any:
 
 
 def vrrp_min_garp(ctx: Ctx, node: Node) -> Any:
-    from alived.config.sections.common import boolean  # noqa: PLC0415
-
     value = boolean(ctx, node)
     if value is not True:
         return value
@@ -93,7 +90,3 @@ def umask(ctx: Ctx, node: Node) -> Any:
         ctx.error("umask requires a parameter", node, "umask")
         return INVALID
     return " ".join(node.args)
-
-
-def global_defs_model(fields: dict[str, Any]) -> model.GlobalDefs:
-    return model.GlobalDefs(**fields)

@@ -15,6 +15,7 @@ from alived.config.sections.common import (
     parse_ip,
     read_int,
     read_timer,
+    script,
 )
 from alived.config.tree import Node
 
@@ -146,7 +147,7 @@ def unicast_peer(ctx: Ctx, node: Node) -> Any:
         return INVALID
     ttls: dict[str, int] = {}
     i = 1
-    while i + 1 < len(tokens) + 1 and i < len(tokens):
+    while i < len(tokens):
         word = tokens[i]
         if word in ("min_ttl", "max_ttl") and i + 1 < len(tokens):
             value = read_int(ctx, node, tokens[i + 1], 0, 255)
@@ -225,8 +226,6 @@ def garp_extra_if(ctx: Ctx, node: Node) -> Any:
 
 
 def notify_deleted(ctx: Ctx, node: Node) -> Any:
-    from alived.config.sections.common import script  # noqa: PLC0415 - avoid a cycle at import time
-
     if not node.args:
         return Set({"notify_deleted_set": True})
     value = script(ctx, node)
