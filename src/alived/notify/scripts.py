@@ -17,6 +17,8 @@ NotifyKind = Literal["INSTANCE", "GROUP"]
 
 # keepalived's notify state words.
 STATES = ("MASTER", "BACKUP", "FAULT", "STOP", "DELETED", "MASTER_RX_LOWER_PRI")
+# The states the generic `notify` script hears; priority-change events only reach the FIFOs.
+GENERIC_STATES = frozenset({"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +55,6 @@ def commands_for(
     specific = scripts.specific.get(word)
     if specific is not None:
         out.append(specific)
-    if scripts.generic is not None and word != "MASTER_RX_LOWER_PRI":
+    if scripts.generic is not None and word in GENERIC_STATES:
         out.append(scripts.generic.with_args(*generic_notify_args(kind, name, word, priority)))
     return out

@@ -40,6 +40,13 @@ def test_deleted_is_reported_as_fault_without_notify_deleted() -> None:
     )
 
 
+def test_events_that_only_reach_the_fifo() -> None:
+    scripts = NotifyScripts(specific={"MASTER_RX_LOWER_PRI": MASTER}, generic=GENERIC)
+    assert commands_for(scripts, kind="INSTANCE", name="V", state="MASTER_PRIORITY", priority=90) == []
+    rx = commands_for(scripts, kind="INSTANCE", name="V", state="MASTER_RX_LOWER_PRI", priority=90)
+    assert [c.argv for c in rx] == [MASTER.argv]
+
+
 def test_no_scripts_no_commands() -> None:
     assert commands_for(NotifyScripts(), kind="INSTANCE", name="V", state="MASTER", priority=1) == []
     assert NotifyScripts().empty
