@@ -8,15 +8,18 @@ import pytest
 
 from alived import cli
 
-GOOD = """
-vrrp_instance VI_1 {
-  interface lo
+# keepalived refuses loopback for VRRP; prefer any other interface this host has.
+IFACE = next((n.name for n in sorted(Path("/sys/class/net").iterdir()) if n.name != "lo"), "lo")
+
+GOOD = f"""
+vrrp_instance VI_1 {{
+  interface {IFACE}
   virtual_router_id 51
   priority 100
-  virtual_ipaddress {
+  virtual_ipaddress {{
     192.0.2.100/24
-  }
-}
+  }}
+}}
 """
 
 
