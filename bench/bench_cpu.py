@@ -17,6 +17,7 @@ import os
 import platform
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.helpers.netns import Lab, wait_for  # noqa: E402
 
 HEADING = "## CPU and memory"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+GARP_SETTLE_S = 6.5
 
 
 def vip(i: int) -> str:
@@ -112,7 +114,8 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
             interval=0.2,
             what=f"{impl}: {count} VIPs on the master, none on the backup",
         )
-        time.sleep(1.0)  # let the GARP bursts of the transition pass
+        # Past the second GARP burst (garp_master_delay, 5 s by default) so the window is steady state.
+        time.sleep(GARP_SETTLE_S)
         nodes = {"master": master, "backup": backup}
         pids = {role: tree(n.proc.pid) for role, n in nodes.items() if n.proc is not None}
         t0, ticks0 = time.monotonic(), {r: cpu_ticks(p) for r, p in pids.items()}
@@ -137,20 +140,22 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
 
 def table(samples: list[Sample], counts: list[int], impls: list[str]) -> str:
     by = {(s.impl, s.count, s.role): s for s in samples}
-    head = ["| instances |"]
-    rule = ["|---:|"]
-    for impl in impls:
-        for role in ("master", "backup"):
-            head.append(f" {impl} {role} CPU % | {impl} {role} RSS MiB |")
-            rule.append("---:|---:|")
-    rows = ["".join(head), "".join(rule)]
+    rows = [
+        "| instances | implementation | master CPU % | µs per sent advert | master RSS MiB "
+        "| backup CPU % | µs per received advert | backup RSS MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for count in counts:
-        cells = [f"| {count} |"]
         for impl in impls:
+            cells = [f"| {count} | {impl} |"]
             for role in ("master", "backup"):
                 s = by.get((impl, count, role))
-                cells.append(f" {s.cpu_percent:.2f} | {s.rss_mib:.1f} |" if s else " - | - |")
-        rows.append("".join(cells))
+                # N instances at advert_int 1 s: N adverts per second sent (master) or received (backup).
+                per_advert = s.cpu_percent / 100 / count * 1e6 if s else 0.0
+                cells.append(
+                    f" {s.cpu_percent:.1f} | {per_advert:.0f} | {s.rss_mib:.1f} |" if s else " - | - | - |"
+                )
+            rows.append("".join(cells))
     return "\n".join(rows)
 
 
@@ -177,14 +182,17 @@ def main() -> int:
         body = (
             "`bench/bench_cpu.py`: two nodes of the same implementation, N VRRPv2 instances "
             "(one VRID and one VIP each, advert_int 1 s), priority 150 on the master and 100 on the "
-            f"backup; CPU % of one core and RSS over a {args.seconds:g} s window after the election "
-            "settled, summed over the daemon's process tree ("
+            f"backup; CPU % of one core (utime+stime) and RSS over a {args.seconds:g} s window starting "
+            f"{GARP_SETTLE_S:g} s after the election settled (after the second GARP burst), "
+            "summed over the daemon's process tree ("
             + ", ".join(f"{impl}: {n} processes" for impl, n in procs)
             + f"). {platform.python_implementation()} {platform.python_version()}, "
-            f"kernel {platform.release()}, {platform.machine()}, {os.cpu_count()} CPUs.\n\n"
-            f"{out}\n"
+            f"kernel {platform.release()}, {platform.machine()}, {os.cpu_count()} CPUs. "
+            f"Resolution: one clock tick (1/{CLK_TCK} s) per window, i.e. "
+            f"{100 / CLK_TCK / args.seconds:.1f} % CPU; the per-advert columns divide the CPU time by "
+            "N adverts per second, so they are meaningful from about 100 instances."
         )
-        write_section(HEADING, body)
+        write_section(HEADING, f"{textwrap.fill(body, 100)}\n\n{out}\n")
     return 0
 
 

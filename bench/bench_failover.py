@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -228,15 +229,17 @@ def main() -> int:
             f"`bench/bench_failover.py`: 2 nodes (priority 150 master, 100 backup) of the same "
             f"implementation on a bridge, {args.runs} runs per row, kills spread over one advert "
             "interval. Time from the signal to the VIP appearing in the backup's namespace (netlink "
-            "RTM_NEWADDR). Bound: Master_Down_Interval (3 x interval + Skew_Time) of the priority-100 "
+            "RTM_NEWADDR). Bound: Master_Down_Interval (3 x interval plus Skew_Time) of the priority-100 "
             "backup for a hard kill, its Skew_Time for a graceful stop (priority-0 advert). "
             f"{platform.python_implementation()} {platform.python_version()}, "
-            f"kernel {platform.release()}, {platform.machine()}.\n\n"
-            f"{out}\n\n"
-            "A hard kill lands anywhere in the advert cycle, so its takeover falls between "
-            "bound - interval and bound; a graceful one should sit just above Skew_Time.\n"
+            f"kernel {platform.release()}, {platform.machine()}."
         )
-        write_section(HEADING, body)
+        note = (
+            "A hard kill lands anywhere in the advert cycle, so its takeover falls between "
+            "bound - interval and bound (plus a few ms to install the address); a graceful one sits "
+            "just above Skew_Time."
+        )
+        write_section(HEADING, f"{textwrap.fill(body, 100)}\n\n{out}\n\n{textwrap.fill(note, 100)}\n")
     return 0
 
 
