@@ -235,9 +235,9 @@ def main() -> int:
             f"kernel {platform.release()}, {platform.machine()}."
         )
         note = (
-            "A hard kill lands anywhere in the advert cycle, so its takeover falls between "
-            "bound - interval and bound (plus a few ms to install the address); a graceful one sits "
-            "just above Skew_Time."
+            "A hard kill lands anywhere in the advert cycle, so its takeover falls between the "
+            "bound minus one interval and the bound (plus a few ms to install the address); a graceful "
+            "one sits just above Skew_Time."
         )
         write_section(HEADING, f"{textwrap.fill(body, 100)}\n\n{out}\n\n{textwrap.fill(note, 100)}\n")
     return 0

@@ -16,8 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cluster import FRR_PACKET_ERROR, InstanceSpec, Node, elect_kill_return, make_lan
-from tests.helpers.netns import Lab
+from tests.helpers.cluster import (
+    FRR_PACKET_ERROR,
+    MOVE_SLACK_S,
+    START_SLACK_S,
+    InstanceSpec,
+    Node,
+    elect_kill_return,
+    make_lan,
+)
+from tests.helpers.netns import Lab, wait_for
 
 SUBJECT = os.environ.get("ALIVED_INTEROP_SUBJECT", "alived")
 
@@ -80,3 +88,38 @@ def test_interop_with_frr(lab: Lab, tmp_path: Path, case: Case, subject_high: bo
     assert stats["stats"]["adverRx"] > 0
     # vrrpd parsed them as adverts of the configured version from the subject's primary address.
     assert f"Received VRRP Advertisement from {lan.ipv4(0)}: version {case.version}," in peer.log_text()
+
+
+@pytest.mark.netns
+def test_mixed_lan_alived_keepalived_frr(lab: Lab, tmp_path: Path) -> None:
+    """Three implementations, one VRRPv3 router: the VIP goes to the next priority, then back."""
+    lan = make_lan(lab, 3)
+
+    def spec(priority: int) -> InstanceSpec:
+        return InstanceSpec(vrid=7, priority=priority, vips=(VIP4,), version=3)
+
+    subject = Node(SUBJECT, lan.hosts[0], tmp_path, (spec(150),), "subject")
+    keepalived = Node("keepalived", lan.hosts[1], tmp_path, (spec(120),), "keepalived")
+    frr = Node("frr", lan.hosts[2], tmp_path, (spec(100),), "frr")
+    mdi = float(frr.spec.master_down_interval())
+    for node in (frr, keepalived, subject):
+        node.start()
+    wait_for(
+        lambda: subject.is_master() and keepalived.is_backup() and frr.is_backup(),
+        timeout=mdi + START_SLACK_S,
+        what="alived (150) master, keepalived (120) and FRR (100) backup",
+    )
+    subject.stop(signal.SIGTERM)
+    wait_for(
+        lambda: keepalived.is_master() and frr.is_backup(),
+        timeout=mdi + MOVE_SLACK_S,
+        what="keepalived (120) to take over, FRR (100) to stay backup",
+    )
+    subject.start()
+    wait_for(
+        lambda: subject.is_master() and keepalived.is_backup() and frr.is_backup(),
+        timeout=mdi + START_SLACK_S,
+        what="alived to preempt both",
+    )
+    for node in (subject, keepalived, frr):
+        assert node.packet_errors() == [], f"{node.kind} logged advert errors"
