@@ -73,10 +73,12 @@ def test_signals_write_dump_files(lab: Lab, tmp_path: Path) -> None:
 
 
 def test_dead_child_is_respawned_without_dropping_vips(lab: Lab, tmp_path: Path) -> None:
-    (a,) = make_nodes(lab, tmp_path, 1)
-    a.write(conf(instance(150)))
+    a, b = make_nodes(lab, tmp_path, 2)
+    a.write(conf(instance(150, advert_int="1"), version=2))
+    b.write(conf(instance(100, advert_int="1"), version=2))
     a.start()
-    wait_for(a.has, what="a master")
+    b.start()
+    wait_for(lambda: a.has() and not b.has(), timeout=15, what="a master, b backup")
     child = read_pid(str(a.vrrp_pid_file))
     assert child is not None
     os.kill(child, signal.SIGKILL)
@@ -85,10 +87,13 @@ def test_dead_child_is_respawned_without_dropping_vips(lab: Lab, tmp_path: Path)
         lambda: (pid := read_pid(str(a.vrrp_pid_file))) is not None and pid != child, what="a new VRRP child"
     )
     a.wait_log("(VI_1) found its VIPs already set: keeping them")
-    a.wait_log("(VI_1) Entering MASTER STATE")
+    a.wait_log("(VI_1) resuming MASTER with the VIPs it kept")
     assert a.has(VIP)
     log_after = a.log_text().split("died: Respawning", 1)[1]
     assert "removing VIPs" not in log_after
+    # The new child advertised again before b's master-down timer (3.6 s) ran out.
+    time.sleep(4)
+    assert "Entering MASTER STATE" not in b.log_text()
     assert a.stop() == 0
 
 

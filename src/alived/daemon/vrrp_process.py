@@ -42,6 +42,7 @@ from alived.core.vrrp.inputs import (
     FaultCleared,
     FaultRaised,
     Input,
+    MasterDownFired,
     Shutdown,
     Startup,
     TimerFired,
@@ -671,6 +672,16 @@ class VrrpChild:
                 for spec in self._vip_specs(plan, found):
                     self.netlink.delete_address(spec)
 
+    def resume_adopted(self) -> None:
+        """A respawned child that found all its VIPs was master a moment ago: be master again now,
+        before the backups' master-down timers expire, instead of after one of its own. A peer
+        with a better claim answers the first advert and the instance steps back as usual."""
+        for name in list(self.adopted):
+            inst = self.instances.get(name)
+            if inst is not None and inst.state is State.BACKUP and not inst.params.nopreempt:
+                log.info("(%s) resuming MASTER with the VIPs it kept", name)
+                self.feed(name, MasterDownFired())
+
     def open_fifos(self, config: model.Config) -> None:
         g = config.global_defs
         seen: set[str] = set()
@@ -740,6 +751,7 @@ class VrrpChild:
         except BackendError as err:
             log.error("netlink monitor: %s", err)
         self.start_units(units)
+        self.resume_adopted()
         self.start_trackers(config)
         try:
             await self.status.start()
