@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -90,3 +91,35 @@ def test_reload_with_unusable_config_keeps_running(lab: Lab, tmp_path: Path) -> 
     wait_for(lambda: a.has("192.0.2.105"), what="the next good reload applies")
     assert a.stop() == 0
     assert subprocess.run(["true"], check=False).returncode == 0
+
+
+def drain(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except BlockingIOError:
+        return b""
+
+
+def test_reload_restarts_the_fifo_script_and_can_replay_states(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    fifo = tmp_path / "vrrp.fifo"
+    starts = tmp_path / "fifo-script-starts"
+    reader = tmp_path / "fifo-reader.sh"
+    reader.write_text(f'#!/bin/sh\necho "$1" >> {starts}\nexec sleep 1000\n')
+    reader.chmod(0o755)
+    g = f"  vrrp_notify_fifo {fifo}\n  vrrp_notify_fifo_script {reader}\n  fifo_write_vrrp_states_on_reload\n"
+    a.write(conf(instance(150), global_extra=g))
+    a.start()
+    wait_for(fifo.exists, what="the FIFO")
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        wait_for(a.has, what="a master")
+        wait_for(lambda: starts.exists() and starts.read_text() == f"{fifo}\n", what="the FIFO script")
+        drain(fd)
+        a.send(signal.SIGHUP)
+        a.wait_log("Reload finished")
+        wait_for(lambda: starts.read_text().count(str(fifo)) == 2, what="the FIFO script restarted")
+        wait_for(lambda: b'INSTANCE "VI_1" MASTER 150\n' in drain(fd), what="the replayed state")
+    finally:
+        os.close(fd)
+    assert a.stop() == 0

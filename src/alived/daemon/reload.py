@@ -127,6 +127,11 @@ def reload(child: VrrpChild) -> bool:
         child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
 
     child.config = config
+    # keepalived restarts the FIFO scripts on reload (SIGTERM, then start again).
+    for fifo in child.fifos:
+        fifo.close()
+    child.fifos = []
+    child.open_fifos(config)
     for name in removed:
         child.plans.pop(name, None)
     fresh = {n for n in new_plans if n not in kept and n not in reprio}
@@ -164,6 +169,11 @@ def reload(child: VrrpChild) -> bool:
                     kind="INSTANCE", name=name, state=inst.state.value, priority=inst.effective_priority
                 ),
             )
+    if config.global_defs.fifo_write_vrrp_states_on_reload:
+        for name, inst in child.instances.items():
+            line = f'INSTANCE "{name}" {inst.state.value} {inst.effective_priority}\n'
+            for fifo in child.fifos:
+                fifo.write(line)
     log.info(
         "Reload finished in %d usec (kept %d, changed %d, restarted %d, removed %d, added %d)",
         int((time.monotonic() - started) * 1_000_000),

@@ -24,6 +24,7 @@ log = logging.getLogger("alived.scripts")
 
 UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
 PR_SET_PDEATHSIG = 1
+CANCEL_GRACE = 1.0  # seconds a cancelled script gets between SIGTERM and SIGKILL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,10 +112,14 @@ class ScriptRunner:
                 os.killpg(proc.pid, signal.SIGKILL)
             return await proc.wait()
         except asyncio.CancelledError:
+            # Stopped by us (e.g. a FIFO script at reload): SIGTERM first, as keepalived does.
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                await proc.wait()
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), CANCEL_GRACE)
+            except (TimeoutError, asyncio.CancelledError):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             raise
 
     @property

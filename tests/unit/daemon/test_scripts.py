@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 
@@ -73,3 +74,21 @@ def test_timeout_kills_the_group() -> None:
         return await ScriptRunner().run(ScriptCommand(argv=("/bin/sleep", "30")), timeout=0.2)
 
     assert asyncio.run(go()) == -9
+
+
+def test_cancel_sends_sigterm_first(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    script = tmp_path / "s.sh"
+    script.write_text(f"#!/bin/sh\ntrap 'echo term > {out}; exit 0' TERM\nwhile :; do sleep 0.05; done\n")
+    script.chmod(0o755)
+
+    async def go() -> None:
+        runner = ScriptRunner()
+        task = runner.spawn(ScriptCommand(argv=(str(script),)))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    assert out.read_text() == "term\n"
