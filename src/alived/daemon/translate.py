@@ -100,10 +100,22 @@ def _user_ids(user: str | None, group: str | None) -> tuple[int | None, int | No
     return uid, gid
 
 
+DEFAULT_SCRIPT_USER = "keepalived_script"
+
+
+def _default_script_user() -> str | None:
+    """keepalived runs scripts as `keepalived_script` when that user exists, else as root."""
+    try:
+        pwd.getpwnam(DEFAULT_SCRIPT_USER)
+    except KeyError:
+        return None
+    return DEFAULT_SCRIPT_USER
+
+
 def script_command(script: model.Script | None, defaults: model.GlobalDefs) -> ScriptCommand | None:
     if script is None or not script.argv:
         return None
-    user = script.user or defaults.script_user
+    user = script.user or defaults.script_user or _default_script_user()
     group = script.group or (defaults.script_group if script.user is None else None)
     uid, gid = _user_ids(user, group)
     return ScriptCommand(argv=script.argv, uid=uid, gid=gid)
