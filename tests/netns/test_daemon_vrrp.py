@@ -415,3 +415,21 @@ def test_static_addresses_and_routes(lab: Lab, tmp_path: Path) -> None:
     assert a.stop() == 0
     assert not a.has("203.0.113.5")
     assert "198.51.100.0/24" not in a.ns.ip("route", "show").stdout
+
+
+def test_ipv6_unicast(lab: Lab, tmp_path: Path) -> None:
+    a, b = make_nodes(lab, tmp_path)
+    a.ns.ip("addr", "add", "2001:db8::1/64", "dev", "eth0")
+    b.ns.ip("addr", "add", "2001:db8::2/64", "dev", "eth0")
+    vips = ("2001:db8::100/64",)
+    for node, prio, me, peer in (
+        (a, 150, "2001:db8::1", "2001:db8::2"),
+        (b, 100, "2001:db8::2", "2001:db8::1"),
+    ):
+        extra = f"  unicast_src_ip {me}\n  unicast_peer {{\n    {peer}\n  }}\n"
+        node.write(conf(instance(prio, vips=vips, extra=extra)))
+    a.start()
+    b.start()
+    wait_for(lambda: a.has("2001:db8::100") and not b.has("2001:db8::100"), what="a IPv6 unicast master")
+    a.stop(signal.SIGKILL)
+    wait_for(lambda: b.has("2001:db8::100"), timeout=5, what="b takes over")
