@@ -130,11 +130,6 @@ def test_interop_with_keepalived(lab: Lab, tmp_path: Path, case: Case, subject_h
 
 
 @pytest.mark.netns
-@pytest.mark.xfail(
-    SUBJECT == "alived",
-    strict=True,
-    reason="alived bug: a fresh start keeps VIPs left by a SIGKILLed run while BACKUP (VrrpProcess.adopt)",
-)
 def test_restart_after_sigkill_releases_stale_vip(lab: Lab, tmp_path: Path) -> None:
     """A SIGKILLed master leaves its VIP in the kernel; the next start must remove it before BACKUP.
 

@@ -14,6 +14,9 @@ DEFAULT_VRRP_PID = "/run/vrrp.pid"
 DEFAULT_CHECKERS_PID = "/run/checkers.pid"
 DEFAULT_BFD_PID = "/run/bfd.pid"
 
+# Set by the supervisor in the environment of a child it restarts after a crash.
+RESPAWN_ENV = "ALIVED_RESPAWNED"
+
 # Daemon exit codes (keepalived lib/scheduler.h).
 EXIT_OK = 0
 EXIT_FATAL = 1

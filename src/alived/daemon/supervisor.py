@@ -32,6 +32,7 @@ from alived.daemon.options import (
     EXIT_FATAL,
     EXIT_NOT_CONFIGURED,
     EXIT_OK,
+    RESPAWN_ENV,
     Options,
     to_argv,
 )
@@ -111,11 +112,18 @@ class Supervisor:
     def child_argv(self, child: str) -> list[str]:
         return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
 
-    async def start_child(self, slot: ChildSlot) -> None:
+    async def start_child(self, slot: ChildSlot, *, respawn: bool = False) -> None:
+        env = dict(os.environ)
+        # Only a respawned child may keep the VIPs it finds: they are its predecessor's. On a
+        # fresh start they are stale (a SIGKILLed run) and another router may hold them now.
+        env.pop(RESPAWN_ENV, None)
+        if respawn:
+            env[RESPAWN_ENV] = "1"
         slot.process = await asyncio.create_subprocess_exec(
             *slot.argv,
             stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_child_preexec,
+            env=env,
         )
         slot.started_at = time.monotonic()
         log.info("Starting %s child process, pid=%d", slot.name, slot.process.pid)
@@ -277,7 +285,7 @@ class Supervisor:
             if slot.respawn_delay:
                 await self._sleep_unless_stopped(slot.respawn_delay)
             if not self.stopping:
-                await self.start_child(slot)
+                await self.start_child(slot, respawn=True)
 
     async def _sleep_unless_stopped(self, delay: float) -> None:
         """Wait out a respawn back-off, but act on a STOP that arrives meanwhile."""

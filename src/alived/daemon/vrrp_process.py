@@ -65,7 +65,7 @@ from alived.daemon import signals
 from alived.daemon.dumps import InstanceReport, format_data, format_json, format_stats, write_dump_file
 from alived.daemon.loader import load
 from alived.daemon.logsetup import IDENT_VRRP, setup_logging
-from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
+from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
 from alived.daemon.status import StatusServer, socket_path
@@ -647,8 +647,10 @@ class VrrpChild:
         except BackendError:
             return False
 
-    def adopt(self, names: Iterable[str]) -> None:
-        """Note VIPs already present (a respawned child): keep them instead of flapping them."""
+    def adopt(self, names: Iterable[str], *, respawned: bool) -> None:
+        """Handle VIPs already present at start. A respawned child keeps its predecessor's (no
+        flap); a fresh start removes them, as keepalived does, since they are left from a killed
+        run and another router may hold them now."""
         assert self.netlink is not None
         present: dict[str, set[IPAddress]] = {}
         for name in names:
@@ -664,7 +666,7 @@ class VrrpChild:
                         present[spec.dev] = set()
                 if spec.address in present[spec.dev]:
                     found.add(spec.address)
-            if found == {s.address for s in plan.vips}:
+            if respawned and found == {s.address for s in plan.vips}:
                 log.info("(%s) found its VIPs already set: keeping them", name)
                 self.adopted[name] = found
             elif found:
@@ -740,7 +742,7 @@ class VrrpChild:
             except (BackendError, LocalMisuse) as err:
                 log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
         self.plans = {p.name: p for p in translate(config, self.primary_address, self.bad_instance)}
-        self.adopt(self.plans)
+        self.adopt(self.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
         for plan in self.plans.values():
             self.open_socket(plan)
         self.rebuild_socket_index()
