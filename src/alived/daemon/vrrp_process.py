@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import os
 import socket
@@ -63,6 +64,7 @@ from alived.core.vrrp.wire import (
 )
 from alived.daemon import signals
 from alived.daemon.dumps import InstanceReport, format_data, format_json, format_stats, write_dump_file
+from alived.daemon.garp_pacer import Pacer
 from alived.daemon.loader import load
 from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
@@ -90,7 +92,7 @@ from alived.linux.vmac import VmacManager
 from alived.linux.vrrp_socket import AH_PROTO, VRRP_PROTO, Vrrp4Socket, Vrrp6Socket
 from alived.notify.fifo import NotifyFifo
 from alived.notify.scripts import NotifyKind, NotifyScripts, commands_for
-from alived.units import Ticks
+from alived.units import Ticks, to_seconds
 
 log = logging.getLogger("alived.vrrp")
 
@@ -169,6 +171,7 @@ class VrrpChild:
         self.l2: dict[str, L2Socket] = {}
         self.macs: dict[str, bytes] = {}
         self.fifos: list[NotifyFifo] = []
+        self.pacers: dict[tuple[str, bool], Pacer] = {}  # (interface, NA?) -> its GARP/NA pacer
         self.adopted: dict[str, set[IPAddress]] = {}
         self.deleting: set[str] = set()
         self.handover: dict[str, InstancePlan] = {}  # reload: restarted masters and their new plans
@@ -185,6 +188,9 @@ class VrrpChild:
         self.stopping = False
         self._ident = os.getpid() & 0xFFFF
         self._warned: set[str] = set()
+        self._heap: list[tuple[Ticks, int, Unit]] = []  # (deadline, tie-break, unit), lazily pruned
+        self._deadline_of: dict[Unit, Ticks | None] = {}
+        self._seq = 0
 
     # ---- the three steps -----------------------------------------------------------------------
 
@@ -193,29 +199,59 @@ class VrrpChild:
         if unit is None:
             return
         unit.handle(name, event, clock.now())
-        self.settle()
+        self.settle((unit,))
 
-    def settle(self) -> None:
-        """Run every queued action, then re-arm the timer (actions may queue more: loop)."""
-        for _ in range(100):
-            pending = [pair for unit in list(self.units.values()) for pair in unit.pop_actions()]
+    def settle(self, units: Iterable[Unit] | None = None) -> None:
+        """Run the queued actions of `units` (None: of every unit), then re-arm the timer.
+
+        The hot paths (an advert, a timer) name the one unit they touched, so the cost of an
+        event does not grow with the number of instances; rare paths (start, reload, stop)
+        settle everything and rebuild the deadline heap."""
+        targets = list(self.units.values()) if units is None else list(units)
+        for _ in range(100):  # actions may queue more (a sync group reacting to a member)
+            pending = [pair for unit in targets for pair in unit.pop_actions()]
             if not pending:
                 break
             for owner, action in pending:
                 self.perform(owner, action)
+        if units is None:
+            self._deadline_of.clear()
+            self._heap.clear()
+        for unit in targets:
+            self._track(unit)
         self.rearm()
 
-    def rearm(self) -> None:
-        if self.timer is None:
+    def _track(self, unit: Unit) -> None:
+        deadline = unit.next_deadline()
+        if self._deadline_of.get(unit) == deadline:
             return
-        deadlines = [d for d in (u.next_deadline() for u in self.units.values()) if d is not None]
-        self.timer.arm(min(deadlines) if deadlines else None)
+        self._deadline_of[unit] = deadline
+        if deadline is not None:
+            self._seq += 1
+            heapq.heappush(self._heap, (deadline, self._seq, unit))
+
+    def _current(self, deadline: Ticks, unit: Unit) -> bool:
+        """False for a heap entry left behind by a re-armed or removed unit (lazy deletion)."""
+        return self._deadline_of.get(unit) == deadline and self.units.get(unit.name) is unit
+
+    def rearm(self) -> None:
+        heap = self._heap
+        while heap and not self._current(heap[0][0], heap[0][2]):
+            heapq.heappop(heap)
+        if self.timer is not None:
+            self.timer.arm(heap[0][0] if heap else None)
 
     def on_timer(self) -> None:
         now = clock.now()
-        for unit in list(self.units.values()):
+        due: list[Unit] = []
+        while self._heap and self._heap[0][0] <= now:
+            deadline, _, unit = heapq.heappop(self._heap)
+            if self._current(deadline, unit) and unit not in due:
+                self._deadline_of[unit] = None
+                due.append(unit)
+        for unit in due:
             unit.handle_timer(now)
-        self.settle()
+        self.settle(due)
 
     # ---- actions ---------------------------------------------------------------------------------
 
@@ -358,7 +394,6 @@ class VrrpChild:
             by_dev.setdefault(spec.dev, []).append(spec.address)
         for dev, addresses in by_dev.items():
             mac = self._mac(dev)
-            sock = self._l2(dev)
             for address in addresses:
                 if isinstance(address, IPv4Address):
                     log.debug("(%s) Sending/queueing gratuitous ARPs on %s for %s", name, dev, address)
@@ -370,9 +405,29 @@ class VrrpChild:
                     )
                     frame = unsolicited_na(mac, address, router=True)
                     what = "unsolicited Neighbour Advert"
+                pacer = self._pacer(dev, na=not isinstance(address, IPv4Address))
                 for _ in range(action.repeat):
                     log.debug("Sending %s on %s for %s", what, dev, address)
-                    sock.send(frame)
+                    pacer.submit(frame)
+
+    def _pacer(self, ifname: str, *, na: bool) -> Pacer:
+        """The interface's GARP (or NA) pacer, with the interval the current config gives it."""
+        interval = Ticks(0)
+        if self.config is not None:
+            g = self.config.global_defs
+            interval = g.vrrp_gna_interval if na else g.vrrp_garp_interval
+            for group in self.config.garp_groups:
+                if ifname in group.interfaces:
+                    chosen = group.gna_interval if na else group.garp_interval
+                    if chosen is not None:
+                        interval = chosen
+        pacer = self.pacers.get((ifname, na))
+        if pacer is None:
+            loop = asyncio.get_running_loop()
+            pacer = Pacer(loop, lambda frame: self._l2(ifname).send(frame), to_seconds(interval))
+            self.pacers[(ifname, na)] = pacer
+        pacer.interval = to_seconds(interval)
+        return pacer
 
     def notify(self, owner: str, action: RunNotify) -> None:
         if owner in self.quiet:
@@ -812,6 +867,9 @@ class VrrpChild:
         for entry in self.sockets.values():
             entry.sock.close()
         self.sockets.clear()
+        for pacer in self.pacers.values():
+            pacer.cancel()
+        self.pacers.clear()
         for l2 in self.l2.values():
             l2.close()
         self.l2.clear()
