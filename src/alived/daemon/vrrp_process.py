@@ -81,6 +81,7 @@ from alived.daemon.translate import (
     static_rules,
     translate,
 )
+from alived.daemon.unsupported import unsupported_notices
 from alived.errors import BackendError, DecodeError, LocalMisuse
 from alived.linux import clock
 from alived.linux.l2_socket import L2Socket
@@ -789,6 +790,8 @@ class VrrpChild:
         loop = asyncio.get_running_loop()
         self.timer = DeadlineTimer(loop, self.on_timer)
         log.info("Registering Kernel netlink reflector")
+        for line in unsupported_notices(config):
+            log.warning("%s", line)
         self.apply_static(config)
         self.open_fifos(config)
         for vmac_plan in translate(config, self.primary_address, self.bad_instance):

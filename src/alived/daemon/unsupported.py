@@ -1,0 +1,54 @@
+"""What a loaded config asks for that the daemon does not do yet, as log lines for startup.
+
+keepalived.conf files are accepted whole (the parser knows every keyword), but some features
+have no engine behind them yet. Saying so once at startup, per instance, keeps an operator from
+believing that, say, a track_file moves priority when nothing reads the file.
+"""
+
+from __future__ import annotations
+
+from alived.config import model
+
+
+def unsupported_notices(config: model.Config) -> list[str]:
+    """One line per configured feature that will be ignored, in file order."""
+    out: list[str] = []
+    holders: list[tuple[str, model.VrrpInstance | model.VrrpSyncGroup]] = [
+        *((f"({sg.name})", sg) for sg in config.sync_groups),
+        *((f"({inst.name})", inst) for inst in config.instances),
+    ]
+    for label, holder in holders:
+        for keyword in ("track_file", "track_process", "track_bfd"):
+            entries: tuple[model.TrackEntry, ...] = getattr(holder, keyword)
+            if entries:
+                names = ", ".join(e.name for e in entries)
+                out.append(f"{label} {keyword} is not supported yet: {names} ignored")
+    for inst in config.instances:
+        if inst.use_ipvlan is not None:
+            out.append(f"({inst.name}) use_ipvlan is not supported yet: VIPs go on {inst.interface}")
+        if inst.auth_hmac is not None:
+            out.append(f"({inst.name}) auth_hmac is not supported yet: ignored")
+        if inst.vrf:
+            out.append(f"({inst.name}) vrf is not supported yet: ignored")
+    g = config.global_defs
+    if g.notification_email:
+        out.append("notification_email: e-mail alerts are not supported yet; none will be sent")
+    if any(
+        (
+            g.enable_traps,
+            g.enable_snmp_vrrp,
+            g.enable_snmp_checker,
+            g.enable_snmp_rfc,
+            g.enable_snmp_rfcv2,
+            g.enable_snmp_rfcv3,
+        )
+    ):
+        out.append("SNMP is not supported yet: enable_snmp_*/enable_traps ignored")
+    if g.enable_dbus:
+        out.append("DBus is not supported yet: enable_dbus ignored")
+    if config.virtual_servers:
+        out.append(
+            f"{len(config.virtual_servers)} virtual_server block(s): the health-checker/IPVS subsystem "
+            "is not supported yet; they are ignored"
+        )
+    return out

@@ -1,0 +1,39 @@
+"""Features the daemon does not run yet are named at startup, not silently dropped."""
+
+from __future__ import annotations
+
+from alived.config.load import load_text
+from alived.daemon.unsupported import unsupported_notices
+
+CONF = """
+global_defs {
+  notification_email { ops@example.com }
+  enable_snmp_vrrp
+}
+track_file READY { file /tmp/ready weight 10 }
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  track_file { READY }
+  virtual_ipaddress { 192.0.2.100/24 }
+}
+virtual_server 192.0.2.100 80 {
+  real_server 192.0.2.10 80 { TCP_CHECK { connect_timeout 3 } }
+}
+"""
+
+
+def test_each_unsupported_feature_is_named() -> None:
+    notices = unsupported_notices(load_text(CONF).config)
+    text = "\n".join(notices)
+    assert "(VI_1) track_file is not supported yet: READY ignored" in notices
+    assert "e-mail alerts are not supported yet" in text
+    assert "SNMP is not supported yet" in text
+    assert "1 virtual_server block(s)" in text
+
+
+def test_a_plain_vrrp_config_has_no_notices() -> None:
+    conf = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n"
+    conf += " virtual_ipaddress { 192.0.2.1 }\n}\n"
+    assert unsupported_notices(load_text(conf).config) == []
