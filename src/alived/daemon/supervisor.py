@@ -39,7 +39,6 @@ from alived.daemon.options import (
 from alived.daemon.pidfile import PidFile, running_pid
 from alived.daemon.signals import Intent
 from alived.daemon.status import query_async, socket_path
-from alived.daemon.translate import script_command
 from alived.linux.scripts import ScriptRunner
 from alived.units import Ticks, to_seconds
 
@@ -195,6 +194,10 @@ class Supervisor:
 
     async def run_hook(self, what: str, script: Script | None, timeout: Ticks) -> None:
         """startup_script / shutdown_script: run to completion (bounded), a failure is only logged."""
+        # Imported here: translate pulls in pyroute2, which the parent otherwise never needs
+        # (about 15 MiB of RSS in a process that only supervises).
+        from alived.daemon.translate import script_command  # noqa: PLC0415
+
         command = script_command(script, self.defaults)
         if command is None:
             return
