@@ -1,4 +1,8 @@
-"""`alivectl`: the operator's tool. `check-config FILE` and `dump-config FILE --json`."""
+"""`alivectl`: the operator's tool. `check-config FILE`, `dump-config FILE --json`, and `status`.
+
+`status` asks the running VRRP child over its status socket (next to the VRRP pid file) and
+prints each instance's name, state, priority and VIPs, as a table or (`--json`) as JSON.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,11 @@ from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_config
 from alived.config.model import Config, VrrpInstance
 from alived.config.render import render_config
+from alived.daemon.dumps import JSON_STATE
+from alived.daemon.options import DEFAULT_VRRP_PID
+from alived.daemon.status import query, socket_path
+
+_STATE_NAMES = {number: name for name, number in JSON_STATE.items()}
 
 
 def _interfaces(spec: str | None) -> frozenset[str] | None:
@@ -99,6 +108,46 @@ def dump_config(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _status_rows(document: object) -> list[dict[str, object]]:
+    """The daemon's keepalived-style JSON dump, reduced to what `status` shows."""
+    if not isinstance(document, list):
+        raise ValueError("the status socket did not answer with a list of instances")
+    rows: list[dict[str, object]] = []
+    for entry in document:
+        data = entry["data"]
+        rows.append(
+            {
+                "name": data["iname"],
+                "state": _STATE_NAMES.get(data["state"], str(data["state"])),
+                "priority": data["effective_priority"],
+                "base_priority": data["base_priority"],
+                "vrid": data["vrid"],
+                "interface": data["ifp_ifname"],
+                "vips": [str(v).split(" ", 1)[0] for v in data["vips"]],
+            }
+        )
+    return rows
+
+
+def status(args: argparse.Namespace) -> int:
+    """Ask the running daemon; 1 (with a message on stderr) when nobody answers."""
+    path = args.socket or socket_path(args.pid_file)
+    try:
+        if not args.json:
+            sys.stdout.write(query(path, "status", timeout=args.timeout))
+            return 0
+        rows = _status_rows(json.loads(query(path, "json", timeout=args.timeout)))
+    except OSError as err:
+        print(f"alivectl: no alived VRRP process answers on {path}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, TypeError) as err:
+        print(f"alivectl: unexpected answer from {path}: {err}", file=sys.stderr)
+        return 1
+    json.dump(rows, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alivectl", description="alived's operator tool")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +165,15 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "dump-config":
             cmd.add_argument("--json", action="store_true", help="JSON output")
+    cmd = sub.add_parser("status", help="ask the running daemon for its instances' state")
+    cmd.add_argument("--json", action="store_true", help="JSON output")
+    cmd.add_argument(
+        "--pid-file",
+        default=DEFAULT_VRRP_PID,
+        help="the VRRP child's pid file, as alived -r/--vrrp_pid (the socket sits next to it)",
+    )
+    cmd.add_argument("--socket", default=None, help="the status socket itself (overrides --pid-file)")
+    cmd.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")
     return parser
 
 
@@ -123,4 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(argv) if argv is not None else None)
     if args.command == "check-config":
         return check_config(args)
+    if args.command == "status":
+        return status(args)
     return dump_config(args)
