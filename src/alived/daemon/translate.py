@@ -11,6 +11,7 @@ stays a pure function of its arguments.
 from __future__ import annotations
 
 import contextlib
+import enum
 import grp
 import ipaddress
 import pwd
@@ -19,7 +20,16 @@ from dataclasses import dataclass, field
 
 from alived.config import model
 from alived.core.vrrp.params import DEFAULT_PRIORITY, GarpParams, InitialState, InstanceParams, TrackerSpec
-from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, VRRP_GROUP4, VRRP_GROUP6, IPAddress
+from alived.core.vrrp.wire import (
+    AUTH_AH,
+    AUTH_NONE,
+    AUTH_PASS,
+    VRRP_GROUP4,
+    VRRP_GROUP6,
+    IPAddress,
+    ReceivedPacket,
+    next_ip_id,
+)
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
@@ -53,6 +63,43 @@ class VmacPlan:
     xmit_base: bool = False
 
 
+class UnicastChecksum(enum.Enum):
+    """How a VRRPv3 IPv4 unicast instance sums its pseudo-header (keepalived's chksum_compatibility_t).
+
+    NONE: the real destination, switching to the old form once a peer is heard using it.
+    NEVER: the real destination, never switching. CONFIG (`old_unicast_checksum`): the old form,
+    224.0.0.18 in place of the peer, as keepalived 1.3.6 and earlier did.
+    """
+
+    NONE = "none"
+    NEVER = "never"
+    CONFIG = "config"
+
+
+class ChecksumVerdict(enum.Enum):
+    """What a received advert's checksum form means for an instance."""
+
+    ACCEPT = "accept"
+    ADOPT = "adopt"  # the old form from a peer: accept it and send the old form from now on
+    REJECT = "reject"  # keepalived logs "Invalid VRRPv3 checksum" and drops it
+
+
+@dataclass(slots=True)
+class SendState:
+    """Per-instance sender state that keepalived keeps in its vrrp_t.
+
+    It changes with every advert, so it lives outside the plan's equality: a reload that keeps
+    an instance keeps its counter, a restarted instance starts again at 0 as keepalived's does.
+    """
+
+    ip_id: int = 0
+    old_checksum_adopted: bool = False
+
+    def next_ip_id(self) -> int:
+        self.ip_id = next_ip_id(self.ip_id)
+        return self.ip_id
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstancePlan:
     """One vrrp_instance, ready to run."""
@@ -77,11 +124,43 @@ class InstancePlan:
     dont_track_primary: bool = False
     vip_texts: tuple[str, ...] = ()
     route_texts: tuple[str, ...] = ()
+    unicast_checksum: UnicastChecksum = UnicastChecksum.NONE
+    send: SendState = field(default_factory=SendState, compare=False)
 
     @property
     def socket_key(self) -> tuple[str, int, bool]:
         """Instances sharing (interface, family, unicast) share one VRRP socket."""
         return (self.interface, self.family, self.params.unicast)
+
+    @property
+    def old_unicast_checksum(self) -> bool:
+        """Whether adverts sum the old way (configured, or adopted from a peer): v3 IPv4 unicast only."""
+        return (
+            self.params.unicast
+            and self.params.version == 3
+            and self.family == 4
+            and (self.unicast_checksum is UnicastChecksum.CONFIG or self.send.old_checksum_adopted)
+        )
+
+    def checksum_verdict(self, packet: ReceivedPacket) -> ChecksumVerdict:
+        """Judge the checksum form of a decoded advert as keepalived's vrrp_check_packet does.
+
+        The decoder accepts both forms of a v3 IPv4 unicast checksum and flags the old one;
+        which form this instance takes depends on its mode. ADOPT is returned once, and
+        switches this instance's own adverts to the old form (the caller logs
+        "(NAME) Setting unicast VRRPv3 checksum to old version").
+        """
+        advert = packet.advert
+        if advert.version != 3 or self.family != 4 or packet.destination.is_multicast:
+            return ChecksumVerdict.ACCEPT
+        if not packet.old_unicast_checksum:
+            return ChecksumVerdict.REJECT if self.old_unicast_checksum else ChecksumVerdict.ACCEPT
+        if self.old_unicast_checksum:
+            return ChecksumVerdict.ACCEPT
+        if self.unicast_checksum is UnicastChecksum.NONE and self.params.unicast:
+            self.send.old_checksum_adopted = True
+            return ChecksumVerdict.ADOPT
+        return ChecksumVerdict.REJECT
 
 
 def _user_ids(user: str | None, group: str | None) -> tuple[int | None, int | None]:
@@ -304,6 +383,16 @@ def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSp
     return tuple(out)
 
 
+def _unicast_checksum(inst: model.VrrpInstance) -> UnicastChecksum:
+    # The model keeps `old_unicast_checksum` alone as "auto" and the word after it otherwise;
+    # keepalived knows only `never` and ignores any other word (mode NONE).
+    if inst.old_unicast_checksum == "auto":
+        return UnicastChecksum.CONFIG
+    if inst.old_unicast_checksum == "never":
+        return UnicastChecksum.NEVER
+    return UnicastChecksum.NONE
+
+
 def translate_instance(
     inst: model.VrrpInstance, config: model.Config, primary_address: PrimaryAddress
 ) -> InstancePlan:
@@ -402,6 +491,7 @@ def translate_instance(
         dont_track_primary=inst.dont_track_primary,
         vip_texts=tuple(address_text(s) for s in (*vips, *evips)),
         route_texts=tuple(route_text(r) for r in routes),
+        unicast_checksum=_unicast_checksum(inst),
     )
 
 

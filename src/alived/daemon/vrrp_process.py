@@ -290,12 +290,13 @@ class VrrpChild:
             return
         p = plan.params
         destinations = p.unicast_peers or (plan.group,)
+        # One IP ID per advert, shared by its unicast copies, counted per instance (keepalived).
+        ident = plan.send.next_ip_id() if isinstance(entry.sock, Vrrp4Socket) else 0
         for destination in destinations:
             try:
                 if isinstance(entry.sock, Vrrp4Socket):
                     assert isinstance(p.primary_address, IPv4Address)
                     assert isinstance(destination, IPv4Address)
-                    self._ident = (self._ident % 0xFFFF) + 1
                     ah = None
                     if p.auth_type == AUTH_AH and action.ah_seq is not None:
                         ah = AhParams(key=pass_field(p.auth_key), seq=action.ah_seq, unicast=p.unicast)
@@ -305,8 +306,9 @@ class VrrpChild:
                         source=p.primary_address,
                         destination=destination,
                         ttl=ttl,
-                        ident=self._ident,
+                        ident=ident,
                         ah=ah,
+                        old_unicast_checksum=plan.old_unicast_checksum,
                     )
                     entry.sock.send(packet, destination)
                 else:

@@ -276,6 +276,20 @@ def decode_advert(
     return _decode_vrrp(bytes(data), source, destination, v3_checksum_as_v2)[0]
 
 
+MAX_IP_ID = 0xFFFF
+
+
+def next_ip_id(previous: int) -> int:
+    """The IPv4 header ID of an instance's next advert, after `previous` (0 before the first).
+
+    keepalived (vrrp.c, vrrp_update_pkt) keeps one counter per instance, starting at 0, and
+    increments it once per advert, so the first advert carries ID 1 and every unicast copy of
+    one advert carries the same ID. 0 is skipped: with IP_HDRINCL the kernel replaces an ID of 0
+    with its own, which would void an AH ICV computed over the header.
+    """
+    return previous % MAX_IP_ID + 1
+
+
 def _ipv4_header(
     *,
     tos: int,
