@@ -583,13 +583,29 @@ class VrrpChild:
         self._warn_once(f"bad:{name}:{reason}", f"({name}) cannot run this instance, skipping it: {reason}")
 
     def primary_address(self, ifname: str, family: int) -> IPAddress | None:
+        """The interface's own source address, never one of this daemon's VIPs.
+
+        A respawned child finds its VIPs still set, and one may sort first; keepalived likewise
+        ignores its own addresses when it picks an interface's address. None: only VIPs (or nothing).
+        """
         assert self.netlink is not None
+        ours: set[IPAddress] = {s.address for plan in self.plans.values() for s in (*plan.vips, *plan.evips)}
+        for inst in self.config.instances if self.config is not None else ():
+            ours.update(e.address.ip for e in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded))
         try:
             if family == 4:
-                return self.netlink.primary_ipv4(ifname)
-            return self.netlink.link_local_ipv6(ifname)
+                return self.netlink.primary_ipv4(ifname, exclude=ours)
+            entries = self.netlink.address_entries(ifname)
         except BackendError:
             return None
+        return next(
+            (
+                e.address
+                for e in entries
+                if isinstance(e.address, IPv6Address) and e.address.is_link_local and e.address not in ours
+            ),
+            None,
+        )
 
     def setup_vmac(self, plan: InstancePlan) -> None:
         vmac = plan.vmac
