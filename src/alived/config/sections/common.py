@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from alived.config.diagnostics import Diagnostic, Severity
 from alived.config.model import IPAddress, IPInterface, Script
-from alived.config.scriptargs import split_script
+from alived.config.scriptargs import ScriptSyntaxError, split_script
 from alived.config.source import Line
 from alived.config.tree import Node
 from alived.errors import Location
@@ -386,8 +386,9 @@ def script(ctx: Ctx, node: Node) -> Script | _Invalid:
         return INVALID
     try:
         argv, user, group = split_script(rest)
-    except ValueError as exc:
-        ctx.error(f"{node.keyword}: {exc}", node, node.keyword)
+    except ScriptSyntaxError as exc:
+        # keepalived's words, at the keyword's line; the item is skipped, never a traceback.
+        ctx.error(exc.message, exc.location or node, node.keyword)
         return INVALID
     if not argv:
         ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
