@@ -1,0 +1,101 @@
+"""`alivectl status` against a stand-in status socket: text, JSON, and the failure paths."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socketserver
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alived.ctl import main
+from alived.daemon.dumps import InstanceReport, json_document
+from alived.daemon.status import StatusServer
+
+REPORTS = [
+    InstanceReport(
+        iname="VI_1",
+        state="BACKUP",
+        wantstate="BACKUP",
+        interface="eth0",
+        vrid=51,
+        version=3,
+        base_priority=100,
+        effective_priority=90,
+        adver_int_us=1_000_000,
+        master_adver_int_us=1_000_000,
+        accept=True,
+        nopreempt=False,
+        preempt_delay_us=0,
+        auth_type=0,
+        vips=("192.0.2.100/24 dev eth0 scope global", "2001:db8::1/64 dev eth0 scope global"),
+    )
+]
+
+
+@contextlib.contextmanager
+def serve(path: Path, answer: str = "") -> Iterator[Path]:
+    """A status socket at `path` answering as the daemon's would (or always `answer`)."""
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            request = self.rfile.readline().decode().strip()
+            text = answer if answer else StatusServer(str(path), lambda: REPORTS).answer(request)
+            self.wfile.write(text.encode())
+
+    server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield path
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def sock(tmp_path: Path) -> Iterator[Path]:
+    with serve(tmp_path / "vrrp.sock") as path:
+        yield path
+
+
+def test_text_table_names_state_priority_and_vips(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--pid-file", str(sock.with_suffix(".pid"))]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows == [
+        ["INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "VIPS"],
+        ["VI_1", "BACKUP", "90", "51", "eth0", "192.0.2.100/24,2001:db8::1/64"],
+    ]
+
+
+def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--json", "--socket", str(sock)]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "name": "VI_1",
+            "state": "BACKUP",
+            "priority": 90,
+            "base_priority": 100,
+            "vrid": 51,
+            "interface": "eth0",
+            "vips": ["192.0.2.100/24", "2001:db8::1/64"],
+        }
+    ]
+
+
+def test_nobody_listening(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--pid-file", str(tmp_path / "vrrp.pid")]) == 1
+    err = capsys.readouterr().err
+    assert f"no alived VRRP process answers on {tmp_path / 'vrrp.sock'}" in err
+
+
+def test_an_answer_that_is_not_the_dump_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(tmp_path / "odd.sock", json.dumps({"not": "a list"})) as path:
+        assert main(["status", "--json", "--socket", str(path)]) == 1
+    assert "unexpected answer" in capsys.readouterr().err
+    document = json_document(REPORTS)
+    assert document[0]["data"]["state"] == 1  # BACKUP, as keepalived numbers it
