@@ -326,6 +326,8 @@ def encode_ipv4_packet(
 
     The IP checksum is filled in (the kernel would compute the same). DF is not set. With ah, the
     protocol is 51 and an AH header (SPI = source, sequence ah.seq, HMAC-MD5-96 ICV) precedes the advert.
+    ident is the IP ID, the instance's counter (`next_ip_id`); 0 lets the kernel choose (not with AH).
+    old_unicast_checksum sums a v3 checksum over 224.0.0.18 instead of the unicast destination.
     """
     if not (isinstance(source, IPv4Address) and isinstance(destination, IPv4Address)):
         raise LocalMisuse("encode_ipv4_packet needs IPv4 addresses")
