@@ -495,6 +495,32 @@ def translate_instance(
     )
 
 
+@dataclass(slots=True)
+class _VipCache:
+    config: model.Config | None = None
+    vips: frozenset[IPAddress] = frozenset()
+
+
+_LAST_VIPS = _VipCache()
+
+
+def config_vips(config: model.Config) -> frozenset[IPAddress]:
+    """Every VIP and excluded VIP of every instance: addresses never used as an interface's own.
+
+    The daemon asks once per instance while translating one config, so the last answer is kept
+    (by identity) to keep that linear in the number of instances.
+    """
+    cache = _LAST_VIPS
+    if cache.config is not config:
+        cache.vips = frozenset(
+            e.address.ip
+            for inst in config.instances
+            for e in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded)
+        )
+        cache.config = config
+    return cache.vips
+
+
 def translate(
     config: model.Config,
     primary_address: PrimaryAddress,

@@ -588,10 +588,10 @@ class VrrpChild:
         A respawned child finds its VIPs still set, and one may sort first; keepalived likewise
         ignores its own addresses when it picks an interface's address. None: only VIPs (or nothing).
         """
+        from alived.daemon.translate import config_vips  # noqa: PLC0415 - to join the translate import above
+
         assert self.netlink is not None
-        ours: set[IPAddress] = {s.address for plan in self.plans.values() for s in (*plan.vips, *plan.evips)}
-        for inst in self.config.instances if self.config is not None else ():
-            ours.update(e.address.ip for e in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded))
+        ours = config_vips(self.config) if self.config is not None else frozenset[IPAddress]()
         try:
             if family == 4:
                 return self.netlink.primary_ipv4(ifname, exclude=ours)

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from alived.config.load import load_text
 from alived.daemon.options import Options
-from alived.daemon.translate import translate
+from alived.daemon.translate import config_vips, translate
 from alived.daemon.vrrp_process import VrrpChild
 from alived.errors import BackendError
 from alived.linux.netlink import RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, AddressEntry, Netlink
@@ -98,3 +98,15 @@ def test_translate_through_the_child_gives_the_plans_the_real_address() -> None:
     plans = {p.name: p for p in translate(child.config, child.primary_address)}
     assert plans["VI_4"].params.primary_address == IPv4Address("192.0.2.1")
     assert plans["VI_6"].params.primary_address == IPv6Address("fe80::2")
+
+
+def test_config_vips_lists_vips_and_excluded_ones_and_is_kept_per_config() -> None:
+    config = load_text(CONFIG, interfaces={"eth0"}).config
+    vips = config_vips(config)
+    assert vips == {
+        ip_address(a) for a in ("203.0.113.10", "198.51.100.9", "fe80::9", "fe80::1", "2001:db8::1")
+    }
+    assert config_vips(config) is vips
+    other = load_text(CONFIG.replace("203.0.113.10", "203.0.113.11"), interfaces={"eth0"}).config
+    assert ip_address("203.0.113.11") in config_vips(other)
+    assert ip_address("203.0.113.10") in config_vips(config)
