@@ -58,3 +58,16 @@ def test_keepalived_adopts_the_old_form_alived_sends(lab: Lab, tmp_path: Path) -
     wait_master(subject, peer, mdi + START_SLACK_S, "alived (higher priority) to win")
     assert "(VI_1) Setting unicast VRRPv3 checksum to old version" in peer.log_text()
     assert "Invalid VRRPv3 checksum" not in peer.log_text()
+
+
+@pytest.mark.parametrize("alived_high", [True, False], ids=["alived-higher", "keepalived-higher"])
+def test_alived_adopts_the_old_form_keepalived_sends(lab: Lab, tmp_path: Path, alived_high: bool) -> None:
+    """keepalived configured, alived not: alived takes the old form and answers in it."""
+    subject, peer = _nodes(lab, tmp_path, alived_high, "", "old_unicast_checksum")
+    high, low = (subject, peer) if alived_high else (peer, subject)
+    peer.start()
+    subject.start()
+    mdi = float(BASE.master_down_interval())
+    wait_master(high, low, mdi + START_SLACK_S, "the higher priority to win")
+    assert "(VI_1) Setting unicast VRRPv3 checksum to old version" in subject.log_text()
+    assert "Invalid VRRPv3 checksum" not in peer.log_text()

@@ -73,7 +73,9 @@ from alived.daemon.signals import Intent
 from alived.daemon.status import StatusServer, socket_path
 from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
+    ChecksumVerdict,
     InstancePlan,
+    config_vips,
     notify_scripts,
     script_command,
     static_addresses,
@@ -187,7 +189,6 @@ class VrrpChild:
         self.monitor: Monitor | None = None
         self.timer: DeadlineTimer | None = None
         self.stopping = False
-        self._ident = os.getpid() & 0xFFFF
         self._warned: set[str] = set()
         self._heap: list[tuple[Ticks, int, Unit]] = []  # (deadline, tie-break, unit), lazily pruned
         self._deadline_of: dict[Unit, Ticks | None] = {}
@@ -501,6 +502,13 @@ class VrrpChild:
             entry.unknown_vrid += 1
             return
         for name in names:
+            plan = self.plans.get(name)
+            verdict = plan.checksum_verdict(packet) if plan is not None else ChecksumVerdict.ACCEPT
+            if verdict is ChecksumVerdict.REJECT:
+                log.info("(%s) Invalid VRRPv3 checksum", name)
+                continue
+            if verdict is ChecksumVerdict.ADOPT:
+                log.info("(%s) Setting unicast VRRPv3 checksum to old version", name)
             self.feed(name, AdvertReceived(packet=packet))
             inst = self.instances.get(name)
             if (
@@ -588,8 +596,6 @@ class VrrpChild:
         A respawned child finds its VIPs still set, and one may sort first; keepalived likewise
         ignores its own addresses when it picks an interface's address. None: only VIPs (or nothing).
         """
-        from alived.daemon.translate import config_vips  # noqa: PLC0415 - to join the translate import above
-
         assert self.netlink is not None
         ours = config_vips(self.config) if self.config is not None else frozenset[IPAddress]()
         try:
