@@ -125,6 +125,7 @@ class InstancePlan:
     vip_texts: tuple[str, ...] = ()
     route_texts: tuple[str, ...] = ()
     unicast_checksum: UnicastChecksum = UnicastChecksum.NONE
+    v3_checksum_as_v2: bool = False  # IPv4 v3 summed without the pseudo-header (keepalived compat)
     send: SendState = field(default_factory=SendState, compare=False)
 
     @property
@@ -492,6 +493,8 @@ def translate_instance(
         vip_texts=tuple(address_text(s) for s in (*vips, *evips)),
         route_texts=tuple(route_text(r) for r in routes),
         unicast_checksum=_unicast_checksum(inst),
+        v3_checksum_as_v2=family == 4
+        and (inst.v3_checksum_as_v2 if inst.v3_checksum_as_v2 is not None else g.v3_checksum_as_v2),
     )
 
 

@@ -156,6 +156,7 @@ class SocketEntry:
     by_vrid: dict[int, list[str]] = field(default_factory=dict)
     decode_errors: int = 0
     unknown_vrid: int = 0
+    v3_checksum_as_v2: bool = False  # some instance here sums v3 the v2 way
 
 
 class VrrpChild:
@@ -310,6 +311,7 @@ class VrrpChild:
                         ident=ident,
                         ah=ah,
                         old_unicast_checksum=plan.old_unicast_checksum,
+                        v3_checksum_as_v2=plan.v3_checksum_as_v2,
                     )
                     entry.sock.send(packet, destination)
                 else:
@@ -477,13 +479,21 @@ class VrrpChild:
     # ---- packets and link events ---------------------------------------------------------------
 
     def on_packet4(self, entry: SocketEntry, data: bytes) -> None:
+        as_v2 = False
+        packet: ReceivedPacket | None = None
         try:
             packet = decode_ipv4_packet(data)
         except DecodeError as err:
-            entry.decode_errors += 1
-            log.debug("Dropped a malformed VRRP packet on %s: %s", entry.key[0], err)
-            return
-        self.dispatch(entry, packet)
+            # v3_checksum_as_v2 instances sum v3 like v2; try that form only when one shares the socket.
+            if err.reason == "bad_checksum" and entry.v3_checksum_as_v2:
+                with contextlib.suppress(DecodeError):
+                    packet = decode_ipv4_packet(data, v3_checksum_as_v2=True)
+                    as_v2 = True
+            if packet is None:
+                entry.decode_errors += 1
+                log.debug("Dropped a malformed VRRP packet on %s: %s", entry.key[0], err)
+                return
+        self.dispatch(entry, packet, as_v2=as_v2)
 
     def on_packet6(
         self, entry: SocketEntry, data: bytes, source: IPv6Address, destination: IPv6Address, hops: int
@@ -496,13 +506,17 @@ class VrrpChild:
             return
         self.dispatch(entry, packet)
 
-    def dispatch(self, entry: SocketEntry, packet: ReceivedPacket) -> None:
+    def dispatch(self, entry: SocketEntry, packet: ReceivedPacket, *, as_v2: bool = False) -> None:
         names = entry.by_vrid.get(packet.advert.vrid)
         if not names:
             entry.unknown_vrid += 1
             return
         for name in names:
             plan = self.plans.get(name)
+            if plan is not None and packet.advert.version == 3 and plan.v3_checksum_as_v2 != as_v2:
+                # Each form is a bad checksum to an instance summing the other way (keepalived).
+                log.info("(%s) Invalid VRRPv3 checksum", name)
+                continue
             verdict = plan.checksum_verdict(packet) if plan is not None else ChecksumVerdict.ACCEPT
             if verdict is ChecksumVerdict.REJECT:
                 log.info("(%s) Invalid VRRPv3 checksum", name)
@@ -661,10 +675,12 @@ class VrrpChild:
     def rebuild_socket_index(self) -> None:
         for entry in self.sockets.values():
             entry.by_vrid.clear()
+            entry.v3_checksum_as_v2 = False
         for name, plan in self.plans.items():
             found = self.sockets.get(plan.socket_key)
             if found is not None:
                 found.by_vrid.setdefault(plan.params.vrid, []).append(name)
+                found.v3_checksum_as_v2 |= plan.v3_checksum_as_v2
         for key in [k for k, e in self.sockets.items() if not e.by_vrid]:
             self.sockets.pop(key).sock.close()
 
