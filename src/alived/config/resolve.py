@@ -291,6 +291,18 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
             " multicast. This usage is deprecated - please update your configuration.",
             where,
         )
+    unicast_ttl = inst.unicast_ttl
+    if not had_peers:
+        # keepalived 2.2.7 counts these against the config (-t exits 5) and runs multicast.
+        if inst.unicast_src_ip is not None or inst.check_unicast_src or inst.old_unicast_checksum is not None:
+            out.add(
+                f"({name}) A unicast keyword has been specified without any unicast peers. Defaulting to"
+                " multicast. This usage is deprecated - please update your configuration.",
+                where,
+            )
+        if unicast_ttl is not None:
+            out.add(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", where)
+            unicast_ttl = None
     master_delay = _first(inst.garp_master_delay, g.vrrp_garp_master_delay)
     master_repeat = _first(inst.garp_master_repeat, g.vrrp_garp_master_repeat)
     for entry in inst.track_script:
@@ -321,6 +333,7 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
         virtual_rules=rules,
         authentication=auth,
         unicast_peer=peers,
+        unicast_ttl=unicast_ttl,
         use_vmac=use_vmac,
         nopreempt=nopreempt,
         preempt_delay=preempt_delay,

@@ -1043,4 +1043,74 @@ vrrp_instance VI_1 {
         code=5,
         reason="(VI_1) track file nosuch not found, ignoring...",
     ),
+    "uniwithoutpeer_src": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ unicast_src_ip 192.0.2.5
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",  # noqa: E501
+    ),
+    "uniwithoutpeer_check": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ check_unicast_src
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",  # noqa: E501
+    ),
+    "uniwithoutpeer_ttl": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ unicast_ttl 5
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1): Cannot use unicast_ttl without unicast peers - resetting",
+    ),
+    "oldchksum_never": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ old_unicast_checksum never
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="(VI_1) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",  # noqa: E501
+    ),
+    "oldchksum_badmode": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ old_unicast_checksum foo
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="Unknown old_unicast_chksum mode foo - ignoring",
+    ),
 }

@@ -293,8 +293,12 @@ def delay_entry(ctx: Ctx, node: Node) -> Any:
 
 
 def old_unicast_checksum(ctx: Ctx, node: Node) -> Any:
-    del ctx
-    return node.args[0] if node.args else "auto"
+    if not node.args:
+        return "auto"
+    if node.args[0] != "never":
+        ctx.error(f"Unknown old_unicast_chksum mode {node.args[0]} - ignoring", node, "old_unicast_checksum")
+        return INVALID
+    return "never"
 
 
 def timer_expired_backup(ctx: Ctx, node: Node) -> Any:
