@@ -53,10 +53,15 @@ class GarpTimerFired:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrackerChanged:
-    """A tracked script/interface/file/process/BFD changed: ok is its new state."""
+    """A tracked script/interface/file/process/BFD changed: ok is its new state.
+
+    A file tracker also gives the integer it read as `value` (ok is then `value == 0`);
+    without one, a file tracker takes ok as 0 and not ok as 1.
+    """
 
     name: str
     ok: bool
+    value: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,7 @@ Behaviour follows keepalived 2.2's vrrp.c and vrrp_scheduler.c (facts §4.3, §4
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from alived.core.vrrp import priority as prio
@@ -67,7 +67,7 @@ def default_ah_verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bo
     return verify_ah(packet, key, unicast=unicast)
 
 
-def _fault_words(reasons: list[str]) -> str:
+def _fault_words(reasons: list[str], file_status: Mapping[str, int]) -> str:
     """keepalived's wording for why an instance faults, from our reason keys."""
     words = []
     for reason in reasons:
@@ -76,6 +76,9 @@ def _fault_words(reasons: list[str]) -> str:
             words.append(f"due to script {name}")
         elif reason.startswith("tracker ") and kind == "interface" and name:
             words.append(f"(interface {name} down)")
+        elif reason.startswith("tracker ") and kind == "file" and name:
+            status = file_status.get(f"file:{name}", prio.FILE_FAULT)
+            words.append(f"(tracked file {name} has status {status})")
         else:
             words.append(f"({reason})")
     return " ".join(words)
@@ -107,9 +110,12 @@ class VrrpInstance:
         self._actions: list[Action] = []
         self._base_priority = self.params.priority
         self._tracker_status: dict[str, bool] = {t.name: t.initially_ok for t in self.params.trackers}
+        self._tracker_values = {t.name: t.initial_value for t in self.params.trackers if t.file}
         self.effective_priority = prio.effective_priority(
             self._base_priority,
-            prio.total_priority(self._base_priority, self.params.trackers, self._tracker_status),
+            prio.total_priority(
+                self._base_priority, self.params.trackers, self._tracker_status, self._tracker_values
+            ),
         )
         self._faults: set[str] = set()
         self._ms_down_timer = self._master_down_interval()
@@ -163,8 +169,18 @@ class VrrpInstance:
     @property
     def fault_reasons(self) -> frozenset[str]:
         """Why the instance is (or would be) in FAULT: adapter faults and weight-0 trackers."""
-        trackers = prio.faulting_trackers(self.params.trackers, self._tracker_status)
+        trackers = prio.faulting_trackers(self.params.trackers, self._tracker_status, self._tracker_values)
         return frozenset(self._faults) | {f"tracker {t}" for t in trackers}
+
+    def _file_statuses(self) -> dict[str, int]:
+        """Each file tracker's status as keepalived logs it (value x weight, unclamped; weight 0: -254)."""
+        out: dict[str, int] = {}
+        for spec in self.params.trackers:
+            if spec.file:
+                value = self._tracker_values[spec.name]
+                weighted = value * spec.weight * (-1 if spec.reverse else 1)
+                out[spec.name] = prio.file_status(spec, value) if spec.weight == 0 else weighted
+        return out
 
     @property
     def down_timer(self) -> Ticks:
@@ -491,6 +507,10 @@ class VrrpInstance:
             if event.name not in self._tracker_status:
                 raise LocalMisuse(f"({self.name}) unknown tracker {event.name!r}")
             self._tracker_status[event.name] = event.ok
+            if event.name in self._tracker_values:
+                self._tracker_values[event.name] = (
+                    event.value if event.value is not None else (0 if event.ok else 1)
+                )
         elif isinstance(event, PriorityChanged):
             if not 1 <= event.priority <= PRIORITY_OWNER:
                 raise LocalMisuse(f"({self.name}) base priority {event.priority} outside 1..255")
@@ -500,7 +520,8 @@ class VrrpInstance:
 
     def _update_priority(self, now: Ticks) -> None:
         p = self.params
-        total = prio.total_priority(self._base_priority, p.trackers, self._tracker_status)
+        values = self._tracker_values
+        total = prio.total_priority(self._base_priority, p.trackers, self._tracker_status, values)
         new = prio.effective_priority(self._base_priority, total)
         if new == self.effective_priority:
             return
@@ -519,7 +540,8 @@ class VrrpInstance:
     def _apply_faults(self, now: Ticks) -> None:
         reasons = self.fault_reasons
         if reasons and self.state in (State.BACKUP, State.MASTER):
-            self._log("info", f"({self.name}): entering FAULT state {_fault_words(sorted(reasons))}")
+            words = _fault_words(sorted(reasons), self._file_statuses())
+            self._log("info", f"({self.name}): entering FAULT state {words}")
             self.change_state(State.FAULT, "fault", now)
         elif not reasons and self.state is State.FAULT:
             self._leave_fault(now)

@@ -34,12 +34,19 @@ class TrackerSpec:
 
     weight 0 means FAULT while failed; otherwise the weight is added while OK (positive weight)
     or while failed (negative weight); reverse flips the sign (keepalived's weight_multiplier -1).
+
+    A `file` tracker (track_file) carries an integer instead of OK/failed: value x weight is
+    added (see priority.file_status). initial_value is the value read when the instance was
+    built; it is left out of comparisons so a reload does not see a changed plan when only the
+    file's content moved since the last start.
     """
 
     name: str
     weight: int = 0
     reverse: bool = False
     initially_ok: bool = True
+    file: bool = False
+    initial_value: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
