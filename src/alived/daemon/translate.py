@@ -30,6 +30,7 @@ from alived.core.vrrp.wire import (
     ReceivedPacket,
     next_ip_id,
 )
+from alived.daemon import file_tracker
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
@@ -379,6 +380,26 @@ def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSp
         out.append(
             TrackerSpec(
                 name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
+            )
+        )
+    # track_file entries of the instance, then of its sync group (the instance's entry wins).
+    group = next((sg for sg in config.sync_groups if inst.name in sg.group), None)
+    files = {tf.name: tf for tf in config.track_files if tf.file is not None}
+    seen: set[str] = set()
+    for t in (*inst.track_file, *(group.track_file if group is not None else ())):
+        track_file = files.get(t.name)
+        if track_file is None or t.name in seen:
+            continue
+        seen.add(t.name)
+        weight = t.weight if t.weight is not None else track_file.weight
+        reverse = t.reverse if t.weight is not None else track_file.weight_reverse
+        out.append(
+            TrackerSpec(
+                name=f"file:{t.name}",
+                weight=weight,
+                reverse=reverse,
+                file=True,
+                initial_value=file_tracker.initial_value(track_file),
             )
         )
     return tuple(out)

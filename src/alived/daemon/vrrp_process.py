@@ -64,6 +64,7 @@ from alived.core.vrrp.wire import (
 )
 from alived.daemon import signals
 from alived.daemon.dumps import InstanceReport, format_data, format_json, format_stats, write_dump_file
+from alived.daemon.file_tracker import FileTrackers
 from alived.daemon.garp_pacer import Pacer
 from alived.daemon.loader import load
 from alived.daemon.logsetup import IDENT_VRRP, setup_logging
@@ -183,6 +184,7 @@ class VrrpChild:
         self.last_transition: dict[str, float] = {}
         self.link_state: dict[str, bool] = {}
         self.script_trackers: dict[str, ScriptTracker] = {}
+        self.file_trackers = FileTrackers(self.on_file)
         self.status = StatusServer(socket_path(options.vrrp_pid_file), self.reports)
         self.runner = ScriptRunner()
         self.netlink: Netlink | None = None
@@ -882,6 +884,11 @@ class VrrpChild:
             tracker = ScriptTracker(script, config.global_defs, self.runner, self.on_script)
             self.script_trackers[name] = tracker
             tracker.start()
+        # track_files: an unchanged one keeps its watch; every tracking instance learns the value now.
+        files = {t.name for plan in self.plans.values() for t in plan.params.trackers if t.file}
+        self.file_trackers.update(f for f in config.track_files if f"file:{f.name}" in files)
+        for name, value in self.file_trackers.values.items():
+            self.on_file(name, value)
 
     def on_script(self, script: str, ok: bool) -> None:
         key = f"script:{script}"
@@ -889,10 +896,17 @@ class VrrpChild:
             if any(t.name == key for t in plan.params.trackers):
                 self.feed(name, TrackerChanged(name=key, ok=ok))
 
+    def on_file(self, track_file: str, value: int) -> None:
+        key = f"file:{track_file}"
+        for name, plan in list(self.plans.items()):
+            if any(t.name == key for t in plan.params.trackers):
+                self.feed(name, TrackerChanged(name=key, ok=value == 0, value=value))
+
     async def shutdown(self) -> None:
         self.stopping = True
         for tracker in self.script_trackers.values():
             tracker.stop()
+        self.file_trackers.stop()
         now = clock.now()
         for unit in list(self.units.values()):
             for name in unit.members:

@@ -11,11 +11,13 @@ global_defs {
   enable_snmp_vrrp
 }
 track_file READY { file /tmp/ready weight 10 }
+vrrp_track_process NGINX { process nginx }
 vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   priority 100
   track_file { READY }
+  track_process { NGINX }
   virtual_ipaddress { 192.0.2.100/24 }
 }
 virtual_server 192.0.2.100 80 {
@@ -27,7 +29,8 @@ virtual_server 192.0.2.100 80 {
 def test_each_unsupported_feature_is_named() -> None:
     notices = unsupported_notices(load_text(CONF).config)
     text = "\n".join(notices)
-    assert "(VI_1) track_file is not supported yet: READY ignored" in notices
+    assert "(VI_1) track_process is not supported yet: NGINX ignored" in notices
+    assert not any("track_file" in line for line in notices)  # track_file runs now
     assert "e-mail alerts are not supported yet" in text
     assert "SNMP is not supported yet" in text
     assert "1 virtual_server block(s)" in text
