@@ -194,6 +194,8 @@ class Supervisor:
 
     async def run_hook(self, what: str, script: Script | None, timeout: Ticks) -> None:
         """startup_script / shutdown_script: run to completion (bounded), a failure is only logged."""
+        if script is None:
+            return
         # Imported here: translate pulls in pyroute2, which the parent otherwise never needs
         # (about 15 MiB of RSS in a process that only supervises).
         from alived.daemon.translate import script_command  # noqa: PLC0415
