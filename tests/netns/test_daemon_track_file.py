@@ -75,10 +75,11 @@ def test_weight_zero_file_faults_and_recovers(lab: Lab, tmp_path: Path) -> None:
     b.start()
     master_and_backup(a, b)
     value.write_text("3\n")
-    a.wait_log("(VI_1): entering FAULT state (tracked file tf has status -254)")
+    a.wait_log("(VI_1): tracked file tf now FAULT state")
     a.wait_log("(VI_1) Entering FAULT STATE")
     master_and_backup(b, a)
     value.write_text("0\n")
+    a.wait_log("(VI_1): tracked file tf leaving FAULT state")
     a.wait_log("(VI_1) Entering BACKUP STATE")
     master_and_backup(a, b)
 
@@ -92,6 +93,7 @@ def test_init_file_creates_the_file_and_starts_in_fault(lab: Lab, tmp_path: Path
     b.start()
     a.start()
     a.wait_log("(VI_1) Entering FAULT STATE (init)")
+    assert "(VI_1): entering FAULT state (tracked file tf has status -254)" in a.log_text()
     assert value.read_text() == "1\n"
     master_and_backup(b, a)
     assert "Entering MASTER STATE" not in a.log_text()

@@ -129,9 +129,13 @@ def test_weighted_file_below_minus_253_faults() -> None:
     inst = master_with(spec(-60))
     inst.handle(TrackerChanged(name="file:tf", ok=False, value=5), Ticks(T0 + 5 * SECOND))
     assert inst.state is State.FAULT
-    assert "(VI_1): entering FAULT state (tracked file tf has status -300)" in logs(inst.pop_actions())
+    texts = logs(inst.pop_actions())
+    assert texts[0] == "(VI_1): tracked file tf now FAULT state"
+    assert "(VI_1) Entering FAULT STATE" in texts
+    assert not any("entering FAULT state" in t for t in texts)  # the file named itself already
     inst.handle(TrackerChanged(name="file:tf", ok=False, value=2), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
+    assert "(VI_1): tracked file tf leaving FAULT state" in logs(inst.pop_actions())
     assert inst.effective_priority == 1  # 100 - 120, clamped
 
 
@@ -139,7 +143,7 @@ def test_weight_zero_file_faults_on_non_zero() -> None:
     inst = master_with(spec(0))
     inst.handle(TrackerChanged(name="file:tf", ok=False, value=1), Ticks(T0 + 5 * SECOND))
     assert inst.state is State.FAULT
-    assert "(VI_1): entering FAULT state (tracked file tf has status -254)" in logs(inst.pop_actions())
+    assert "(VI_1): tracked file tf now FAULT state" in logs(inst.pop_actions())
     assert inst.fault_reasons == {"tracker file:tf"}
     inst.handle(TrackerChanged(name="file:tf", ok=True, value=0), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
@@ -154,11 +158,30 @@ def test_weight_zero_reversed_file_faults_on_zero() -> None:
     assert inst.state is State.BACKUP
 
 
+def test_weighted_status_at_startup_is_named_unclamped() -> None:
+    inst = VrrpInstance(make_params(trackers=(spec(-100, value=3),)))
+    inst.handle(Startup(), T0)
+    assert logs(inst.pop_actions())[0] == "(VI_1): entering FAULT state (tracked file tf has status -300)"
+
+
+def test_file_fault_beside_another_reason() -> None:
+    inst = master_with(spec(0), TrackerSpec(name="script:chk"))
+    inst.handle(TrackerChanged(name="file:tf", ok=False, value=1), Ticks(T0 + SECOND))
+    inst.handle(TrackerChanged(name="script:chk", ok=False), Ticks(T0 + 2 * SECOND))
+    assert inst.fault_reasons == {"tracker file:tf", "tracker script:chk"}
+    inst.handle(TrackerChanged(name="file:tf", ok=True, value=0), Ticks(T0 + 3 * SECOND))
+    assert inst.state is State.FAULT  # the script still fails
+    assert "(VI_1): tracked file tf leaving FAULT state" in logs(inst.pop_actions())
+
+
 def test_initial_value_sets_startup_state_and_priority() -> None:
     faulty = VrrpInstance(make_params(trackers=(spec(0, value=3),)))
     faulty.handle(Startup(), T0)
     assert faulty.state is State.FAULT
-    assert logs(faulty.pop_actions())[0] == "(VI_1) Entering FAULT STATE (init)"
+    assert logs(faulty.pop_actions())[:2] == [
+        "(VI_1): entering FAULT state (tracked file tf has status -254)",
+        "(VI_1) Entering FAULT STATE (init)",
+    ]
     weighted = VrrpInstance(make_params(trackers=(spec(-10, value=2),)))
     assert weighted.effective_priority == 80
     weighted.handle(Startup(), T0)

@@ -331,6 +331,12 @@ class VrrpInstance:
         assert isinstance(event, Startup)
         p = self.params
         if self.fault_reasons:
+            # keepalived names a faulting tracked file at startup (initialise_vrrp_file_tracking_priorities).
+            statuses = self._file_statuses()
+            for reason in sorted(self.fault_reasons):
+                if reason.startswith("tracker file:"):
+                    words = _fault_words([reason], statuses)
+                    self._log("info", f"({self.name}): entering FAULT state {words}")
             self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
@@ -508,9 +514,7 @@ class VrrpInstance:
                 raise LocalMisuse(f"({self.name}) unknown tracker {event.name!r}")
             self._tracker_status[event.name] = event.ok
             if event.name in self._tracker_values:
-                self._tracker_values[event.name] = (
-                    event.value if event.value is not None else (0 if event.ok else 1)
-                )
+                self._file_changed(event)
         elif isinstance(event, PriorityChanged):
             if not 1 <= event.priority <= PRIORITY_OWNER:
                 raise LocalMisuse(f"({self.name}) base priority {event.priority} outside 1..255")
@@ -537,11 +541,26 @@ class VrrpInstance:
         if p.notify_priority_changes and self.state in (State.MASTER, State.BACKUP):
             self._notify(f"{self.state.value}_PRIORITY")
 
+    def _file_changed(self, event: TrackerChanged) -> None:
+        """Record a file tracker's value; name it entering or leaving FAULT as keepalived does."""
+        spec = next(t for t in self.params.trackers if t.name == event.name)
+        before = prio.is_faulting(spec, True, self._tracker_values[event.name])
+        value = event.value if event.value is not None else (0 if event.ok else 1)
+        self._tracker_values[event.name] = value
+        after = prio.is_faulting(spec, True, value)
+        if before != after and self.state is not State.INIT:
+            what = "now" if after else "leaving"
+            file = event.name.removeprefix("file:")
+            self._log("info", f"({self.name}): tracked file {file} {what} FAULT state")
+
     def _apply_faults(self, now: Ticks) -> None:
         reasons = self.fault_reasons
         if reasons and self.state in (State.BACKUP, State.MASTER):
-            words = _fault_words(sorted(reasons), self._file_statuses())
-            self._log("info", f"({self.name}): entering FAULT state {words}")
+            # A file names itself as it changes (_file_changed), so only the other reasons are listed.
+            others = sorted(r for r in reasons if not r.startswith("tracker file:"))
+            if others:
+                words = _fault_words(others, self._file_statuses())
+                self._log("info", f"({self.name}): entering FAULT state {words}")
             self.change_state(State.FAULT, "fault", now)
         elif not reasons and self.state is State.FAULT:
             self._leave_fault(now)
