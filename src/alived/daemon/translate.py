@@ -19,7 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from alived.config import model
-from alived.core.vrrp.params import DEFAULT_PRIORITY, GarpParams, InitialState, InstanceParams, TrackerSpec
+from alived.core.vrrp.params import (
+    DEFAULT_PRIORITY,
+    PRIORITY_OWNER,
+    GarpParams,
+    InitialState,
+    InstanceParams,
+    TrackerSpec,
+)
 from alived.core.vrrp.wire import (
     AUTH_AH,
     AUTH_NONE,
@@ -382,27 +389,59 @@ def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSp
                 name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
             )
         )
-    # track_file entries of the instance, then of its sync group (the instance's entry wins).
-    group = next((sg for sg in config.sync_groups if inst.name in sg.group), None)
+    out.extend(_file_trackers(inst, config))
+    return tuple(out)
+
+
+def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[TrackerSpec]:
+    """track_file entries of the instance and of its sync group, with keepalived's weight rules.
+
+    A member of a sync group without sync_group_tracking_weight, or an address owner, keeps an
+    instance entry only unweighted: the default weight 1 becomes 0, another weight drops the
+    entry (vrrp_complete_instance). A group entry is unweighted when a member is the owner, and
+    its weight replaces a weighted instance entry for the same file (add_obj_to_track_file).
+    """
     files = {tf.name: tf for tf in config.track_files if tf.file is not None}
-    seen: set[str] = set()
-    for t in (*inst.track_file, *(group.track_file if group is not None else ())):
+    group = next((sg for sg in config.sync_groups if inst.name in sg.group), None)
+    owner = (inst.effective_priority or DEFAULT_PRIORITY) == PRIORITY_OWNER
+    no_weights = owner or (
+        group is not None and not (group.sync_group_tracking_weight or group.global_tracking)
+    )
+    chosen: dict[str, tuple[int, bool]] = {}
+    for t in inst.track_file:
         track_file = files.get(t.name)
-        if track_file is None or t.name in seen:
+        if track_file is None or t.name in chosen:
             continue
-        seen.add(t.name)
         weight = t.weight if t.weight is not None else track_file.weight
         reverse = t.reverse if t.weight is not None else track_file.weight_reverse
-        out.append(
-            TrackerSpec(
-                name=f"file:{t.name}",
-                weight=weight,
-                reverse=reverse,
-                file=True,
-                initial_value=file_tracker.initial_value(track_file),
-            )
+        if no_weights and weight == 1:
+            weight = 0
+        elif no_weights and weight:
+            continue
+        chosen[t.name] = (weight, reverse)
+    if group is not None:
+        members = [config.instance(m) for m in group.group]
+        group_owner = any(m is not None and m.effective_priority == PRIORITY_OWNER for m in members)
+        for t in group.track_file:
+            track_file = files.get(t.name)
+            if track_file is None:
+                continue
+            weight = t.weight if t.weight is not None else track_file.weight
+            reverse = t.reverse if t.weight is not None else track_file.weight_reverse
+            if group_owner:
+                weight = 0
+            if t.name not in chosen or chosen[t.name][0]:
+                chosen[t.name] = (weight, reverse)
+    return [
+        TrackerSpec(
+            name=f"file:{name}",
+            weight=weight,
+            reverse=reverse,
+            file=True,
+            initial_value=file_tracker.initial_value(files[name]),
         )
-    return tuple(out)
+        for name, (weight, reverse) in chosen.items()
+    ]
 
 
 def _unicast_checksum(inst: model.VrrpInstance) -> UnicastChecksum:

@@ -222,3 +222,52 @@ def test_initial_value_initialises_once_per_process(tmp_path: Path, monkeypatch:
     path.write_text("8\n")
     assert file_tracker.initial_value(entry) == 8  # later ones act as a reload
     assert os.path.exists(path)
+
+
+def file_specs(conf: str) -> dict[str, dict[str, tuple[int, bool]]]:
+    config = load_text(conf).config
+    plans = translate(config, lambda _if, _fam: None, lambda _n, _r: None)
+    return {p.name: {t.name: (t.weight, t.reverse) for t in p.params.trackers if t.file} for p in plans}
+
+
+def vi(name: str, vrid: int, prio: int, track: str) -> str:
+    return f"""
+vrrp_instance {name} {{
+  interface lo
+  virtual_router_id {vrid}
+  priority {prio}
+  unicast_src_ip 192.0.2.1
+  unicast_peer {{ 192.0.2.2 }}
+  track_file {{
+{track}
+  }}
+  virtual_ipaddress {{ 192.0.2.{vrid}/24 }}
+}}
+"""
+
+
+def test_weights_in_sync_groups_and_owners(tmp_path: Path) -> None:
+    files = "".join(
+        f"track_file {n} {{\n  file {tmp_path / n}\n{w}}}\n"
+        for n, w in (("D", ""), ("W", "  weight -20 reverse\n"), ("Z", "  weight 0\n"))
+    )
+    plain = files + vi("VI_1", 1, 100, "    D\n    W\n    Z weight 5\n")
+    assert file_specs(plain)["VI_1"] == {"file:D": (1, False), "file:W": (-20, True), "file:Z": (5, False)}
+    # In a sync group without sync_group_tracking_weight: default weight -> 0, other weights dropped.
+    group = (
+        "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n  track_file {\n    W weight 7\n  }\n}\n"
+    )
+    synced = files + vi("VI_1", 1, 100, "    D\n    W\n    Z\n") + vi("VI_2", 2, 100, "    Z\n") + group
+    specs = file_specs(synced)
+    assert specs["VI_1"] == {"file:D": (0, False), "file:Z": (0, False), "file:W": (7, False)}
+    assert specs["VI_2"] == {"file:Z": (0, False), "file:W": (7, False)}
+    weighted = synced.replace(
+        "  track_file {\n    W weight 7", "  sync_group_tracking_weight\n  track_file {\n    W weight 7"
+    )
+    specs = file_specs(weighted)
+    assert specs["VI_1"] == {"file:D": (1, False), "file:W": (7, False), "file:Z": (0, False)}
+    # An owner keeps only unweighted files; a group with an owner member tracks its files unweighted.
+    owner = files + vi("VI_1", 1, 255, "    D\n    W\n") + vi("VI_2", 2, 100, "    Z\n") + group
+    specs = file_specs(owner)
+    assert specs["VI_1"] == {"file:D": (0, False), "file:W": (0, False)}
+    assert specs["VI_2"] == {"file:Z": (0, False), "file:W": (0, False)}
