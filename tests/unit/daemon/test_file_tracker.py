@@ -254,9 +254,8 @@ def test_weights_in_sync_groups_and_owners(tmp_path: Path) -> None:
     plain = files + vi("VI_1", 1, 100, "    D\n    W\n    Z weight 5\n")
     assert file_specs(plain)["VI_1"] == {"file:D": (1, False), "file:W": (-20, True), "file:Z": (5, False)}
     # In a sync group without sync_group_tracking_weight: default weight -> 0, other weights dropped.
-    group = (
-        "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n  track_file {\n    W weight 7\n  }\n}\n"
-    )
+    group = "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n"
+    group += "  track_file {\n    W weight 7 noreverse\n  }\n}\n"
     synced = files + vi("VI_1", 1, 100, "    D\n    W\n    Z\n") + vi("VI_2", 2, 100, "    Z\n") + group
     specs = file_specs(synced)
     assert specs["VI_1"] == {"file:D": (0, False), "file:Z": (0, False), "file:W": (7, False)}
