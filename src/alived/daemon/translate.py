@@ -401,6 +401,8 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
     entry (vrrp_complete_instance). A group entry is unweighted when a member is the owner, and
     its weight replaces a weighted instance entry for the same file (add_obj_to_track_file).
     """
+    if not config.track_files:
+        return []  # the common case, kept free of the sync-group scan below
     files = {tf.name: tf for tf in config.track_files if tf.file is not None}
     group = next((sg for sg in config.sync_groups if inst.name in sg.group), None)
     owner = (inst.effective_priority or DEFAULT_PRIORITY) == PRIORITY_OWNER
