@@ -160,6 +160,11 @@ def initial_value(track_file: model.TrackFile) -> int:
         return 0
 
 
+def watchable(track_file: model.TrackFile) -> bool:
+    """False when the file's directory does not exist: keepalived then drops the track_file."""
+    return track_file.file is not None and _resolved(track_file.file) is not None
+
+
 def _resolved(path: str) -> str | None:
     """The absolute path with its directory resolved, or None when the directory does not exist."""
     full = Path(os.path.realpath(path))

@@ -403,7 +403,7 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
     """
     if not config.track_files:
         return []  # the common case, kept free of the sync-group scan below
-    files = {tf.name: tf for tf in config.track_files if tf.file is not None}
+    files = {tf.name: tf for tf in config.track_files if file_tracker.watchable(tf)}
     group = next((sg for sg in config.sync_groups if inst.name in sg.group), None)
     owner = (inst.effective_priority or DEFAULT_PRIORITY) == PRIORITY_OWNER
     no_weights = owner or (

@@ -137,6 +137,11 @@ vrrp_instance VI_1 {{
     assert by_name["file:TF"].initial_value == 2
     assert by_name["file:NEW"].initial_value == 5  # init_file created it first
     assert (tmp_path / "new").read_text() == "5\n"
+    # A file in a directory that does not exist is not tracked at all (keepalived drops it).
+    gone = f"track_file GONE {{\n  file {tmp_path}/no/f\n}}\n"
+    gone += conf.replace("    NEW\n", "    NEW\n    GONE\n")
+    (plan,) = translate(load_text(gone).config, lambda _if, _fam: None, lambda _n, _r: None)
+    assert [t.name for t in plan.params.trackers] == ["file:TF", "file:NEW"]
 
 
 async def _wait_for(values: list[tuple[str, int]], count: int) -> None:
