@@ -125,7 +125,7 @@ class TrackEntry:
 
     name: str
     weight: int | None = None
-    reverse: bool = False
+    reverse: bool | None = None  # None: no reverse/noreverse word (the tracked object's own applies)
     location: Location | None = None
 
 

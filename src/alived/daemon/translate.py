@@ -375,7 +375,7 @@ def _auth(inst: model.VrrpInstance) -> tuple[int, bytes]:
 
 def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSpec, ...]:
     out: list[TrackerSpec] = [
-        TrackerSpec(name=f"interface:{t.name}", weight=t.weight or 0, reverse=t.reverse)
+        TrackerSpec(name=f"interface:{t.name}", weight=t.weight or 0, reverse=bool(t.reverse))
         for t in inst.track_interface
     ]
     for t in inst.track_script:
@@ -383,7 +383,7 @@ def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSp
         if script is None:
             continue
         weight = t.weight if t.weight is not None else script.weight
-        reverse = t.reverse if t.weight is not None else script.weight_reverse
+        reverse = t.reverse if t.reverse is not None else script.weight_reverse
         out.append(
             TrackerSpec(
                 name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
@@ -415,7 +415,7 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
         if track_file is None or t.name in chosen:
             continue
         weight = t.weight if t.weight is not None else track_file.weight
-        reverse = t.reverse if t.weight is not None else track_file.weight_reverse
+        reverse = t.reverse if t.reverse is not None else track_file.weight_reverse
         if no_weights and weight == 1:
             weight = 0
         elif no_weights and weight:
@@ -429,7 +429,7 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
             if track_file is None:
                 continue
             weight = t.weight if t.weight is not None else track_file.weight
-            reverse = t.reverse if t.weight is not None else track_file.weight_reverse
+            reverse = t.reverse if t.reverse is not None else track_file.weight_reverse
             if group_owner:
                 weight = 0
             if t.name not in chosen or chosen[t.name][0]:

@@ -126,12 +126,17 @@ def test_script_keyword_is_resplit_from_raw_line(load: Load) -> None:
 
 
 def test_track_entries_with_weights(load: Load) -> None:
-    text = BASIC % "track_interface {\n eth1 weight -20\n eth2 weight 10 reverse\n eth3\n}"
+    text = (
+        BASIC
+        % "track_interface {\n eth1 weight -20\n eth2 weight 10 reverse\n eth3\n eth0 weight 5 noreverse\n}"
+    )
     entries = load(text).config.instances[0].track_interface
+    # None: no word given, so the tracked object's own sense applies (keepalived).
     assert [(e.name, e.weight, e.reverse) for e in entries] == [
-        ("eth1", -20, False),
+        ("eth1", -20, None),
         ("eth2", 10, True),
-        ("eth3", None, False),
+        ("eth3", None, None),
+        ("eth0", 5, False),
     ]
 
 

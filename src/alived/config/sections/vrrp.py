@@ -117,7 +117,7 @@ def track_entry(lo: int, hi: int) -> Any:
     def parse(ctx: Ctx, node: Node) -> Any:
         tokens = node.line.tokens
         weight: int | None = None
-        reverse = False
+        reverse: bool | None = None
         i = 1
         while i < len(tokens):
             word = tokens[i]
