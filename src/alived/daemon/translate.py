@@ -373,6 +373,14 @@ def _auth(inst: model.VrrpInstance) -> tuple[int, bytes]:
     return AUTH_PASS, key[:8]
 
 
+def _entry_weight(entry: model.TrackEntry, weight: int, reverse: bool) -> tuple[int, bool]:
+    """An entry's weight and sense: what it names, else the tracked object's own (alloc_track_*)."""
+    return (
+        entry.weight if entry.weight is not None else weight,
+        entry.reverse if entry.reverse is not None else reverse,
+    )
+
+
 def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSpec, ...]:
     out: list[TrackerSpec] = [
         TrackerSpec(name=f"interface:{t.name}", weight=t.weight or 0, reverse=bool(t.reverse))
@@ -382,8 +390,7 @@ def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSp
         script = config.script(t.name)
         if script is None:
             continue
-        weight = t.weight if t.weight is not None else script.weight
-        reverse = t.reverse if t.reverse is not None else script.weight_reverse
+        weight, reverse = _entry_weight(t, script.weight, script.weight_reverse)
         out.append(
             TrackerSpec(
                 name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
@@ -414,8 +421,7 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
         track_file = files.get(t.name)
         if track_file is None or t.name in chosen:
             continue
-        weight = t.weight if t.weight is not None else track_file.weight
-        reverse = t.reverse if t.reverse is not None else track_file.weight_reverse
+        weight, reverse = _entry_weight(t, track_file.weight, track_file.weight_reverse)
         if no_weights and weight == 1:
             weight = 0
         elif no_weights and weight:
@@ -428,8 +434,7 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
             track_file = files.get(t.name)
             if track_file is None:
                 continue
-            weight = t.weight if t.weight is not None else track_file.weight
-            reverse = t.reverse if t.reverse is not None else track_file.weight_reverse
+            weight, reverse = _entry_weight(t, track_file.weight, track_file.weight_reverse)
             if group_owner:
                 weight = 0
             if t.name not in chosen or chosen[t.name][0]:
