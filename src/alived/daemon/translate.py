@@ -151,15 +151,19 @@ class InstancePlan:
             and (self.unicast_checksum is UnicastChecksum.CONFIG or self.send.old_checksum_adopted)
         )
 
-    def checksum_verdict(self, packet: ReceivedPacket) -> ChecksumVerdict:
+    def checksum_verdict(self, packet: ReceivedPacket, *, as_v2: bool = False) -> ChecksumVerdict:
         """Judge the checksum form of a decoded advert as keepalived's vrrp_check_packet does.
 
-        The decoder accepts both forms of a v3 IPv4 unicast checksum and flags the old one;
-        which form this instance takes depends on its mode. ADOPT is returned once, and
-        switches this instance's own adverts to the old form (the caller logs
-        "(NAME) Setting unicast VRRPv3 checksum to old version").
+        as_v2: the packet's v3 checksum only matched summed the v2 way (no pseudo-header); that
+        form is right for a `v3_checksum_as_v2` instance and a bad checksum to any other, and
+        the other way round. The decoder accepts both forms of a v3 IPv4 unicast checksum and
+        flags the old one; which form this instance takes depends on its mode. ADOPT is
+        returned once, and switches this instance's own adverts to the old form (the caller
+        logs "(NAME) Setting unicast VRRPv3 checksum to old version").
         """
         advert = packet.advert
+        if advert.version == 3 and self.v3_checksum_as_v2 != as_v2:
+            return ChecksumVerdict.REJECT
         if advert.version != 3 or self.family != 4 or packet.destination.is_multicast:
             return ChecksumVerdict.ACCEPT
         if not packet.old_unicast_checksum:

@@ -515,11 +515,9 @@ class VrrpChild:
             return
         for name in names:
             plan = self.plans.get(name)
-            if plan is not None and packet.advert.version == 3 and plan.v3_checksum_as_v2 != as_v2:
-                # Each form is a bad checksum to an instance summing the other way (keepalived).
-                log.info("(%s) Invalid VRRPv3 checksum", name)
-                continue
-            verdict = plan.checksum_verdict(packet) if plan is not None else ChecksumVerdict.ACCEPT
+            verdict = ChecksumVerdict.ACCEPT
+            if plan is not None:
+                verdict = plan.checksum_verdict(packet, as_v2=as_v2)
             if verdict is ChecksumVerdict.REJECT:
                 log.info("(%s) Invalid VRRPv3 checksum", name)
                 continue
@@ -891,16 +889,16 @@ class VrrpChild:
             self.on_file(name, value)
 
     def on_script(self, script: str, ok: bool) -> None:
-        key = f"script:{script}"
-        for name, plan in list(self.plans.items()):
-            if any(t.name == key for t in plan.params.trackers):
-                self.feed(name, TrackerChanged(name=key, ok=ok))
+        self._tracker_changed(TrackerChanged(name=f"script:{script}", ok=ok))
 
     def on_file(self, track_file: str, value: int) -> None:
-        key = f"file:{track_file}"
+        self._tracker_changed(TrackerChanged(name=f"file:{track_file}", ok=value == 0, value=value))
+
+    def _tracker_changed(self, event: TrackerChanged) -> None:
+        """Hand a tracker's new state to every instance that tracks it."""
         for name, plan in list(self.plans.items()):
-            if any(t.name == key for t in plan.params.trackers):
-                self.feed(name, TrackerChanged(name=key, ok=value == 0, value=value))
+            if any(t.name == event.name for t in plan.params.trackers):
+                self.feed(name, event)
 
     async def shutdown(self) -> None:
         self.stopping = True

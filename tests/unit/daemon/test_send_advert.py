@@ -215,3 +215,15 @@ def test_ipv6_plans_never_use_the_old_form() -> None:
     params = replace(plan.params, primary_address=IPv6Address("fe80::1"), addresses=())
     v6 = replace(plan, family=6, params=params, unicast_checksum=UnicastChecksum.CONFIG)
     assert not v6.old_unicast_checksum
+
+
+def test_v3_checksum_as_v2_takes_only_its_own_form() -> None:
+    as_v2 = plans_of(config_text(extra="  v3_checksum_as_v2\n"))["VI_1"]
+    standard = plans_of(config_text())["VI_1"]
+    packet = received(old=False)
+    assert as_v2.v3_checksum_as_v2 and not standard.v3_checksum_as_v2
+    assert as_v2.checksum_verdict(packet, as_v2=True) is ChecksumVerdict.ACCEPT
+    assert as_v2.checksum_verdict(packet, as_v2=False) is ChecksumVerdict.REJECT
+    assert standard.checksum_verdict(packet, as_v2=True) is ChecksumVerdict.REJECT
+    # VRRPv2 has one checksum form: the option does not apply.
+    assert as_v2.checksum_verdict(received(old=False, version=2), as_v2=False) is ChecksumVerdict.ACCEPT

@@ -174,13 +174,11 @@ class VrrpInstance:
 
     def _file_statuses(self) -> dict[str, int]:
         """Each file tracker's status as keepalived logs it (value x weight, unclamped; weight 0: -254)."""
-        out: dict[str, int] = {}
-        for spec in self.params.trackers:
-            if spec.file:
-                value = self._tracker_values[spec.name]
-                weighted = value * spec.weight * (-1 if spec.reverse else 1)
-                out[spec.name] = prio.file_status(spec, value) if spec.weight == 0 else weighted
-        return out
+        return {
+            spec.name: prio.raw_file_status(spec, self._tracker_values[spec.name])
+            for spec in self.params.trackers
+            if spec.file
+        }
 
     @property
     def down_timer(self) -> Ticks:

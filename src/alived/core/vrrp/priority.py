@@ -21,12 +21,16 @@ FILE_STATUS_MAX = 253
 _NO_VALUES: Mapping[str, int] = MappingProxyType({})
 
 
-def file_status(spec: TrackerSpec, value: int) -> int:
-    """keepalived's status of a tracked file for one instance: FILE_FAULT or what it adds."""
+def raw_file_status(spec: TrackerSpec, value: int) -> int:
+    """A tracked file's status before clamping, as keepalived logs it (weight 0: FILE_FAULT or 0)."""
     if spec.weight == 0:
         return FILE_FAULT if (value != 0) != spec.reverse else 0
-    multiplier = -1 if spec.reverse else 1
-    return max(FILE_FAULT, min(FILE_STATUS_MAX, value * spec.weight * multiplier))
+    return value * spec.weight * (-1 if spec.reverse else 1)
+
+
+def file_status(spec: TrackerSpec, value: int) -> int:
+    """keepalived's status of a tracked file for one instance: FILE_FAULT or what it adds."""
+    return max(FILE_FAULT, min(FILE_STATUS_MAX, raw_file_status(spec, value)))
 
 
 def contribution(spec: TrackerSpec, ok: bool, value: int = 0) -> int:
