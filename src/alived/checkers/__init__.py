@@ -1,0 +1,1 @@
+"""Health-check probes, one module per keepalived checker keyword, found through base.REGISTRY."""

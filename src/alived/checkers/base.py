@@ -1,0 +1,60 @@
+"""The probe protocol and the registry that maps keepalived checker keywords to probe factories.
+
+A probe performs exactly one attempt (connect, request, judge the reply) bounded by its own
+timeout and returns a ProbeResult; it never raises and never retries: retry, delay_before_retry
+and what a failure means are core/check's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+from typing import Protocol
+
+from alived.core.check.result import ProbeResult
+
+IPAddress = IPv4Address | IPv6Address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """Where a probe goes by default: the real server's address and port, and the Host to name."""
+
+    address: IPAddress
+    port: int | None
+    virtualhost: str | None = None
+
+
+class Probe(Protocol):
+    """One configured check of one real server."""
+
+    @property
+    def keyword(self) -> str:
+        """The keepalived keyword of the check (TCP_CHECK, HTTP_GET, ...)."""
+        ...
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """Equal for two probes that would do exactly the same attempt (so they can share one)."""
+        ...
+
+    async def attempt(self) -> ProbeResult:
+        """Run one attempt, bounded by the check's timeout; never raises."""
+        ...
+
+
+# The factory takes the probe's own frozen parameter object (built by the checker child from the
+# config model) and returns the probe; keyed by keepalived keyword.
+ProbeFactory = Callable[..., Probe]
+REGISTRY: dict[str, ProbeFactory] = {}
+
+
+def register(keyword: str) -> Callable[[ProbeFactory], ProbeFactory]:
+    """Class decorator: make a probe class the factory for a keepalived checker keyword."""
+
+    def add(factory: ProbeFactory) -> ProbeFactory:
+        REGISTRY[keyword] = factory
+        return factory
+
+    return add

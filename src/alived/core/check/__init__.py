@@ -1,0 +1,1 @@
+"""Pure health-check logic: what a probe's result means over time (sans-IO)."""

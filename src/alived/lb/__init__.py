@@ -1,0 +1,1 @@
+"""Load-balancer backends (nftables, IPVS): read the actual state, apply planned operations."""
