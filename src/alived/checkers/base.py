@@ -7,7 +7,8 @@ and what a failure means are core/check's business.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
@@ -15,15 +16,25 @@ from typing import Protocol
 from alived.core.check.result import ProbeResult
 
 IPAddress = IPv4Address | IPv6Address
+log = logging.getLogger("alived.checkers")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Target:
-    """Where a probe goes by default: the real server's address and port, and the Host to name."""
+    """Where a probe goes by default: the real server's address and port, and the Host to name.
+
+    `protocol` is the virtual server's service type (tcp, udp, sctp, or none for a fwmark
+    service): keepalived names a real server as `[address]:protocol:port` in its log lines.
+    """
 
     address: IPAddress
     port: int | None
     virtualhost: str | None = None
+    protocol: str = "tcp"
+
+    def __str__(self) -> str:
+        """keepalived's FMT_RS: `[192.0.2.21]:tcp:80`."""
+        return f"[{self.address}]:{self.protocol}:{self.port or 0}"
 
 
 class Probe(Protocol):
@@ -58,3 +69,16 @@ def register(keyword: str) -> Callable[[ProbeFactory], ProbeFactory]:
         return factory
 
     return add
+
+
+async def guarded(keyword: str, attempt: Callable[[], Awaitable[ProbeResult]]) -> ProbeResult:
+    """Run one attempt; an unexpected exception becomes a "down" with its name, never escapes.
+
+    Probes handle every failure they expect themselves; this is the net under them, so that a
+    bug in one probe marks its real server down (and is logged) instead of killing the child.
+    """
+    try:
+        return await attempt()
+    except Exception as err:
+        log.exception("%s probe failed unexpectedly", keyword)
+        return ProbeResult(success=False, reason=f"internal error: {type(err).__name__}")
