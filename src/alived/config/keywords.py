@@ -448,6 +448,7 @@ def _http_checker(kind: str) -> BlockSpec:
             Kw("http_protocol", parse=lvs.http_protocol),
             Kw("enable_sni", parse=boolean),
             Kw("sni_name", parse=string),
+            Kw("verify_peer", parse=boolean),
             Kw("fast_recovery", parse=boolean),
             Kw("tls_compliant", parse=boolean),
             Kw("url", block=URL, multi=True),

@@ -441,6 +441,7 @@ class Checker:
     enable_sni: bool = False
     sni_name: str | None = None
     tls_compliant: bool = False
+    verify_peer: bool = False  # alived's own: verify the SSL_GET server's certificate and name
     # SMTP_CHECK
     helo_name: str | None = None
     host: tuple[SmtpHost, ...] = ()

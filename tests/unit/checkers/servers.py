@@ -91,3 +91,31 @@ def full_backlog() -> Iterator[int]:
         for s in fillers:
             s.close()
         listener.close()
+
+
+def read_request(conn: socket.socket) -> bytes:
+    """Everything up to and including the blank line that ends a request's header."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def responder(response: bytes, requests: list[bytes] | None = None) -> Callable[[socket.socket], None]:
+    """A handler that reads the request (kept in `requests`), sends `response` in one write, closes."""
+
+    def handle(conn: socket.socket) -> None:
+        request = read_request(conn)
+        if requests is not None:
+            requests.append(request)
+        conn.sendall(response)
+
+    return handle
+
+
+def http_response(body: bytes, status: str = "200 OK", extra: str = "") -> bytes:
+    head = f"HTTP/1.0 {status}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+    return head.encode() + body
