@@ -501,8 +501,8 @@ CHECKERS: dict[str, BlockSpec] = {
         keywords(
             *_CONNECTION,
             *_SCHEDULING,
-            Kw("payload", parse=string),
-            Kw("require_reply", parse=optional_string),
+            Kw("payload", parse=joined),
+            Kw("require_reply", parse=lvs.hex_words),
             Kw("min_reply_length", parse=integer(0, 65535)),
             Kw("max_reply_length", parse=integer(0, 65535)),
         ),

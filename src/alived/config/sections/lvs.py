@@ -262,6 +262,12 @@ def dns_type(ctx: Ctx, node: Node) -> Any:
     return word
 
 
+def hex_words(ctx: Ctx, node: Node) -> Any:
+    """`require_reply [HEX ...]`: the hex words joined ("" when bare, to tell it from absent)."""
+    del ctx
+    return " ".join(node.args)
+
+
 def ip_family(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if word not in ("inet", "inet6"):

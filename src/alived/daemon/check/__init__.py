@@ -1,0 +1,1 @@
+"""The checker child: probes from checkers/ scheduled and judged by core/check."""
