@@ -178,7 +178,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(list(argv) if argv is not None else None)
+    words = list(argv) if argv is not None else sys.argv[1:]
+    if words[:1] == ["genhash"]:  # keepalived genhash's own command line, passed through whole
+        from alived import genhash  # noqa: PLC0415 - only this command needs it
+
+        return genhash.main(words[1:], prog="alivectl genhash")
+    args = _parser().parse_args(words)
     if args.command == "check-config":
         return check_config(args)
     if args.command == "status":
