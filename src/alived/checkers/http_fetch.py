@@ -1,10 +1,9 @@
 """One HTTP GET the way keepalived's HTTP_GET, SSL_GET and genhash send it, its reply read with bounds.
 
-The request is byte for byte keepalived's (check_http.c request_template): `GET <path>
-HTTP/1.<0|1>`, `User-Agent: KeepAliveClient`, [`Connection: close`,] `Host: <host>`, CRLF each,
-then an empty line,
-with `Connection: close` for http_protocol 1.0C and 1.1, and Host the virtualhost or, without
-one, the connect address and port (`[v6]:port` for IPv6).
+The request is byte for byte keepalived's (check_http.c request_template): the lines
+`GET <path> HTTP/1.<0|1>`, `User-Agent: KeepAliveClient`, `Connection: close` (for
+http_protocol 1.0C and 1.1 only) and `Host: <host>`, then an empty line; the host is the
+virtualhost or, without one, the connect address and port (`[v6]:port` for IPv6).
 
 The reply is parsed as keepalived's lib/html.c does: the header ends at the first CRLFCRLF, the
 status code is the three digits after the first space and must be followed by a space, the

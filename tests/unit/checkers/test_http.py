@@ -8,10 +8,12 @@ import socket
 import struct
 import time
 import tracemalloc
+from ipaddress import IPv6Address
 
 import pytest
 
 from alived.checkers.base import REGISTRY
+from alived.checkers.connect import Connection
 from alived.checkers.http import HttpParams, HttpProbe, UrlSpec
 from alived.checkers.http_fetch import MAX_BODY, ChunkedDecoder, request_bytes, status_code
 from alived.core.check.result import ProbeResult
@@ -225,3 +227,31 @@ def test_chunked_decoder_rejects_garbage() -> None:
     assert decoder.feed(b"3\r\nab") == b"ab"
     assert decoder.feed(b"c\r\n0\r\n\r\n") == b"c"
     assert decoder.done
+
+
+def test_ipv6_host_header_in_brackets() -> None:
+    requests: list[bytes] = []
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as listener:
+        listener.bind(("::1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        conn = Connection(connect_ip=IPv6Address("::1"), connect_port=port)
+        params = HttpParams(connection=conn, urls=(UrlSpec(path="/"),))
+
+        async def exchange() -> ProbeResult:
+            loop = asyncio.get_running_loop()
+            listener.setblocking(False)
+
+            async def serve() -> None:
+                peer, _ = await loop.sock_accept(listener)
+                with peer:
+                    requests.append(await loop.sock_recv(peer, 4096))
+                    await loop.sock_sendall(peer, http_response(BODY))
+
+            server = asyncio.create_task(serve())
+            result = await HttpProbe(params, target(80)).attempt()
+            await server
+            return result
+
+        assert asyncio.run(exchange()).success
+    assert f"\r\nHost: [::1]:{port}\r\n".encode() in requests[0]

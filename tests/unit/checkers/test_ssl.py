@@ -129,3 +129,11 @@ def test_plain_http_server_is_a_tls_failure() -> None:
     with tcp_server(lambda conn: conn.sendall(b"HTTP/1.0 400 Bad\r\n\r\n")) as port:
         result = _check(port, TlsParams())
     assert (result.success, result.reason) == (False, "TLS handshake failed")
+
+
+def test_missing_ca_file_is_a_clean_down_on_every_attempt(tmp_path: Path) -> None:
+    tls = TlsParams(verify_peer=True, ca=str(tmp_path / "absent.pem"))
+    params = HttpParams(connection=connection(443), urls=(UrlSpec(path="/"),), tls=tls)
+    result = asyncio.run(SslProbe(params, target(443)).attempt())
+    assert not result.success
+    assert result.reason.startswith("invalid setup")
