@@ -18,7 +18,7 @@ from alived.checkers.tcp import TcpParams, TcpProbe
 from alived.core.check.result import ProbeResult
 from alived.units import MILLISECOND, Ticks
 from tests.helpers.inns import inside
-from tests.helpers.netns import Lab, Namespace
+from tests.helpers.netns import Lab, Namespace, wait_for
 
 pytestmark = pytest.mark.netns
 
@@ -112,6 +112,7 @@ def test_bindto_and_bind_port_choose_the_source(
 ) -> None:
     checker, _ = pair
     assert _tcp(checker, _conn(fwmark=7, bindto=ip_address(CHECKER2), bind_port=40123)).success
+    wait_for(lambda: listener.peers, timeout=5, what="the server to accept")  # accept runs in its thread
     assert listener.peers[-1] == (CHECKER2, 40123)
 
 

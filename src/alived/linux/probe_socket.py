@@ -1,20 +1,20 @@
 """A health check's socket: non-blocking, close-on-exec, with keepalived's connection options.
 
 keepalived's checkers (core/layer4.c) set SO_MARK for `fwmark`, SO_BINDTODEVICE for `bind_if`
-and bind to `bindto`/`bind_port` before connecting; a TCP socket gets SO_LINGER 5 s. Each step
-that fails raises OSError naming the option, which the probe turns into a clean "down".
+and bind to `bindto`/`bind_port` before connecting. Each step that fails raises OSError naming
+the option, which the probe turns into a clean "down". keepalived also sets SO_LINGER 5 s on
+TCP sockets; not here: Linux honours a linger time in close() even on a non-blocking socket, so
+a peer that vanished after the handshake could stall the whole event loop for 5 s.
 """
 
 from __future__ import annotations
 
 import socket
-import struct
 from ipaddress import IPv4Address, IPv6Address
 
 IPAddress = IPv4Address | IPv6Address
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
-LINGER_SECONDS = 5
 
 
 class SocketOptionError(OSError):
@@ -46,8 +46,6 @@ def open_socket(
     sock = socket.socket(family, kind | socket.SOCK_CLOEXEC, proto)
     try:
         sock.setblocking(False)
-        if kind == socket.SOCK_STREAM:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, LINGER_SECONDS))
         if fwmark:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, SO_MARK, fwmark)
