@@ -131,3 +131,16 @@ def test_dump_buffer_layout() -> None:
         "0000  48 54 54 50 2f 31 2e 30 - 20 32 30 30 20 4f 4b 0d   HTTP/1.0 200 OK.\n"
         "0016  0a 0d 0a                -                           ...             \n"
     )
+
+
+def test_ssl_with_sni_the_same_as_keepalived() -> None:
+    import trustme
+
+    from tests.unit.checkers.test_ssl import BODY as TLS_BODY
+    from tests.unit.checkers.test_ssl import tls_server
+
+    snis: list[str | None] = []
+    with tls_server(trustme.CA().issue_cert("www.example.org"), snis) as port:
+        out = _same("-S", "-I", "-V", "www.example.org", "-s", "127.0.0.1", "-p", str(port), "-u", "/")
+    assert out.stdout == hashlib.md5(TLS_BODY).hexdigest().encode() + b"\n"
+    assert snis == ["www.example.org", "www.example.org"]
