@@ -247,10 +247,11 @@ def version_text() -> str:
 
 def config_test(options: Options, log_file: str | None) -> int:
     """`-t`: load the config, print every diagnostic keepalived-style, exit 0/4/5/6."""
-    from alived.daemon.loader import load_result  # noqa: PLC0415 - the parser is only needed here
+    from alived.config.diagnostics import Severity  # noqa: PLC0415 - the parser is only needed here
+    from alived.daemon.loader import load_result  # noqa: PLC0415
 
     result = load_result(options)
-    lines = "".join(f"{d}\n" for d in result.diagnostics)
+    lines = "".join(f"{d}\n" for d in result.diagnostics if d.severity > Severity.LOG)
     if log_file:
         with open(log_file, "a", encoding="utf-8") as out:
             out.write(lines)

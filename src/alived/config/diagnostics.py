@@ -12,6 +12,7 @@ from alived.errors import Location
 class Severity(enum.IntEnum):
     """Ordered so that the worst diagnostic decides the config-test exit code."""
 
+    LOG = -1  # a line keepalived only logs at run time (LOG_INFO): `-t` does not print it
     INFO = 0  # logged, does not make the config unclean
     WARNING = 1  # keepalived's WARNING / DEPRECATED: rc 5
     ERROR = 2  # item skipped or corrected: rc 5

@@ -9,19 +9,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pwd
-import stat
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from alived.config import keywords, model
 from alived.config.diagnostics import Diagnostic, Severity, config_test_exit_code
-from alived.config.resolve import ScriptFile, resolve
+from alived.config.resolve import resolve
 from alived.config.sections.common import Ctx, Fields, interpret
 from alived.config.source import Line
 from alived.config.tree import build_tree
+from alived.script_security import ScriptVerdict, lookup_user, script_verdict
 
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -113,7 +111,7 @@ def load_lines(
         written,
         interfaces=interfaces,
         script_probe=script_probe or probe_script,
-        user_exists=user_exists or user_exists_on_host,
+        user_exists=user_exists or lookup_user,
     )
     return LoadResult(config=config, diagnostics=(*diags, *resolved))
 
@@ -155,47 +153,6 @@ def _flat(blocks: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
 # ---------------------------------------------------------------- the outside world, for resolve()
 
 
-def probe_script(name: str) -> ScriptFile | None:
-    """Find a script as keepalived does (PATH search for bare names) and judge its path's safety."""
-    if "/" in name:
-        candidates = [Path(name)]
-    else:
-        candidates = [Path(d) / name for d in os.environ.get("PATH", _DEFAULT_PATH).split(":") if d]
-    for candidate in candidates:
-        try:
-            st = candidate.stat()
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            continue
-        executable = bool(st.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
-        return ScriptFile(path=str(candidate), executable=executable, insecure=_insecure(candidate))
-    return None
-
-
-def _insecure(path: Path) -> bool:
-    """True if the file or any directory above it is not root-owned or is group/other writable."""
-    try:
-        current = path.resolve()
-    except OSError:
-        return True
-    for part in (current, *current.parents):
-        try:
-            st = part.stat()
-        except OSError:
-            return True
-        if st.st_uid != 0:
-            return True
-        writable = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        sticky = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX
-        if writable and not sticky:
-            return True
-    return False
-
-
-def user_exists_on_host(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+def probe_script(path: str, uid: int, gid: int, enforce: bool) -> ScriptVerdict:
+    """keepalived's path, permission and ownership checks, on this machine's files."""
+    return script_verdict(path, uid, gid, enforce=enforce)

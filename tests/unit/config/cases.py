@@ -665,6 +665,79 @@ vrrp_script s {
         code=5,
         reason="Unable to set uid/gid for script '/bin/true'",
     ),
+    "scriptuserunknown": Case(
+        text="""\
+global_defs {
+ script_user nosuchuser
+}
+vrrp_script s {
+ script "/bin/true"
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ track_script {
+  s
+ }
+}
+""",
+        code=5,
+        reason="Error setting global script uid/gid",
+    ),
+    "securescriptuserunknown": Case(
+        text="""\
+global_defs {
+ enable_script_security
+ script_user nosuchuser
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ notify_master /bin/true
+}
+""",
+        code=5,
+        reason="Error setting global script uid/gid",
+    ),
+    "notifyuserunknown": Case(
+        text="""\
+global_defs {
+ enable_script_security
+ script_user root
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ notify_master "/bin/true" nosuchuser
+}
+""",
+        code=0,
+    ),
+    "scriptnotfound": Case(
+        text="""\
+vrrp_script s {
+ script "/nonexistent/a"
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+        code=5,
+        reason="Disabling track script s since not found/accessible",
+    ),
     "scripttimeout": Case(
         text="""\
 vrrp_script s {

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from alived.config.load import LoadResult, load_lines
-from alived.config.resolve import ScriptFile
+from alived.config.resolve import ScriptFile, probe_files, probe_users
 from tests.unit.config.textlines import lines_from_text
 
 ETH = frozenset({"lo", "eth0", "eth1", "eth2", "eth3"})
@@ -28,8 +28,8 @@ def load() -> Callable[..., LoadResult]:
         return load_lines(
             lines_from_text(text, "t.conf"),
             interfaces=interfaces,
-            script_probe=table.get,
-            user_exists=lambda u: u in users,
+            script_probe=probe_files(table),
+            user_exists=probe_users(users),
         )
 
     return run

@@ -118,7 +118,7 @@ def test_ipv6_instance_is_version_3(load: Load) -> None:
 
 
 def test_script_keyword_is_resplit_from_raw_line(load: Load) -> None:
-    result = load(BASIC % 'notify_master "/bin/echo hello world" nobody')
+    result = load(BASIC % 'notify_master "/bin/echo hello world" nobody', users=frozenset({"nobody"}))
     script = result.config.instances[0].notify_master
     assert script is not None
     assert script.argv == ("/bin/echo", "hello", "world")

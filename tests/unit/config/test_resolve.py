@@ -38,9 +38,17 @@ def test_existing_script_without_script_security_is_a_violation(load: Load) -> N
     assert result.problems[-1].severity == Severity.SECURITY
 
 
-def test_missing_script_file_is_not_run_so_no_violation(load: Load) -> None:
+def test_missing_script_file_disables_the_track_script_as_keepalived(load: Load) -> None:
+    # keepalived 2.2.7 -t: rc 5, the script leaves the instance's tracking (no FAULT, no weight).
     result = load(SCRIPT + INSTANCE, scripts={})
-    assert result.exit_code == 0
+    assert result.exit_code == 5
+    assert messages(result) == ["Disabling track script chk since not found/accessible"]
+    assert result.config.vrrp_scripts == ()
+    assert result.config.instances[0].track_script == ()
+
+
+def test_script_fields_are_kept_as_written(load: Load) -> None:
+    result = load(SCRIPT + INSTANCE, scripts=SAFE)
     script = result.config.vrrp_scripts[0]
     assert script.script is not None
     assert script.script.argv == ("/usr/local/bin/chk.sh", "arg")
@@ -64,11 +72,23 @@ def test_script_security_with_keepalived_script_user_is_clean(load: Load) -> Non
     assert result.config.instances[0].track_script[0].name == "chk"
 
 
-def test_script_security_flags_writable_paths(load: Load) -> None:
+def test_script_security_disables_writable_root_scripts(load: Load) -> None:
+    text = "global_defs {\n enable_script_security\n script_user root\n}\n" + SCRIPT + INSTANCE
+    result = load(text, scripts=UNSAFE)
+    assert messages(result) == ["Disabling track script chk due to insecure"]
+    logged = [d.message for d in result.diagnostics if d.severity == Severity.LOG]
+    assert logged == ["Unsafe permissions found for script '/usr/local/bin/chk.sh' - disabling."]
+    assert result.config.vrrp_scripts == ()
+    assert result.config.instances[0].track_script == ()
+    assert result.exit_code == 5
+
+
+def test_writable_script_run_as_a_plain_user_is_not_refused(load: Load) -> None:
+    # keepalived only walks the path of a script that runs as root (or is set-uid/gid root).
     text = "global_defs {\n enable_script_security\n script_user nobody\n}\n" + SCRIPT + INSTANCE
     result = load(text, scripts=UNSAFE, users=frozenset({"nobody"}))
-    assert any("Unsafe permissions found for script '/usr/local/bin/chk.sh'" in m for m in messages(result))
-    assert result.exit_code == 5
+    assert result.exit_code == 0, messages(result)
+    assert result.config.instances[0].track_script[0].name == "chk"
 
 
 def test_script_with_unknown_user_is_removed(load: Load) -> None:

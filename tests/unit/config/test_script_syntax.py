@@ -13,6 +13,7 @@ CONF = """\
 global_defs {
     enable_script_security
     notify_fifo_script "/bin/echo 'unterminated"
+    script_user root
 }
 vrrp_script chk {
     script "/bin/true 'oops"
@@ -48,11 +49,11 @@ def test_bad_quoting_is_reported_with_file_line_and_keyword(tmp_path: Path) -> N
         if d.location is not None and d.location.file == str(path) and d.severity == Severity.ERROR
     }
     assert found[(3, "notify_fifo_script")] == "String '/bin/echo 'unterminated': missing terminating '"
-    assert found[(6, "script")] == "String '/bin/true 'oops': missing terminating '"
-    assert found[(11, "notify")] == "String '/bin/echo 'x': missing terminating '"
-    assert found[(13, "notify_backup")] == "String '/bin/echo\\\\ \"b': missing terminating \""
-    assert found[(19, "quorum_up")] == "String '/bin/echo 'x': missing terminating '"
-    assert found[(22, "misc_path")] == "String '/bin/echo 'x': missing terminating '"
+    assert found[(7, "script")] == "String '/bin/true 'oops': missing terminating '"
+    assert found[(12, "notify")] == "String '/bin/echo 'x': missing terminating '"
+    assert found[(14, "notify_backup")] == "String '/bin/echo\\\\ \"b': missing terminating \""
+    assert found[(20, "quorum_up")] == "String '/bin/echo 'x': missing terminating '"
+    assert found[(23, "misc_path")] == "String '/bin/echo 'x': missing terminating '"
     assert result.exit_code == 5
     # Only the bad items are skipped; the rest of the file still loads.
     (inst,) = result.config.instances
@@ -74,4 +75,4 @@ def test_alived_t_reports_it_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 5
     out = done.stdout + done.stderr
     assert "Traceback" not in out
-    assert f"({path}: Line 11) String '/bin/echo 'x': missing terminating '" in out
+    assert f"({path}: Line 12) String '/bin/echo 'x': missing terminating '" in out
