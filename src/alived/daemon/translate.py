@@ -10,11 +10,9 @@ stays a pure function of its arguments.
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import grp
 import ipaddress
-import pwd
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,6 +49,9 @@ from alived.linux.netlink import (
 )
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
+from alived.script_security import DEFAULT_SCRIPT_USER, default_user, lookup_user
+
+log = logging.getLogger("alived.scripts")
 
 PrimaryAddress = Callable[[str, int], IPAddress | None]
 
@@ -176,41 +177,27 @@ class InstancePlan:
         return ChecksumVerdict.REJECT
 
 
-def _user_ids(user: str | None, group: str | None) -> tuple[int | None, int | None]:
-    """Resolve a script's `user [:][group]`; unknown names fall back to running as ourselves."""
-    uid: int | None = None
-    gid: int | None = None
-    if user:
-        try:
-            entry = pwd.getpwnam(user)
-        except KeyError:
-            return None, None
-        uid, gid = entry.pw_uid, entry.pw_gid
-    if group:
-        with contextlib.suppress(KeyError):
-            gid = grp.getgrnam(group).gr_gid
-    return uid, gid
-
-
-DEFAULT_SCRIPT_USER = "keepalived_script"
-
-
-def _default_script_user() -> str | None:
-    """keepalived runs scripts as `keepalived_script` when that user exists, else as root."""
-    try:
-        pwd.getpwnam(DEFAULT_SCRIPT_USER)
-    except KeyError:
-        return None
-    return DEFAULT_SCRIPT_USER
-
-
 def script_command(script: model.Script | None, defaults: model.GlobalDefs) -> ScriptCommand | None:
+    """The command for a script, run as keepalived would run it; None when keepalived would not run it.
+
+    An unknown user (the script's own, the global script_user, or a missing `keepalived_script`
+    under enable_script_security) refuses the script: it is never run as root instead.
+    """
     if script is None or not script.argv:
         return None
-    user = script.user or defaults.script_user or _default_script_user()
-    group = script.group or (defaults.script_group if script.user is None else None)
-    uid, gid = _user_ids(user, group)
-    return ScriptCommand(argv=script.argv, uid=uid, gid=gid)
+    if script.user is not None:
+        ids, problem = lookup_user(script.user, script.group)
+    elif defaults.script_user is not None:
+        ids, problem = lookup_user(defaults.script_user, defaults.script_group)
+    else:
+        ids, problem = default_user(), None
+        if ids is None and defaults.enable_script_security:
+            problem = f"Unable to set default user {DEFAULT_SCRIPT_USER} for script"
+    if problem is not None:
+        log.warning("%s: not running %s", problem, script.path)
+        return None
+    uid, gid = (ids.uid, ids.gid) if ids is not None else (None, None)
+    return ScriptCommand(argv=script.argv, uid=uid, gid=gid, secure=defaults.enable_script_security)
 
 
 def notify_scripts(

@@ -4,6 +4,11 @@ Each script gets its own process group, a parent-death signal, and an environmen
 without IFS, LD_PRELOAD and LD_LIBRARY_PATH. An executable file is exec'd directly;
 anything else goes through `/bin/sh -c` (keepalived's system() fallback). A script that
 is missing or fails is logged, never fatal.
+
+Every start goes through `script_gate()` first (keepalived's check_script_secure, see
+alived.script_security): with enable_script_security a root script whose path a non-root user
+could modify is refused, even if it became so after the config was loaded. The checker side's
+MISC_CHECK, notify_up/down and quorum scripts start through the same runner and gate.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from alived.script_security import script_verdict
+
 log = logging.getLogger("alived.scripts")
 
 UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
@@ -34,9 +41,10 @@ class ScriptCommand:
     argv: tuple[str, ...]
     uid: int | None = None
     gid: int | None = None
+    secure: bool = False  # enable_script_security: refuse an unsafe root script instead of running it
 
     def with_args(self, *extra: str) -> ScriptCommand:
-        return ScriptCommand(argv=(*self.argv, *extra), uid=self.uid, gid=self.gid)
+        return ScriptCommand(argv=(*self.argv, *extra), uid=self.uid, gid=self.gid, secure=self.secure)
 
     def __str__(self) -> str:
         return shlex.join(self.argv)
@@ -54,6 +62,22 @@ def exec_argv(argv: Sequence[str]) -> list[str]:
     return ["/bin/sh", "-c", shlex.join(argv)]
 
 
+def script_gate(command: ScriptCommand) -> str | None:
+    """Why `command` must not start (keepalived's log line), or None when it may.
+
+    Only what keepalived refuses for safety is refused here: a missing or non-executable file
+    still goes to exec, which fails and is logged.
+    """
+    if not command.argv:
+        return "empty script"
+    uid = os.geteuid() if command.uid is None else command.uid
+    gid = os.getegid() if command.gid is None else command.gid
+    verdict = script_verdict(command.argv[0], uid, gid, enforce=command.secure)
+    if verdict.runnable or not (verdict.found and verdict.executable):
+        return None
+    return verdict.messages[-1] if verdict.messages else f"script {command.argv[0]} refused"
+
+
 def _preexec() -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -68,6 +92,8 @@ class ScriptRunner:
         self._running: set[asyncio.Task[int | None]] = set()
         self.started = 0
         self.failed = 0
+        self.refused = 0
+        self._refusals_logged: set[tuple[str, str]] = set()
 
     def spawn(self, command: ScriptCommand, *, timeout: float | None = None) -> asyncio.Task[int | None]:
         """Start `command` now and return the task that reaps it (exit status, None if it never ran)."""
@@ -77,7 +103,17 @@ class ScriptRunner:
         return task
 
     async def run(self, command: ScriptCommand, *, timeout: float | None = None) -> int | None:
-        """Run `command` to completion (killing its group after `timeout` seconds); its exit status."""
+        """Run `command` to completion (killing its group after `timeout` seconds); its exit status.
+
+        None when it never ran: refused by the security gate, or exec failed."""
+        refusal = script_gate(command)
+        if refusal is not None:
+            self.refused += 1
+            key = (str(command), refusal)
+            if key not in self._refusals_logged:  # a periodic script would repeat it every interval
+                self._refusals_logged.add(key)
+                log.warning("%s", refusal)
+            return None
         argv = exec_argv(command.argv)
         kwargs: dict[str, object] = {}
         if command.uid is not None:
