@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.helpers.netns import Lab
+
+# The venv holds alived's `keepalived` drop-in entry point; a test that runs `keepalived` by name
+# means the real 2.2.7 binary, so an activated venv's bin directory is taken off PATH.
+_OURS = Path(sys.prefix) / "bin"
+os.environ["PATH"] = os.pathsep.join(
+    p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != _OURS
+)
 
 
 @pytest.hookimpl(hookwrapper=True)

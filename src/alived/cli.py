@@ -8,6 +8,8 @@ supervisor (or, for the hidden `--_child vrrp`, to the VRRP child process).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,6 +262,30 @@ def config_test(options: Options, log_file: str | None) -> int:
     return int(result.exit_code)
 
 
+DROP_IN_NAME = "keepalived"
+TITLE_ENV = "ALIVED_PROCTITLE"  # the parent's command line, for the children to show as theirs
+
+
+def _name_processes(args: list[str], *, child: bool) -> None:
+    """Invoked as `keepalived`, every process is named as keepalived's are (comm and cmdline).
+
+    The parent passes its command line to its children in the environment, as keepalived's
+    forked children simply keep the parent's; a child removes it so that scripts do not see it.
+    """
+    from alived.linux.procname import set_process_name  # noqa: PLC0415
+
+    if child:
+        title = os.environ.pop(TITLE_ENV, None)
+        if title is not None:
+            set_process_name(DROP_IN_NAME, json.loads(title))
+        return
+    if _program_name() != DROP_IN_NAME:
+        return
+    argv = [sys.argv[0] if sys.argv and sys.argv[0] else DROP_IN_NAME, *args]
+    os.environ[TITLE_ENV] = json.dumps(argv)
+    set_process_name(DROP_IN_NAME, argv)
+
+
 def _program_name() -> str:
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     return "alived" if name in ("", "__main__.py", "-c") else name
@@ -293,9 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     if command.mode == "child":
         from alived.daemon.vrrp_process import run_vrrp_child  # noqa: PLC0415
 
+        _name_processes(args, child=True)
+
         return run_vrrp_child(command.options)
     for notice in command.notices:
         sys.stderr.write(f"alived: {notice}\n")
     from alived.daemon.supervisor import run_supervisor  # noqa: PLC0415
+
+    _name_processes(args, child=False)
 
     return run_supervisor(command.options, argv0=_program_name(), argv=args)
