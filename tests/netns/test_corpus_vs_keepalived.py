@@ -15,11 +15,12 @@ import pytest
 
 from alived.config.load import load_config
 from tests.helpers.netns import Lab, Namespace
+from tests.helpers.shared import samples
 from tests.unit.config.cases import CASES
 
 pytestmark = pytest.mark.netns
 
-SAMPLES = Path("/work/shared/corpus/keepalived-samples")
+SAMPLES = samples()
 OWN = Path(__file__).resolve().parents[1] / "corpus"
 ETH = frozenset({"lo", "eth0", "eth1", "eth2", "eth3"})
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_text
 from alived.config.render import render_config
+from tests.helpers.shared import samples
 
-SAMPLES = Path("/work/shared/corpus/keepalived-samples")
+SAMPLES = samples()
 OWN = Path(__file__).resolve().parents[1] / "corpus"
 TEXTS = [p.read_text() for p in sorted(SAMPLES.iterdir())] + [
     p.read_text() for p in sorted(OWN.glob("*.conf"))

@@ -12,8 +12,9 @@ from alived.config.diagnostics import Diagnostic
 from alived.config.preprocess import Preprocessed, preprocess_file, preprocess_text
 from alived.config.scriptargs import ScriptSyntaxError, split_script
 from alived.config.source import Line
+from tests.helpers.shared import samples
 
-SAMPLES = Path("/work/shared/corpus/keepalived-samples")
+SAMPLES = samples()
 
 FRAGMENTS = [
     "{",

@@ -1,6 +1,6 @@
 """keepalived's own sample configs: alived's config-test verdicts equal keepalived 2.2.7's.
 
-The expected exit codes and reasons are the oracle's (`/work/shared/corpus/README.md`, keepalived -t
+The expected exit codes and reasons are the oracle's (`../shared/corpus/README.md`, keepalived -t
 in a namespace with eth0..eth3); tests/netns/test_corpus_vs_keepalived.py re-checks them live.
 """
 
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from alived.config.load import load_config, load_text
+from tests.helpers.shared import samples
 from tests.unit.config.cases import CASES
 
-SAMPLES = Path("/work/shared/corpus/keepalived-samples")
+SAMPLES = samples()
 OWN = Path(__file__).resolve().parents[2] / "corpus"
 ETH = frozenset({"lo", "eth0", "eth1", "eth2", "eth3"})
 

@@ -10,8 +10,9 @@ import pytest
 from alived.config.load import load_config
 from alived.config.render import render_config, to_jsonable
 from alived.ctl import main
+from tests.helpers.shared import samples
 
-SAMPLES = Path("/work/shared/corpus/keepalived-samples")
+SAMPLES = samples()
 OWN = Path(__file__).resolve().parents[2] / "corpus"
 ETH = "lo,eth0,eth1,eth2,eth3"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
 from alived.config import model
 from alived.config.keywords import ROOT, ROOT_GLOBALS, all_keywords
 from alived.config.sections.common import Kw
+from tests.helpers.shared import shared
 
-FACTS = Path("/work/shared/reference/keepalived-facts.md")
+FACTS = shared("reference", "keepalived-facts.md")
 
 
 def appendix_a_keywords() -> set[str]:

@@ -94,9 +94,9 @@ def test_builtins_instance_pwd_env() -> None:
     result = pp(
         "router_id r_${_INSTANCE}\nd ${_PWD}\ne ${_ENV HOME_DIR} ${_ENV NOPE}x\n",
         base_dir="/srv/conf",
-        env={"HOME_DIR": "/home/k"},
+        env={"HOME_DIR": "/opt/k"},
     )
-    assert toks(result) == [("router_id", "r_nodeA"), ("d", "/srv/conf"), ("e", "/home/k", "x")]
+    assert toks(result) == [("router_id", "r_nodeA"), ("d", "/srv/conf"), ("e", "/opt/k", "x")]
 
 
 def test_random_builtin_ranges_and_seed() -> None:

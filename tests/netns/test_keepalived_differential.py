@@ -1,5 +1,7 @@
 """Differential check against the real keepalived 2.2.7 (`keepalived -t`, installed on CI).
 
+Netns tier: keepalived runs in private network and mount namespaces (`unshare -n -m`, root).
+
 At the top level every line whose first word is not a root keyword gives
 `(Line N) Unknown keyword 'WORD'`, so a config made only of such lines makes keepalived print
 the first word and line number of every logical line it produced. Together with the lexical
@@ -21,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from alived.config.preprocess import preprocess_text
+
+pytestmark = pytest.mark.netns
 
 _PARENT_LINE = re.compile(r"^\(Line (\d+)\) (.*)$")
 
@@ -55,10 +59,8 @@ CASES = [
 def _keepalived(text: str, directory: Path) -> list[tuple[int, str]]:
     conf = directory / "k.conf"
     conf.write_text(text)
-    command = ["keepalived", "-t", "-f", str(conf), "-i", "nodeA"]
-    if os.geteuid() == 0:
-        # private namespaces, so the config test cannot touch the host's network or mounts
-        command = ["unshare", "-n", "-m", *command]
+    # Private namespaces, so the config test cannot touch the host's network or mounts.
+    command = ["unshare", "-n", "-m", "keepalived", "-t", "-f", str(conf), "-i", "nodeA"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     found: list[tuple[int, str]] = []
     for line in run.stderr.splitlines():
@@ -85,5 +87,7 @@ def _ours(text: str, directory: Path) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("text", CASES)
 def test_same_lines_and_messages_as_keepalived(text: str, tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.fail("netns tests need root (CI runs as root)")
     assert shutil.which("keepalived"), "keepalived 2.2.7 is part of the test environment"
     assert sorted(_ours(text, tmp_path)) == sorted(_keepalived(text, tmp_path))
