@@ -51,3 +51,18 @@ def test_log_file_receives_the_diagnostics(tmp_path: Path, capsys: pytest.Captur
     assert cli.main(["-f", str(path), f"--config-test={log}"]) == 5
     assert capsys.readouterr().err == ""
     assert "bogus_keyword" in log.read_text()
+
+
+def test_run_time_only_script_lines_are_not_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # keepalived -t prints nothing here (rc 0): its "Script user ... does not exist" and "Invalid
+    # user/group ..." lines are LOG_INFO, for the running daemon's log only.
+    path = tmp_path / "k.conf"
+    notify = '  notify_master "/bin/true" nosuchuser-alived\n'
+    path.write_text(
+        "global_defs {\n  enable_script_security\n  script_user root\n}\n"
+        + GOOD.replace("  priority 100\n", "  priority 100\n" + notify)
+    )
+    assert cli.main(["-t", "-f", str(path)]) == 0
+    assert capsys.readouterr().err == ""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 PROBE = """
 import sys
@@ -38,3 +41,22 @@ def test_package_installs_a_keepalived_command() -> None:
     pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
     scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
     assert scripts["keepalived"] == "alived.cli:main"
+
+
+def test_named_as_keepalived_only_when_invoked_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alived import cli
+    from alived.linux import procname
+
+    calls: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(procname, "set_process_name", lambda name, argv: calls.append((name, list(argv))))
+    monkeypatch.delenv(cli.TITLE_ENV, raising=False)
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/alived", "-n"])
+    cli._name_processes(["-n"], child=False)
+    assert calls == [] and cli.TITLE_ENV not in os.environ
+    monkeypatch.setattr(sys, "argv", ["/usr/sbin/keepalived", "-n"])
+    cli._name_processes(["-n"], child=False)
+    assert calls == [("keepalived", ["/usr/sbin/keepalived", "-n"])]
+    # The VRRP child shows the parent's command line, and keeps it from the scripts it runs.
+    cli._name_processes(["--_child", "vrrp"], child=True)
+    assert calls[-1] == ("keepalived", ["/usr/sbin/keepalived", "-n"])
+    assert cli.TITLE_ENV not in os.environ
