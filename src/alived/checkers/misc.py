@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from alived.checkers.base import Target, guarded, register
 from alived.core.check.result import ProbeResult
-from alived.linux.scripts import ScriptCommand, ScriptRunner
+from alived.linux.scripts import ScriptCommand, ScriptRunner, script_gate
 from alived.units import SECOND, Ticks, to_seconds
 
 DEFAULT_MISC_TIMEOUT = Ticks(60 * SECOND)  # keepalived: the virtual server's delay_loop
@@ -32,14 +32,9 @@ class MiscParams:
 
 
 def security_gate(command: ScriptCommand) -> str | None:
-    """Why `command` must not run, or None. The script-security hook of MISC_CHECK.
-
-    keepalived refuses an unsafe misc_path once, at load time, when script_security is on; the
-    shared gate (linux/scripts.py, branch `sec`) decides that for every script. Until it lands
-    here every script is allowed, as keepalived does with script_security off.
-    """
-    del command
-    return None
+    """Why `command` must not run, or None: the shared gate of linux/scripts.py (keepalived's
+    check_script_secure), so a refused misc_path is down with keepalived's reason, never run."""
+    return script_gate(command)
 
 
 def judge(status: int, *, dynamic: bool) -> ProbeResult:

@@ -103,3 +103,19 @@ def test_never_blocks_the_loop() -> None:
         return running
 
     assert asyncio.run(while_running())
+
+
+def test_unsafe_misc_path_is_down_with_keepalived_reason_and_never_runs(tmp_path: Path) -> None:
+    # The real gate, not a stand-in: a root script in a directory anyone may write to.
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    open_dir.chmod(0o777)
+    marker = tmp_path / "ran"
+    script = open_dir / "check.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    script.chmod(0o755)
+    params = MiscParams(command=ScriptCommand(argv=(str(script),), uid=0, gid=0, secure=True))
+    result = asyncio.run(MiscProbe(params, target(80)).attempt())
+    assert not result.success
+    assert result.reason == f"Unsafe permissions found for script '{script}' - disabling."
+    assert not marker.exists()

@@ -178,3 +178,9 @@ def test_http_get_from_config_against_a_real_server() -> None:
         (probe,) = _probes(config)
         assert isinstance(probe, HttpProbe)
         assert asyncio.run(probe.attempt()).success
+
+
+def test_misc_check_whose_user_does_not_exist_is_refused_not_run_as_root() -> None:
+    config = _config('MISC_CHECK {\n misc_path "/bin/true"\n user nosuchuser-alived\n}')
+    with pytest.raises(UnsupportedChecker, match="refused"):
+        _probes(config)

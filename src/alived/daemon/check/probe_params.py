@@ -92,7 +92,9 @@ def _misc(checker: model.Checker, config: model.Config | None) -> MiscParams:
         script = model.Script(argv=script.argv, user=words[0], group=group)
     defaults = config.global_defs if config is not None else model.GlobalDefs()
     command = script_command(script, defaults)
-    assert command is not None
+    if command is None:
+        # Its user (or the default script user) does not exist: never run it as root instead.
+        raise UnsupportedChecker(f"MISC_CHECK: script {script.path} refused: its user cannot be set")
     timeout = checker.misc_timeout or checker.effective_delay_loop
     return MiscParams(command=command, misc_timeout=timeout, misc_dynamic=checker.misc_dynamic)
 
