@@ -1,7 +1,8 @@
 """`alivectl`: the operator's tool. `check-config FILE`, `dump-config FILE --json`, and `status`.
 
 `status` asks the running VRRP child over its status socket (next to the VRRP pid file) and
-prints each instance's name, state, priority and VIPs, as a table or (`--json`) as JSON.
+prints each instance's name, state, priority and VIPs as a table, or (`--json`) those and
+every packet and state counter (core/vrrp/stats.py) as JSON.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_config
 from alived.config.model import Config, VrrpInstance
 from alived.config.render import render_config
-from alived.daemon.dumps import JSON_STATE
 from alived.daemon.options import DEFAULT_VRRP_PID
 from alived.daemon.status import query, socket_path
-
-_STATE_NAMES = {number: name for name, number in JSON_STATE.items()}
 
 
 def _interfaces(spec: str | None) -> frozenset[str] | None:
@@ -108,25 +106,11 @@ def dump_config(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _status_rows(document: object) -> list[dict[str, object]]:
-    """The daemon's keepalived-style JSON dump, reduced to what `status` shows."""
-    if not isinstance(document, list):
+def _check_rows(document: object) -> list[object]:
+    """The daemon's `status-json` answer: a list with one object per instance."""
+    if not isinstance(document, list) or not all(isinstance(row, dict) and "name" in row for row in document):
         raise ValueError("the status socket did not answer with a list of instances")
-    rows: list[dict[str, object]] = []
-    for entry in document:
-        data = entry["data"]
-        rows.append(
-            {
-                "name": data["iname"],
-                "state": _STATE_NAMES.get(data["state"], str(data["state"])),
-                "priority": data["effective_priority"],
-                "base_priority": data["base_priority"],
-                "vrid": data["vrid"],
-                "interface": data["ifp_ifname"],
-                "vips": [str(v).split(" ", 1)[0] for v in data["vips"]],
-            }
-        )
-    return rows
+    return document
 
 
 def status(args: argparse.Namespace) -> int:
@@ -136,7 +120,7 @@ def status(args: argparse.Namespace) -> int:
         if not args.json:
             sys.stdout.write(query(path, "status", timeout=args.timeout))
             return 0
-        rows = _status_rows(json.loads(query(path, "json", timeout=args.timeout)))
+        rows = _check_rows(json.loads(query(path, "status-json", timeout=args.timeout)))
     except OSError as err:
         print(f"alivectl: no alived VRRP process answers on {path}: {err.strerror or err}", file=sys.stderr)
         return 1

@@ -1,8 +1,10 @@
 """The VRRP child's status socket: a UNIX stream socket answering one request line per connection.
 
 Requests: `ping` (answer `pong`, the supervisor's liveness probe), `json` (keepalived's JSON
-dump document, one object per instance) and `status` (a human table). The socket sits next
-to the VRRP pid file (`/run/vrrp.pid` -> `/run/vrrp.sock`), mode 0600, so only root asks.
+dump document, one object per instance), `status-json` (what `alivectl status --json` prints:
+each instance's state and every counter of core/vrrp/stats.py) and `status` (a human table).
+The socket sits next to the VRRP pid file (`/run/vrrp.pid` -> `/run/vrrp.sock`), mode 0600,
+so only root asks.
 `query()` is the client half, used by the supervisor and by `alivectl`.
 """
 
@@ -17,6 +19,7 @@ import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from alived.core.vrrp import stats as counters
 from alived.daemon.dumps import InstanceReport, json_document
 
 log = logging.getLogger("alived.status")
@@ -40,8 +43,25 @@ def format_table(reports: Sequence[InstanceReport]) -> str:
     )
 
 
+def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
+    """`alivectl status --json`: per instance its state, priorities, VIPs and all its counters."""
+    return [
+        {
+            "name": r.iname,
+            "state": r.state,
+            "priority": r.effective_priority,
+            "base_priority": r.base_priority,
+            "vrid": r.vrid,
+            "interface": r.interface,
+            "vips": [v.split(" ", 1)[0] for v in r.vips],
+            "stats": {name: r.stats.get(name, 0) for name in counters.ALL},
+        }
+        for r in reports
+    ]
+
+
 class StatusServer:
-    """Serves `ping`, `json` and `status` from a callable returning the current reports."""
+    """Serves `ping`, `json`, `status-json` and `status` from a callable returning the current reports."""
 
     def __init__(self, path: str, reports: Callable[[], list[InstanceReport]]) -> None:
         self.path = path
@@ -76,9 +96,11 @@ class StatusServer:
             return "pong\n"
         if request == "json":
             return json.dumps(json_document(self._reports())) + "\n"
+        if request == "status-json":
+            return json.dumps(status_rows(self._reports())) + "\n"
         if request in ("status", ""):
             return format_table(self._reports())
-        return f"unknown request {request!r}: use ping, json or status\n"
+        return f"unknown request {request!r}: use ping, json, status-json or status\n"
 
     async def close(self) -> None:
         if self._server is not None:

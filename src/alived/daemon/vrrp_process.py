@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 
-from alived import __version__
 from alived.config import model
 from alived.core.l2.garp import gratuitous_arp
 from alived.core.l2.ndisc import unsolicited_na
@@ -61,8 +60,9 @@ from alived.core.vrrp.wire import (
     decode_ipv6_payload,
     encode_advert,
     encode_ipv4_packet,
+    peek_vrid,
 )
-from alived.daemon import signals
+from alived.daemon import dumps, signals
 from alived.daemon.dumps import InstanceReport, format_data, format_json, format_stats, write_dump_file
 from alived.daemon.file_tracker import FileTrackers
 from alived.daemon.garp_pacer import Pacer
@@ -90,7 +90,7 @@ from alived.linux import clock
 from alived.linux.l2_socket import L2Socket
 from alived.linux.monitor import Monitor
 from alived.linux.netlink import AddressSpec, Netlink
-from alived.linux.scripts import ScriptRunner
+from alived.linux.scripts import ScriptCommand, ScriptRunner
 from alived.linux.timer import DeadlineTimer
 from alived.linux.vmac import VmacManager
 from alived.linux.vrrp_socket import AH_PROTO, VRRP_PROTO, Vrrp4Socket, Vrrp6Socket
@@ -155,8 +155,6 @@ class SocketEntry:
     key: tuple[str, int, bool]
     sock: Vrrp4Socket | Vrrp6Socket
     by_vrid: dict[int, list[str]] = field(default_factory=dict)
-    decode_errors: int = 0
-    unknown_vrid: int = 0
     v3_checksum_as_v2: bool = False  # some instance here sums v3 the v2 way
 
 
@@ -492,8 +490,7 @@ class VrrpChild:
                     packet = decode_ipv4_packet(data, v3_checksum_as_v2=True)
                     as_v2 = True
             if packet is None:
-                entry.decode_errors += 1
-                log.debug("Dropped a malformed VRRP packet on %s: %s", entry.key[0], err)
+                self.malformed(entry, err, peek_vrid(data))
                 return
         self.dispatch(entry, packet, as_v2=as_v2)
 
@@ -503,15 +500,30 @@ class VrrpChild:
         try:
             packet = decode_ipv6_payload(data, source=source, destination=destination, hop_limit=hops)
         except DecodeError as err:
-            entry.decode_errors += 1
-            log.debug("Dropped a malformed VRRP packet on %s: %s", entry.key[0], err)
+            self.malformed(entry, err, peek_vrid(data, ipv6=True))
             return
         self.dispatch(entry, packet)
+
+    def malformed(self, entry: SocketEntry, err: DecodeError, vrid: int | None) -> None:
+        """Count a rejected packet on the instances of its VRID, as keepalived does; else only log."""
+        names = entry.by_vrid.get(vrid, []) if vrid is not None else []
+        for name in names:
+            inst, unit = self.instances.get(name), self.unit_of.get(name)
+            if inst is not None and unit is not None:
+                inst.note_decode_error(err)
+                self.settle((unit,))  # its log line
+        if not names:
+            log.debug("Dropped a malformed VRRP packet on %s: %s", entry.key[0], err)
 
     def dispatch(self, entry: SocketEntry, packet: ReceivedPacket, *, as_v2: bool = False) -> None:
         names = entry.by_vrid.get(packet.advert.vrid)
         if not names:
-            entry.unknown_vrid += 1
+            if self.config is not None and self.config.global_defs.log_unknown_vrids:
+                log.info(
+                    "Unknown VRID(%d) received on interface(%s). ignoring...",
+                    packet.advert.vrid,
+                    entry.key[0],
+                )
             return
         for name in names:
             plan = self.plans.get(name)
@@ -520,6 +532,8 @@ class VrrpChild:
                 verdict = plan.checksum_verdict(packet, as_v2=as_v2)
             if verdict is ChecksumVerdict.REJECT:
                 log.info("(%s) Invalid VRRPv3 checksum", name)
+                if (inst := self.instances.get(name)) is not None:
+                    inst.stats.bump("chk_err")
                 continue
             if verdict is ChecksumVerdict.ADOPT:
                 log.info("(%s) Setting unicast VRRPv3 checksum to old version", name)
@@ -997,9 +1011,14 @@ class VrrpChild:
                     mcast_addr="" if p.unicast else str(plan.group),
                     unicast_peers=tuple(str(a) for a in p.unicast_peers),
                     master_down_timer_us=inst.down_timer,
+                    master_router=str(inst.master_address or ""),
+                    master_priority=inst.master_priority,
                     last_transition=self.last_transition.get(name, 0.0),
-                    notify_scripts=_script_labels(plan.notify),
-                    stats=dict(inst.stats),
+                    scripts=_script_reports(plan.notify),
+                    conf=dumps.config_view(cfg, self.config, plan.interface)
+                    if self.config is not None and (cfg := self.config.instance(name)) is not None
+                    else dumps.ConfigView(),
+                    stats=inst.stats.snapshot(),
                 )
             )
         return out
@@ -1018,7 +1037,11 @@ class VrrpChild:
             "keepalived.data",
             format_data(
                 self.reports(),
-                [f"Router ID = {g.router_id or socket.gethostname()}", f"alived {__version__}"],
+                dumps.global_lines(
+                    g,
+                    g.router_id or socket.gethostname(),
+                    _ids(script_command(model.Script(argv=("",)), g) or ScriptCommand(argv=()))[1:],
+                ),
             ),
         )
 
@@ -1041,12 +1064,15 @@ def _group_scripts(sg: model.VrrpSyncGroup, config: model.Config) -> NotifyScrip
     return notify_scripts(sg, config.global_defs)
 
 
-def _script_labels(scripts: NotifyScripts) -> tuple[tuple[str, str], ...]:
-    labels = {"MASTER": "Master", "BACKUP": "Backup", "FAULT": "Fault", "STOP": "Stop", "DELETED": "Deleted"}
-    out = [(f"{labels.get(k, k)} state transition script", str(v)) for k, v in scripts.specific.items()]
-    if scripts.generic is not None:
-        out.append(("Generic state transition script", str(scripts.generic)))
-    return tuple(out)
+def _ids(command: ScriptCommand) -> tuple[tuple[str, ...], int, int]:
+    # No uid/gid: the script runs as this process.
+    uid = os.geteuid() if command.uid is None else command.uid
+    return command.argv, uid, os.getegid() if command.gid is None else command.gid
+
+
+def _script_reports(scripts: NotifyScripts) -> tuple[dumps.ScriptReport, ...]:
+    generic = None if scripts.generic is None else _ids(scripts.generic)
+    return dumps.script_reports({k: _ids(v) for k, v in scripts.specific.items()}, generic)
 
 
 async def _main(options: Options, config: model.Config) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alived.core.vrrp import stats
 from alived.ctl import main
 from alived.daemon.dumps import InstanceReport, json_document
 from alived.daemon.status import StatusServer
@@ -32,6 +33,7 @@ REPORTS = [
         preempt_delay_us=0,
         auth_type=0,
         vips=("192.0.2.100/24 dev eth0 scope global", "2001:db8::1/64 dev eth0 scope global"),
+        stats={**dict.fromkeys(stats.ALL, 0), "packet_len_err": 2, "vers_err": 1},
     )
 ]
 
@@ -83,8 +85,11 @@ def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "vrid": 51,
             "interface": "eth0",
             "vips": ["192.0.2.100/24", "2001:db8::1/64"],
+            # every counter, keepalived's and the extra ones, in the one table's order
+            "stats": {**dict.fromkeys(stats.ALL, 0), "packet_len_err": 2, "vers_err": 1},
         }
     ]
+    assert list(json.loads(json.dumps(REPORTS[0].stats))) == list(stats.ALL)
 
 
 def test_nobody_listening(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -386,7 +386,7 @@ def _invalid_cases() -> list[tuple[str, dict[str, object], str]]:
     return [
         ("ttl", {"ttl": 64}, "ip_ttl_err"),
         ("vrid", {"vrid": 52}, "vrid_mismatch"),
-        ("version", {"version": 3}, "version_mismatch"),
+        ("version", {"version": 3}, "vers_err"),
         ("interval", {"adver_int": 2}, "advert_interval_err"),
         ("auth type", {"auth_type": 1}, "authtype_mismatch"),
         ("bad auth type", {"auth_type": 7}, "invalid_authtype"),
@@ -500,12 +500,27 @@ def test_v3_interval_mismatch_is_logged_once_and_accepted() -> None:
 
 def test_decode_errors_are_counted() -> None:
     inst = started()
+    inst.pop_actions()
     inst.note_decode_error(DecodeError("short", "6 bytes"))
     inst.note_decode_error(DecodeError("bad_type", "type 2"))
     inst.note_decode_error(DecodeError("bad_checksum"))
+    inst.note_decode_error(DecodeError("ttl", "TTL 1 on a multicast advert"))
+    inst.note_decode_error(DecodeError("bad_version", "version 4"))
     assert inst.stats["packet_len_err"] == 1
     assert inst.stats["invalid_type_rcvd"] == 1
-    assert inst.stats["decode_bad_checksum"] == 1
+    assert inst.stats["chk_err"] == 1
+    assert inst.stats["ip_ttl_err"] == 1
+    assert inst.stats["vers_err"] == 1
+    assert sum(inst.stats.snapshot().values()) == 5
+    # each kind is logged once, naming the instance
+    texts = [a.text for a in inst.pop_actions() if isinstance(a, Log)]
+    assert len(texts) == 5 and all(t.startswith("(VI_1) dropped a malformed VRRP packet") for t in texts)
+
+
+def test_a_counter_outside_the_table_is_refused() -> None:
+    inst = started()
+    with pytest.raises(KeyError):
+        inst.stats.bump("decode_bad_checksum")
 
 
 # ---- trackers and priority -----------------------------------------------------------------------

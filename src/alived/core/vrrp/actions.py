@@ -12,31 +12,6 @@ from dataclasses import dataclass
 
 from alived.core.vrrp.wire import Advert, IPAddress
 
-# keepalived's per-instance statistics names (vrrp_stats), plus our own drop reasons.
-STATS_NAMES: tuple[str, ...] = (
-    "advert_rcvd",
-    "advert_sent",
-    "become_master",
-    "release_master",
-    "packet_len_err",
-    "advert_interval_err",
-    "ip_ttl_err",
-    "invalid_type_rcvd",
-    "addr_list_err",
-    "invalid_authtype",
-    "authtype_mismatch",
-    "auth_failure",
-    "pri_zero_rcvd",
-    "pri_zero_sent",
-    # ours: reasons keepalived drops without a counter
-    "vrid_mismatch",
-    "version_mismatch",
-    "family_mismatch",
-    "owner_ignored",
-    "unicast_src_err",
-    "dropped_in_state",
-)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendAdvert:

@@ -8,7 +8,6 @@ Behaviour follows keepalived 2.2's vrrp.c and vrrp_scheduler.c (facts §4.3, §4
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -41,6 +40,7 @@ from alived.core.vrrp.inputs import (
 )
 from alived.core.vrrp.params import PRIORITY_OWNER, PRIORITY_STOP, InitialState, InstanceParams
 from alived.core.vrrp.states import TRANSITIONS, State
+from alived.core.vrrp.stats import Counters, decode_stat
 from alived.core.vrrp.timers import master_down_interval, skew_time, skew_time_min
 from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, Advert, IPAddress, ReceivedPacket
 from alived.errors import DecodeError, LocalMisuse
@@ -49,17 +49,6 @@ from alived.units import SECOND, Ticks, to_centiseconds
 AhVerifier = Callable[[ReceivedPacket, bytes, bool], bool]
 
 _MAX_TIMER_STEPS = 16
-
-# wire.decode's DecodeError reasons -> keepalived's vrrp_stats names (others keep their own name).
-_DECODE_STATS = {
-    "short": "packet_len_err",
-    "truncated": "packet_len_err",
-    "too_long": "packet_len_err",
-    "bad_tot_len": "packet_len_err",
-    "bad_type": "invalid_type_rcvd",
-    "ttl": "ip_ttl_err",
-    "bad_ah": "auth_failure",
-}
 
 
 def default_ah_verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bool:
@@ -101,7 +90,7 @@ class VrrpInstance:
         self.params = params.enforced()
         self.name = params.name
         self.state = State.INIT
-        self.stats: Counter[str] = Counter()
+        self.stats = Counters()
         self.group: SyncGate | None = None
         self.wantstate = State.MASTER if params.initial_state is InitialState.MASTER else State.BACKUP
         self.master_adver_int: Ticks = self.params.advert_int
@@ -163,8 +152,9 @@ class VrrpInstance:
         return actions
 
     def note_decode_error(self, error: DecodeError) -> None:
-        """Count a packet for our VRID that the codec rejected, under keepalived's stat name."""
-        self.stats[_DECODE_STATS.get(error.reason, f"decode_{error.reason}")] += 1
+        """Count (and log once) a packet for our VRID that the codec rejected, as keepalived counts it."""
+        self.stats.bump(decode_stat(error.reason))
+        self._log_limited(f"decode_{error.reason}", f"({self.name}) dropped a malformed VRRP packet: {error}")
 
     @property
     def fault_reasons(self) -> frozenset[str]:
@@ -198,7 +188,7 @@ class VrrpInstance:
                 f"({self.name}) {type(event).__name__} is not valid in state {self.state.value}"
             )
         if isinstance(handler, str):
-            self.stats[handler] += 1
+            self.stats.bump(handler)
             return
         handler(event, now)
 
@@ -246,9 +236,9 @@ class VrrpInstance:
             self._ah_seq = (self._ah_seq + 1) & 0xFFFFFFFF
             seq = self._ah_seq
         self._actions.append(SendAdvert(advert=self._advert(priority), ah_seq=seq))
-        self.stats["advert_sent"] += 1
+        self.stats.bump("advert_sent")
         if priority == PRIORITY_STOP:
-            self.stats["pri_zero_sent"] += 1
+            self.stats.bump("pri_zero_sent")
             self._log("debug", f"({self.name}) sent 0 priority")
 
     def _log(self, level: str, text: str) -> None:
@@ -280,7 +270,7 @@ class VrrpInstance:
                 self._actions.append(RemoveRoutes(routes=p.virtual_routes, rules=p.virtual_rules))
             self._actions.append(RemoveVips(addresses=p.addresses, excluded=p.excluded_addresses))
             self._garp_delay_at = self._garp_refresh_at = self._lower_garp_at = None
-            self.stats["release_master"] += 1
+            self.stats.bump("release_master")
         if new is State.MASTER:
             # The old master must hear us before our GARPs move the addresses (vrrp_state_master_tx).
             self._send_advert(self.effective_priority)
@@ -303,7 +293,7 @@ class VrrpInstance:
 
     def _enter_master(self, now: Ticks) -> None:
         p = self.params
-        self.stats["become_master"] += 1
+        self.stats.bump("become_master")
         self._rlflags.clear()
         self.wantstate = State.MASTER
         self.master_adver_int = p.advert_int
@@ -612,7 +602,7 @@ class VrrpInstance:
     def on_sync_leave_fault(self, event: Input, now: Ticks) -> None:
         del event
         if self.fault_reasons:
-            self.stats["dropped_in_state"] += 1
+            self.stats.bump("dropped_in_state")
             return
         self.wantstate = State.BACKUP
         self.change_state(State.BACKUP, "sync_group", now)
@@ -626,24 +616,24 @@ class VrrpInstance:
         src = packet.source
         n = self.name
         if advert.vrid != p.vrid:
-            self.stats["vrid_mismatch"] += 1
+            self.stats.bump("vrid_mismatch")
             return False
         if src.version != p.family:
-            self.stats["family_mismatch"] += 1
+            self.stats.bump("family_mismatch")
             return False
         if (packet.ah is not None) != (p.auth_type == AUTH_AH):
-            self.stats["authtype_mismatch"] += 1
+            self.stats.bump("authtype_mismatch")
             what = (
                 "Received AH header but auth type not AH" if packet.ah else "No AH header but auth type is AH"
             )
             self._log_limited("ah", f"({n}) {what} from {src}")
             return False
         if not p.unicast and packet.ttl != 255:
-            self.stats["ip_ttl_err"] += 1
+            self.stats.bump("ip_ttl_err")
             self._log_limited("ttl", f"({n}) invalid TTL/HL from {src}. Received {packet.ttl} and expect 255")
             return False
         if advert.version != p.version:
-            self.stats["version_mismatch"] += 1
+            self.stats.bump("vers_err")
             self._log_limited(
                 "version",
                 f"({n}) wrong VRRP version from {src}. Received {advert.version} and expect {p.version}",
@@ -653,7 +643,7 @@ class VrrpInstance:
             if not self._v2_auth_ok(packet):
                 return False
             if advert.interval != p.advert_int:
-                self.stats["advert_interval_err"] += 1
+                self.stats.bump("advert_interval_err")
                 self._log_limited(
                     "interval",
                     f"({n}) advertisement interval mismatch with {src} mine={p.advert_int // SECOND} sec"
@@ -667,7 +657,7 @@ class VrrpInstance:
                 f" rcv'd={advert.adver_int} centi-sec",
             )
         if packet.destination.is_multicast == p.unicast:
-            self.stats["addr_list_err"] += 1
+            self.stats.bump("addr_list_err")
             kinds = ("un", "mult") if p.unicast else ("mult", "un")
             self._log_limited(
                 "cast",
@@ -675,11 +665,11 @@ class VrrpInstance:
             )
             return False
         if p.owner_ignore_adverts and self.effective_priority == PRIORITY_OWNER:
-            self.stats["owner_ignored"] += 1
+            self.stats.bump("owner_ignored")
             return False
-        self.stats["advert_rcvd"] += 1
+        self.stats.bump("advert_rcvd")
         if len(advert.addresses) != len(p.addresses):
-            self.stats["addr_list_err"] += 1
+            self.stats.bump("addr_list_err")
             self._log_limited(
                 "naddr", f"({n}) expected {len(p.addresses)} VIPs but received {len(advert.addresses)}"
             )
@@ -687,7 +677,7 @@ class VrrpInstance:
             received = set(advert.addresses)
             missing = next((a for a in p.addresses if a not in received), None)
             if missing is not None:
-                self.stats["addr_list_err"] += 1
+                self.stats.bump("addr_list_err")
                 self._log_limited(
                     "vips",
                     f"({n}) ip address associated with VRID {p.vrid} not present in advert from {src}:"
@@ -695,19 +685,19 @@ class VrrpInstance:
                 )
         if p.unicast and (p.check_unicast_src or p.unicast_peer_ttl):
             if src not in p.unicast_peers:
-                self.stats["unicast_src_err"] += 1
+                self.stats.bump("unicast_src_err")
                 self._log_limited("unicast_src", f"({n}) unicast source address {src} not a unicast peer")
                 return False
             for peer, min_ttl, max_ttl in p.unicast_peer_ttl:
                 if peer == src and not min_ttl <= packet.ttl <= max_ttl:
-                    self.stats["ip_ttl_err"] += 1
+                    self.stats.bump("ip_ttl_err")
                     self._log_limited(
                         "ttl_range",
                         f"({n}) TTL/HL {packet.ttl} from {src} not in range [{min_ttl}, {max_ttl}]",
                     )
                     return False
         if advert.priority == PRIORITY_STOP:
-            self.stats["pri_zero_rcvd"] += 1
+            self.stats.bump("pri_zero_rcvd")
         return True
 
     def _v2_auth_ok(self, packet: ReceivedPacket) -> bool:
@@ -715,23 +705,23 @@ class VrrpInstance:
         advert = packet.advert
         src = packet.source
         if advert.auth_type not in (AUTH_NONE, AUTH_PASS, AUTH_AH):
-            self.stats["invalid_authtype"] += 1
+            self.stats.bump("invalid_authtype")
             self._log_limited("auth", f"({self.name}) Invalid auth type from {src}: {advert.auth_type}")
             return False
         if advert.auth_type != p.auth_type:
-            self.stats["authtype_mismatch"] += 1
+            self.stats.bump("authtype_mismatch")
             self._log_limited(
                 "auth",
                 f"({self.name}) received a {advert.auth_type} auth from {src}, expecting {p.auth_type}!",
             )
             return False
         if p.auth_type == AUTH_PASS and not check_pass(advert, p.auth_key):
-            self.stats["auth_failure"] += 1
+            self.stats.bump("auth_failure")
             self._log_limited("passwd", f"({self.name}) received an invalid passwd from {src}!")
             return False
         if p.auth_type == AUTH_AH:
             if not self._ah_verifier(packet, p.auth_key, p.unicast):
-                self.stats["auth_failure"] += 1
+                self.stats.bump("auth_failure")
                 self._log_limited(
                     "ah_icv", f"({self.name}) IPSEC-AH : invalid IPSEC HMAC-MD5 value from {src}"
                 )
@@ -740,7 +730,7 @@ class VrrpInstance:
             # advert must be newer than anything seen or sent, and our next advert continues from it.
             seq = packet.ah.seq if packet.ah is not None else 0
             if seq <= self._ah_seq:
-                self.stats["auth_failure"] += 1
+                self.stats.bump("auth_failure")
                 self._log(
                     "info",
                     f"({self.name}) IPSEC-AH : sequence number {seq} already processed. Packet dropped."

@@ -441,6 +441,25 @@ def decode_ipv4_packet(data: bytes, *, v3_checksum_as_v2: bool = False) -> Recei
     )
 
 
+def peek_vrid(data: bytes, *, ipv6: bool = False) -> int | None:
+    """The VRID of a packet the codec rejected, or None when keepalived would not read one either.
+
+    keepalived (vrrp_get_header) attributes a bad packet to an instance, and counts it there, once
+    the IP header, the AH header if the protocol says AH, and the 8-byte VRRP header are present.
+    `data` is the raw IPv4 packet, or the IPv6 payload as the kernel hands it over.
+    """
+    offset = 0
+    if not ipv6:
+        if len(data) < IPV4_HEADER_LEN:
+            return None
+        offset = (data[0] & 0x0F) * 4
+        if data[9] == AH_PROTO:
+            offset += AH_HEADER_LEN
+    if len(data) < offset + VRRP_HEADER_LEN:
+        return None
+    return data[offset + 1]
+
+
 def decode_ipv6_payload(
     data: bytes, *, source: IPv6Address, destination: IPv6Address, hop_limit: int
 ) -> ReceivedPacket:
