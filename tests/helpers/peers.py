@@ -28,8 +28,10 @@ class KeepalivedPeer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_keepalived(ns: Namespace, conf_text: str, workdir: Path, name: str = "ka") -> KeepalivedPeer:
-    """keepalived -n -l -D in `ns` with private pid files; VRRP child only (-P)."""
+def start_keepalived(
+    ns: Namespace, conf_text: str, workdir: Path, name: str = "ka", env: dict[str, str] | None = None
+) -> KeepalivedPeer:
+    """keepalived -n -l -D in `ns` with private pid files; VRRP child only (-P); `env` e.g. a TMPDIR."""
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / f"{name}.conf"
     conf.write_text(conf_text)
@@ -49,6 +51,7 @@ def start_keepalived(ns: Namespace, conf_text: str, workdir: Path, name: str = "
         "-c",
         str(workdir / f"{name}_check.pid"),
         log=log,
+        env=env,
     )
     return KeepalivedPeer(proc, log, conf)
 
@@ -142,8 +145,10 @@ def restart_frr_vrrpd(peer: FrrPeer, workdir: Path, tag: str) -> FrrPeer:
     return FrrPeer(peer.ns, peer.rundir, peer.zebra, _popen_vrrpd(peer.ns, peer.rundir, log), log)
 
 
-def start_alived(ns: Namespace, conf_text: str, workdir: Path, name: str = "alived") -> KeepalivedPeer:
-    """alived with keepalived's flags (-n -l -D -P), from this interpreter's environment."""
+def start_alived(
+    ns: Namespace, conf_text: str, workdir: Path, name: str = "alived", env: dict[str, str] | None = None
+) -> KeepalivedPeer:
+    """alived with keepalived's flags (-n -l -D -P), from this interpreter's environment plus `env`."""
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / f"{name}.conf"
     conf.write_text(conf_text)
@@ -163,6 +168,6 @@ def start_alived(ns: Namespace, conf_text: str, workdir: Path, name: str = "aliv
         "-r",
         str(workdir / f"{name}_vrrp.pid"),
         log=log,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     return KeepalivedPeer(proc, log, conf)

@@ -266,6 +266,10 @@ def _instance_lines(r: InstanceReport) -> list[str]:
         out.append(f"   Master priority = {r.master_priority}")
         if r.version == 3:
             out.append(f"   Master advert int = {r.master_adver_int_us / SECOND:.2f} sec")
+    if r.unicast_peers:
+        out += ["   Flags:", "     Using unicast"]
+    else:
+        out.append("   Flags: none")
     out.append(f"   Wantstate = {r.wantstate}")
     out.append(f"   Last transition = {r.last_transition:.6f} ({_ctime_us(r.last_transition)})")
     if r.master_down_timer_us is not None:

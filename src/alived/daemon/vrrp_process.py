@@ -1004,7 +1004,10 @@ class VrrpChild:
                         f"{t}{' set' if inst.state is State.MASTER else ''}"
                         for t in plan.vip_texts[: len(plan.vips)]
                     ),
-                    evips=plan.vip_texts[len(plan.vips) :],
+                    evips=tuple(
+                        f"{t}{' set' if inst.state is State.MASTER else ''}"
+                        for t in plan.vip_texts[len(plan.vips) :]
+                    ),
                     vroutes=plan.route_texts,
                     vipset=inst.state is State.MASTER,
                     src_ip=str(p.primary_address) if plan.has_source else "",
