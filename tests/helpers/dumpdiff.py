@@ -139,8 +139,30 @@ def _diff(ours: dict[str, str], theirs: dict[str, str], sections: bool = False) 
     return out
 
 
+# JSON `data` keys whose values legitimately differ between two daemons under the same config:
+# times, the last master heard, and texts whose words differ (README, "Dump files").
+VOLATILE = frozenset(
+    {"last_transition", "master_priority", "vips", "evips", "vroutes", "vrules", "track_script"}
+)
+
+
+def json_values(text: str) -> dict[str, object]:
+    """`json:<iname>.data.<key>` -> value, for the settings two daemons must agree on (units too)."""
+    out: dict[str, object] = {}
+    for entry in json.loads(text):
+        data = entry.get("data", {})
+        for key, value in data.items():
+            if key not in VOLATILE and not key.startswith("script"):
+                out[f"json:{data.get('iname', '?')}.data.{key}"] = value
+    return out
+
+
 def compare(keepalived_dir: Path, alived_dir: Path) -> list[str]:
-    """Every structural difference between the three dump files of two directories, sorted."""
+    """Every structural difference between the three dump files of two directories, sorted.
+
+    For keepalived.json it also compares the values of the settings (`json_values`), which
+    catches a unit change that keeps the type (microseconds written where seconds belong).
+    """
     out: list[str] = []
     for name, paths in zip(FILES, (json_paths, stats_paths, data_paths), strict=True):
         theirs, ours = keepalived_dir / name, alived_dir / name
@@ -148,6 +170,13 @@ def compare(keepalived_dir: Path, alived_dir: Path) -> list[str]:
             out.append(f"{name}: missing in {'keepalived' if not theirs.exists() else 'alived'}")
             continue
         out += _diff(paths(ours.read_text()), paths(theirs.read_text()), sections=name.endswith(".data"))
+        if name.endswith(".json"):
+            mine, other = json_values(ours.read_text()), json_values(theirs.read_text())
+            out += [
+                f"{path}: keepalived {other[path]!r}, alived {mine[path]!r}"
+                for path in sorted(set(mine) & set(other))
+                if mine[path] != other[path] or type(mine[path]) is not type(other[path])
+            ]
     return sorted(out)
 
 
