@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from alived.core.vrrp import stats
 from tests.helpers.netns import Lab, wait_for
 from tests.netns.test_daemon_vrrp import VIP, conf, instance, make_nodes
 
@@ -44,6 +45,8 @@ def test_status_shows_each_instance_of_the_running_daemon(lab: Lab, tmp_path: Pa
     as_json = alivectl("status", "--json", "--pid-file", str(a.vrrp_pid_file))
     assert as_json.returncode == 0, as_json.stderr
     by_name = {row["name"]: row for row in json.loads(as_json.stdout)}
+    counters = by_name["VI_1"].pop("stats")
+    assert list(counters) == list(stats.ALL) and counters["advert_sent"] > 0
     assert by_name["VI_1"] == {
         "name": "VI_1",
         "state": "MASTER",

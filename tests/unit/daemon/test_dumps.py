@@ -91,3 +91,62 @@ def test_json_version_1_shape() -> None:
     assert entry["data"]["vips"] == ["192.0.2.100/24 dev eth0 scope global set"]
     assert list(entry["stats"]) == list(stats.KEEPALIVED)  # keepalived's keys, in its order
     assert entry["stats"]["advert_sent"] == 5
+
+
+KEEPALIVED_STATS = """VRRP Instance: VI_1
+  Advertisements:
+    Received: 4
+    Sent: 5
+  Became master: 1
+  Released master: 0
+  Packet Errors:
+    Length: 2
+    TTL: 0
+    Invalid Type: 0
+    Advertisement Interval: 0
+    Address List: 0
+  Authentication Errors:
+    Invalid Type: 0
+    Type Mismatch: 0
+    Failure: 0
+  Priority Zero:
+    Received: 0
+    Sent: 0
+"""
+
+
+def test_stats_file_is_keepalived_2_2_7_text_and_leaves_the_extra_counters_out() -> None:
+    counts = {"advert_rcvd": 4, "advert_sent": 5, "become_master": 1, "packet_len_err": 2, "vers_err": 3}
+    assert dumps.format_stats([report(stats=counts)]) == KEEPALIVED_STATS
+    (entry,) = json.loads(dumps.format_json([report(stats=counts)]))
+    assert "vers_err" not in entry["stats"] and entry["stats"]["packet_len_err"] == 2
+
+
+def test_json_units_types_and_optional_keys_follow_keepalived() -> None:
+    view = dumps.ConfigView(auth_data="s3cret", garp_delay_us=500_000, garp_refresh_us=60_000_000)
+    scripts = (
+        dumps.ScriptReport(
+            key="script_master", label="Master", argv=("/bin/true", "x"), uid=65534, gid=65534
+        ),
+    )
+    r = report(
+        version=3, adver_int_us=500_000, master_adver_int_us=2_000_000, preempt_delay_us=5_000_000,
+        auth_type=1, conf=view, scripts=scripts, last_transition=1796190738.067953,
+    )  # fmt: skip
+    data = dumps.json_document([r])[0]["data"]
+    assert isinstance(data, dict)
+    # seconds, as keepalived: %g floats for intervals and garp_delay, whole seconds for the rest
+    assert (
+        data["adver_int"] == 0.5 and data["master_adver_int"] == 2 and type(data["master_adver_int"]) is int
+    )
+    assert data["garp_delay"] == 0.5 and data["garp_refresh"] == 60 and data["preempt_delay"] == 5
+    # 0/1 integers where keepalived writes uints, booleans where it writes bools
+    assert data["accept"] == 1 and type(data["accept"]) is int
+    assert data["dont_track_primary"] == 0 and data["nopreempt"] is False and data["vipset"] is True
+    assert data["script_master"] == "'/bin/true' 'x'" and data["auth_data"] == "s3cret"
+    assert "evips" not in data and "track_ifp" not in data  # keepalived leaves empty lists out
+    assert "auth_data" not in dumps.json_document([report()])[0]["data"]
+    text = dumps.format_data([r])
+    assert "   Master state transition script = '/bin/true' 'x', uid:gid 65534:65534" in text
+    assert "   Advert interval = 500 milli-sec" in text
+    assert "   Password = s3cret" in text

@@ -22,6 +22,7 @@ from alived.core.vrrp.wire import (
     encode_advert,
     encode_ipv4_packet,
     internet_checksum,
+    peek_vrid,
     vrrp_checksum,
 )
 from alived.errors import DecodeError, LocalMisuse
@@ -291,3 +292,17 @@ def test_ip_level_misuse() -> None:
             encode_ipv4_packet(v3(), source=SRC, destination=VRRP_GROUP4, **bad)  # type: ignore[arg-type]
     with pytest.raises(LocalMisuse):
         decode_ipv6_payload(b"", source=SRC, destination=VRRP_GROUP4, hop_limit=255)  # type: ignore[arg-type]
+
+
+def test_peek_vrid_reads_the_vrid_only_when_the_headers_are_there() -> None:
+    """As keepalived's vrrp_get_header: IP header, AH when the protocol says so, 8 VRRP bytes."""
+    ip = bytes([0x45]) + bytes(8) + bytes([112]) + bytes(10)
+    vrrp = bytes([0x21, 51, 100, 1, 0, 1, 0, 0])
+    assert peek_vrid(ip + vrrp) == 51
+    assert peek_vrid(ip + vrrp[:7]) is None
+    assert peek_vrid(ip[:19]) is None
+    ah_ip = ip[:9] + bytes([51]) + ip[10:]
+    assert peek_vrid(ah_ip + bytes(24) + vrrp) == 51
+    assert peek_vrid(ah_ip + vrrp) is None  # too short once the AH header is accounted for
+    assert peek_vrid(vrrp, ipv6=True) == 51
+    assert peek_vrid(vrrp[:7], ipv6=True) is None
