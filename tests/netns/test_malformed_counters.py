@@ -37,6 +37,7 @@ INJECTOR = IPv4Address("192.0.2.3")
 VIP = IPv4Address("192.0.2.100")
 CONF = """global_defs {
     enable_script_security
+    log_unknown_vrids
 }
 vrrp_instance VI_1 {
     interface eth0
@@ -95,6 +96,7 @@ def malformed() -> dict[str, bytes]:
         "address_list": _packet(_vrrp(replace(GOOD, addresses=(IPv4Address("192.0.2.199"),)))),
         "version": _packet(_vrrp(Advert(version=3, vrid=51, priority=50, adver_int=100, addresses=(VIP,)))),
         "checksum": _packet(bytes(bad_sum)),
+        "unknown_vrid": _packet(_vrrp(replace(GOOD, vrid=99))),  # counted nowhere, logged
         "priority_0": _packet(_vrrp(replace(GOOD, priority=0))),
     }
 
@@ -172,3 +174,5 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
     assert set(al_stats) == set(ka_stats)
     assert list(shown) == list(stats.ALL)
     assert "(VI_1) dropped a malformed VRRP packet" in al.log_text()
+    unknown = "Unknown VRID(99) received on interface(eth0). ignoring..."
+    assert unknown in ka.log_text() and unknown in al.log_text()
