@@ -118,8 +118,13 @@ class InstanceReport:
     stats: Mapping[str, int] = field(default_factory=dict)
 
 
-def config_view(inst: model.VrrpInstance, config: model.Config, own_interface: str) -> ConfigView:
-    """The dump-relevant settings of `inst`, with keepalived's defaults already resolved."""
+def config_view(
+    inst: model.VrrpInstance, config: model.Config, own_interface: str, vmac_ifname: str = ""
+) -> ConfigView:
+    """The dump-relevant settings of `inst`, with keepalived's defaults already resolved.
+
+    `own_interface` is the configured interface; `vmac_ifname` the macvlan's name, when one exists.
+    """
     g = config.global_defs
     auth = inst.authentication
     scripts = []
@@ -134,7 +139,7 @@ def config_view(inst: model.VrrpInstance, config: model.Config, own_interface: s
             inst.skip_check_adv_addr if inst.skip_check_adv_addr is not None else g.vrrp_skip_check_adv_addr
         ),
         strict_mode=inst.effective_strict,
-        vmac_ifname=(inst.use_vmac.name or "") if inst.use_vmac is not None else "",
+        vmac_ifname=vmac_ifname,
         garp_delay_us=inst.effective_garp_master_delay,
         garp_rep=inst.effective_garp_master_repeat,
         garp_refresh_us=inst.effective_garp_master_refresh,

@@ -1018,7 +1018,9 @@ class VrrpChild:
                     master_priority=inst.master_priority,
                     last_transition=self.last_transition.get(name, 0.0),
                     scripts=_script_reports(plan.notify),
-                    conf=dumps.config_view(cfg, self.config, plan.interface)
+                    conf=dumps.config_view(
+                        cfg, self.config, plan.base_interface, plan.vmac.name if plan.vmac else ""
+                    )
                     if self.config is not None and (cfg := self.config.instance(name)) is not None
                     else dumps.ConfigView(),
                     stats=inst.stats.snapshot(),

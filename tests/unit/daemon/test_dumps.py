@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from alived.config.load import load_config
 from alived.core.vrrp import stats
 from alived.daemon import dumps
 from alived.daemon.dumps import InstanceReport
@@ -150,3 +151,23 @@ def test_json_units_types_and_optional_keys_follow_keepalived() -> None:
     assert "   Master state transition script = '/bin/true' 'x', uid:gid 65534:65534" in text
     assert "   Advert interval = 500 milli-sec" in text
     assert "   Password = s3cret" in text
+
+
+def test_config_view_resolves_defaults_and_drops_the_own_interface_from_tracking(tmp_path: Path) -> None:
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text(
+        "global_defs {\n vrrp_skip_check_adv_addr\n}\n"
+        'vrrp_script chk {\n script "/bin/true arg"\n weight -5\n}\n'
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n"
+        " authentication {\n  auth_type PASS\n  auth_pass 0123456789\n }\n"
+        " track_interface {\n  eth0\n  eth1 weight 10\n }\n track_script {\n  chk\n }\n"
+        " virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n"
+    )
+    config = load_config(str(conf), interfaces=None).config
+    (inst,) = config.instances
+    view = dumps.config_view(inst, config, "eth0", "vrrp.51")
+    assert view.track_ifp == (dumps.TrackReport(name="eth1", weight=10),)
+    assert view.track_script == (dumps.TrackReport(name="chk", weight=-5, argv=("/bin/true", "arg")),)
+    assert view.auth_data == "01234567"  # keepalived keeps 8 bytes
+    assert view.skip_check_adv_addr and view.vmac_ifname == "vrrp.51"
+    assert view.garp_delay_us == 5_000_000 and view.garp_lower_prio_rep == 5
