@@ -18,6 +18,7 @@ from pathlib import Path
 
 from alived.config import model
 from alived.core.vrrp import stats as counters
+from alived.script_security import default_user, lookup_user
 from alived.units import SECOND
 
 # keepalived's numeric states in the JSON dump.
@@ -251,6 +252,15 @@ def global_lines(g: model.GlobalDefs, router_id: str, script_ids: tuple[int, int
         f"Script security {_yes(g.enable_script_security, ('enabled', 'disabled'))}",
         f"Default script uid:gid {script_ids[0]}:{script_ids[1]}",
     ]
+
+
+def default_script_ids(g: model.GlobalDefs) -> tuple[int, int]:
+    """The `Default script uid:gid`: script_user's, else keepalived_script's, else root's."""
+    if g.script_user is not None:
+        ids, _ = lookup_user(g.script_user, g.script_group)
+    else:
+        ids = default_user()
+    return (ids.uid, ids.gid) if ids is not None else (0, 0)
 
 
 def _ctime_us(when: float) -> str:

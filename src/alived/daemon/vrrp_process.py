@@ -1045,7 +1045,7 @@ class VrrpChild:
                 dumps.global_lines(
                     g,
                     g.router_id or socket.gethostname(),
-                    _ids(script_command(model.Script(argv=("",)), g) or ScriptCommand(argv=()))[1:],
+                    dumps.default_script_ids(g),
                 ),
             ),
         )
