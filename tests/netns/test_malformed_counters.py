@@ -14,9 +14,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,15 +153,31 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
     # The priority-0 packet went last: once alived counted it, it has seen them all.
     wait_for(lambda: status()["pri_zero_rcvd"] == 1, timeout=10, what="alived counted the packets")
     shown = status()
-    for sig, target in ((signal.SIGUSR2, "keepalived.stats"), (signal.SIGRTMIN + 2, "keepalived.json")):
-        for proc, where in ((ka.proc, ka_tmp), (al.proc, al_tmp)):
-            os.kill(proc.pid, sig)
-            wait_for((where / target).exists, what=f"{target} in {where.name}")
 
-    ka_stats = stats_counters((ka_tmp / "keepalived.stats").read_text())["VI_1"]
-    al_stats = stats_counters((al_tmp / "keepalived.stats").read_text())["VI_1"]
-    (ka_json,) = json.loads((ka_tmp / "keepalived.json").read_text())
-    (al_json,) = json.loads((al_tmp / "keepalived.json").read_text())
+    def dumped(proc: subprocess.Popen[bytes], where: Path) -> tuple[dict[str, int], dict[str, Any]]:
+        """Both files, written after the last packet was counted (keepalived writes in place)."""
+        found: list[tuple[dict[str, int], dict[str, Any]]] = []
+
+        def fresh() -> bool:
+            for name in ("keepalived.stats", "keepalived.json"):
+                (where / name).unlink(missing_ok=True)
+            os.kill(proc.pid, signal.SIGUSR2)
+            os.kill(proc.pid, signal.SIGRTMIN + 2)
+            wait_for(lambda: (where / "keepalived.json").exists() and (where / "keepalived.stats").exists())
+            time.sleep(0.2)
+            try:
+                counts = stats_counters((where / "keepalived.stats").read_text())["VI_1"]
+                (entry,) = json.loads((where / "keepalived.json").read_text())
+            except (ValueError, KeyError):
+                return False
+            found.append((counts, entry))
+            return counts["pri_zero_rcvd"] == 1 and entry["stats"]["pri_zero_rcvd"] == 1
+
+        wait_for(fresh, timeout=15, interval=0.3, what=f"the dumps in {where.name}")
+        return found[-1]
+
+    ka_stats, ka_json = dumped(ka.proc, ka_tmp)
+    al_stats, al_json = dumped(al.proc, al_tmp)
 
     errors_ka = {k: v for k, v in ka_stats.items() if k not in STATE_COUNTERS}
     assert errors_ka == {**dict.fromkeys(errors_ka, 0), **EXPECTED}, "keepalived itself counts otherwise"
