@@ -1,0 +1,269 @@
+"""The desired load-balancer state: virtual services and their real servers, built from plain inputs.
+
+Pure: the checker child passes each virtual server's configured parameters (`ServiceParams`,
+translated from the config by daemon/lb_params.py) and the health of each real server
+(`RealServerHealth`); `build_service` applies keepalived's rules (down real servers leave the
+pool or, with inhibit_on_failure, stay at weight 0; quorum with hysteresis; the sorry server
+replaces the pool when quorum is lost) and returns the frozen `VirtualService` a backend must
+hold. Backends read their actual state back as the same types, so the planner compares like
+with like.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from alived.errors import LocalMisuse
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
+SCHEDULER_FLAGS = ("flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "ops")
+# keepalived's weight when the sorry server carries the traffic (and 0 under sorry_server_inhibit).
+SORRY_WEIGHT = 1
+
+
+class Forwarding(StrEnum):
+    """lb_kind / lvs_method: how the director hands a packet to a real server."""
+
+    NAT = "NAT"
+    DR = "DR"
+    TUN = "TUN"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class ServiceKey:
+    """A virtual service's identity: (protocol, address, port) or a firewall mark, per family."""
+
+    family: int = 4
+    fwmark: int = 0
+    protocol: str = ""
+    address: str = ""
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        if self.family not in (4, 6):
+            raise LocalMisuse(f"service family must be 4 or 6, not {self.family}")
+        if self.fwmark:
+            if self.address or self.protocol or self.port:
+                raise LocalMisuse("a fwmark service has no address, protocol or port")
+        elif self.protocol not in PROTOCOLS or not self.address:
+            raise LocalMisuse(f"a service needs a protocol in {PROTOCOLS} and an address")
+
+    def __str__(self) -> str:
+        """keepalived's name for a service in its logs: `[192.0.2.1]:tcp:80` or `FWM 1`."""
+        if self.fwmark:
+            return f"FWM {self.fwmark}"
+        return f"[{self.address}]:{self.protocol.lower()}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tunnel:
+    """TUN's encapsulation (`lvs_method TUN type ipip|gue|gre [port N] [nocsum|csum|remcsum]`)."""
+
+    type: str = "ipip"
+    port: int = 0
+    csum: str = "nocsum"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class RealServer:
+    """One destination as the kernel holds it; (address, port) is its key within a service."""
+
+    address: str
+    port: int = 0
+    weight: int = 1
+    forwarding: Forwarding = Forwarding.NAT
+    tunnel: Tunnel | None = field(default=None, compare=False)
+    uthreshold: int = 0
+    lthreshold: int = 0
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.address, self.port)
+
+    @property
+    def family(self) -> int:
+        return ipaddress.ip_address(self.address).version
+
+    def __str__(self) -> str:
+        return f"[{self.address}]:{self.port}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VirtualService:
+    """One virtual service with the destinations it must have now (sorted by key)."""
+
+    key: ServiceKey
+    lb_algo: str = "wlc"
+    forwarding: Forwarding = Forwarding.NAT
+    persistence_timeout: int = 0  # seconds; 0 = no persistence
+    persistence_granularity: int = 32  # prefix length of the client address (128 for IPv6)
+    flags: frozenset[str] = frozenset()
+    real_servers: tuple[RealServer, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.lb_algo not in SCHEDULERS:
+            raise LocalMisuse(f"unknown scheduler {self.lb_algo!r}")
+        unknown = self.flags - set(SCHEDULER_FLAGS)
+        if unknown:
+            raise LocalMisuse(f"unknown scheduler flags {sorted(unknown)}")
+        keys = [rs.key for rs in self.real_servers]
+        if keys != sorted(set(keys)):
+            raise LocalMisuse(f"real servers of {self.key} must be unique and sorted by key")
+
+    @property
+    def attributes(self) -> VirtualService:
+        """The service without its destinations: what a service-level operation carries."""
+        return replace(self, real_servers=())
+
+    def real_server(self, key: tuple[str, int]) -> RealServer | None:
+        for rs in self.real_servers:
+            if rs.key == key:
+                return rs
+        return None
+
+    @property
+    def pool(self) -> tuple[RealServer, ...]:
+        """The destinations that may get new connections (weight above 0)."""
+        return tuple(rs for rs in self.real_servers if rs.weight > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LbState:
+    """A whole load-balancer state (desired or actual): services keyed and sorted by ServiceKey."""
+
+    services: tuple[VirtualService, ...] = ()
+
+    def __post_init__(self) -> None:
+        keys = [vs.key for vs in self.services]
+        if keys != sorted(set(keys)):
+            raise LocalMisuse("services must be unique and sorted by key")
+
+    @classmethod
+    def of(cls, services: Iterable[VirtualService]) -> LbState:
+        """Build from services in any order; a duplicated key is our bug."""
+        by_key: dict[ServiceKey, VirtualService] = {}
+        for vs in services:
+            if vs.key in by_key:
+                raise LocalMisuse(f"service {vs.key} given twice")
+            by_key[vs.key] = vs
+        return cls(tuple(by_key[k] for k in sorted(by_key)))
+
+    def by_key(self) -> dict[ServiceKey, VirtualService]:
+        return {vs.key: vs for vs in self.services}
+
+
+# ---- inputs: the configured parameters and the health the checkers report ----
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealServerParams:
+    """A real server as configured (port already inherited from the service where keepalived does)."""
+
+    address: str
+    port: int = 0
+    weight: int = 1
+    forwarding: Forwarding = Forwarding.NAT
+    tunnel: Tunnel | None = None
+    inhibit_on_failure: bool = False
+    uthreshold: int = 0
+    lthreshold: int = 0
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.address, self.port)
+
+    def at_weight(self, weight: int) -> RealServer:
+        return RealServer(
+            address=self.address,
+            port=self.port,
+            weight=weight,
+            forwarding=self.forwarding,
+            tunnel=self.tunnel,
+            uthreshold=self.uthreshold,
+            lthreshold=self.lthreshold,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceParams:
+    """A virtual server as configured, ready for `build_service`."""
+
+    key: ServiceKey
+    lb_algo: str = "wlc"
+    forwarding: Forwarding = Forwarding.NAT
+    persistence_timeout: int = 0
+    persistence_granularity: int | None = None  # None: the whole address (32 or 128)
+    flags: frozenset[str] = frozenset()
+    real_servers: tuple[RealServerParams, ...] = ()
+    sorry_server: RealServerParams | None = None
+    sorry_server_inhibit: bool = False
+    quorum: int = 1
+    hysteresis: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealServerHealth:
+    """What the checkers say about one real server: alive or not, and a dynamic weight if any."""
+
+    alive: bool
+    weight: int | None = None  # misc_dynamic / FILE_CHECK result replacing the configured weight
+
+
+def live_weight_sum(params: ServiceParams, health: Mapping[tuple[str, int], RealServerHealth]) -> int:
+    """keepalived's weight_sum: the weights of the live real servers."""
+    total = 0
+    for rs in params.real_servers:
+        h = health.get(rs.key)
+        if h is not None and h.alive:
+            total += rs.weight if h.weight is None else h.weight
+    return total
+
+
+def has_quorum(
+    params: ServiceParams, health: Mapping[tuple[str, int], RealServerHealth], *, had_quorum: bool
+) -> bool:
+    """Quorum with hysteresis: gained at quorum + hysteresis, lost below quorum - hysteresis or at 0."""
+    total = live_weight_sum(params, health)
+    if had_quorum:
+        return total > 0 and total >= params.quorum - params.hysteresis
+    return total >= params.quorum + params.hysteresis and total > 0
+
+
+def build_service(
+    params: ServiceParams,
+    health: Mapping[tuple[str, int], RealServerHealth],
+    *,
+    had_quorum: bool = True,
+) -> VirtualService:
+    """The service a backend must hold for this health (a real server missing from `health` is down)."""
+    quorum = has_quorum(params, health, had_quorum=had_quorum)
+    sorry_active = not quorum and params.sorry_server is not None
+    dests: dict[tuple[str, int], RealServer] = {}
+    for rs in params.real_servers:
+        h = health.get(rs.key)
+        alive = h is not None and h.alive
+        weight = rs.weight if h is None or h.weight is None else h.weight
+        if alive and not sorry_active:
+            dests[rs.key] = rs.at_weight(max(weight, 0))
+        elif rs.inhibit_on_failure:
+            dests[rs.key] = rs.at_weight(0)
+    sorry = params.sorry_server
+    # A sorry server that is also a real server takes the sorry role only while quorum is lost.
+    if sorry is not None and (sorry_active or (params.sorry_server_inhibit and sorry.key not in dests)):
+        dests[sorry.key] = sorry.at_weight(SORRY_WEIGHT if sorry_active else 0)
+    granularity = params.persistence_granularity
+    if granularity is None:
+        granularity = 32 if params.key.family == 4 else 128
+    return VirtualService(
+        key=params.key,
+        lb_algo=params.lb_algo,
+        forwarding=params.forwarding,
+        persistence_timeout=params.persistence_timeout,
+        persistence_granularity=granularity,
+        flags=params.flags,
+        real_servers=tuple(dests[k] for k in sorted(dests)),
+    )
