@@ -1,0 +1,120 @@
+"""The nftables load-balancer backend: table `inet alived` through libnftables (python3-nftables).
+
+The only module that imports `nftables`. It owns nothing but its table: every command names
+`inet alived`, so other tables are never read or changed. `read_actual` lists the table as
+JSON and parses the descriptions the services and destinations carry (nft_render.py);
+`apply` turns a plan into one nft script per touched service and runs them all as one
+transaction. When the kernel refuses the transaction, each service's script is retried alone,
+so one bad service is logged with its operations and the others still apply.
+
+NAT here is DNAT: replies must come back through the director (the real servers' route to
+the clients goes via the director, as with IPVS NAT). Where they would not, the director also
+needs SNAT/masquerade on the way to the real servers; alived does not add it silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+import nftables
+
+from alived.core.lb.model import LbState, ServiceKey, VirtualService
+from alived.core.lb.plan import Op, apply_ops, describe, op_service
+from alived.errors import BackendError
+from alived.lb import nft_render
+from alived.lb.base import Counters, OpFailure
+
+log = logging.getLogger("alived.lb.nftables")
+
+
+class NftablesBackend:
+    """LbBackend on libnftables; state read from the kernel at construction (reconcile)."""
+
+    name = "nftables"
+
+    def __init__(self) -> None:
+        self._nft = nftables.Nftables()
+        self._nft.set_json_output(True)
+        self._nft.set_handle_output(False)
+        listing = self._list()
+        if not listing.has_base:
+            self._run(nft_render.base_script(), "create table inet alived")
+            listing = self._list()
+        self._state = listing.state
+
+    # -- kernel access --
+
+    def _run(self, script: str, what: str) -> str:
+        rc, out, err = self._nft.cmd(script)
+        if rc != 0:
+            raise BackendError(what, detail=str(err).strip())
+        return str(out)
+
+    def _list(self) -> nft_render.Listing:
+        rc, out, err = self._nft.cmd(f"list table {nft_render.FAMILY} {nft_render.TABLE}")
+        if rc != 0:
+            if "No such file or directory" in str(err):
+                return nft_render.Listing(state=LbState(), has_base=False, counters={})
+            raise BackendError("list table inet alived", detail=str(err).strip())
+        items: list[dict[str, Any]] = json.loads(out)["nftables"]
+        return nft_render.parse_listing(items)
+
+    # -- LbBackend --
+
+    def read_actual(self) -> LbState:
+        self._state = self._list().state
+        return self._state
+
+    def apply(self, ops: tuple[Op, ...]) -> tuple[OpFailure, ...]:
+        if not ops:
+            return ()
+        by_service: dict[ServiceKey, list[Op]] = defaultdict(list)
+        for op in ops:
+            by_service[op_service(op)].append(op)
+        current = self._state.by_key()
+        scripts: dict[ServiceKey, str] = {}
+        failures: list[OpFailure] = []
+        for key, service_ops in by_service.items():
+            try:
+                after = apply_ops(LbState.of([current[key]] if key in current else []), service_ops)
+                new = after.by_key().get(key)
+                scripts[key] = nft_render.service_script(current.get(key), new)
+            except ValueError as exc:  # RenderError: a service this backend cannot express
+                failures.extend(self._fail(service_ops, str(exc)))
+        ok_keys = list(scripts)
+        rc = 0
+        if scripts:
+            rc, _, _ = self._nft.cmd("".join(scripts[k] for k in ok_keys))
+        if rc != 0:
+            # One transaction refused: find the service(s) at fault, apply the rest one by one.
+            ok_keys = []
+            for key, script in scripts.items():
+                rc, _, err = self._nft.cmd(script)
+                if rc == 0:
+                    ok_keys.append(key)
+                else:
+                    failures.extend(self._fail(by_service[key], str(err).strip()))
+        self._state = apply_ops(self._state, [op for k in ok_keys for op in by_service[k]])
+        return tuple(failures)
+
+    def _fail(self, ops: list[Op], error: str) -> list[OpFailure]:
+        for op in ops:
+            log.error("nftables: %s failed: %s", describe(op), error)
+        return [OpFailure(op=op, error=error) for op in ops]
+
+    def counters(self) -> dict[ServiceKey, Counters]:
+        listing = self._list()
+        found = listing.counters
+        result = {}
+        for vs in listing.state.services:
+            result[vs.key] = _service_counters(vs, found)
+        return result
+
+
+def _service_counters(vs: VirtualService, found: dict[str, tuple[int, int]]) -> Counters:
+    packets, nbytes = found.get(f"vc_{nft_render.service_id(vs.key)}", (0, 0))
+    per_rs = {rs.key: found.get(f"rc_{nft_render.dest_id(vs.key, rs)}", (0, 0)) for rs in vs.real_servers}
+    return Counters(packets=packets, bytes=nbytes, real_servers=per_rs)

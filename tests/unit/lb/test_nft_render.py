@@ -1,0 +1,111 @@
+"""lb/nft_render.py without a kernel: scheduler mapping, scripts per change, parsing a listing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from alived.core.lb.model import SCHEDULERS, Forwarding, RealServer, ServiceKey, VirtualService
+from alived.lb import nft_render
+
+KEY = ServiceKey(protocol="TCP", address="203.0.113.10", port=80)
+
+
+def svc(algo: str, n: int, **kw: object) -> VirtualService:
+    dests = tuple(sorted(RealServer(address=f"198.51.{i // 200}.{i % 200 + 1}", port=80) for i in range(n)))
+    return VirtualService(key=KEY, lb_algo=algo, real_servers=dests, **kw)  # type: ignore[arg-type]
+
+
+def test_every_ipvs_scheduler_has_an_honest_nearest() -> None:
+    assert set(nft_render.NEAREST) == set(SCHEDULERS)
+    for algo, (nearest, note) in nft_render.NEAREST.items():
+        assert (note == "") == (algo == nearest), algo
+
+
+def test_wrr_ranges_and_rr_slots() -> None:
+    vs = VirtualService(
+        key=KEY,
+        lb_algo="wrr",
+        real_servers=(
+            RealServer(address="198.51.100.11", port=80, weight=1),
+            RealServer(address="198.51.100.12", port=80, weight=0),
+            RealServer(address="198.51.100.13", port=80, weight=3),
+        ),
+    )
+    modulus, elements = nft_render.dispatch_elements(vs)
+    assert modulus == 4
+    assert list(elements) == ["0", "1-3"]
+    assert nft_render.dispatch_elements(replace(vs, lb_algo="rr"))[0] == 2
+    assert nft_render.dispatch_elements(replace(vs, lb_algo="fo")) == (0, {})
+    assert "goto rs_" in nft_render.service_script(None, replace(vs, lb_algo="fo"))
+
+
+def test_one_server_down_in_a_maglev_service_touches_only_moved_slots() -> None:
+    vs = svc("mh", 100)
+    down = replace(vs, real_servers=vs.real_servers[1:])
+    script = nft_render.service_script(vs, down)
+    slots = nft_render.dispatch_elements(vs)[0]
+    changed = script.count(" : goto ")
+    assert changed < slots * 0.05, changed
+    assert script.count("delete chain") == 1
+
+
+def test_dr_and_tun_are_refused_by_the_nat_chain() -> None:
+    vs = svc("rr", 1)
+    dr = replace(vs, real_servers=(replace(vs.real_servers[0], forwarding=Forwarding.DR),))
+    with pytest.raises(nft_render.RenderError, match="lb_kind DR"):
+        nft_render.service_script(None, dr)
+
+
+def test_persistence_mask_and_ipv6() -> None:
+    vs = svc("rr", 1, persistence_timeout=60, persistence_granularity=24)
+    script = nft_render.service_script(None, vs)
+    assert "ip saddr & 255.255.255.0" in script
+    assert "timeout 60s" in script
+    key6 = ServiceKey(family=6, protocol="UDP", address="2001:db8::10", port=53)
+    vs6 = VirtualService(
+        key=key6,
+        lb_algo="sh",
+        persistence_timeout=5,
+        persistence_granularity=64,
+        flags=frozenset({"sh-port"}),
+        real_servers=(RealServer(address="2001:db8::11", port=53),),
+    )
+    script6 = nft_render.service_script(None, vs6)
+    assert "dnat ip6 to [2001:db8::11]:53" in script6
+    assert "ip6 saddr & ffff:ffff:ffff:ffff::" in script6
+    assert "jhash ip6 saddr . th sport" in script6
+    assert "2001:db8::10 . udp . 53 : goto" in script6
+    fw = VirtualService(
+        key=ServiceKey(fwmark=7), lb_algo="dh", real_servers=(RealServer(address="192.0.2.5"),)
+    )
+    script_fw = nft_render.service_script(None, fw)
+    assert "add element inet alived fwmarks4 { 7 : goto" in script_fw
+    assert "dnat ip to 192.0.2.5\n" in script_fw
+    assert "jhash ip daddr" in script_fw
+
+
+def _listing(*services: VirtualService) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = [{"rule": {"chain": "prerouting"}} for _ in range(nft_render.BASE_RULES)]
+    for vs in services:
+        for line in nft_render.service_script(None, vs).splitlines():
+            if 'comment "' in line:
+                items.append({"rule": {"chain": "x", "comment": line.split('comment "')[1].rstrip('"')}})
+    items.append({"counter": {"name": "vc_x", "packets": 3, "bytes": 180}})
+    items.append({"rule": {"chain": "x", "comment": "someone else's"}})
+    return items
+
+
+def test_a_listing_reads_back_as_the_state_it_was_written_from() -> None:
+    a = svc("wrr", 3, persistence_timeout=30, persistence_granularity=24, flags=frozenset({"ops"}))
+    b = VirtualService(
+        key=ServiceKey(fwmark=3, family=6),
+        lb_algo="mh",
+        real_servers=(RealServer(address="2001:db8::5", weight=4),),
+    )
+    listing = nft_render.parse_listing(_listing(a, b))
+    assert listing.has_base
+    assert listing.state.by_key() == {a.key: a, b.key: b}
+    assert listing.counters == {"vc_x": (3, 180)}
+    assert not nft_render.parse_listing([]).has_base
