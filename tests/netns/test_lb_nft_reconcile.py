@@ -1,0 +1,93 @@
+"""nftables backend: a restart adopts what is there, a foreign table is never touched, and a
+service the kernel refuses is logged with its operations while the others keep working."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+
+from alived.core.lb.model import LbState, RealServerHealth, RealServerParams, ServiceKey, build_service
+from alived.core.lb.plan import AddDest, AddService, plan
+from alived.lb.nftables import NftablesBackend
+from tests.helpers.lb_topology import CLIENT, VIP, build, converge, nft_json, params, service
+from tests.helpers.netns import Lab
+
+pytestmark = pytest.mark.netns
+
+FOREIGN = """
+table inet foreign {
+    set clients { type ipv4_addr; elements = { 192.0.2.7, 192.0.2.8 } }
+    chain pre {
+        type nat hook prerouting priority dstnat - 10; policy accept;
+        ip saddr @clients accept comment "theirs"
+    }
+}
+"""
+
+
+def _rules(lb_director: object) -> list[dict[str, object]]:
+    return [i for i in nft_json(lb_director, "table", "inet", "alived") if "rule" in i]  # type: ignore[arg-type]
+
+
+def test_restart_adopts_the_rules_without_duplicates_or_a_failed_request(lab: Lab, tmp_path: object) -> None:
+    lb = build(lab)
+    services = [
+        service(params("wrr", (1, 2, 1))),
+        service(params("sh", key=ServiceKey(protocol="TCP", address=VIP, port=8080))),
+    ]
+    with lb.in_director():
+        assert converge(NftablesBackend(), services) == ()
+    before = _rules(lb.director)
+    code = CLIENT.replace("sys.argv[1], int(sys.argv[2]), sys.argv[3]", f"{VIP!r}, 400, '203.0.113.2'")
+    log = tmp_path / "client.json"  # type: ignore[operator]
+    traffic = lb.client.popen(sys.executable, "-c", code, log=log)
+    for _ in range(5):
+        with lb.in_director():
+            again = NftablesBackend()
+            assert plan(LbState.of(services), again.read_actual()) == ()
+            assert converge(again, services) == ()
+    assert traffic.wait(timeout=120) == 0
+    answers = json.loads(log.read_text().splitlines()[-1])
+    assert len(answers) == 400 and not [a for a in answers if a.startswith("error")], answers
+    assert _rules(lb.director) == before
+
+
+def test_a_foreign_table_is_never_touched(lab: Lab) -> None:
+    lb = build(lab)
+    lb.director.exec("sh", "-c", f"nft -f - <<'EOF'\n{FOREIGN}\nEOF")
+    snapshot = nft_json(lb.director, "table", "inet", "foreign")
+    with lb.in_director():
+        backend = NftablesBackend()
+        assert converge(backend, [service(params("rr"))]) == ()
+        assert converge(backend, [service(params("mh"), "rs2")]) == ()
+        assert converge(backend, []) == ()
+        assert backend.read_actual().services == ()
+    assert nft_json(lb.director, "table", "inet", "foreign") == snapshot
+
+
+def test_a_refused_service_is_logged_with_its_operations_and_the_rest_works(
+    lab: Lab, caplog: pytest.LogCaptureFixture
+) -> None:
+    lb = build(lab)
+    good = service(params("rr"))
+    bad_params = params("rr", key=ServiceKey(protocol="TCP", address=VIP, port=8080))
+    # An IPv6 real server in an IPv4 service: nftables cannot DNAT across families.
+    bad_params = type(bad_params)(
+        key=bad_params.key,
+        lb_algo="rr",
+        real_servers=(RealServerParams(address="2001:db8::11", port=80),),
+    )
+    bad = build_service(bad_params, {("2001:db8::11", 80): RealServerHealth(alive=True)})
+    caplog.set_level(logging.ERROR, logger="alived.lb.nftables")
+    with lb.in_director():
+        backend = NftablesBackend()
+        failures = converge(backend, [good, bad])
+        assert {type(f.op) for f in failures} == {AddService, AddDest}
+        assert all(f.op.service in (bad.key, bad.attributes) for f in failures if isinstance(f.op, AddDest))
+        assert backend.read_actual().by_key().keys() == {good.key}
+    assert "nftables: AddService [203.0.113.10]:tcp:8080 rr NAT failed" in caplog.text
+    assert "nftables: AddDest [2001:db8::11]:80" in caplog.text
+    assert sum(lb.counts(9).values()) == 9
