@@ -60,6 +60,7 @@ Usage: alived [OPTION...]
       --ignore-sigint          Don't stop on SIGINT
   -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
                                 stderr by default
+      --lvs-backend=BACKEND    alived: ipvs, nftables or auto (overrides lvs_backend)
   -v, --version                Display the version number
   -h, --help                   Display this help message
 """
@@ -139,6 +140,7 @@ def _parser() -> _Parser:
     a("-M", "--core-dump-pattern", dest="core_dump_pattern", nargs="?", const="core")
     a("--ignore-sigint", dest="ignore_sigint", action="store_true")
     a("-t", "--config-test", dest="config_test", nargs="?", const="")
+    a("--lvs-backend", dest="lvs_backend", choices=["ipvs", "nftables", "auto"])
     a("--signum", dest="signum")
     a("-T", "--genhash", dest="genhash", action="store_true")
     a("-v", "--version", dest="version", action="store_true")
@@ -192,6 +194,7 @@ def parse_args(argv: list[str]) -> Command:
         "config_id",
         "snmp_agent_socket",
         "core_dump_pattern",
+        "lvs_backend",
     ):
         if getattr(ns, name) is not None:
             values[name] = getattr(ns, name)
@@ -250,10 +253,14 @@ def version_text() -> str:
 def config_test(options: Options, log_file: str | None) -> int:
     """`-t`: load the config, print every diagnostic keepalived-style, exit 0/4/5/6."""
     from alived.config.diagnostics import Severity  # noqa: PLC0415 - the parser is only needed here
+    from alived.daemon.lb_params import backend_report, choose_backend  # noqa: PLC0415
     from alived.daemon.loader import load_result  # noqa: PLC0415
 
     result = load_result(options)
+    choice = choose_backend(result.config.global_defs.lvs_backend, options.lvs_backend)
+    report = backend_report(result.config, choice)
     lines = "".join(f"{d}\n" for d in result.diagnostics if d.severity > Severity.LOG)
+    lines += "".join(f"{line}\n" for line in report)
     if log_file:
         with open(log_file, "a", encoding="utf-8") as out:
             out.write(lines)

@@ -13,6 +13,7 @@ from alived.config.sections.common import (
     BlockSpec,
     Kw,
     boolean,
+    choice,
     flag,
     integer,
     ip,
@@ -83,6 +84,8 @@ GLOBAL_DEFS = BlockSpec(
         Kw("v3_checksum_as_v2", parse=boolean),
         Kw("lvs_timeouts", parse=words),
         Kw("lvs_flush", parse=flag()),
+        # alived's own: which kernel load balancer carries the virtual servers.
+        Kw("lvs_backend", parse=choice("ipvs", "nftables", "auto")),
         Kw("lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_flush_onstop", field="lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_sync_daemon", parse=global_defs.lvs_sync_daemon),

@@ -696,6 +696,7 @@ class GlobalDefs:
     fifo_write_vrrp_states_on_reload: bool = False
     lvs_timeouts: tuple[str, ...] = ()
     lvs_flush: bool = False
+    lvs_backend: str = "auto"  # alived's own: ipvs | nftables | auto (IPVS when the kernel has it)
     lvs_flush_on_stop: str | None = None
     lvs_sync_daemon: tuple[str, ...] | None = None
     rs_init_notifies: bool = False

@@ -61,6 +61,7 @@ class Options:
     core_dump: bool = False
     core_dump_pattern: str | None = None
     ignore_sigint: bool = False
+    lvs_backend: str | None = None  # alived's --lvs-backend: overrides global_defs lvs_backend
 
     def effective_config_id(self, hostname: str) -> str:
         """keepalived's default config id is the node name up to the first dot."""

@@ -1,0 +1,132 @@
+"""daemon/lb_params.py: config -> ServiceParams, the backend choice and the config test's report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alived import cli
+from alived.config.load import load_config
+from alived.config.model import Config
+from alived.core.lb.model import Forwarding, RealServerHealth, ServiceKey, build_service
+from alived.daemon.lb_params import backend_report, choose_backend, service_params
+
+CONF = """
+global_defs {
+  lvs_backend nftables
+}
+virtual_server_group WEB {
+  203.0.113.10-11 8080
+  fwmark 7
+}
+virtual_server 203.0.113.10 80 {
+  lb_algo wlc
+  lb_kind NAT
+  protocol TCP
+  persistence_timeout 60
+  persistence_granularity 255.255.255.0
+  quorum 2
+  hysteresis 1
+  sorry_server 198.51.100.99 80
+  real_server 198.51.100.11 80 { weight 2 }
+  real_server 198.51.100.12 { weight 1
+    inhibit_on_failure }
+  real_server 198.51.100.11 80 { weight 9 }
+}
+virtual_server fwmark 5 {
+  lb_algo sh
+  sh-port
+  lb_kind DR
+  real_server 198.51.100.11 80 { }
+}
+virtual_server group WEB {
+  lb_algo mh
+  mh-fallback
+  lb_kind TUN type gue port 6080
+  real_server 198.51.100.13 8080 { }
+}
+"""
+
+
+def load(tmp_path: Path, text: str = CONF) -> Config:
+    path = tmp_path / "k.conf"
+    path.write_text(text)
+    return load_config(path).config
+
+
+def test_translation_follows_keepalived_port_and_weight_rules(tmp_path: Path) -> None:
+    params = {p.key: p for p in service_params(load(tmp_path))}
+    web = params[ServiceKey(protocol="TCP", address="203.0.113.10", port=80)]
+    assert (web.lb_algo, web.persistence_timeout, web.persistence_granularity) == ("wlc", 60, 24)
+    assert (web.quorum, web.hysteresis) == (2, 1)
+    # The duplicate real server is dropped; a NAT real server without a port takes the VS's.
+    assert [(r.address, r.port, r.weight, r.inhibit_on_failure) for r in web.real_servers] == [
+        ("198.51.100.11", 80, 2, False),
+        ("198.51.100.12", 80, 1, True),
+    ]
+    assert web.sorry_server is not None and web.sorry_server.port == 80
+    fw = params[ServiceKey(fwmark=5)]
+    assert fw.flags == frozenset({"sh-port"})
+    assert [(r.port, r.forwarding) for r in fw.real_servers] == [(0, Forwarding.DR)]
+
+
+def test_a_group_expands_to_each_address_and_fwmark(tmp_path: Path) -> None:
+    keys = [p.key for p in service_params(load(tmp_path))]
+    assert ServiceKey(protocol="TCP", address="203.0.113.11", port=8080) in keys
+    assert ServiceKey(fwmark=7) in keys
+    group = next(p for p in service_params(load(tmp_path)) if p.key.port == 8080)
+    assert group.flags == frozenset({"mh-fallback"})
+    rs = group.real_servers[0]
+    assert rs.forwarding == Forwarding.TUN and rs.tunnel is not None
+    assert (rs.tunnel.type, rs.tunnel.port) == ("gue", 6080)
+
+
+def test_params_build_a_service_with_health(tmp_path: Path) -> None:
+    web = service_params(load(tmp_path))[0]
+    vs = build_service(web, {("198.51.100.11", 80): RealServerHealth(alive=True)})
+    assert [(r.address, r.weight) for r in vs.real_servers] == [("198.51.100.11", 2), ("198.51.100.12", 0)]
+
+
+@pytest.mark.parametrize(
+    ("setting", "override", "has_ipvs", "expected"),
+    [
+        ("auto", None, False, "nftables"),
+        ("auto", None, True, "ipvs"),
+        ("ipvs", None, False, "ipvs"),
+        ("ipvs", "nftables", True, "nftables"),
+        ("nftables", "auto", True, "ipvs"),
+    ],
+)
+def test_backend_choice(setting: str, override: str | None, has_ipvs: bool, expected: str) -> None:
+    assert choose_backend(setting, override, kernel_has_ipvs=has_ipvs).name == expected
+
+
+def test_config_test_names_the_backend_and_warns_what_nftables_cannot_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "k.conf"
+    path.write_text(CONF)
+    # 5: the duplicated real server (keepalived's verdict); the report adds no problem of its own.
+    assert cli.main(["-t", "-f", str(path)]) == 5
+    err = capsys.readouterr().err
+    assert "Load balancer backend: nftables (lvs_backend nftables)" in err
+    assert "lb_algo wlc needs live connection counts; nftables has none: runs as wrr" in err
+    assert "FWM 5: lb_kind DR is not available" in err
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "ipvs"]) == 5
+    err = capsys.readouterr().err
+    assert "Load balancer backend: ipvs (--lvs-backend ipvs)" in err
+    assert "WARNING" not in err
+    assert (
+        backend_report(load(tmp_path, "vrrp_sync_group G { group { } }\n"), choose_backend("auto", None))
+        == []
+    )
+
+
+def test_bad_lvs_backend_value_is_a_diagnostic(tmp_path: Path) -> None:
+    path = tmp_path / "k.conf"
+    path.write_text("global_defs {\n  lvs_backend bpf\n}\n")
+    result = load_config(path)
+    assert result.exit_code == 5
+    assert any("lvs_backend" in str(d) for d in result.diagnostics)
+    assert result.config.global_defs.lvs_backend == "auto"
