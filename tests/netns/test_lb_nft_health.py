@@ -14,9 +14,21 @@ import time
 import pytest
 
 from alived.core.lb.model import RealServerHealth, build_service
+from alived.lb import nft_render
 from alived.lb.nftables import NftablesBackend
 from tests.helpers.inns import inside
-from tests.helpers.lb_topology import CLIENTS, RS_ADDR, VIP, build, converge, health, params, service
+from tests.helpers.lb_topology import (
+    CLIENTS,
+    KEY,
+    RS_ADDR,
+    VIP,
+    build,
+    converge,
+    health,
+    nft_json,
+    params,
+    service,
+)
 from tests.helpers.netns import Lab
 
 pytestmark = pytest.mark.netns
@@ -72,16 +84,33 @@ def test_all_down_sorry_server_answers_and_servers_come_back(lab: Lab) -> None:
     assert set(lb.counts(30)) == set(RS_ADDR)
 
 
+def _slot_names(vs: object) -> list[str]:
+    """The server names in the order rr hands them out (the service's Maglev slots)."""
+    by_chain = {f"rs_{nft_render.dest_id(KEY, rs)}": rs.address for rs in vs.real_servers}  # type: ignore[attr-defined]
+    name_of = {addr: name for name, addr in RS_ADDR.items()}
+    _, elements = nft_render.dispatch_elements(vs)  # type: ignore[arg-type]
+    return [name_of[by_chain[elements[str(i)]]] for i in range(len(elements))]
+
+
+def _persisted_clients(lb: object) -> int:
+    sets = nft_json(lb.director, "sets", "table", "inet", "alived")  # type: ignore[attr-defined]
+    return sum(len(item["set"].get("elem", [])) for item in sets if "set" in item)  # type: ignore[union-attr]
+
+
 def test_persistence_keeps_a_client_for_its_timeout_then_lets_it_go(lab: Lab) -> None:
     lb = build(lab)
+    vs = service(params("rr", persistence=2))
+    order = _slot_names(vs)
+    # Without persistence these 10 requests would be spread: the test can tell the difference.
+    assert len(set(order[:10])) > 1
     with lb.in_director():
         backend = NftablesBackend()
-        assert converge(backend, [service(params("rr", persistence=2))]) == ()
-    first = lb.requests(10)
-    assert len(set(first)) == 1, first
-    # Another client is not held to it: rr goes on from where it was.
-    assert lb.requests(1, CLIENTS[1]) != first[:1]
+        assert converge(backend, [vs]) == ()
+    assert lb.requests(10) == [order[0]] * 10
+    # Another client is scheduled on its own (the next slot), and held in turn.
+    assert lb.requests(3, CLIENTS[1]) == [order[1]] * 3
+    assert _persisted_clients(lb) == 2
     time.sleep(3.5)  # past the 2 s timeout; no request refreshed it meanwhile
-    later = lb.requests(3)
-    assert later[0] != first[0], (first, later)
-    assert len(set(later)) == 1, later
+    assert _persisted_clients(lb) == 0
+    # Let go: the first client is scheduled afresh (slot 2), and held there again.
+    assert lb.requests(3) == [order[2]] * 3

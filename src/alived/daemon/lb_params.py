@@ -185,8 +185,15 @@ def backend_report(config: Config, choice: BackendChoice) -> list[str]:
             lines.append(f"WARNING - {p.key}: lb_algo {note}")
         kinds = {p.forwarding, *(rs.forwarding for rs in p.real_servers)}
         for kind in sorted(kinds - {Forwarding.NAT}):
+            if kind == Forwarding.DR and p.forwarding == Forwarding.DR and not p.key.fwmark:
+                lines.append(
+                    f"WARNING - {p.key}: lb_kind DR on nftables forwards at ingress, before conntrack: "
+                    "flows are hashed (Maglev), a real server leaving breaks its open connections"
+                )
+                continue
+            why = "by fwmark " if p.key.fwmark else ""
             lines.append(
-                f"WARNING - {p.key}: lb_kind {kind} is not available with the nftables backend on this "
-                "version of alived; its real servers will not be installed"
+                f"WARNING - {p.key}: lb_kind {kind} {why}is not available with the nftables backend; "
+                "its real servers will not be installed"
             )
     return lines

@@ -5,10 +5,11 @@ Pure (no libnftables here, so it is unit-tested without root). Layout of the tab
 - `prerouting` (nat, priority dstnat): `ip daddr . meta l4proto . th dport vmap @services4`,
   the same for IPv6, and `meta mark vmap @fwmarks4|6` for fwmark services.
 - per service `vs_<id>`: a named counter `vc_<id>`, one rule per persisted destination
-  (`ip saddr & mask @ra_<rs> goto rs_<rs>`), then the dispatch rule into the map `vd_<id>`
-  (`vm_<id>` for a Maglev table): rr/wrr `numgen inc mod W`, sh `jhash ip saddr`, dh
-  `jhash ip daddr` (each over weight ranges), mh `jhash ip saddr mod M` over a Maglev
-  table, fo a plain `goto` to the heaviest destination.
+  (`ip saddr & mask @ra_<rs> goto rs_<rs>`), then the dispatch rule into the map `vm_<id>`,
+  a Maglev table of M slots shared out by weight: rr/wrr walk it with `numgen inc mod M`,
+  sh hashes `ip saddr`, dh `ip daddr`, mh `ip saddr` (`jhash ... mod M`); fo is a plain
+  `goto` to the heaviest destination.
+- DR services live in a `netdev alived` table hooked at ingress (see `dr_base_script`).
 - per destination `rs_<rs>`: counter `rc_<rs>`, `update @ra_<rs>` when persistent, and the DNAT.
 
 The first rule of each service and destination chain carries a comment describing it
@@ -24,6 +25,7 @@ script (one `cmd()` call, one kernel transaction) while reading uses the JSON li
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
@@ -107,8 +109,46 @@ def base_script() -> str:
 BASE_RULES = 4
 
 
-def _service_element(key: ServiceKey) -> tuple[str, str]:
+def dr_base_script(devices: Iterable[str]) -> str:
+    """The netdev table for DR: an ingress chain on the devices clients' packets arrive on."""
+    t = f"netdev {TABLE}"
+    devs = ", ".join(f'"{d}"' for d in devices)
+    return "\n".join(
+        [
+            f"add table {t}",
+            f"add chain {t} ingress {{ type filter hook ingress devices = {{ {devs} }} priority 0; }}",
+            f"add map {t} dr4 {{ type ipv4_addr . inet_proto . inet_service : verdict; }}",
+            f"add map {t} dr6 {{ type ipv6_addr . inet_proto . inet_service : verdict; }}",
+            f"add rule {t} ingress ip daddr . meta l4proto . th dport vmap @dr4",
+            f"add rule {t} ingress ip6 daddr . meta l4proto . th dport vmap @dr6",
+            "",
+        ]
+    )
+
+
+DR_BASE_RULES = 2
+
+
+def is_dr(vs: VirtualService) -> bool:
+    return vs.forwarding == Forwarding.DR
+
+
+def _table(vs: VirtualService) -> str:
+    return f"netdev {TABLE}" if is_dr(vs) else f"{FAMILY} {TABLE}"
+
+
+def _sets(vs: VirtualService) -> bool:
+    """Persistence by dynamic sets (NAT); DR persists by hashing the masked client address."""
+    return bool(vs.persistence_timeout) and not is_dr(vs)
+
+
+def _service_element(vs: VirtualService) -> tuple[str, str]:
     """(map name, element key) of a service in the hook maps."""
+    key = vs.key
+    if is_dr(vs):
+        if key.fwmark:
+            raise RenderError(f"{key}: a DR service by fwmark cannot be seen at ingress (no mark yet)")
+        return (f"dr{key.family}", f"{key.address} . {PROTO[key.protocol]} . {key.port}")
     if key.fwmark:
         return (f"fwmarks{key.family}", str(key.fwmark))
     return (f"services{key.family}", f"{key.address} . {PROTO[key.protocol]} . {key.port}")
@@ -128,39 +168,32 @@ def _rs_comment(vs: VirtualService, rs: RealServer) -> str:
 
 
 def map_kind(vs: VirtualService) -> str:
-    """`interval` (weight ranges), `slots` (a Maglev table) or `none` (fo: a plain goto)."""
-    algo = NEAREST[vs.lb_algo][0]
-    if algo == "mh":
-        return "slots"
-    if algo == "fo":
-        return "none"
-    return "interval"
+    """`slots` (a Maglev table behind the dispatch rule) or `none` (fo: a plain goto)."""
+    return "none" if NEAREST[vs.lb_algo][0] == "fo" else "slots"
 
 
 def map_name(vs: VirtualService) -> str:
-    """The dispatch map's name; a Maglev table has its own, as a map cannot change flags in place."""
-    prefix = "vm" if map_kind(vs) == "slots" else "vd"
-    return f"{prefix}_{service_id(vs.key)}"
+    return f"vm_{service_id(vs.key)}"
 
 
+@functools.lru_cache(maxsize=256)
 def dispatch_elements(vs: VirtualService) -> tuple[int, dict[str, str]]:
-    """The modulus and the map elements (`"lo-hi"` or `"n"` -> chain) for the service's pool."""
+    """The modulus and the map elements (slot -> destination chain) for the service's pool.
+
+    Every scheduler dispatches into a Maglev table: slots in proportion to the weights (all
+    equal for rr and sh/dh/mh without weights... as IPVS weighs them), so a pool change moves
+    few slots and a change is a few element updates, never a rebuild. rr and wrr walk the
+    table with `numgen inc`: each cycle of M connections gives each server its share.
+    Cached: the previous table of a service is at hand when the next change is rendered.
+    """
     pool = vs.pool
-    algo = NEAREST[vs.lb_algo][0]
-    if not pool or algo == "fo":
+    if not pool or map_kind(vs) == "none":
         return (0, {})
-    if algo == "mh":
-        size = table_size(len(pool))
-        table = maglev_table([str(rs) for rs in pool], [rs.weight for rs in pool], size)
-        return (size, {str(slot): f"rs_{dest_id(vs.key, pool[i])}" for slot, i in enumerate(table)})
-    elements: dict[str, str] = {}
-    low = 0
-    for rs in pool:
-        width = 1 if algo == "rr" else rs.weight
-        span = f"{low}" if width == 1 else f"{low}-{low + width - 1}"
-        elements[span] = f"rs_{dest_id(vs.key, rs)}"
-        low += width
-    return (low, elements)
+    size = table_size(len(pool))
+    weights = [1 if vs.lb_algo == "rr" else rs.weight for rs in pool]
+    table = maglev_table([str(rs) for rs in pool], weights, size)
+    chains = [f"rs_{dest_id(vs.key, rs)}" for rs in pool]
+    return (size, {str(slot): chains[i] for slot, i in enumerate(table)})
 
 
 def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
@@ -173,6 +206,18 @@ def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
         # IPVS fo: the available destination of highest weight (the first of equals).
         top = max(pool, key=lambda rs: rs.weight)
         return f"goto rs_{dest_id(vs.key, top)}"
+    if is_dr(vs):
+        # No conntrack before ingress: every packet is hashed, so a flow must hash the same way
+        # each time. rr/wrr/mh and the stateful ones hash the flow; sh and persistence the client.
+        if algo == "dh":
+            expr = f"{fam} daddr"
+        elif "sh-port" in vs.flags:
+            expr = f"{fam} saddr . th sport"
+        elif algo == "sh" or vs.persistence_timeout:
+            expr = f"{fam} saddr & {_mask(vs)}"
+        else:
+            expr = f"{fam} saddr . th sport"
+        return f"jhash {expr} mod {modulus} seed {JHASH_SEED:#x} vmap @{map_name(vs)}"
     if algo in ("rr", "wrr"):
         return f"numgen inc mod {modulus} vmap @{map_name(vs)}"
     if algo == "dh":
@@ -183,7 +228,9 @@ def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
     return f"jhash {expr} mod {modulus} seed {JHASH_SEED:#x} vmap @{map_name(vs)}"
 
 
-def _dnat(vs: VirtualService, rs: RealServer) -> str:
+def _terminal(vs: VirtualService, rs: RealServer, dr_device: str | None) -> str:
+    if is_dr(vs):
+        return _fwd(vs, rs, dr_device)
     if rs.forwarding != Forwarding.NAT:
         raise RenderError(
             f"{rs} in {vs.key}: lb_kind {rs.forwarding} is not carried by the nftables NAT chain"
@@ -197,14 +244,26 @@ def _dnat(vs: VirtualService, rs: RealServer) -> str:
     return f"dnat {fam} to {rs.address}"
 
 
+def _fwd(vs: VirtualService, rs: RealServer, dr_device: str | None) -> str:
+    if rs.forwarding != Forwarding.DR:
+        raise RenderError(f"{rs} in {vs.key}: lb_kind {rs.forwarding} in a DR service")
+    if vs.key.fwmark:
+        raise RenderError(f"{vs.key}: a DR service by fwmark cannot be seen at ingress (no mark yet)")
+    if dr_device is None:
+        raise RenderError(f"{vs.key}: lb_kind DR needs the director's link to the real servers")
+    # The kernel resolves the real server's MAC (neighbour table) and sends the frame on that
+    # link unchanged otherwise: the real server holds the VIP itself (on lo, arp_ignore).
+    return f'fwd {_ipfam(rs.family)} to {rs.address} device "{dr_device}"'
+
+
 def _set_decl(vs: VirtualService) -> str:
     typ = "ipv4_addr" if vs.key.family == 4 else "ipv6_addr"
     return f"{{ type {typ}; flags dynamic,timeout; timeout {vs.persistence_timeout}s; }}"
 
 
 def _map_decl(kind: str) -> str:
-    flags = " flags interval;" if kind == "interval" else ""
-    return f"{{ typeof numgen inc mod 2 : verdict;{flags} }}"
+    del kind  # one kind of table today: integer slot -> verdict
+    return "{ typeof numgen inc mod 2 : verdict; }"
 
 
 def _affinity(vs: VirtualService, rs: RealServer) -> str:
@@ -217,24 +276,24 @@ def _affinity(vs: VirtualService, rs: RealServer) -> str:
 def _dest_objects(t: str, vs: VirtualService, rs: RealServer) -> list[str]:
     rid = dest_id(vs.key, rs)
     lines = [f"add chain {t} rs_{rid}", f"add counter {t} rc_{rid}"]
-    if vs.persistence_timeout:
+    if _sets(vs):
         lines.append(f"add set {t} {_affinity(vs, rs)} {_set_decl(vs)}")
     return lines
 
 
-def _dest_rules(t: str, vs: VirtualService, rs: RealServer) -> list[str]:
+def _dest_rules(t: str, vs: VirtualService, rs: RealServer, dr_device: str | None) -> list[str]:
     rid = dest_id(vs.key, rs)
     lines = [f'add rule {t} rs_{rid} counter name "rc_{rid}" comment "{_rs_comment(vs, rs)}"']
-    if vs.persistence_timeout:
+    if _sets(vs):
         lines.append(f"add rule {t} rs_{rid} update @{_affinity(vs, rs)} {{ {_client(vs)} }}")
-    lines.append(f"add rule {t} rs_{rid} {_dnat(vs, rs)}")
+    lines.append(f"add rule {t} rs_{rid} {_terminal(vs, rs, dr_device)}")
     return lines
 
 
 def _drop_dest(t: str, vs: VirtualService, rs: RealServer) -> list[str]:
     rid = dest_id(vs.key, rs)
     lines = [f"flush chain {t} rs_{rid}", f"delete chain {t} rs_{rid}", f"delete counter {t} rc_{rid}"]
-    if vs.persistence_timeout:
+    if _sets(vs):
         lines.append(f"delete set {t} {_affinity(vs, rs)}")
     return lines
 
@@ -242,7 +301,7 @@ def _drop_dest(t: str, vs: VirtualService, rs: RealServer) -> list[str]:
 def _service_rules(t: str, vs: VirtualService, modulus: int) -> list[str]:
     sid = service_id(vs.key)
     lines = [f'add rule {t} vs_{sid} counter name "vc_{sid}" comment "{_vs_comment(vs)}"']
-    if vs.persistence_timeout:
+    if _sets(vs):
         for rs in vs.pool:
             rid = dest_id(vs.key, rs)
             lines.append(f"add rule {t} vs_{sid} {_client(vs)} @{_affinity(vs, rs)} goto rs_{rid}")
@@ -269,15 +328,24 @@ def _elements(t: str, name: str, elements: Mapping[str, str], verb: str) -> list
     return [f"{verb} element {t} {name} {{ {body} }}"]
 
 
-def service_script(old: VirtualService | None, new: VirtualService | None) -> str:
-    """The nft script turning one service from `old` to `new` (either may be None)."""
-    t = f"{FAMILY} {TABLE}"
+def service_script(
+    old: VirtualService | None, new: VirtualService | None, dr_device: str | None = None
+) -> str:
+    """The nft script turning one service from `old` to `new` (either may be None).
+
+    `dr_device` is the director's link to the real servers, for DR services."""
     lines: list[str] = []
     if old is None and new is None:
         return ""
-    key = (new or old).key  # type: ignore[union-attr]
+    if old is not None and new is not None and is_dr(old) != is_dr(new):
+        # NAT <-> DR: the service moves between tables.
+        return service_script(old, None) + service_script(None, new, dr_device)
+    some = new if new is not None else old
+    assert some is not None
+    t = _table(some)
+    key = some.key
     sid = service_id(key)
-    hook_map, elem = _service_element(key)
+    hook_map, elem = _service_element(some)
     if new is None:
         assert old is not None
         lines.append(f"delete element {t} {hook_map} {{ {elem} }}")
@@ -288,8 +356,14 @@ def service_script(old: VirtualService | None, new: VirtualService | None) -> st
             lines.extend(_drop_dest(t, old, rs))
         lines += [f"delete chain {t} vs_{sid}", f"delete counter {t} vc_{sid}"]
         return "\n".join(lines) + "\n"
+    unchanged = (
+        {rs.key: rs for rs in old.real_servers}
+        if old is not None and old.attributes == new.attributes
+        else {}
+    )
     for rs in new.real_servers:
-        _dnat(new, rs)  # refuse what this backend cannot carry before touching anything
+        if unchanged.get(rs.key) != rs:
+            _terminal(new, rs, dr_device)  # refuse what this backend cannot carry, before any change
     modulus, elements = dispatch_elements(new)
     kind = map_kind(new)
     if old is None:
@@ -299,7 +373,7 @@ def service_script(old: VirtualService | None, new: VirtualService | None) -> st
         if kind != "none":
             lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
         for rs in new.real_servers:
-            lines.extend(_dest_rules(t, new, rs))
+            lines.extend(_dest_rules(t, new, rs, dr_device))
         lines.extend(_elements(t, map_name(new), elements, "add"))
         lines.extend(_service_rules(t, new, modulus))
         lines.append(f"add element {t} {hook_map} {{ {elem} : goto vs_{sid} }}")
@@ -325,12 +399,6 @@ def service_script(old: VirtualService | None, new: VirtualService | None) -> st
         gone = {k: v for k, v in old_elements.items() if elements.get(k) != v}
         lines.extend(_elements(t, map_name(new), gone, "delete"))
         added_elements = {k: v for k, v in elements.items() if old_elements.get(k) != v}
-    elif kind == "interval":
-        if elements != old_elements:
-            lines.append(f"flush map {t} {map_name(new)}")
-            added_elements = elements
-        else:
-            added_elements = {}
     else:
         added_elements = {}
     for k, rs in old_rs.items():
@@ -340,23 +408,18 @@ def service_script(old: VirtualService | None, new: VirtualService | None) -> st
         prev = old_rs.get(k)
         if prev is None:
             lines.extend(_dest_objects(t, new, rs))
-            lines.extend(_dest_rules(t, new, rs))
+            lines.extend(_dest_rules(t, new, rs, dr_device))
         elif persist_changed or prev != rs or prev.tunnel != rs.tunnel:
             # The chain stays (map elements may point at it); its rules are rewritten.
             lines.append(f"flush chain {t} rs_{dest_id(key, rs)}")
-            if persist_changed and old.persistence_timeout:
+            if persist_changed and _sets(old):
                 lines.append(f"delete set {t} {_affinity(old, prev)}")
-            if persist_changed and new.persistence_timeout:
+            if persist_changed and _sets(new):
                 lines.append(f"add set {t} {_affinity(new, rs)} {_set_decl(new)}")
-            lines.extend(_dest_rules(t, new, rs))
+            lines.extend(_dest_rules(t, new, rs, dr_device))
     lines.extend(_elements(t, map_name(new), added_elements, "add"))
     lines.extend(_service_rules(t, new, modulus))
     return "\n".join(lines) + "\n"
-
-
-def transaction(pairs: Iterable[tuple[VirtualService | None, VirtualService | None]]) -> str:
-    """One script for several services (one atomic kernel transaction)."""
-    return "".join(service_script(old, new) for old, new in pairs)
 
 
 # ---- reading the table back ----
@@ -368,7 +431,16 @@ class Listing:
 
     state: LbState
     has_base: bool
-    counters: dict[str, tuple[int, int]]
+    counters: dict[str, tuple[int, int]]  # "family:name" -> (packets, bytes)
+    has_dr_base: bool = False
+
+
+def counter_key(vs: VirtualService, rs: RealServer | None = None) -> str:
+    """The key of a service's (or one destination's) counter in `Listing.counters`."""
+    family = "netdev" if is_dr(vs) else FAMILY
+    if rs is None:
+        return f"{family}:vc_{service_id(vs.key)}"
+    return f"{family}:rc_{dest_id(vs.key, rs)}"
 
 
 def parse_listing(items: list[dict[str, Any]]) -> Listing:
@@ -377,16 +449,20 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
     dests: dict[str, list[RealServer]] = {}
     counters: dict[str, tuple[int, int]] = {}
     base_rules = 0
+    dr_base_rules = 0
     for item in items:
         if "counter" in item:
             c = item["counter"]
-            counters[c["name"]] = (int(c.get("packets", 0)), int(c.get("bytes", 0)))
+            name = f"{c.get('family', FAMILY)}:{c['name']}"
+            counters[name] = (int(c.get("packets", 0)), int(c.get("bytes", 0)))
             continue
         rule = item.get("rule")
         if rule is None:
             continue
         if rule.get("chain") == "prerouting":
             base_rules += 1
+        elif rule.get("chain") == "ingress":
+            dr_base_rules += 1
         comment = rule.get("comment", "")
         if not isinstance(comment, str) or not comment.startswith("alived "):
             continue
@@ -413,7 +489,12 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
                 real_servers=tuple(rs_list[k] for k in sorted(rs_list)),
             )
         )
-    return Listing(state=LbState.of(result), has_base=base_rules >= BASE_RULES, counters=counters)
+    return Listing(
+        state=LbState.of(result),
+        has_base=base_rules >= BASE_RULES,
+        counters=counters,
+        has_dr_base=dr_base_rules >= DR_BASE_RULES,
+    )
 
 
 def _parse_vs(w: list[str]) -> VirtualService:

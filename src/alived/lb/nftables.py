@@ -35,13 +35,19 @@ class NftablesBackend:
 
     name = "nftables"
 
-    def __init__(self) -> None:
+    def __init__(self, *, dr_device: str | None = None, dr_ingress: tuple[str, ...] = ()) -> None:
+        """`dr_ingress`: the links clients' packets arrive on, `dr_device`: the link to the real
+        servers; both only for DR services (a netdev table `alived` hooked at ingress)."""
         self._nft = nftables.Nftables()
         self._nft.set_json_output(True)
         self._nft.set_handle_output(False)
+        self._dr_device = dr_device
         listing = self._list()
         if not listing.has_base:
             self._run(nft_render.base_script(), "create table inet alived")
+            listing = self._list()
+        if dr_ingress and not listing.has_dr_base:
+            self._run(nft_render.dr_base_script(dr_ingress), "create table netdev alived")
             listing = self._list()
         self._state = listing.state
 
@@ -54,18 +60,25 @@ class NftablesBackend:
         return str(out)
 
     def _list(self) -> nft_render.Listing:
-        rc, out, err = self._nft.cmd(f"list table {nft_render.FAMILY} {nft_render.TABLE}")
-        if rc != 0:
-            if "No such file or directory" in str(err):
-                return nft_render.Listing(state=LbState(), has_base=False, counters={})
-            raise BackendError("list table inet alived", detail=str(err).strip())
-        items: list[dict[str, Any]] = json.loads(out)["nftables"]
+        items: list[dict[str, Any]] = []
+        for family in (nft_render.FAMILY, "netdev"):
+            rc, out, err = self._nft.cmd(f"list table {family} {nft_render.TABLE}")
+            if rc != 0:
+                if "No such file or directory" in str(err):
+                    continue
+                raise BackendError(f"list table {family} alived", detail=str(err).strip())
+            items += json.loads(out)["nftables"]
         return nft_render.parse_listing(items)
 
     # -- LbBackend --
 
     def read_actual(self) -> LbState:
         self._state = self._list().state
+        return self._state
+
+    def known_state(self) -> LbState:
+        """The state as this backend left it (no kernel read): what the checker child plans against
+        between reconciles, so a change costs its own transaction and not a full listing."""
         return self._state
 
     def apply(self, ops: tuple[Op, ...]) -> tuple[OpFailure, ...]:
@@ -81,7 +94,7 @@ class NftablesBackend:
             try:
                 after = apply_ops(LbState.of([current[key]] if key in current else []), service_ops)
                 new = after.by_key().get(key)
-                scripts[key] = nft_render.service_script(current.get(key), new)
+                scripts[key] = nft_render.service_script(current.get(key), new, self._dr_device)
             except ValueError as exc:  # RenderError: a service this backend cannot express
                 failures.extend(self._fail(service_ops, str(exc)))
         ok_keys = list(scripts)
@@ -115,6 +128,6 @@ class NftablesBackend:
 
 
 def _service_counters(vs: VirtualService, found: dict[str, tuple[int, int]]) -> Counters:
-    packets, nbytes = found.get(f"vc_{nft_render.service_id(vs.key)}", (0, 0))
-    per_rs = {rs.key: found.get(f"rc_{nft_render.dest_id(vs.key, rs)}", (0, 0)) for rs in vs.real_servers}
+    packets, nbytes = found.get(nft_render.counter_key(vs), (0, 0))
+    per_rs = {rs.key: found.get(nft_render.counter_key(vs, rs), (0, 0)) for rs in vs.real_servers}
     return Counters(packets=packets, bytes=nbytes, real_servers=per_rs)

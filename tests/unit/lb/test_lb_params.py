@@ -112,7 +112,8 @@ def test_config_test_names_the_backend_and_warns_what_nftables_cannot_do(
     err = capsys.readouterr().err
     assert "Load balancer backend: nftables (lvs_backend nftables)" in err
     assert "lb_algo wlc needs live connection counts; nftables has none: runs as wrr" in err
-    assert "FWM 5: lb_kind DR is not available" in err
+    assert "FWM 5: lb_kind DR by fwmark is not available" in err
+    assert "[203.0.113.11]:tcp:8080: lb_kind TUN is not available" in err
     assert cli.main(["-t", "-f", str(path), "--lvs-backend", "ipvs"]) == 5
     err = capsys.readouterr().err
     assert "Load balancer backend: ipvs (--lvs-backend ipvs)" in err
@@ -121,6 +122,14 @@ def test_config_test_names_the_backend_and_warns_what_nftables_cannot_do(
         backend_report(load(tmp_path, "vrrp_sync_group G { group { } }\n"), choose_backend("auto", None))
         == []
     )
+
+
+def test_dr_on_nftables_is_said_to_be_stateless(tmp_path: Path) -> None:
+    text = (
+        "virtual_server 203.0.113.10 80 {\n lb_algo rr\n lb_kind DR\n real_server 198.51.100.11 80 { }\n}\n"
+    )
+    report = backend_report(load(tmp_path, text), choose_backend("nftables", None))
+    assert any("lb_kind DR on nftables forwards at ingress" in line for line in report), report
 
 
 def test_bad_lvs_backend_value_is_a_diagnostic(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -23,7 +24,7 @@ def test_every_ipvs_scheduler_has_an_honest_nearest() -> None:
         assert (note == "") == (algo == nearest), algo
 
 
-def test_wrr_ranges_and_rr_slots() -> None:
+def test_weights_share_the_slots_and_fo_is_a_goto() -> None:
     vs = VirtualService(
         key=KEY,
         lb_algo="wrr",
@@ -34,9 +35,11 @@ def test_wrr_ranges_and_rr_slots() -> None:
         ),
     )
     modulus, elements = nft_render.dispatch_elements(vs)
-    assert modulus == 4
-    assert list(elements) == ["0", "1-3"]
-    assert nft_render.dispatch_elements(replace(vs, lb_algo="rr"))[0] == 2
+    counts = Counter(elements.values())
+    assert modulus == 251 and len(elements) == 251 and len(counts) == 2
+    assert abs(max(counts.values()) - 3 * min(counts.values())) <= 3
+    rr = nft_render.dispatch_elements(replace(vs, lb_algo="rr"))[1]
+    assert sorted(Counter(rr.values()).values()) == [125, 126]
     assert nft_render.dispatch_elements(replace(vs, lb_algo="fo")) == (0, {})
     assert "goto rs_" in nft_render.service_script(None, replace(vs, lb_algo="fo"))
 
@@ -56,6 +59,36 @@ def test_dr_and_tun_are_refused_by_the_nat_chain() -> None:
     dr = replace(vs, real_servers=(replace(vs.real_servers[0], forwarding=Forwarding.DR),))
     with pytest.raises(nft_render.RenderError, match="lb_kind DR"):
         nft_render.service_script(None, dr)
+    tun = replace(vs, real_servers=(replace(vs.real_servers[0], forwarding=Forwarding.TUN),))
+    with pytest.raises(nft_render.RenderError, match="lb_kind TUN"):
+        nft_render.service_script(None, tun)
+
+
+def test_dr_service_hashes_flows_at_ingress_and_forwards_by_neighbour() -> None:
+    vs = svc("wrr", 3)
+    dr = replace(
+        vs,
+        forwarding=Forwarding.DR,
+        real_servers=tuple(replace(rs, forwarding=Forwarding.DR) for rs in vs.real_servers),
+    )
+    with pytest.raises(nft_render.RenderError, match="link to the real servers"):
+        nft_render.service_script(None, dr)
+    script = nft_render.service_script(None, dr, "lan0")
+    assert "add element netdev alived dr4 { 203.0.113.10 . tcp . 80 : goto vs_" in script
+    assert "jhash ip saddr . th sport mod 251" in script
+    assert 'fwd ip to 198.51.0.1 device "lan0"' in script
+    assert "inet alived" not in script
+    persistent = nft_render.service_script(
+        None, replace(dr, persistence_timeout=60, persistence_granularity=24), "l"
+    )
+    assert "jhash ip saddr & 255.255.255.0 mod" in persistent
+    assert "add set" not in persistent
+    # NAT -> DR moves the service between the tables.
+    moved = nft_render.service_script(vs, dr, "lan0")
+    assert "delete chain inet alived vs_" in moved and "add chain netdev alived vs_" in moved
+    with pytest.raises(nft_render.RenderError, match="fwmark"):
+        fw = replace(dr, key=ServiceKey(fwmark=1), real_servers=(replace(dr.real_servers[0], port=0),))
+        nft_render.service_script(None, fw, "lan0")
 
 
 def test_persistence_mask_and_ipv6() -> None:
@@ -92,7 +125,7 @@ def _listing(*services: VirtualService) -> list[dict[str, object]]:
         for line in nft_render.service_script(None, vs).splitlines():
             if 'comment "' in line:
                 items.append({"rule": {"chain": "x", "comment": line.split('comment "')[1].rstrip('"')}})
-    items.append({"counter": {"name": "vc_x", "packets": 3, "bytes": 180}})
+    items.append({"counter": {"family": "inet", "name": "vc_x", "packets": 3, "bytes": 180}})
     items.append({"rule": {"chain": "x", "comment": "someone else's"}})
     return items
 
@@ -107,5 +140,5 @@ def test_a_listing_reads_back_as_the_state_it_was_written_from() -> None:
     listing = nft_render.parse_listing(_listing(a, b))
     assert listing.has_base
     assert listing.state.by_key() == {a.key: a, b.key: b}
-    assert listing.counters == {"vc_x": (3, 180)}
+    assert listing.counters == {"inet:vc_x": (3, 180)}
     assert not nft_render.parse_listing([]).has_base
