@@ -40,22 +40,22 @@ def maglev_table(names: Sequence[str], weights: Sequence[int], size: int) -> lis
     g = 0
     for i in live:
         g = math.gcd(g, weights[i])
-    turns = {i: weights[i] // g for i in live}
-    params = {i: _hashes(names[i], size) for i in live}
-    nxt = dict.fromkeys(live, 0)
+    # Flat lists and locals: this loop fills up to 65521 slots on every pool change.
+    order = [i for i in live for _ in range(weights[i] // g)]
+    offsets, skips, nexts = {}, {}, dict.fromkeys(live, 0)
+    for i in live:
+        offsets[i], skips[i] = _hashes(names[i], size)
     table = [-1] * size
     filled = 0
     while True:
-        for i in live:
-            offset, skip = params[i]
-            for _ in range(turns[i]):
-                j = nxt[i]
+        for i in order:
+            offset, skip, j = offsets[i], skips[i], nexts[i]
+            slot = (offset + j * skip) % size
+            while table[slot] >= 0:
+                j += 1
                 slot = (offset + j * skip) % size
-                while table[slot] >= 0:
-                    j += 1
-                    slot = (offset + j * skip) % size
-                nxt[i] = j + 1
-                table[slot] = i
-                filled += 1
-                if filled == size:
-                    return table
+            nexts[i] = j + 1
+            table[slot] = i
+            filled += 1
+            if filled == size:
+                return table

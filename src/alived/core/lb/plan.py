@@ -117,37 +117,38 @@ def apply_ops(state: LbState, ops: Iterable[Op]) -> LbState:
     """The state after the operations, as a backend that performs them faithfully would hold it.
 
     An operation that does not fit the state (a new service that exists, a change to a missing
-    destination) is our bug: the planner never emits one.
+    destination) is our bug: the planner never emits one. Linear in the operations: each
+    service's destinations are sorted once at the end, not after every operation.
     """
-    services = state.by_key()
+    attrs: dict[ServiceKey, VirtualService] = {}
+    dests: dict[ServiceKey, dict[tuple[str, int], RealServer]] = {}
+    for vs in state.services:
+        attrs[vs.key] = vs.attributes
+        dests[vs.key] = {rs.key: rs for rs in vs.real_servers}
     for op in ops:
         key = op_service(op)
-        vs = services.get(key)
         if isinstance(op, AddService):
-            if vs is not None:
+            if key in attrs:
                 raise LocalMisuse(f"AddService: {key} exists")
-            services[key] = op.service.attributes
+            attrs[key] = op.service.attributes
+            dests[key] = {}
             continue
-        if vs is None:
+        if key not in attrs:
             raise LocalMisuse(f"{describe(op)}: no such service")
+        table = dests[key]
         if isinstance(op, EditService):
-            services[key] = replace(op.service, real_servers=vs.real_servers)
+            attrs[key] = op.service.attributes
         elif isinstance(op, DelService):
-            del services[key]
+            del attrs[key], dests[key]
+        elif isinstance(op, DelDest):
+            if (op.address, op.port) not in table:
+                raise LocalMisuse(f"{describe(op)}: no such destination")
+            del table[(op.address, op.port)]
         else:
-            services[key] = _apply_dest(vs, op)
-    return LbState.of(services.values())
-
-
-def _apply_dest(vs: VirtualService, op: AddDest | EditDest | DelDest) -> VirtualService:
-    dests = {rs.key: rs for rs in vs.real_servers}
-    if isinstance(op, DelDest):
-        if (op.address, op.port) not in dests:
-            raise LocalMisuse(f"{describe(op)}: no such destination")
-        del dests[(op.address, op.port)]
-    else:
-        exists = op.dest.key in dests
-        if exists != isinstance(op, EditDest):
-            raise LocalMisuse(f"{describe(op)}: destination {'exists' if exists else 'missing'}")
-        dests[op.dest.key] = op.dest
-    return replace(vs, real_servers=tuple(dests[k] for k in sorted(dests)))
+            exists = op.dest.key in table
+            if exists != isinstance(op, EditDest):
+                raise LocalMisuse(f"{describe(op)}: destination {'exists' if exists else 'missing'}")
+            table[op.dest.key] = op.dest
+    return LbState.of(
+        replace(attrs[k], real_servers=tuple(dests[k][d] for d in sorted(dests[k]))) for k in attrs
+    )
