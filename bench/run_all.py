@@ -19,6 +19,7 @@ BENCHES: dict[str, list[str]] = {
     "instance": ["bench_instance.py", "--write-readme"],
     "failover": ["bench_failover.py"],
     "cpu": ["bench_cpu.py"],
+    "lb": ["bench_lb.py"],
 }
 
 

@@ -89,7 +89,7 @@ def _slot_names(vs: object) -> list[str]:
     by_chain = {f"rs_{nft_render.dest_id(KEY, rs)}": rs.address for rs in vs.real_servers}  # type: ignore[attr-defined]
     name_of = {addr: name for name, addr in RS_ADDR.items()}
     _, elements = nft_render.dispatch_elements(vs)  # type: ignore[arg-type]
-    return [name_of[by_chain[elements[str(i)]]] for i in range(len(elements))]
+    return [name_of[by_chain[chain]] for chain in elements]
 
 
 def _persisted_clients(lb: object) -> int:

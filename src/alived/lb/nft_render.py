@@ -177,7 +177,7 @@ def map_name(vs: VirtualService) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def dispatch_elements(vs: VirtualService) -> tuple[int, dict[str, str]]:
+def dispatch_elements(vs: VirtualService) -> tuple[int, tuple[str, ...]]:
     """The modulus and the map elements (slot -> destination chain) for the service's pool.
 
     Every scheduler dispatches into a Maglev table: slots in proportion to the weights (all
@@ -188,12 +188,12 @@ def dispatch_elements(vs: VirtualService) -> tuple[int, dict[str, str]]:
     """
     pool = vs.pool
     if not pool or map_kind(vs) == "none":
-        return (0, {})
+        return (0, ())
     size = table_size(len(pool))
     weights = [1 if vs.lb_algo == "rr" else rs.weight for rs in pool]
     table = maglev_table([str(rs) for rs in pool], weights, size)
     chains = [f"rs_{dest_id(vs.key, rs)}" for rs in pool]
-    return (size, {str(slot): chains[i] for slot, i in enumerate(table)})
+    return (size, tuple(chains[i] for i in table))
 
 
 def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
@@ -318,11 +318,18 @@ def _delete_map(t: str, vs: VirtualService) -> list[str]:
     return [f"flush map {t} {name}", f"delete map {t} {name}"]
 
 
-def _elements(t: str, name: str, elements: Mapping[str, str], verb: str) -> list[str]:
+def _changed(old: tuple[str, ...], new: tuple[str, ...]) -> dict[int, str]:
+    """The slots of `new` that differ from `old` (a slot past the end of either counts)."""
+    found = {i: b for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b}
+    found.update((i, new[i]) for i in range(len(old), len(new)))
+    return found
+
+
+def _elements(t: str, name: str, elements: Mapping[int, str], verb: str) -> list[str]:
     if not elements:
         return []
     if verb == "delete":
-        body = ", ".join(elements)
+        body = ", ".join(map(str, elements))
     else:
         body = ", ".join(f"{k} : goto {v}" for k, v in elements.items())
     return [f"{verb} element {t} {name} {{ {body} }}"]
@@ -374,7 +381,7 @@ def service_script(
             lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
         for rs in new.real_servers:
             lines.extend(_dest_rules(t, new, rs, dr_device))
-        lines.extend(_elements(t, map_name(new), elements, "add"))
+        lines.extend(_elements(t, map_name(new), dict(enumerate(elements)), "add"))
         lines.extend(_service_rules(t, new, modulus))
         lines.append(f"add element {t} {hook_map} {{ {elem} : goto vs_{sid} }}")
         return "\n".join(lines) + "\n"
@@ -394,11 +401,10 @@ def service_script(
             lines.extend(_delete_map(t, old))
         if kind != "none":
             lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
-        added_elements = elements
+        added_elements: dict[int, str] = dict(enumerate(elements))
     elif kind == "slots":
-        gone = {k: v for k, v in old_elements.items() if elements.get(k) != v}
-        lines.extend(_elements(t, map_name(new), gone, "delete"))
-        added_elements = {k: v for k, v in elements.items() if old_elements.get(k) != v}
+        lines.extend(_elements(t, map_name(new), _changed(elements, old_elements), "delete"))
+        added_elements = _changed(old_elements, elements)
     else:
         added_elements = {}
     for k, rs in old_rs.items():
