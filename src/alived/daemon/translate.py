@@ -54,6 +54,7 @@ from alived.script_security import DEFAULT_SCRIPT_USER, default_user, lookup_use
 log = logging.getLogger("alived.scripts")
 
 PrimaryAddress = Callable[[str, int], IPAddress | None]
+SocketKey = tuple[str, int, bool, IPAddress | None, str]
 
 TABLES = {"main": RT_TABLE_MAIN, "local": RT_TABLE_LOCAL, "default": 253}
 PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": 18}
@@ -138,9 +139,16 @@ class InstancePlan:
     send: SendState = field(default_factory=SendState, compare=False)
 
     @property
-    def socket_key(self) -> tuple[str, int, bool]:
-        """Instances sharing (interface, family, unicast) share one VRRP socket."""
-        return (self.interface, self.family, self.params.unicast)
+    def socket_key(self) -> SocketKey:
+        """What a VRRP socket must receive; instances with equal keys share one socket.
+
+        As keepalived's socket pool: the interface, the family, unicast or the multicast group
+        joined, and the IP protocol (AH or VRRP). A reload that changes any of these for an
+        instance therefore moves it to a socket that receives what it now needs.
+        """
+        group = None if self.params.unicast else self.group
+        proto = "ah" if self.params.auth_type == AUTH_AH else "vrrp"
+        return (self.interface, self.family, self.params.unicast, group, proto)
 
     @property
     def old_unicast_checksum(self) -> bool:

@@ -76,6 +76,7 @@ from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
     ChecksumVerdict,
     InstancePlan,
+    SocketKey,
     config_vips,
     notify_scripts,
     script_command,
@@ -152,7 +153,7 @@ class Unit:
 class SocketEntry:
     """One VRRP socket and the instances (by VRID) that share it."""
 
-    key: tuple[str, int, bool]
+    key: SocketKey
     sock: Vrrp4Socket | Vrrp6Socket
     by_vrid: dict[int, list[str]] = field(default_factory=dict)
     decode_errors: int = 0
@@ -172,7 +173,7 @@ class VrrpChild:
         self.units: dict[str, Unit] = {}
         self.unit_of: dict[str, Unit] = {}
         self.group_notify: dict[str, NotifyScripts] = {}
-        self.sockets: dict[tuple[str, int, bool], SocketEntry] = {}
+        self.sockets: dict[SocketKey, SocketEntry] = {}
         self.l2: dict[str, L2Socket] = {}
         self.macs: dict[str, bytes] = {}
         self.fifos: list[NotifyFifo] = []
@@ -640,16 +641,11 @@ class VrrpChild:
         entry = self.sockets.get(plan.socket_key)
         if entry is not None:
             return entry
-        ifname, family, unicast = plan.socket_key
+        ifname, family, unicast, _, proto = plan.socket_key
         sock: Vrrp4Socket | Vrrp6Socket
         try:
             if family == 4:
-                uses_ah = any(
-                    p.params.auth_type == AUTH_AH
-                    for p in self.plans.values()
-                    if p.socket_key == plan.socket_key
-                )
-                protocols = (VRRP_PROTO, AH_PROTO) if uses_ah else (VRRP_PROTO,)
+                protocols = (AH_PROTO,) if proto == "ah" else (VRRP_PROTO,)
                 assert isinstance(plan.group, IPv4Address)
                 sock = Vrrp4Socket.open(ifname, group=plan.group, unicast=unicast, protocols=protocols)
             else:
@@ -669,7 +665,13 @@ class VrrpChild:
             sock.set_receiver(lambda data, s, d, h: self.on_packet6(entry, data, s, d, h))
         self.sockets[plan.socket_key] = entry
         kind = "unicast" if unicast else f"multicast, address({plan.group})"
-        log.info("VRRP sockpool: [ifindex(%3d), family(IPv%d), proto(112), %s]", sock.ifindex, family, kind)
+        log.info(
+            "VRRP sockpool: [ifindex(%3d), family(IPv%d), proto(%d), %s]",
+            sock.ifindex,
+            family,
+            AH_PROTO if proto == "ah" else VRRP_PROTO,
+            kind,
+        )
         return entry
 
     def rebuild_socket_index(self) -> None:
