@@ -205,7 +205,7 @@ def test_vip_added_and_removed_on_a_master_keeps_it_master_as_keepalived(lab: La
     capture = tmp_path / "arp.txt"
     tcpdump = sw.popen("tcpdump", "-n", "-l", "-i", "p0", "arp", log=capture)
     wait_for(lambda: "listening" in capture.read_text(), what="tcpdump")
-    mark = len(a.log_text())
+    mark, b_mark = len(a.log_text()), len(b.log_text())
     a.write(conf(instance(150, vips=(f"{VIP}/24", "192.0.2.101/24"))))
     a.send(signal.SIGHUP)
     a.wait_log("Reload finished")
@@ -225,5 +225,4 @@ def test_vip_added_and_removed_on_a_master_keeps_it_master_as_keepalived(lab: La
     assert "(VI_1) ip address 192.0.2.101/24 dev eth0, no longer exist" in after
     for transition in ("sent 0 priority", "removing VIPs", "Entering BACKUP STATE", "Entering MASTER STATE"):
         assert transition not in after, after
-    b_log = b.log_text()
-    assert b_log.count("Entering MASTER STATE") == 0
+    assert "Entering MASTER STATE" not in b.log_text()[b_mark:]
