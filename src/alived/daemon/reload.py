@@ -28,7 +28,7 @@ from alived.daemon import reload_vips
 from alived.daemon.loader import load
 from alived.daemon.reload_check import config_check_failed
 from alived.daemon.translate import InstancePlan, translate
-from alived.daemon.unsupported import unsupported_notices
+from alived.daemon.unsupported import log_notices
 from alived.errors import BackendError
 
 if TYPE_CHECKING:
@@ -141,8 +141,7 @@ def apply(
 ) -> None:
     """Move the running child to `config` (already parsed, checked and translated)."""
     kept, reprio, restarted, removed = changes
-    for line in unsupported_notices(config):
-        log.warning("%s", line)
+    log_notices(config)
     # Stop what goes away or restarts; a removed instance is reported DELETED. A restarted
     # master hands over to its successor: no priority-0 advert, no notify, and the addresses
     # and routes the new plan still has stay in place.

@@ -380,10 +380,54 @@ def _entry_weight(entry: model.TrackEntry, weight: int, reverse: bool) -> tuple[
     )
 
 
-def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSpec, ...]:
-    out: list[TrackerSpec] = [
-        TrackerSpec(name=f"interface:{t.name}", weight=t.weight or 0, reverse=bool(t.reverse))
+def _tracked_interfaces(
+    inst: model.VrrpInstance,
+    *,
+    base: str,
+    own: set[str],
+    vips: tuple[AddressSpec, ...],
+    evips: tuple[AddressSpec, ...],
+    routes: tuple[RouteSpec, ...],
+    rules: tuple[RuleSpec, ...],
+) -> dict[str, tuple[int, bool]]:
+    """Interface -> (weight, reverse) the instance tracks, as keepalived's vrrp_complete_instance.
+
+    A track_interface naming the instance's own interface is dropped (it is watched anyway).
+    Every interface a VIP, eVIP, virtual route (dev) or virtual rule (iif/oif) uses is tracked
+    with weight 0, so the instance goes FAULT when it goes down, unless the entry has no_track.
+    """
+    out = {t.name: (t.weight or 0, bool(t.reverse)) for t in inst.track_interface if t.name != base}
+    used: list[str] = []
+    entries = zip((*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded), (*vips, *evips), strict=True)
+    used.extend(spec.dev for entry, spec in entries if not entry.no_track)
+    for route, route_spec_ in zip(inst.virtual_routes, routes, strict=True):
+        if not route.no_track and route_spec_.dev is not None:
+            used.append(route_spec_.dev)
+    for rule, rule_spec_ in zip(inst.virtual_rules, rules, strict=True):
+        if not rule.no_track:
+            used.extend(dev for dev in (rule_spec_.iif, rule_spec_.oif) if dev is not None)
+    for dev in used:
+        if dev not in own:
+            out.setdefault(dev, (0, False))
+    return out
+
+
+def ignored_track_interfaces(inst: model.VrrpInstance, config: model.Config) -> tuple[str, ...]:
+    """keepalived's startup line for each track_interface that names the instance's own interface."""
+    base = inst.interface or config.global_defs.default_interface
+    return tuple(
+        f"({inst.name}) Ignoring track_interface {base} since own interface"
         for t in inst.track_interface
+        if t.name == base
+    )
+
+
+def _trackers(
+    inst: model.VrrpInstance, config: model.Config, interfaces: dict[str, tuple[int, bool]]
+) -> tuple[TrackerSpec, ...]:
+    out: list[TrackerSpec] = [
+        TrackerSpec(name=f"interface:{name}", weight=weight, reverse=reverse)
+        for name, (weight, reverse) in interfaces.items()
     ]
     for t in inst.track_script:
         script = config.script(t.name)
@@ -483,6 +527,15 @@ def translate_instance(
     excluded = tuple(s.address for s in evips) + tuple(s.address for s in vips if s.address.version != family)
     routes = tuple(route_spec(r, vip_if) for r in inst.virtual_routes)
     rules = tuple(rule_spec(r, i) for i, r in enumerate(inst.virtual_rules))
+    tracked = _tracked_interfaces(
+        inst,
+        base=base,
+        own={base, vip_if, interface},
+        vips=vips,
+        evips=evips,
+        routes=routes,
+        rules=rules,
+    )
     auth_type, auth_key = _auth(inst)
     if inst.mcast_dst_ip is not None:
         group: IPAddress = inst.mcast_dst_ip
@@ -533,7 +586,7 @@ def translate_instance(
             if inst.notify_priority_changes is not None
             else g.vrrp_notify_priority_changes
         ),
-        trackers=_trackers(inst, config),
+        trackers=_trackers(inst, config, tracked),
         virtual_routes=tuple(range(len(routes))),
         virtual_rules=tuple(range(len(rules))),
     )
@@ -551,7 +604,7 @@ def translate_instance(
         routes=routes,
         rules=rules,
         notify=notify_scripts(inst, g),
-        track_interfaces=tuple(t.name for t in inst.track_interface),
+        track_interfaces=tuple(tracked),
         unicast_ttl=inst.unicast_ttl,
         vmac=vmac,
         sync_group=inst.sync_group,

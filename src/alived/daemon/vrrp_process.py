@@ -85,7 +85,7 @@ from alived.daemon.translate import (
     static_rules,
     translate,
 )
-from alived.daemon.unsupported import unsupported_notices
+from alived.daemon.unsupported import log_notices
 from alived.errors import BackendError, DecodeError, LocalMisuse
 from alived.linux import clock
 from alived.linux.l2_socket import L2Socket
@@ -633,7 +633,9 @@ class VrrpChild:
         if vmac is None or self.vmacs is None:
             return
         existed = vmac.name in self.vmacs.vmacs
-        self.vmacs.create(parent=vmac.parent, vrid=plan.params.vrid, family=plan.family, name=vmac.name)
+        self.vmacs.create(
+            parent=vmac.parent, vrid=plan.params.vrid, family=plan.family, name=vmac.name, mac=vmac.mac
+        )
         if not existed:
             log.info("(%s): Success creating VMAC interface %s", plan.name, vmac.name)
 
@@ -832,8 +834,7 @@ class VrrpChild:
         loop = asyncio.get_running_loop()
         self.timer = DeadlineTimer(loop, self.on_timer)
         log.info("Registering Kernel netlink reflector")
-        for line in unsupported_notices(config):
-            log.warning("%s", line)
+        log_notices(config)
         self.apply_static(config)
         self.open_fifos(config)
         for vmac_plan in translate(config, self.primary_address, self.bad_instance):
