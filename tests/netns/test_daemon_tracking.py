@@ -55,3 +55,21 @@ def test_use_vmac_with_a_mac_gives_the_macvlan_that_mac(lab: Lab, tmp_path: Path
     link = a.ns.ip("-d", "link", "show", "vrrp.52").stdout
     assert "link/ether 02:11:22:33:44:55 " in link and "macvlan mode private" in link
     assert a.stop() == 0
+
+
+def test_a_non_socket_file_at_the_status_path_is_one_clear_error_not_a_respawn_loop(
+    lab: Lab, tmp_path: Path
+) -> None:
+    (a,) = make_nodes(lab, tmp_path, 1)
+    taken = a.vrrp_pid_file.with_suffix(".sock")
+    taken.write_text("not a socket\n")
+    a.write(conf(instance(150)))
+    a.start()
+    assert a.proc is not None
+    a.proc.wait(timeout=30)
+    log = a.log_text()
+    assert a.proc.returncode != 0
+    assert log.count(f"status socket path {taken} exists and is not a socket") == 1, log
+    assert "Respawning" not in log
+    assert not a.has()
+    assert taken.read_text() == "not a socket\n"

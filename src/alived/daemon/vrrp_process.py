@@ -71,7 +71,7 @@ from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
-from alived.daemon.status import StatusServer, socket_path
+from alived.daemon.status import StatusServer, path_problem, socket_path
 from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
     ChecksumVerdict,
@@ -1075,6 +1075,11 @@ def run_vrrp_child(options: Options) -> int:
     if options.umask is not None:
         os.umask(options.umask)
     setup_logging(options, ident=IDENT_VRRP, child_suffix="vrrp")
+    problem = path_problem(socket_path(options.vrrp_pid_file))
+    if problem is not None:
+        # Fatal, not respawned: without its socket the child would fail every liveness probe.
+        log.error("%s", problem)
+        return EXIT_FATAL
     pidfile = PidFile(options.vrrp_pid_file)
     try:
         pidfile.write()
