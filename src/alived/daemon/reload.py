@@ -27,6 +27,7 @@ from alived.core.vrrp.states import State
 from alived.daemon import reload_vips
 from alived.daemon.loader import load
 from alived.daemon.reload_check import config_check_failed
+from alived.daemon.startup_log import log_assigned_addresses
 from alived.daemon.translate import InstancePlan, translate
 from alived.daemon.unsupported import log_notices
 from alived.errors import BackendError
@@ -187,6 +188,7 @@ def apply(
         child.plans[name] = new_plans[name]
         if new_plans[name].vmac is not None:
             child.setup_vmac(new_plans[name])
+    log_assigned_addresses(child.plans.values(), child.primary_address)
     for name in fresh:
         child.open_socket(child.plans[name])
     child.rebuild_socket_index()

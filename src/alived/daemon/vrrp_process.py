@@ -71,6 +71,7 @@ from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
+from alived.daemon.startup_log import log_assigned_addresses
 from alived.daemon.status import StatusServer, path_problem, socket_path
 from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
@@ -753,6 +754,7 @@ class VrrpChild:
         run and another router may hold them now."""
         assert self.netlink is not None
         present: dict[str, set[IPAddress]] = {}
+        existing = self.netlink.interface_names()
         for name in names:
             plan = self.plans[name]
             if not plan.vips:
@@ -769,7 +771,9 @@ class VrrpChild:
             if respawned and found == {s.address for s in plan.vips}:
                 log.info("(%s) found its VIPs already set: keeping them", name)
                 self.adopted[name] = found
-            elif found:
+            elif found or (not respawned and plan.vmac is None and plan.base_interface in existing):
+                # keepalived clears the VIPs of an instance whose interface already existed at
+                # start, and says so even when none was there.
                 log.info("(%s) removing VIPs.", name)
                 for spec in self._vip_specs(plan, found):
                     self.netlink.delete_address(spec)
@@ -834,6 +838,7 @@ class VrrpChild:
         loop = asyncio.get_running_loop()
         self.timer = DeadlineTimer(loop, self.on_timer)
         log.info("Registering Kernel netlink reflector")
+        log.info("Registering Kernel netlink command channel")
         log_notices(config)
         self.apply_static(config)
         self.open_fifos(config)
@@ -843,6 +848,7 @@ class VrrpChild:
             except (BackendError, LocalMisuse) as err:
                 log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
         self.plans = {p.name: p for p in translate(config, self.primary_address, self.bad_instance)}
+        log_assigned_addresses(self.plans.values(), self.primary_address)
         self.adopt(self.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
         for plan in self.plans.values():
             self.open_socket(plan)
@@ -863,6 +869,8 @@ class VrrpChild:
         if self.options.dump_conf:
             for line in format_data(self.reports()).splitlines():
                 log.info("%s", line)
+        if any(plan.family == 4 for plan in self.plans.values()):
+            log.info("Registering gratuitous ARP shared channel")
         log.info("Startup complete")
 
     def start_trackers(self, config: model.Config) -> None:
