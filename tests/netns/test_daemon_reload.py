@@ -221,6 +221,8 @@ def test_vip_added_and_removed_on_a_master_keeps_it_master_as_keepalived(lab: La
     assert (garps(capture, VIP), garps(capture, "192.0.2.101")) == (5, 5)
     assert a.has() and not b.has()
     after = a.log_text()[mark:]
+    # keepalived's parent and child lines around a reload.
+    assert after.count("Reloading ...") == 2 and after.count("Reload complete") == 2
     assert after.count("(VI_1) setting VIPs.") == 2
     assert "(VI_1) ip address 192.0.2.101/24 dev eth0, no longer exist" in after
     for transition in ("sent 0 priority", "removing VIPs", "Entering BACKUP STATE", "Entering MASTER STATE"):
