@@ -43,6 +43,12 @@ vrrp_instance VI_1 {
   virtual_ipaddress {
     192.0.2.100/24
   }
+  virtual_routes {
+    203.0.113.0/24 via 192.0.2.254 dev eth0
+  }
+  virtual_rules {
+    from 192.0.2.100 table 100 preference 100
+  }
 }
 """
 
@@ -54,6 +60,10 @@ EXPECTED = [
     r"\(VI_1\) removing VIPs\.",
     r"Registering gratuitous ARP shared channel",
     r"VRRP_Script\(chk_web\) succeeded",
+    r"\(VI_1\) removing Virtual Routes",
+    r"\(VI_1\) setting Virtual Routes",
+    r"\(VI_1\) removing Virtual Rules",
+    r"\(VI_1\) setting Virtual Rules",
 ]
 
 

@@ -370,13 +370,21 @@ class VrrpChild:
             route_specs = [r for r in route_specs if r not in successor.routes]
             rule_specs = [r for r in rule_specs if r not in successor.rules]
         if add:
+            if route_specs:
+                log.info("(%s) setting Virtual Routes", name)
             for route in route_specs:
                 self.netlink.add_route(route)
+            if rule_specs:
+                log.info("(%s) setting Virtual Rules", name)
             for rule in rule_specs:
                 self.netlink.add_rule(rule)
         else:
+            if rule_specs:
+                log.info("(%s) removing Virtual Rules", name)
             for rule in rule_specs:
                 self.netlink.delete_rule(rule)
+            if route_specs:
+                log.info("(%s) removing Virtual Routes", name)
             for route in route_specs:
                 self.netlink.delete_route(route)
 
@@ -757,6 +765,8 @@ class VrrpChild:
         existing = self.netlink.interface_names()
         for name in names:
             plan = self.plans[name]
+            if not respawned and plan.base_interface in existing:
+                self._clear_stale_routes(plan)
             if not plan.vips:
                 continue
             found: set[IPAddress] = set()
@@ -777,6 +787,21 @@ class VrrpChild:
                 log.info("(%s) removing VIPs.", name)
                 for spec in self._vip_specs(plan, found):
                     self.netlink.delete_address(spec)
+
+    def _clear_stale_routes(self, plan: InstancePlan) -> None:
+        """A fresh start removes virtual routes and rules a killed run may have left, as keepalived."""
+        nl = self.netlink
+        assert nl is not None
+        if plan.routes:
+            log.info("(%s) removing Virtual Routes", plan.name)
+        for route in plan.routes:
+            with contextlib.suppress(BackendError):
+                nl.delete_route(route)
+        if plan.rules:
+            log.info("(%s) removing Virtual Rules", plan.name)
+        for rule in plan.rules:
+            with contextlib.suppress(BackendError):
+                nl.delete_rule(rule)
 
     def resume_adopted(self) -> None:
         """A respawned child that found all its VIPs was master a moment ago: be master again now,
