@@ -147,3 +147,18 @@ def test_unsupported_features_are_noticed_on_reload(tmp_path: Path, caplog: pyte
     with caplog.at_level(logging.INFO):
         assert reload(child) is True
     assert "DBus is not supported yet: enable_dbus ignored" in caplog.text
+
+
+def test_what_a_socket_must_receive_is_in_its_key() -> None:
+    """AH vs VRRP and the multicast group pick the socket, as keepalived's socket pool."""
+
+    def key(extra: str) -> object:
+        config = load_text(conf("192.0.2.100/24", extra=extra), interfaces={"eth0"}).config
+        (plan,) = translate(config, lambda ifname, family: SRC)
+        return plan.socket_key
+
+    plain = key("")
+    assert plain == ("eth0", 4, False, IPv4Address("224.0.0.18"), "vrrp")
+    assert key("  authentication {\n    auth_type AH\n    auth_pass k\n  }\n")[4] == "ah"  # type: ignore[index]
+    assert key("  mcast_dst_ip 224.0.0.19\n")[3] == IPv4Address("224.0.0.19")  # type: ignore[index]
+    assert key("  unicast_peer {\n    192.0.2.2\n  }\n")[2:4] == (True, None)  # type: ignore[index]
