@@ -60,6 +60,8 @@ EXPECTED = [
     r"\(VI_1\) removing VIPs\.",
     r"Registering gratuitous ARP shared channel",
     r"VRRP_Script\(chk_web\) succeeded",
+    # The script's weight counts from its first result, not from the start.
+    r"VRRP_Script\(chk_web\) succeeded\n.*\(VI_1\) Changing effective priority from 150 to 152",
     r"\(VI_1\) removing Virtual Routes",
     r"\(VI_1\) setting Virtual Routes",
     r"\(VI_1\) removing Virtual Rules",

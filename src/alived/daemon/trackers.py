@@ -108,5 +108,6 @@ class ScriptTracker:
             log.info("VRRP_Script(%s) timed out or could not run", self.name)
         else:
             log.info("VRRP_Script(%s) failed (exited with status %d)", self.name, status)
-        if flipped:
+        if flipped or first:
+            # The first result also reaches instances that assumed the other way (see translate).
             self.on_change(self.name, success)

@@ -434,10 +434,12 @@ def _trackers(
         if script is None:
             continue
         weight, reverse = _entry_weight(t, script.weight, script.weight_reverse)
+        # keepalived counts no script weight until the script's first result (INIT): a weight
+        # applied while OK starts not OK, one applied while failed starts OK, so neither applies.
+        applied_while_ok = weight != 0 and (weight > 0) != reverse
+        initially_ok = not script.init_fail and not applied_while_ok
         out.append(
-            TrackerSpec(
-                name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
-            )
+            TrackerSpec(name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=initially_ok)
         )
     out.extend(_file_trackers(inst, config))
     return tuple(out)

@@ -43,7 +43,7 @@ def test_the_first_result_is_logged_as_keepalived_does(caplog: pytest.LogCapture
         tracker.record(0)
         tracker.record(0)
     assert caplog.text.count("VRRP_Script(chk_web) succeeded") == 1
-    assert changes == []  # already counted as OK: nothing to tell the instances
+    assert changes == [("chk_web", True)]  # the first result reaches every instance
     bad = ScriptTracker(
         model.VrrpScript(name="chk_bad", rise=2, fall=2),
         model.GlobalDefs(),
@@ -53,4 +53,4 @@ def test_the_first_result_is_logged_as_keepalived_does(caplog: pytest.LogCapture
     with caplog.at_level(logging.INFO):
         bad.record(1)
     assert "VRRP_Script(chk_bad) failed (exited with status 1)" in caplog.text
-    assert changes == [("chk_bad", False)]
+    assert changes == [("chk_web", True), ("chk_bad", False)]
