@@ -442,9 +442,11 @@ class FakeVmacManager:
     def vmacs(self) -> dict[str, Vmac]:
         return dict(self._vmacs)
 
-    def create(self, *, parent: str, vrid: int, family: int, name: str | None = None) -> Vmac:
+    def create(
+        self, *, parent: str, vrid: int, family: int, name: str | None = None, mac: bytes | None = None
+    ) -> Vmac:
         name = name or default_vmac_name(vrid)
-        mac = vmac_address(vrid, family)
+        mac = mac or vmac_address(vrid, family)
         nl = self._netlink
         if name in nl.links:
             link = nl.links[name]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.netns import Lab, wait_for
-from tests.netns.test_daemon_vrrp import conf, instance, make_nodes, master_and_backup, notify_script
+from tests.helpers.peers import start_keepalived
+from tests.netns.test_daemon_vrrp import VIP, conf, instance, make_nodes, master_and_backup, notify_script
 
 pytestmark = pytest.mark.netns
 
@@ -43,6 +45,14 @@ def test_reload_keeps_unchanged_instances_and_does_not_flap(lab: Lab, tmp_path: 
     b.start()
     master_and_backup(a, b)
     wait_for(lambda: all(a.has(f"192.0.2.{n}") for n in (101, 104)), what="all of a's VIPs")
+    # The MASTER notifies of the start run asynchronously: let them land before the snapshot.
+    wait_for(
+        lambda: all(
+            f"INSTANCE {n} MASTER 150" in (tmp_path / "a.notify").read_text()
+            for n in ("VI_1", "VI_2", "VI_4")
+        ),
+        what="a's MASTER notifies",
+    )
     monitor = a.ns.popen("ip", "monitor", "address", log=tmp_path / "addr-events")
     wait_for((tmp_path / "addr-events").exists, what="ip monitor")
     before = (tmp_path / "a.notify").read_text()
@@ -123,3 +133,98 @@ def test_reload_restarts_the_fifo_script_and_can_replay_states(lab: Lab, tmp_pat
     finally:
         os.close(fd)
     assert a.stop() == 0
+
+
+AH = "  authentication {\n    auth_type AH\n    auth_pass s3cret\n  }\n"
+
+
+def test_reload_to_ah_opens_the_ah_socket_and_the_group_converges(lab: Lab, tmp_path: Path) -> None:
+    """alived reloaded from a PASS-less config to AH while keepalived already speaks AH."""
+    a, b = make_nodes(lab, tmp_path)
+    peer = start_keepalived(b.ns, conf(instance(200, advert_int="1", extra=AH), version=2), tmp_path / "ka")
+    a.write(conf(instance(150, advert_int="1"), version=2))
+    a.start()
+    # Neither hears the other: alived's VRRP socket does not receive AH (protocol 51).
+    wait_for(lambda: a.has() and b.has(), timeout=15, what="a dual master before the reload")
+    a.write(conf(instance(150, advert_int="1", extra=AH), version=2))
+    a.send(signal.SIGHUP)
+    a.wait_log("Reload finished")
+    wait_for(lambda: not a.has(), timeout=15, what="alived hearing keepalived's AH adverts")
+    assert b.has()
+    assert "proto(51)" in a.log_text()
+    # Steady: one master for a few advert intervals.
+    for _ in range(20):
+        assert b.has() and not a.has()
+        time.sleep(0.2)
+    assert peer.proc.poll() is None
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_typo_reload_with_and_without_reload_check_config(lab: Lab, tmp_path: Path, check: bool) -> None:
+    """keepalived 2.2.7: with reload_check_config the typo is refused and nothing moves; without it
+    the new file is applied as parsed, the misspelt block is dropped and its VIP moves to the peer."""
+    a, b = make_nodes(lab, tmp_path)
+    g = "  reload_check_config\n" if check else ""
+    a.write(conf(instance(150), global_extra=g))
+    b.write(conf(instance(100), global_extra=g))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+    a.write(conf(instance(150), global_extra=g).replace("vrrp_instance", "vrrp_instanc"))
+    a.send(signal.SIGHUP)
+    if check:
+        a.wait_log("New config failed validation, see /dev/null for details")
+        for _ in range(10):  # several advert intervals (0.2 s): nothing moves
+            assert a.has() and not b.has()
+            time.sleep(0.2)
+        assert "Reload complete" not in a.log_text()
+    else:
+        a.wait_log("Reload complete")
+        wait_for(lambda: b.has() and not a.has(), what="the VIP on the peer")
+        assert "Unknown keyword 'vrrp_instanc'" in a.log_text()
+    assert a.proc is not None and a.proc.poll() is None
+
+
+def garps(capture: Path, address: str) -> int:
+    text = capture.read_text() if capture.exists() else ""
+    return sum(f"who-has {address} " in line and f"tell {address}," in line for line in text.splitlines())
+
+
+def test_vip_added_and_removed_on_a_master_keeps_it_master_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    """keepalived 2.2.7 (-l -D, same reloads): `(VI_1) setting VIPs.` and 5 GARPs for each VIP when
+    one is added; `ip address ... no longer exist` and `setting VIPs.` and no GARP when one is
+    removed; nothing that reads as a transition, no priority-0 advert."""
+    a, b = make_nodes(lab, tmp_path)
+    sw = next(ns for ns in lab.namespaces if ns.name.startswith("alived-sw-"))
+    a.write(conf(instance(150)))
+    b.write(conf(instance(100)))
+    a.start()
+    b.start()
+    master_and_backup(a, b)
+    time.sleep(6)  # past garp_master_delay's second round
+    capture = tmp_path / "arp.txt"
+    tcpdump = sw.popen("tcpdump", "-n", "-l", "-i", "p0", "arp", log=capture)
+    wait_for(lambda: "listening" in capture.read_text(), what="tcpdump")
+    mark, b_mark = len(a.log_text()), len(b.log_text())
+    a.write(conf(instance(150, vips=(f"{VIP}/24", "192.0.2.101/24"))))
+    a.send(signal.SIGHUP)
+    a.wait_log("Reload finished")
+    wait_for(lambda: a.has("192.0.2.101"), what="the added VIP")
+    wait_for(lambda: garps(capture, "192.0.2.101") >= 5, what="the GARPs")
+    time.sleep(6)  # a second round (a restarted master's garp_master_delay) would come by now
+    a.write(conf(instance(150)))
+    a.send(signal.SIGHUP)
+    wait_for(lambda: not a.has("192.0.2.101"), what="the removed VIP gone")
+    wait_for(lambda: a.log_text().count("Reload finished") == 2, what="the second reload")
+    time.sleep(1)
+    lab.kill(tcpdump)
+    assert (garps(capture, VIP), garps(capture, "192.0.2.101")) == (5, 5)
+    assert a.has() and not b.has()
+    after = a.log_text()[mark:]
+    # keepalived's parent and child lines around a reload.
+    assert after.count("Reloading ...") == 2 and after.count("Reload complete") == 2
+    assert after.count("(VI_1) setting VIPs.") == 2
+    assert "(VI_1) ip address 192.0.2.101/24 dev eth0, no longer exist" in after
+    for transition in ("sent 0 priority", "removing VIPs", "Entering BACKUP STATE", "Entering MASTER STATE"):
+        assert transition not in after, after
+    assert "Entering MASTER STATE" not in b.log_text()[b_mark:]

@@ -1,13 +1,16 @@
 """SIGHUP in the VRRP child: parse the whole file first, keep the running config on error, then diff.
 
 Instances are matched by name. One whose plan is unchanged keeps its state, its addresses
-and its timers. One whose only change is the priority gets PriorityChanged. Anything else
-changed is stopped and started again, silently unless its state ends up different; a master
-among those resumes mastership at once
-(MasterDownFired right after Startup), keeping the addresses both plans share, so a VIP
-added on reload does not flap the others. A removed one is stopped and reported DELETED
-(or FAULT without notify_deleted); a new one is started. Sync groups move as a whole:
-a group is kept only when its membership and every member are unchanged.
+and its timers. One whose only change is the priority gets PriorityChanged; one whose only
+change is its VIPs keeps running and has just those addresses changed (reload_vips). Anything
+else changed is stopped and started again, silently unless its state ends up different; a
+master among those resumes mastership at once (MasterDownFired right after Startup), keeping
+the addresses both plans share. A removed one is stopped and reported DELETED (or FAULT
+without notify_deleted); a new one is started. Sync groups move as a whole: a group is kept
+only when its membership and every member are unchanged or changed in place.
+
+Nothing is touched until the new file is parsed, checked (`reload_check_config`) and
+translated: an error there, or any exception, keeps the running configuration and is logged.
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ from alived.config import model
 from alived.core.vrrp.actions import RunNotify
 from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged, Shutdown
 from alived.core.vrrp.states import State
+from alived.daemon import reload_vips
 from alived.daemon.loader import load
+from alived.daemon.reload_check import config_check_failed
+from alived.daemon.startup_log import log_assigned_addresses
 from alived.daemon.translate import InstancePlan, translate
+from alived.daemon.unsupported import log_notices
 from alived.errors import BackendError
 
 if TYPE_CHECKING:
@@ -52,7 +59,10 @@ def diff(
     new_config: model.Config,
     new: dict[str, InstancePlan],
 ) -> tuple[set[str], set[str], set[str], set[str]]:
-    """(kept, reprioritised, restarted, removed) names; everything in `new` not kept is (re)started."""
+    """(kept, changed in place, restarted, removed) names; everything in `new` not kept is (re)started.
+
+    Changed in place: only the priority, or only the VIPs, differ.
+    """
     removed = set(old) - set(new)
     kept: set[str] = set()
     reprio: set[str] = set()
@@ -60,7 +70,7 @@ def diff(
     for name in set(old) & set(new):
         if old[name] == new[name]:
             kept.add(name)
-        elif priority_only(old[name], new[name]):
+        elif priority_only(old[name], new[name]) or reload_vips.vips_only(old[name], new[name]):
             reprio.add(name)
         else:
             restarted.add(name)
@@ -82,21 +92,57 @@ def diff(
     return kept, reprio, restarted, removed
 
 
+Prepared = tuple[model.Config, dict[str, InstancePlan], tuple[set[str], set[str], set[str], set[str]]]
+
+
+def prepare(child: VrrpChild) -> Prepared | None:
+    """Read, check and translate the new file and diff it; None (logged) when it must not be applied."""
+    if child.config is None:
+        return None
+    check = child.config.global_defs.reload_check_config
+    if check is not None and config_check_failed(child.options, check):
+        return None
+    config = load(child.options)
+    if config is None:
+        log.error("Reload failed: keeping the running configuration")
+        return None
+    new_plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
+    return config, new_plans, diff(child.config, child.plans, config, new_plans)
+
+
 def reload(child: VrrpChild) -> bool:
     """Handle SIGHUP; False (logged) when the new file is unusable and the old config stays."""
     started = time.monotonic()
     log.info("Reloading")
     try:
-        config = load(child.options)
-    except Exception as err:
-        log.error("Reload failed (%s): keeping the running configuration", err)
+        prepared = prepare(child)
+    except Exception as err:  # whatever the new file does, the running config stays
+        log.error("Reload failed (%s: %s): keeping the running configuration", type(err).__name__, err)
         return False
-    if config is None or child.config is None:
-        log.error("Reload failed: keeping the running configuration")
+    if prepared is None:
         return False
-    new_plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
-    kept, reprio, restarted, removed = diff(child.config, child.plans, config, new_plans)
+    try:
+        apply(child, *prepared)
+    except Exception:
+        # Past the point of no return: what was applied stays, the child keeps running.
+        log.exception("Reload failed while applying the new configuration")
+        return False
+    finally:
+        child.handover, child.quiet, child.deleting = {}, set(), set()
+    log.info("Reload complete")
+    log.info("Reload finished in %d usec", int((time.monotonic() - started) * 1_000_000))
+    return True
 
+
+def apply(
+    child: VrrpChild,
+    config: model.Config,
+    new_plans: dict[str, InstancePlan],
+    changes: tuple[set[str], set[str], set[str], set[str]],
+) -> None:
+    """Move the running child to `config` (already parsed, checked and translated)."""
+    kept, reprio, restarted, removed = changes
+    log_notices(config)
     # Stop what goes away or restarts; a removed instance is reported DELETED. A restarted
     # master hands over to its successor: no priority-0 advert, no notify, and the addresses
     # and routes the new plan still has stay in place.
@@ -123,8 +169,11 @@ def reload(child: VrrpChild) -> bool:
                 child.unit_of.pop(member, None)
                 child.instances.pop(member, None)
     for name in reprio:
-        child.plans[name] = new_plans[name]
-        child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
+        if reload_vips.vips_only(child.plans[name], new_plans[name]):
+            reload_vips.apply(child, name, new_plans[name])
+        else:
+            child.plans[name] = new_plans[name]
+            child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
 
     child.config = config
     # keepalived restarts the FIFO scripts on reload (SIGTERM, then start again).
@@ -139,6 +188,7 @@ def reload(child: VrrpChild) -> bool:
         child.plans[name] = new_plans[name]
         if new_plans[name].vmac is not None:
             child.setup_vmac(new_plans[name])
+    log_assigned_addresses(child.plans.values(), child.primary_address)
     for name in fresh:
         child.open_socket(child.plans[name])
     child.rebuild_socket_index()
@@ -174,13 +224,11 @@ def reload(child: VrrpChild) -> bool:
             line = f'INSTANCE "{name}" {inst.state.value} {inst.effective_priority}\n'
             for fifo in child.fifos:
                 fifo.write(line)
-    log.info(
-        "Reload finished in %d usec (kept %d, changed %d, restarted %d, removed %d, added %d)",
-        int((time.monotonic() - started) * 1_000_000),
+    log.debug(
+        "Reload: kept %d, changed in place %d, restarted %d, removed %d, added %d",
         len(kept),
         len(reprio),
         len(restarted),
         len(removed),
         len(fresh - restarted),
     )
-    return True

@@ -60,6 +60,24 @@ def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
     ]
 
 
+def path_problem(path: str) -> str | None:
+    """Why the status socket cannot be made at `path` (something else is there), or None.
+
+    A socket left by a killed child is replaced; any other file is the operator's and is never
+    removed: the child refuses to start instead, once, rather than failing every liveness probe.
+    """
+    target = Path(path)
+    if not target.exists() and not target.is_symlink():
+        return None
+    if target.is_socket():
+        return None
+    return f"status socket path {path} exists and is not a socket: remove it or use another -r pid file"
+
+
+class StatusPathError(OSError):
+    """The status socket's path is taken by something that is not a socket."""
+
+
 class StatusServer:
     """Serves `ping`, `json`, `status-json` and `status` from a callable returning the current reports."""
 
@@ -69,6 +87,9 @@ class StatusServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
+        problem = path_problem(self.path)
+        if problem is not None:
+            raise StatusPathError(problem)
         with contextlib.suppress(FileNotFoundError):
             if Path(self.path).is_socket():
                 Path(self.path).unlink()  # left by a child that was killed
@@ -103,10 +124,11 @@ class StatusServer:
         return f"unknown request {request!r}: use ping, json, status-json or status\n"
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        if self._server is None:
+            return  # never bound: whatever is at the path is not ours to remove
+        self._server.close()
+        await self._server.wait_closed()
+        self._server = None
         with contextlib.suppress(FileNotFoundError):
             Path(self.path).unlink()
 

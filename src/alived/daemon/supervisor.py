@@ -232,7 +232,7 @@ class Supervisor:
             slot.process = None
 
     async def handle_reload(self) -> None:
-        log.info("Reloading")
+        log.info("Reloading ...")
         if Path(self.options.config_file).is_file():
             self.defaults = _global_defs(self.options)  # new startup/shutdown scripts, child_wait_time
         self._forward(signal.SIGHUP)

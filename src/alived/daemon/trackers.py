@@ -1,9 +1,11 @@
 """vrrp_script trackers: run each tracked script every `interval`, apply rise/fall, report changes.
 
 `RiseFall` is the pure decision (how many results in a row flip the status); `ScriptTracker`
-is the asyncio task around it. A status change is logged in keepalived's words and handed
-to a callback, which feeds `TrackerChanged(name="script:NAME")` to the instances tracking it;
-the weight arithmetic and the FAULT rule for weight 0 live in the core.
+is the asyncio task around it. As keepalived's, a script starts undecided: its first result
+alone sets the status and is logged (`VRRP_Script(chk) succeeded` at start), then rise/fall
+apply. A status change is logged in keepalived's words and handed to a callback, which feeds
+`TrackerChanged(name="script:NAME")` to the instances tracking it; the weight arithmetic
+and the FAULT rule for weight 0 live in the core.
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ class RiseFall:
     rise: int
     fall: int
     ok: bool
+    undecided: bool = False  # keepalived's INIT: the first result alone decides ("one is enough")
     _run: int = 0
 
     def result(self, success: bool) -> bool:
         """Record one result; True when it flipped the status."""
+        if self.undecided:
+            self.undecided = False
+            flipped, self.ok, self._run = success != self.ok, success, 0
+            return flipped
         if success == self.ok:
             self._run = 0
             return False
@@ -58,7 +65,12 @@ class ScriptTracker:
         self.command = script_command(script.script, defaults)
         self.runner = runner
         self.on_change = on_change
-        self.filter = RiseFall(rise=max(1, script.rise), fall=max(1, script.fall), ok=not script.init_fail)
+        self.filter = RiseFall(
+            rise=max(1, script.rise),
+            fall=max(1, script.fall),
+            ok=not script.init_fail,
+            undecided=not script.init_fail,
+        )
         self.last_status: int | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -86,7 +98,9 @@ class ScriptTracker:
         if status != self.last_status and status is not None and status != 0:
             log.info("Script `%s` now returning %d", self.name, status)
         self.last_status = status
-        if not self.filter.result(success):
+        first = self.filter.undecided
+        flipped = self.filter.result(success)
+        if not flipped and not first:
             return
         if success:
             log.info("VRRP_Script(%s) succeeded", self.name)
@@ -94,4 +108,6 @@ class ScriptTracker:
             log.info("VRRP_Script(%s) timed out or could not run", self.name)
         else:
             log.info("VRRP_Script(%s) failed (exited with status %d)", self.name, status)
-        self.on_change(self.name, success)
+        if flipped or first:
+            # The first result also reaches instances that assumed the other way (see translate).
+            self.on_change(self.name, success)

@@ -54,6 +54,7 @@ from alived.script_security import DEFAULT_SCRIPT_USER, default_user, lookup_use
 log = logging.getLogger("alived.scripts")
 
 PrimaryAddress = Callable[[str, int], IPAddress | None]
+SocketKey = tuple[str, int, bool, IPAddress | None, str]
 
 TABLES = {"main": RT_TABLE_MAIN, "local": RT_TABLE_LOCAL, "default": 253}
 PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": 18}
@@ -138,9 +139,16 @@ class InstancePlan:
     send: SendState = field(default_factory=SendState, compare=False)
 
     @property
-    def socket_key(self) -> tuple[str, int, bool]:
-        """Instances sharing (interface, family, unicast) share one VRRP socket."""
-        return (self.interface, self.family, self.params.unicast)
+    def socket_key(self) -> SocketKey:
+        """What a VRRP socket must receive; instances with equal keys share one socket.
+
+        As keepalived's socket pool: the interface, the family, unicast or the multicast group
+        joined, and the IP protocol (AH or VRRP). A reload that changes any of these for an
+        instance therefore moves it to a socket that receives what it now needs.
+        """
+        group = None if self.params.unicast else self.group
+        proto = "ah" if self.params.auth_type == AUTH_AH else "vrrp"
+        return (self.interface, self.family, self.params.unicast, group, proto)
 
     @property
     def old_unicast_checksum(self) -> bool:
@@ -372,20 +380,66 @@ def _entry_weight(entry: model.TrackEntry, weight: int, reverse: bool) -> tuple[
     )
 
 
-def _trackers(inst: model.VrrpInstance, config: model.Config) -> tuple[TrackerSpec, ...]:
-    out: list[TrackerSpec] = [
-        TrackerSpec(name=f"interface:{t.name}", weight=t.weight or 0, reverse=bool(t.reverse))
+def _tracked_interfaces(
+    inst: model.VrrpInstance,
+    *,
+    base: str,
+    own: set[str],
+    vips: tuple[AddressSpec, ...],
+    evips: tuple[AddressSpec, ...],
+    routes: tuple[RouteSpec, ...],
+    rules: tuple[RuleSpec, ...],
+) -> dict[str, tuple[int, bool]]:
+    """Interface -> (weight, reverse) the instance tracks, as keepalived's vrrp_complete_instance.
+
+    A track_interface naming the instance's own interface is dropped (it is watched anyway).
+    Every interface a VIP, eVIP, virtual route (dev) or virtual rule (iif/oif) uses is tracked
+    with weight 0, so the instance goes FAULT when it goes down, unless the entry has no_track.
+    """
+    out = {t.name: (t.weight or 0, bool(t.reverse)) for t in inst.track_interface if t.name != base}
+    used: list[str] = []
+    entries = zip((*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded), (*vips, *evips), strict=True)
+    used.extend(spec.dev for entry, spec in entries if not entry.no_track)
+    for route, route_spec_ in zip(inst.virtual_routes, routes, strict=True):
+        if not route.no_track and route_spec_.dev is not None:
+            used.append(route_spec_.dev)
+    for rule, rule_spec_ in zip(inst.virtual_rules, rules, strict=True):
+        if not rule.no_track:
+            used.extend(dev for dev in (rule_spec_.iif, rule_spec_.oif) if dev is not None)
+    for dev in used:
+        if dev not in own:
+            out.setdefault(dev, (0, False))
+    return out
+
+
+def ignored_track_interfaces(inst: model.VrrpInstance, config: model.Config) -> tuple[str, ...]:
+    """keepalived's startup line for each track_interface that names the instance's own interface."""
+    base = inst.interface or config.global_defs.default_interface
+    return tuple(
+        f"({inst.name}) Ignoring track_interface {base} since own interface"
         for t in inst.track_interface
+        if t.name == base
+    )
+
+
+def _trackers(
+    inst: model.VrrpInstance, config: model.Config, interfaces: dict[str, tuple[int, bool]]
+) -> tuple[TrackerSpec, ...]:
+    out: list[TrackerSpec] = [
+        TrackerSpec(name=f"interface:{name}", weight=weight, reverse=reverse)
+        for name, (weight, reverse) in interfaces.items()
     ]
     for t in inst.track_script:
         script = config.script(t.name)
         if script is None:
             continue
         weight, reverse = _entry_weight(t, script.weight, script.weight_reverse)
+        # keepalived counts no script weight until the script's first result (INIT): a weight
+        # applied while OK starts not OK, one applied while failed starts OK, so neither applies.
+        applied_while_ok = weight != 0 and (weight > 0) != reverse
+        initially_ok = not script.init_fail and not applied_while_ok
         out.append(
-            TrackerSpec(
-                name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=not script.init_fail
-            )
+            TrackerSpec(name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=initially_ok)
         )
     out.extend(_file_trackers(inst, config))
     return tuple(out)
@@ -475,6 +529,15 @@ def translate_instance(
     excluded = tuple(s.address for s in evips) + tuple(s.address for s in vips if s.address.version != family)
     routes = tuple(route_spec(r, vip_if) for r in inst.virtual_routes)
     rules = tuple(rule_spec(r, i) for i, r in enumerate(inst.virtual_rules))
+    tracked = _tracked_interfaces(
+        inst,
+        base=base,
+        own={base, vip_if, interface},
+        vips=vips,
+        evips=evips,
+        routes=routes,
+        rules=rules,
+    )
     auth_type, auth_key = _auth(inst)
     if inst.mcast_dst_ip is not None:
         group: IPAddress = inst.mcast_dst_ip
@@ -525,7 +588,7 @@ def translate_instance(
             if inst.notify_priority_changes is not None
             else g.vrrp_notify_priority_changes
         ),
-        trackers=_trackers(inst, config),
+        trackers=_trackers(inst, config, tracked),
         virtual_routes=tuple(range(len(routes))),
         virtual_rules=tuple(range(len(rules))),
     )
@@ -543,7 +606,7 @@ def translate_instance(
         routes=routes,
         rules=rules,
         notify=notify_scripts(inst, g),
-        track_interfaces=tuple(t.name for t in inst.track_interface),
+        track_interfaces=tuple(tracked),
         unicast_ttl=inst.unicast_ttl,
         vmac=vmac,
         sync_group=inst.sync_group,

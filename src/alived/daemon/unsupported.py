@@ -1,4 +1,4 @@
-"""What a loaded config asks for that the daemon does not do yet, as log lines for startup.
+"""What a loaded config asks for that the daemon does not do (or ignores), as log lines for (re)load.
 
 keepalived.conf files are accepted whole (the parser knows every keyword), but some features
 have no engine behind them yet. Saying so once at startup, per instance, keeps an operator from
@@ -7,7 +7,21 @@ believing that, say, a track_process moves priority when nothing watches the pro
 
 from __future__ import annotations
 
+import logging
+
 from alived.config import model
+from alived.daemon.translate import ignored_track_interfaces
+
+log = logging.getLogger("alived.vrrp")
+
+
+def log_notices(config: model.Config) -> None:
+    """What keepalived says about a config when it (re)loads it, then what alived will not do."""
+    for inst in config.instances:
+        for line in ignored_track_interfaces(inst, config):
+            log.info("%s", line)
+    for line in unsupported_notices(config):
+        log.warning("%s", line)
 
 
 def unsupported_notices(config: model.Config) -> list[str]:

@@ -71,11 +71,13 @@ from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
-from alived.daemon.status import StatusServer, socket_path
+from alived.daemon.startup_log import log_assigned_addresses
+from alived.daemon.status import StatusServer, path_problem, socket_path
 from alived.daemon.trackers import ScriptTracker
 from alived.daemon.translate import (
     ChecksumVerdict,
     InstancePlan,
+    SocketKey,
     config_vips,
     notify_scripts,
     script_command,
@@ -84,7 +86,7 @@ from alived.daemon.translate import (
     static_rules,
     translate,
 )
-from alived.daemon.unsupported import unsupported_notices
+from alived.daemon.unsupported import log_notices
 from alived.errors import BackendError, DecodeError, LocalMisuse
 from alived.linux import clock
 from alived.linux.l2_socket import L2Socket
@@ -152,7 +154,7 @@ class Unit:
 class SocketEntry:
     """One VRRP socket and the instances (by VRID) that share it."""
 
-    key: tuple[str, int, bool]
+    key: SocketKey
     sock: Vrrp4Socket | Vrrp6Socket
     by_vrid: dict[int, list[str]] = field(default_factory=dict)
     v3_checksum_as_v2: bool = False  # some instance here sums v3 the v2 way
@@ -170,7 +172,7 @@ class VrrpChild:
         self.units: dict[str, Unit] = {}
         self.unit_of: dict[str, Unit] = {}
         self.group_notify: dict[str, NotifyScripts] = {}
-        self.sockets: dict[tuple[str, int, bool], SocketEntry] = {}
+        self.sockets: dict[SocketKey, SocketEntry] = {}
         self.l2: dict[str, L2Socket] = {}
         self.macs: dict[str, bytes] = {}
         self.fifos: list[NotifyFifo] = []
@@ -366,13 +368,21 @@ class VrrpChild:
             route_specs = [r for r in route_specs if r not in successor.routes]
             rule_specs = [r for r in rule_specs if r not in successor.rules]
         if add:
+            if route_specs:
+                log.info("(%s) setting Virtual Routes", name)
             for route in route_specs:
                 self.netlink.add_route(route)
+            if rule_specs:
+                log.info("(%s) setting Virtual Rules", name)
             for rule in rule_specs:
                 self.netlink.add_rule(rule)
         else:
+            if rule_specs:
+                log.info("(%s) removing Virtual Rules", name)
             for rule in rule_specs:
                 self.netlink.delete_rule(rule)
+            if route_specs:
+                log.info("(%s) removing Virtual Routes", name)
             for route in route_specs:
                 self.netlink.delete_route(route)
 
@@ -646,7 +656,9 @@ class VrrpChild:
         if vmac is None or self.vmacs is None:
             return
         existed = vmac.name in self.vmacs.vmacs
-        self.vmacs.create(parent=vmac.parent, vrid=plan.params.vrid, family=plan.family, name=vmac.name)
+        self.vmacs.create(
+            parent=vmac.parent, vrid=plan.params.vrid, family=plan.family, name=vmac.name, mac=vmac.mac
+        )
         if not existed:
             log.info("(%s): Success creating VMAC interface %s", plan.name, vmac.name)
 
@@ -654,16 +666,11 @@ class VrrpChild:
         entry = self.sockets.get(plan.socket_key)
         if entry is not None:
             return entry
-        ifname, family, unicast = plan.socket_key
+        ifname, family, unicast, _, proto = plan.socket_key
         sock: Vrrp4Socket | Vrrp6Socket
         try:
             if family == 4:
-                uses_ah = any(
-                    p.params.auth_type == AUTH_AH
-                    for p in self.plans.values()
-                    if p.socket_key == plan.socket_key
-                )
-                protocols = (VRRP_PROTO, AH_PROTO) if uses_ah else (VRRP_PROTO,)
+                protocols = (AH_PROTO,) if proto == "ah" else (VRRP_PROTO,)
                 assert isinstance(plan.group, IPv4Address)
                 sock = Vrrp4Socket.open(ifname, group=plan.group, unicast=unicast, protocols=protocols)
             else:
@@ -683,7 +690,13 @@ class VrrpChild:
             sock.set_receiver(lambda data, s, d, h: self.on_packet6(entry, data, s, d, h))
         self.sockets[plan.socket_key] = entry
         kind = "unicast" if unicast else f"multicast, address({plan.group})"
-        log.info("VRRP sockpool: [ifindex(%3d), family(IPv%d), proto(112), %s]", sock.ifindex, family, kind)
+        log.info(
+            "VRRP sockpool: [ifindex(%3d), family(IPv%d), proto(%d), %s]",
+            sock.ifindex,
+            family,
+            AH_PROTO if proto == "ah" else VRRP_PROTO,
+            kind,
+        )
         return entry
 
     def rebuild_socket_index(self) -> None:
@@ -763,8 +776,11 @@ class VrrpChild:
         run and another router may hold them now."""
         assert self.netlink is not None
         present: dict[str, set[IPAddress]] = {}
+        existing = self.netlink.interface_names()
         for name in names:
             plan = self.plans[name]
+            if not respawned and plan.base_interface in existing:
+                self._clear_stale_routes(plan)
             if not plan.vips:
                 continue
             found: set[IPAddress] = set()
@@ -779,10 +795,27 @@ class VrrpChild:
             if respawned and found == {s.address for s in plan.vips}:
                 log.info("(%s) found its VIPs already set: keeping them", name)
                 self.adopted[name] = found
-            elif found:
+            elif found or (not respawned and plan.vmac is None and plan.base_interface in existing):
+                # keepalived clears the VIPs of an instance whose interface already existed at
+                # start, and says so even when none was there.
                 log.info("(%s) removing VIPs.", name)
                 for spec in self._vip_specs(plan, found):
                     self.netlink.delete_address(spec)
+
+    def _clear_stale_routes(self, plan: InstancePlan) -> None:
+        """A fresh start removes virtual routes and rules a killed run may have left, as keepalived."""
+        nl = self.netlink
+        assert nl is not None
+        if plan.routes:
+            log.info("(%s) removing Virtual Routes", plan.name)
+        for route in plan.routes:
+            with contextlib.suppress(BackendError):
+                nl.delete_route(route)
+        if plan.rules:
+            log.info("(%s) removing Virtual Rules", plan.name)
+        for rule in plan.rules:
+            with contextlib.suppress(BackendError):
+                nl.delete_rule(rule)
 
     def resume_adopted(self) -> None:
         """A respawned child that found all its VIPs was master a moment ago: be master again now,
@@ -844,8 +877,8 @@ class VrrpChild:
         loop = asyncio.get_running_loop()
         self.timer = DeadlineTimer(loop, self.on_timer)
         log.info("Registering Kernel netlink reflector")
-        for line in unsupported_notices(config):
-            log.warning("%s", line)
+        log.info("Registering Kernel netlink command channel")
+        log_notices(config)
         self.apply_static(config)
         self.open_fifos(config)
         for vmac_plan in translate(config, self.primary_address, self.bad_instance):
@@ -854,6 +887,7 @@ class VrrpChild:
             except (BackendError, LocalMisuse) as err:
                 log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
         self.plans = {p.name: p for p in translate(config, self.primary_address, self.bad_instance)}
+        log_assigned_addresses(self.plans.values(), self.primary_address)
         self.adopt(self.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
         for plan in self.plans.values():
             self.open_socket(plan)
@@ -874,6 +908,8 @@ class VrrpChild:
         if self.options.dump_conf:
             for line in format_data(self.reports()).splitlines():
                 log.info("%s", line)
+        if any(plan.family == 4 for plan in self.plans.values()):
+            log.info("Registering gratuitous ARP shared channel")
         log.info("Startup complete")
 
     def start_trackers(self, config: model.Config) -> None:
@@ -1103,6 +1139,11 @@ def run_vrrp_child(options: Options) -> int:
     if options.umask is not None:
         os.umask(options.umask)
     setup_logging(options, ident=IDENT_VRRP, child_suffix="vrrp")
+    problem = path_problem(socket_path(options.vrrp_pid_file))
+    if problem is not None:
+        # Fatal, not respawned: without its socket the child would fail every liveness probe.
+        log.error("%s", problem)
+        return EXIT_FATAL
     pidfile = PidFile(options.vrrp_pid_file)
     try:
         pidfile.write()

@@ -58,10 +58,13 @@ class VmacManager:
     def vmacs(self) -> dict[str, Vmac]:
         return dict(self._vmacs)
 
-    def create(self, *, parent: str, vrid: int, family: int, name: str | None = None) -> Vmac:
+    def create(
+        self, *, parent: str, vrid: int, family: int, name: str | None = None, mac: bytes | None = None
+    ) -> Vmac:
         """Create (or adopt, if one with the right MAC exists) the VMAC and bring it up."""
         name = name or default_vmac_name(vrid)
-        mac = vmac_address(vrid, family)
+        # `use_vmac NAME MAC`: keepalived gives the macvlan the configured MAC instead of the RFC one.
+        mac = mac or vmac_address(vrid, family)
         nl = self._netlink
         parent_info = nl.link_info(parent)
         if name in nl.interface_names():

@@ -6,8 +6,17 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from alived.daemon.dumps import InstanceReport
-from alived.daemon.status import StatusServer, format_table, query_async, socket_path
+from alived.daemon.status import (
+    StatusPathError,
+    StatusServer,
+    format_table,
+    path_problem,
+    query_async,
+    socket_path,
+)
 
 
 def report() -> InstanceReport:
@@ -48,3 +57,21 @@ def test_server_round_trip(tmp_path: Path) -> None:
     assert json.loads(doc)[0]["data"]["iname"] == "VI_1"
     assert bad.startswith("unknown request")
     assert not Path(path).exists()
+
+
+def test_a_file_that_is_not_a_socket_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "vrrp.sock"
+    path.write_text("operator's file\n")
+    assert path_problem(str(path)) == (
+        f"status socket path {path} exists and is not a socket: remove it or use another -r pid file"
+    )
+
+    async def go() -> None:
+        server = StatusServer(str(path), lambda: [report()])
+        with pytest.raises(StatusPathError):
+            await server.start()
+        await server.close()
+
+    asyncio.run(go())
+    assert path.read_text() == "operator's file\n"
+    assert path_problem(str(tmp_path / "absent.sock")) is None

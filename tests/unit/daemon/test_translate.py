@@ -71,7 +71,7 @@ def test_basic_instance() -> None:
     assert p.virtual_routes == (0,)
     assert plan.notify.specific["MASTER"].argv == ("/bin/echo", "master")
     assert plan.notify.generic is not None and plan.notify.generic.argv == ("/bin/notify.sh",)
-    assert plan.socket_key == ("eth0", 4, True)
+    assert plan.socket_key == ("eth0", 4, True, None, "vrrp")
 
 
 def test_missing_source_address_is_reported() -> None:
@@ -130,7 +130,8 @@ def test_reload_diff() -> None:
     kept, reprio, restarted, removed = diff(
         old_cfg, old, load_text(vip_added, interfaces={"eth0", "eth1"}).config, plans(vip_added)
     )
-    assert (kept, reprio, restarted, removed) == ({"VI_2"}, set(), {"VI_1"}, set())
+    # Only VIPs changed: the instance is changed in place (reload_vips), never restarted.
+    assert (kept, reprio, restarted, removed) == ({"VI_2"}, {"VI_1"}, set(), set())
     only_one = BASIC
     kept, reprio, restarted, removed = diff(
         old_cfg, old, load_text(only_one, interfaces={"eth0", "eth1"}).config, plans(only_one)

@@ -297,6 +297,12 @@ def optional_string(ctx: Ctx, node: Node) -> str | None:
     return node.args[0] if node.args else None
 
 
+def present_string(ctx: Ctx, node: Node) -> str:
+    """An optional argument where the bare keyword still counts: "" when given alone."""
+    del ctx
+    return node.args[0] if node.args else ""
+
+
 def joined(ctx: Ctx, node: Node) -> str | _Invalid:
     """The rest of the line as one string (e.g. `router_id my box`)."""
     if not node.args:
