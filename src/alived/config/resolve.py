@@ -544,7 +544,27 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
     if not servers:
         out.add(f"Virtual server {vs.key} has no real servers - ignoring", where)
         return None
-    return replace(vs, real_servers=tuple(servers))
+    quorum, hysteresis = vs.quorum, vs.hysteresis
+    weight_sum = sum(rs.effective_weight for rs in servers)
+    if quorum > weight_sum:
+        out.add(
+            f"Warning - quorum {quorum} for {vs.key} exceeds total weight of real servers {weight_sum},"
+            f" reducing quorum to {weight_sum}",
+            where,
+            Severity.WARNING,
+        )
+        quorum = weight_sum
+    if hysteresis >= quorum:
+        # keepalived's unsigned arithmetic: with quorum 0 the hysteresis wraps; keep it at 0.
+        fixed = max(quorum - 1, 0)
+        out.add(
+            f"Virtual server {vs.key}: hysteresis {hysteresis} >= quorum {quorum};"
+            f" setting hysteresis to {fixed}",
+            where,
+            Severity.WARNING,
+        )
+        hysteresis = fixed
+    return replace(vs, real_servers=tuple(servers), quorum=quorum, hysteresis=hysteresis)
 
 
 def _resolve_rs(config: Config, vs: VirtualServer, rs: RealServer, out: _Out) -> RealServer:

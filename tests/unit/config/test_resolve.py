@@ -211,3 +211,15 @@ def test_interface_checks_cover_tracking_and_vip_devices(load: Load) -> None:
     assert "(VI_1) tracked interface eth7 doesn't exist" in found
     assert "WARNING - interface eth8 for ip address 192.0.2.1 doesn't exist" in found
     assert "Non-existent interface specified in configuration" in found
+
+
+def test_quorum_above_total_weight_and_hysteresis_are_reduced_as_keepalived(load: Load) -> None:
+    text = (VS % "TCP_CHECK {\n }").replace("retry 4", "quorum 5\n    hysteresis 3")
+    result = load(text)
+    vs = result.config.virtual_servers[0]
+    assert (vs.quorum, vs.hysteresis) == (1, 0)
+    messages = [d.message for d in result.diagnostics]
+    assert any(
+        "quorum 5 for [192.0.2.9]:tcp:80 exceeds total weight of real servers 1" in m for m in messages
+    )
+    assert any("hysteresis 3 >= quorum 1; setting hysteresis to 0" in m for m in messages)
