@@ -69,14 +69,12 @@ DEFAULT_LOG_FILE = "/tmp/keepalived.log"
 
 # Flags accepted for compatibility whose feature alived does not have yet: (flag text, notice).
 _NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
-    ("check_only", "-C/--check: the health-checker subsystem is not supported yet"),
     ("snmp", "-x/--snmp: SNMP is not supported yet; ignoring"),
     ("snmp_agent_socket", "-A/--snmp-agent-socket: SNMP is not supported yet; ignoring"),
     ("namespace", "-s/--namespace: running in a named network namespace is not supported yet; ignoring"),
     ("core_dump", "-m/--core-dump: core dumps are not supported yet; ignoring"),
     ("core_dump_pattern", "-M/--core-dump-pattern: core dumps are not supported yet; ignoring"),
     ("dont_release_ipvs", "-I/--dont-release-ipvs: IPVS is not supported yet; ignoring"),
-    ("checkers_pid_file", "-c/--checkers_pid: the health-checker subsystem is not supported yet; ignoring"),
     ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
     ("release_vips", "-X/--release-vips: dropping VIPs on signal-driven transitions is not supported yet"),
 )
@@ -152,7 +150,7 @@ def _parser() -> _Parser:
     a("-L", "--mem-check-log", dest="mem_check_log", action="store_true")
     a("--openssl-mem-check", dest="openssl_mem_check", action="store_true")
     a("--config-fd", dest="config_fd")
-    a("--_child", dest="child", choices=["vrrp"], help=argparse.SUPPRESS)
+    a("--_child", dest="child", choices=["vrrp", "check"], help=argparse.SUPPRESS)
     return p
 
 
@@ -323,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if command.mode == "config_test":
         return config_test(command.options, command.config_test_log)
+    if command.mode == "child" and command.child == "check":
+        from alived.daemon.check.child import run_checker_child  # noqa: PLC0415
+
+        return run_checker_child(command.options)
     if command.mode == "child":
         from alived.daemon.vrrp_process import run_vrrp_child  # noqa: PLC0415
 

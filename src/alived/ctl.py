@@ -19,7 +19,7 @@ from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_config
 from alived.config.model import Config, VrrpInstance
 from alived.config.render import render_config
-from alived.daemon.options import DEFAULT_VRRP_PID
+from alived.daemon.options import DEFAULT_CHECKERS_PID, DEFAULT_VRRP_PID
 from alived.daemon.status import query, socket_path
 
 
@@ -113,8 +113,32 @@ def _check_rows(document: object) -> list[object]:
     return document
 
 
+def checkers_status(args: argparse.Namespace) -> int:
+    """The checker child's virtual and real servers (its socket sits next to its pid file)."""
+    path = args.socket or socket_path(args.checkers_pid_file)
+    try:
+        answer = query(path, "json" if args.json else "status", timeout=args.timeout)
+        if args.json:
+            document = json.loads(answer)
+            if not isinstance(document, dict) or "virtual_servers" not in document:
+                raise ValueError("the status socket did not answer with virtual servers")
+            answer = json.dumps(document, indent=2) + "\n"
+    except OSError as err:
+        print(
+            f"alivectl: no alived checker process answers on {path}: {err.strerror or err}", file=sys.stderr
+        )
+        return 1
+    except ValueError as err:
+        print(f"alivectl: unexpected answer from {path}: {err}", file=sys.stderr)
+        return 1
+    sys.stdout.write(answer)
+    return 0
+
+
 def status(args: argparse.Namespace) -> int:
     """Ask the running daemon; 1 (with a message on stderr) when nobody answers."""
+    if args.checkers:
+        return checkers_status(args)
     path = args.socket or socket_path(args.pid_file)
     try:
         if not args.json:
@@ -155,6 +179,14 @@ def _parser() -> argparse.ArgumentParser:
         "--pid-file",
         default=DEFAULT_VRRP_PID,
         help="the VRRP child's pid file, as alived -r/--vrrp_pid (the socket sits next to it)",
+    )
+    cmd.add_argument(
+        "--checkers", action="store_true", help="the checker child's virtual and real servers instead"
+    )
+    cmd.add_argument(
+        "--checkers-pid-file",
+        default=DEFAULT_CHECKERS_PID,
+        help="the checker child's pid file, as alived -c/--checkers_pid",
     )
     cmd.add_argument("--socket", default=None, help="the status socket itself (overrides --pid-file)")
     cmd.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")

@@ -98,9 +98,12 @@ class ChildSlot:
 class Supervisor:
     """The parent's main task: one queue of intents, handled one at a time (STYLE #9)."""
 
-    def __init__(self, options: Options, defaults: GlobalDefs | None = None) -> None:
+    def __init__(
+        self, options: Options, defaults: GlobalDefs | None = None, *, has_virtual_servers: bool = False
+    ) -> None:
         self.options = options
         self.defaults = defaults if defaults is not None else GlobalDefs()
+        self.has_virtual_servers = has_virtual_servers
         self.runner = ScriptRunner()
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.children: list[ChildSlot] = []
@@ -174,8 +177,16 @@ class Supervisor:
                         status_path=socket_path(self.options.vrrp_pid_file),
                     )
                 )
+            if self.wants_checker():
+                self.children.append(
+                    ChildSlot(
+                        name="Healthcheck",
+                        argv=self.child_argv("check"),
+                        status_path=socket_path(self.options.checkers_pid_file),
+                    )
+                )
             if not self.children:
-                log.error("No subsystem to run (the health-checker subsystem is not supported yet)")
+                log.error("No subsystem to run (-C without any virtual_server)")
                 return EXIT_FATAL
             await self.run_hook(
                 "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
@@ -191,6 +202,13 @@ class Supervisor:
         finally:
             signals.uninstall(loop, installed)
         return self.exit_code
+
+    def wants_checker(self) -> bool:
+        """keepalived starts the checker child when the config has virtual servers (not with -P)."""
+        o = self.options
+        if o.vrrp_only and not o.check_only and not o.all_children:
+            return False
+        return self.has_virtual_servers or o.all_children
 
     async def run_hook(self, what: str, script: Script | None, timeout: Ticks) -> None:
         """startup_script / shutdown_script: run to completion (bounded), a failure is only logged."""
@@ -316,11 +334,17 @@ def _exit_name(rc: int) -> str:
 
 def _global_defs(options: Options) -> GlobalDefs:
     """The parent needs only global_defs (hooks, child_wait_time); the child logs the diagnostics."""
+    return _parent_view(options)[0]
+
+
+def _parent_view(options: Options) -> tuple[GlobalDefs, bool]:
+    """global_defs, and whether there are virtual servers (the checker child is needed)."""
     try:
-        return load_result(options).config.global_defs
+        config = load_result(options).config
     except Exception as err:
         log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
-        return GlobalDefs()
+        return GlobalDefs(), False
+    return config.global_defs, bool(config.virtual_servers)
 
 
 def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
@@ -344,7 +368,7 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
         log.error("Config files missing '%s'.", options.config_file)
         log.info("Stopped %s", banner())
         return EXIT_NOT_CONFIGURED
-    for path in (options.pid_file, options.vrrp_pid_file):
+    for path in (options.pid_file, options.vrrp_pid_file, options.checkers_pid_file):
         if running_pid(path) is not None:
             log.info("daemon is already running")
             return EXIT_OK
@@ -356,7 +380,8 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
         return EXIT_FATAL
     start = resource.getrusage(resource.RUSAGE_SELF)
     try:
-        code = asyncio.run(Supervisor(options, _global_defs(options)).run())
+        defaults, has_vs = _parent_view(options)
+        code = asyncio.run(Supervisor(options, defaults, has_virtual_servers=has_vs).run())
     finally:
         pidfile.remove()
     used = resource.getrusage(resource.RUSAGE_SELF)

@@ -57,12 +57,18 @@ def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -
 
 @pytest.mark.parametrize(
     "argv",
-    [["-C"], ["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-I"], ["-c", "/c"], ["-b", "/b"], ["-X"]],
+    [["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-I"], ["-b", "/b"], ["-X"]],
 )
 def test_unbuilt_features_are_accepted_with_a_notice(argv: list[str]) -> None:
     cmd = cli.parse_args(argv)
     assert cmd.mode == "daemon"
     assert any("not supported yet" in n for n in cmd.notices)
+
+
+def test_checker_flags_are_supported_without_a_notice() -> None:
+    cmd = cli.parse_args(["-C", "-c", "/run/c.pid"])
+    assert (cmd.options.check_only, cmd.options.checkers_pid_file, cmd.notices) == (True, "/run/c.pid", ())
+    assert cli.parse_args(["--_child", "check"]).child == "check"
 
 
 def test_options_round_trip_through_child_argv() -> None:

@@ -377,6 +377,10 @@ class CheckerCore:
     def probe_count(self) -> int:
         return len(self._probes)
 
+    def identities(self) -> set[tuple[object, ...]]:
+        """The probe identities in use (the adapter keeps one probe object per identity)."""
+        return {p.params.identity for p in self._probes.values()}
+
     def probe_params(self, key: int) -> CheckerParams | None:
         probe = self._probes.get(key)
         return None if probe is None else probe.params

@@ -1,0 +1,137 @@
+"""The checker child process (`alived --_child check ...`): keepalived's Keepalived_healthcheckers.
+
+It writes its own pid file (-c, /run/checkers.pid), logs as `Keepalived_healthcheckers`, answers
+the supervisor's pings on its status socket, reloads on SIGHUP (parse fully; on error keep the
+running config; unchanged checkers keep their state) and stops on SIGTERM (omega scripts run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from typing import Any
+
+from alived.config import model
+from alived.daemon import signals
+from alived.daemon.check.driver import CheckDriver
+from alived.daemon.check.params import build
+from alived.daemon.check.sink import LbSink, RecordingLbSink
+from alived.daemon.check.status import CheckStatusServer, document, table
+from alived.daemon.dumps import write_dump_file
+from alived.daemon.loader import load
+from alived.daemon.logsetup import setup_logging
+from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
+from alived.daemon.pidfile import PidFile
+from alived.daemon.signals import Intent
+from alived.daemon.status import socket_path
+from alived.linux import clock
+from alived.linux.scripts import ScriptRunner
+
+log = logging.getLogger("alived.check")
+
+IDENT_CHECKER = "Keepalived_healthcheckers"
+
+
+class CheckerChild:
+    def __init__(self, options: Options, sink: LbSink | None = None) -> None:
+        self.options = options
+        self.intents: asyncio.Queue[Intent] = asyncio.Queue()
+        self.runner = ScriptRunner()
+        self.defaults = model.GlobalDefs()
+        self.driver = CheckDriver(sink or RecordingLbSink(), run_script=self._run_script)
+        self.status = CheckStatusServer(
+            socket_path(options.checkers_pid_file), self.document, healthy=self.driver.healthy
+        )
+
+    def document(self) -> dict[str, Any]:
+        d = self.driver
+        return document(d.report(), clock.now(), d.lags, d.attempts)
+
+    def _run_script(self, script: model.Script, what: str) -> None:
+        # Imported on use: the script helpers pull in pyroute2, which most checker configs never need.
+        from alived.daemon.translate import script_command  # noqa: PLC0415
+
+        try:
+            command = script_command(script, self.defaults)
+        except Exception as err:
+            log.warning("%s %s cannot run: %s", what, script.path, err)
+            return
+        if command is not None:
+            self.runner.spawn(command)
+
+    async def run(self, config: model.Config) -> None:
+        self.defaults = config.global_defs
+        await self.status.start()
+        self.driver.start(build(config))
+        while True:
+            intent = await self.intents.get()
+            if intent is Intent.STOP:
+                break
+            if intent is Intent.RELOAD:
+                self.reload()
+            elif intent in (Intent.DATA, Intent.JSON):
+                self.dump(intent)
+        log.info("Stopping")
+        await self.driver.stop()
+        await self.status.close()
+
+    def dump(self, intent: Intent) -> None:
+        """SIGUSR1: keepalived_check.data (the status table); JSON signal: keepalived_check.json."""
+        doc = self.document()
+        name, text = (
+            ("keepalived_check.json", json.dumps(doc, indent=2) + "\n")
+            if intent is Intent.JSON
+            else ("keepalived_check.data", table(doc))
+        )
+        try:
+            write_dump_file(name, text)
+        except OSError as err:
+            log.error("Unable to write %s: %s", name, err)
+
+    def reload(self) -> None:
+        log.info("Reloading")
+        config = load(self.options)
+        if config is None:
+            log.error("Reload failed: keeping the running configuration")
+            return
+        self.defaults = config.global_defs
+        self.driver.reload(build(config))
+        log.info("Reload finished")
+
+
+async def _main(options: Options, config: model.Config) -> int:
+    child = CheckerChild(options)
+    loop = asyncio.get_running_loop()
+    installed = signals.install(loop, child.intents, ignore_sigint=options.ignore_sigint)
+    try:
+        await child.run(config)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await child.status.close()
+        raise
+    finally:
+        signals.uninstall(loop, installed)
+    return EXIT_OK
+
+
+def run_checker_child(options: Options) -> int:
+    """The checker child's entry point (`alived --_child check ...`); returns its exit code."""
+    if options.umask is not None:
+        os.umask(options.umask)
+    setup_logging(options, ident=IDENT_CHECKER, child_suffix="checkers")
+    pidfile = PidFile(options.checkers_pid_file)
+    try:
+        pidfile.write()
+    except OSError as err:
+        log.error("Unable to write pid file %s: %s", options.checkers_pid_file, err)
+        return EXIT_FATAL
+    try:
+        config = load(options)
+        if config is None:
+            return EXIT_CONFIG
+        return asyncio.run(_main(options, config))
+    finally:
+        pidfile.remove()

@@ -1,0 +1,141 @@
+"""The checker child's loop: one timer armed from the core's deadline, each probe attempt a task.
+
+Three steps as the VRRP side: feed an input (timer, result, reload), perform the actions, re-arm.
+A slow probe never delays another: every attempt runs as its own task, bounded by its timeout
+(plus a margin; the probe bounds itself, the margin is the net under a probe that does not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+
+from alived.checkers.base import Probe
+from alived.config import model
+from alived.core.check.actions import ApplyLb, Log, RunProbe, RunScript
+from alived.core.check.engine import CheckerCore, VirtualServerReport
+from alived.core.check.result import ProbeResult
+from alived.daemon.check.params import Built
+from alived.daemon.check.sink import LbSink
+from alived.linux import clock
+from alived.linux.timer import DeadlineTimer
+from alived.units import MILLISECOND, SECOND, Ticks, to_seconds
+
+log = logging.getLogger("alived.check")
+
+TIMEOUT_MARGIN = Ticks(500 * MILLISECOND)
+LAG_SAMPLES = 20_000
+STALL_AFTER = Ticks(10 * SECOND)
+
+ScriptHook = Callable[[model.Script, str], None]
+
+
+def random_jitter(bound: Ticks) -> Ticks:
+    """keepalived spreads first checks randomly over [0, warmup]."""
+    return Ticks(random.randint(0, bound)) if bound > 0 else Ticks(0)
+
+
+class CheckDriver:
+    def __init__(
+        self,
+        sink: LbSink,
+        *,
+        run_script: ScriptHook | None = None,
+        now: Callable[[], Ticks] = clock.now,
+        jitter: Callable[[Ticks], Ticks] = random_jitter,
+    ) -> None:
+        self.sink = sink
+        self._run_script = run_script
+        self._now = now
+        self._jitter = jitter
+        self.core = CheckerCore([])
+        self.probes: dict[tuple[object, ...], Probe] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timer: DeadlineTimer | None = None
+        self.lags: deque[int] = deque(maxlen=LAG_SAMPLES)  # actual - planned start, microseconds
+        self.attempts = 0
+        self.last_progress: Ticks = now()
+
+    def start(self, built: Built) -> None:
+        self._timer = DeadlineTimer(asyncio.get_running_loop(), self._on_timer)
+        self.probes = dict(built.probes)
+        self.core = CheckerCore(built.virtual_servers)
+        self.core.start(self._now(), self._jitter)
+        self._settle()
+
+    def reload(self, built: Built) -> None:
+        """Unchanged probes keep their object (and any attempt in flight); new ones are added."""
+        merged = {**built.probes, **self.probes}
+        self.core.reload(built.virtual_servers, self._now(), self._jitter)
+        live = self.core.identities()
+        self.probes = {i: p for i, p in merged.items() if i in live}
+        self._settle()
+
+    async def stop(self) -> None:
+        self.core.stop(self._now())
+        self._settle()
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def healthy(self) -> bool:
+        """False when a due deadline went unserved for STALL_AFTER: the scheduler stopped progressing."""
+        deadline = self.core.next_deadline()
+        return deadline is None or self._now() - deadline < STALL_AFTER
+
+    def report(self) -> list[VirtualServerReport]:
+        return self.core.report()
+
+    # ------------------------------------------------------------------ the loop
+
+    def _on_timer(self) -> None:
+        self.last_progress = self._now()
+        self.core.timer(self.last_progress)
+        self._settle()
+
+    def _settle(self) -> None:
+        for action in self.core.pop_actions():
+            match action:
+                case RunProbe():
+                    self._launch(action)
+                case Log():
+                    log.info("%s", action.text)
+                case RunScript():
+                    if self._run_script is not None and isinstance(action.script, model.Script):
+                        self._run_script(action.script, action.what)
+                case ApplyLb():
+                    self.sink.apply(action.desired, removed=action.removed)
+        if self._timer is not None:
+            self._timer.arm(self.core.next_deadline())
+
+    def _launch(self, action: RunProbe) -> None:
+        params = self.core.probe_params(action.key)
+        probe = None if params is None else self.probes.get(params.identity)
+        if probe is None:
+            self.core.result(action.key, ProbeResult(success=False, reason="no probe"), self._now())
+            return
+        started = self._now()
+        self.lags.append(started - action.planned)
+        self.attempts += 1
+        task = asyncio.get_running_loop().create_task(self._attempt(action.key, probe, action.timeout))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _attempt(self, key: int, probe: Probe, timeout: Ticks) -> None:
+        try:
+            async with asyncio.timeout(to_seconds(timeout + TIMEOUT_MARGIN)):
+                result = await probe.attempt()
+        except TimeoutError:
+            result = ProbeResult(success=False, reason="timeout")
+        except Exception as err:  # a probe must never take the child down
+            log.exception("%s probe raised", probe.keyword)
+            result = ProbeResult(success=False, reason=f"probe error: {type(err).__name__}")
+        self.last_progress = self._now()
+        self.core.result(key, result, self.last_progress)
+        self._settle()
