@@ -2,8 +2,9 @@
 
 Same protocol as the VRRP child's (daemon/status.py): one request line per connection, `ping`
 (the supervisor's liveness probe: answered from the loop, so a stuck loop stops answering),
-`json` and `status`. Each real server shows its health, current weight, its checks' last
-result and reason, and how long ago they ran.
+`json`, `status` and `reset-lag` (forget the scheduling-lag samples, to measure afresh).
+Each real server shows its health, current weight, its checks' last result and reason, and
+how long ago they ran.
 """
 
 from __future__ import annotations
@@ -95,11 +96,16 @@ def table(doc: dict[str, Any]) -> str:
 
 class CheckStatusServer(StatusServer):
     def __init__(
-        self, path: str, doc: Callable[[], dict[str, Any]], healthy: Callable[[], bool] = lambda: True
+        self,
+        path: str,
+        doc: Callable[[], dict[str, Any]],
+        healthy: Callable[[], bool] = lambda: True,
+        reset: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(path, list)
         self._doc = doc
         self._healthy = healthy
+        self._reset = reset
 
     def answer(self, request: str) -> str:
         if request == "ping":
@@ -109,4 +115,7 @@ class CheckStatusServer(StatusServer):
             return json.dumps(self._doc()) + "\n"
         if request in ("status", ""):
             return table(self._doc())
-        return f"unknown request {request!r}: use ping, json or status\n"
+        if request == "reset-lag":
+            self._reset()
+            return "ok\n"
+        return f"unknown request {request!r}: use ping, json, status or reset-lag\n"
