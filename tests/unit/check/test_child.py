@@ -180,3 +180,26 @@ def test_supervisor_starts_the_checker_child_only_when_needed() -> None:
     assert not wants(True, vrrp_only=True)
     assert wants(True, check_only=True)
     assert wants(False, all_children=True)
+
+
+def test_ha_suspend_presence_by_bind_test() -> None:
+    from ipaddress import ip_address
+
+    from alived.core.check.params import VirtualServerParams
+    from alived.daemon.check.ha_suspend import HaSuspendWatch, address_is_local
+
+    assert address_is_local(ip_address("127.0.0.1"))
+    assert not address_is_local(ip_address("203.0.113.254"))
+    local = VirtualServerParams(name="L", address=ip_address("127.0.0.1"), ha_suspend=True)
+    remote = VirtualServerParams(name="R", address=ip_address("203.0.113.254"), ha_suspend=True)
+    group = VirtualServerParams(name="[G]:80", group="G", ha_suspend=True)
+    plain = VirtualServerParams(name="P", address=ip_address("203.0.113.254"))
+
+    async def scenario() -> set[str]:
+        watch = HaSuspendWatch(lambda name, present: None)
+        try:
+            return watch.present([local, remote, group, plain])
+        finally:
+            watch.close()
+
+    assert asyncio.run(scenario()) == {"L", "[G]:80"}

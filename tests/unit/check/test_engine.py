@@ -283,3 +283,27 @@ def test_report_carries_health_weight_and_last_result() -> None:
     rs1 = vs.real_servers[0]
     assert (rs1.alive, rs1.pool_weight, rs1.checks[0].last_reason) == (False, None, "connection refused")
     assert rs1.checks[0].last_run == 11 * SECOND
+
+
+def test_ha_suspend_address_present_at_start_activates_at_once() -> None:
+    from alived.core.check.engine import CheckerCore
+
+    core = CheckerCore([virtual(real(RS1), ha_suspend=True)])
+    core.start(Ticks(0), lambda b: Ticks(0), present={"[192.0.2.10]:tcp:80"})
+    texts = [getattr(a, "text", "") for a in core.pop_actions()]
+    assert "Activating healthchecker for service [192.0.2.21]:tcp:80 for VS [192.0.2.10]:tcp:80" in texts
+
+
+def test_timer_starts_at_most_limit_probes_and_leaves_the_rest_due() -> None:
+    from alived.core.check.actions import RunProbe
+    from alived.core.check.engine import CheckerCore
+
+    servers = [real(f"192.0.2.{20 + i}", checker(f"192.0.2.{20 + i}")) for i in range(5)]
+    core = CheckerCore([virtual(*servers)])
+    core.start(Ticks(0), lambda b: Ticks(0))
+    core.pop_actions()
+    core.timer(Ticks(5 * SECOND), limit=2)
+    assert sum(isinstance(a, RunProbe) for a in core.pop_actions()) == 2
+    assert core.next_deadline() == SECOND  # the others are still due
+    core.timer(Ticks(5 * SECOND))
+    assert sum(isinstance(a, RunProbe) for a in core.pop_actions()) == 3

@@ -13,7 +13,7 @@ scheduling) share one probe: one attempt, one verdict, fanned out to both.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from alived.core.check.actions import Action, ApplyLb, Log, RunProbe, RunScript
@@ -188,9 +188,13 @@ class CheckerCore:
 
     # ------------------------------------------------------------------ inputs
 
-    def start(self, now: Ticks, jitter: Jitter) -> None:
-        """Start-up: real servers enter the pool (unless alpha), quorum is judged, probes planned."""
+    def start(self, now: Ticks, jitter: Jitter, present: Collection[str] = ()) -> None:
+        """Start-up: real servers enter the pool (unless alpha), quorum is judged, probes planned.
+
+        `present` names the ha_suspend virtual servers whose address is on this host now.
+        """
         for vs in self._vs:
+            vs.address_present = vs.name in present
             vs.quorum_up = self._weight_sum(vs) >= vs.params.quorum + vs.params.hysteresis
             for rs in vs.servers:
                 rs.alive = all(p.verdict.is_up for p in rs.probes)
@@ -198,7 +202,13 @@ class CheckerCore:
         self._plan(list(self._probes.values()), now, jitter)
         self._emit_desired(everything=True)
 
-    def reload(self, virtual_servers: Sequence[VirtualServerParams], now: Ticks, jitter: Jitter) -> None:
+    def reload(
+        self,
+        virtual_servers: Sequence[VirtualServerParams],
+        now: Ticks,
+        jitter: Jitter,
+        present: Collection[str] = (),
+    ) -> None:
         """New configuration: unchanged checkers keep their state and schedule; new ones warm up."""
         old_vs = {vs.name: vs for vs in self._vs}
         old_share = dict(self._by_share)
@@ -217,6 +227,7 @@ class CheckerCore:
                 vs.sorry_alive = before.sorry_alive and same_sorry
             else:
                 vs.quorum_up = self._weight_sum(vs) >= vs.params.quorum + vs.params.hysteresis
+                vs.address_present = vs.name in present
             for rs in vs.servers:
                 rs.alive = all(p.verdict.is_up for p in rs.probes)
             self._update_quorum(vs, init=True)
@@ -238,10 +249,11 @@ class CheckerCore:
             offset = jitter(warmup) if warmup > 0 else Ticks(0)
             self._schedule(probe, Ticks(now + BOOTSTRAP_DELAY + min(max(offset, 0), warmup)))
 
-    def timer(self, now: Ticks) -> None:
-        """Start every probe that is due."""
+    def timer(self, now: Ticks, limit: int | None = None) -> None:
+        """Start the probes that are due (at most `limit`; the rest stay due for the next call)."""
         heap = self._heap
-        while heap and heap[0][0] <= now:
+        started = 0
+        while heap and heap[0][0] <= now and (limit is None or started < limit):
             due, _, key, gen = heapq.heappop(heap)
             probe = self._probes.get(key)
             if probe is None or probe.gen != gen or probe.due != due:
@@ -253,6 +265,7 @@ class CheckerCore:
                 self._schedule(probe, Ticks(now + probe.params.delay_loop))
                 continue
             probe.running = True
+            started += 1
             self._actions.append(RunProbe(key=key, planned=Ticks(due), timeout=probe.params.connect_timeout))
 
     def result(self, key: int, result: ProbeResult, now: Ticks) -> None:

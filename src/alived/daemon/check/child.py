@@ -18,6 +18,7 @@ from typing import Any
 from alived.config import model
 from alived.daemon import signals
 from alived.daemon.check.driver import CheckDriver
+from alived.daemon.check.ha_suspend import HaSuspendWatch
 from alived.daemon.check.params import build
 from alived.daemon.check.sink import LbSink, RecordingLbSink
 from alived.daemon.check.status import CheckStatusServer, document, table
@@ -43,6 +44,7 @@ class CheckerChild:
         self.runner = ScriptRunner()
         self.defaults = model.GlobalDefs()
         self.driver = CheckDriver(sink or RecordingLbSink(), run_script=self._run_script)
+        self.ha_suspend = HaSuspendWatch(self.driver.set_address)
         self.status = CheckStatusServer(
             socket_path(options.checkers_pid_file),
             self.document,
@@ -69,7 +71,8 @@ class CheckerChild:
     async def run(self, config: model.Config) -> None:
         self.defaults = config.global_defs
         await self.status.start()
-        self.driver.start(build(config))
+        built = build(config)
+        self.driver.start(built, self.ha_suspend.present(built.virtual_servers))
         # The configuration's objects live as long as the child: keep them out of the collector's
         # full passes, which otherwise scan every probe and server and show up as scheduling lag.
         gc.freeze()
@@ -82,6 +85,7 @@ class CheckerChild:
             elif intent in (Intent.DATA, Intent.JSON):
                 self.dump(intent)
         log.info("Stopping")
+        self.ha_suspend.close()
         await self.driver.stop()
         await self.status.close()
 
@@ -105,7 +109,8 @@ class CheckerChild:
             log.error("Reload failed: keeping the running configuration")
             return
         self.defaults = config.global_defs
-        self.driver.reload(build(config))
+        built = build(config)
+        self.driver.reload(built, self.ha_suspend.present(built.virtual_servers))
         log.info("Reload finished")
 
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from alived.checkers.base import Probe
 from alived.config import model
@@ -30,6 +30,7 @@ log = logging.getLogger("alived.check")
 
 TIMEOUT_MARGIN = Ticks(500 * MILLISECOND)
 WATCHDOG_PERIOD = 1.0  # seconds
+BATCH = 256  # attempts started per timer wake-up
 LAG_SAMPLES = 20_000
 STALL_AFTER = Ticks(10 * SECOND)
 
@@ -64,17 +65,17 @@ class CheckDriver:
         self.attempts = 0
         self.last_progress: Ticks = now()
 
-    def start(self, built: Built) -> None:
+    def start(self, built: Built, present: Collection[str] = ()) -> None:
         self._timer = DeadlineTimer(asyncio.get_running_loop(), self._on_timer)
         self.probes = dict(built.probes)
         self.core = CheckerCore(built.virtual_servers)
-        self.core.start(self._now(), self._jitter)
+        self.core.start(self._now(), self._jitter, present)
         self._settle()
 
-    def reload(self, built: Built) -> None:
+    def reload(self, built: Built, present: Collection[str] = ()) -> None:
         """Unchanged probes keep their object (and any attempt in flight); new ones are added."""
         merged = {**built.probes, **self.probes}
-        self.core.reload(built.virtual_servers, self._now(), self._jitter)
+        self.core.reload(built.virtual_servers, self._now(), self._jitter, present)
         live = self.core.identities()
         self.probes = {i: p for i, p in merged.items() if i in live}
         self._settle()
@@ -92,6 +93,11 @@ class CheckDriver:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    def set_address(self, vs_name: str, present: bool) -> None:
+        """ha_suspend: the virtual server's address is (or no longer is) on this host."""
+        self.core.set_address(vs_name, present, self._now())
+        self._settle()
+
     def healthy(self) -> bool:
         """False when a due deadline went unserved for STALL_AFTER: the scheduler stopped progressing."""
         deadline = self.core.next_deadline()
@@ -104,7 +110,9 @@ class CheckDriver:
 
     def _on_timer(self) -> None:
         self.last_progress = self._now()
-        self.core.timer(self.last_progress)
+        # A bounded batch per wake-up: under overload the loop still turns (results, pings,
+        # status) between batches instead of starting thousands of attempts in one callback.
+        self.core.timer(self.last_progress, limit=BATCH)
         self._settle()
 
     def _settle(self) -> None:
