@@ -45,6 +45,6 @@ class FakeProbes:
     def __init__(self) -> None:
         self.made: dict[str, FakeProbe] = {}
 
-    def __call__(self, checker: model.Checker, target: Target) -> Probe:
+    def __call__(self, checker: model.Checker, target: Target, vs_virtualhost: str | None) -> Probe:
         name = f"{target.address}:{target.port}"
         return self.made.setdefault(name, FakeProbe(name))

@@ -2,8 +2,8 @@
 log lines, its own pid file and log ident, respawn after kill -9 and after it stops answering.
 
 One namespace holds alived, another the real servers (python listeners started by the test),
-joined by a veth pair. The TCP_CHECK probe is the checkers branch's; HTTP_GET joins the config
-here once its probe lands (the hook is `HTTP_SERVER` below).
+joined by a veth pair. Two servers are plain TCP listeners checked by TCP_CHECK, the third a
+real HTTP server (python's http.server) checked by HTTP_GET.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.netns
 ALIVECTL = str(Path(sys.executable).parent / "alivectl")
 VS = "[192.0.2.100]:tcp:80"
 SERVERS = ("192.0.2.21", "192.0.2.22", "192.0.2.23")
+HTTP_SERVER = "192.0.2.23"
 
 LISTENER = """
 import socket, sys
@@ -46,27 +47,47 @@ def rs_name(address: str) -> str:
     return f"[{address}]:tcp:80"
 
 
-def config(extra_global: str = "") -> str:
-    servers = "".join(
-        f"""
-    real_server {a} 80 {{
-        TCP_CHECK {{
+def check_block(address: str) -> str:
+    if address == HTTP_SERVER:
+        return """HTTP_GET {
+            url {
+                path /
+                status_code 200
+            }
             connect_timeout 1
             retry 1
             delay_before_retry 0.2
-        }}
+        }"""
+    return """TCP_CHECK {
+            connect_timeout 1
+            retry 1
+            delay_before_retry 0.2
+        }"""
+
+
+def success_line(address: str) -> str:
+    if address == HTTP_SERVER:
+        return f"Remote Web server {rs_name(address)} succeed on service."
+    return f"TCP connection to {rs_name(address)} success."
+
+
+def config(servers: tuple[str, ...] = SERVERS, vs_extra: str = "") -> str:
+    blocks = "".join(
+        f"""
+    real_server {a} 80 {{
+        {check_block(a)}
     }}"""
-        for a in SERVERS
+        for a in servers
     )
     return f"""global_defs {{
     router_id checkchild
-{extra_global}}}
+}}
 virtual_server 192.0.2.100 80 {{
     delay_loop 0.5
     lb_algo rr
     lb_kind NAT
     protocol TCP
-{servers}
+{vs_extra}{blocks}
 }}
 """
 
@@ -98,7 +119,20 @@ class Setup:
         return self.workdir / "k_checkers.pid"
 
     def listen(self, address: str) -> None:
-        self.listeners[address] = self.rs.popen(sys.executable, "-c", LISTENER, address)
+        if address == HTTP_SERVER:
+            command = (
+                sys.executable,
+                "-m",
+                "http.server",
+                "--bind",
+                address,
+                "--directory",
+                str(self.workdir),
+                "80",
+            )
+        else:
+            command = (sys.executable, "-c", LISTENER, address)
+        self.listeners[address] = self.rs.popen(*command)
 
     def silence(self, address: str) -> None:
         self.lab.kill(self.listeners.pop(address), signal.SIGKILL)
@@ -155,7 +189,7 @@ def test_a_killed_server_leaves_the_pool_and_returns(setup: Setup) -> None:
     s.start("-C")
     all_up = {rs_name(a): "UP" for a in SERVERS}
     for a in SERVERS:  # non-alpha servers start in the pool: wait for their first check
-        s.wait_log(f"TCP connection to {rs_name(a)} success.")
+        s.wait_log(success_line(a))
     assert s.health() == all_up
 
     s.silence("192.0.2.22")
@@ -172,6 +206,12 @@ def test_a_killed_server_leaves_the_pool_and_returns(setup: Setup) -> None:
     s.listen("192.0.2.22")
     s.wait_log(f"Adding service {rs_name('192.0.2.22')} to VS {VS}")
     wait_for(lambda: s.health() == all_up, what="the server back up")
+
+    s.silence(HTTP_SERVER)
+    s.wait_log(f"Removing service {rs_name(HTTP_SERVER)} from VS {VS}")
+    assert f"HTTP_CHECK on service {rs_name(HTTP_SERVER)} failed after 1 retries." in s.log_text()
+    s.listen(HTTP_SERVER)
+    s.wait_log(f"Adding service {rs_name(HTTP_SERVER)} to VS {VS}")
 
     assert s.proc is not None
     s.lab.kill(s.proc)
@@ -250,3 +290,32 @@ vrrp_instance VI_1 {
     all_up = {rs_name(a): "UP" for a in SERVERS}
     wait_for(lambda: s.health() == all_up, timeout=20, what="every real server up")
     assert "Starting VRRP child process" in s.log_text()
+
+
+def test_ha_suspend_waits_for_the_virtual_address(setup: Setup) -> None:
+    s = setup
+    s.conf.write_text(config(vs_extra="    ha_suspend\n"))
+    s.start("-C")
+    s.wait_log(f"Deactivating healthchecker for service {rs_name('192.0.2.21')} for VS {VS}")
+    time.sleep(2)  # four delay_loops: a suspended checker runs no attempt
+    assert "TCP connection to" not in s.log_text()
+    s.lb.ip("addr", "add", "192.0.2.100/24", "dev", "eth0")
+    s.wait_log(f"Activating healthchecker for service {rs_name('192.0.2.21')} for VS {VS}")
+    s.wait_log(success_line("192.0.2.21"))
+
+
+def test_reload_keeps_the_state_of_unchanged_servers(setup: Setup) -> None:
+    s = setup
+    s.start("-C")
+    s.silence("192.0.2.22")
+    s.wait_log(f"Removing service {rs_name('192.0.2.22')} from VS {VS}")
+    # A fourth server (with no listener) joins; the others are unchanged.
+    s.rs.ip("addr", "add", "192.0.2.24/24", "dev", "eth0")
+    s.conf.write_text(config((*SERVERS, "192.0.2.24")))
+    assert s.proc is not None
+    os.kill(s.proc.pid, signal.SIGHUP)
+    s.wait_log(f"Removing service {rs_name('192.0.2.24')} from VS {VS}")
+    health = s.health()
+    assert health[rs_name("192.0.2.22")] == "DOWN"  # kept, not re-added by the reload
+    assert health[rs_name("192.0.2.21")] == "UP"
+    assert s.log_text().count(f"Removing service {rs_name('192.0.2.22')}") == 1

@@ -56,7 +56,7 @@ def test_two_virtual_servers_with_the_same_check_share_one_probe(load: Load) -> 
 
 
 def test_a_checker_without_a_probe_is_left_out(load: Load) -> None:
-    def refuse(checker: object, target: object) -> object:
+    def refuse(checker: object, target: object, vs_virtualhost: object) -> object:
         raise NotImplementedError("not yet")
 
     built = build(load(CONF).config, refuse)  # type: ignore[arg-type]

@@ -307,3 +307,25 @@ def test_timer_starts_at_most_limit_probes_and_leaves_the_rest_due() -> None:
     assert core.next_deadline() == SECOND  # the others are still due
     core.timer(Ticks(5 * SECOND))
     assert sum(isinstance(a, RunProbe) for a in core.pop_actions()) == 3
+
+
+def test_file_check_offset_is_added_to_the_configured_weight() -> None:
+    c = checker(RS1, keyword="FILE_CHECK", retry=0)
+    offsets = iter([3, 3, -1])
+
+    def respond(addr: str, now: Ticks) -> ProbeResult:
+        if addr != RS1:
+            return OK
+        return ProbeResult(success=True, reason="value", weight_offset=next(offsets, -1))
+
+    d = Driver([virtual(real(RS1, c, weight=10), real(RS2))], respond)
+    d.run_until(22)
+    logs = d.logs()
+    assert (
+        "Changing weight from 10 to 13 for active service [192.0.2.21]:tcp:80 of VS [192.0.2.10]:tcp:80"
+        in logs
+    )
+    assert (
+        "Changing weight from 13 to 9 for active service [192.0.2.21]:tcp:80 of VS [192.0.2.10]:tcp:80"
+        in logs
+    )

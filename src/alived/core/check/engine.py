@@ -281,7 +281,7 @@ class CheckerCore:
             for _, rs in probe.subscribers:
                 self._log(result.log_text or f"{probe.params.keyword} to {rs.name} failed ({result.reason}).")
         if result.success:
-            self._dynamic_weight(probe, result.dynamic_weight)
+            self._dynamic_weight(probe, result.dynamic_weight, result.weight_offset)
         outcome = verdict.judge(result.success)
         if outcome.went_up or outcome.went_down:
             self._transition(probe, outcome, result)
@@ -435,9 +435,10 @@ class CheckerCore:
                 self._perform(vs, rs, alive)
         probe.verdict.is_up = up
 
-    def _dynamic_weight(self, probe: _Probe, dynamic: int | None) -> None:
+    def _dynamic_weight(self, probe: _Probe, dynamic: int | None, offset: int | None) -> None:
+        """misc_dynamic replaces the weight (exit - 2); FILE_CHECK adds value x weight to it."""
         for vs, rs in probe.subscribers:
-            cur = 0 if dynamic is None else dynamic - rs.params.weight
+            cur = dynamic - rs.params.weight if dynamic is not None else (offset or 0)
             if rs.cur_weight.get(probe.key, 0) == cur:
                 continue
             rs.cur_weight[probe.key] = cur

@@ -1,13 +1,12 @@
 """The config model's virtual servers as checker-core parameters, and one probe per checker.
 
-The probes helper's `probe_params.build_probe(checker, target)` builds a probe for every check
-type; until it lands, TCP_CHECK is built here directly. A checker no probe can be built for is
-logged and left out (its real server is then judged by its other checkers only).
+Probes come from the probes helper's `probe_params.build_probe` (the registry by keyword, with
+keepalived's per-type defaults). A checker no probe can be built for (BFD_CHECK) is logged and
+left out: its real server is then judged by its other checkers only.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,42 +22,17 @@ from alived.core.check.params import (
 
 log = logging.getLogger("alived.check")
 
-ProbeBuilder = Callable[[model.Checker, Target], Probe]
+# (checker block, its real server's target, the virtual server's virtualhost) -> probe
+ProbeBuilder = Callable[[model.Checker, Target, str | None], Probe]
 
 
-def _tcp_probe(checker: model.Checker, target: Target) -> Probe:
-    from alived.checkers.connect import Connection  # noqa: PLC0415
-    from alived.checkers.tcp import TcpParams, TcpProbe  # noqa: PLC0415
+def default_builder(config: model.Config) -> ProbeBuilder:
+    from alived.daemon.check.probe_params import build_probe  # noqa: PLC0415
 
-    port = checker.connect_port if checker.connect_port is not None else target.port
-    connection = Connection(
-        connect_ip=checker.connect_ip or target.address,
-        connect_port=port or 0,
-        bindto=checker.bindto,
-        bind_port=checker.bind_port,
-        bind_if=checker.bind_if,
-        fwmark=checker.fwmark,
-        connect_timeout=checker.effective_connect_timeout,
-    )
-    return TcpProbe(TcpParams(connection=connection), target)
+    def make(checker: model.Checker, target: Target, vs_virtualhost: str | None) -> Probe:
+        return build_probe(checker, target, config=config, vs_virtualhost=vs_virtualhost)
 
-
-def default_builder() -> ProbeBuilder:
-    """The probes helper's build_probe when present, else the built-in TCP_CHECK builder."""
-    try:
-        module = importlib.import_module("alived.daemon.check.probe_params")
-    except ImportError:
-        module = None
-    built = getattr(module, "build_probe", None)
-    if callable(built):
-        return built  # type: ignore[no-any-return]
-
-    def tcp_only(checker: model.Checker, target: Target) -> Probe:
-        if checker.type != "TCP_CHECK":
-            raise NotImplementedError(f"{checker.type} is not supported yet")
-        return _tcp_probe(checker, target)
-
-    return tcp_only
+    return make
 
 
 @dataclass
@@ -82,7 +56,7 @@ def _name(vs: model.VirtualServer) -> str:
 
 
 def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
-    make = builder or default_builder()
+    make = builder or default_builder(config)
     out = Built()
     log_all = config.global_defs.checker_log_all_failures
     for vs in config.virtual_servers:
@@ -98,7 +72,7 @@ def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
             checkers = []
             for c in rs.checkers:
                 try:
-                    probe = make(c, target)
+                    probe = make(c, target, vs.virtualhost)
                 except Exception as err:  # a probe that cannot be built must not stop the others
                     log.warning(
                         "%s for %s of VS %s: %s - ignoring the checker", c.type, target, _name(vs), err
