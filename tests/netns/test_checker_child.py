@@ -71,11 +71,19 @@ def success_line(address: str) -> str:
     return f"TCP connection to {rs_name(address)} success."
 
 
-def config(servers: tuple[str, ...] = SERVERS, vs_extra: str = "") -> str:
+def config(servers: tuple[str, ...] = SERVERS, vs_extra: str = "", notify_dir: Path | None = None) -> str:
+    def notifies(address: str) -> str:
+        if notify_dir is None:
+            return ""
+        return (
+            f'        notify_up "/usr/bin/touch {notify_dir}/{address}.up"\n'
+            f'        notify_down "/usr/bin/touch {notify_dir}/{address}.down"\n'
+        )
+
     blocks = "".join(
         f"""
     real_server {a} 80 {{
-        {check_block(a)}
+{notifies(a)}        {check_block(a)}
     }}"""
         for a in servers
     )
@@ -186,6 +194,7 @@ def setup(lab: Lab, tmp_path: Path) -> Iterator[Setup]:
 
 def test_a_killed_server_leaves_the_pool_and_returns(setup: Setup) -> None:
     s = setup
+    s.conf.write_text(config(notify_dir=s.workdir))
     s.start("-C")
     all_up = {rs_name(a): "UP" for a in SERVERS}
     for a in SERVERS:  # non-alpha servers start in the pool: wait for their first check
@@ -202,10 +211,21 @@ def test_a_killed_server_leaves_the_pool_and_returns(setup: Setup) -> None:
     ).stdout  # fmt: skip
     row = next(line.split() for line in table.splitlines() if rs_name("192.0.2.22") in line)
     assert row[2] == "DOWN" and "refused" in table
+    wait_for((s.workdir / "192.0.2.22.down").exists, what="notify_down of the killed server")
+    assert not (s.workdir / "192.0.2.21.down").exists()
+
+    # The JSON signal (through the parent) dumps the same document to $TMPDIR.
+    assert s.proc is not None
+    os.kill(s.proc.pid, signal.SIGRTMIN + 2)
+    dump = s.workdir / "keepalived_check.json"
+    wait_for(dump.exists, what="keepalived_check.json")
+    (dumped,) = json.loads(dump.read_text())["virtual_servers"]
+    assert {rs["name"]: rs["health"] for rs in dumped["real_servers"]}[rs_name("192.0.2.22")] == "DOWN"
 
     s.listen("192.0.2.22")
     s.wait_log(f"Adding service {rs_name('192.0.2.22')} to VS {VS}")
     wait_for(lambda: s.health() == all_up, what="the server back up")
+    wait_for((s.workdir / "192.0.2.22.up").exists, what="notify_up of the returning server")
 
     s.silence(HTTP_SERVER)
     s.wait_log(f"Removing service {rs_name(HTTP_SERVER)} from VS {VS}")
