@@ -203,3 +203,17 @@ def test_ha_suspend_presence_by_bind_test() -> None:
             watch.close()
 
     assert asyncio.run(scenario()) == {"L", "[G]:80"}
+
+
+def test_stop_without_release_leaves_the_pool_as_it_is(load: Load) -> None:
+    """-I (dont_release_ipvs): keepalived skips clear_services at exit."""
+    for release, expected in ((False, {"[192.0.2.10]:tcp:80"}), (True, set())):
+        sink = RecordingLbSink()
+
+        async def scenario(sink: RecordingLbSink = sink, release: bool = release) -> None:
+            driver = CheckDriver(sink, jitter=no_jitter)
+            driver.start(build(load(CONF).config, FakeProbes()))
+            await driver.stop(release=release)
+
+        asyncio.run(scenario())
+        assert set(sink.state) == expected

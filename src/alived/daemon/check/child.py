@@ -86,7 +86,7 @@ class CheckerChild:
                 self.dump(intent)
         log.info("Stopping")
         self.ha_suspend.close()
-        await self.driver.stop()
+        await self.driver.stop(release=not self.options.dont_release_ipvs)
         await self.status.close()
 
     def dump(self, intent: Intent) -> None:

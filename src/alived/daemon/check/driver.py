@@ -80,9 +80,12 @@ class CheckDriver:
         self.probes = {i: p for i, p in merged.items() if i in live}
         self._settle()
 
-    async def stop(self) -> None:
-        self.core.stop(self._now())
-        self._settle()
+    async def stop(self, *, release: bool = True) -> None:
+        """Stop probing; with release (not -I), every service leaves the pool as keepalived's
+        clear_services does (its "Shutting down" lines, omega's scripts)."""
+        if release:
+            self.core.stop(self._now())
+            self._settle()
         if self._timer is not None:
             self._timer.cancel()
         if self._watchdog is not None:
