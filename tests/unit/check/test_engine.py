@@ -329,3 +329,65 @@ def test_file_check_offset_is_added_to_the_configured_weight() -> None:
         "Changing weight from 13 to 9 for active service [192.0.2.21]:tcp:80 of VS [192.0.2.10]:tcp:80"
         in logs
     )
+
+
+def _down_attempts(keyword: str) -> list[float]:
+    c = checker(RS1, keyword=keyword, delay_loop=10, retry=1, delay_before_retry=3)
+    d = Driver([virtual(real(RS1, c), real(RS2))], down_after(RS1, 5))
+    d.run_until(60)
+    return d.attempt_times(RS1)
+
+
+def test_a_down_tcp_checker_cycles_like_an_up_one() -> None:
+    # 1 ok; 11 fail, 14 fail -> down; then 24, 27 (retry), 37, 40, 50, 53
+    assert _down_attempts("TCP_CHECK") == [1.0, 11.0, 14.0, 24.0, 27.0, 37.0, 40.0, 50.0, 53.0]
+
+
+def test_a_down_udp_checker_retries_every_delay_before_retry() -> None:
+    assert _down_attempts("UDP_CHECK")[:6] == [1.0, 11.0, 14.0, 24.0, 27.0, 30.0]
+
+
+def test_a_down_ping_or_dns_checker_waits_delay_loop() -> None:
+    assert _down_attempts("PING_CHECK") == [1.0, 11.0, 14.0, 24.0, 34.0, 44.0, 54.0]
+    assert _down_attempts("DNS_CHECK") == [1.0, 11.0, 14.0, 24.0, 34.0, 44.0, 54.0]
+
+
+def test_http_comes_back_after_two_successes_and_retries_at_the_longer_delay() -> None:
+    c = checker(RS1, keyword="HTTP_GET", delay_loop=10, retry=1, delay_before_retry=3)
+    d = Driver([virtual(real(RS1, c), real(RS2))], down_after(RS1, 5, up_again=30))
+    d.run_until(60)
+    # down at 14; 24 fails (max(3, 10) later); 34 ok (first), 44 ok (second): up
+    assert d.attempt_times(RS1)[:6] == [1.0, 11.0, 14.0, 24.0, 34.0, 44.0]
+    adds = [x for x in d.logs() if x.startswith("Adding service")]
+    assert adds == ["Adding service [192.0.2.21]:tcp:80 to VS [192.0.2.10]:tcp:80"]
+    logs = d.logs()
+    ups = [i for i, x in enumerate(logs) if x == "Remote Web server [192.0.2.21]:tcp:80 succeed on service."]
+    down = logs.index("HTTP_CHECK on service [192.0.2.21]:tcp:80 failed after 1 retries.")
+    assert len(ups) == 2 and ups[0] < down < ups[1]  # the first run, then the way back
+
+
+def test_ping_failure_line_names_the_virtual_server() -> None:
+    c = checker(RS1, keyword="PING_CHECK", retry=1)
+    d = Driver([virtual(real(RS1, c), real(RS2))], down_after(RS1, 5))
+    d.run_until(20)
+    assert (
+        "ICMP CHECK on service [192.0.2.21]:tcp:80 of [192.0.2.10]:tcp:80 failed after 1 retries." in d.logs()
+    )
+
+
+def test_probe_text_lines_for_types_keepalived_words_from_the_reply() -> None:
+    c = checker(RS1, keyword="SMTP_CHECK", retry=1)
+
+    def respond(addr: str, now: Ticks) -> ProbeResult:
+        if addr == RS1 and now >= 5 * SECOND:
+            return ProbeResult(
+                success=False, reason="bad banner", log_text="SMTP_CHECK bad banner from [192.0.2.21]:25."
+            )
+        return OK
+
+    d = Driver([virtual(real(RS1, c), real(RS2))], respond)
+    d.run_until(20)
+    assert "SMTP_CHECK bad banner from [192.0.2.21]:25 after 1 retries." in d.logs()
+    dns = Driver([virtual(real(RS1, checker(RS1, keyword="DNS_CHECK")))], lambda a, n: OK)
+    dns.run_until(2)
+    assert not any("DNS" in x for x in dns.logs())  # keepalived logs no DNS success line

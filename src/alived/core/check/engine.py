@@ -419,9 +419,13 @@ class CheckerCore:
         was_up = probe.verdict.is_up
         for vs, rs in probe.subscribers:
             if up:
-                self._log(success_text(probe.params.keyword, rs.name, result.log_text))
+                text = success_text(probe.params.keyword, rs.name, result.log_text)
+                if text:
+                    self._log(text)
             else:
-                self._log(failure_text(probe.params.keyword, rs.name, outcome.retries))
+                self._log(
+                    failure_text(probe.params.keyword, rs.name, vs.name, outcome.retries, result.log_text)
+                )
                 if rs.cur_weight.get(probe.key):
                     rs.weight -= rs.cur_weight[probe.key]  # keepalived drops it without a log line
                     rs.cur_weight[probe.key] = 0
