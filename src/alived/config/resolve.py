@@ -521,6 +521,19 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
             f"Virtual server group {vs.group} not configured - ignoring virtual server", where, Severity.INFO
         )
         return None
+    addressed = vs.fwmark is None and (
+        vs.group is None
+        or any(
+            e.first is not None for g in config.virtual_server_groups if g.name == vs.group for e in g.entries
+        )
+    )
+    if addressed and not vs.protocol_set:
+        # keepalived 2.2.7: protocol 0 would make the kernel pick UDP, so it says so and sets it.
+        name = (
+            f"[{vs.group}]:{vs.port or 0}" if vs.group is not None else f"[{vs.address}]:none:{vs.port or 0}"
+        )
+        out.add(f"Virtual server {name}: no protocol set - defaulting to UDP", where, Severity.WARNING)
+        vs = replace(vs, protocol="UDP")
     if not vs.lb_algo_set:
         out.add(f"Virtual server {vs.key}: no scheduler set, setting default 'wlc'", where, Severity.WARNING)
     if not vs.lvs_method_set:

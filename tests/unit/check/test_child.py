@@ -26,6 +26,7 @@ virtual_server 192.0.2.10 80 {
     delay_loop 0.05
     lb_kind NAT
     lb_algo rr
+    protocol TCP
     real_server 192.0.2.21 80 {
         TCP_CHECK {
             connect_timeout 0.2
@@ -217,3 +218,26 @@ def test_stop_without_release_leaves_the_pool_as_it_is(load: Load) -> None:
 
         asyncio.run(scenario())
         assert set(sink.state) == expected
+
+
+def test_virtual_server_group_services_are_named_and_carried_as_keepalived_names_them(load: Load) -> None:
+    text = "virtual_server_group G {\n 192.0.2.10-12 80\n}\n" + CONF.replace(
+        "192.0.2.10 80", "group G"
+    ).replace("lb_kind NAT", "lb_kind NAT\n    protocol TCP")
+    text += CONF.replace("192.0.2.10 80", "fwmark 7")
+    built = build(load(text).config, FakeProbes())
+    group, mark = built.virtual_servers
+    assert (group.name, group.group, group.protocol) == ("[G]:0", "G", "tcp")
+    assert (mark.name, mark.fwmark, mark.protocol) == ("FWM 7", 7, "none")
+    assert built.virtual_servers[1].real_servers[0].port is None  # fwmark services drop the ports
+
+    async def scenario() -> RecordingLbSink:
+        sink = RecordingLbSink()
+        driver = CheckDriver(sink, jitter=no_jitter)
+        driver.start(built)
+        await driver.stop(release=False)
+        return sink
+
+    sink = asyncio.run(scenario())
+    assert sink.state["[G]:0"].group == "G"
+    assert [d.port for d in sink.state["FWM 7"].destinations] == [None, None]

@@ -33,6 +33,7 @@ virtual_server 192.0.2.10 80 {{
     delay_loop 10
     lb_algo rr
     lb_kind NAT
+    protocol TCP
     {vs_extra}
     real_server 127.0.0.1 8080 {{
 {checkers}

@@ -223,3 +223,15 @@ def test_quorum_above_total_weight_and_hysteresis_are_reduced_as_keepalived(load
         "quorum 5 for [192.0.2.9]:tcp:80 exceeds total weight of real servers 1" in m for m in messages
     )
     assert any("hysteresis 3 >= quorum 1; setting hysteresis to 0" in m for m in messages)
+
+
+def test_a_virtual_server_without_protocol_is_udp_as_keepalived_says(load: Load) -> None:
+    # keepalived 2.2.7 -t: "Virtual server [192.0.2.9]:none:80: no protocol set - defaulting to UDP", exit 5
+    result = load((VS % "TCP_CHECK {\n }").replace("    protocol TCP\n", ""))
+    assert result.config.virtual_servers[0].protocol == "UDP"
+    messages = [d.message for d in result.diagnostics]
+    assert "Virtual server [192.0.2.9]:none:80: no protocol set - defaulting to UDP" in messages
+    fwmark = load(
+        (VS % "TCP_CHECK {\n }").replace("    protocol TCP\n", "").replace("192.0.2.9 80", "fwmark 3")
+    )
+    assert not any("no protocol set" in d.message for d in fwmark.diagnostics)
