@@ -552,6 +552,8 @@ class CheckerCore:
         self._dirty[id(vs)] = vs
 
     def _emit_desired(self, *, everything: bool = False) -> None:
+        if not everything and not self._dirty:
+            return  # the common case: a result that changed nothing
         dirty = self._vs if everything else list(self._dirty.values())
         self._dirty = {}
         for vs in dirty:

@@ -57,6 +57,9 @@ class CheckDriver:
         self._jitter = jitter
         self.core = CheckerCore([])
         self.probes: dict[tuple[object, ...], Probe] = {}
+        self._by_key: dict[
+            int, Probe | None
+        ] = {}  # the core's probe key -> probe (identity hashing is not free)
         self._running: dict[int, tuple[asyncio.Task[None], Ticks]] = {}  # key -> (task, hard deadline)
         self._overdue: set[int] = set()
         self._watchdog: asyncio.TimerHandle | None = None
@@ -78,6 +81,7 @@ class CheckDriver:
         self.core.reload(built.virtual_servers, self._now(), self._jitter, present)
         live = self.core.identities()
         self.probes = {i: p for i, p in merged.items() if i in live}
+        self._by_key = {}
         self._settle()
 
     async def stop(self, *, release: bool = True) -> None:
@@ -141,8 +145,12 @@ class CheckDriver:
                 timer.arm(deadline)
 
     def _launch(self, action: RunProbe) -> None:
-        params = self.core.probe_params(action.key)
-        probe = None if params is None else self.probes.get(params.identity)
+        key = action.key
+        try:
+            probe = self._by_key[key]
+        except KeyError:
+            params = self.core.probe_params(key)
+            probe = self._by_key[key] = None if params is None else self.probes.get(params.identity)
         if probe is None:
             self.core.result(action.key, ProbeResult(success=False, reason="no probe"), self._now())
             return
