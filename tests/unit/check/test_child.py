@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alived.config.load import LoadResult
+from alived.core.check.engine import CheckerCore
 from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.params import build
 from alived.daemon.check.sink import RecordingLbSink
@@ -241,3 +242,15 @@ def test_virtual_server_group_services_are_named_and_carried_as_keepalived_names
     sink = asyncio.run(scenario())
     assert sink.state["[G]:0"].group == "G"
     assert [d.port for d in sink.state["FWM 7"].destinations] == [None, None]
+
+
+def test_late_but_progressing_is_healthy_late_and_idle_is_stalled(load: Load) -> None:
+    clock = [Ticks(0)]
+    driver = CheckDriver(RecordingLbSink(), now=lambda: clock[0], jitter=no_jitter)
+    driver.core = CheckerCore(build(load(CONF).config, FakeProbes()).virtual_servers)
+    driver.core.start(Ticks(0), no_jitter)
+    clock[0] = Ticks(60_000_000)  # the first checks were due 59 s ago
+    driver.last_progress = Ticks(59_000_000)  # but something happened a second ago
+    assert driver.healthy()
+    driver.last_progress = Ticks(0)
+    assert not driver.healthy()

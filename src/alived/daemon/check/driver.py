@@ -106,9 +106,14 @@ class CheckDriver:
         self._settle()
 
     def healthy(self) -> bool:
-        """False when a due deadline went unserved for STALL_AFTER: the scheduler stopped progressing."""
+        """False when work has been due for STALL_AFTER with no attempt started or finished meanwhile.
+
+        An overloaded child (everything late, but attempts still going) is not stalled: restarting
+        it would not help.
+        """
         deadline = self.core.next_deadline()
-        return deadline is None or self._now() - deadline < STALL_AFTER
+        now = self._now()
+        return deadline is None or now - deadline < STALL_AFTER or now - self.last_progress < STALL_AFTER
 
     def report(self) -> list[VirtualServerReport]:
         return self.core.report()
