@@ -324,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     if command.mode == "child" and command.child == "check":
         from alived.daemon.check.child import run_checker_child  # noqa: PLC0415
 
+        _name_processes(args, child=True)
+
         return run_checker_child(command.options)
     if command.mode == "child":
         from alived.daemon.vrrp_process import run_vrrp_child  # noqa: PLC0415

@@ -41,6 +41,7 @@ virtual_server fwmark 5 {
   real_server 198.51.100.11 80 { }
 }
 virtual_server group WEB {
+  protocol TCP
   lb_algo mh
   mh-fallback
   lb_kind TUN type gue port 6080
