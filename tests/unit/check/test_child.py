@@ -254,3 +254,16 @@ def test_late_but_progressing_is_healthy_late_and_idle_is_stalled(load: Load) ->
     assert driver.healthy()
     driver.last_progress = Ticks(0)
     assert not driver.healthy()
+
+
+def test_a_file_where_the_status_socket_goes_is_fatal_once(tmp_path: Path) -> None:
+    from alived.daemon.check.child import run_checker_child
+    from alived.daemon.options import EXIT_FATAL
+
+    (tmp_path / "c.sock").write_text("the operator's file")
+    options = Options(
+        checkers_pid_file=str(tmp_path / "c.pid"), config_file=str(tmp_path / "k.conf"), no_syslog=True
+    )
+    assert run_checker_child(options) == EXIT_FATAL
+    assert (tmp_path / "c.sock").read_text() == "the operator's file"
+    assert not (tmp_path / "c.pid").exists()

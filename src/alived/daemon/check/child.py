@@ -28,7 +28,7 @@ from alived.daemon.logsetup import setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
-from alived.daemon.status import socket_path
+from alived.daemon.status import path_problem, socket_path
 from alived.linux import clock
 from alived.linux.scripts import ScriptRunner
 
@@ -134,6 +134,11 @@ def run_checker_child(options: Options) -> int:
     if options.umask is not None:
         os.umask(options.umask)
     setup_logging(options, ident=IDENT_CHECKER, child_suffix="checkers")
+    problem = path_problem(socket_path(options.checkers_pid_file))
+    if problem is not None:
+        # Fatal, not respawned: without its socket the child would fail every liveness probe.
+        log.error("%s", problem.replace("another -r pid file", "another -c pid file"))
+        return EXIT_FATAL
     pidfile = PidFile(options.checkers_pid_file)
     try:
         pidfile.write()
