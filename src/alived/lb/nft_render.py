@@ -29,10 +29,10 @@ import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from alived.core.lb.maglev import maglev_table, table_size
+from alived.core.lb.maglev import MaglevTable, table_size
 from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService
 
 TABLE = "alived"
@@ -68,8 +68,24 @@ def service_id(key: ServiceKey) -> str:
 
 
 def dest_id(key: ServiceKey, rs: RealServer) -> str:
-    text = f"{key.family}|{key}|{rs.address}|{rs.port}"
+    return _dest_hash(key, rs.address, rs.port)
+
+
+def _dest_hash(key: ServiceKey, address: str, port: int) -> str:
+    text = f"{key.family}|{key}|{address}|{port}"
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def slot_name(rs: RealServer) -> str:
+    """A destination's name in the Maglev table (its permutation is hashed from it)."""
+    return f"[{rs.address}]:{rs.port}"
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _chain(key: ServiceKey, name: str) -> str:
+    """The destination chain of a Maglev slot name (only changed slots are looked up)."""
+    address, port = name[1:].rsplit("]:", 1)
+    return f"rs_{_dest_hash(key, address, int(port))}"
 
 
 def _ipfam(family: int) -> str:
@@ -176,24 +192,49 @@ def map_name(vs: VirtualService) -> str:
     return f"vm_{service_id(vs.key)}"
 
 
-@functools.lru_cache(maxsize=256)
-def dispatch_elements(vs: VirtualService) -> tuple[int, tuple[str, ...]]:
-    """The modulus and the map elements (slot -> destination chain) for the service's pool.
+def dispatch_table(
+    vs: VirtualService, previous: MaglevTable | None
+) -> tuple[int, MaglevTable | None, dict[int, str]]:
+    """(modulus, the service's Maglev table, the slots that changed from `previous` -> chain).
 
     Every scheduler dispatches into a Maglev table: slots in proportion to the weights (all
-    equal for rr and sh/dh/mh without weights... as IPVS weighs them), so a pool change moves
-    few slots and a change is a few element updates, never a rebuild. rr and wrr walk the
-    table with `numgen inc`: each cycle of M connections gives each server its share.
-    Cached: the previous table of a service is at hand when the next change is rendered.
+    equal for rr), so a pool change moves few slots and a change is a few element updates,
+    never a rebuild. rr and wrr walk the table with `numgen inc`: each cycle of M connections
+    gives each server its share. The table is updated from `previous` (the one in the kernel),
+    so only the slots that must move are computed and rendered.
     """
     pool = vs.pool
     if not pool or map_kind(vs) == "none":
-        return (0, ())
+        return (0, None, {})
     size = table_size(len(pool))
-    weights = [1 if vs.lb_algo == "rr" else rs.weight for rs in pool]
-    table = maglev_table([str(rs) for rs in pool], weights, size)
-    chains = [f"rs_{dest_id(vs.key, rs)}" for rs in pool]
-    return (size, tuple(chains[i] for i in table))
+    rr = vs.lb_algo == "rr"
+    weights = {f"[{rs.address}]:{rs.port}": 1 if rr else rs.weight for rs in pool}
+    start = previous if previous is not None and previous.size == size else MaglevTable.empty(size)
+    table, changed = start.update(weights)
+    if start is not previous and previous is not None:
+        # A new table size (the pool crossed a size step): every slot is new.
+        changed = dict(enumerate(table.slots))
+    key = vs.key
+    return (size, table, {slot: _chain(key, name) for slot, name in changed.items()})
+
+
+@functools.lru_cache(maxsize=256)
+def dispatch_elements(vs: VirtualService) -> tuple[int, tuple[str, ...]]:
+    """The modulus and the map elements (slot -> destination chain) of a table filled from scratch."""
+    modulus, table, _ = dispatch_table(vs, None)
+    if table is None:
+        return (0, ())
+    return (modulus, tuple(_chain(vs.key, name) for name in table.slots))
+
+
+def table_of(vs: VirtualService, elements: Mapping[int, str]) -> MaglevTable | None:
+    """The Maglev table a service's map holds (slot -> chain, as listed) in slot names; None
+    if the service has no table. Chains not in the service leave their slot unowned."""
+    if map_kind(vs) == "none":
+        return None
+    names = {_chain(vs.key, slot_name(rs)): slot_name(rs) for rs in vs.real_servers}
+    size = max(table_size(len(vs.pool)), max(elements, default=-1) + 1)
+    return MaglevTable.of([names.get(elements.get(slot, ""), "") for slot in range(size)])
 
 
 def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
@@ -318,11 +359,18 @@ def _delete_map(t: str, vs: VirtualService) -> list[str]:
     return [f"flush map {t} {name}", f"delete map {t} {name}"]
 
 
-def _changed(old: tuple[str, ...], new: tuple[str, ...]) -> dict[int, str]:
-    """The slots of `new` that differ from `old` (a slot past the end of either counts)."""
-    found = {i: b for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b}
-    found.update((i, new[i]) for i in range(len(old), len(new)))
-    return found
+def _map_diff(
+    key: ServiceKey, old: MaglevTable | None, new: MaglevTable | None, changed: Mapping[int, str]
+) -> tuple[list[int], dict[int, str]]:
+    """(slots to delete, slots to add) turning map `old` into `new`; `changed` is what the
+    table update moved (exact when both tables have the same size)."""
+    before = old.slots if old is not None else ()
+    if new is not None and len(before) == new.size:
+        return [s for s in changed if before[s]], dict(changed)
+    after = new.slots if new is not None else ()
+    delete = [s for s, n in enumerate(before) if n and (s >= len(after) or after[s] != n)]
+    add = {s: _chain(key, n) for s, n in enumerate(after) if s >= len(before) or before[s] != n}
+    return delete, add
 
 
 def _elements(t: str, name: str, elements: Mapping[int, str], verb: str) -> list[str]:
@@ -338,15 +386,31 @@ def _elements(t: str, name: str, elements: Mapping[int, str], verb: str) -> list
 def service_script(
     old: VirtualService | None, new: VirtualService | None, dr_device: str | None = None
 ) -> str:
-    """The nft script turning one service from `old` to `new` (either may be None).
+    """The nft script turning one service from `old` to `new` (either may be None), the old
+    map being the table `old` gets when filled from scratch. `dr_device` is the director's link
+    to the real servers, for DR services."""
+    previous = None
+    if old is not None:
+        _, previous, _ = dispatch_table(old, None)
+    return service_change(old, new, previous, dr_device)[0]
 
-    `dr_device` is the director's link to the real servers, for DR services."""
+
+def service_change(
+    old: VirtualService | None,
+    new: VirtualService | None,
+    table: MaglevTable | None,
+    dr_device: str | None = None,
+) -> tuple[str, MaglevTable | None]:
+    """The nft script turning one service from `old` (whose map holds `table`) to `new`, and
+    the table the map holds after it. Only the map slots that move are written."""
     lines: list[str] = []
     if old is None and new is None:
-        return ""
+        return ("", None)
     if old is not None and new is not None and is_dr(old) != is_dr(new):
         # NAT <-> DR: the service moves between tables.
-        return service_script(old, None) + service_script(None, new, dr_device)
+        gone, _ = service_change(old, None, table)
+        made, after = service_change(None, new, None, dr_device)
+        return (gone + made, after)
     some = new if new is not None else old
     assert some is not None
     t = _table(some)
@@ -362,18 +426,19 @@ def service_script(
         for rs in old.real_servers:
             lines.extend(_drop_dest(t, old, rs))
         lines += [f"delete chain {t} vs_{sid}", f"delete counter {t} vc_{sid}"]
-        return "\n".join(lines) + "\n"
+        return ("\n".join(lines) + "\n", None)
     unchanged = (
         {rs.key: rs for rs in old.real_servers}
         if old is not None and old.attributes == new.attributes
         else {}
     )
     for rs in new.real_servers:
-        if unchanged.get(rs.key) != rs:
+        same = unchanged.get(rs.key)
+        if same is not rs and same != rs:
             _terminal(new, rs, dr_device)  # refuse what this backend cannot carry, before any change
-    modulus, elements = dispatch_elements(new)
     kind = map_kind(new)
     if old is None:
+        modulus, after, added = dispatch_table(new, None)
         lines += [f"add chain {t} vs_{sid}", f"add counter {t} vc_{sid}"]
         for rs in new.real_servers:
             lines.extend(_dest_objects(t, new, rs))
@@ -381,10 +446,10 @@ def service_script(
             lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
         for rs in new.real_servers:
             lines.extend(_dest_rules(t, new, rs, dr_device))
-        lines.extend(_elements(t, map_name(new), dict(enumerate(elements)), "add"))
+        lines.extend(_elements(t, map_name(new), added, "add"))
         lines.extend(_service_rules(t, new, modulus))
         lines.append(f"add element {t} {hook_map} {{ {elem} : goto vs_{sid} }}")
-        return "\n".join(lines) + "\n"
+        return ("\n".join(lines) + "\n", after)
     # An update: the service chain is rebuilt (it is short), the dispatch map is diffed where its
     # kind allows (Maglev slots) and replaced otherwise, destinations are touched one by one.
     persist_changed = (old.persistence_timeout, old.persistence_granularity) != (
@@ -395,16 +460,17 @@ def service_script(
     new_rs = {rs.key: rs for rs in new.real_servers}
     lines.append(f"flush chain {t} vs_{sid}")
     old_kind = map_kind(old)
-    _, old_elements = dispatch_elements(old)
+    previous = table if old_kind == kind else None
+    modulus, after, changed = dispatch_table(new, previous)
     if old_kind != kind:
         if old_kind != "none":
             lines.extend(_delete_map(t, old))
         if kind != "none":
             lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
-        added_elements: dict[int, str] = dict(enumerate(elements))
+        added_elements = changed
     elif kind == "slots":
-        lines.extend(_elements(t, map_name(new), _changed(elements, old_elements), "delete"))
-        added_elements = _changed(old_elements, elements)
+        deleted, added_elements = _map_diff(key, previous, after, changed)
+        lines.extend(_elements(t, map_name(new), dict.fromkeys(deleted, ""), "delete"))
     else:
         added_elements = {}
     for k, rs in old_rs.items():
@@ -415,6 +481,8 @@ def service_script(
         if prev is None:
             lines.extend(_dest_objects(t, new, rs))
             lines.extend(_dest_rules(t, new, rs, dr_device))
+        elif prev is rs and not persist_changed:
+            continue
         elif persist_changed or prev != rs or prev.tunnel != rs.tunnel:
             # The chain stays (map elements may point at it); its rules are rewritten.
             lines.append(f"flush chain {t} rs_{dest_id(key, rs)}")
@@ -425,7 +493,7 @@ def service_script(
             lines.extend(_dest_rules(t, new, rs, dr_device))
     lines.extend(_elements(t, map_name(new), added_elements, "add"))
     lines.extend(_service_rules(t, new, modulus))
-    return "\n".join(lines) + "\n"
+    return ("\n".join(lines) + "\n", after)
 
 
 # ---- reading the table back ----
@@ -439,6 +507,18 @@ class Listing:
     has_base: bool
     counters: dict[str, tuple[int, int]]  # "family:name" -> (packets, bytes)
     has_dr_base: bool = False
+    maps: dict[str, dict[int, str]] = field(default_factory=dict)  # vm_<id> -> slot -> chain
+
+    def tables(self) -> dict[ServiceKey, MaglevTable]:
+        """Each service's Maglev table as its map holds it (what the next change updates)."""
+        found = {}
+        for vs in self.state.services:
+            elements = self.maps.get(map_name(vs))
+            if elements is not None:
+                table = table_of(vs, elements)
+                if table is not None:
+                    found[vs.key] = table
+        return found
 
 
 def counter_key(vs: VirtualService, rs: RealServer | None = None) -> str:
@@ -456,7 +536,16 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
     counters: dict[str, tuple[int, int]] = {}
     base_rules = 0
     dr_base_rules = 0
+    maps: dict[str, dict[int, str]] = {}
     for item in items:
+        if "map" in item and str(item["map"].get("name", "")).startswith("vm_"):
+            m = item["map"]
+            maps[m["name"]] = {
+                int(slot): verdict["goto"]["target"]
+                for slot, verdict in m.get("elem", [])
+                if isinstance(verdict, dict) and "goto" in verdict
+            }
+            continue
         if "counter" in item:
             c = item["counter"]
             name = f"{c.get('family', FAMILY)}:{c['name']}"
@@ -500,6 +589,7 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
         has_base=base_rules >= BASE_RULES,
         counters=counters,
         has_dr_base=dr_base_rules >= DR_BASE_RULES,
+        maps=maps,
     )
 
 

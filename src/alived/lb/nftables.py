@@ -21,6 +21,7 @@ from typing import Any
 
 import nftables
 
+from alived.core.lb.maglev import MaglevTable
 from alived.core.lb.model import LbState, ServiceKey, VirtualService
 from alived.core.lb.plan import Op, apply_ops, describe, op_service
 from alived.errors import BackendError
@@ -50,6 +51,7 @@ class NftablesBackend:
             self._run(nft_render.dr_base_script(dr_ingress), "create table netdev alived")
             listing = self._list()
         self._state = listing.state
+        self._tables = listing.tables()
 
     # -- kernel access --
 
@@ -73,7 +75,9 @@ class NftablesBackend:
     # -- LbBackend --
 
     def read_actual(self) -> LbState:
-        self._state = self._list().state
+        listing = self._list()
+        self._state = listing.state
+        self._tables = listing.tables()
         return self._state
 
     def known_state(self) -> LbState:
@@ -89,12 +93,18 @@ class NftablesBackend:
             by_service[op_service(op)].append(op)
         current = self._state.by_key()
         scripts: dict[ServiceKey, str] = {}
+        tables: dict[ServiceKey, MaglevTable | None] = {}
         failures: list[OpFailure] = []
         for key, service_ops in by_service.items():
             try:
                 after = apply_ops(LbState.of([current[key]] if key in current else []), service_ops)
                 new = after.by_key().get(key)
-                scripts[key] = nft_render.service_script(current.get(key), new, self._dr_device)
+                old = current.get(key)
+                table = self._tables.get(key)
+                if table is None and old is not None:
+                    # Not read back (no map listed): assume the table a fill from scratch gives.
+                    _, table, _ = nft_render.dispatch_table(old, None)
+                scripts[key], tables[key] = nft_render.service_change(old, new, table, self._dr_device)
             except ValueError as exc:  # RenderError: a service this backend cannot express
                 failures.extend(self._fail(service_ops, str(exc)))
         ok_keys = list(scripts)
@@ -111,6 +121,12 @@ class NftablesBackend:
                 else:
                     failures.extend(self._fail(by_service[key], str(err).strip()))
         self._state = apply_ops(self._state, [op for k in ok_keys for op in by_service[k]])
+        for key in ok_keys:
+            done = tables[key]
+            if done is None:
+                self._tables.pop(key, None)
+            else:
+                self._tables[key] = done
         return tuple(failures)
 
     def _fail(self, ops: list[Op], error: str) -> list[OpFailure]:

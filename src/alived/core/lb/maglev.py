@@ -1,16 +1,27 @@
-"""A Maglev lookup table (Eisenbud et al., NSDI 2016), weighted as IPVS's mh scheduler weighs.
+"""A Maglev lookup table (Eisenbud et al., NSDI 2016) with quotas, updated in place.
 
-Each destination walks its own permutation of the M slots (offset and skip from two hashes of
-its key) and claims the next free slot on its turn; a destination of weight w takes w/g turns
-per round (g the gcd of the weights). A change to one destination moves few other slots:
-that is what `mh` promises and why the nftables backend rewrites only the slots that moved.
+Each destination has its own permutation of the M slots (offset and skip from two hashes of its
+name) and claims, on its turn, the free slot earliest in that permutation, as in Maglev's fill.
+Unlike Maglev, each destination stops at a quota: its share of M by weight rounded down, plus
+one slot for the first destinations by a fixed rank until the M slots are spoken for (and at
+least one slot each). The quotas depend on the pool alone, so the slot counts after any change
+are those of a table filled from scratch, within one slot of the exact weight shares.
+
+`MaglevTable.update` turns a table into the one for a new pool by moving only what must move:
+slots of destinations that left, and of destinations above their new quota (their latest slots
+in their own permutation), go to destinations below their quota (each claims its earliest free
+slot). A slot whose owner keeps its quota never moves: one real server leaving an equal-weight
+pool moves exactly its own slots. The update reads nothing but the table and the pool, so a
+table read back from the kernel is updated exactly as the one the backend wrote.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
-import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 # Primes as IPVS offers for its mh table size; the smallest at least 8x the pool is used.
 TABLE_SIZES = (251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521)
@@ -30,32 +41,188 @@ def _hashes(name: str, size: int) -> tuple[int, int]:
     return offset, skip
 
 
-def maglev_table(names: Sequence[str], weights: Sequence[int], size: int) -> list[int]:
-    """Slot -> index into `names`; only entries with weight > 0 get slots. Empty list if none."""
-    live = [i for i, w in enumerate(weights) if w > 0]
+@functools.lru_cache(maxsize=1 << 17)
+def _permutation(name: str, size: int) -> tuple[int, int, int]:
+    """(offset, skip, skip's inverse mod size): slot j of the walk is (offset + j*skip) % size
+    and a slot's place in the walk is ((slot - offset) * inverse) % size (size is prime)."""
+    offset, skip = _hashes(name, size)
+    return offset, skip, pow(skip, -1, size)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _rank(name: str) -> bytes:
+    """A fixed order of names for the odd slots left after the shares are rounded down."""
+    return hashlib.blake2b(name.encode(), digest_size=8, person=b"alived-rank").digest()
+
+
+def ranked(names: Iterable[str]) -> tuple[str, ...]:
+    """Names in `_rank` order: who gets the odd slots left after rounding the shares down."""
+    return tuple(sorted(names, key=_rank))
+
+
+def quotas(pool: Mapping[str, int], size: int, order: Sequence[str] | None = None) -> dict[str, int]:
+    """Slots per destination (weight > 0 only): the rounded-down share, at least 1, and the
+    remainder one each to the first names by `_rank` (`order`: the live names so ranked, when
+    the caller has them). Sums to `size`."""
+    live = {name: w for name, w in pool.items() if w > 0}
     if not live:
-        return []
+        return {}
     if size <= len(live):
         raise ValueError(f"maglev table of {size} slots cannot hold {len(live)} destinations")
-    g = 0
-    for i in live:
-        g = math.gcd(g, weights[i])
-    # Flat lists and locals: this loop fills up to 65521 slots on every pool change.
-    order = [i for i in live for _ in range(weights[i] // g)]
-    offsets, skips, nexts = {}, {}, dict.fromkeys(live, 0)
-    for i in live:
-        offsets[i], skips[i] = _hashes(names[i], size)
-    table = [-1] * size
-    filled = 0
-    while True:
-        for i in order:
-            offset, skip, j = offsets[i], skips[i], nexts[i]
-            slot = (offset + j * skip) % size
-            while table[slot] >= 0:
-                j += 1
+    total = sum(live.values())
+    want = {name: max(1, size * w // total) for name, w in live.items()}
+    rest = size - sum(want.values())
+    if rest < 0:
+        # Tiny weights lifted to one slot took more than the remainder: the largest give back.
+        for name in sorted(want, key=lambda n: (-want[n], _rank(n)))[:-rest]:
+            want[name] -= 1
+    elif rest:
+        for name in (ranked(live) if order is None else order)[:rest]:
+            want[name] += 1
+    return want
+
+
+@dataclass(frozen=True, slots=True)
+class MaglevTable:
+    """slot -> destination name ("" for none); `owned`: name -> its slots; `order`: the owners
+    in `_rank` order (and `ranks` their keys), kept so a change does not sort the pool again.
+    Treat as immutable."""
+
+    size: int
+    slots: tuple[str, ...]
+    owned: Mapping[str, tuple[int, ...]]
+    order: tuple[str, ...] = ()
+    ranks: tuple[bytes, ...] = ()
+
+    @classmethod
+    def empty(cls, size: int) -> MaglevTable:
+        return cls(size, ("",) * size, {})
+
+    @classmethod
+    def of(cls, slots: Sequence[str]) -> MaglevTable:
+        """A table as found (e.g. read back from the kernel); "" marks a slot with no owner."""
+        owned: dict[str, list[int]] = {}
+        for slot, name in enumerate(slots):
+            if name:
+                owned.setdefault(name, []).append(slot)
+        order = ranked(owned)
+        return cls(
+            len(slots), tuple(slots), {n: tuple(s) for n, s in owned.items()}, order, tuple(map(_rank, order))
+        )
+
+    def _order(self, live: Mapping[str, int]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+        """The live names ranked, from this table's ranking when few names came or went."""
+        gone = [n for n in self.order if n not in live]
+        new = [n for n in live if n not in self.owned]
+        if len(gone) + len(new) > 64 or len(self.order) != len(self.owned):
+            order = ranked(live)
+            return order, tuple(map(_rank, order))
+        names, keys = list(self.order), list(self.ranks)
+        for name in gone:
+            i = bisect.bisect_left(keys, _rank(name))
+            del names[i], keys[i]
+        for name in new:
+            key = _rank(name)
+            i = bisect.bisect_left(keys, key)
+            names.insert(i, name)
+            keys.insert(i, key)
+        return tuple(names), tuple(keys)
+
+    def update(self, pool: Mapping[str, int]) -> tuple[MaglevTable, dict[int, str]]:
+        """The table for `pool` (name -> weight) and the slots that changed (slot -> new owner,
+        "" where the pool is empty). Only slots that must move for the new quotas move."""
+        size = self.size
+        live = {name: w for name, w in pool.items() if w > 0}
+        if not live:
+            return MaglevTable.empty(size), {s: "" for s, name in enumerate(self.slots) if name}
+        order, ranks = self._order(live)
+        want = quotas(live, size, order)
+        slots = list(self.slots)
+        owned = dict(self.owned)
+        free: list[int] = []
+        for name, mine in self.owned.items():
+            goal = want.get(name, 0)
+            if len(mine) <= goal:
+                continue
+            keep: tuple[int, ...] = ()
+            if goal == 0:
+                drop = list(mine)
+            else:
+                # Keep the slots earliest in this destination's own permutation, as a fill would.
+                offset, _, inverse = _permutation(name, size)
+                by_place = sorted(mine, key=lambda s: ((s - offset) * inverse) % size)
+                keep, drop = tuple(sorted(by_place[:goal])), by_place[goal:]
+            for slot in drop:
+                slots[slot] = ""
+            free.extend(drop)
+            if keep:
+                owned[name] = keep
+            else:
+                del owned[name]
+        if sum(map(len, owned.values())) + len(free) < size:
+            # A new table, or one read back with slots no one owns: those are free as well.
+            free = [s for s, name in enumerate(slots) if not name]
+        if free:
+            _fill(slots, owned, want, free, size=size, order=order)
+        changed = {s: slots[s] for s in free if slots[s] != self.slots[s]}
+        return MaglevTable(size, tuple(slots), owned, order, ranks), changed
+
+
+def _fill(
+    slots: list[str],
+    owned: dict[str, tuple[int, ...]],
+    want: Mapping[str, int],
+    free: list[int],
+    *,
+    size: int,
+    order: Sequence[str],
+) -> None:
+    """Destinations below quota take turns (in `_rank` order) claiming their earliest free slot."""
+    needy = [n for n in order if len(owned.get(n, ())) < want[n]]
+    left = {n: want[n] - len(owned.get(n, ())) for n in needy}
+    claimed: dict[str, list[int]] = {n: list(owned.get(n, ())) for n in needy}
+    cursor = dict.fromkeys(needy, 0)
+    pool = set(free)
+    while needy:
+        still = []
+        for name in needy:
+            offset, skip, inverse = _permutation(name, size)
+            if len(pool) * len(pool) <= size:
+                # Few free slots: the earliest in this permutation, found by scanning them.
+                slot = min(pool, key=lambda s: ((s - offset) * inverse) % size)
+            else:
+                # Many: walk the permutation (slots are only taken during a fill, so every
+                # place before the cursor is still taken and the walk resumes there).
+                j = cursor[name]
                 slot = (offset + j * skip) % size
-            nexts[i] = j + 1
-            table[slot] = i
-            filled += 1
-            if filled == size:
-                return table
+                while slots[slot]:
+                    j += 1
+                    slot = (offset + j * skip) % size
+                cursor[name] = j + 1
+            slots[slot] = name
+            pool.discard(slot)
+            claimed[name].append(slot)
+            left[name] -= 1
+            if left[name]:
+                still.append(name)
+        needy = still
+    for name, mine in claimed.items():
+        owned[name] = tuple(sorted(mine))
+
+
+def maglev_table(names: Sequence[str], weights: Sequence[int], size: int) -> list[int]:
+    """Slot -> index into `names` of a table filled from scratch; only weight > 0 gets slots."""
+    pool = {name: w for name, w in zip(names, weights, strict=True) if w > 0}
+    if not pool:
+        return []
+    table, _ = MaglevTable.empty(size).update(pool)
+    index = {name: i for i, name in enumerate(names)}
+    return [index[name] for name in table.slots]
+
+
+def moved_slots(before: Sequence[str], after: Sequence[str]) -> int:
+    """How many slots changed owner (a measure of the flows a change disturbs)."""
+    return sum(1 for a, b in zip(before, after, strict=True) if a != b)
+
+
+__all__ = ["TABLE_SIZES", "MaglevTable", "maglev_table", "moved_slots", "quotas", "table_size"]
