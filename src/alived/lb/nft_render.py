@@ -427,11 +427,8 @@ def service_change(
             lines.extend(_drop_dest(t, old, rs))
         lines += [f"delete chain {t} vs_{sid}", f"delete counter {t} vc_{sid}"]
         return ("\n".join(lines) + "\n", None)
-    unchanged = (
-        {rs.key: rs for rs in old.real_servers}
-        if old is not None and old.attributes == new.attributes
-        else {}
-    )
+    old_rs = {rs.key: rs for rs in old.real_servers} if old is not None else {}
+    unchanged = old_rs if old is not None and old.attributes == new.attributes else {}
     for rs in new.real_servers:
         same = unchanged.get(rs.key)
         if same is not rs and same != rs:
@@ -456,7 +453,6 @@ def service_change(
         new.persistence_timeout,
         new.persistence_granularity,
     )
-    old_rs = {rs.key: rs for rs in old.real_servers}
     new_rs = {rs.key: rs for rs in new.real_servers}
     lines.append(f"flush chain {t} vs_{sid}")
     old_kind = map_kind(old)

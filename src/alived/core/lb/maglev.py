@@ -69,34 +69,43 @@ def quotas(pool: Mapping[str, int], size: int, order: Sequence[str] | None = Non
         return {}
     if size <= len(live):
         raise ValueError(f"maglev table of {size} slots cannot hold {len(live)} destinations")
-    total = sum(live.values())
-    want = {name: max(1, size * w // total) for name, w in live.items()}
+    weights = set(live.values())
+    if len(weights) == 1:
+        # Equal weights (rr, or wrr as most pools are): one share for all, built at C speed.
+        want = dict.fromkeys(live, size // len(live))
+    else:
+        total = sum(live.values())
+        want = {name: max(1, size * w // total) for name, w in live.items()}
     rest = size - sum(want.values())
     if rest < 0:
         # Tiny weights lifted to one slot took more than the remainder: the largest give back.
         for name in sorted(want, key=lambda n: (-want[n], _rank(n)))[:-rest]:
             want[name] -= 1
     elif rest:
-        for name in (ranked(live) if order is None else order)[:rest]:
-            want[name] += 1
+        first = (ranked(live) if order is None else order)[:rest]
+        if len(weights) == 1:
+            want.update(dict.fromkeys(first, size // len(live) + 1))
+        else:
+            want.update({name: want[name] + 1 for name in first})
     return want
 
 
 @dataclass(frozen=True, slots=True)
 class MaglevTable:
-    """slot -> destination name ("" for none); `owned`: name -> its slots; `order`: the owners
-    in `_rank` order (and `ranks` their keys), kept so a change does not sort the pool again.
-    Treat as immutable."""
+    """slot -> destination name ("" for none); `owned`: name -> its slots, `counts` their
+    number; `order`: the owners in `_rank` order (and `ranks` their keys), kept so a change
+    neither sorts the pool again nor walks it in Python. Treat as immutable."""
 
     size: int
     slots: tuple[str, ...]
     owned: Mapping[str, tuple[int, ...]]
+    counts: Mapping[str, int]
     order: tuple[str, ...] = ()
     ranks: tuple[bytes, ...] = ()
 
     @classmethod
     def empty(cls, size: int) -> MaglevTable:
-        return cls(size, ("",) * size, {})
+        return cls(size, ("",) * size, {}, {})
 
     @classmethod
     def of(cls, slots: Sequence[str]) -> MaglevTable:
@@ -107,14 +116,19 @@ class MaglevTable:
                 owned.setdefault(name, []).append(slot)
         order = ranked(owned)
         return cls(
-            len(slots), tuple(slots), {n: tuple(s) for n, s in owned.items()}, order, tuple(map(_rank, order))
+            len(slots),
+            tuple(slots),
+            {n: tuple(s) for n, s in owned.items()},
+            {n: len(s) for n, s in owned.items()},
+            order,
+            tuple(map(_rank, order)),
         )
 
     def _order(self, live: Mapping[str, int]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
         """The live names ranked, from this table's ranking when few names came or went."""
-        gone = [n for n in self.order if n not in live]
-        new = [n for n in live if n not in self.owned]
-        if len(gone) + len(new) > 64 or len(self.order) != len(self.owned):
+        gone = self.counts.keys() - live.keys()
+        new = live.keys() - self.counts.keys()
+        if len(gone) + len(new) > 64:
             order = ranked(live)
             return order, tuple(map(_rank, order))
         names, keys = list(self.order), list(self.ranks)
@@ -137,13 +151,16 @@ class MaglevTable:
             return MaglevTable.empty(size), {s: "" for s, name in enumerate(self.slots) if name}
         order, ranks = self._order(live)
         want = quotas(live, size, order)
+        # Only destinations whose count differs from their quota are looked at (set operations
+        # on the dicts' items run in C: a change in a pool of 10,000 touches a handful).
+        over = sorted((n, c) for n, c in self.counts.items() - want.items() if c > want.get(n, 0))
         slots = list(self.slots)
         owned = dict(self.owned)
+        counts = dict(self.counts)
         free: list[int] = []
-        for name, mine in self.owned.items():
+        for name, count in over:
             goal = want.get(name, 0)
-            if len(mine) <= goal:
-                continue
+            mine = owned[name]
             keep: tuple[int, ...] = ()
             if goal == 0:
                 drop = list(mine)
@@ -156,16 +173,19 @@ class MaglevTable:
                 slots[slot] = ""
             free.extend(drop)
             if keep:
-                owned[name] = keep
+                owned[name], counts[name] = keep, goal
             else:
-                del owned[name]
-        if sum(map(len, owned.values())) + len(free) < size:
+                del owned[name], counts[name]
+            assert count - len(keep) == len(drop)
+        if sum(counts.values()) + len(free) < size:
             # A new table, or one read back with slots no one owns: those are free as well.
             free = [s for s, name in enumerate(slots) if not name]
         if free:
-            _fill(slots, owned, want, free, size=size, order=order)
+            needy = sorted((n for n, q in want.items() - counts.items() if q > counts.get(n, 0)), key=_rank)
+            _fill(slots, owned, want, free, size=size, order=needy)
+            counts.update((n, len(owned[n])) for n in needy)
         changed = {s: slots[s] for s in free if slots[s] != self.slots[s]}
-        return MaglevTable(size, tuple(slots), owned, order, ranks), changed
+        return MaglevTable(size, tuple(slots), owned, counts, order, ranks), changed
 
 
 def _fill(
@@ -177,8 +197,9 @@ def _fill(
     size: int,
     order: Sequence[str],
 ) -> None:
-    """Destinations below quota take turns (in `_rank` order) claiming their earliest free slot."""
-    needy = [n for n in order if len(owned.get(n, ())) < want[n]]
+    """Destinations below quota take turns (in `order`, i.e. `_rank`) claiming their earliest
+    free slot."""
+    needy = list(order)
     left = {n: want[n] - len(owned.get(n, ())) for n in needy}
     claimed: dict[str, list[int]] = {n: list(owned.get(n, ())) for n in needy}
     cursor = dict.fromkeys(needy, 0)

@@ -79,10 +79,12 @@ class RealServer:
     tunnel: Tunnel | None = field(default=None, compare=False)
     uthreshold: int = 0
     lthreshold: int = 0
+    # (address, port), the destination's identity in its service: a field, not a property,
+    # because plans and renders of 10,000 destinations read it several times each.
+    key: tuple[str, int] = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.address, self.port)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.address, self.port))
 
     @property
     def family(self) -> int:
