@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,9 +207,10 @@ def dispatch_table(
     pool = vs.pool
     if not pool or map_kind(vs) == "none":
         return (0, None, {})
-    size = table_size(len(pool))
     rr = vs.lb_algo == "rr"
     weights = {f"[{rs.address}]:{rs.port}": 1 if rr else rs.weight for rs in pool}
+    units = sum(weights.values()) // math.gcd(*weights.values())
+    size = table_size(len(pool), units)
     start = previous if previous is not None and previous.size == size else MaglevTable.empty(size)
     table, changed = start.update(weights)
     if start is not previous and previous is not None:
@@ -233,7 +235,7 @@ def table_of(vs: VirtualService, elements: Mapping[int, str]) -> MaglevTable | N
     if map_kind(vs) == "none":
         return None
     names = {_chain(vs.key, slot_name(rs)): slot_name(rs) for rs in vs.real_servers}
-    size = max(table_size(len(vs.pool)), max(elements, default=-1) + 1)
+    size = max(elements, default=-1) + 1
     return MaglevTable.of([names.get(elements.get(slot, ""), "") for slot in range(size)])
 
 

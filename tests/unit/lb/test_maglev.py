@@ -34,7 +34,8 @@ def test_removing_one_moves_only_its_slots_mostly() -> None:
 
 
 def test_sizes_and_limits() -> None:
-    assert table_size(3) == 251
+    assert table_size(3) == 61
+    assert table_size(3, units=100) == 1021
     assert table_size(10_000) == 65521
     assert maglev_table(NAMES, [0] * 10, 251) == []
     with pytest.raises(ValueError, match="cannot hold"):

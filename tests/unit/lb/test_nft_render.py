@@ -36,10 +36,10 @@ def test_weights_share_the_slots_and_fo_is_a_goto() -> None:
     )
     modulus, elements = nft_render.dispatch_elements(vs)
     counts = Counter(elements)
-    assert modulus == 251 and len(elements) == 251 and len(counts) == 2
+    assert modulus == 61 and len(elements) == 61 and len(counts) == 2
     assert abs(max(counts.values()) - 3 * min(counts.values())) <= 3
     rr = nft_render.dispatch_elements(replace(vs, lb_algo="rr"))[1]
-    assert sorted(Counter(rr).values()) == [125, 126]
+    assert sorted(Counter(rr).values()) == [30, 31]
     assert nft_render.dispatch_elements(replace(vs, lb_algo="fo")) == (0, ())
     assert "goto rs_" in nft_render.service_script(None, replace(vs, lb_algo="fo"))
 
@@ -75,7 +75,7 @@ def test_dr_service_hashes_flows_at_ingress_and_forwards_by_neighbour() -> None:
         nft_render.service_script(None, dr)
     script = nft_render.service_script(None, dr, "lan0")
     assert "add element netdev alived dr4 { 203.0.113.10 . tcp . 80 : goto vs_" in script
-    assert "jhash ip saddr . th sport mod 251" in script
+    assert "jhash ip saddr . th sport mod 61" in script
     assert 'fwd ip to 198.51.0.1 device "lan0"' in script
     assert "inet alived" not in script
     persistent = nft_render.service_script(
