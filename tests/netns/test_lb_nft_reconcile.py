@@ -11,6 +11,7 @@ import pytest
 
 from alived.core.lb.model import LbState, RealServerHealth, RealServerParams, ServiceKey, build_service
 from alived.core.lb.plan import AddDest, AddService, plan
+from alived.lb import nft_render
 from alived.lb.nftables import NftablesBackend
 from tests.helpers.lb_topology import CLIENT, VIP, build, converge, nft_json, params, service
 from tests.helpers.netns import Lab
@@ -91,3 +92,36 @@ def test_a_refused_service_is_logged_with_its_operations_and_the_rest_works(
     assert "nftables: AddService [203.0.113.10]:tcp:8080 rr NAT failed" in caplog.text
     assert "nftables: AddDest [2001:db8::11]:80" in caplog.text
     assert sum(lb.counts(9).values()) == 9
+
+
+def _slots(lb_director: object, service_vs: object) -> dict[int, str]:
+    """The service's Maglev map as the kernel holds it: slot -> destination chain."""
+    name = nft_render.map_name(service_vs)  # type: ignore[arg-type]
+    for item in nft_json(lb_director, "map", "inet", "alived", name):  # type: ignore[arg-type]
+        if "map" in item:
+            elems = item["map"].get("elem", [])  # type: ignore[union-attr]
+            return {int(slot): verdict["goto"]["target"] for slot, verdict in elems}
+    raise AssertionError(f"no map {name}")
+
+
+def test_a_restarted_backend_moves_only_the_leaving_servers_slots(lab: Lab) -> None:
+    lb = build(lab)
+    full = service(params("wrr", (1, 2, 1)))
+    down = service(params("wrr", (1, 2, 1)), "rs1")
+    # A table updated in place differs from one filled afresh: a restarted backend must take
+    # the kernel's map as it is (read back) and change only what moves.
+    with lb.in_director():
+        assert converge(NftablesBackend(), [full]) == ()
+        assert converge(NftablesBackend(), [service(params("wrr", (1, 2, 1)), "rs3")]) == ()
+        assert converge(NftablesBackend(), [full]) == ()
+    before = _slots(lb.director, full)
+    assert before != dict(enumerate(nft_render.dispatch_elements(full)[1]))
+    with lb.in_director():
+        assert converge(NftablesBackend(), [down]) == ()
+        assert plan(LbState.of([down]), NftablesBackend().read_actual()) == ()
+    after = _slots(lb.director, down)
+    gone = set(before.values()) - set(after.values())
+    assert len(gone) == 1
+    moved = {s for s in before if before[s] != after[s]}
+    assert moved == {s for s, c in before.items() if c in gone}
+    assert set(lb.counts(20)) == {"rs2", "rs3"}
