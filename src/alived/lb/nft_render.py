@@ -64,6 +64,7 @@ class RenderError(ValueError):
     """A desired service this backend cannot express (said before the kernel is asked)."""
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def service_id(key: ServiceKey) -> str:
     return hashlib.sha1(f"{key.family}|{key}".encode(), usedforsecurity=False).hexdigest()[:12]
 
@@ -211,13 +212,15 @@ def dispatch_table(
     weights = {f"[{rs.address}]:{rs.port}": 1 if rr else rs.weight for rs in pool}
     units = sum(weights.values()) // math.gcd(*weights.values())
     size = table_size(len(pool), units)
-    start = previous if previous is not None and previous.size == size else MaglevTable.empty(size)
-    table, changed = start.update(weights)
-    if start is not previous and previous is not None:
-        # A new table size (the pool crossed a size step): every slot is new.
+    if previous is not None and previous.size == size:
+        table, changed = previous.update(weights)
+    else:
+        # New, or a new table size (the pool crossed a size step): every slot is new.
+        table = MaglevTable.fresh(weights, size)
         changed = dict(enumerate(table.slots))
     key = vs.key
-    return (size, table, {slot: _chain(key, name) for slot, name in changed.items()})
+    chains = {name: _chain(key, name) for name in set(changed.values())}
+    return (size, table, {slot: chains[name] for slot, name in changed.items()})
 
 
 @functools.lru_cache(maxsize=256)

@@ -93,12 +93,13 @@ class NftablesBackend:
             by_service[op_service(op)].append(op)
         current = self._state.by_key()
         scripts: dict[ServiceKey, str] = {}
+        results: dict[ServiceKey, VirtualService | None] = {}
         tables: dict[ServiceKey, MaglevTable | None] = {}
         failures: list[OpFailure] = []
         for key, service_ops in by_service.items():
             try:
                 after = apply_ops(LbState.of([current[key]] if key in current else []), service_ops)
-                new = after.by_key().get(key)
+                new = results[key] = after.by_key().get(key)
                 old = current.get(key)
                 table = self._tables.get(key)
                 if table is None and old is not None:
@@ -120,7 +121,14 @@ class NftablesBackend:
                     ok_keys.append(key)
                 else:
                     failures.extend(self._fail(by_service[key], str(err).strip()))
-        self._state = apply_ops(self._state, [op for k in ok_keys for op in by_service[k]])
+        # The services as applied (the same as apply_ops over the whole state, without redoing it).
+        for key in ok_keys:
+            done_vs = results[key]
+            if done_vs is None:
+                current.pop(key, None)
+            else:
+                current[key] = done_vs
+        self._state = LbState.of(current.values())
         for key in ok_keys:
             done = tables[key]
             if done is None:

@@ -113,6 +113,14 @@ class MaglevTable:
         return cls(size, ("",) * size, {}, {})
 
     @classmethod
+    def fresh(cls, pool: Mapping[str, int], size: int) -> MaglevTable:
+        """The table filled from scratch; small pools are cached, as many services share theirs."""
+        live = tuple(sorted((n, w) for n, w in pool.items() if w > 0))
+        if len(live) <= 64:
+            return _fresh(live, size)
+        return cls.empty(size).update(dict(live))[0]
+
+    @classmethod
     def of(cls, slots: Sequence[str]) -> MaglevTable:
         """A table as found (e.g. read back from the kernel); "" marks a slot with no owner."""
         owned: dict[str, list[int]] = {}
@@ -191,6 +199,11 @@ class MaglevTable:
             counts.update((n, len(owned[n])) for n in needy)
         changed = {s: slots[s] for s in free if slots[s] != self.slots[s]}
         return MaglevTable(size, tuple(slots), owned, counts, order, ranks), changed
+
+
+@functools.lru_cache(maxsize=512)
+def _fresh(live: tuple[tuple[str, int], ...], size: int) -> MaglevTable:
+    return MaglevTable.empty(size).update(dict(live))[0]
 
 
 def _fill(

@@ -11,7 +11,6 @@ with like.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -88,7 +87,8 @@ class RealServer:
 
     @property
     def family(self) -> int:
-        return ipaddress.ip_address(self.address).version
+        # Addresses are validated where they enter (config, netlink): a colon is IPv6.
+        return 6 if ":" in self.address else 4
 
     def __str__(self) -> str:
         return f"[{self.address}]:{self.port}"
