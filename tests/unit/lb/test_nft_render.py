@@ -142,3 +142,52 @@ def test_a_listing_reads_back_as_the_state_it_was_written_from() -> None:
     assert listing.state.by_key() == {a.key: a, b.key: b}
     assert listing.counters == {"inet:vc_x": (3, 180)}
     assert not nft_render.parse_listing([]).has_base
+
+
+def test_a_change_from_the_held_table_writes_only_the_leaving_servers_slots() -> None:
+    vs = svc("wrr", 1000)
+    gone = vs.real_servers[17]
+    down = replace(vs, real_servers=tuple(rs for rs in vs.real_servers if rs != gone))
+    _, table, _ = nft_render.dispatch_table(vs, None)
+    assert table is not None
+    script, after = nft_render.service_change(vs, down, table)
+    assert after is not None
+    chain = f"rs_{nft_render.dest_id(KEY, gone)}"
+    mine = [s for s, name in enumerate(table.slots) if name == nft_render.slot_name(gone)]
+    written = [line for line in script.splitlines() if " element " in line]
+    deleted = next(line for line in written if line.startswith("delete element"))
+    assert sorted(int(x) for x in deleted.split("{")[1].strip(" }").split(",")) == mine
+    assert script.count(" : goto ") == len(mine)
+    assert chain not in "".join(line for line in written if line.startswith("add element"))
+    assert f"delete chain inet alived {chain}" in script
+    # Back again: from the table the kernel now holds, the same slots are written once more.
+    script_back, _ = nft_render.service_change(down, vs, after)
+    assert script_back.count(" : goto ") == len(mine)
+
+
+def test_a_listed_map_gives_the_table_back() -> None:
+    vs = svc("wrr", 5)
+    modulus, elements = nft_render.dispatch_elements(vs)
+    items = [
+        {
+            "rule": {
+                "family": "inet",
+                "chain": f"vs_{nft_render.service_id(KEY)}",
+                "comment": nft_render._vs_comment(vs),
+            }
+        },
+        *(
+            {"rule": {"family": "inet", "chain": "x", "comment": nft_render._rs_comment(vs, rs)}}
+            for rs in vs.real_servers
+        ),
+        {
+            "map": {
+                "name": nft_render.map_name(vs),
+                "elem": [[slot, {"goto": {"target": chain}}] for slot, chain in enumerate(elements)],
+            }
+        },
+    ]
+    listing = nft_render.parse_listing(items)
+    table = listing.tables()[KEY]
+    assert table.size == modulus
+    assert tuple(nft_render._chain(KEY, name) for name in table.slots) == elements
