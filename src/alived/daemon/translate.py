@@ -35,7 +35,7 @@ from alived.core.vrrp.wire import (
     ReceivedPacket,
     next_ip_id,
 )
-from alived.daemon import file_tracker
+from alived.daemon import file_tracker, process_tracker
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
@@ -442,6 +442,7 @@ def _trackers(
             TrackerSpec(name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=initially_ok)
         )
     out.extend(_file_trackers(inst, config))
+    out.extend(process_tracker.tracker_specs(inst, config))  # track_process (issue 12)
     return tuple(out)
 
 

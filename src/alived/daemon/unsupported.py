@@ -2,7 +2,7 @@
 
 keepalived.conf files are accepted whole (the parser knows every keyword), but some features
 have no engine behind them yet. Saying so once at startup, per instance, keeps an operator from
-believing that, say, a track_process moves priority when nothing watches the processes.
+believing that, say, a track_bfd moves priority when no BFD session runs.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def unsupported_notices(config: model.Config) -> list[str]:
         *((f"({inst.name})", inst) for inst in config.instances),
     ]
     for label, holder in holders:
-        for keyword in ("track_process", "track_bfd"):
+        for keyword in ("track_bfd",):
             entries: tuple[model.TrackEntry, ...] = getattr(holder, keyword)
             if entries:
                 names = ", ".join(e.name for e in entries)

@@ -70,6 +70,7 @@ from alived.daemon.loader import load
 from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
+from alived.daemon.process_tracker import ProcessTrackers
 from alived.daemon.signals import Intent
 from alived.daemon.startup_log import log_assigned_addresses
 from alived.daemon.status import StatusServer, path_problem, socket_path
@@ -185,6 +186,7 @@ class VrrpChild:
         self.link_state: dict[str, bool] = {}
         self.script_trackers: dict[str, ScriptTracker] = {}
         self.file_trackers = FileTrackers(self.on_file)
+        self.process_trackers = ProcessTrackers(self.on_process)  # track_process (issue 12)
         self.status = StatusServer(socket_path(options.vrrp_pid_file), self.reports)
         self.runner = ScriptRunner()
         self.netlink: Netlink | None = None
@@ -937,12 +939,21 @@ class VrrpChild:
         self.file_trackers.update(f for f in config.track_files if f"file:{f.name}" in files)
         for name, value in self.file_trackers.values.items():
             self.on_file(name, value)
+        # track_process (issue 12): tracked blocks follow kernel process events; instances learn the quorum.
+        tracked = [t.name for pl in self.plans.values() for t in pl.params.trackers]
+        procs = {n.removeprefix("process:") for n in tracked if n.startswith("process:")}
+        self.process_trackers.update(p for p in config.track_processes if p.name in procs)
+        for name, up in self.process_trackers.quorums.items():
+            self.on_process(name, up)
 
     def on_script(self, script: str, ok: bool) -> None:
         self._tracker_changed(TrackerChanged(name=f"script:{script}", ok=ok))
 
     def on_file(self, track_file: str, value: int) -> None:
         self._tracker_changed(TrackerChanged(name=f"file:{track_file}", ok=value == 0, value=value))
+
+    def on_process(self, process: str, up: bool) -> None:
+        self._tracker_changed(TrackerChanged(name=f"process:{process}", ok=up))
 
     def _tracker_changed(self, event: TrackerChanged) -> None:
         """Hand a tracker's new state to every instance that tracks it."""
@@ -955,6 +966,7 @@ class VrrpChild:
         for tracker in self.script_trackers.values():
             tracker.stop()
         self.file_trackers.stop()
+        self.process_trackers.stop()
         now = clock.now()
         for unit in list(self.units.values()):
             for name in unit.members:

@@ -68,6 +68,8 @@ def _fault_words(reasons: list[str], file_status: Mapping[str, int]) -> str:
         elif reason.startswith("tracker ") and kind == "file" and name:
             status = file_status.get(f"file:{name}", prio.FILE_FAULT)
             words.append(f"(tracked file {name} has status {status})")
+        elif reason.startswith("tracker ") and kind == "process" and name:
+            words.append(f"(tracked process {name} quorum not achieved)")
         else:
             words.append(f"({reason})")
     return " ".join(words)
@@ -322,9 +324,11 @@ class VrrpInstance:
             # keepalived names a faulting tracked file at startup (initialise_vrrp_file_tracking_priorities).
             statuses = self._file_statuses()
             for reason in sorted(self.fault_reasons):
-                if reason.startswith("tracker file:"):
+                if reason.startswith(("tracker file:", "tracker process:")):
                     words = _fault_words([reason], statuses)
-                    self._log("info", f"({self.name}): entering FAULT state {words}")
+                    # keepalived writes "(VI): entering" for a file, "(VI) entering" for a process.
+                    colon = ":" if reason.startswith("tracker file:") else ""
+                    self._log("info", f"({self.name}){colon} entering FAULT state {words}")
             self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
@@ -544,8 +548,8 @@ class VrrpInstance:
     def _apply_faults(self, now: Ticks) -> None:
         reasons = self.fault_reasons
         if reasons and self.state in (State.BACKUP, State.MASTER):
-            # A file names itself as it changes (_file_changed), so only the other reasons are listed.
-            others = sorted(r for r in reasons if not r.startswith("tracker file:"))
+            # A file (_file_changed) or a process ("Quorum lost for tracked process") names itself.
+            others = sorted(r for r in reasons if not r.startswith(("tracker file:", "tracker process:")))
             if others:
                 words = _fault_words(others, self._file_statuses())
                 self._log("info", f"({self.name}): entering FAULT state {words}")
