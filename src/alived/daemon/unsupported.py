@@ -45,8 +45,6 @@ def unsupported_notices(config: model.Config) -> list[str]:
         if inst.vrf:
             out.append(f"({inst.name}) vrf is not supported yet: ignored")
     g = config.global_defs
-    if g.notification_email:
-        out.append("notification_email: e-mail alerts are not supported yet; none will be sent")
     if any(
         (
             g.enable_traps,

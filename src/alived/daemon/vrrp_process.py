@@ -99,6 +99,7 @@ from alived.linux.vmac import VmacManager
 from alived.linux.vrrp_socket import AH_PROTO, VRRP_PROTO, Vrrp4Socket, Vrrp6Socket
 from alived.notify.fifo import NotifyFifo
 from alived.notify.scripts import NotifyKind, NotifyScripts, commands_for
+from alived.notify.smtp import VrrpMailer
 from alived.units import Ticks, to_seconds
 
 log = logging.getLogger("alived.vrrp")
@@ -187,6 +188,7 @@ class VrrpChild:
         self.script_trackers: dict[str, ScriptTracker] = {}
         self.file_trackers = FileTrackers(self.on_file)
         self.process_trackers = ProcessTrackers(self.on_process)  # track_process (issue 12)
+        self.mails = VrrpMailer()  # smtp_alert (issue 12)
         self.status = StatusServer(socket_path(options.vrrp_pid_file), self.reports)
         self.runner = ScriptRunner()
         self.netlink: Netlink | None = None
@@ -468,6 +470,7 @@ class VrrpChild:
         line = f'{action.kind} "{action.name}" {state} {0 if action.kind == "GROUP" else action.priority}\n'
         for fifo in self.fifos:
             fifo.write(line)
+        self.mails.transition(action.kind, action.name, state)  # smtp_alert (issue 12)
 
     def state_changed(self, action: StateChanged) -> None:
         self.last_transition[action.name] = time.time()
@@ -934,6 +937,7 @@ class VrrpChild:
             tracker = ScriptTracker(script, config.global_defs, self.runner, self.on_script)
             self.script_trackers[name] = tracker
             tracker.start()
+        self.mails.configure(config)  # smtp_alert settings (issue 12), at start and reload
         # track_files: an unchanged one keeps its watch; every tracking instance learns the value now.
         files = {t.name for plan in self.plans.values() for t in plan.params.trackers if t.file}
         self.file_trackers.update(f for f in config.track_files if f"file:{f.name}" in files)
@@ -975,6 +979,7 @@ class VrrpChild:
         if self.timer is not None:
             self.timer.cancel()
         await self.runner.drain(STOP_SCRIPT_WAIT)
+        self.mails.stop()  # keepalived exits without waiting for its mails either
         await self.status.close()
         self.close_resources()
 

@@ -1,0 +1,317 @@
+"""E-mail alerts as keepalived sends them (core/smtp.c, vrrp_notify.c), without blocking the caller.
+
+The texts are pure functions: `vrrp_alert` (instance or sync-group transitions), `checker_alert`
+(a real server's checker going up or down), `virtual_server_alert` and `format_message` (the
+DATA part: Date, From, Subject, X-Mailer, To, the body and an empty line). `SmtpSettings`
+comes from global_defs; without an smtp_server or a recipient nothing is ever sent.
+
+`Mailer.send(subject, body)` only queues: each mail is delivered by its own asyncio task
+(at most MAX_PENDING waiting or in flight; beyond that a mail is dropped and logged), over
+plain SMTP with aiosmtplib: HELO, MAIL FROM, one RCPT TO per recipient, DATA, QUIT, the
+connect and every reply bounded by smtp_connect_timeout. A refused, silent or unhappy server
+costs one log line in keepalived's words and nothing else. Mails still pending when the daemon
+stops are abandoned, as keepalived's are when it exits.
+
+The checker child calls `Mailer.send(*checker_alert(...))` (texts below) with the same
+settings; `VrrpMailer` adds keepalived's per-instance rules on top (smtp_alert, no_email_faults,
+one mail per state actually entered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pwd
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from alived.config import model
+from alived.units import to_seconds
+
+log = logging.getLogger("alived.smtp")
+
+MAX_HEADERS_LENGTH = 256  # keepalived's buffers: the subject and body are cut to fit
+MAX_BODY_LENGTH = 512
+MAX_PENDING = 32
+
+_VRRP_TEXTS = {
+    # state: (subject, instance body, group body)
+    "MASTER": (
+        "Entering MASTER state",
+        "=> VRRP Instance is now owning VRRP VIPs <=",
+        "=> All VRRP group instances are now in MASTER state <=",
+    ),
+    "BACKUP": (
+        "Entering BACKUP state",
+        "=> VRRP Instance is no longer owning VRRP VIPs <=",
+        "=> All VRRP group instances are now in BACKUP state <=",
+    ),
+    "FAULT": (
+        "Entering FAULT state",
+        "=> VRRP Instance is no longer owning VRRP VIPs <=",
+        "=> All VRRP group instances are now in FAULT state <=",
+    ),
+    "STOP": ("Stopping", "=> VRRP Instance stopping <=", "=> All VRRP group instances are now stopping <="),
+    "DELETED": ("Deleted", "=> VRRP Deleted at reload <=", ""),
+}
+
+
+def _subject(router_id: str | None, text: str) -> str:
+    full = f"[{router_id}] {text}" if router_id else text
+    return full[: MAX_HEADERS_LENGTH - 1]
+
+
+def vrrp_alert(router_id: str | None, kind: str, name: str, state: str) -> tuple[str, str] | None:
+    """(subject, body) for an INSTANCE or GROUP entering `state`; None for states keepalived never mails."""
+    texts = _VRRP_TEXTS.get(state)
+    if texts is None or (kind == "GROUP" and not texts[2]):
+        return None
+    what = "Group" if kind == "GROUP" else "Instance"
+    body = texts[2] if kind == "GROUP" else texts[1]
+    return _subject(router_id, f"VRRP {what} {name} - {texts[0]}"), body
+
+
+def checker_alert(
+    router_id: str | None, real_server: str, virtual_server: str, up: bool, check: str
+) -> tuple[str, str]:
+    """(subject, body) for a checker moving a real server (keepalived's SMTP_MSG_RS).
+
+    real_server and virtual_server are named as keepalived's FMT_RS / FMT_VS write them, e.g.
+    "[192.0.2.10]:tcp:80" and "[192.0.2.100]:tcp:80"; `check` is the checker's word in the body:
+    "TCP" gives "=> TCP CHECK succeed on service <=" / "=> TCP CHECK failed on service <=" (the
+    others: "HTTP_GET", "SSL_GET", "SMTP", "DNS", "UDP", "PING", "MISC", "FILE", "BFD").
+    """
+    state = "UP" if up else "DOWN"
+    subject = _subject(router_id, f"Realserver {real_server} of virtual server {virtual_server} - {state}")
+    body = f"=> {check} CHECK {'succeed' if up else 'failed'} on service <="
+    return subject, body[: MAX_BODY_LENGTH - 1]
+
+
+def real_server_removed_alert(
+    router_id: str | None, real_server: str, virtual_server: str, *, stopping: bool
+) -> tuple[str, str]:
+    """(subject, body) for a real server taken out at reload or shutdown (SMTP_MSG_RS_SHUT)."""
+    subject = _subject(router_id, f"Realserver {real_server} of virtual server {virtual_server} - DOWN")
+    return subject, "=> Shutting down <=" if stopping else "=> Removing <="
+
+
+def virtual_server_alert(router_id: str | None, virtual_server: str, up: bool, body: str) -> tuple[str, str]:
+    """(subject, body) for a virtual server's quorum going up or down (SMTP_MSG_VS)."""
+    state = "UP" if up else "DOWN"
+    return _subject(router_id, f"Virtualserver {virtual_server} - {state}"), body[: MAX_BODY_LENGTH - 1]
+
+
+def rfc822_date(when: float | None = None) -> str:
+    """The Date header as keepalived writes it: local time, "Mon, 01 Mar 2021 09:44:08 +0000"."""
+    return time.strftime("%a, %d %b %Y %H:%M:%S %z", time.localtime(when))
+
+
+def format_message(sender: str, recipients: tuple[str, ...], subject: str, body: str, date: str) -> str:
+    """The DATA text (without the final dot), headers in keepalived's order."""
+    return (
+        f"Date: {date}\r\nFrom: {sender}\r\nSubject: {subject}\r\n"
+        f"X-Mailer: Keepalived\r\nTo: {', '.join(recipients)}\r\n\r\n{body}\r\n\r\n"
+    )
+
+
+def format_host(host: str, port: int) -> str:
+    """keepalived's inet_sockaddrtopair: "[192.0.2.1]:25"."""
+    return f"[{host}]:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    server: str
+    port: int
+    helo: str
+    sender: str
+    recipients: tuple[str, ...]
+    timeout: float
+    router_id: str | None
+
+
+def local_name() -> str:
+    return socket.gethostname()
+
+
+def settings_from(g: model.GlobalDefs) -> SmtpSettings | None:
+    """The mail settings of global_defs; None when keepalived would send nothing."""
+    if not g.smtp_server or not g.notification_email:
+        return None
+    name = local_name()
+    sender = g.notification_email_from
+    if sender is None:
+        try:
+            sender = f"{pwd.getpwuid(os.getuid()).pw_name}@{name}"
+        except KeyError:
+            sender = f"root@{name}"
+    return SmtpSettings(
+        server=g.smtp_server,
+        port=g.smtp_server_port,
+        helo=g.smtp_helo_name or name or "localhost",
+        sender=sender,
+        recipients=tuple(g.notification_email),
+        timeout=to_seconds(g.smtp_connect_timeout) or 30.0,
+        router_id=g.router_id or name,
+    )
+
+
+class Mailer:
+    """Queue mails and deliver them in the background; `send` never blocks nor raises."""
+
+    def __init__(self, settings: SmtpSettings | None, *, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sent = 0
+        self.failed = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    def send(self, subject: str, body: str) -> bool:
+        """Queue one mail; False when nothing was queued (no settings, no loop, or too many pending)."""
+        settings = self.settings
+        if settings is None:
+            return False
+        if len(self._tasks) >= MAX_PENDING:
+            log.info("SMTP alert dropped, %d already waiting: %s", len(self._tasks), subject)
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        date = rfc822_date(self.clock())
+        body = body[: MAX_BODY_LENGTH - 1]
+        text = format_message(settings.sender, settings.recipients, subject, body, date)
+        task = loop.create_task(self._deliver(settings, text), name="smtp alert")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) for the mails in flight; tests and an orderly stop may use it."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _deliver(self, s: SmtpSettings, text: str) -> None:
+        host = format_host(s.server, s.port)
+        try:
+            sock = await self._connect(s, host)
+        except OSError as err:
+            self.failed += 1
+            if isinstance(err, TimeoutError):
+                log.info("Timeout opening connection to remote SMTP server %s.", host)
+            return
+        try:
+            await self._dialogue(s, sock, text, host)
+        finally:
+            sock.close()
+
+    async def _connect(self, s: SmtpSettings, host: str) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(s.server, s.port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind | socket.SOCK_CLOEXEC, proto)
+        sock.setblocking(False)
+        try:
+            async with asyncio.timeout(s.timeout):
+                await loop.sock_connect(sock, address)
+        except TimeoutError:
+            sock.close()
+            raise
+        except OSError:
+            log.info("smtp fd %d returned write error", sock.fileno())
+            sock.close()
+            raise
+        log.debug("Remote SMTP server %s connected.", host)
+        return sock
+
+    async def _dialogue(self, s: SmtpSettings, sock: socket.socket, text: str, host: str) -> None:
+        client = aiosmtplib.SMTP(
+            sock=sock, timeout=s.timeout, local_hostname=s.helo, start_tls=False, use_tls=False
+        )
+        step = "(E)SMTP"
+        try:
+            await client.connect()
+            step = "HELO"
+            await client.helo(hostname=s.helo)
+            step = "MAIL"
+            await client.mail(s.sender)
+            step = "RCPT"
+            for rcpt in s.recipients:
+                await client.rcpt(rcpt)
+            step = "DATA"
+            await client.data(text)
+            log.debug("SMTP alert successfully sent.")
+            self.sent += 1
+            step = "QUIT"
+            await client.quit()
+        except aiosmtplib.SMTPResponseException as err:
+            code = err.code
+            if step != "QUIT":
+                self.failed += 1
+            log.info("Error processing %s cmd on SMTP server %s. SMTP status code = %d", step, host, code)
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
+        except aiosmtplib.SMTPServerDisconnected:
+            self.failed += 1
+            log.info("Remote SMTP server %s has closed the connection.", host)
+        except (aiosmtplib.SMTPTimeoutError, TimeoutError):
+            self.failed += 1
+            log.info("Timeout reading data to remote SMTP server %s.", host)
+        except (aiosmtplib.SMTPException, OSError) as err:
+            self.failed += 1
+            log.info("Error reading data from remote SMTP server %s. (%s)", host, err)
+        finally:
+            client.close()
+
+
+class VrrpMailer:
+    """keepalived's vrrp_smtp_notifier: one mail per state an instance or group actually enters."""
+
+    def __init__(self) -> None:
+        self.mailer = Mailer(None)
+        self.enabled: dict[tuple[str, str], bool] = {}
+        self.no_email_faults = False
+        self._last: dict[tuple[str, str], str] = {}
+
+    def configure(self, config: model.Config) -> None:
+        """Take the settings and each instance's and group's smtp_alert (start and reload)."""
+        g = config.global_defs
+        self.mailer.settings = settings_from(g)
+        self.no_email_faults = g.no_email_faults
+        enabled = {("INSTANCE", i.name): i.effective_smtp_alert for i in config.instances}
+        for sg in config.sync_groups:
+            flag = next(f for f in (sg.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert, False) if f is not None)
+            enabled[("GROUP", sg.name)] = flag
+        self.enabled = enabled
+
+    def transition(self, kind: str, name: str, state: str) -> None:
+        """An instance (kind INSTANCE) or group (GROUP) entered `state` (its notify fired)."""
+        key = (kind, name)
+        if not self.enabled.get(key) or self.mailer.settings is None:
+            return
+        if state == "FAULT" and self.no_email_faults:
+            return
+        if self._last.get(key) == state:
+            return
+        texts = vrrp_alert(self.mailer.settings.router_id, kind, name, state)
+        if texts is None:
+            return
+        self._last[key] = state
+        self.mailer.send(*texts)
+
+    def stop(self) -> None:
+        self.mailer.cancel()
