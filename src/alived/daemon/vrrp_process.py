@@ -886,6 +886,7 @@ class VrrpChild:
         log_notices(config)
         self.apply_static(config)
         self.open_fifos(config)
+        self.mails.configure(config)  # smtp_alert (issue 12): before the first transitions
         for vmac_plan in translate(config, self.primary_address, self.bad_instance):
             try:
                 self.setup_vmac(vmac_plan)
