@@ -211,7 +211,14 @@ class ProcessTrackers:
         self._report(changes)
 
     def _report(self, changes: list[tuple[str, bool]]) -> None:
+        # A batch may hold a process's exec and exit: only a quorum that ends changed is reported.
+        first: dict[str, bool] = {}
         for name, up in changes:
+            first.setdefault(name, not up)
+        for name, was in first.items():
+            up = self.table.have_quorum(name)
+            if up == was:
+                continue
             log.info("Quorum %s for tracked process %s", "gained" if up else "lost", name)
             self.on_change(name, up)
         self._arm()

@@ -13,7 +13,7 @@ from alived.core.vrrp.track_process import ParamMatch, ProcInfo
 from alived.daemon import process_tracker
 from alived.daemon.process_tracker import ProcessTrackers, process_spec, tracker_specs
 from alived.linux import proc_scan
-from alived.linux.proc_connector import ProcConnector
+from alived.linux.proc_connector import ProcConnector, ProcEvent
 from alived.units import SECOND
 from tests.helpers.fake_proc import FakeProcConnector, FakeProcs
 
@@ -127,6 +127,24 @@ def test_events_move_quorum_and_log_it(caplog: pytest.LogCaptureFixture) -> None
         "Quorum gained for tracked process web",
         "Quorum lost for tracked process web",
     ]
+
+
+def test_a_batch_reports_only_net_changes() -> None:
+    config = load_text("vrrp_track_process p {\n process svc\n}\n").config
+    procs = FakeProcs()
+    changes: list[tuple[str, bool]] = []
+
+    async def go() -> None:
+        trackers = make(procs, changes)
+        trackers.update(config.track_processes)
+        procs.table[77] = ProcInfo("svc")  # exec'd and exited within one batch of events
+        trackers.on_events([ProcEvent("fork", 77, parent=1), ProcEvent("exec", 77), ProcEvent("exit", 77)])
+        assert changes == []
+        trackers.on_events([ProcEvent("exec", 77)])
+        assert changes == [("p", True)]
+        trackers.stop()
+
+    run(go())
 
 
 def test_delay_expires_on_the_loop() -> None:
