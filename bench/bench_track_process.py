@@ -191,8 +191,10 @@ The storm asked for {args.rate}/s; this loaded 2-core machine spawned {float(r["
 Per spawned process (three events) the VRRP child spent {float(r["per_process"]) * 1e6:.0f} µs of
 CPU, i.e. {float(r["per_process"]) * 2000 * 100:.0f} % of one core at 2,000 processes a second.
 
-Each exec costs one read of /proc/PID/stat (to learn the new comm); forks and exits of
-untracked processes cost a dict lookup. keepalived is not measured: inside a network
+Each exec costs one read of /proc/PID/comm (to learn the new name); forks and exits of
+untracked processes cost a dict lookup; after a batch the reader rests 1 ms, so a storm is read
+in batches. The connector reports every process of the host (other work on this machine
+included), hence the idle figure. keepalived is not measured: inside a network
 namespace the kernel refuses its process connector (ECONNREFUSED), so its track_process never
 sees an event there; alived subscribes from the initial namespace (see linux/proc_connector.py)
 and falls back to a /proc scan every second when it cannot.

@@ -49,7 +49,8 @@ _FOUR_INTS = struct.Struct("=iiii")
 _TWO_INTS = struct.Struct("=ii")
 _EVENT_AT = _NLMSGHDR.size + _CN_MSG.size
 _DATA_AT = _EVENT_AT + _EVENT_HEAD.size
-_RECV_BATCH = 256
+_RECV_BATCH = 1024
+HOLDOFF = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,7 @@ class ProcConnector:
         self.on_lost = on_lost
         self.loop = loop
         self.sock: socket.socket | None = None
+        self._rest: asyncio.TimerHandle | None = None
 
     def open(self) -> None:
         """Subscribe; raises OSError when the kernel will not tell (no CONFIG_PROC_EVENTS, no rights)."""
@@ -191,11 +193,30 @@ class ProcConnector:
         loop.add_reader(self.sock.fileno(), self._readable)
 
     def _readable(self) -> None:
-        sock = self.sock
-        if sock is None:
-            return
+        # After a batch the reader rests HOLDOFF seconds, so a storm (a build forking thousands of
+        # processes a second) is read in a few large batches rather than one wake-up per event;
+        # the first event after a quiet spell is still read at once.
+        if self.sock is not None:
+            self._loop().remove_reader(self.sock.fileno())
+            self._drain_and_rest()
+
+    def _resume(self) -> None:
+        self._rest = None
+        if self.sock is not None:
+            self._drain_and_rest()
+
+    def _drain_and_rest(self) -> None:
+        loop = self._loop()
+        assert self.sock is not None
+        if self._drain(self.sock):
+            self._rest = loop.call_later(HOLDOFF, self._resume)
+        else:
+            loop.add_reader(self.sock.fileno(), self._readable)
+
+    def _drain(self, sock: socket.socket) -> bool:
+        """Read every queued message and hand its events over; False when nothing was queued."""
         events: list[ProcEvent] = []
-        lost = False
+        lost = got = False
         for _ in range(_RECV_BATCH):
             try:
                 data = sock.recv(65536)
@@ -203,21 +224,28 @@ class ProcConnector:
                 break
             except OSError as err:
                 if err.errno == errno.ENOBUFS:
-                    lost = True
+                    lost = got = True
                     continue
                 break
+            got = True
             events.extend(parse(data))
         if events:
             self.on_events(events)
         if lost:
             self.on_lost()
+        return got
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        return self.loop or asyncio.get_running_loop()
 
     def close(self) -> None:
+        if self._rest is not None:
+            self._rest.cancel()
+            self._rest = None
         if self.sock is None:
             return
-        loop = self.loop
         with contextlib.suppress(RuntimeError, ValueError):
-            (loop or asyncio.get_running_loop()).remove_reader(self.sock.fileno())
+            self._loop().remove_reader(self.sock.fileno())
         with contextlib.suppress(OSError):
             self.sock.send(listen_message(PROC_CN_MCAST_IGNORE))
         self.sock.close()
