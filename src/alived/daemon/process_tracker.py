@@ -67,18 +67,20 @@ def process_spec(tp: model.TrackProcess) -> ProcessSpec | None:
     )
 
 
-_snapshot: dict[str, tuple[float, dict[str, bool]]] = {}
+_snapshot: dict[tuple[model.TrackProcess, ...], tuple[float, dict[str, bool]]] = {}
 
 
 def _initial_quorums(config: model.Config) -> dict[str, bool]:
     """Each tracked process's quorum now, from one /proc scan shared by the instances built together."""
-    cached = _snapshot.get("last")
+    key = config.track_processes
+    cached = _snapshot.get(key)
     if cached is not None and time.monotonic() - cached[0] < 1.0:
         return cached[1]
     specs = [s for s in map(process_spec, config.track_processes) if s is not None]
     table = ProcessTable(specs)
     table.scan(proc_scan.scan(cmdline=table.needs_cmdline))
-    _snapshot["last"] = (time.monotonic(), table.quorums)
+    _snapshot.clear()
+    _snapshot[key] = (time.monotonic(), table.quorums)
     return table.quorums
 
 
