@@ -62,7 +62,7 @@ from alived.core.vrrp.wire import (
     encode_ipv4_packet,
     peek_vrid,
 )
-from alived.daemon import dumps, signals
+from alived.daemon import dumps, mail_alerts, signals
 from alived.daemon.dumps import InstanceReport, format_data, format_json, format_stats, write_dump_file
 from alived.daemon.file_tracker import FileTrackers
 from alived.daemon.garp_pacer import Pacer
@@ -886,7 +886,7 @@ class VrrpChild:
         log_notices(config)
         self.apply_static(config)
         self.open_fifos(config)
-        self.mails.configure(config)  # smtp_alert (issue 12): before the first transitions
+        mail_alerts.configure(self.mails, config)  # smtp_alert (issue 12): before the first transitions
         for vmac_plan in translate(config, self.primary_address, self.bad_instance):
             try:
                 self.setup_vmac(vmac_plan)
@@ -938,7 +938,7 @@ class VrrpChild:
             tracker = ScriptTracker(script, config.global_defs, self.runner, self.on_script)
             self.script_trackers[name] = tracker
             tracker.start()
-        self.mails.configure(config)  # smtp_alert settings (issue 12), at start and reload
+        mail_alerts.configure(self.mails, config)  # smtp_alert settings (issue 12), at start and reload
         # track_files: an unchanged one keeps its watch; every tracking instance learns the value now.
         files = {t.name for plan in self.plans.values() for t in plan.params.trackers if t.file}
         self.file_trackers.update(f for f in config.track_files if f"file:{f.name}" in files)

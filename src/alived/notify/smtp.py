@@ -3,7 +3,7 @@
 The texts are pure functions: `vrrp_alert` (instance or sync-group transitions), `checker_alert`
 (a real server's checker going up or down), `virtual_server_alert` and `format_message` (the
 DATA part: Date, From, Subject, X-Mailer, To, the body and an empty line). `SmtpSettings`
-comes from global_defs; without an smtp_server or a recipient nothing is ever sent.
+comes from global_defs (daemon/mail_alerts.py); without one nothing is ever sent.
 
 `Mailer.send(subject, body)` only queues: each mail is delivered by its own asyncio task
 (at most MAX_PENDING waiting or in flight; beyond that a mail is dropped and logged), over
@@ -22,17 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import pwd
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosmtplib
-
-from alived.config import model
-from alived.units import to_seconds
 
 log = logging.getLogger("alived.smtp")
 
@@ -134,32 +129,6 @@ class SmtpSettings:
     recipients: tuple[str, ...]
     timeout: float
     router_id: str | None
-
-
-def local_name() -> str:
-    return socket.gethostname()
-
-
-def settings_from(g: model.GlobalDefs) -> SmtpSettings | None:
-    """The mail settings of global_defs; None when keepalived would send nothing."""
-    if not g.smtp_server or not g.notification_email:
-        return None
-    name = local_name()
-    sender = g.notification_email_from
-    if sender is None:
-        try:
-            sender = f"{pwd.getpwuid(os.getuid()).pw_name}@{name}"
-        except KeyError:
-            sender = f"root@{name}"
-    return SmtpSettings(
-        server=g.smtp_server,
-        port=g.smtp_server_port,
-        helo=g.smtp_helo_name or name or "localhost",
-        sender=sender,
-        recipients=tuple(g.notification_email),
-        timeout=to_seconds(g.smtp_connect_timeout) or 30.0,
-        router_id=g.router_id or name,
-    )
 
 
 class Mailer:
@@ -287,16 +256,13 @@ class VrrpMailer:
         self.no_email_faults = False
         self._last: dict[tuple[str, str], str] = {}
 
-    def configure(self, config: model.Config) -> None:
-        """Take the settings and each instance's and group's smtp_alert (start and reload)."""
-        g = config.global_defs
-        self.mailer.settings = settings_from(g)
-        self.no_email_faults = g.no_email_faults
-        enabled = {("INSTANCE", i.name): i.effective_smtp_alert for i in config.instances}
-        for sg in config.sync_groups:
-            flag = next(f for f in (sg.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert, False) if f is not None)
-            enabled[("GROUP", sg.name)] = flag
-        self.enabled = enabled
+    def configure(
+        self, settings: SmtpSettings | None, enabled: dict[tuple[str, str], bool], *, no_email_faults: bool
+    ) -> None:
+        """The settings and, per (INSTANCE|GROUP, name), whether it mails (start and reload)."""
+        self.mailer.settings = settings
+        self.enabled = dict(enabled)
+        self.no_email_faults = no_email_faults
 
     def transition(self, kind: str, name: str, state: str) -> None:
         """An instance (kind INSTANCE) or group (GROUP) entered `state` (its notify fired)."""

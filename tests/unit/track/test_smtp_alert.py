@@ -13,6 +13,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alived.config.load import load_text
+from alived.daemon import mail_alerts
+from alived.daemon.mail_alerts import settings_from
 from alived.notify.smtp import (
     Mailer,
     SmtpSettings,
@@ -21,7 +23,6 @@ from alived.notify.smtp import (
     format_message,
     real_server_removed_alert,
     rfc822_date,
-    settings_from,
     virtual_server_alert,
     vrrp_alert,
 )
@@ -224,7 +225,7 @@ vrrp_instance VI_2 { interface eth0
 """
     sent: list[tuple[str, str]] = []
     vm = VrrpMailer()
-    vm.configure(load_text(conf).config)
+    mail_alerts.configure(vm, load_text(conf).config)
     vm.mailer.send = lambda subject, body: sent.append((subject, body)) or True  # type: ignore[method-assign]
     vm.transition("INSTANCE", "VI_1", "BACKUP")
     vm.transition("INSTANCE", "VI_1", "BACKUP")  # same state: one mail
