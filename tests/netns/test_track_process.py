@@ -9,6 +9,7 @@ advertised priority drops below its own and gives it back when the process retur
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -97,6 +98,15 @@ def test_exec_into_and_out_of_the_tracked_name(lab: Lab, tmp_path: Path) -> None
     lab.kill(waiter)
     lab.kill(leaver)
     a.wait_log("Quorum lost for tracked process bysleep")
+    # A reload keeps following the kernel's events.
+    a.send(signal.SIGHUP)
+    a.wait_log("Reload finished")
+    again = run_as(lab, a.ns, name, "1000")
+    wait_for(
+        lambda: a.log_text().count("Quorum gained for tracked process bysleep") == 2,
+        what="gained after reload",
+    )
+    lab.kill(again)
 
 
 def test_quorum_bounds_terminate_delay_and_weight_zero_fault(lab: Lab, tmp_path: Path) -> None:
