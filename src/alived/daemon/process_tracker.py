@@ -200,11 +200,14 @@ class ProcessTrackers:
         now = clock.now()
         table = self.table
         changes: list[tuple[str, bool]] = []
+        # A process that exits within this batch is not read after its exec: it is gone anyway
+        # (most of a build's processes live a millisecond), and the batch's net change is the same.
+        exiting = {e.pid for e in events if e.kind == "exit"}
         for event in events:
             if event.kind == "fork":
                 changes += table.fork(event.parent, event.pid, now)
             elif event.kind == "exec":
-                info = self._read(event.pid, cmdline=table.needs_cmdline)
+                info = None if event.pid in exiting else self._read(event.pid, cmdline=table.needs_cmdline)
                 changes += table.exec(event.pid, info, now)
             elif event.kind == "comm":
                 changes += table.comm(event.pid, event.comm, now)

@@ -138,8 +138,12 @@ def test_a_batch_reports_only_net_changes() -> None:
         trackers = make(procs, changes)
         trackers.update(config.track_processes)
         procs.table[77] = ProcInfo("svc")  # exec'd and exited within one batch of events
+        reads: list[int] = []
+        real_read = trackers._read
+        trackers._read = lambda pid, **kw: reads.append(pid) or real_read(pid, **kw)  # type: ignore[method-assign]
         trackers.on_events([ProcEvent("fork", 77, parent=1), ProcEvent("exec", 77), ProcEvent("exit", 77)])
         assert changes == []
+        assert reads == []  # exited within the batch: not read
         trackers.on_events([ProcEvent("exec", 77)])
         assert changes == [("p", True)]
         trackers.stop()
