@@ -191,7 +191,8 @@ The storm asked for {args.rate}/s; this loaded 2-core machine spawned {float(r["
 Per spawned process (three events) the VRRP child spent {float(r["per_process"]) * 1e6:.0f} µs of
 CPU, i.e. {float(r["per_process"]) * 2000 * 100:.0f} % of one core at 2,000 processes a second.
 
-Each exec costs one read of /proc/PID/comm (to learn the new name); forks and exits of
+Each exec costs one read of /proc/PID/comm (to learn the new name), unless the process's
+exit came in the same batch; forks and exits of
 untracked processes cost a dict lookup; after a batch the reader rests 1 ms, so a storm is read
 in batches. The connector reports every process of the host (other work on this machine
 included), hence the idle figure. keepalived is not measured: inside a network
