@@ -171,7 +171,8 @@ def main() -> int:
     gained, lost = r["gained"], r["lost"]
     assert isinstance(gained, list) and isinstance(lost, list)
     body = f"""`bench/bench_track_process.py`: one alived node, {args.runs} starts and kills of a tracked
-process; Python {platform.python_version()}, {platform.machine()}, 2 cores shared with other work.
+process; Python {platform.python_version()}, {platform.machine()}, 2 cores shared with other work
+(load average {os.getloadavg()[0]:.1f} at the end of the run).
 Latency is from the process's start (posix_spawn returned) or its SIGKILL to alived's
 "Changing effective priority" log line (log polled every 0.2 ms: an upper bound).
 
