@@ -155,3 +155,27 @@ def test_quorum_bounds_terminate_delay_and_weight_zero_fault(lab: Lab, tmp_path:
     a.wait_log("(VI_2) Entering FAULT STATE")
     for proc in procs:
         lab.kill(proc)
+
+
+def test_full_command_with_arguments(lab: Lab, tmp_path: Path) -> None:
+    (a,) = make_nodes(lab, tmp_path, count=1)
+    name = tracked_name(tmp_path)
+    # Arguments on the process line mean argv[0] and an exact argument match (param_match exact).
+    blocks = block("exact", f"{name} 1000") + block("initial", f"{name} 10", "  param_match initial\n")
+    track = "  track_process {\n    exact weight 10\n    initial weight 20\n  }\n"
+    a.write(conf(instance(100, extra=track)) + blocks)
+    a.start()
+    a.wait_log("(VI_1) Entering MASTER STATE")
+    other = run_as(lab, a.ns, name, "999")
+    prefixed = run_as(lab, a.ns, name, "10000")  # "10" is a prefix of its last argument: initial only
+    a.wait_log("Quorum gained for tracked process initial")
+    exact = run_as(lab, a.ns, name, "1000")
+    a.wait_log("Quorum gained for tracked process exact")
+    lab.kill(exact)
+    a.wait_log("Quorum lost for tracked process exact")
+    lab.kill(prefixed)
+    a.wait_log("Quorum lost for tracked process initial")
+    text = a.log_text()
+    assert text.count("Quorum gained for tracked process exact") == 1  # 999 and 10000 never counted
+    assert text.count("Quorum gained for tracked process initial") == 1  # 10000 (then 1000 as well)
+    lab.kill(other)
