@@ -89,6 +89,7 @@ def test_each_transition_is_one_mail(lab: Lab, tmp_path: Path) -> None:
     a.write(mail_conf("node-a", "192.0.2.25", 150))
     b.write(mail_conf("node-b", "192.0.2.25", 100))
     a.start()
+    a.wait_log("(VI_1) Entering MASTER STATE")  # b starts under a master: BACKUP is its one state
     b.start()
     master_and_backup(a, b)
     wait_for(lambda: len(subjects(box, "node-a@example.com")) == 2, what="node-a's two mails")
