@@ -116,7 +116,7 @@ def test_quorum_bounds_terminate_delay_and_weight_zero_fault(lab: Lab, tmp_path:
     needed = tracked_name(tmp_path)
     blocks = (
         block("many", many.name, "  quorum 2\n  quorum_max 3\n  weight 10\n")
-        + block("slow", slow.name, "  terminate_delay 3\n  weight 20\n")
+        + block("slow", slow.name, "  terminate_delay 5\n  weight 20\n")
         + block("needed", needed.name)
     )
     first = instance(100, extra="  track_process {\n    many\n    slow\n  }\n")
@@ -140,12 +140,12 @@ def test_quorum_bounds_terminate_delay_and_weight_zero_fault(lab: Lab, tmp_path:
     a.wait_log("(VI_1) Changing effective priority from 130 to 120")
     lab.kill(procs.pop())
     wait_for(lambda: a.log_text().count("Quorum gained for tracked process many") == 2, what="regained at 3")
-    # terminate_delay 3: a process restarted at once never loses the quorum ...
+    # terminate_delay 5: a process restarted at once never loses the quorum ...
     lab.kill(slow_proc)
     slow_proc = run_as(lab, a.ns, slow, "1000")
     # ... while one that stays away loses it once the delay has run.
     lab.kill(slow_proc)
-    a.wait_log("Quorum lost for tracked process slow")
+    a.wait_log("Quorum lost for tracked process slow", timeout=20)
     assert a.log_text().count("Quorum lost for tracked process slow") == 1
     # weight 0: the second instance leaves FAULT when its process starts.
     needed_proc = run_as(lab, a.ns, needed, "1000")
