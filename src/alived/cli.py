@@ -74,7 +74,6 @@ _NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
     ("namespace", "-s/--namespace: running in a named network namespace is not supported yet; ignoring"),
     ("core_dump", "-m/--core-dump: core dumps are not supported yet; ignoring"),
     ("core_dump_pattern", "-M/--core-dump-pattern: core dumps are not supported yet; ignoring"),
-    ("dont_release_ipvs", "-I/--dont-release-ipvs: IPVS is not supported yet; ignoring"),
     ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
     ("release_vips", "-X/--release-vips: dropping VIPs on signal-driven transitions is not supported yet"),
 )

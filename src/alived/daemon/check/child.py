@@ -19,6 +19,7 @@ from alived.config import model
 from alived.daemon import signals
 from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.ha_suspend import HaSuspendWatch
+from alived.daemon.check.lb_sink import BackendLbSink, backend_sink
 from alived.daemon.check.params import build
 from alived.daemon.check.sink import LbSink, RecordingLbSink
 from alived.daemon.check.status import CheckStatusServer, document, table
@@ -40,10 +41,11 @@ IDENT_CHECKER = "Keepalived_healthcheckers"
 class CheckerChild:
     def __init__(self, options: Options, sink: LbSink | None = None) -> None:
         self.options = options
+        self.sink: LbSink = sink or RecordingLbSink()
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.runner = ScriptRunner()
         self.defaults = model.GlobalDefs()
-        self.driver = CheckDriver(sink or RecordingLbSink(), run_script=self._run_script)
+        self.driver = CheckDriver(self.sink, run_script=self._run_script)
         self.ha_suspend = HaSuspendWatch(self.driver.set_address)
         self.status = CheckStatusServer(
             socket_path(options.checkers_pid_file),
@@ -71,6 +73,7 @@ class CheckerChild:
     async def run(self, config: model.Config) -> None:
         self.defaults = config.global_defs
         await self.status.start()
+        self._configure_sink(config)
         built = build(config)
         self.driver.start(built, self.ha_suspend.present(built.virtual_servers))
         # The configuration's objects live as long as the child: keep them out of the collector's
@@ -88,6 +91,13 @@ class CheckerChild:
         self.ha_suspend.close()
         await self.driver.stop(release=not self.options.dont_release_ipvs)
         await self.status.close()
+
+    def _configure_sink(self, config: model.Config) -> None:
+        if isinstance(self.sink, BackendLbSink):
+            try:
+                self.sink.configure(config)
+            except Exception:  # the checks go on even when the load balancer cannot follow
+                log.exception("Load balancer configuration failed")
 
     def dump(self, intent: Intent) -> None:
         """SIGUSR1: keepalived_check.data (the status table); JSON signal: keepalived_check.json."""
@@ -109,13 +119,14 @@ class CheckerChild:
             log.error("Reload failed: keeping the running configuration")
             return
         self.defaults = config.global_defs
+        self._configure_sink(config)
         built = build(config)
         self.driver.reload(built, self.ha_suspend.present(built.virtual_servers))
         log.info("Reload finished")
 
 
 async def _main(options: Options, config: model.Config) -> int:
-    child = CheckerChild(options)
+    child = CheckerChild(options, backend_sink(config, options.lvs_backend))
     loop = asyncio.get_running_loop()
     installed = signals.install(loop, child.intents, ignore_sigint=options.ignore_sigint)
     try:

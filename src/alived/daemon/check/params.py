@@ -47,7 +47,8 @@ def _protocol(vs: model.VirtualServer) -> str:
     return "none" if vs.fwmark is not None else vs.protocol.lower()
 
 
-def _name(vs: model.VirtualServer) -> str:
+def vs_name(vs: model.VirtualServer) -> str:
+    """keepalived's name for a virtual server in its logs (FMT_VS), the checker core's key."""
     if vs.group is not None:
         return f"[{vs.group}]:{vs.port or 0}"
     if vs.fwmark is not None:
@@ -75,7 +76,7 @@ def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
                     probe = make(c, target, vs.virtualhost)
                 except Exception as err:  # a probe that cannot be built must not stop the others
                     log.warning(
-                        "%s for %s of VS %s: %s - ignoring the checker", c.type, target, _name(vs), err
+                        "%s for %s of VS %s: %s - ignoring the checker", c.type, target, vs_name(vs), err
                     )
                     continue
                 identity = probe.identity
@@ -116,7 +117,7 @@ def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
             )
         out.virtual_servers.append(
             VirtualServerParams(
-                name=_name(vs),
+                name=vs_name(vs),
                 protocol=protocol,
                 address=vs.address,
                 port=vs.port,

@@ -1,0 +1,192 @@
+"""The LbSink that drives a real load-balancer backend (nftables or IPVS) from the checker child.
+
+The checker core says, per virtual server name, which destinations are in the pool and at which
+weight. This sink maps each name to its configured services (daemon/lb_params.py: a group
+expands to several), builds the core/lb `VirtualService` each must be, plans against the
+backend's state and applies the operations. The backend's state is read once when the sink is
+configured the first time: a restarted checker child adopts the rules in place (no flush, so no
+traffic gap) and only removes services it no longer has in its configuration. After that the
+sink tracks the state itself and re-reads it only when the backend refused something.
+
+A backend error never escapes: it is logged with the operation and the next change plans again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable
+
+from alived.config import model
+from alived.core.check.desired import DesiredVirtualServer, Destination
+from alived.core.lb.model import (
+    LbState,
+    RealServer,
+    RealServerParams,
+    ServiceKey,
+    ServiceParams,
+    VirtualService,
+)
+from alived.core.lb.plan import Op, apply_ops, describe, plan
+from alived.daemon.check.params import vs_name
+from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
+from alived.lb.base import LbBackend
+
+log = logging.getLogger("alived.check.lb")
+
+
+def params_by_name(config: model.Config) -> dict[str, list[ServiceParams]]:
+    """Each virtual server's checker-side name -> the services it stands for in the kernel."""
+    result: dict[str, list[ServiceParams]] = {}
+    for vs in config.virtual_servers:
+        one = dataclasses.replace(config, virtual_servers=(vs,))
+        result[vs_name(vs)] = service_params(one)
+    return result
+
+
+def _find(params: ServiceParams, dest: Destination) -> RealServerParams | None:
+    candidates: Iterable[RealServerParams]
+    if dest.sorry:
+        candidates = () if params.sorry_server is None else (params.sorry_server,)
+    else:
+        candidates = params.real_servers
+    address = str(dest.address)
+    same_address = [rs for rs in candidates if rs.address == address]
+    for rs in same_address:
+        if dest.port is None or rs.port == dest.port:
+            return rs
+    # A port the checker side left implicit (NAT without a port, DR/TUN, fwmark): by address.
+    return same_address[0] if len(same_address) == 1 else None
+
+
+def desired_service(params: ServiceParams, desired: DesiredVirtualServer) -> VirtualService:
+    """The kernel service `params` must be for the destinations the checker core chose."""
+    dests: dict[tuple[str, int], RealServer] = {}
+    for dest in desired.destinations:
+        rs = _find(params, dest)
+        if rs is None:
+            log.warning("LB: %s has no configured destination [%s]:%s", params.key, dest.address, dest.port)
+            continue
+        dests.setdefault(rs.key, rs.at_weight(dest.weight))
+    granularity = params.persistence_granularity
+    if granularity is None:
+        granularity = 32 if params.key.family == 4 else 128
+    return VirtualService(
+        key=params.key,
+        lb_algo=params.lb_algo,
+        forwarding=params.forwarding,
+        persistence_timeout=params.persistence_timeout,
+        persistence_granularity=granularity,
+        flags=params.flags,
+        real_servers=tuple(dests[k] for k in sorted(dests)),
+    )
+
+
+class BackendLbSink:
+    """LbSink on an LbBackend: desired state per name -> planned, applied operations."""
+
+    def __init__(self, backend: LbBackend) -> None:
+        self.backend = backend
+        self._params: dict[str, list[ServiceParams]] = {}
+        self._last: dict[str, DesiredVirtualServer] = {}
+        self._actual: LbState | None = None
+
+    @property
+    def actual(self) -> LbState:
+        return self._actual if self._actual is not None else LbState()
+
+    def configure(self, config: model.Config) -> None:
+        """Start or reload: learn the configured services; the first time, adopt the kernel's state.
+
+        Names that left the configuration keep their services until the core removes them; a
+        name still configured whose parameters changed (lb_algo, lb_kind, group members ...) is
+        re-applied at once with its last pool.
+        """
+        new = params_by_name(config)
+        own = getattr(self.backend, "own", None)
+        if callable(own):  # IPVS adopts and removes only the services it is told it owns
+            own(
+                VirtualService(key=p.key, lb_algo=p.lb_algo, forwarding=p.forwarding)
+                for ps in new.values()
+                for p in ps
+            )
+        changed = [n for n, ps in new.items() if n in self._params and ps != self._params[n]]
+        self._params.update(new)
+        if self._actual is None:
+            self._adopt(new)
+        for name in changed:
+            if name in self._last:
+                self.apply(self._last[name])
+
+    def _adopt(self, configured: dict[str, list[ServiceParams]]) -> None:
+        try:
+            self._actual = self.backend.read_actual()
+        except Exception as err:
+            log.error("LB: cannot read the %s state: %s", self.backend.name, err)
+            self._actual = LbState()
+            return
+        wanted = {p.key for ps in configured.values() for p in ps}
+        stale = LbState.of(vs for vs in self._actual.services if vs.key not in wanted)
+        if stale.services:
+            self._run(plan(LbState(), stale))
+
+    def apply(self, desired: DesiredVirtualServer, *, removed: bool = False) -> None:
+        services = self._params.get(desired.name)
+        if services is None:
+            log.warning("LB: no configured service for %s", desired.name)
+            return
+        if removed:
+            self._last.pop(desired.name, None)
+            want = LbState()
+        else:
+            self._last[desired.name] = desired
+            by_key = {p.key: desired_service(p, desired) for p in services}
+            want = LbState.of(by_key.values())
+        keys: set[ServiceKey] = {p.key for p in services}
+        have = LbState.of(vs for vs in self.actual.services if vs.key in keys)
+        self._run(plan(want, have))
+
+    def _run(self, ops: tuple[Op, ...]) -> None:
+        if not ops:
+            return
+        try:
+            refused = bool(self.backend.apply(ops))  # each failure is logged by the backend
+        except Exception as err:  # a backend must not take the child down
+            for op in ops:
+                log.error("LB %s: %s failed: %s", self.backend.name, describe(op), err)
+            refused = True
+        if refused:
+            try:
+                self._actual = self.backend.read_actual()
+            except Exception as err:
+                log.error("LB: cannot read the %s state back: %s", self.backend.name, err)
+            return
+        self._actual = apply_ops(self.actual, ops)
+
+
+BackendFactory = Callable[[BackendChoice], LbBackend]
+
+
+def make_backend(choice: BackendChoice) -> LbBackend:
+    """The backend the choice names (imported on use: each pulls in its own library)."""
+    if choice.name == "ipvs":
+        from alived.lb.ipvs import IpvsBackend  # noqa: PLC0415
+
+        return IpvsBackend()
+    from alived.lb.nftables import NftablesBackend  # noqa: PLC0415
+
+    return NftablesBackend()
+
+
+def backend_sink(
+    config: model.Config, override: str | None, factory: BackendFactory = make_backend
+) -> BackendLbSink | None:
+    """The sink for the configured backend, or None (logged) when the backend cannot start."""
+    choice = choose_backend(config.global_defs.lvs_backend, override)
+    try:
+        backend = factory(choice)
+    except Exception as err:
+        log.error("Load balancer backend %s cannot start (%s): %s", choice.name, choice.reason, err)
+        return None
+    log.info("Load balancer backend: %s (%s)", choice.name, choice.reason)
+    return BackendLbSink(backend)

@@ -1,0 +1,224 @@
+"""The backend LbSink: the checker core's desired pools become planned backend operations.
+
+Against the recording backend twin (tests/helpers/lb_fake.py): adoption of the state in place
+(a restarted child changes nothing), one operation per health change, group expansion, a
+refused or raising backend that never takes the child down, release (or not) at stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from ipaddress import ip_address
+from pathlib import Path
+
+import pytest
+
+from alived.config.load import load_config
+from alived.config.model import Config
+from alived.core.check.desired import DesiredVirtualServer, Destination
+from alived.core.lb.model import LbState, ServiceKey
+from alived.core.lb.plan import AddDest, DelDest, DelService, EditService, Op
+from alived.daemon.check.driver import CheckDriver
+from alived.daemon.check.lb_sink import BackendLbSink, backend_sink, desired_service, params_by_name
+from alived.daemon.check.params import build
+from alived.daemon.lb_params import BackendChoice
+from alived.units import Ticks
+from tests.helpers.fake_probe import DOWN, FakeProbes
+from tests.helpers.lb_fake import RecordingBackend
+
+VS = "[203.0.113.10]:tcp:80"
+KEY = ServiceKey(protocol="TCP", address="203.0.113.10", port=80)
+RS = ("198.51.100.11", "198.51.100.12", "198.51.100.13")
+
+CONF = """
+virtual_server 203.0.113.10 80 {
+    delay_loop 0.05
+    lb_kind NAT
+    lb_algo rr
+    protocol TCP
+    real_server 198.51.100.11 80 { TCP_CHECK { connect_timeout 0.2 retry 0 } }
+    real_server 198.51.100.12 80 { TCP_CHECK { connect_timeout 0.2 retry 0 } }
+    real_server 198.51.100.13 80 { TCP_CHECK { connect_timeout 0.2 retry 0 } }
+}
+"""
+
+GROUP = """
+virtual_server_group WEB {
+    203.0.113.20-21 80
+}
+virtual_server group WEB {
+    lb_algo wrr
+    protocol TCP
+    real_server 198.51.100.11 80 { weight 2 }
+}
+"""
+
+
+def load(tmp_path: Path, text: str = CONF) -> Config:
+    path = tmp_path / "k.conf"
+    path.write_text(text)
+    config = load_config(path).config
+    assert config is not None
+    return config
+
+
+def desired(*up: str, name: str = VS, weight: int = 1) -> DesiredVirtualServer:
+    return DesiredVirtualServer(
+        name=name,
+        protocol="tcp",
+        address=ip_address("203.0.113.10"),
+        port=80,
+        fwmark=None,
+        group=None,
+        destinations=tuple(Destination(address=ip_address(a), port=80, weight=weight) for a in up),
+        quorum_up=bool(up),
+    )
+
+
+def flat(backend: RecordingBackend) -> list[Op]:
+    return [op for ops in backend.applied for op in ops]
+
+
+def test_the_pool_follows_health_one_operation_per_change(tmp_path: Path) -> None:
+    backend = RecordingBackend()
+    sink = BackendLbSink(backend)
+    sink.configure(load(tmp_path))
+    sink.apply(desired(*RS))
+    (vs,) = backend.state.services
+    assert (vs.key, vs.lb_algo, [rs.address for rs in vs.real_servers]) == (KEY, "rr", list(RS))
+    backend.applied.clear()
+    sink.apply(desired(RS[0], RS[2]))
+    assert flat(backend) == [DelDest(service=KEY, address=RS[1], port=80)]
+    backend.applied.clear()
+    sink.apply(desired(*RS))
+    assert [type(op) for op in flat(backend)] == [AddDest]
+    sink.apply(desired(*RS), removed=True)
+    assert backend.state == LbState()
+    assert isinstance(flat(backend)[-1], DelService)
+
+
+def test_a_restarted_child_adopts_the_rules_in_place(tmp_path: Path) -> None:
+    config = load(tmp_path)
+    first = RecordingBackend()
+    sink = BackendLbSink(first)
+    sink.configure(config)
+    sink.apply(desired(*RS))
+    # A stale service of ours (no longer configured) sits beside the configured one.
+    stale = desired_service(
+        params_by_name(load(tmp_path, CONF.replace("203.0.113.10", "203.0.113.99")))["[203.0.113.99]:tcp:80"][
+            0
+        ],
+        desired(*RS),
+    )
+    restarted = RecordingBackend(state=LbState.of([*first.state.services, stale]))
+    sink = BackendLbSink(restarted)
+    sink.configure(config)
+    sink.apply(desired(*RS))
+    # Nothing was flushed or re-added: only the stale service went.
+    assert flat(restarted) == [DelService(key=stale.key)]
+    assert restarted.state == first.state
+
+
+def test_a_group_is_one_service_per_member_with_weights(tmp_path: Path) -> None:
+    backend = RecordingBackend()
+    sink = BackendLbSink(backend)
+    sink.configure(load(tmp_path, GROUP))
+    sink.apply(
+        DesiredVirtualServer(
+            name="[WEB]:0",
+            protocol="tcp",
+            address=None,
+            port=None,
+            fwmark=None,
+            group="WEB",
+            destinations=(Destination(address=ip_address(RS[0]), port=80, weight=2),),
+            quorum_up=True,
+        )
+    )
+    assert [(vs.key.address, vs.lb_algo, vs.real_servers[0].weight) for vs in backend.state.services] == [
+        ("203.0.113.20", "wrr", 2),
+        ("203.0.113.21", "wrr", 2),
+    ]
+
+
+def test_a_reload_that_changes_the_algorithm_edits_the_service(tmp_path: Path) -> None:
+    backend = RecordingBackend()
+    sink = BackendLbSink(backend)
+    sink.configure(load(tmp_path))
+    sink.apply(desired(*RS))
+    backend.applied.clear()
+    sink.configure(load(tmp_path, CONF.replace("lb_algo rr", "lb_algo wrr")))
+    assert [type(op) for op in flat(backend)] == [EditService]
+    assert backend.state.services[0].lb_algo == "wrr"
+
+
+def test_a_refused_operation_is_retried_and_the_rest_keeps_working(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    refusing = True
+    backend = RecordingBackend(
+        refuse=lambda op: refusing and isinstance(op, AddDest) and op.dest.address == RS[1]
+    )
+    sink = BackendLbSink(backend)
+    sink.configure(load(tmp_path))
+    sink.apply(desired(*RS))
+    assert [rs.address for rs in backend.state.services[0].real_servers] == [RS[0], RS[2]]
+    refusing = False
+    sink.apply(desired(*RS))  # same pool again: planned against the state read back
+    assert [rs.address for rs in backend.state.services[0].real_servers] == list(RS)
+
+
+class Exploding(RecordingBackend):
+    def apply(self, ops: tuple[Op, ...]) -> tuple[()]:
+        raise OSError("netlink went away")
+
+
+def test_a_raising_backend_is_logged_with_the_operation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = BackendLbSink(Exploding())
+    sink.configure(load(tmp_path))
+    with caplog.at_level(logging.ERROR):
+        sink.apply(desired(*RS))
+    assert f"AddService {KEY} rr NAT failed: netlink went away" in caplog.text
+
+
+def test_a_backend_that_cannot_start_leaves_the_checks_running(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(choice: BackendChoice) -> RecordingBackend:
+        raise OSError("no nf_tables")
+
+    with caplog.at_level(logging.ERROR):
+        assert backend_sink(load(tmp_path), "nftables", broken) is None
+    assert "Load balancer backend nftables cannot start (--lvs-backend nftables): no nf_tables" in caplog.text
+    assert backend_sink(load(tmp_path), "nftables", lambda c: RecordingBackend()) is not None
+
+
+@pytest.mark.parametrize("release", [True, False])
+def test_stop_removes_the_services_unless_told_not_to(tmp_path: Path, release: bool) -> None:
+    config = load(tmp_path)
+    probes = FakeProbes()
+    built = build(config, probes)
+    probes.made["198.51.100.12:80"].results = lambda n: DOWN
+    backend = RecordingBackend()
+    sink = BackendLbSink(backend)
+    sink.configure(config)
+    during: list[LbState] = []
+
+    async def scenario() -> None:
+        driver = CheckDriver(sink, jitter=lambda bound: Ticks(0))
+        driver.start(built)
+        driver.core.timer(Ticks(2**62))
+        driver._settle()
+        for _ in range(500):
+            if len(backend.state.services[0].real_servers) == 2:
+                break
+            await asyncio.sleep(0.01)
+        during.append(backend.state)
+        await driver.stop(release=release)
+
+    asyncio.run(scenario())
+    assert [rs.address for rs in during[0].services[0].real_servers] == [RS[0], RS[2]]
+    assert backend.state == (LbState() if release else during[0])
