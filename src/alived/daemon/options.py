@@ -100,6 +100,7 @@ _FLAG_OF: dict[str, str] = {
     "core_dump": "--core-dump",
     "core_dump_pattern": "--core-dump-pattern",
     "ignore_sigint": "--ignore-sigint",
+    "lvs_backend": "--lvs-backend",
 }
 
 

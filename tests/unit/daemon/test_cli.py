@@ -57,12 +57,18 @@ def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -
 
 @pytest.mark.parametrize(
     "argv",
-    [["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-I"], ["-b", "/b"], ["-X"]],
+    [["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-b", "/b"], ["-X"]],
 )
 def test_unbuilt_features_are_accepted_with_a_notice(argv: list[str]) -> None:
     cmd = cli.parse_args(argv)
     assert cmd.mode == "daemon"
     assert any("not supported yet" in n for n in cmd.notices)
+
+
+def test_load_balancer_flags_reach_the_children_without_a_notice() -> None:
+    cmd = cli.parse_args(["-I", "--lvs-backend=nftables"])
+    assert (cmd.options.dont_release_ipvs, cmd.options.lvs_backend, cmd.notices) == (True, "nftables", ())
+    assert to_argv(cmd.options) == ["--dont-release-ipvs", "--lvs-backend=nftables"]
 
 
 def test_checker_flags_are_supported_without_a_notice() -> None:
