@@ -285,3 +285,37 @@ def served_by(requests: list[Request]) -> dict[str, int]:
 
 def now() -> float:
     return time.time()
+
+
+@dataclass(frozen=True)
+class Failover:
+    """What the client saw when the master director died."""
+
+    interruption: float  # seconds between the last answer before the death and the first after it
+    lost: int  # requests that failed
+    after: dict[str, int]  # who answered after the new master took over
+    new_master: str
+
+
+def kill_master_and_measure(dl: DirectorLab, *, after_requests: int = 60, timeout: float = 60.0) -> Failover:
+    """The master dies while the client runs; wait for traffic through the new master; measure."""
+    client = dl.client
+    master = dl.master()
+    assert master is not None
+    master.die(dl.lab)
+    died_at = time.time()  # links down: from here on only the backup can answer
+    others = [d for d in dl.directors.values() if d is not master]
+    wait_for(lambda: any(d.holds_vips() for d in others), timeout=timeout, what="the backup taking the VIPs")
+    new = next(d for d in others if d.holds_vips())
+
+    def answered_after() -> list[Request]:
+        return [r for r in client.requests() if r.start > died_at and r.ok]
+
+    wait_for(lambda: len(answered_after()) >= after_requests, timeout=timeout, what="traffic after failover")
+    requests = client.requests()
+    lost = sum(1 for r in requests if not r.ok)
+    first = min(r.end for r in answered_after())
+    last = max(r.end for r in requests if r.ok and r.end <= died_at)
+    return Failover(
+        interruption=first - last, lost=lost, after=served_by(answered_after()), new_master=new.name
+    )
