@@ -20,6 +20,7 @@ BENCHES: dict[str, list[str]] = {
     "failover": ["bench_failover.py"],
     "cpu": ["bench_cpu.py"],
     "lb": ["bench_lb.py"],
+    "director": ["bench_director.py"],
 }
 
 

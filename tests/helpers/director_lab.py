@@ -58,7 +58,12 @@ while True:
 """
 
 
-def alived_conf(name: str) -> str:
+def master_down_interval(advert_int: float, priority: int = PRIORITY["d2"]) -> float:
+    """The VRRP bound on a hard failover to the backup: 3 x interval + Skew_Time."""
+    return 3 * advert_int + (256 - priority) / 256 * advert_int
+
+
+def alived_conf(name: str, advert_int: float = 1.0) -> str:
     """keepalived.conf for director `name`: the sync group of both VIPs and the virtual server."""
     checks = "".join(
         f"""
@@ -77,6 +82,9 @@ def alived_conf(name: str) -> str:
         for addr in RS_ADDR.values()
     )
     priority = PRIORITY[name]
+    # Sub-second adverts need VRRPv3 (v2 counts whole seconds).
+    version = 2 if advert_int >= 1 and advert_int == int(advert_int) else 3
+    advert = f"{advert_int:g}"
     return f"""global_defs {{
     router_id {name}
     enable_script_security
@@ -93,7 +101,8 @@ vrrp_instance FRONT {{
     interface eth0
     virtual_router_id 51
     priority {priority}
-    advert_int 1
+    version {version}
+    advert_int {advert}
     virtual_ipaddress {{
         {VIP}/24
     }}
@@ -103,7 +112,8 @@ vrrp_instance BACK {{
     interface lan0
     virtual_router_id 52
     priority {priority}
-    advert_int 1
+    version {version}
+    advert_int {advert}
     virtual_ipaddress {{
         {GATEWAY_VIP}/24
     }}
@@ -123,6 +133,7 @@ class Director:
     name: str
     ns: Namespace
     workdir: Path
+    advert_int: float = 1.0
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -133,7 +144,7 @@ class Director:
     def start(self) -> None:
         self.starts += 1
         w, n = self.workdir, self.name
-        self.conf.write_text(alived_conf(n))
+        self.conf.write_text(alived_conf(n, self.advert_int))
         self.proc = self.ns.popen(
             sys.executable, "-m", "alived", "-n", "-l", "-D",
             "-f", str(self.conf), "-p", str(w / f"{n}.pid"), "-r", str(w / f"{n}_vrrp.pid"),
@@ -237,7 +248,9 @@ def _lan(lab: Lab, hosts: list[Namespace], dev: str, role: str) -> None:
         sw.ip("link", "set", f"p{i}", "master", "br0")
 
 
-def build(lab: Lab, workdir: Path, names: tuple[str, ...] = ("d1",)) -> DirectorLab:
+def build(
+    lab: Lab, workdir: Path, names: tuple[str, ...] = ("d1",), *, advert_int: float = 1.0
+) -> DirectorLab:
     client_ns = lab.netns("dc")
     dns = {n: lab.netns(n) for n in names}
     servers = {n: lab.netns(n) for n in RS_ADDR}
@@ -255,7 +268,7 @@ def build(lab: Lab, workdir: Path, names: tuple[str, ...] = ("d1",)) -> Director
         lab=lab,
         workdir=workdir,
         client=Client(client_ns, workdir / "client.log"),
-        directors={n: Director(n, ns, workdir) for n, ns in dns.items()},
+        directors={n: Director(n, ns, workdir, advert_int) for n, ns in dns.items()},
         servers=servers,
     )
     for n in servers:
