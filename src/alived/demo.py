@@ -1,11 +1,13 @@
-"""The README's first command: a live three-node VRRP cluster in network namespaces.
+"""The README's first command: a live VRRP cluster, then a load-balancing director pair, in namespaces.
 
 `make demo` (python -m alived.demo, as root) builds three nodes and a client on one
 Ethernet segment (192.0.2.0/24, a bridge in its own namespace: no host interface is
 touched), runs a small web server and alived on each node (priorities 150/100/50, VIP
 192.0.2.100), then shows from the client who answers on the VIP while it kills the master,
 measures the failover, brings the master back (preemption) and stops it gracefully
-(priority 0). Everything it created is removed at the end, also on Ctrl-C or failure.
+(priority 0). Then (demo_lb.py) two alived directors balance client traffic over three web
+servers through a VIP, take a failed web server out of the pool and back, and fail over.
+Everything it created is removed at the end, also on Ctrl-C or failure.
 """
 
 from __future__ import annotations
@@ -115,21 +117,22 @@ class Cluster:
         ns.ip("link", "set", "lo", "up")
         return ns
 
-    def lan(self, hosts: Sequence[tuple[Netns, str]]) -> None:
-        """A bridge in its own namespace and one veth per host, with the host's address."""
-        sw = self.netns("switch")
+    def lan(self, hosts: Sequence[tuple[Netns, str]], dev: str = "eth0", role: str = "switch") -> None:
+        """A bridge in its own namespace and one veth per host (link `dev`), with the host's address."""
+        sw = self.netns(role)
+        n = len(self.namespaces)  # keeps the veth names of two LANs apart
         sw.ip("link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0")
         sw.ip("link", "set", "br0", "type", "bridge", "mcast_snooping", "0")
         sw.ip("link", "set", "br0", "up")
         for i, (host, address) in enumerate(hosts):
-            a, b = f"dv{self.tag}{i}a", f"dv{self.tag}{i}b"
+            a, b = f"dv{self.tag}{n}x{i}a", f"dv{self.tag}{n}x{i}b"
             sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
             sh("ip", "link", "set", a, "netns", sw.name, "name", f"p{i}")
-            sh("ip", "link", "set", b, "netns", host.name, "name", "eth0")
+            sh("ip", "link", "set", b, "netns", host.name, "name", dev)
             sw.ip("link", "set", f"p{i}", "master", "br0")
             sw.ip("link", "set", f"p{i}", "up")
-            host.ip("addr", "add", f"{address}/24", "dev", "eth0")
-            host.ip("link", "set", "eth0", "up")
+            host.ip("addr", "add", f"{address}/24", "dev", dev)
+            host.ip("link", "set", dev, "up")
 
     def close(self) -> None:
         for ns in reversed(self.namespaces):
@@ -306,6 +309,9 @@ def run_demo(workdir: Path, advert_int: Fraction, version: int) -> None:
             f"(priority 0 lets the backup take over after skew_time, not master_down_interval)")  # fmt: skip
         wait_until(lambda: not a.holds_vip(), 10, f"{a.name} to release the VIP")
         say(f"   {a.name} released the VIP; owners now: {[n.name for n in nodes if n.holds_vip()]}")
+        from alived.demo_lb import run_lb_demo  # noqa: PLC0415 - demo_lb builds on this module
+
+        run_lb_demo(cluster, workdir, advert_int, version)
         say("\nDemo complete: cleaning up namespaces and processes.")
     finally:
         cluster.close()
