@@ -63,7 +63,7 @@ def master_down_interval(advert_int: float, priority: int = PRIORITY["d2"]) -> f
     return 3 * advert_int + (256 - priority) / 256 * advert_int
 
 
-def alived_conf(name: str, advert_int: float = 1.0) -> str:
+def alived_conf(name: str, advert_int: float = 1.0, extra: str = "") -> str:
     """keepalived.conf for director `name`: the sync group of both VIPs and the virtual server."""
     checks = "".join(
         f"""
@@ -125,7 +125,7 @@ virtual_server {VIP} 80 {{
     protocol TCP
 {checks}
 }}
-"""
+{extra}"""
 
 
 @dataclass
@@ -134,6 +134,7 @@ class Director:
     ns: Namespace
     workdir: Path
     advert_int: float = 1.0
+    extra_conf: str = ""
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -141,12 +142,12 @@ class Director:
     def conf(self) -> Path:
         return self.workdir / f"{self.name}.conf"
 
-    def start(self) -> None:
+    def start(self, *flags: str) -> None:
         self.starts += 1
         w, n = self.workdir, self.name
-        self.conf.write_text(alived_conf(n, self.advert_int))
+        self.conf.write_text(alived_conf(n, self.advert_int, self.extra_conf))
         self.proc = self.ns.popen(
-            sys.executable, "-m", "alived", "-n", "-l", "-D",
+            sys.executable, "-m", "alived", "-n", "-l", "-D", *flags,
             "-f", str(self.conf), "-p", str(w / f"{n}.pid"), "-r", str(w / f"{n}_vrrp.pid"),
             "-c", str(w / f"{n}_checkers.pid"),
             log=w / f"{n}.{self.starts}.log",
