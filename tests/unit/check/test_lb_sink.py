@@ -23,9 +23,11 @@ from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.lb_sink import BackendLbSink, backend_sink, desired_service, params_by_name
 from alived.daemon.check.params import build
 from alived.daemon.lb_params import BackendChoice
+from alived.lb.ipvs import IpvsBackend
 from alived.units import Ticks
 from tests.helpers.fake_probe import DOWN, FakeProbes
 from tests.helpers.lb_fake import RecordingBackend
+from tests.helpers.lb_ipvs_fake import FakeIpvsKernel
 
 VS = "[203.0.113.10]:tcp:80"
 KEY = ServiceKey(protocol="TCP", address="203.0.113.10", port=80)
@@ -222,3 +224,21 @@ def test_stop_removes_the_services_unless_told_not_to(tmp_path: Path, release: b
     asyncio.run(scenario())
     assert [rs.address for rs in during[0].services[0].real_servers] == [RS[0], RS[2]]
     assert backend.state == (LbState() if release else during[0])
+
+
+def test_on_ipvs_the_sink_adopts_only_what_it_owns_and_plans_nothing_twice(tmp_path: Path) -> None:
+    kernel = FakeIpvsKernel()
+    config = load(tmp_path)
+    sink = BackendLbSink(IpvsBackend(transport=kernel))
+    sink.configure(config)
+    sink.apply(desired(*RS))
+    sink.apply(desired(RS[0], RS[2]))
+    restarted = BackendLbSink(IpvsBackend(transport=kernel))
+    restarted.configure(config)  # owns the configured service, reads it back from the kernel
+    (vs,) = restarted.actual.services
+    assert (vs.key, [rs.address for rs in vs.real_servers]) == (KEY, [RS[0], RS[2]])
+    sent = len(kernel.sent)
+    restarted.apply(desired(RS[0], RS[2]))  # the pool in the kernel already: nothing is sent
+    assert len(kernel.sent) == sent
+    restarted.apply(desired(*RS))
+    assert len(kernel.sent) == sent + 1  # one NEW_DEST
