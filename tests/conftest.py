@@ -8,8 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.helpers.netns import Lab
+
+# Timing is bench/'s business: a property test on a loaded machine must not fail on its clock.
+settings.register_profile("alived", deadline=None)
+settings.load_profile("alived")
 
 # The venv holds alived's `keepalived` drop-in entry point; a test that runs `keepalived` by name
 # means the real 2.2.7 binary, so an activated venv's bin directory is taken off PATH.

@@ -195,8 +195,9 @@ def test_send_never_blocks_and_is_bounded() -> None:
         async def go() -> list[bool]:
             mailer = Mailer(settings(silent.getsockname()[1], timeout=30.0))
             results = [mailer.send("s", "b") for _ in range(40)]
+            assert mailer.pending == 32  # counted when queued: no wait on the network to judge it
             await asyncio.sleep(0.05)
-            assert mailer.pending == 32
+            assert mailer.pending <= 32
             mailer.cancel()
             await asyncio.sleep(0)
             return results
