@@ -92,8 +92,15 @@ _user_exists = probe_users(())
 class _Out:
     diagnostics: list[Diagnostic]
 
-    def add(self, message: str, where: Location | None, severity: Severity = Severity.ERROR) -> None:
-        self.diagnostics.append(Diagnostic(message, where, severity))
+    def add(
+        self,
+        message: str,
+        where: Location | None,
+        severity: Severity = Severity.ERROR,
+        *,
+        refuse: bool = False,
+    ) -> None:
+        self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse))
 
 
 def resolve(
@@ -173,8 +180,16 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     g = config.global_defs
     name = inst.name
     where = inst.location
+    inst = replace(
+        inst,
+        track_interface=_unique_tracks(name, "track_interface", inst.track_interface, out),
+        track_script=_unique_tracks(name, "track_script", inst.track_script, out),
+        track_file=_unique_tracks(name, "track_file", inst.track_file, out),
+        track_process=_unique_tracks(name, "track_process", inst.track_process, out),
+        track_bfd=_unique_tracks(name, "track_bfd", inst.track_bfd, out),
+    )
     if inst.virtual_router_id is None:
-        out.add(f"({name}) the virtual router id must be set", where)
+        out.add(f"({name}) the virtual router id must be set", where, refuse=True)
         return None
     # keepalived 2.2.7 also rejects `interface lo` ("cannot use a loopback interface"); alived accepts
     # it for now because the daemon's tests run instances on lo (see the config report).
@@ -278,7 +293,7 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
             use_vmac = replace(use_vmac, mac=None)
     if strict:
         if peers:
-            out.add(f"({name}) Unicast peers are not supported in strict mode", where)
+            out.add(f"({name}) Unicast peers are not supported in strict mode", where, refuse=True)
             peers = ()
         if auth is not None:
             out.add(f"({name}) Strict mode does not support authentication. Ignoring.", where)
@@ -398,6 +413,19 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     )
 
 
+def _unique_tracks(name: str, kind: str, entries: tuple[Any, ...], out: _Out) -> tuple[Any, ...]:
+    """keepalived tracks an object once per instance: a repeated entry is reported and dropped."""
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        if entry.name in seen:
+            out.add(f"({name}) duplicate {kind} {entry.name} - ignoring", entry.location)
+            continue
+        seen.add(entry.name)
+        kept.append(entry)
+    return tuple(kept)
+
+
 def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
@@ -416,6 +444,7 @@ def _check_duplicate_vrids(instances: tuple[VrrpInstance, ...], out: _Out) -> tu
                 f"{other.name} and {inst.name} both use VRID {inst.virtual_router_id} with {fam}"
                 f" on interface {inst.interface}",
                 inst.location,
+                refuse=True,
             )
         else:
             seen[key] = inst
@@ -696,7 +725,8 @@ def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
             )
             missing = True
     if missing:
-        out.add("Non-existent interface specified in configuration", None)
+        # keepalived's CONFIG_BAD_IF: -t says 4 when nothing milder was found, the daemon refuses.
+        out.add("Non-existent interface specified in configuration", None, Severity.FATAL, refuse=True)
 
 
 # ---------------------------------------------------------------- script security
