@@ -113,6 +113,9 @@ def resolve(
     """Check the written model as keepalived does and return the effective model plus diagnostics."""
     out = _Out([])
     g = config.global_defs
+    # keepalived's VRRP child judges its scripts only when instances are configured (even ones it
+    # then finds incomplete).
+    vrrp_side = bool(config.instances)
     scripts = _resolve_scripts(config, out)
     prefs = [16384]
     config = replace(config, vrrp_scripts=scripts, static_rules=_check_static(config, out, prefs))
@@ -129,7 +132,7 @@ def resolve(
     config = replace(config, instances=instances, sync_groups=sync_groups, virtual_servers=virtual_servers)
     if interfaces is not None:
         _check_interfaces(config, set(interfaces), out)
-    config = _check_script_security(config, g, script_probe, user_exists, out)
+    config = _check_script_security(config, g, script_probe, user_exists, out, vrrp_side=vrrp_side)
     return config, tuple(out.diagnostics)
 
 
@@ -195,8 +198,9 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     # it for now because the daemon's tests run instances on lo (see the config report).
     interface = inst.interface
     if interface is None:
-        # keepalived 2.2.7 insists on an interface even for unicast instances.
-        out.add(f"({name}) Unknown interface!", where)
+        # keepalived 2.2.7 insists on an interface even for unicast instances; without unicast
+        # peers the instance cannot be completed and the daemon stops (chk_min_cfg).
+        out.add(f"({name}) Unknown interface!", where, refuse=not inst.unicast_peer)
     if inst.linkbeat_use_polling:
         out.add(
             f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
@@ -230,6 +234,11 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
         if strict:
             out.add(f"({name}) cannot use IPv6 with VRRP version 2; setting version 3", where)
         version = 3
+    if not vips and not inst.no_virtual_ipaddress and (version == 3 or family == 6 or strict):
+        # vrrp_complete_instance gives up on the instance, and the VRRP child with it.
+        out.add(f"({name}) No VIP specified; at least one is required", where, refuse=True)
+    if inst.vmac_xmit_base and inst.use_vmac is None:
+        out.add(f"({name}) vmac_xmit_base is only valid with a vmac", where)
     state = inst.state
     priority = inst.priority
     auth = inst.authentication
@@ -861,7 +870,13 @@ def _script_user(vs: VrrpScript) -> tuple[str | None, str | None]:
 
 
 def _check_script_security(
-    config: Config, g: GlobalDefs, probe: ScriptProbe, users: UserProbe, out: _Out
+    config: Config,
+    g: GlobalDefs,
+    probe: ScriptProbe,
+    users: UserProbe,
+    out: _Out,
+    *,
+    vrrp_side: bool = True,
 ) -> Config:
     """keepalived's user and path checks; every script it would not run is removed from the model."""
     enforce = g.enable_script_security
@@ -910,7 +925,9 @@ def _check_script_security(
     config = _drop_scripts(config, removed, out)
     gate = _Gate(config, probe, users, out, enforce, default)
     # keepalived -t does not reach the VRRP child's checks for a config run in a net_namespace.
-    if config.instances and config.global_defs.net_namespace is None:
+    # vrrp_side: instances were written (even ones then found incomplete), as keepalived's VRRP
+    # child judges its scripts before it completes the instances.
+    if vrrp_side and config.global_defs.net_namespace is None:
         config = _vrrp_security(gate, config, runs_as, out)
     config = _other_security(gate, config)
     if gate.is_script and not enforce:

@@ -248,6 +248,9 @@ def store(fields: Fields, kw: Kw, value: Any, location: Location) -> None:
     target = kw.target
     if kw.multi:
         fields.values[target] = (*fields.values.get(target, ()), value)
+    elif kw.entries is not None and kw.wrap is None:
+        # A repeated value block adds to the list, as keepalived's list handlers do.
+        fields.values[target] = (*fields.values.get(target, ()), *value)
     else:
         fields.values[target] = value
     fields.where[target] = location
