@@ -704,35 +704,73 @@ def _resolve_checker(
 
 
 def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
+    """keepalived looks each named interface up while parsing; without dynamic_interfaces a missing
+    one is reported where it is named and, once, as CONFIG_BAD_IF (the daemon refuses to start)."""
+    g = config.global_defs
+    if g.dynamic_interfaces:
+        return  # keepalived only logs that it will use the interface once it is created
     missing = False
+
+    def lacks(name: str | None, message: str, where: Location | None) -> None:
+        nonlocal missing
+        if name is not None and name not in interfaces:
+            out.add(message.format(name=name), where)
+            missing = True
+
     for inst in config.instances:
-        if inst.interface is not None and inst.interface not in interfaces:
-            out.add(
-                f"WARNING - interface {inst.interface} for vrrp_instance {inst.name} doesn't exist",
-                inst.location,
-            )
-            missing = True
+        lacks(
+            inst.interface,
+            f"WARNING - interface {{name}} for vrrp_instance {inst.name} doesn't exist",
+            inst.location,
+        )
         for entry in inst.track_interface:
-            if entry.name not in interfaces:
-                out.add(
-                    f"({inst.name}) tracked interface {entry.name} doesn't exist",
-                    entry.location,
-                )
-                missing = True
+            lacks(entry.name, f"({inst.name}) tracked interface {{name}} doesn't exist", entry.location)
         for vip in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded):
-            if vip.dev is not None and vip.dev not in interfaces:
-                out.add(
-                    f"WARNING - interface {vip.dev} for ip address {vip.address.ip} doesn't exist",
-                    vip.location,
-                )
-                missing = True
+            lacks(
+                vip.dev,
+                f"WARNING - interface {{name}} for ip address {vip.address.ip} doesn't exist",
+                vip.location,
+            )
     for addr in config.static_ipaddress:
-        if addr.dev is not None and addr.dev not in interfaces:
+        lacks(
+            addr.dev,
+            f"WARNING - interface {{name}} for ip address {addr.address} doesn't exist",
+            addr.location,
+        )
+        if addr.dev is None and g.default_interface not in interfaces:
             out.add(
-                f"WARNING - interface {addr.dev} for ip address {addr.address.ip} doesn't exist",
+                f"Static address {addr.address} requires either an interface or default interface must exist",
                 addr.location,
+                Severity.FATAL,
             )
             missing = True
+    routes = (*config.static_routes, *(r for inst in config.instances for r in inst.virtual_routes))
+    for route in routes:
+        for dev in (route.dev, *(hop.dev for hop in route.nexthops)):
+            lacks(dev, "WARNING - interface {name} for VROUTE nexthop doesn't exist", route.location)
+    rules = (*config.static_rules, *(r for inst in config.instances for r in inst.virtual_rules))
+    for rule in rules:
+        for key, value in rule.options:
+            if key in ("dev", "iif", "oif"):
+                lacks(value, "WARNING - interface {name} for rule doesn't exist", rule.location)
+    for garp in config.garp_groups:
+        for name in garp.interfaces:
+            lacks(name, "WARNING - interface {name} specified for garp_group doesn't exist", garp.location)
+    # These two are looked up without creating a placeholder: fatal for -t, skipped by the daemon.
+    for beat in config.linkbeat_interfaces:
+        if beat.interface not in interfaces:
+            out.add(
+                f"unknown interface {beat.interface} specified for linkbeat interface",
+                beat.location,
+                Severity.FATAL,
+            )
+    for delay in config.interface_up_down_delays:
+        if delay.interface not in interfaces:
+            out.add(
+                f"unknown interface {delay.interface} specified for up/down delay",
+                delay.location,
+                Severity.FATAL,
+            )
     if missing:
         # keepalived's CONFIG_BAD_IF: -t says 4 when nothing milder was found, the daemon refuses.
         out.add("Non-existent interface specified in configuration", None, Severity.FATAL, refuse=True)

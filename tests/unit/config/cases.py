@@ -1187,3 +1187,130 @@ vrrp_instance VI_1 {
         reason="Unknown old_unicast_chksum mode foo - ignoring",
     ),
 }
+
+# Fatal verdicts (keepalived's missing-parameter exit, CONFIG_FATAL and CONFIG_BAD_IF).
+CASES.update(
+    {
+        "fatalbaredebug": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ debug
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `debug` is missing a parameter after keyword `debug`",
+        ),
+        "fatalbarepriority": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ priority
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `priority` is missing a parameter",
+        ),
+        "fatalnamelessscript": Case(
+            text="""\
+vrrp_script {
+ script /bin/true
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `vrrp_script` is missing a parameter",
+        ),
+        "fatallinkbeat": Case(
+            text="""\
+linkbeat_interfaces {
+ eth9
+}
+""",
+            code=4,
+            reason="unknown interface eth9 specified for linkbeat interface",
+        ),
+        "fatalupdown": Case(
+            text="""\
+interface_up_down_delays {
+ eth9 1 2
+}
+""",
+            code=4,
+            reason="unknown interface eth9 specified for up/down delay",
+        ),
+        "fataldefaultif": Case(
+            text="""\
+global_defs {
+ default_interface eth9
+}
+static_ipaddress {
+ 192.0.2.5/24
+}
+""",
+            code=4,
+            reason="Static address 192.0.2.5/24 requires either an interface or default interface must exist",
+        ),
+        "badifroute": Case(
+            text="""\
+static_routes {
+ 192.0.2.0/24 dev eth9
+}
+""",
+            code=5,
+            reason="WARNING - interface eth9 for VROUTE nexthop doesn't exist",
+        ),
+        "badifrule": Case(
+            text="""\
+static_rules {
+ from 192.0.2.0/24 table 100 iif eth9 preference 100
+}
+""",
+            code=5,
+            reason="WARNING - interface eth9 for rule doesn't exist",
+        ),
+        "badifgarp": Case(
+            text="""\
+garp_group {
+ garp_interval 1
+ interface eth9
+}
+""",
+            code=5,
+            reason="WARNING - interface eth9 specified for garp_group doesn't exist",
+        ),
+        "badifdynamic": Case(
+            text="""\
+global_defs {
+ dynamic_interfaces
+}
+vrrp_instance VI_1 {
+ interface eth9
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=0,
+        ),
+        "novipv3": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ version 3
+}
+""",
+            code=5,
+            reason="(VI_1) No VIP specified; at least one is required",
+        ),
+    }
+)

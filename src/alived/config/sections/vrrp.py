@@ -284,7 +284,7 @@ def linkbeat_entry(ctx: Ctx, node: Node) -> Any:
     if polling not in ("MII", "ETHTOOL", "IOCTL"):
         ctx.error(f"Unknown linkbeat type '{polling}'", node)
         return INVALID
-    return model.LinkbeatInterface(interface=tokens[0], polling=polling)
+    return model.LinkbeatInterface(interface=tokens[0], polling=polling, location=node.line.location)
 
 
 def delay_entry(ctx: Ctx, node: Node) -> Any:
@@ -296,7 +296,12 @@ def delay_entry(ctx: Ctx, node: Node) -> Any:
     up = read_timer(ctx, node, tokens[2], 0, 255) if len(tokens) > 2 else down
     if down is INVALID or up is INVALID:
         return INVALID
-    return model.InterfaceDelay(interface=tokens[0], down_delay=down, up_delay=up)  # type: ignore[arg-type]
+    return model.InterfaceDelay(
+        interface=tokens[0],
+        down_delay=down,  # type: ignore[arg-type]
+        up_delay=up,  # type: ignore[arg-type]
+        location=node.line.location,
+    )
 
 
 def old_unicast_checksum(ctx: Ctx, node: Node) -> Any:
