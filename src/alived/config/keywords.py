@@ -26,11 +26,13 @@ from alived.config.sections.common import (
     string,
     timer,
     weighted,
+    whole_seconds,
     words,
 )
 
 _U32 = 2**32 - 1
 _MAX_TIMER = 4294.967295  # keepalived's timers are unsigned 32-bit microsecond counts
+_ULONG_TIMER = 18446744073709.551614  # read_timer's own limit (ULONG_MAX - 1 microseconds)
 _I32 = 2**31 - 1
 
 
@@ -501,14 +503,14 @@ _CONNECTION = [
     Kw("bindto", parse=ip),
     Kw("bind_port", parse=integer(0, 65535)),
     Kw("bind_if", parse=string),
-    Kw("connect_timeout", parse=timer(0.000001, 86400)),
+    Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
     Kw("fwmark", parse=integer(0, _U32)),
 ]
 _SCHEDULING = [
     Kw("retry", parse=integer(0, _I32)),
-    Kw("delay_before_retry", parse=timer(0, 86400)),
-    Kw("warmup", parse=timer(0, 86400)),
-    Kw("delay_loop", parse=timer(0.000001, 86400)),
+    Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
+    Kw("warmup", parse=timer(0, _ULONG_TIMER)),
+    Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
     Kw("alpha", parse=boolean),
     Kw("log_all_failures", parse=boolean),
 ]
@@ -590,7 +592,8 @@ CHECKERS: dict[str, BlockSpec] = {
         keywords(
             *_SCHEDULING,
             Kw("misc_path", parse=script, missing=""),
-            Kw("misc_timeout", parse=timer(0, 86400)),
+            # whole seconds, as read_unsigned reads them (UINT_MAX / TIMER_HZ at most)
+            Kw("misc_timeout", parse=whole_seconds(0, 4294)),
             Kw("misc_dynamic", parse=flag()),
             Kw("user", parse=joined, missing="No user specified for misc checker script"),
         ),
@@ -643,10 +646,10 @@ REAL_SERVER = BlockSpec(
         Kw("notify_down", parse=script, once="notify_down script already specified - ignoring {arg}"),
         Kw("alpha", parse=boolean),
         Kw("retry", parse=integer(0, _I32)),
-        Kw("delay_before_retry", parse=timer(0, 86400)),
-        Kw("warmup", parse=timer(0, 86400)),
-        Kw("connect_timeout", parse=timer(0.000001, 86400)),
-        Kw("delay_loop", parse=timer(0.000001, 86400)),
+        Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
+        Kw("warmup", parse=timer(0, _ULONG_TIMER)),
+        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
         Kw("smtp_alert", parse=boolean),
         Kw("virtualhost", parse=string, missing="real server virtualhost missing"),
         Kw("snmp_name", parse=string, missing="real server snmp_name missing or extra parameters"),
@@ -660,10 +663,10 @@ VIRTUAL_SERVER = BlockSpec(
     keywords(
         Kw("ip_family", parse=lvs.ip_family),
         Kw("retry", parse=integer(0, _I32)),
-        Kw("delay_before_retry", parse=timer(0, 86400)),
-        Kw("warmup", parse=timer(0, 86400)),
-        Kw("connect_timeout", parse=timer(0.000001, 86400)),
-        Kw("delay_loop", parse=timer(0.000001, 86400)),
+        Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
+        Kw("warmup", parse=timer(0, _ULONG_TIMER)),
+        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
         Kw("inhibit_on_failure", parse=boolean),
         Kw("lb_algo", parse=lvs.lb_algo),
         Kw("lvs_sched", field="lb_algo", parse=lvs.lb_algo),

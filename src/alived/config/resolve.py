@@ -130,8 +130,9 @@ def resolve(
         vs for vs in (_resolve_vs(config, vs, out) for vs in config.virtual_servers) if vs is not None
     )
     config = replace(config, instances=instances, sync_groups=sync_groups, virtual_servers=virtual_servers)
-    if interfaces is not None:
-        _check_interfaces(config, set(interfaces), out)
+    # A non-existent interface stops keepalived's VRRP child before it judges any script.
+    if interfaces is not None and _check_interfaces(config, set(interfaces), out):
+        vrrp_side = False
     config = _check_script_security(config, g, script_probe, user_exists, out, vrrp_side=vrrp_side)
     return config, tuple(out.diagnostics)
 
@@ -246,6 +247,9 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
         auth = None
     if auth is not None and (version == 3 or family == 6):
         out.add(f"({name}) VRRP version 3 does not support authentication. Ignoring.", where)
+        auth = None
+    elif auth is not None and not auth.auth_pass:
+        out.add(f"({name}) Authentication specified but no password given. Ignoring", where)
         auth = None
     if auth is not None and auth.auth_type == "AH" and state == "MASTER":
         out.add(f"({name}) Initial state master is incompatible with AH authentication - clearing", where)
@@ -703,12 +707,12 @@ def _resolve_checker(
 # ---------------------------------------------------------------- interfaces
 
 
-def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
+def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> bool:
     """keepalived looks each named interface up while parsing; without dynamic_interfaces a missing
     one is reported where it is named and, once, as CONFIG_BAD_IF (the daemon refuses to start)."""
     g = config.global_defs
     if g.dynamic_interfaces:
-        return  # keepalived only logs that it will use the interface once it is created
+        return False  # keepalived only logs that it will use the interface once it is created
     missing = False
 
     def lacks(name: str | None, message: str, where: Location | None) -> None:
@@ -774,6 +778,7 @@ def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
     if missing:
         # keepalived's CONFIG_BAD_IF: -t says 4 when nothing milder was found, the daemon refuses.
         out.add("Non-existent interface specified in configuration", None, Severity.FATAL, refuse=True)
+    return missing
 
 
 # ---------------------------------------------------------------- script security

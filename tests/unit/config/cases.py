@@ -1314,3 +1314,143 @@ vrrp_instance VI_1 {
         ),
     }
 )
+
+# Found by the differential mutation runs (tests/corpus/mutants): one point each.
+CASES.update(
+    {
+        "fatalroutedev": Case(
+            text="""\
+static_routes {
+ 192.0.2.0/24 dev
+}
+""",
+            code=2,
+            reason="Configuration line starting `192.0.2.0/24` is missing a parameter after keyword `dev`",
+        ),
+        "fatalrulefrom": Case(
+            text="""\
+static_rules {
+ from
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `from` is missing a parameter after keyword `from`",
+        ),
+        "addressnodev": Case(
+            text="""\
+static_ipaddress {
+ 192.0.2.1/24 dev
+}
+""",
+            code=5,
+            reason="No dev parameter specified for 192.0.2.1/24",
+        ),
+        "authnopass": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ authentication {
+  auth_type PASS
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=5,
+            reason="(VI_1) Authentication specified but no password given. Ignoring",
+        ),
+        "connecttimeoutrange": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 65536
+  }
+ }
+}
+""",
+            code=5,
+            reason="number '65536' outside range",
+        ),
+        "delayloophuge": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ delay_loop 100000
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=0,
+        ),
+        "misctimeoutfraction": Case(
+            text="""\
+global_defs {
+ enable_script_security
+ script_user root
+}
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  MISC_CHECK {
+   misc_path /bin/true
+   misc_timeout 1.5
+  }
+ }
+}
+""",
+            code=5,
+            reason="Invalid misc_timeout value '1.5'",
+        ),
+        "badifnosecurity": Case(
+            text="""\
+vrrp_script s {
+ script /bin/true
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ track_interface {
+  eth9
+ }
+ track_script {
+  s
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=5,
+            reason="(VI_1) tracked interface eth9 doesn't exist",
+        ),
+        "unknownblockcontents": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ foo_kw {
+  debug
+ }
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `debug` is missing a parameter",
+        ),
+    }
+)

@@ -349,6 +349,20 @@ def timer(lo: float = 0, hi: float = 4294.0, *, optional: Ticks | None = None) -
     return parse
 
 
+def whole_seconds(lo: int, hi: int) -> ValueParser:
+    """A timeout keepalived reads as an unsigned integer number of seconds."""
+
+    @required
+    def parse(ctx: Ctx, node: Node) -> Ticks | _Invalid:
+        value = read_int(ctx, node, node.args[0], lo, hi)
+        if isinstance(value, _Invalid):
+            ctx.error(f"Invalid {node.keyword} value '{node.args[0]}'", node, node.keyword)
+            return INVALID
+        return Ticks(value * 1_000_000)
+
+    return parse
+
+
 def string(ctx: Ctx, node: Node) -> str | _Invalid:
     if not node.args:
         ctx.missing(node)
