@@ -576,6 +576,9 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
         )
         out.add(f"Virtual server {name}: no protocol set - defaulting to UDP", where, Severity.WARNING)
         vs = replace(vs, protocol="UDP")
+    if addressed and vs.group is None and not vs.persistence_timeout and not vs.port:
+        out.add(f"Virtual server {vs.key}: zero port only valid for persistent services - setting", where)
+        vs = replace(vs, persistence_timeout=360)
     if not vs.lb_algo_set:
         out.add(f"Virtual server {vs.key}: no scheduler set, setting default 'wlc'", where, Severity.WARNING)
     if not vs.lvs_method_set:

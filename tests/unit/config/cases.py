@@ -1454,3 +1454,38 @@ vrrp_instance VI_1 {
         ),
     }
 )
+CASES.update(
+    {
+        "vsnoprotocol": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=5,
+            reason="no protocol set - defaulting to UDP",
+        ),
+        "vszeroport": Case(
+            text="""\
+virtual_server 192.0.2.10 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=5,
+            reason="zero port only valid for persistent services - setting",
+        ),
+    }
+)
