@@ -767,6 +767,49 @@ ROOT_GLOBALS = frozenset(
 )
 
 
+_GLOBAL = frozenset({"global"})
+_VRRP = frozenset({"vrrp"})
+_CHECK = frozenset({"check"})
+
+#: Which keepalived 2.2.7 processes read each root keyword in `-t` (the others skip its block).
+ROOT_PASSES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        (
+            "linkbeat_use_polling",
+            "net_namespace",
+            "net_namespace_ipvs",
+            "namespace_with_ipsets",
+            "use_pid_dir",
+            "instance",
+            "child_wait_time",
+            "global_defs",
+        ),
+        _GLOBAL,
+    ),
+    **dict.fromkeys(("SSL", "virtual_server_group", "virtual_server"), _CHECK),
+    **dict.fromkeys(
+        (
+            "track_group",
+            "static_ipaddress",
+            "static_routes",
+            "static_rules",
+            "vrrp_sync_group",
+            "garp_group",
+            "linkbeat_interfaces",
+            "vrrp_instance",
+            "vrrp_script",
+            "vrrp_track_process",
+            "interface_up_down_delays",
+        ),
+        _VRRP,
+    ),
+    # FILE_CHECK and BFD_CHECK need these in the checker too.
+    "track_file": frozenset({"vrrp", "check"}),
+    "vrrp_track_file": frozenset({"vrrp", "check"}),
+    "bfd_instance": frozenset({"check", "vrrp", "bfd"}),
+}
+
+
 def all_keywords() -> frozenset[str]:
     """Every keyword string in the tree (for coverage tests against facts Appendix A)."""
     seen: set[str] = set()

@@ -108,7 +108,7 @@ def load_lines(
 ) -> LoadResult:
     """Parse already-preprocessed lines: the part of loading that does not touch files."""
     diags: list[Diagnostic] = list(diagnostics)
-    tree = build_tree(lines, diags, keywords.ROOT)
+    tree = build_tree(lines, diags, keywords.ROOT, keywords.ROOT_PASSES)
     ctx = Ctx(diags)
     root = interpret(ctx, tree, keywords.ROOT)
     written = assemble(root)

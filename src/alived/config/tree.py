@@ -46,17 +46,40 @@ def _freeze(frame: _Frame) -> tuple[Node, ...]:
 
 
 def build_tree(
-    lines: Iterable[Line], diagnostics: list[Diagnostic], table: Mapping[str, Any] | None = None
+    lines: Iterable[Line],
+    diagnostics: list[Diagnostic],
+    table: Mapping[str, Any] | None = None,
+    passes: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[Node, ...]:
     """The top-level nodes; unbalanced braces become diagnostics and parsing carries on.
 
     table: the root keyword table (name -> Kw); with it the blocks are the keywords' own.
+    passes: root keyword -> the keepalived processes that read it (PASSES order); each process
+    skips the other root blocks by counting braces, so where braces do not balance they can
+    disagree on what is where: every root block is taken from a process that reads it.
     """
     if table is None:
         return _lexical(lines, diagnostics)
     items = [line for line in lines if line.tokens]
     _count_braces(items, diagnostics)
-    return _Reader(items, diagnostics).block(table, 0)
+    if passes is None:
+        return _Reader(items, diagnostics).block(table, 0)
+    kept: dict[int, Node] = {}
+    reported: set[tuple[str, object]] = set()
+    for name in PASSES:
+        found: list[Diagnostic] = []
+        for index, node in _Reader(items, found).root(table, passes, name):
+            kept.setdefault(index, node)
+        for diag in found:
+            key = (diag.message, diag.location)
+            if key not in reported:
+                reported.add(key)
+                diagnostics.append(diag)
+    return tuple(kept[i] for i in sorted(kept))
+
+
+#: keepalived -t reads the file in this order: the parent, then the checker, VRRP and BFD children.
+PASSES = ("global", "check", "vrrp", "bfd")
 
 
 def _count_braces(items: Sequence[Line], diagnostics: list[Diagnostic]) -> None:
@@ -99,31 +122,67 @@ class _Reader:
     def block(self, table: Mapping[str, Any], level: int) -> tuple[Node, ...]:
         out: list[Node] = []
         while self.pos < len(self.items):
-            line = self.items[self.pos]
-            self.pos += 1
-            tokens = line.tokens
-            if tokens == ("{",):
-                self.diagnostics.append(
-                    Diagnostic("Unexpected '{' - ignoring", line.location, Severity.ERROR)
-                )
-                continue
-            if tokens == ("}",) and level > 0:
+            if self.items[self.pos].tokens == ("}",) and level > 0:
+                self.pos += 1
                 break
-            kw = table.get(tokens[0])
-            if kw is None or not kw.takes_block:
-                out.append(Node(line))  # unknown keywords are reported by the interpreter
-            elif kw.block is not None:
-                if self._next_is("{"):
-                    self.pos += 1
-                else:
-                    where = self.items[self.pos].location if self.pos < len(self.items) else line.location
-                    self.diagnostics.append(
-                        Diagnostic("Missing '{' at beginning of configuration block", where, Severity.ERROR)
-                    )
-                out.append(Node(line, self.block(kw.block.keywords, level + 1)))
-            else:
-                out.append(Node(line, self.values(line)))
+            node = self._one(table, level)
+            if node is not None:
+                out.append(node)
         return tuple(out)
+
+    def root(
+        self, table: Mapping[str, Any], passes: Mapping[str, frozenset[str]], name: str
+    ) -> list[tuple[int, Node]]:
+        """One process's reading of the top level: its own root blocks keyword by keyword, the
+        others skipped by brace count (keepalived's skip_sublevel); unknown words in every one."""
+        out: list[tuple[int, Node]] = []
+        while self.pos < len(self.items):
+            index = self.pos
+            line = self.items[index]
+            readers = passes.get(line.tokens[0])
+            if readers is None or name in readers or line.tokens == ("{",):
+                before = self.pos
+                nodes = self._one(table, 0)
+                if nodes is not None:
+                    out.append((index, nodes))
+                if self.pos == before:
+                    self.pos += 1
+                continue
+            self.pos += 1
+            if self._next_is("{"):
+                depth = 0
+                while self.pos < len(self.items):
+                    tokens = self.items[self.pos].tokens
+                    self.pos += 1
+                    if tokens == ("{",):
+                        depth += 1
+                    elif tokens == ("}",):
+                        depth -= 1
+                        if depth == 0:
+                            break
+        return out
+
+    def _one(self, table: Mapping[str, Any], level: int) -> Node | None:
+        """Read one keyword (and its block) at the reader's position; None for a lone brace."""
+        line = self.items[self.pos]
+        self.pos += 1
+        tokens = line.tokens
+        if tokens == ("{",):
+            self.diagnostics.append(Diagnostic("Unexpected '{' - ignoring", line.location, Severity.ERROR))
+            return None
+        kw = table.get(tokens[0])
+        if kw is None or not kw.takes_block:
+            return Node(line)
+        if kw.block is not None:
+            if self._next_is("{"):
+                self.pos += 1
+            else:
+                where = self.items[self.pos].location if self.pos < len(self.items) else line.location
+                self.diagnostics.append(
+                    Diagnostic("Missing '{' at beginning of configuration block", where, Severity.ERROR)
+                )
+            return Node(line, self.block(kw.block.keywords, level + 1))
+        return Node(line, self.values(line))
 
     def values(self, opener: Line) -> tuple[Node, ...]:
         """A value block (alloc_value_block): every line up to the next `}` is one entry."""
