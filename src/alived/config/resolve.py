@@ -493,6 +493,7 @@ def _resolve_sync_groups(
                 )
             else:
                 members.append(member)
+                owner[member] = group.name  # a repeat in the same group is a second membership too
         if not members:
             out.add(f"Sync group {group.name} has no virtual router(s). removing", group.location)
             continue
@@ -502,8 +503,6 @@ def _resolve_sync_groups(
                 group.location,
                 Severity.WARNING,
             )
-        for member in members:
-            owner[member] = group.name
         kept.append(replace(group, group=tuple(members)))
     instances = tuple(replace(i, sync_group=owner[i.name]) if i.name in owner else i for i in instances)
     return tuple(kept), instances

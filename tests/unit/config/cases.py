@@ -1489,3 +1489,94 @@ virtual_server 192.0.2.10 {
         ),
     }
 )
+CASES.update(
+    {
+        "timerexponent": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ advert_int 1e3
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=5,
+            reason="invalid number '1e3'",
+        ),
+        "quorumtoohigh": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ quorum 5
+ real_server 192.0.2.20 80 {
+  weight 2
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=5,
+            reason="exceeds total weight of real servers 2, reducing quorum to 2",
+        ),
+        "syncgrouprepeat": Case(
+            text="""\
+vrrp_sync_group G {
+ group {
+  VI_1
+  VI_1
+  VI_2
+ }
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_instance VI_2 {
+ interface eth0
+ virtual_router_id 52
+ virtual_ipaddress {
+  192.0.2.2
+ }
+}
+""",
+            code=5,
+            reason="Virtual router VI_1 cannot exist in more than one sync group; ignoring G",
+        ),
+        "fatalroutetype": Case(
+            text="""\
+static_routes {
+ blackhole
+}
+""",
+            code=2,
+            reason="Configuration line starting `blackhole` is missing a parameter after keyword `blackhole`",
+        ),
+        "unbalancedpasses": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ track_interface
+  eth1
+ }
+ track_file {
+  tf
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=2,
+            reason="starting `track_file` is missing a parameter after keyword `track_file`",
+        ),
+    }
+)

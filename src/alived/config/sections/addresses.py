@@ -139,6 +139,9 @@ def route_entry(ctx: Ctx, node: Node) -> RouteEntry | Any:
     if tokens and tokens[0] in _ROUTE_TYPES:
         opts["type"] = tokens[0]
         i = 1
+        if len(tokens) == 1:
+            ctx.missing(node, 2)  # keepalived reads the destination after the type unchecked
+            return INVALID
     while i < len(tokens):
         word = tokens[i]
         if word in ("via", "gw", "or"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -324,8 +325,14 @@ def integer(lo: int = -(2**31), hi: int = 2**31 - 1, *, optional: int | None = N
     return parse
 
 
+_DECIMAL: Final = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
 def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks | _Invalid:
-    """Decimal seconds with microsecond resolution (keepalived's read_timer)."""
+    """Decimal seconds with microsecond resolution (keepalived's read_timer): digits and one point."""
+    if not _DECIMAL.fullmatch(word):
+        ctx.error(f"invalid number '{word}'", node, node.keyword)
+        return INVALID
     try:
         seconds = Decimal(word)
     except InvalidOperation:
