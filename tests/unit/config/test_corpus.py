@@ -13,6 +13,8 @@ from alived.config.load import load_config, load_text
 from tests.corpus.paths import OWN, SEEDS, samples
 from tests.unit.config.cases import CASES
 
+SAMPLES = samples()
+
 ETH = frozenset({"lo", "eth0", "eth1", "eth2", "eth3"})
 
 # file -> (exit code, substrings that must appear among the problems)
@@ -68,13 +70,13 @@ EXPECTED: dict[str, tuple[int, tuple[str, ...]]] = {
 
 
 def test_every_sample_has_an_expectation() -> None:
-    assert sorted(p.name for p in samples().iterdir()) == sorted(EXPECTED)
+    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_verdict_matches_keepalived(name: str) -> None:
     code, reasons = EXPECTED[name]
-    result = load_config(samples() / name, interfaces=ETH)
+    result = load_config(SAMPLES / name, interfaces=ETH)
     problems = [str(d) for d in result.problems]
     assert result.exit_code == code, problems
     for reason in reasons:
@@ -87,15 +89,15 @@ def test_sample_verdict_matches_keepalived(name: str) -> None:
 
 
 def test_samples_build_a_model() -> None:
-    sync = load_config(samples() / "keepalived.conf.vrrp.sync", interfaces=ETH).config
+    sync = load_config(SAMPLES / "keepalived.conf.vrrp.sync", interfaces=ETH).config
     assert [g.name for g in sync.sync_groups] == ["G1", "G2"]
     assert len(sync.instances) >= 2
-    quorum = load_config(samples() / "keepalived.conf.quorum", interfaces=ETH).config
+    quorum = load_config(SAMPLES / "keepalived.conf.quorum", interfaces=ETH).config
     vs = quorum.virtual_servers[0]
     assert (vs.quorum, vs.hysteresis, vs.alpha, vs.omega) == (7, 2, True, True)
     assert vs.quorum_up is not None
     assert len(vs.real_servers) == 10
-    vsg = load_config(samples() / "keepalived.conf.virtual_server_group", interfaces=ETH).config
+    vsg = load_config(SAMPLES / "keepalived.conf.virtual_server_group", interfaces=ETH).config
     assert vsg.virtual_server_groups
     ranges = [e for g in vsg.virtual_server_groups for e in g.entries if e.first != e.last]
     assert any(str(e.first) == "192.168.200.3" and str(e.last) == "192.168.200.10" for e in ranges)
@@ -267,7 +269,7 @@ def test_small_case_verdict(name: str) -> None:
 
 @pytest.mark.parametrize(("config_id", "priority"), [("high", 170), ("low", 85)])
 def test_conditional_conf_with_a_config_id(config_id: str, priority: int) -> None:
-    result = load_config(samples() / "keepalived.conf.conditional_conf", config_id=config_id, interfaces=ETH)
+    result = load_config(SAMPLES / "keepalived.conf.conditional_conf", config_id=config_id, interfaces=ETH)
     assert result.exit_code == 0, [str(d) for d in result.problems]
     assert result.config.global_defs.net_namespace == config_id
     inst = result.config.instances[0]
