@@ -110,7 +110,12 @@ GLOBAL_DEFS = BlockSpec(
         Kw("lvs_timeouts", parse=words, missing="lvs_timeouts requires at least one option"),
         Kw("lvs_flush", parse=flag()),
         # alived's own: which kernel load balancer carries the virtual servers.
-        Kw("lvs_backend", parse=choice("ipvs", "nftables", "auto")),
+        # alived's own keyword (keepalived 2.2.7 does not know it): a bare one is not fatal.
+        Kw(
+            "lvs_backend",
+            parse=choice("ipvs", "nftables", "auto"),
+            missing="lvs_backend requires a parameter",
+        ),
         Kw("lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_flush_onstop", field="lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_sync_daemon", parse=global_defs.lvs_sync_daemon),
