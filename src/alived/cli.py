@@ -248,7 +248,7 @@ def version_text() -> str:
 
 
 def config_test(options: Options, log_file: str | None) -> int:
-    """`-t`: load the config, print every diagnostic keepalived-style, exit 0/4/5/6."""
+    """`-t`: load the config, print every diagnostic keepalived-style, exit 0/2/4/5/6."""
     from alived.config.diagnostics import Severity  # noqa: PLC0415 - the parser is only needed here
     from alived.daemon.lb_params import backend_report, choose_backend  # noqa: PLC0415
     from alived.daemon.loader import load_result  # noqa: PLC0415
@@ -288,6 +288,29 @@ def _name_processes(args: list[str], *, child: bool) -> None:
     argv = [sys.argv[0] if sys.argv and sys.argv[0] else DROP_IN_NAME, *args]
     os.environ[TITLE_ENV] = json.dumps(argv)
     set_process_name(DROP_IN_NAME, argv)
+
+
+def refuse_fatal_config(options: Options) -> int | None:
+    """The exit code keepalived's daemon stops with on this config (None: it runs).
+
+    keepalived gives up on a keyword without its parameter (exit 2) and its VRRP child exits 2
+    on a non-existent interface or an instance it cannot complete, taking the parent with it:
+    nothing is installed. alived checks the same before it starts anything.
+    """
+    from alived.config.diagnostics import Severity  # noqa: PLC0415 - the parser is only needed here
+    from alived.daemon.loader import load_result  # noqa: PLC0415
+
+    if not Path(options.config_file).is_file():
+        return None  # the supervisor reports a missing file with keepalived's own exit code
+    result = load_result(options)
+    code = result.refusal
+    if code is None:
+        return None
+    for diagnostic in result.diagnostics:
+        if diagnostic.severity > Severity.LOG:
+            sys.stderr.write(f"{diagnostic}\n")
+    sys.stderr.write(f"{options.config_file}: exited with permanent error CONFIG. Terminating\n")
+    return code
 
 
 def _program_name() -> str:
@@ -334,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_vrrp_child(command.options)
     for notice in command.notices:
         sys.stderr.write(f"alived: {notice}\n")
+    refused = refuse_fatal_config(command.options)
+    if refused is not None:
+        return refused
     from alived.daemon.supervisor import run_supervisor  # noqa: PLC0415
 
     _name_processes(args, child=False)

@@ -17,7 +17,8 @@ class Severity(enum.IntEnum):
     WARNING = 1  # keepalived's WARNING / DEPRECATED: rc 5
     ERROR = 2  # item skipped or corrected: rc 5
     SECURITY = 3  # script security violation: rc 6
-    FATAL = 4  # cannot run (missing file, fatal error): rc 4
+    FATAL = 4  # cannot run (missing file, bad interface, fatal error): rc 4 when nothing milder
+    ABORT = 5  # a keyword without its parameter: keepalived exits 2 on the spot, daemon or -t
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class Diagnostic:
     location: Location | None = None
     severity: Severity = Severity.ERROR
     keyword: str = ""
+    # keepalived's daemon refuses to start on this one (its child exits 2), though -t only counts it
+    refuse: bool = False
 
     def __str__(self) -> str:
         if self.location is None:
@@ -34,18 +37,38 @@ class Diagnostic:
 
 
 EXIT_OK = 0
+EXIT_CONFIG = 2  # keepalived's KEEPALIVED_EXIT_CONFIG: the parser gave up, the daemon never starts
 EXIT_CANNOT_RUN = 4
 EXIT_CONFIG_PROBLEMS = 5
 EXIT_SCRIPT_SECURITY = 6
 
 
 def config_test_exit_code(diagnostics: Iterable[Diagnostic]) -> int:
-    """keepalived 2.2.7 `-t`: 0 clean, 4 cannot run, 6 script security, 5 other problems."""
-    worst = max((d.severity for d in diagnostics), default=Severity.INFO)
-    if worst == Severity.FATAL:
-        return EXIT_CANNOT_RUN
-    if worst == Severity.SECURITY:
+    """keepalived 2.2.7 `-t`: 2 gave up, 6 script security, 5 problems, 4 cannot run, 0 clean.
+
+    keepalived keeps the *mildest* error class it met (its enum runs from most to least severe
+    and it stores the larger value), so one ordinary error turns a cannot-run 4 into 5; a
+    missing parameter exits 2 at once, before any later verdict.
+    """
+    seen = {d.severity for d in diagnostics}
+    if Severity.ABORT in seen:
+        return EXIT_CONFIG
+    if Severity.SECURITY in seen:
         return EXIT_SCRIPT_SECURITY
-    if worst >= Severity.WARNING:
+    if Severity.WARNING in seen or Severity.ERROR in seen:
         return EXIT_CONFIG_PROBLEMS
+    if Severity.FATAL in seen:
+        return EXIT_CANNOT_RUN
     return EXIT_OK
+
+
+def daemon_exit_code(diagnostics: Iterable[Diagnostic]) -> int | None:
+    """The exit code keepalived's daemon stops with before running this config, or None if it runs.
+
+    A missing parameter ends the parser (exit 2); a non-existent interface or an instance that
+    cannot be completed makes the VRRP child exit 2, and the parent with it.
+    """
+    for d in diagnostics:
+        if d.severity == Severity.ABORT or d.refuse:
+            return EXIT_CONFIG
+    return None

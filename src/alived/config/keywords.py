@@ -19,17 +19,20 @@ from alived.config.sections.common import (
     ip,
     joined,
     keywords,
+    nonempty,
     optional_string,
     present_string,
     script,
     string,
     timer,
     weighted,
+    whole_seconds,
     words,
 )
 
 _U32 = 2**32 - 1
 _MAX_TIMER = 4294.967295  # keepalived's timers are unsigned 32-bit microsecond counts
+_ULONG_TIMER = 18446744073709.551614  # read_timer's own limit (ULONG_MAX - 1 microseconds)
 _I32 = 2**31 - 1
 
 
@@ -38,17 +41,24 @@ _I32 = 2**31 - 1
 
 def _process_keywords(prefix: str) -> list[Kw]:
     return [
-        Kw(f"{prefix}_priority", parse=integer(-20, 19)),
+        Kw(f"{prefix}_priority", parse=integer(-20, 19), missing=f"No {prefix} process priority specified"),
         Kw(f"{prefix}_no_swap", parse=flag()),
-        Kw(f"{prefix}_rt_priority", parse=integer(1, 99)),
-        Kw(f"{prefix}_cpu_affinity", parse=words),
+        Kw(
+            f"{prefix}_rt_priority",
+            parse=integer(1, 99),
+            missing=f"No {prefix} process real-time priority specified",
+        ),
+        Kw(f"{prefix}_cpu_affinity", parse=words, missing=f"No {prefix} cpu_id set specified"),
         Kw(f"{prefix}_rlimit_rttime", parse=integer(2, _I32)),
         Kw(f"{prefix}_rlimit_rtime", field=f"{prefix}_rlimit_rttime", parse=integer(2, _I32)),
     ]
 
 
 def _bufs(name: str) -> list[Kw]:
-    return [Kw(name, parse=integer(0, _I32)), Kw(f"{name}_force", parse=boolean)]
+    return [
+        Kw(name, parse=integer(0, _I32), missing=f"{name} size missing"),
+        Kw(f"{name}_force", parse=boolean),
+    ]
 
 
 GLOBAL_DEFS = BlockSpec(
@@ -62,31 +72,50 @@ GLOBAL_DEFS = BlockSpec(
         Kw("bfd_process_name", parse=string),
         Kw("use_symlink_paths", parse=boolean),
         Kw("set_supplementary_groups", parse=flag()),
-        Kw("router_id", parse=joined),
-        Kw("notification_email_from", parse=joined),
+        Kw("router_id", parse=joined, missing="routerid name missing - ignoring"),
+        Kw("notification_email_from", parse=joined, missing="emailfrom missing - ignoring"),
         Kw("smtp_server", parse=global_defs.smtp_server),
-        Kw("smtp_helo_name", parse=string),
+        Kw("smtp_helo_name", parse=string, missing=""),
         Kw("smtp_connect_timeout", parse=timer(1, 3600)),
-        Kw("notification_email", words=True),
+        Kw("notification_email", words=True, wrap=nonempty("Warning - empty notification_email block")),
         Kw("smtp_alert", parse=boolean),
         Kw("smtp_alert_vrrp", parse=boolean),
         Kw("smtp_alert_checker", parse=boolean),
-        Kw("startup_script", parse=script),
-        Kw("startup_script_timeout", parse=timer(1, 1000)),
-        Kw("shutdown_script", parse=script),
-        Kw("shutdown_script_timeout", parse=timer(1, 1000)),
+        Kw(
+            "startup_script",
+            parse=script,
+            missing="startup script missing",
+            once="startup script already specified",
+        ),
+        Kw("startup_script_timeout", parse=timer(1, 1000), missing="startup_script_timeout requires value"),
+        Kw(
+            "shutdown_script",
+            parse=script,
+            missing="shutdown script missing",
+            once="shutdown script already specified",
+        ),
+        Kw("shutdown_script_timeout", parse=timer(1, 1000), missing="shutdown_script_timeout requires value"),
         Kw("max_auto_priority", parse=integer(-1, 99, optional=99)),
-        Kw("min_auto_priority_delay", parse=integer(1, _I32)),
+        Kw(
+            "min_auto_priority_delay",
+            parse=integer(1, _I32),
+            missing="min_auto_priority_delay requires delay time",
+        ),
         Kw("checker_log_all_failures", parse=boolean),
         Kw("dynamic_interfaces", parse=global_defs.dynamic_interfaces),
         Kw("no_email_faults", parse=flag()),
-        Kw("default_interface", parse=string),
+        Kw("default_interface", parse=string, missing="default_interface requires interface name"),
         Kw("disable_local_igmp", parse=flag()),
         Kw("v3_checksum_as_v2", parse=boolean),
-        Kw("lvs_timeouts", parse=words),
+        Kw("lvs_timeouts", parse=words, missing="lvs_timeouts requires at least one option"),
         Kw("lvs_flush", parse=flag()),
         # alived's own: which kernel load balancer carries the virtual servers.
-        Kw("lvs_backend", parse=choice("ipvs", "nftables", "auto")),
+        # alived's own keyword (keepalived 2.2.7 does not know it): a bare one is not fatal.
+        Kw(
+            "lvs_backend",
+            parse=choice("ipvs", "nftables", "auto"),
+            missing="lvs_backend requires a parameter",
+        ),
         Kw("lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_flush_onstop", field="lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_sync_daemon", parse=global_defs.lvs_sync_daemon),
@@ -112,9 +141,16 @@ GLOBAL_DEFS = BlockSpec(
         Kw("vrrp_lower_prio_no_advert", parse=boolean),
         Kw("vrrp_higher_prio_send_advert", parse=boolean),
         Kw("vrrp_version", parse=integer(2, 3)),
-        Kw("vrrp_iptables", parse=words),
+        Kw(
+            "vrrp_iptables",
+            parse=words,
+            once="iptables already specified - ignoring",
+            # keepalived 2.2.7 as packaged (the oracle) is built with nftables and without iptables.
+            deprecated="iptables not supported, using nftables instead. Please replace 'vrrp_iptables"
+            " and 'vrrp_ipsets' with 'nftables' config option",
+        ),
         Kw("vrrp_ipsets", parse=words),
-        Kw("nftables", parse=optional_string),
+        Kw("nftables", parse=optional_string, once="nftables already specified - ignoring"),
         Kw("nftables_priority", parse=integer(-_I32, _I32)),
         Kw("nftables_ifindex", parse=boolean),
         Kw("vrrp_check_unicast_src", parse=flag()),
@@ -127,15 +163,43 @@ GLOBAL_DEFS = BlockSpec(
         Kw("nftables_ipvs_priority", parse=integer(-_I32, _I32)),
         Kw("nftables_ipvs_start_fwmark", parse=integer(1, _U32)),
         Kw("nftables_counters", parse=boolean),
-        Kw("notify_fifo", parse=global_defs.fifo),
-        Kw("notify_fifo_script", parse=script),
-        Kw("vrrp_notify_fifo", parse=global_defs.fifo),
-        Kw("vrrp_notify_fifo_script", parse=script),
+        Kw("notify_fifo", parse=global_defs.fifo, once="notify_fifo already specified - ignoring {arg}"),
+        Kw(
+            "notify_fifo_script",
+            parse=script,
+            missing="No notify_fifo_script specified",
+            once="notify_fifo_script already specified - ignoring {arg}",
+        ),
+        Kw(
+            "vrrp_notify_fifo",
+            parse=global_defs.fifo,
+            once="vrrp_notify_fifo already specified - ignoring {arg}",
+        ),
+        Kw(
+            "vrrp_notify_fifo_script",
+            parse=script,
+            missing="No vrrp_notify_fifo_script specified",
+            once="vrrp_notify_fifo_script already specified - ignoring {arg}",
+        ),
         Kw("vrrp_notify_priority_changes", parse=boolean),
         Kw("fifo_write_vrrp_states_on_reload", parse=flag()),
-        Kw("lvs_notify_fifo", parse=global_defs.fifo),
-        Kw("lvs_notify_fifo_script", parse=script),
-        Kw("snmp_socket", parse=string),
+        Kw(
+            "lvs_notify_fifo",
+            parse=global_defs.fifo,
+            once="lvs_notify_fifo already specified - ignoring {arg}",
+        ),
+        Kw(
+            "lvs_notify_fifo_script",
+            parse=script,
+            missing="No lvs_notify_fifo_script specified",
+            once="lvs_notify_fifo_script already specified - ignoring {arg}",
+        ),
+        Kw(
+            "snmp_socket",
+            parse=string,
+            missing="SNMP error : snmp socket name missing",
+            once="SNMP socket already set - ignoring",
+        ),
         Kw("enable_traps", parse=flag()),
         Kw("enable_snmp_vrrp", parse=flag()),
         Kw("enable_snmp_keepalived", field="enable_snmp_vrrp", parse=flag()),
@@ -143,10 +207,18 @@ GLOBAL_DEFS = BlockSpec(
         Kw("enable_snmp_rfcv2", parse=flag()),
         Kw("enable_snmp_rfcv3", parse=flag()),
         Kw("enable_snmp_checker", parse=flag()),
-        Kw("snmp_vs_stats_update_interval", parse=timer(0, 86400)),
-        Kw("snmp_rs_stats_update_interval", parse=timer(0, 86400)),
+        Kw(
+            "snmp_vs_stats_update_interval",
+            parse=timer(0, 86400),
+            missing="snmp_vs_stats_update_interval requires a parameter",
+        ),
+        Kw(
+            "snmp_rs_stats_update_interval",
+            parse=timer(0, 86400),
+            missing="snmp_rs_stats_update_interval requires a parameter",
+        ),
         Kw("enable_dbus", parse=flag()),
-        Kw("dbus_service_name", parse=string),
+        Kw("dbus_service_name", parse=string, missing="dbus_service_name missing - ignoring"),
         Kw("dbus_no_interface_name", parse=flag()),
         Kw("script_user", parse=global_defs.script_user),
         Kw("enable_script_security", parse=flag()),
@@ -157,10 +229,14 @@ GLOBAL_DEFS = BlockSpec(
         *_bufs("lvs_netlink_monitor_rcv_bufs"),
         Kw("rs_init_notifies", parse=flag()),
         Kw("no_checker_emails", parse=flag()),
-        Kw("vrrp_rx_bufs_policy", parse=words),
-        Kw("vrrp_rx_bufs_multiplier", parse=integer(1, _I32)),
+        Kw("vrrp_rx_bufs_policy", parse=words, missing="vrrp_rx_bufs_policy missing"),
+        Kw("vrrp_rx_bufs_multiplier", parse=integer(1, _I32), missing="Invalid vrrp_rx_bufs_multiplier"),
         Kw("vrrp_startup_delay", parse=timer(0, 3600)),
-        Kw("vrrp_delay_after_boot", parse=timer(0, 3600)),
+        Kw(
+            "vrrp_delay_after_boot",
+            parse=timer(0, 3600),
+            missing="vrrp_delay_after_boot requires a parameter",
+        ),
         Kw("log_unknown_vrids", parse=flag()),
         Kw("vrrp_owner_ignore_adverts", parse=boolean),
         Kw("vmac_prefix", parse=string),
@@ -168,19 +244,19 @@ GLOBAL_DEFS = BlockSpec(
         Kw("umask", parse=global_defs.umask),
         Kw("random_seed", parse=integer(0, _U32)),
         Kw("reload_check_config", parse=present_string),
-        Kw("reload_time_file", parse=string),
+        Kw("reload_time_file", parse=string, missing="reload_time_file invalid"),
         Kw("reload_repeat", parse=flag()),
         Kw("reload_file", parse=optional_string),
         Kw("include_check", parse=words),
         Kw("config_save_dir", parse=string),
-        Kw("tmp_config_directory", parse=string),
+        Kw("tmp_config_directory", parse=string, missing="tmp_config_directory missing directory name"),
         Kw("data_use_instance", parse=boolean),
-        Kw("json_version", parse=integer(1, 2)),
-        Kw("iproute_usr_dir", parse=string),
-        Kw("iproute_etc_dir", parse=string),
-        Kw("state_dump_file", parse=string),
-        Kw("stats_dump_file", parse=string),
-        Kw("json_dump_file", parse=string),
+        Kw("json_version", parse=integer(1, 2), missing="json_version requires a parameter"),
+        Kw("iproute_usr_dir", parse=string, missing="iproute_usr_dir requires a parameter"),
+        Kw("iproute_etc_dir", parse=string, missing="iproute_etc_dir requires a parameter"),
+        Kw("state_dump_file", parse=string, missing="state_dump_file requires a parameter"),
+        Kw("stats_dump_file", parse=string, missing="stats_dump_file requires a parameter"),
+        Kw("json_dump_file", parse=string, missing="json_dump_file requires a parameter"),
     ),
     build=global_defs.build_global_defs,
 )
@@ -206,18 +282,18 @@ def _trackers() -> list[Kw]:
 
 def _notifies() -> list[Kw]:
     return [
-        Kw("notify_backup", parse=script),
-        Kw("notify_master", parse=script),
-        Kw("notify_fault", parse=script),
-        Kw("notify_stop", parse=script),
-        Kw("notify", parse=script),
+        Kw("notify_backup", parse=script, once="notify_backup script already specified - ignoring {arg}"),
+        Kw("notify_master", parse=script, once="notify_master script already specified - ignoring {arg}"),
+        Kw("notify_fault", parse=script, once="notify_fault script already specified - ignoring {arg}"),
+        Kw("notify_stop", parse=script, once="notify_stop script already specified - ignoring {arg}"),
+        Kw("notify", parse=script, once="notify script already specified - ignoring {arg}"),
     ]
 
 
 SYNC_GROUP = BlockSpec(
     "vrrp_sync_group",
     keywords(
-        Kw("group", words=True),
+        Kw("group", words=True, wrap=nonempty("Warning - sync group has empty group block")),
         *_trackers(),
         *_notifies(),
         Kw("smtp_alert", parse=boolean),
@@ -238,10 +314,10 @@ AUTH_HMAC = BlockSpec(
     "auth_hmac",
     keywords(
         Kw("key", parse=words, multi=True),
-        Kw("active_key", parse=integer(1, 255)),
-        Kw("time_window", parse=integer(1, 300)),
-        Kw("anti_replay", parse=string),
-        Kw("mode", parse=string),
+        Kw("active_key", parse=integer(1, 255), missing="active_key requires a parameter"),
+        Kw("time_window", parse=integer(1, 300), missing="time_window requires a parameter"),
+        Kw("anti_replay", parse=string, missing="anti_replay requires a parameter"),
+        Kw("mode", parse=string, missing="mode requires a parameter"),
     ),
     build=vrrp.build_auth_hmac,
 )
@@ -287,10 +363,18 @@ VRRP_INSTANCE = BlockSpec(
         Kw("preempt", field="nopreempt", parse=flag(False)),
         Kw("nopreempt", parse=flag()),
         Kw("preempt_delay", parse=timer(0, 1000)),
-        Kw("debug", parse=integer(0, 4, optional=0)),
+        Kw("debug", parse=integer(0, 4)),
         *_notifies(),
-        Kw("notify_deleted", parse=vrrp.notify_deleted),
-        Kw("notify_master_rx_lower_pri", parse=script),
+        Kw(
+            "notify_deleted",
+            parse=vrrp.notify_deleted,
+            once="notify_deleted already specified - ignoring {arg}",
+        ),
+        Kw(
+            "notify_master_rx_lower_pri",
+            parse=script,
+            once="notify_master_rx_lower_pri script already specified - ignoring {arg}",
+        ),
         Kw("smtp_alert", parse=boolean),
         Kw("notify_priority_changes", parse=boolean),
         Kw("lvs_sync_daemon_interface", parse=string),
@@ -312,7 +396,7 @@ VRRP_INSTANCE = BlockSpec(
         Kw("lower_prio_no_advert", parse=boolean),
         Kw("higher_prio_send_advert", parse=boolean),
         Kw("owner_ignore_adverts", parse=boolean),
-        Kw("kernel_rx_buf_size", parse=integer(0, _I32)),
+        Kw("kernel_rx_buf_size", parse=integer(0, _I32), missing="invalid kernel_rx_buf_size specified"),
         Kw("authentication", block=AUTHENTICATION),
         Kw("auth_hmac", field="auth_hmac", block=AUTH_HMAC),
     ),
@@ -322,7 +406,7 @@ VRRP_INSTANCE = BlockSpec(
 VRRP_SCRIPT = BlockSpec(
     "vrrp_script",
     keywords(
-        Kw("script", parse=script),
+        Kw("script", parse=script, missing=""),
         Kw("interval", parse=timer(0.001, 86400)),
         Kw("timeout", parse=timer(0, 86400)),
         Kw("weight", parse=weighted(-253, 253)),
@@ -337,8 +421,18 @@ VRRP_SCRIPT = BlockSpec(
 TRACK_FILE = BlockSpec(
     "track_file",
     keywords(
-        Kw("file", parse=string),
-        Kw("weight", parse=weighted(-_I32, _I32)),
+        Kw(
+            "file",
+            parse=string,
+            missing="track file file name missing",
+            once="File already set for track file - ignoring {arg}",
+        ),
+        Kw(
+            "weight",
+            parse=weighted(-_I32, _I32),
+            missing="No weight specified for track file - ignoring",
+            once="Weight already set for track file - ignoring {arg}",
+        ),
         Kw("init_file", parse=vrrp.init_file),
     ),
     build=vrrp.build_track_file,
@@ -347,9 +441,14 @@ TRACK_FILE = BlockSpec(
 TRACK_PROCESS = BlockSpec(
     "vrrp_track_process",
     keywords(
-        Kw("process", parse=vrrp.process_argv),
-        Kw("param_match", parse=string),
-        Kw("weight", parse=weighted(-254, 254)),
+        Kw("process", parse=vrrp.process_argv, once="Process already set for track process - ignoring {arg}"),
+        Kw("param_match", parse=string, missing=""),
+        Kw(
+            "weight",
+            parse=weighted(-254, 254),
+            missing="No weight specified for track process - ignoring",
+            once="Weight already set for track process - ignoring {arg}",
+        ),
         Kw("quorum", parse=integer(0, _I32)),
         Kw("quorum_max", parse=integer(0, _I32)),
         Kw("delay", parse=timer(0, 86400)),
@@ -366,12 +465,16 @@ GARP_GROUP = BlockSpec(
         Kw("garp_interval", parse=timer(0, 1)),
         Kw("gna_interval", parse=timer(0, 1)),
         Kw("interface", parse=string),
-        Kw("interfaces", words=True),
+        Kw("interfaces", words=True, wrap=nonempty("Warning - empty garp_group interfaces block")),
     ),
     build=vrrp.build_garp_group,
 )
 
-TRACK_GROUP = BlockSpec("track_group", keywords(Kw("group", words=True)), build=vrrp.build_track_group)
+TRACK_GROUP = BlockSpec(
+    "track_group",
+    keywords(Kw("group", words=True, wrap=nonempty("Warning - track group has empty group block"))),
+    build=vrrp.build_track_group,
+)
 
 # ---------------------------------------------------------------- BFD
 
@@ -379,8 +482,8 @@ BFD_INSTANCE = BlockSpec(
     "bfd_instance",
     keywords(
         Kw("source_ip", parse=ip),
-        Kw("neighbor_ip", parse=ip),
-        Kw("neighbour_ip", field="neighbor_ip", parse=ip),
+        Kw("neighbor_ip", parse=ip, missing="neighbor_ip requires a parameter"),
+        Kw("neighbour_ip", field="neighbor_ip", parse=ip, missing="neighbour_ip requires a parameter"),
         Kw("min_rx", parse=integer(1, 1000)),
         Kw("min_tx", parse=integer(1, 1000)),
         Kw("idle_tx", parse=integer(1, 1000)),
@@ -405,14 +508,14 @@ _CONNECTION = [
     Kw("bindto", parse=ip),
     Kw("bind_port", parse=integer(0, 65535)),
     Kw("bind_if", parse=string),
-    Kw("connect_timeout", parse=timer(0.000001, 86400)),
+    Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
     Kw("fwmark", parse=integer(0, _U32)),
 ]
 _SCHEDULING = [
     Kw("retry", parse=integer(0, _I32)),
-    Kw("delay_before_retry", parse=timer(0, 86400)),
-    Kw("warmup", parse=timer(0, 86400)),
-    Kw("delay_loop", parse=timer(0.000001, 86400)),
+    Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
+    Kw("warmup", parse=timer(0, _ULONG_TIMER)),
+    Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
     Kw("alpha", parse=boolean),
     Kw("log_all_failures", parse=boolean),
 ]
@@ -423,12 +526,12 @@ URL = BlockSpec(
         Kw("path", parse=joined),
         Kw("digest", parse=lvs.digest),
         Kw("status_code", parse=lvs.status_code),
-        Kw("virtualhost", parse=string),
-        Kw("regex", parse=joined),
+        Kw("virtualhost", parse=string, missing="Missing HTTP_GET virtualhost name"),
+        Kw("regex", parse=joined, missing=""),
         Kw("regex_no_match", parse=flag()),
         Kw("regex_options", parse=words),
-        Kw("regex_min_offset", parse=integer(0, _I32)),
-        Kw("regex_max_offset", parse=integer(0, _I32)),
+        Kw("regex_min_offset", parse=integer(0, _I32), missing=""),
+        Kw("regex_max_offset", parse=integer(0, _I32), missing=""),
         Kw("regex_stack", parse=words),
         Kw("tls_compliant", parse=boolean),
     ),
@@ -448,10 +551,10 @@ def _http_checker(kind: str) -> BlockSpec:
                 parse=integer(0, _I32),
                 deprecated="nb_get_retry is deprecated - please use 'retry'",
             ),
-            Kw("virtualhost", parse=string),
+            Kw("virtualhost", parse=string, missing="HTTP_GET virtualhost name missing"),
             Kw("http_protocol", parse=lvs.http_protocol),
             Kw("enable_sni", parse=boolean),
-            Kw("sni_name", parse=string),
+            Kw("sni_name", parse=string, missing="sni_name requires a parameter"),
             Kw("verify_peer", parse=boolean),
             Kw("fast_recovery", parse=boolean),
             Kw("tls_compliant", parse=boolean),
@@ -474,7 +577,7 @@ CHECKERS: dict[str, BlockSpec] = {
         keywords(
             *_CONNECTION,
             *_SCHEDULING,
-            Kw("helo_name", parse=joined),
+            Kw("helo_name", parse=joined, missing="SMTP_CHECK helo name missing"),
             Kw("host", block=SMTP_HOST, multi=True),
         ),
         build=lvs.checker_builder("SMTP_CHECK"),
@@ -485,7 +588,7 @@ CHECKERS: dict[str, BlockSpec] = {
             *_CONNECTION,
             *_SCHEDULING,
             Kw("type", field="dns_type", parse=lvs.dns_type),
-            Kw("name", field="dns_name", parse=string),
+            Kw("name", field="dns_name", parse=string, once="DNS_CHECK name already specified - ignoring"),
         ),
         build=lvs.checker_builder("DNS_CHECK"),
     ),
@@ -493,10 +596,11 @@ CHECKERS: dict[str, BlockSpec] = {
         "MISC_CHECK",
         keywords(
             *_SCHEDULING,
-            Kw("misc_path", parse=script),
-            Kw("misc_timeout", parse=timer(0, 86400)),
+            Kw("misc_path", parse=script, missing=""),
+            # whole seconds, as read_unsigned reads them (UINT_MAX / TIMER_HZ at most)
+            Kw("misc_timeout", parse=whole_seconds(0, 4294)),
             Kw("misc_dynamic", parse=flag()),
-            Kw("user", parse=joined),
+            Kw("user", parse=joined, missing="No user specified for misc checker script"),
         ),
         build=lvs.checker_builder("MISC_CHECK"),
     ),
@@ -505,7 +609,7 @@ CHECKERS: dict[str, BlockSpec] = {
         keywords(
             *_CONNECTION,
             *_SCHEDULING,
-            Kw("payload", parse=joined),
+            Kw("payload", parse=joined, missing="UDP_CHECK payload requires a payload"),
             Kw("require_reply", parse=lvs.hex_words),
             Kw("min_reply_length", parse=integer(0, 65535)),
             Kw("max_reply_length", parse=integer(0, 65535)),
@@ -517,12 +621,18 @@ CHECKERS: dict[str, BlockSpec] = {
     ),
     "FILE_CHECK": BlockSpec(
         "FILE_CHECK",
-        keywords(Kw("track_file", parse=string), Kw("weight", parse=weighted(-_I32, _I32))),
+        keywords(
+            Kw("track_file", parse=string),
+            Kw("weight", parse=weighted(-_I32, _I32), missing="track file weight missing"),
+        ),
         build=lvs.checker_builder("FILE_CHECK"),
     ),
     "BFD_CHECK": BlockSpec(
         "BFD_CHECK",
-        keywords(Kw("name", parse=string), Kw("alpha", parse=boolean)),
+        keywords(
+            Kw("name", parse=string, missing="BFD_CHECK - No or too many names specified - skipping"),
+            Kw("alpha", parse=boolean),
+        ),
         build=lvs.checker_builder("BFD_CHECK"),
     ),
 }
@@ -537,17 +647,17 @@ REAL_SERVER = BlockSpec(
         Kw("uthreshold", parse=integer(0, _U32)),
         Kw("lthreshold", parse=integer(0, _U32)),
         Kw("inhibit_on_failure", parse=boolean),
-        Kw("notify_up", parse=script),
-        Kw("notify_down", parse=script),
+        Kw("notify_up", parse=script, once="notify_up script already specified - ignoring {arg}"),
+        Kw("notify_down", parse=script, once="notify_down script already specified - ignoring {arg}"),
         Kw("alpha", parse=boolean),
         Kw("retry", parse=integer(0, _I32)),
-        Kw("delay_before_retry", parse=timer(0, 86400)),
-        Kw("warmup", parse=timer(0, 86400)),
-        Kw("connect_timeout", parse=timer(0.000001, 86400)),
-        Kw("delay_loop", parse=timer(0.000001, 86400)),
+        Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
+        Kw("warmup", parse=timer(0, _ULONG_TIMER)),
+        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
         Kw("smtp_alert", parse=boolean),
-        Kw("virtualhost", parse=string),
-        Kw("snmp_name", parse=string),
+        Kw("virtualhost", parse=string, missing="real server virtualhost missing"),
+        Kw("snmp_name", parse=string, missing="real server snmp_name missing or extra parameters"),
         *(Kw(name, field="checkers", block=spec, multi=True) for name, spec in CHECKERS.items()),
     ),
     build=lvs.build_real_server,
@@ -558,10 +668,10 @@ VIRTUAL_SERVER = BlockSpec(
     keywords(
         Kw("ip_family", parse=lvs.ip_family),
         Kw("retry", parse=integer(0, _I32)),
-        Kw("delay_before_retry", parse=timer(0, 86400)),
-        Kw("warmup", parse=timer(0, 86400)),
-        Kw("connect_timeout", parse=timer(0.000001, 86400)),
-        Kw("delay_loop", parse=timer(0.000001, 86400)),
+        Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
+        Kw("warmup", parse=timer(0, _ULONG_TIMER)),
+        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
         Kw("inhibit_on_failure", parse=boolean),
         Kw("lb_algo", parse=lvs.lb_algo),
         Kw("lvs_sched", field="lb_algo", parse=lvs.lb_algo),
@@ -582,18 +692,18 @@ VIRTUAL_SERVER = BlockSpec(
         Kw("protocol", parse=lvs.protocol),
         Kw("ha_suspend", parse=flag()),
         Kw("smtp_alert", parse=boolean),
-        Kw("virtualhost", parse=string),
-        Kw("snmp_name", parse=string),
+        Kw("virtualhost", parse=string, missing="virtual server virtualhost missing"),
+        Kw("snmp_name", parse=string, missing="virtual server snmp_name missing or extra parameters"),
         Kw("alpha", parse=flag()),
         Kw("omega", parse=flag()),
-        Kw("quorum_up", parse=script),
-        Kw("quorum_down", parse=script),
+        Kw("quorum_up", parse=script, once="quorum_up script already specified - ignoring {arg}"),
+        Kw("quorum_down", parse=script, once="quorum_down script already specified - ignoring {arg}"),
         Kw("quorum", parse=integer(1, _U32)),
         Kw("hysteresis", parse=integer(0, _U32)),
         Kw("weight", parse=integer(1, 65535)),
         Kw("sorry_server", parse=lvs.sorry_server),
         Kw("sorry_server_inhibit", parse=boolean),
-        Kw("sorry_server_lvs_method", parse=lvs.lvs_method),
+        Kw("sorry_server_lvs_method", parse=lvs.lvs_method, missing=""),
         Kw("real_server", field="real_servers", block=REAL_SERVER, multi=True),
     ),
     build=lvs.build_virtual_server,
@@ -602,10 +712,10 @@ VIRTUAL_SERVER = BlockSpec(
 SSL = BlockSpec(
     "SSL",
     keywords(
-        Kw("password", parse=string),
-        Kw("ca", parse=string),
-        Kw("certificate", parse=string),
-        Kw("key", parse=string),
+        Kw("password", parse=string, missing="SSL password missing"),
+        Kw("ca", parse=string, missing="SSL cafile missing"),
+        Kw("certificate", parse=string, missing="SSL certfile missing"),
+        Kw("key", parse=string, missing="SSL keyfile missing"),
     ),
     build=lvs.build_ssl,
 )
@@ -615,11 +725,11 @@ SSL = BlockSpec(
 ROOT: dict[str, Kw] = keywords(
     # Root-level daemon keywords land in GlobalDefs.
     Kw("linkbeat_use_polling", parse=flag()),
-    Kw("net_namespace", parse=string),
+    Kw("net_namespace", parse=string, missing="net_namespace name missing - ignoring"),
     Kw("net_namespace_ipvs", parse=optional_string),
     Kw("namespace_with_ipsets", parse=flag()),
     Kw("use_pid_dir", parse=flag()),
-    Kw("instance", parse=string),
+    Kw("instance", parse=string, missing="instance name missing - ignoring"),
     Kw("child_wait_time", parse=integer(0, _I32)),
     Kw("global_defs", field="global_defs", block=GLOBAL_DEFS, multi=True),
     Kw("track_group", field="track_groups", block=TRACK_GROUP, multi=True),
@@ -660,6 +770,49 @@ ROOT_GLOBALS = frozenset(
         "child_wait_time",
     }
 )
+
+
+_GLOBAL = frozenset({"global"})
+_VRRP = frozenset({"vrrp"})
+_CHECK = frozenset({"check"})
+
+#: Which keepalived 2.2.7 processes read each root keyword in `-t` (the others skip its block).
+ROOT_PASSES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        (
+            "linkbeat_use_polling",
+            "net_namespace",
+            "net_namespace_ipvs",
+            "namespace_with_ipsets",
+            "use_pid_dir",
+            "instance",
+            "child_wait_time",
+            "global_defs",
+        ),
+        _GLOBAL,
+    ),
+    **dict.fromkeys(("SSL", "virtual_server_group", "virtual_server"), _CHECK),
+    **dict.fromkeys(
+        (
+            "track_group",
+            "static_ipaddress",
+            "static_routes",
+            "static_rules",
+            "vrrp_sync_group",
+            "garp_group",
+            "linkbeat_interfaces",
+            "vrrp_instance",
+            "vrrp_script",
+            "vrrp_track_process",
+            "interface_up_down_delays",
+        ),
+        _VRRP,
+    ),
+    # FILE_CHECK and BFD_CHECK need these in the checker too.
+    "track_file": frozenset({"vrrp", "check"}),
+    "vrrp_track_file": frozenset({"vrrp", "check"}),
+    "bfd_instance": frozenset({"check", "vrrp", "bfd"}),
+}
 
 
 def all_keywords() -> frozenset[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alived.config import keywords, model
-from alived.config.diagnostics import Diagnostic, Severity, config_test_exit_code
+from alived.config.diagnostics import Diagnostic, Severity, config_test_exit_code, daemon_exit_code
 from alived.config.resolve import resolve
 from alived.config.sections.common import Ctx, Fields, interpret
 from alived.config.source import Line
@@ -34,6 +34,11 @@ class LoadResult:
     def exit_code(self) -> int:
         """keepalived -t semantics: 0 clean, 4 cannot run, 5 config problems, 6 script security."""
         return config_test_exit_code(self.diagnostics)
+
+    @property
+    def refusal(self) -> int | None:
+        """The exit code the daemon must stop with instead of running this config (None: run it)."""
+        return daemon_exit_code(self.diagnostics)
 
     @property
     def problems(self) -> tuple[Diagnostic, ...]:
@@ -103,7 +108,7 @@ def load_lines(
 ) -> LoadResult:
     """Parse already-preprocessed lines: the part of loading that does not touch files."""
     diags: list[Diagnostic] = list(diagnostics)
-    tree = build_tree(lines, diags)
+    tree = build_tree(lines, diags, keywords.ROOT, keywords.ROOT_PASSES)
     ctx = Ctx(diags)
     root = interpret(ctx, tree, keywords.ROOT)
     written = assemble(root)

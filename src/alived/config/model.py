@@ -214,12 +214,14 @@ class InterfaceDelay:
     interface: str
     down_delay: Ticks
     up_delay: Ticks
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LinkbeatInterface:
     interface: str
     polling: str = "MII"
+    location: Location | None = None
 
 
 # ---------------------------------------------------------------- VRRP

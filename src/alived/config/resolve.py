@@ -92,8 +92,15 @@ _user_exists = probe_users(())
 class _Out:
     diagnostics: list[Diagnostic]
 
-    def add(self, message: str, where: Location | None, severity: Severity = Severity.ERROR) -> None:
-        self.diagnostics.append(Diagnostic(message, where, severity))
+    def add(
+        self,
+        message: str,
+        where: Location | None,
+        severity: Severity = Severity.ERROR,
+        *,
+        refuse: bool = False,
+    ) -> None:
+        self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse))
 
 
 def resolve(
@@ -106,6 +113,9 @@ def resolve(
     """Check the written model as keepalived does and return the effective model plus diagnostics."""
     out = _Out([])
     g = config.global_defs
+    # keepalived's VRRP child judges its scripts only when instances are configured (even ones it
+    # then finds incomplete).
+    vrrp_side = bool(config.instances)
     scripts = _resolve_scripts(config, out)
     prefs = [16384]
     config = replace(config, vrrp_scripts=scripts, static_rules=_check_static(config, out, prefs))
@@ -120,9 +130,10 @@ def resolve(
         vs for vs in (_resolve_vs(config, vs, out) for vs in config.virtual_servers) if vs is not None
     )
     config = replace(config, instances=instances, sync_groups=sync_groups, virtual_servers=virtual_servers)
-    if interfaces is not None:
-        _check_interfaces(config, set(interfaces), out)
-    config = _check_script_security(config, g, script_probe, user_exists, out)
+    # A non-existent interface stops keepalived's VRRP child before it judges any script.
+    if interfaces is not None and _check_interfaces(config, set(interfaces), out):
+        vrrp_side = False
+    config = _check_script_security(config, g, script_probe, user_exists, out, vrrp_side=vrrp_side)
     return config, tuple(out.diagnostics)
 
 
@@ -173,15 +184,24 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     g = config.global_defs
     name = inst.name
     where = inst.location
+    inst = replace(
+        inst,
+        track_interface=_unique_tracks(name, "track_interface", inst.track_interface, out),
+        track_script=_unique_tracks(name, "track_script", inst.track_script, out),
+        track_file=_unique_tracks(name, "track_file", inst.track_file, out),
+        track_process=_unique_tracks(name, "track_process", inst.track_process, out),
+        track_bfd=_unique_tracks(name, "track_bfd", inst.track_bfd, out),
+    )
     if inst.virtual_router_id is None:
-        out.add(f"({name}) the virtual router id must be set", where)
+        out.add(f"({name}) the virtual router id must be set", where, refuse=True)
         return None
     # keepalived 2.2.7 also rejects `interface lo` ("cannot use a loopback interface"); alived accepts
     # it for now because the daemon's tests run instances on lo (see the config report).
     interface = inst.interface
     if interface is None:
-        # keepalived 2.2.7 insists on an interface even for unicast instances.
-        out.add(f"({name}) Unknown interface!", where)
+        # keepalived 2.2.7 insists on an interface even for unicast instances; without unicast
+        # peers the instance cannot be completed and the daemon stops (chk_min_cfg).
+        out.add(f"({name}) Unknown interface!", where, refuse=not inst.unicast_peer)
     if inst.linkbeat_use_polling:
         out.add(
             f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
@@ -215,6 +235,11 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
         if strict:
             out.add(f"({name}) cannot use IPv6 with VRRP version 2; setting version 3", where)
         version = 3
+    if not vips and not inst.no_virtual_ipaddress and (version == 3 or family == 6 or strict):
+        # vrrp_complete_instance gives up on the instance, and the VRRP child with it.
+        out.add(f"({name}) No VIP specified; at least one is required", where, refuse=True)
+    if inst.vmac_xmit_base and inst.use_vmac is None:
+        out.add(f"({name}) vmac_xmit_base is only valid with a vmac", where)
     state = inst.state
     priority = inst.priority
     auth = inst.authentication
@@ -222,6 +247,9 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
         auth = None
     if auth is not None and (version == 3 or family == 6):
         out.add(f"({name}) VRRP version 3 does not support authentication. Ignoring.", where)
+        auth = None
+    elif auth is not None and not auth.auth_pass:
+        out.add(f"({name}) Authentication specified but no password given. Ignoring", where)
         auth = None
     if auth is not None and auth.auth_type == "AH" and state == "MASTER":
         out.add(f"({name}) Initial state master is incompatible with AH authentication - clearing", where)
@@ -278,7 +306,7 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
             use_vmac = replace(use_vmac, mac=None)
     if strict:
         if peers:
-            out.add(f"({name}) Unicast peers are not supported in strict mode", where)
+            out.add(f"({name}) Unicast peers are not supported in strict mode", where, refuse=True)
             peers = ()
         if auth is not None:
             out.add(f"({name}) Strict mode does not support authentication. Ignoring.", where)
@@ -398,6 +426,19 @@ def _resolve_instance(config: Config, inst: VrrpInstance, out: _Out, prefs: list
     )
 
 
+def _unique_tracks(name: str, kind: str, entries: tuple[Any, ...], out: _Out) -> tuple[Any, ...]:
+    """keepalived tracks an object once per instance: a repeated entry is reported and dropped."""
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        if entry.name in seen:
+            out.add(f"({name}) duplicate {kind} {entry.name} - ignoring", entry.location)
+            continue
+        seen.add(entry.name)
+        kept.append(entry)
+    return tuple(kept)
+
+
 def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
@@ -416,6 +457,7 @@ def _check_duplicate_vrids(instances: tuple[VrrpInstance, ...], out: _Out) -> tu
                 f"{other.name} and {inst.name} both use VRID {inst.virtual_router_id} with {fam}"
                 f" on interface {inst.interface}",
                 inst.location,
+                refuse=True,
             )
         else:
             seen[key] = inst
@@ -451,6 +493,7 @@ def _resolve_sync_groups(
                 )
             else:
                 members.append(member)
+                owner[member] = group.name  # a repeat in the same group is a second membership too
         if not members:
             out.add(f"Sync group {group.name} has no virtual router(s). removing", group.location)
             continue
@@ -460,8 +503,6 @@ def _resolve_sync_groups(
                 group.location,
                 Severity.WARNING,
             )
-        for member in members:
-            owner[member] = group.name
         kept.append(replace(group, group=tuple(members)))
     instances = tuple(replace(i, sync_group=owner[i.name]) if i.name in owner else i for i in instances)
     return tuple(kept), instances
@@ -534,6 +575,9 @@ def _resolve_vs(config: Config, vs: VirtualServer, out: _Out) -> VirtualServer |
         )
         out.add(f"Virtual server {name}: no protocol set - defaulting to UDP", where, Severity.WARNING)
         vs = replace(vs, protocol="UDP")
+    if addressed and vs.group is None and not vs.persistence_timeout and not vs.port:
+        out.add(f"Virtual server {vs.key}: zero port only valid for persistent services - setting", where)
+        vs = replace(vs, persistence_timeout=360)
     if not vs.lb_algo_set:
         out.add(f"Virtual server {vs.key}: no scheduler set, setting default 'wlc'", where, Severity.WARNING)
     if not vs.lvs_method_set:
@@ -665,38 +709,78 @@ def _resolve_checker(
 # ---------------------------------------------------------------- interfaces
 
 
-def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> None:
+def _check_interfaces(config: Config, interfaces: set[str], out: _Out) -> bool:
+    """keepalived looks each named interface up while parsing; without dynamic_interfaces a missing
+    one is reported where it is named and, once, as CONFIG_BAD_IF (the daemon refuses to start)."""
+    g = config.global_defs
+    if g.dynamic_interfaces:
+        return False  # keepalived only logs that it will use the interface once it is created
     missing = False
+
+    def lacks(name: str | None, message: str, where: Location | None) -> None:
+        nonlocal missing
+        if name is not None and name not in interfaces:
+            out.add(message.format(name=name), where)
+            missing = True
+
     for inst in config.instances:
-        if inst.interface is not None and inst.interface not in interfaces:
-            out.add(
-                f"WARNING - interface {inst.interface} for vrrp_instance {inst.name} doesn't exist",
-                inst.location,
-            )
-            missing = True
+        lacks(
+            inst.interface,
+            f"WARNING - interface {{name}} for vrrp_instance {inst.name} doesn't exist",
+            inst.location,
+        )
         for entry in inst.track_interface:
-            if entry.name not in interfaces:
-                out.add(
-                    f"({inst.name}) tracked interface {entry.name} doesn't exist",
-                    entry.location,
-                )
-                missing = True
+            lacks(entry.name, f"({inst.name}) tracked interface {{name}} doesn't exist", entry.location)
         for vip in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded):
-            if vip.dev is not None and vip.dev not in interfaces:
-                out.add(
-                    f"WARNING - interface {vip.dev} for ip address {vip.address.ip} doesn't exist",
-                    vip.location,
-                )
-                missing = True
+            lacks(
+                vip.dev,
+                f"WARNING - interface {{name}} for ip address {vip.address.ip} doesn't exist",
+                vip.location,
+            )
     for addr in config.static_ipaddress:
-        if addr.dev is not None and addr.dev not in interfaces:
+        lacks(
+            addr.dev,
+            f"WARNING - interface {{name}} for ip address {addr.address} doesn't exist",
+            addr.location,
+        )
+        if addr.dev is None and g.default_interface not in interfaces:
             out.add(
-                f"WARNING - interface {addr.dev} for ip address {addr.address.ip} doesn't exist",
+                f"Static address {addr.address} requires either an interface or default interface must exist",
                 addr.location,
+                Severity.FATAL,
             )
             missing = True
+    routes = (*config.static_routes, *(r for inst in config.instances for r in inst.virtual_routes))
+    for route in routes:
+        for dev in (route.dev, *(hop.dev for hop in route.nexthops)):
+            lacks(dev, "WARNING - interface {name} for VROUTE nexthop doesn't exist", route.location)
+    rules = (*config.static_rules, *(r for inst in config.instances for r in inst.virtual_rules))
+    for rule in rules:
+        for key, value in rule.options:
+            if key in ("dev", "iif", "oif"):
+                lacks(value, "WARNING - interface {name} for rule doesn't exist", rule.location)
+    for garp in config.garp_groups:
+        for name in garp.interfaces:
+            lacks(name, "WARNING - interface {name} specified for garp_group doesn't exist", garp.location)
+    # These two are looked up without creating a placeholder: fatal for -t, skipped by the daemon.
+    for beat in config.linkbeat_interfaces:
+        if beat.interface not in interfaces:
+            out.add(
+                f"unknown interface {beat.interface} specified for linkbeat interface",
+                beat.location,
+                Severity.FATAL,
+            )
+    for delay in config.interface_up_down_delays:
+        if delay.interface not in interfaces:
+            out.add(
+                f"unknown interface {delay.interface} specified for up/down delay",
+                delay.location,
+                Severity.FATAL,
+            )
     if missing:
-        out.add("Non-existent interface specified in configuration", None)
+        # keepalived's CONFIG_BAD_IF: -t says 4 when nothing milder was found, the daemon refuses.
+        out.add("Non-existent interface specified in configuration", None, Severity.FATAL, refuse=True)
+    return missing
 
 
 # ---------------------------------------------------------------- script security
@@ -831,7 +915,13 @@ def _script_user(vs: VrrpScript) -> tuple[str | None, str | None]:
 
 
 def _check_script_security(
-    config: Config, g: GlobalDefs, probe: ScriptProbe, users: UserProbe, out: _Out
+    config: Config,
+    g: GlobalDefs,
+    probe: ScriptProbe,
+    users: UserProbe,
+    out: _Out,
+    *,
+    vrrp_side: bool = True,
 ) -> Config:
     """keepalived's user and path checks; every script it would not run is removed from the model."""
     enforce = g.enable_script_security
@@ -880,7 +970,9 @@ def _check_script_security(
     config = _drop_scripts(config, removed, out)
     gate = _Gate(config, probe, users, out, enforce, default)
     # keepalived -t does not reach the VRRP child's checks for a config run in a net_namespace.
-    if config.instances and config.global_defs.net_namespace is None:
+    # vrrp_side: instances were written (even ones then found incomplete), as keepalived's VRRP
+    # child judges its scripts before it completes the instances.
+    if vrrp_side and config.global_defs.net_namespace is None:
         config = _vrrp_security(gate, config, runs_as, out)
     config = _other_security(gate, config)
     if gate.is_script and not enforce:

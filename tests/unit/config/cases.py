@@ -1187,3 +1187,396 @@ vrrp_instance VI_1 {
         reason="Unknown old_unicast_chksum mode foo - ignoring",
     ),
 }
+
+# Fatal verdicts (keepalived's missing-parameter exit, CONFIG_FATAL and CONFIG_BAD_IF).
+CASES.update(
+    {
+        "fatalbaredebug": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ debug
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `debug` is missing a parameter after keyword `debug`",
+        ),
+        "fatalbarepriority": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ priority
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `priority` is missing a parameter",
+        ),
+        "fatalnamelessscript": Case(
+            text="""\
+vrrp_script {
+ script /bin/true
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `vrrp_script` is missing a parameter",
+        ),
+        "fatallinkbeat": Case(
+            text="""\
+linkbeat_interfaces {
+ eth9
+}
+""",
+            code=4,
+            reason="unknown interface eth9 specified for linkbeat interface",
+        ),
+        "fatalupdown": Case(
+            text="""\
+interface_up_down_delays {
+ eth9 1 2
+}
+""",
+            code=4,
+            reason="unknown interface eth9 specified for up/down delay",
+        ),
+        "fataldefaultif": Case(
+            text="""\
+global_defs {
+ default_interface eth9
+}
+static_ipaddress {
+ 192.0.2.5/24
+}
+""",
+            code=4,
+            reason="Static address 192.0.2.5/24 requires either an interface or default interface must exist",
+        ),
+        "badifroute": Case(
+            text="""\
+static_routes {
+ 192.0.2.0/24 dev eth9
+}
+""",
+            code=5,
+            reason="WARNING - interface eth9 for VROUTE nexthop doesn't exist",
+        ),
+        "badifrule": Case(
+            text="""\
+static_rules {
+ from 192.0.2.0/24 table 100 iif eth9 preference 100
+}
+""",
+            code=5,
+            reason="WARNING - interface eth9 for rule doesn't exist",
+        ),
+        "badifgarp": Case(
+            text="""\
+garp_group {
+ garp_interval 1
+ interface eth9
+}
+""",
+            code=5,
+            reason="WARNING - interface eth9 specified for garp_group doesn't exist",
+        ),
+        "badifdynamic": Case(
+            text="""\
+global_defs {
+ dynamic_interfaces
+}
+vrrp_instance VI_1 {
+ interface eth9
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=0,
+        ),
+        "novipv3": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ version 3
+}
+""",
+            code=5,
+            reason="(VI_1) No VIP specified; at least one is required",
+        ),
+    }
+)
+
+# Found by the differential mutation runs (tests/corpus/mutants): one point each.
+CASES.update(
+    {
+        "fatalroutedev": Case(
+            text="""\
+static_routes {
+ 192.0.2.0/24 dev
+}
+""",
+            code=2,
+            reason="Configuration line starting `192.0.2.0/24` is missing a parameter after keyword `dev`",
+        ),
+        "fatalrulefrom": Case(
+            text="""\
+static_rules {
+ from
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `from` is missing a parameter after keyword `from`",
+        ),
+        "addressnodev": Case(
+            text="""\
+static_ipaddress {
+ 192.0.2.1/24 dev
+}
+""",
+            code=5,
+            reason="No dev parameter specified for 192.0.2.1/24",
+        ),
+        "authnopass": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ authentication {
+  auth_type PASS
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=5,
+            reason="(VI_1) Authentication specified but no password given. Ignoring",
+        ),
+        "connecttimeoutrange": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 65536
+  }
+ }
+}
+""",
+            code=5,
+            reason="number '65536' outside range",
+        ),
+        "delayloophuge": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ delay_loop 100000
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=0,
+        ),
+        "misctimeoutfraction": Case(
+            text="""\
+global_defs {
+ enable_script_security
+ script_user root
+}
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  MISC_CHECK {
+   misc_path /bin/true
+   misc_timeout 1.5
+  }
+ }
+}
+""",
+            code=5,
+            reason="Invalid misc_timeout value '1.5'",
+        ),
+        "badifnosecurity": Case(
+            text="""\
+vrrp_script s {
+ script /bin/true
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ track_interface {
+  eth9
+ }
+ track_script {
+  s
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=5,
+            reason="(VI_1) tracked interface eth9 doesn't exist",
+        ),
+        "unknownblockcontents": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ foo_kw {
+  debug
+ }
+}
+""",
+            code=2,
+            reason="*** Configuration line starting `debug` is missing a parameter",
+        ),
+    }
+)
+CASES.update(
+    {
+        "vsnoprotocol": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=5,
+            reason="no protocol set - defaulting to UDP",
+        ),
+        "vszeroport": Case(
+            text="""\
+virtual_server 192.0.2.10 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 192.0.2.20 80 {
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=5,
+            reason="zero port only valid for persistent services - setting",
+        ),
+    }
+)
+CASES.update(
+    {
+        "timerexponent": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ advert_int 1e3
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=5,
+            reason="invalid number '1e3'",
+        ),
+        "quorumtoohigh": Case(
+            text="""\
+virtual_server 192.0.2.10 80 {
+ lb_algo rr
+ lb_kind DR
+ protocol TCP
+ quorum 5
+ real_server 192.0.2.20 80 {
+  weight 2
+  TCP_CHECK {
+   connect_timeout 3
+  }
+ }
+}
+""",
+            code=5,
+            reason="exceeds total weight of real servers 2, reducing quorum to 2",
+        ),
+        "syncgrouprepeat": Case(
+            text="""\
+vrrp_sync_group G {
+ group {
+  VI_1
+  VI_1
+  VI_2
+ }
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+vrrp_instance VI_2 {
+ interface eth0
+ virtual_router_id 52
+ virtual_ipaddress {
+  192.0.2.2
+ }
+}
+""",
+            code=5,
+            reason="Virtual router VI_1 cannot exist in more than one sync group; ignoring G",
+        ),
+        "fatalroutetype": Case(
+            text="""\
+static_routes {
+ blackhole
+}
+""",
+            code=2,
+            reason="Configuration line starting `blackhole` is missing a parameter after keyword `blackhole`",
+        ),
+        "unbalancedpasses": Case(
+            text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ track_interface
+  eth1
+ }
+ track_file {
+  tf
+ }
+ virtual_ipaddress {
+  192.0.2.1
+ }
+}
+""",
+            code=2,
+            reason="starting `track_file` is missing a parameter after keyword `track_file`",
+        ),
+    }
+)

@@ -1,21 +1,20 @@
 """keepalived's own sample configs: alived's config-test verdicts equal keepalived 2.2.7's.
 
-The expected exit codes and reasons are the oracle's (`../shared/corpus/README.md`, keepalived -t
-in a namespace with eth0..eth3); tests/netns/test_corpus_vs_keepalived.py re-checks them live.
+The expected exit codes and reasons are the oracle's (`../shared/corpus/README.md` beside the
+repository, keepalived -t in a namespace with eth0..eth3); tests/netns/test_corpus_vs_keepalived.py
+re-checks them live.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from alived.config.load import load_config, load_text
-from tests.helpers.shared import samples
+from tests.corpus.paths import OWN, SEEDS, samples
 from tests.unit.config.cases import CASES
 
 SAMPLES = samples()
-OWN = Path(__file__).resolve().parents[2] / "corpus"
+
 ETH = frozenset({"lo", "eth0", "eth1", "eth2", "eth3"})
 
 # file -> (exit code, substrings that must appear among the problems)
@@ -142,6 +141,46 @@ OWN_EXPECTED: dict[str, tuple[int, tuple[str, ...]]] = {
     "unicast.conf": (0, ()),
     "vmac.conf": (0, ()),
 }
+
+
+# Operator-style configs (tutorial templates): keepalived 2.2.7's -t verdict and whether its
+# daemon refuses to start (2) or runs (None).
+SEEDS_EXPECTED: dict[str, tuple[int, int | None, tuple[str, ...]]] = {
+    "debug_in_instance.conf": (
+        2,
+        2,
+        ("*** Configuration line starting `debug` is missing a parameter after keyword `debug`",),
+    ),
+    "lvs_dr_http.conf": (0, None, ()),
+    "lvs_nat_misc.conf": (0, None, ()),
+    "missing_interface.conf": (
+        5,
+        2,
+        ("WARNING - interface eth9 for vrrp_instance VI_1 doesn't exist", "Non-existent interface specified"),
+    ),
+    "nginx_backup.conf": (0, None, ()),
+    "nginx_master.conf": (
+        6,
+        None,
+        ("Unknown keyword 'debug'", "number '0' outside range", "SECURITY VIOLATION"),
+    ),
+    "nginx_unicast.conf": (6, None, ("SECURITY VIOLATION",)),
+    "template_global_debug.conf": (5, None, ("Unknown keyword 'debug'", "number '0' outside range")),
+}
+
+
+def test_every_seed_has_an_expectation() -> None:
+    assert sorted(p.name for p in SEEDS.glob("*.conf")) == sorted(SEEDS_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS_EXPECTED))
+def test_seed_verdict_matches_keepalived(name: str) -> None:
+    code, refusal, reasons = SEEDS_EXPECTED[name]
+    result = load_config(SEEDS / name, interfaces=ETH)
+    problems = [str(d) for d in result.problems]
+    assert (result.exit_code, result.refusal) == (code, refusal), problems
+    for reason in reasons:
+        assert any(reason in p for p in problems), (reason, problems)
 
 
 def test_every_own_corpus_file_has_an_expectation() -> None:

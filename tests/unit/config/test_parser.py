@@ -57,11 +57,20 @@ def test_priority_255_without_state_starts_master(load: Load) -> None:
     assert inst.effective_state == "MASTER"
 
 
-def test_unknown_keyword_is_reported_and_its_block_skipped(load: Load) -> None:
+def test_an_unknown_keyword_opens_no_block(load: Load) -> None:
+    """As keepalived 2.2.7 reads it (checked with keepalived -t): the `{` after an unknown keyword is
+    ignored, its lines are read in the instance, and its `}` closes the instance."""
     result = load(BASIC % "foo_kw {\n bar\n}\npriority 120")
-    assert "Unknown keyword 'foo_kw'" in messages(result)
-    assert "Unknown keyword 'bar'" not in messages(result)
-    assert result.config.instances[0].effective_priority == 120
+    assert sorted(messages(result)) == sorted(
+        [
+            "Unknown keyword 'foo_kw'",
+            "Unexpected '{' - ignoring",
+            "Unknown keyword 'bar'",
+            "Unknown keyword 'priority'",
+            "Unknown keyword '}'",
+        ]
+    )
+    assert result.config.instances[0].effective_priority == 100
     assert result.exit_code == 5
 
 

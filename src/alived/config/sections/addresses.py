@@ -14,8 +14,10 @@ _SCOPES = frozenset({"site", "link", "host", "nowhere", "global"})
 
 
 def _need(ctx: Ctx, node: Node, tokens: tuple[str, ...], i: int, what: str) -> str | None:
+    """The parameter after tokens[i]; keepalived reads it unchecked, so its absence is fatal."""
+    del what
     if i + 1 >= len(tokens):
-        ctx.error(f"{what} requires a parameter", node, what)
+        ctx.missing(node, i + 2)
         return None
     return tokens[i + 1]
 
@@ -33,9 +35,11 @@ def address_entry(ctx: Ctx, node: Node, *, static: bool = False, vip: bool = Tru
     while i < len(tokens):
         word = tokens[i]
         if word in ("dev", "scope", "brd", "broadcast", "label", "peer", "preferred_lft", "track_group"):
-            value = _need(ctx, node, tokens, i, word)
-            if value is None:
+            if i + 1 >= len(tokens):
+                # keepalived's address parser checks this one (unlike routes and rules).
+                ctx.error(f"No {word} parameter specified for {first}", node)
                 return INVALID
+            value = tokens[i + 1]
             if word == "scope" and value not in _SCOPES and not value.isdigit():
                 ctx.error(f"Invalid scope '{value}' specified for {first} - ignoring", node)
                 i += 2
@@ -135,6 +139,9 @@ def route_entry(ctx: Ctx, node: Node) -> RouteEntry | Any:
     if tokens and tokens[0] in _ROUTE_TYPES:
         opts["type"] = tokens[0]
         i = 1
+        if len(tokens) == 1:
+            ctx.missing(node, 2)  # keepalived reads the destination after the type unchecked
+            return INVALID
     while i < len(tokens):
         word = tokens[i]
         if word in ("via", "gw", "or"):
@@ -146,7 +153,7 @@ def route_entry(ctx: Ctx, node: Node) -> RouteEntry | Any:
             if j < len(tokens) and tokens[j] in ("inet", "inet6"):
                 j += 1
             if j >= len(tokens):
-                ctx.error(f"{word} requires a parameter", node)
+                ctx.missing(node, j + 1)
                 return INVALID
             gateway = parse_ip(tokens[j])
             if gateway is None:
@@ -168,7 +175,7 @@ def route_entry(ctx: Ctx, node: Node) -> RouteEntry | Any:
                     i += 1
                     continue
                 if i + 1 >= len(tokens):
-                    ctx.error(f"nexthop {sub} requires a parameter", node)
+                    ctx.missing(node, i + 2)
                     return INVALID
                 value = tokens[i + 1]
                 if sub == "via":
@@ -223,7 +230,7 @@ def route_entry(ctx: Ctx, node: Node) -> RouteEntry | Any:
             if j < len(tokens) and tokens[j] == "lock":
                 j += 1
             if j >= len(tokens):
-                ctx.error(f"{word} requires a parameter", node)
+                ctx.missing(node, j + 1)
                 return INVALID
             extra.append((word, tokens[j]))
             i = j + 1

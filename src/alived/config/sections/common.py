@@ -8,7 +8,9 @@ the rest of the file from loading.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -62,6 +64,22 @@ class Ctx:
     def warning(self, message: str, where: Node | Line | Location | None, keyword: str = "") -> None:
         self.report(message, where, Severity.WARNING, keyword)
 
+    def missing(self, node: Node, position: int = 2) -> None:
+        """A parameter keepalived's handler reads without checking: it reports this and exits 2."""
+        tokens = node.line.tokens
+        first = tokens[0] if tokens else "***MISSING ***"
+        if 1 < position <= len(tokens) + 1:
+            message = (
+                f"*** Configuration line starting `{first}` is missing a parameter after keyword"
+                f" `{tokens[position - 2]}` at word position {position}"
+            )
+        else:
+            message = (
+                f"*** Configuration line starting `{first}` is missing a parameter"
+                f" at word position {position}"
+            )
+        self.report(message, node, Severity.ABORT, node.keyword)
+
 
 class Set(dict[str, Any]):
     """A parser result that sets several fields at once (e.g. `weight -2 reverse`)."""
@@ -102,6 +120,10 @@ class Kw:
     line. entries: per-line parser of a value block. words: a value block whose every token is a
     value. block: a nested keyword block. multi: repeats accumulate (real_server, url, checkers).
     deprecated: warning text given whenever the keyword is used.
+    missing: keepalived's words when its handler checks for a missing parameter (item skipped,
+    rc 5; "" skips silently); without it a value parser that needs a parameter makes a bare
+    keyword fatal, as keepalived's unchecked handlers are (exit 2). once: keepalived keeps the
+    first value and reports a repeat with these words ({arg}: the repeat's first parameter).
     """
 
     name: str
@@ -113,6 +135,8 @@ class Kw:
     multi: bool = False
     deprecated: str | None = None
     wrap: Builder | None = None
+    missing: str | None = None
+    once: str | None = None
 
     @property
     def target(self) -> str:
@@ -136,6 +160,7 @@ def keywords(*kws: Kw, base: Mapping[str, Kw] | None = None) -> dict[str, Kw]:
 def interpret(ctx: Ctx, nodes: Iterable[Node], table: Mapping[str, Kw]) -> Fields:
     """Apply a block's keywords in order; unknown keywords and bad values are reported and skipped."""
     fields = Fields()
+    given: set[str] = set()
     for node in nodes:
         name = node.keyword
         if name == "{":  # an unexpected '{', already reported by the tree builder
@@ -146,9 +171,13 @@ def interpret(ctx: Ctx, nodes: Iterable[Node], table: Mapping[str, Kw]) -> Field
             continue
         if kw.deprecated is not None:
             ctx.warning(kw.deprecated, node, name)
+        if kw.once is not None and name in given and node.args:
+            ctx.error(kw.once.format(arg=node.args[0] if node.args else ""), node, name)
+            continue
         value = run_keyword(ctx, node, kw)
         if value is INVALID:
             continue
+        given.add(name)
         store(fields, kw, value, node.line.location)
     return fields
 
@@ -164,7 +193,10 @@ def run_keyword(ctx: Ctx, node: Node, kw: Kw) -> Any:
                 return sub
             return kw.block.build(ctx, node, sub)
         if kw.words:
-            return tuple(_value_words(ctx, node.children))
+            found = tuple(_value_words(ctx, node.children))
+            if kw.wrap is not None:
+                return kw.wrap(ctx, node, Fields(values={"entries": found}))
+            return found
         assert kw.entries is not None
         out = []
         for child in node.children:
@@ -180,7 +212,24 @@ def run_keyword(ctx: Ctx, node: Node, kw: Kw) -> Any:
     if node.children is not None:
         ctx.error("Unexpected '{' - ignoring", node, kw.name)
     assert kw.parse is not None
+    if kw.missing is not None and not node.args:
+        if kw.missing:
+            ctx.error(kw.missing, node, kw.name)
+        return INVALID
     return kw.parse(ctx, node)
+
+
+def nonempty(message: str) -> Builder:
+    """A value block keepalived warns about when it is empty (its words, {name}: the block's owner)."""
+
+    def build(ctx: Ctx, node: Node, fields: Fields) -> Any:
+        entries = fields.get("entries", ())
+        if not entries:
+            ctx.error(message, node, node.keyword)
+            return INVALID
+        return entries
+
+    return build
 
 
 def _value_words(ctx: Ctx, children: tuple[Node, ...]) -> Iterable[str]:
@@ -200,12 +249,28 @@ def store(fields: Fields, kw: Kw, value: Any, location: Location) -> None:
     target = kw.target
     if kw.multi:
         fields.values[target] = (*fields.values.get(target, ()), value)
+    elif kw.entries is not None and kw.wrap is None:
+        # A repeated value block adds to the list, as keepalived's list handlers do.
+        fields.values[target] = (*fields.values.get(target, ()), *value)
     else:
         fields.values[target] = value
     fields.where[target] = location
 
 
 # ---------------------------------------------------------------- generic value parsers
+
+
+def required(parse: ValueParser) -> ValueParser:
+    """A parser whose keepalived handler reads its first parameter unchecked: bare is fatal."""
+
+    @functools.wraps(parse)
+    def checked(ctx: Ctx, node: Node) -> Any:
+        if not node.args:
+            ctx.missing(node)
+            return INVALID
+        return parse(ctx, node)
+
+    return checked
 
 
 def flag(value: Any = True) -> ValueParser:
@@ -253,15 +318,21 @@ def integer(lo: int = -(2**31), hi: int = 2**31 - 1, *, optional: int | None = N
         if not node.args:
             if optional is not None:
                 return optional
-            ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+            ctx.missing(node)
             return INVALID
         return read_int(ctx, node, node.args[0], lo, hi)
 
     return parse
 
 
+_DECIMAL: Final = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
 def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks | _Invalid:
-    """Decimal seconds with microsecond resolution (keepalived's read_timer)."""
+    """Decimal seconds with microsecond resolution (keepalived's read_timer): digits and one point."""
+    if not _DECIMAL.fullmatch(word):
+        ctx.error(f"invalid number '{word}'", node, node.keyword)
+        return INVALID
     try:
         seconds = Decimal(word)
     except InvalidOperation:
@@ -278,16 +349,30 @@ def timer(lo: float = 0, hi: float = 4294.0, *, optional: Ticks | None = None) -
         if not node.args:
             if optional is not None:
                 return optional
-            ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+            ctx.missing(node)
             return INVALID
         return read_timer(ctx, node, node.args[0], lo, hi)
 
     return parse
 
 
+def whole_seconds(lo: int, hi: int) -> ValueParser:
+    """A timeout keepalived reads as an unsigned integer number of seconds."""
+
+    @required
+    def parse(ctx: Ctx, node: Node) -> Ticks | _Invalid:
+        value = read_int(ctx, node, node.args[0], lo, hi)
+        if isinstance(value, _Invalid):
+            ctx.error(f"Invalid {node.keyword} value '{node.args[0]}'", node, node.keyword)
+            return INVALID
+        return Ticks(value * 1_000_000)
+
+    return parse
+
+
 def string(ctx: Ctx, node: Node) -> str | _Invalid:
     if not node.args:
-        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        ctx.missing(node)
         return INVALID
     return node.args[0]
 
@@ -306,7 +391,7 @@ def present_string(ctx: Ctx, node: Node) -> str:
 def joined(ctx: Ctx, node: Node) -> str | _Invalid:
     """The rest of the line as one string (e.g. `router_id my box`)."""
     if not node.args:
-        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        ctx.missing(node)
         return INVALID
     return " ".join(node.args)
 
@@ -319,7 +404,7 @@ def words(ctx: Ctx, node: Node) -> tuple[str, ...]:
 def choice(*allowed: str, fold: bool = False) -> ValueParser:
     def parse(ctx: Ctx, node: Node) -> str | _Invalid:
         if not node.args:
-            ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+            ctx.missing(node)
             return INVALID
         word = node.args[0].upper() if fold else node.args[0]
         if word not in allowed:
@@ -347,7 +432,7 @@ def parse_interface(word: str) -> IPInterface | None:
 
 def ip(ctx: Ctx, node: Node) -> IPAddress | _Invalid:
     if not node.args:
-        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        ctx.missing(node)
         return INVALID
     address = parse_ip(node.args[0])
     if address is None:
@@ -361,7 +446,7 @@ def weighted(lo: int, hi: int, *, field_name: str = "weight") -> ValueParser:
 
     def parse(ctx: Ctx, node: Node) -> Set | _Invalid:
         if not node.args:
-            ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+            ctx.missing(node)
             return INVALID
         value = read_int(ctx, node, node.args[0], lo, hi)
         if isinstance(value, _Invalid):
@@ -388,7 +473,7 @@ def rest_of_raw(line: Line) -> str:
 def script(ctx: Ctx, node: Node) -> Script | _Invalid:
     rest = rest_of_raw(node.line)
     if not rest:
-        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        ctx.missing(node)
         return INVALID
     try:
         argv, user, group = split_script(rest)
@@ -397,7 +482,7 @@ def script(ctx: Ctx, node: Node) -> Script | _Invalid:
         ctx.error(exc.message, exc.location or node, node.keyword)
         return INVALID
     if not argv:
-        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        ctx.missing(node)
         return INVALID
     return Script(argv=argv, user=user, group=group, location=node.line.location)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alived.config.sections.common import INVALID, Ctx, Fields, Set, boolean, read_int
+from alived.config.sections.common import INVALID, Ctx, Fields, Set, boolean, read_int, required
 from alived.config.tree import Node
 
 
@@ -14,6 +14,7 @@ def build_global_defs(ctx: Ctx, node: Node, fields: Fields) -> Any:
     return fields
 
 
+@required
 def smtp_server(ctx: Ctx, node: Node) -> Any:
     if not node.args:
         ctx.error("smtp_server requires a parameter", node, "smtp_server")
@@ -85,6 +86,7 @@ def lvs_flush_on_stop(ctx: Ctx, node: Node) -> Any:
     return node.args[0] if node.args else "VS"
 
 
+@required
 def umask(ctx: Ctx, node: Node) -> Any:
     if not node.args:
         ctx.error("umask requires a parameter", node, "umask")

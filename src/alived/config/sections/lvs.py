@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any
 
 from alived.config import model
-from alived.config.sections.common import INVALID, Ctx, Fields, Set, parse_ip, read_int
+from alived.config.sections.common import INVALID, Ctx, Fields, Set, parse_ip, read_int, required
 from alived.config.tree import Node
 
 LB_ALGOS = frozenset(
@@ -24,7 +24,7 @@ def build_virtual_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
     args = node.args
     head: dict[str, Any] = {}
     if not args:
-        ctx.error("virtual_server requires an address, fwmark or group", node, "virtual_server")
+        ctx.missing(node)
         return INVALID
     if args[0] == "fwmark":
         if len(args) < 2:
@@ -58,7 +58,7 @@ def build_virtual_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
 def build_real_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
     args = node.args
     if not args:
-        ctx.error("real_server requires an address", node, "real_server")
+        ctx.missing(node)
         return INVALID
     address = parse_ip(args[0])
     if address is None:
@@ -100,7 +100,7 @@ def build_ssl(ctx: Ctx, node: Node, fields: Fields) -> Any:
 
 def build_vsg(ctx: Ctx, node: Node, fields: Fields) -> Any:
     if not node.args:
-        ctx.error("virtual_server_group requires a name", node)
+        ctx.missing(node)
         return INVALID
     return model.VirtualServerGroup(
         name=node.args[0], entries=fields.get("entries", ()), location=node.line.location
@@ -158,6 +158,7 @@ def vsg_entry(ctx: Ctx, node: Node) -> Any:
     return model.VsgEntry(first=first, last=last, port=port, location=node.line.location)
 
 
+@required
 def lb_algo(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if word not in LB_ALGOS:
@@ -166,6 +167,7 @@ def lb_algo(ctx: Ctx, node: Node) -> Any:
     return Set({"lb_algo": word, "lb_algo_set": True})
 
 
+@required
 def lvs_method(ctx: Ctx, node: Node) -> Any:
     """`NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`."""
     args = node.args
@@ -195,6 +197,7 @@ def lvs_method(ctx: Ctx, node: Node) -> Any:
     return model.LvsMethod(**opts)
 
 
+@required
 def protocol(ctx: Ctx, node: Node) -> Any:
     word = node.args[0].upper() if node.args else ""
     if word not in ("TCP", "UDP", "SCTP"):
@@ -209,6 +212,7 @@ def persistence_timeout(ctx: Ctx, node: Node) -> Any:
     return read_int(ctx, node, node.args[0], 1, 31 * 24 * 3600)
 
 
+@required
 def sorry_server(ctx: Ctx, node: Node) -> Any:
     args = node.args
     address = parse_ip(args[0]) if args else None
@@ -238,6 +242,7 @@ def status_code(ctx: Ctx, node: Node) -> Any:
     return tuple(ranges)
 
 
+@required
 def digest(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if len(word) != 32 or any(c not in "0123456789abcdefABCDEF" for c in word):
@@ -254,6 +259,7 @@ def http_protocol(ctx: Ctx, node: Node) -> Any:
     return word.upper()
 
 
+@required
 def dns_type(ctx: Ctx, node: Node) -> Any:
     word = node.args[0].upper() if node.args else ""
     if word not in ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"):
@@ -268,6 +274,7 @@ def hex_words(ctx: Ctx, node: Node) -> Any:
     return " ".join(node.args)
 
 
+@required
 def ip_family(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if word not in ("inet", "inet6"):

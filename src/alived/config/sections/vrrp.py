@@ -15,6 +15,7 @@ from alived.config.sections.common import (
     parse_ip,
     read_int,
     read_timer,
+    required,
     script,
 )
 from alived.config.tree import Node
@@ -27,7 +28,11 @@ def named(ctx: Ctx, node: Node, what: str) -> str | None:
     return node.args[0]
 
 
-def _build(ctx: Ctx, node: Node, fields: Fields, cls: type[Any], what: str) -> Any:
+def _build(ctx: Ctx, node: Node, fields: Fields, cls: type[Any], what: str, *, fatal: bool = False) -> Any:
+    """fatal: keepalived reads this block's name unchecked, so a nameless block exits 2."""
+    if fatal and not node.args:
+        ctx.missing(node)
+        return INVALID
     name = named(ctx, node, what)
     if name is None:
         return INVALID
@@ -43,15 +48,15 @@ def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
 
 
 def build_script(ctx: Ctx, node: Node, fields: Fields) -> Any:
-    return _build(ctx, node, fields, model.VrrpScript, "vrrp_script")
+    return _build(ctx, node, fields, model.VrrpScript, "vrrp_script", fatal=True)
 
 
 def build_track_file(ctx: Ctx, node: Node, fields: Fields) -> Any:
-    return _build(ctx, node, fields, model.TrackFile, node.keyword)
+    return _build(ctx, node, fields, model.TrackFile, node.keyword, fatal=True)
 
 
 def build_track_process(ctx: Ctx, node: Node, fields: Fields) -> Any:
-    return _build(ctx, node, fields, model.TrackProcess, "vrrp_track_process")
+    return _build(ctx, node, fields, model.TrackProcess, "vrrp_track_process", fatal=True)
 
 
 def build_track_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -84,6 +89,7 @@ def build_auth_hmac(ctx: Ctx, node: Node, fields: Fields) -> Any:
 # ---------------------------------------------------------------- value parsers
 
 
+@required
 def state(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if word in ("MASTER", "BACKUP"):
@@ -92,6 +98,7 @@ def state(ctx: Ctx, node: Node) -> Any:
     return "BACKUP"
 
 
+@required
 def auth_type(ctx: Ctx, node: Node) -> Any:
     word = node.args[0] if node.args else ""
     if word in ("PASS", "AH"):
@@ -100,6 +107,7 @@ def auth_type(ctx: Ctx, node: Node) -> Any:
     return INVALID
 
 
+@required
 def auth_pass(ctx: Ctx, node: Node) -> Any:
     if not node.args:
         ctx.error("auth_pass requires a parameter", node, "auth_pass")
@@ -234,6 +242,7 @@ def notify_deleted(ctx: Ctx, node: Node) -> Any:
     return Set({"notify_deleted_set": True, "notify_deleted": value})
 
 
+@required
 def process_argv(ctx: Ctx, node: Node) -> Any:
     if not node.args:
         ctx.error("process requires a parameter", node, "process")
@@ -259,10 +268,8 @@ def init_file(ctx: Ctx, node: Node) -> Any:
 def user_group(prefix: str = "") -> Any:
     """`user USER [[:]GROUP]` -> (prefix)user, (prefix)group."""
 
+    @required
     def parse(ctx: Ctx, node: Node) -> Any:
-        if not node.args:
-            ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
-            return INVALID
         user, _, group = node.args[0].partition(":")
         if not group and len(node.args) > 1:
             group = node.args[1].lstrip(":")
@@ -277,7 +284,7 @@ def linkbeat_entry(ctx: Ctx, node: Node) -> Any:
     if polling not in ("MII", "ETHTOOL", "IOCTL"):
         ctx.error(f"Unknown linkbeat type '{polling}'", node)
         return INVALID
-    return model.LinkbeatInterface(interface=tokens[0], polling=polling)
+    return model.LinkbeatInterface(interface=tokens[0], polling=polling, location=node.line.location)
 
 
 def delay_entry(ctx: Ctx, node: Node) -> Any:
@@ -289,7 +296,12 @@ def delay_entry(ctx: Ctx, node: Node) -> Any:
     up = read_timer(ctx, node, tokens[2], 0, 255) if len(tokens) > 2 else down
     if down is INVALID or up is INVALID:
         return INVALID
-    return model.InterfaceDelay(interface=tokens[0], down_delay=down, up_delay=up)  # type: ignore[arg-type]
+    return model.InterfaceDelay(
+        interface=tokens[0],
+        down_delay=down,  # type: ignore[arg-type]
+        up_delay=up,  # type: ignore[arg-type]
+        location=node.line.location,
+    )
 
 
 def old_unicast_checksum(ctx: Ctx, node: Node) -> Any:
