@@ -87,6 +87,8 @@ GLOBAL_DEFS = BlockSpec(
         Kw("lvs_flush", parse=flag()),
         # alived's own: which kernel load balancer carries the virtual servers.
         Kw("lvs_backend", parse=choice("ipvs", "nftables", "auto")),
+        # alived's own: serve Prometheus metrics on ADDRESS:PORT (off when absent).
+        Kw("metrics_address", parse=string),
         Kw("lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_flush_onstop", field="lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_sync_daemon", parse=global_defs.lvs_sync_daemon),

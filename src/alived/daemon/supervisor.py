@@ -28,6 +28,8 @@ from alived.daemon import signals
 from alived.daemon.dumps import write_dump_file
 from alived.daemon.loader import load_result
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
+from alived.daemon.metrics import ProcessFacts
+from alived.daemon.metrics_server import reload_view, start_for
 from alived.daemon.options import (
     EXIT_FATAL,
     EXIT_NOT_CONFIGURED,
@@ -110,6 +112,9 @@ class Supervisor:
         self.stopping = False
         self.exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[None]] = set()
+        self.facts = ProcessFacts(
+            version=__version__, keepalived_compat=KEEPALIVED_COMPAT, started_at=time.time()
+        )
 
     def child_argv(self, child: str) -> list[str]:
         return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
@@ -168,6 +173,7 @@ class Supervisor:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
+        metrics = start_for(self)  # None unless --metrics / metrics_address
         try:
             if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
                 self.children.append(
@@ -200,6 +206,8 @@ class Supervisor:
                 "shutdown_script", self.defaults.shutdown_script, self.defaults.shutdown_script_timeout
             )
         finally:
+            if metrics is not None:
+                metrics.close()
             signals.uninstall(loop, installed)
         return self.exit_code
 
@@ -251,8 +259,10 @@ class Supervisor:
 
     async def handle_reload(self) -> None:
         log.info("Reloading ...")
+        started, ok = time.monotonic(), False  # metrics: config load time and result
         if Path(self.options.config_file).is_file():
-            self.defaults = _global_defs(self.options)  # new startup/shutdown scripts, child_wait_time
+            self.defaults, ok = reload_view(self.options)  # new startup/shutdown scripts, child_wait_time
+        self.facts.reloaded(ok, time.monotonic() - started)
         self._forward(signal.SIGHUP)
 
     async def handle_data(self) -> None:
@@ -308,6 +318,7 @@ class Supervisor:
             if slot.respawn_delay:
                 await self._sleep_unless_stopped(slot.respawn_delay)
             if not self.stopping:
+                self.facts.restarts[slot.name] = self.facts.restarts.get(slot.name, 0) + 1  # metrics
                 await self.start_child(slot, respawn=True)
 
     async def _sleep_unless_stopped(self, delay: float) -> None:
