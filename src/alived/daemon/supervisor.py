@@ -25,6 +25,8 @@ from pathlib import Path
 from alived import KEEPALIVED_COMPAT, __version__
 from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
+from alived.daemon.control import ControlServer
+from alived.daemon.control import start_for as start_control
 from alived.daemon.dumps import write_dump_file
 from alived.daemon.loader import load_result
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
@@ -174,6 +176,7 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
         metrics = start_for(self)  # None unless --metrics / metrics_address
+        control: ControlServer | None = None
         try:
             if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
                 self.children.append(
@@ -194,6 +197,7 @@ class Supervisor:
             if not self.children:
                 log.error("No subsystem to run (-C without any virtual_server)")
                 return EXIT_FATAL
+            control = await start_control(self)  # alivectl reload / stop / dump
             await self.run_hook(
                 "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
             )
@@ -208,6 +212,8 @@ class Supervisor:
         finally:
             if metrics is not None:
                 metrics.close()
+            if control is not None:
+                await control.close()
             signals.uninstall(loop, installed)
         return self.exit_code
 
