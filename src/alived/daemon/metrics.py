@@ -243,7 +243,7 @@ def process_families(facts: ProcessFacts, children_up: Mapping[str, bool]) -> li
     families: list[Metric] = [build, up, restarts, reloads]
     if facts.last_reload_ok is not None:
         ok = GaugeMetricFamily(
-            "alived_last_reload_config_ok", "1 when the config read at the last reload had no errors"
+            "alived_last_reload_config_ok", "1 when the config read at the last reload was clean (-t exit 0)"
         )
         ok.add_metric([], float(facts.last_reload_ok))
         families.append(ok)

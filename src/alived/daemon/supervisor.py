@@ -41,9 +41,11 @@ from alived.daemon.options import (
     to_argv,
 )
 from alived.daemon.pidfile import PidFile, running_pid
+from alived.daemon.readiness import Readiness
 from alived.daemon.signals import Intent
 from alived.daemon.status import query_async, socket_path
 from alived.linux.scripts import ScriptRunner
+from alived.linux.sd_notify import Notifier
 from alived.units import Ticks, to_seconds
 
 log = logging.getLogger("alived.supervisor")
@@ -117,6 +119,9 @@ class Supervisor:
         self.facts = ProcessFacts(
             version=__version__, keepalived_compat=KEEPALIVED_COMPAT, started_at=time.time()
         )
+        self.readiness = Readiness(  # sd_notify; a child counts as answering for two missed pings
+            Notifier(), lambda: [s.name for s in self.children], PING_INTERVAL * 2 + PING_TIMEOUT
+        )
 
     def child_argv(self, child: str) -> list[str]:
         return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
@@ -126,6 +131,7 @@ class Supervisor:
         # Only a respawned child may keep the VIPs it finds: they are its predecessor's. On a
         # fresh start they are stale (a SIGKILLed run) and another router may hold them now.
         env.pop(RESPAWN_ENV, None)
+        env.pop("NOTIFY_SOCKET", None)  # systemd hears from the supervisor only
         if respawn:
             env[RESPAWN_ENV] = "1"
         slot.process = await asyncio.create_subprocess_exec(
@@ -162,6 +168,7 @@ class Supervisor:
                 reply = ""
             if reply.strip() == "pong":
                 answered, failures = True, 0
+                self.readiness.pong(slot.name)  # systemd: READY once all answer, then the watchdog
                 continue
             if not answered and time.monotonic() - slot.started_at < STARTUP_GRACE:
                 continue
@@ -198,6 +205,7 @@ class Supervisor:
                 log.error("No subsystem to run (-C without any virtual_server)")
                 return EXIT_FATAL
             control = await start_control(self)  # alivectl reload / stop / dump
+            self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
             await self.run_hook(
                 "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
             )
@@ -248,6 +256,7 @@ class Supervisor:
             return
         self.stopping = True
         log.info("Stopping")
+        self.readiness.stopping()
         self._forward(signal.SIGTERM)
         deadline = time.monotonic() + (self.defaults.child_wait_time or CHILD_WAIT_TIME)
         for slot in self.children:
@@ -269,7 +278,9 @@ class Supervisor:
         if Path(self.options.config_file).is_file():
             self.defaults, ok = reload_view(self.options)  # new startup/shutdown scripts, child_wait_time
         self.facts.reloaded(ok, time.monotonic() - started)
+        self.readiness.reloading()
         self._forward(signal.SIGHUP)
+        self.readiness.reloaded()
 
     async def handle_data(self) -> None:
         lines = [
