@@ -360,11 +360,6 @@ def _exit_name(rc: int) -> str:
     return {1: "FATAL", 2: "CONFIG"}.get(rc, str(rc))
 
 
-def _global_defs(options: Options) -> GlobalDefs:
-    """The parent needs only global_defs (hooks, child_wait_time); the child logs the diagnostics."""
-    return _parent_view(options)[0]
-
-
 def _parent_view(options: Options) -> tuple[GlobalDefs, bool]:
     """global_defs, and whether there are virtual servers (the checker child is needed)."""
     try:
