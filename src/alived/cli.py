@@ -61,6 +61,7 @@ Usage: alived [OPTION...]
   -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
                                 stderr by default
       --lvs-backend=BACKEND    alived: ipvs, nftables or auto (overrides lvs_backend)
+      --metrics=ADDRESS:PORT   alived: serve Prometheus /metrics (overrides metrics_address)
   -v, --version                Display the version number
   -h, --help                   Display this help message
 """
@@ -138,6 +139,7 @@ def _parser() -> _Parser:
     a("--ignore-sigint", dest="ignore_sigint", action="store_true")
     a("-t", "--config-test", dest="config_test", nargs="?", const="")
     a("--lvs-backend", dest="lvs_backend", choices=["ipvs", "nftables", "auto"])
+    a("--metrics", dest="metrics")
     a("--signum", dest="signum")
     a("-T", "--genhash", dest="genhash", action="store_true")
     a("-v", "--version", dest="version", action="store_true")
@@ -192,6 +194,7 @@ def parse_args(argv: list[str]) -> Command:
         "snmp_agent_socket",
         "core_dump_pattern",
         "lvs_backend",
+        "metrics",
     ):
         if getattr(ns, name) is not None:
             values[name] = getattr(ns, name)

@@ -1,4 +1,8 @@
-"""`alivectl`: the operator's tool. `check-config FILE`, `dump-config FILE --json`, and `status`.
+"""`alivectl`: the operator's tool. `check-config FILE`, `dump-config FILE --json`, `status`,
+and the control commands `reload`, `stop`, `dump data|stats|json`.
+
+The control commands talk to the parent's control socket (next to its pid file, root only:
+daemon/control.py) and print its answer: what a reload changed, or why it was refused.
 
 `status` asks the running VRRP child over its status socket (next to the VRRP pid file) and
 prints each instance's name, state, priority and VIPs as a table, or (`--json`) those and
@@ -13,13 +17,13 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_config
 from alived.config.model import Config, VrrpInstance
 from alived.config.render import render_config
-from alived.daemon.options import DEFAULT_CHECKERS_PID, DEFAULT_VRRP_PID
+from alived.daemon.options import DEFAULT_CHECKERS_PID, DEFAULT_PID, DEFAULT_VRRP_PID
 from alived.daemon.status import query, socket_path
 
 
@@ -156,6 +160,60 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _describe(diff: dict[str, Any]) -> list[str]:
+    lines = []
+    for kind, title, member in (
+        ("instances", "VRRP instances", "vips"),
+        ("virtual_servers", "virtual servers", "real_servers"),
+    ):
+        part = diff.get(kind) or {}
+        words = [f"added {name}" for name in part.get("added", ())]
+        words += [f"removed {name}" for name in part.get("removed", ())]
+        for name, change in (part.get("changed") or {}).items():
+            moved = [f"+{a}" for a in change.get(f"{member}_added", ())]
+            moved += [f"-{a}" for a in change.get(f"{member}_removed", ())]
+            words.append(f"changed {name} ({' '.join(moved)})")
+        lines.append(f"  {title}: {'; '.join(words) if words else 'unchanged'}")
+    return lines
+
+
+def control(args: argparse.Namespace) -> int:
+    """`reload`, `stop`, `dump KIND` over the parent's control socket."""
+    path = args.socket or socket_path(args.pid_file)
+    request = "dump " + args.kind if args.command == "dump" else args.command
+    try:
+        answer = json.loads(query(path, request, timeout=args.timeout))
+        if not isinstance(answer, dict) or "result" not in answer:
+            raise ValueError("no result in the answer")
+    except OSError as err:
+        print(f"alivectl: no alived process answers on {path}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"alivectl: unexpected answer from {path}: {err}", file=sys.stderr)
+        return 1
+    result = answer["result"]
+    if getattr(args, "json", False):
+        json.dump(answer, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif result in ("applied", "signalled"):
+        note = "" if result == "applied" else " (signalled; the VRRP child did not confirm in time)"
+        print(f"Reload applied{note}", *_describe(answer.get("changes") or {}), sep="\n")
+    elif result == "refused":
+        errors = answer.get("errors") or []
+        print(f"Reload refused: {len(errors)} error(s), nothing changed", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+    elif result == "stopping":
+        print("Stopping")
+    elif result in ("written", "not written"):
+        sys.stdout.write(answer.get("content") or "")
+        for name in answer.get("files") or ():
+            print(f"alivectl: wrote {name}", file=sys.stderr)
+    else:
+        print(f"alivectl: {answer.get('error') or result}", file=sys.stderr)
+    return 0 if result in ("applied", "stopping", "written") else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alivectl", description="alived's operator tool")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +248,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmd.add_argument("--socket", default=None, help="the status socket itself (overrides --pid-file)")
     cmd.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")
+    for name, helptext in (
+        ("reload", "reload the config (refused, with its errors, when it has any)"),
+        ("stop", "stop the daemon"),
+        ("dump", "write keepalived's dump files and print the VRRP one"),
+    ):
+        cmd = sub.add_parser(name, help=helptext)
+        if name == "dump":
+            cmd.add_argument("kind", choices=["data", "stats", "json"])
+        if name == "reload":
+            cmd.add_argument("--json", action="store_true", help="the answer as JSON")
+        cmd.add_argument("--pid-file", default=DEFAULT_PID, help="the parent's pid file, as alived -p/--pid")
+        cmd.add_argument("--socket", default=None, help="the control socket itself (overrides --pid-file)")
+        cmd.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer")
     return parser
 
 
@@ -204,4 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_config(args)
     if args.command == "status":
         return status(args)
+    if args.command in ("reload", "stop", "dump"):
+        return control(args)
     return dump_config(args)

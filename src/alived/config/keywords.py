@@ -116,6 +116,8 @@ GLOBAL_DEFS = BlockSpec(
             parse=choice("ipvs", "nftables", "auto"),
             missing="lvs_backend requires a parameter",
         ),
+        # alived's own: serve Prometheus metrics on ADDRESS:PORT (off when absent).
+        Kw("metrics_address", parse=string, missing="metrics_address requires a parameter"),
         Kw("lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_flush_onstop", field="lvs_flush_on_stop", parse=global_defs.lvs_flush_on_stop),
         Kw("lvs_sync_daemon", parse=global_defs.lvs_sync_daemon),

@@ -699,6 +699,7 @@ class GlobalDefs:
     lvs_timeouts: tuple[str, ...] = ()
     lvs_flush: bool = False
     lvs_backend: str = "auto"  # alived's own: ipvs | nftables | auto (IPVS when the kernel has it)
+    metrics_address: str | None = None  # alived's own: Prometheus /metrics on ADDRESS:PORT
     lvs_flush_on_stop: str | None = None
     lvs_sync_daemon: tuple[str, ...] | None = None
     rs_init_notifies: bool = False

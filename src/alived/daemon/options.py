@@ -62,6 +62,7 @@ class Options:
     core_dump_pattern: str | None = None
     ignore_sigint: bool = False
     lvs_backend: str | None = None  # alived's --lvs-backend: overrides global_defs lvs_backend
+    metrics: str | None = None  # alived's --metrics ADDRESS:PORT: overrides global_defs metrics_address
 
     def effective_config_id(self, hostname: str) -> str:
         """keepalived's default config id is the node name up to the first dot."""
@@ -101,6 +102,7 @@ _FLAG_OF: dict[str, str] = {
     "core_dump_pattern": "--core-dump-pattern",
     "ignore_sigint": "--ignore-sigint",
     "lvs_backend": "--lvs-backend",
+    "metrics": "--metrics",
 }
 
 

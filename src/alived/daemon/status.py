@@ -21,6 +21,7 @@ from pathlib import Path
 
 from alived.core.vrrp import stats as counters
 from alived.daemon.dumps import InstanceReport, json_document
+from alived.units import SECOND
 
 log = logging.getLogger("alived.status")
 
@@ -55,6 +56,14 @@ def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
             "interface": r.interface,
             "vips": [v.split(" ", 1)[0] for v in r.vips],
             "stats": {name: r.stats.get(name, 0) for name in counters.ALL},
+            # For the metrics exporter (daemon/metrics.py): seconds since a transition, the group label.
+            "last_transition": r.last_transition,
+            "sync_group": r.conf.sync_group,
+            "master_router": r.master_router,
+            "master_priority": r.master_priority,
+            "garp_delay": r.conf.garp_delay_us / SECOND,
+            "track_interface": [{"name": t.name, "weight": t.weight} for t in r.conf.track_ifp],
+            "track_script": [{"name": t.name, "weight": t.weight} for t in r.conf.track_script],
         }
         for r in reports
     ]

@@ -25,9 +25,13 @@ from pathlib import Path
 from alived import KEEPALIVED_COMPAT, __version__
 from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
+from alived.daemon.control import ControlServer
+from alived.daemon.control import start_for as start_control
 from alived.daemon.dumps import write_dump_file
 from alived.daemon.loader import load_result
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
+from alived.daemon.metrics import ProcessFacts
+from alived.daemon.metrics_server import reload_view, start_for
 from alived.daemon.options import (
     EXIT_FATAL,
     EXIT_NOT_CONFIGURED,
@@ -37,9 +41,11 @@ from alived.daemon.options import (
     to_argv,
 )
 from alived.daemon.pidfile import PidFile, running_pid
+from alived.daemon.readiness import Readiness
 from alived.daemon.signals import Intent
 from alived.daemon.status import query_async, socket_path
 from alived.linux.scripts import ScriptRunner
+from alived.linux.sd_notify import Notifier
 from alived.units import Ticks, to_seconds
 
 log = logging.getLogger("alived.supervisor")
@@ -110,6 +116,12 @@ class Supervisor:
         self.stopping = False
         self.exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[None]] = set()
+        self.facts = ProcessFacts(
+            version=__version__, keepalived_compat=KEEPALIVED_COMPAT, started_at=time.time()
+        )
+        self.readiness = Readiness(  # sd_notify; a child counts as answering for two missed pings
+            Notifier(), lambda: [s.name for s in self.children], PING_INTERVAL * 2 + PING_TIMEOUT
+        )
 
     def child_argv(self, child: str) -> list[str]:
         return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
@@ -119,6 +131,7 @@ class Supervisor:
         # Only a respawned child may keep the VIPs it finds: they are its predecessor's. On a
         # fresh start they are stale (a SIGKILLed run) and another router may hold them now.
         env.pop(RESPAWN_ENV, None)
+        env.pop("NOTIFY_SOCKET", None)  # systemd hears from the supervisor only
         if respawn:
             env[RESPAWN_ENV] = "1"
         slot.process = await asyncio.create_subprocess_exec(
@@ -155,6 +168,7 @@ class Supervisor:
                 reply = ""
             if reply.strip() == "pong":
                 answered, failures = True, 0
+                self.readiness.pong(slot.name)  # systemd: READY once all answer, then the watchdog
                 continue
             if not answered and time.monotonic() - slot.started_at < STARTUP_GRACE:
                 continue
@@ -168,6 +182,8 @@ class Supervisor:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
+        metrics = start_for(self)  # None unless --metrics / metrics_address
+        control: ControlServer | None = None
         try:
             if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
                 self.children.append(
@@ -188,6 +204,8 @@ class Supervisor:
             if not self.children:
                 log.error("No subsystem to run (-C without any virtual_server)")
                 return EXIT_FATAL
+            control = await start_control(self)  # alivectl reload / stop / dump
+            self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
             await self.run_hook(
                 "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
             )
@@ -200,6 +218,10 @@ class Supervisor:
                 "shutdown_script", self.defaults.shutdown_script, self.defaults.shutdown_script_timeout
             )
         finally:
+            if metrics is not None:
+                metrics.close()
+            if control is not None:
+                await control.close()
             signals.uninstall(loop, installed)
         return self.exit_code
 
@@ -234,6 +256,7 @@ class Supervisor:
             return
         self.stopping = True
         log.info("Stopping")
+        self.readiness.stopping()
         self._forward(signal.SIGTERM)
         deadline = time.monotonic() + (self.defaults.child_wait_time or CHILD_WAIT_TIME)
         for slot in self.children:
@@ -251,9 +274,13 @@ class Supervisor:
 
     async def handle_reload(self) -> None:
         log.info("Reloading ...")
+        started, ok = time.monotonic(), False  # metrics: config load time and result
         if Path(self.options.config_file).is_file():
-            self.defaults = _global_defs(self.options)  # new startup/shutdown scripts, child_wait_time
+            self.defaults, ok = reload_view(self.options)  # new startup/shutdown scripts, child_wait_time
+        self.facts.reloaded(ok, time.monotonic() - started)
+        self.readiness.reloading()
         self._forward(signal.SIGHUP)
+        self.readiness.reloaded()
 
     async def handle_data(self) -> None:
         lines = [
@@ -308,6 +335,7 @@ class Supervisor:
             if slot.respawn_delay:
                 await self._sleep_unless_stopped(slot.respawn_delay)
             if not self.stopping:
+                self.facts.restarts[slot.name] = self.facts.restarts.get(slot.name, 0) + 1  # metrics
                 await self.start_child(slot, respawn=True)
 
     async def _sleep_unless_stopped(self, delay: float) -> None:
@@ -330,11 +358,6 @@ class Supervisor:
 
 def _exit_name(rc: int) -> str:
     return {1: "FATAL", 2: "CONFIG"}.get(rc, str(rc))
-
-
-def _global_defs(options: Options) -> GlobalDefs:
-    """The parent needs only global_defs (hooks, child_wait_time); the child logs the diagnostics."""
-    return _parent_view(options)[0]
 
 
 def _parent_view(options: Options) -> tuple[GlobalDefs, bool]:

@@ -87,6 +87,13 @@ def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "vips": ["192.0.2.100/24", "2001:db8::1/64"],
             # every counter, keepalived's and the extra ones, in the one table's order
             "stats": {**dict.fromkeys(stats.ALL, 0), "packet_len_err": 2, "vers_err": 1},
+            "last_transition": 0.0,
+            "sync_group": "",
+            "master_router": "",
+            "master_priority": 0,
+            "garp_delay": 5.0,
+            "track_interface": [],
+            "track_script": [],
         }
     ]
     assert list(json.loads(json.dumps(REPORTS[0].stats))) == list(stats.ALL)

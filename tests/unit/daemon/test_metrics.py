@@ -1,0 +1,222 @@
+"""The metrics conversion (daemon/metrics.py) on JSON recorded from running children, and the collector.
+
+`data/vrrp_status.json` is a VRRP child's `status-json` answer (two instances, one in sync group
+G1, recorded in a namespace); `data/checker_status.json` the checker child's `json` answer with
+one TCP real server killed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+from alived.cli import parse_args
+from alived.config.load import load_config
+from alived.core.vrrp import stats
+from alived.daemon.metrics import (
+    ERROR_REASONS,
+    OWN_METRIC,
+    ProcessFacts,
+    checker_families,
+    process_families,
+    vrrp_families,
+)
+from alived.daemon.metrics_server import AlivedCollector, ChildSocket, parse_address, start_for
+from alived.daemon.options import Options, to_argv
+
+DATA = Path(__file__).parent / "data"
+NOW = 1_796_194_300.0
+
+
+def recorded(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+
+
+def one(families: list[Metric], name: str, **labels: str) -> float:
+    found = [v for (n, ls), v in samples(families).items() if n == name and set(labels.items()) <= set(ls)]
+    assert len(found) == 1, (name, labels, found)
+    return found[0]
+
+
+VI_1 = {"instance": "VI_1", "interface": "eth0", "vrid": "51", "group": "G1"}
+VI_2 = {"instance": "VI_2", "interface": "eth0", "vrid": "52", "group": ""}
+
+
+def test_vrrp_rows_become_per_instance_families() -> None:
+    rows = recorded("vrrp_status.json")
+    families = vrrp_families(rows, NOW)
+    assert one(families, "alived_vrrp_state", **VI_1) == 2
+    assert one(families, "alived_vrrp_state", **VI_2) == 1
+    assert one(families, "alived_vrrp_base_priority", **VI_1) == 150
+    assert one(families, "alived_vrrp_effective_priority", **VI_2) == 90
+    assert one(families, "alived_vrrp_adverts_sent_total", **VI_1) == rows[0]["stats"]["advert_sent"]
+    assert one(families, "alived_vrrp_adverts_received_total", **VI_2) == rows[1]["stats"]["advert_rcvd"]
+    assert one(families, "alived_vrrp_become_master_total", **VI_1) == 1
+    assert one(families, "alived_vrrp_seconds_since_transition", **VI_1) == pytest.approx(
+        NOW - rows[0]["last_transition"]
+    )
+    assert one(families, "alived_vrrp_garp_delay_seconds", **VI_1) == 5
+    assert one(families, "alived_vrrp_vip", address="198.51.100.7/24", **VI_2) == 1
+    for reason in ERROR_REASONS:
+        assert one(families, "alived_vrrp_receive_errors_total", reason=reason, **VI_1) == 0
+
+
+def test_every_vrrp_counter_is_exported_exactly_once() -> None:
+    """stats.py is the one home of counter names: each becomes a metric or an error reason."""
+    assert set(OWN_METRIC) | set(ERROR_REASONS) == set(stats.ALL)
+    assert not set(OWN_METRIC) & set(ERROR_REASONS)
+    for name in ("packet_len_err", "advert_interval_err", "ip_ttl_err", "invalid_type_rcvd", "addr_list_err"):
+        assert name in ERROR_REASONS
+    for name in ("invalid_authtype", "authtype_mismatch", "auth_failure"):
+        assert name in ERROR_REASONS
+
+
+def test_a_counter_value_comes_from_its_own_key() -> None:
+    row = recorded("vrrp_status.json")[0]
+    row["stats"] = {name: index + 1 for index, name in enumerate(stats.ALL)}
+    families = vrrp_families([row], NOW)
+    for index, name in enumerate(stats.ALL):
+        if name in OWN_METRIC:
+            assert one(families, f"{OWN_METRIC[name][0]}_total", **VI_1) == index + 1
+        else:
+            assert one(families, "alived_vrrp_receive_errors_total", reason=name, **VI_1) == index + 1
+
+
+def test_tracked_objects_and_their_weights() -> None:
+    row = recorded("vrrp_status.json")[1]
+    row["track_interface"] = [{"name": "eth1", "weight": -20}]
+    row["track_script"] = [{"name": "chk_web", "weight": 10}]
+    row["priority"] = 70  # lowered by a failing tracked object
+    families = vrrp_families([row], NOW)
+    assert one(families, "alived_vrrp_effective_priority", **VI_2) == 70
+    assert one(families, "alived_vrrp_base_priority", **VI_2) == 90
+    assert one(families, "alived_vrrp_tracked_weight", kind="interface", tracked="eth1", **VI_2) == -20
+    assert one(families, "alived_vrrp_tracked_weight", kind="script", tracked="chk_web", **VI_2) == 10
+
+
+def test_missing_or_wrong_fields_yield_fewer_series_not_an_error() -> None:
+    rows: list[dict[str, Any]] = [
+        {"name": "X"},
+        {"name": "Y", "state": "BOGUS", "stats": "nope", "vips": None, "last_transition": 0, "priority": "9"},
+    ]
+    got = samples(vrrp_families(rows, NOW))
+    assert got == {}
+    assert samples(checker_families({"virtual_servers": [{"real_servers": "x"}, 3]})) == {}
+    assert samples(checker_families({})) == {}
+
+
+def test_checker_document_becomes_real_server_families() -> None:
+    families = checker_families(recorded("checker_status.json"))
+    vs = "[192.0.2.100]:tcp:80"
+    up = {"virtual_server": vs, "real_server": "[192.0.2.21]:tcp:80"}
+    down = {"virtual_server": vs, "real_server": "[192.0.2.22]:tcp:80"}
+    assert one(families, "alived_real_server_up", **up) == 1
+    assert one(families, "alived_real_server_up", **down) == 0
+    assert one(families, "alived_real_server_in_pool", **down) == 0
+    assert one(families, "alived_real_server_weight", **down) == 1
+    assert one(families, "alived_check_up", check="TCP_CHECK", **down) == 0
+    assert one(families, "alived_check_last_success", check="TCP_CHECK", **down) == 0
+    assert one(families, "alived_check_last_success", check="TCP_CHECK", **up) == 1
+    assert one(families, "alived_check_seconds_since_last_run", check="TCP_CHECK", **down) == 0.129
+    assert one(families, "alived_virtual_server_quorum_up", virtual_server=vs) == 1
+    http = {"virtual_server": vs, "real_server": "[192.0.2.23]:tcp:80"}
+    assert one(families, "alived_check_up", check="HTTP_GET", **http) == 1
+
+
+def test_process_facts() -> None:
+    facts = ProcessFacts(version="1.2", keepalived_compat="2.2.7", started_at=5.0, restarts={"VRRP": 2})
+    facts.reloaded(False, 0.25)
+    families = process_families(facts, {"VRRP": True, "Healthcheck": False})
+    assert one(families, "alived_build_info", version="1.2", keepalived_compat="2.2.7") == 1
+    assert one(families, "alived_child_up", child="VRRP") == 1
+    assert one(families, "alived_child_up", child="Healthcheck") == 0
+    assert one(families, "alived_child_restarts_total", child="VRRP") == 2
+    assert one(families, "alived_child_restarts_total", child="Healthcheck") == 0
+    assert one(families, "alived_reloads_total") == 1
+    assert one(families, "alived_last_reload_config_ok") == 0
+    assert one(families, "alived_config_load_seconds") == 0.25
+
+
+def test_collector_asks_each_child_and_the_exposition_parses() -> None:
+    answers = {
+        ("/run/vrrp.sock", "status-json"): (DATA / "vrrp_status.json").read_text(),
+        ("/run/checkers.sock", "json"): (DATA / "checker_status.json").read_text(),
+    }
+
+    def ask(path: str, request: str, timeout: float) -> str:
+        if (path, request) not in answers:
+            raise ConnectionRefusedError(path)
+        return answers[(path, request)]
+
+    children = [
+        ChildSocket("VRRP", "vrrp", "/run/vrrp.sock"),
+        ChildSocket("Healthcheck", "check", "/run/checkers.sock"),
+    ]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(AlivedCollector(lambda: children, ProcessFacts(), ask=ask, clock=lambda: NOW))
+    text = generate_latest(registry).decode()
+    parsed = {s.name: s for f in text_string_to_metric_families(text) for s in f.samples}
+    assert "alived_vrrp_state" in parsed and "alived_real_server_up" in parsed
+    families = list(text_string_to_metric_families(text))
+    assert next(f for f in families if f.name == "alived_vrrp_adverts_sent").type == "counter"
+
+    del answers[("/run/vrrp.sock", "status-json")]  # the VRRP child stops answering
+    answers[("/run/checkers.sock", "json")] = "not json"
+    text = generate_latest(registry).decode()
+    got = {
+        (s.name, s.labels.get("child")): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
+    assert got[("alived_child_up", "VRRP")] == 0 and got[("alived_child_up", "Healthcheck")] == 0
+    assert not any(name.startswith(("alived_vrrp_", "alived_real_server")) for name, _ in got)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:9650", ("127.0.0.1", 9650)),
+        ("[2001:db8::1]:80", ("2001:db8::1", 80)),
+        ("::1:9", ("::1", 9)),
+    ],
+)
+def test_parse_address(text: str, expected: tuple[str, int]) -> None:
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["9650", "localhost:9650", "127.0.0.1:0", "127.0.0.1:70000", ":9650", "1.2.3.4:x"]
+)
+def test_parse_address_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="metrics address"):
+        parse_address(text)
+
+
+def test_off_by_default_and_enabled_by_flag_or_keyword(tmp_path: Path) -> None:
+    parent = SimpleNamespace(
+        options=Options(), defaults=load_config_defaults(tmp_path, ""), facts=ProcessFacts()
+    )
+    assert start_for(parent) is None  # type: ignore[arg-type]
+    assert parse_args(["--metrics", "192.0.2.1:9650"]).options.metrics == "192.0.2.1:9650"
+    assert "--metrics=192.0.2.1:9650" in to_argv(Options(metrics="192.0.2.1:9650"))
+    defaults = load_config_defaults(tmp_path, "  metrics_address 192.0.2.1:9650\n")
+    assert defaults.metrics_address == "192.0.2.1:9650"
+
+
+def load_config_defaults(tmp_path: Path, body: str) -> Any:
+    path = tmp_path / "k.conf"
+    path.write_text(f"global_defs {{\n{body}}}\n")
+    result = load_config(str(path), interfaces=None)
+    assert not result.problems, result.problems
+    return result.config.global_defs
