@@ -192,6 +192,9 @@ def _sets(vs: VirtualService) -> bool:
     return bool(vs.persistence_timeout) and not is_dr(vs)
 
 
+is_persistent = _sets
+
+
 def _service_element(vs: VirtualService) -> tuple[str, str]:
     """(map name, element key) of a service in the hook maps."""
     key = vs.key
@@ -552,12 +555,18 @@ def service_change(
             after_map, _ = _after_element(new)
             lines.append(f"add element {t} {after_map} {{ {elem} : goto va_{sid} }}")
         return ("\n".join(lines) + "\n", after)
-    lines.append(f"flush chain {t} vs_{sid}")
-    if not is_dr(new):
-        lines.append(f"flush chain {t} va_{sid}")
     old_kind = map_kind(old)
     previous = table if old_kind == kind else None
     modulus, after, changed = dispatch_table(new, previous)
+    rules = _service_rules(t, new, modulus, dr_device)
+    old_modulus = previous.size if previous is not None else 0
+    # The chains are rewritten only when their rules change: a rule naming a large map costs
+    # libnftables a walk of it (about 50 ms at 65,521 slots), an element costs nothing.
+    rewrite = old_modulus != modulus or not old.pool or rules != _service_rules(t, old, modulus, dr_device)
+    if rewrite:
+        lines.append(f"flush chain {t} vs_{sid}")
+        if not is_dr(new):
+            lines.append(f"flush chain {t} va_{sid}")
     if old_kind != kind:
         if old_kind != "none":
             lines.append(f"delete map {t} {map_name(old)}")
@@ -588,7 +597,8 @@ def service_change(
         lines += _elements(t, dests_name(new), (dest_value(old, rs) for rs in left), "delete")
         lines += _elements(t, dests_name(new), (dest_value(new, rs) for rs in came), "add")
     lines += _elements(t, map_name(new), (f"{s} : {v}" for s, v in added_elements.items()), "add")
-    lines += _service_rules(t, new, modulus, dr_device)
+    if rewrite:
+        lines += rules
     return ("\n".join(lines) + "\n", after)
 
 

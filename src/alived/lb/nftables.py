@@ -141,6 +141,7 @@ class NftablesBackend:
             if (
                 old is not None
                 and new is not None
+                and nft_render.is_persistent(new)
                 and nft_render.persist_name(old) == nft_render.persist_name(new)
             ):
                 self._forget(new, nft_render.pool_values(old) - nft_render.pool_values(new))
