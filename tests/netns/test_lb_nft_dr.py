@@ -71,4 +71,4 @@ def test_dr_carries_traffic_spread_evenly_and_follows_health(lab: Lab) -> None:
     counts = lb.counts(60)
     assert "rs2" not in counts and sum(counts.values()) == 60, counts
     # The NAT table is not involved: nothing was DNATed.
-    assert "dnat" not in lb.director.exec("nft", "list", "table", "inet", "alived").stdout
+    assert "dnat ip" not in lb.director.exec("nft", "list", "table", "inet", "alived").stdout

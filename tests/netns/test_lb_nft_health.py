@@ -19,7 +19,6 @@ from alived.lb.nftables import NftablesBackend
 from tests.helpers.inns import inside
 from tests.helpers.lb_topology import (
     CLIENTS,
-    KEY,
     RS_ADDR,
     VIP,
     build,
@@ -86,15 +85,20 @@ def test_all_down_sorry_server_answers_and_servers_come_back(lab: Lab) -> None:
 
 def _slot_names(vs: object) -> list[str]:
     """The server names in the order rr hands them out (the service's Maglev slots)."""
-    by_chain = {f"rs_{nft_render.dest_id(KEY, rs)}": rs.address for rs in vs.real_servers}  # type: ignore[attr-defined]
+    by_value = {nft_render.dest_value(vs, rs): rs.address for rs in vs.real_servers}  # type: ignore[arg-type, attr-defined]
     name_of = {addr: name for name, addr in RS_ADDR.items()}
     _, elements = nft_render.dispatch_elements(vs)  # type: ignore[arg-type]
-    return [name_of[by_chain[chain]] for chain in elements]
+    return [name_of[by_value[value]] for value in elements]
 
 
 def _persisted_clients(lb: object) -> int:
-    sets = nft_json(lb.director, "sets", "table", "inet", "alived")  # type: ignore[attr-defined]
-    return sum(len(item["set"].get("elem", [])) for item in sets if "set" in item)  # type: ignore[union-attr]
+    """Clients in the persistence maps (`vp_...`: client -> real server)."""
+    maps = nft_json(lb.director, "table", "inet", "alived")  # type: ignore[attr-defined]
+    return sum(
+        len(item["map"].get("elem", []))  # type: ignore[union-attr]
+        for item in maps
+        if "map" in item and str(item["map"]["name"]).startswith("vp_")  # type: ignore[index]
+    )
 
 
 def test_persistence_keeps_a_client_for_its_timeout_then_lets_it_go(lab: Lab) -> None:
@@ -114,3 +118,23 @@ def test_persistence_keeps_a_client_for_its_timeout_then_lets_it_go(lab: Lab) ->
     assert _persisted_clients(lb) == 0
     # Let go: the first client is scheduled afresh (slot 2), and held there again.
     assert lb.requests(3) == [order[2]] * 3
+
+
+def test_a_persisted_client_whose_server_leaves_is_scheduled_afresh_and_the_others_stay(lab: Lab) -> None:
+    lb = build(lab)
+    p = params("rr", persistence=60)
+    order = _slot_names(service(p))
+    assert order[0] != order[1]
+    with lb.in_director():
+        backend = NftablesBackend()
+        assert converge(backend, [service(p)]) == ()
+    assert lb.requests(3) == [order[0]] * 3
+    assert lb.requests(3, CLIENTS[1]) == [order[1]] * 3
+    with lb.in_director():
+        assert converge(backend, [service(p, order[0])]) == ()
+    # Only the persisted client of the server that left was forgotten.
+    assert _persisted_clients(lb) == 1
+    moved = lb.requests(3)
+    assert len(set(moved)) == 1 and order[0] not in moved, moved
+    assert lb.requests(3, CLIENTS[1]) == [order[1]] * 3
+    assert _persisted_clients(lb) == 2

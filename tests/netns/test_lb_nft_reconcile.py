@@ -95,12 +95,12 @@ def test_a_refused_service_is_logged_with_its_operations_and_the_rest_works(
 
 
 def _slots(lb_director: object, service_vs: object) -> dict[int, str]:
-    """The service's Maglev map as the kernel holds it: slot -> destination chain."""
+    """The service's Maglev map as the kernel holds it: slot -> destination (`address . port`)."""
     name = nft_render.map_name(service_vs)  # type: ignore[arg-type]
     for item in nft_json(lb_director, "map", "inet", "alived", name):  # type: ignore[arg-type]
         if "map" in item:
             elems = item["map"].get("elem", [])  # type: ignore[union-attr]
-            return {int(slot): verdict["goto"]["target"] for slot, verdict in elems}
+            return {int(slot): nft_render.value_text(dest) for slot, dest in elems}
     raise AssertionError(f"no map {name}")
 
 

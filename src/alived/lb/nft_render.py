@@ -4,19 +4,31 @@ Pure (no libnftables here, so it is unit-tested without root). Layout of the tab
 
 - `prerouting` (nat, priority dstnat): `ip daddr . meta l4proto . th dport vmap @services4`,
   the same for IPv6, and `meta mark vmap @fwmarks4|6` for fwmark services.
-- per service `vs_<id>`: a named counter `vc_<id>`, one rule per persisted destination
-  (`ip saddr & mask @ra_<rs> goto rs_<rs>`), then the dispatch rule into the map `vm_<id>`,
-  a Maglev table of M slots shared out by weight: rr/wrr walk it with `numgen inc mod M`,
-  sh hashes `ip saddr`, dh `ip daddr`, mh `ip saddr` (`jhash ... mod M`); fo is a plain
-  `goto` to the heaviest destination.
-- DR services live in a `netdev alived` table hooked at ingress (see `dr_base_script`).
-- per destination `rs_<rs>`: counter `rc_<rs>`, `update @ra_<rs>` when persistent, and the DNAT.
+- `postnat` (filter, priority dstnat + 10): a new DNATed connection's original destination
+  (`ct original ip daddr . meta l4proto . ct original proto-dst vmap @after4|6`, or its mark)
+  jumps to its service's `va_<id>` chain, which sees the real server chosen.
+- per service `vs_<id>`: a named counter `vc_<id>` (its rule carries the service's comment),
+  for persistence `dnat to <masked client> map @vp_...`, then the dispatch: `dnat to
+  numgen inc mod M map @vm_<id>` (rr/wrr) or `jhash ...` (sh: client, dh: destination, mh:
+  client), where `vm_<id>` is a data map from Maglev slot to `address . port` (address only
+  for fwmark services); fo is a plain DNAT to the heaviest destination.
+- per service `va_<id>`: `update @vp_...` (client -> real server, refreshed by each new
+  connection, expiring after the persistence timeout) and a lookup in `vd_<id>`, the set of
+  real servers whose elements carry counters (new connections per real server).
+- per service `vr_<id>`: the configured real servers, each element's comment describing one
+  (`alived rs ADDRESS PORT WEIGHT FORWARDING`).
+- DR services live in a `netdev alived` table hooked at ingress (see `dr_base_script`):
+  `fwd ip to jhash ... map @vm_<id> device LINK`; no per-real-server counters there.
 
-The first rule of each service and destination chain carries a comment describing it
-(`alived vs ...` / `alived rs ...`): reading these back gives the actual state, so a restarted
-backend reconciles instead of flushing. DNAT happens on a connection's first packet only, so a
-destination leaving the pool (down, or weight 0) gets no new connection while conntrack keeps
-its established ones flowing.
+No object exists per real server: libnftables fetches every chain and object of the table
+before each transaction, so per-real-server chains and counters made one change at 10,000 real
+servers cost half a second; elements cost nothing there.
+
+The first rule of each service chain carries a comment describing the service (`alived vs
+...`) and `vr_<id>` describes its real servers: reading these back gives the actual state, so a
+restarted backend reconciles instead of flushing. DNAT happens on a connection's first packet
+only, so a destination leaving the pool (down, or weight 0) gets no new connection while
+conntrack keeps its established ones flowing.
 
 libnftables 1.0.6's JSON parser cannot declare `typeof` maps (it rejects "integer" as a map
 key type), and numgen/jhash results are plain integers; so transactions are written as nft
@@ -39,7 +51,6 @@ from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, Vi
 TABLE = "alived"
 FAMILY = "inet"
 JHASH_SEED = 0x616C6976  # fixed, so a restarted backend hashes clients as before
-
 # The nearest stateless behaviour nftables can give for each IPVS scheduler, and why.
 NEAREST: dict[str, tuple[str, str]] = {
     "rr": ("rr", ""),
@@ -69,29 +80,36 @@ def service_id(key: ServiceKey) -> str:
     return hashlib.sha1(f"{key.family}|{key}".encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def dest_id(key: ServiceKey, rs: RealServer) -> str:
-    return _dest_hash(key, rs.address, rs.port)
-
-
-def _dest_hash(key: ServiceKey, address: str, port: int) -> str:
-    text = f"{key.family}|{key}|{address}|{port}"
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
-
-
 def slot_name(rs: RealServer) -> str:
     """A destination's name in the Maglev table (its permutation is hashed from it)."""
     return f"[{rs.address}]:{rs.port}"
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def _chain(key: ServiceKey, name: str) -> str:
-    """The destination chain of a Maglev slot name (only changed slots are looked up)."""
-    address, port = name[1:].rsplit("]:", 1)
-    return f"rs_{_dest_hash(key, address, int(port))}"
-
-
 def _ipfam(family: int) -> str:
     return "ip" if family == 4 else "ip6"
+
+
+def is_dr(vs: VirtualService) -> bool:
+    return vs.forwarding == Forwarding.DR
+
+
+def _by_address(vs: VirtualService) -> bool:
+    """Destinations are addresses only (fwmark: the client's port is kept; DR: not rewritten)."""
+    return bool(vs.key.fwmark) or is_dr(vs)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _value(by_address: bool, default_port: int, name: str) -> str:
+    """A Maglev slot name -> the nft value of that destination (`address . port` or `address`)."""
+    address, port = name[1:].rsplit("]:", 1)
+    if by_address:
+        return address
+    return f"{address} . {int(port) or default_port}"
+
+
+def dest_value(vs: VirtualService, rs: RealServer) -> str:
+    """The destination as the service's maps hold it (a port of 0 keeps the service's port)."""
+    return _value(_by_address(vs), vs.key.port, slot_name(rs))
 
 
 def _mask(vs: VirtualService) -> str:
@@ -105,26 +123,44 @@ def _client(vs: VirtualService) -> str:
 
 
 def base_script() -> str:
-    """The table, the hook chain and the service maps (idempotent `add`s), and the hook rules."""
+    """The table, the hook chains and the service maps (idempotent `add`s), and the hook rules."""
     t = f"{FAMILY} {TABLE}"
-    return "\n".join(
-        [
-            f"add table {t}",
-            f"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}",
-            f"add map {t} services4 {{ type ipv4_addr . inet_proto . inet_service : verdict; }}",
-            f"add map {t} services6 {{ type ipv6_addr . inet_proto . inet_service : verdict; }}",
-            f"add map {t} fwmarks4 {{ type mark : verdict; }}",
-            f"add map {t} fwmarks6 {{ type mark : verdict; }}",
-            f"add rule {t} prerouting ip daddr . meta l4proto . th dport vmap @services4",
-            f"add rule {t} prerouting ip6 daddr . meta l4proto . th dport vmap @services6",
-            f"add rule {t} prerouting meta nfproto ipv4 meta mark vmap @fwmarks4",
-            f"add rule {t} prerouting meta nfproto ipv6 meta mark vmap @fwmarks6",
-            "",
+    lines = [
+        f"add table {t}",
+        f"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}",
+        f"add chain {t} postnat {{ type filter hook prerouting priority dstnat + 10; policy accept; }}",
+    ]
+    for fam, addr in ((4, "ipv4_addr"), (6, "ipv6_addr")):
+        lines += [
+            f"add map {t} services{fam} {{ type {addr} . inet_proto . inet_service : verdict; }}",
+            f"add map {t} fwmarks{fam} {{ type mark : verdict; }}",
+            f"add map {t} after{fam} {{ type {addr} . inet_proto . inet_service : verdict; }}",
+            f"add map {t} afterm{fam} {{ type mark : verdict; }}",
         ]
-    )
+    lines += [
+        f"add rule {t} prerouting ip daddr . meta l4proto . th dport vmap @services4",
+        f"add rule {t} prerouting ip6 daddr . meta l4proto . th dport vmap @services6",
+        f"add rule {t} prerouting meta nfproto ipv4 meta mark vmap @fwmarks4",
+        f"add rule {t} prerouting meta nfproto ipv6 meta mark vmap @fwmarks6",
+    ]
+    new = "ct state new ct status dnat"
+    for fam in (4, 6):
+        for proto in PROTO.values():
+            # nft types `ct original proto-dst` only once the protocol is known.
+            lines.append(
+                f"add rule {t} postnat {new} meta l4proto {proto} ct original {_ipfam(fam)} daddr"
+                f" . meta l4proto . ct original proto-dst vmap @after{fam}"
+            )
+    lines += [
+        f"add rule {t} postnat {new} meta nfproto ipv4 meta mark vmap @afterm4",
+        f"add rule {t} postnat {new} meta nfproto ipv6 meta mark vmap @afterm6",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 BASE_RULES = 4
+POSTNAT_RULES = 8
 
 
 def dr_base_script(devices: Iterable[str]) -> str:
@@ -147,17 +183,16 @@ def dr_base_script(devices: Iterable[str]) -> str:
 DR_BASE_RULES = 2
 
 
-def is_dr(vs: VirtualService) -> bool:
-    return vs.forwarding == Forwarding.DR
-
-
 def _table(vs: VirtualService) -> str:
     return f"netdev {TABLE}" if is_dr(vs) else f"{FAMILY} {TABLE}"
 
 
 def _sets(vs: VirtualService) -> bool:
-    """Persistence by dynamic sets (NAT); DR persists by hashing the masked client address."""
+    """Persistence by a dynamic map (NAT); DR persists by hashing the masked client address."""
     return bool(vs.persistence_timeout) and not is_dr(vs)
+
+
+is_persistent = _sets
 
 
 def _service_element(vs: VirtualService) -> tuple[str, str]:
@@ -172,6 +207,12 @@ def _service_element(vs: VirtualService) -> tuple[str, str]:
     return (f"services{key.family}", f"{key.address} . {PROTO[key.protocol]} . {key.port}")
 
 
+def _after_element(vs: VirtualService) -> tuple[str, str]:
+    """(map name, element key) of a NAT service in the post-DNAT maps."""
+    hook, elem = _service_element(vs)
+    return (hook.replace("services", "after").replace("fwmarks", "afterm"), elem)
+
+
 def _vs_comment(vs: VirtualService) -> str:
     k = vs.key
     flags = ",".join(sorted(vs.flags)) or "-"
@@ -181,12 +222,12 @@ def _vs_comment(vs: VirtualService) -> str:
     )
 
 
-def _rs_comment(vs: VirtualService, rs: RealServer) -> str:
-    return f"alived rs {service_id(vs.key)} {rs.address} {rs.port} {rs.weight} {rs.forwarding}"
+def _rs_comment(rs: RealServer) -> str:
+    return f"alived rs {rs.address} {rs.port} {rs.weight} {rs.forwarding}"
 
 
 def map_kind(vs: VirtualService) -> str:
-    """`slots` (a Maglev table behind the dispatch rule) or `none` (fo: a plain goto)."""
+    """`slots` (a Maglev table behind the dispatch rule) or `none` (fo: a plain DNAT)."""
     return "none" if NEAREST[vs.lb_algo][0] == "fo" else "slots"
 
 
@@ -194,12 +235,33 @@ def map_name(vs: VirtualService) -> str:
     return f"vm_{service_id(vs.key)}"
 
 
+def dests_name(vs: VirtualService) -> str:
+    """The set of real servers with a counter on each element (NAT services)."""
+    return f"vd_{service_id(vs.key)}"
+
+
+def described_name(vs: VirtualService) -> str:
+    """The set of configured real servers, each element's comment describing one."""
+    return f"vr_{service_id(vs.key)}"
+
+
+def persist_name(vs: VirtualService) -> str:
+    """The persistence map; named by its timeout and mask, so a change of either makes a new
+    map instead of reusing a name deleted in the same transaction."""
+    return f"vp_{service_id(vs.key)}_{vs.persistence_timeout}_{vs.persistence_granularity}"
+
+
+def pool_values(vs: VirtualService) -> frozenset[str]:
+    """The destinations new connections may go to, as the maps hold them."""
+    return frozenset(dest_value(vs, rs) for rs in vs.pool)
+
+
 def dispatch_table(
     vs: VirtualService, previous: MaglevTable | None
 ) -> tuple[int, MaglevTable | None, dict[int, str]]:
-    """(modulus, the service's Maglev table, the slots that changed from `previous` -> chain).
+    """(modulus, the service's Maglev table, the slots that changed from `previous` -> value).
 
-    Every scheduler dispatches into a Maglev table: slots in proportion to the weights (all
+    Every scheduler dispatches through a Maglev table: slots in proportion to the weights (all
     equal for rr), so a pool change moves few slots and a change is a few element updates,
     never a rebuild. rr and wrr walk the table with `numgen inc`: each cycle of M connections
     gives each server its share. The table is updated from `previous` (the one in the kernel),
@@ -218,40 +280,40 @@ def dispatch_table(
         # New, or a new table size (the pool crossed a size step): every slot is new.
         table = MaglevTable.fresh(weights, size)
         changed = dict(enumerate(table.slots))
-    key = vs.key
-    chains = {name: _chain(key, name) for name in set(changed.values())}
-    return (size, table, {slot: chains[name] for slot, name in changed.items()})
+    by_address, port = _by_address(vs), vs.key.port
+    values = {name: _value(by_address, port, name) for name in set(changed.values())}
+    return (size, table, {slot: values[name] for slot, name in changed.items()})
 
 
 @functools.lru_cache(maxsize=256)
 def dispatch_elements(vs: VirtualService) -> tuple[int, tuple[str, ...]]:
-    """The modulus and the map elements (slot -> destination chain) of a table filled from scratch."""
+    """The modulus and the map elements (slot -> destination value) of a table filled afresh."""
     modulus, table, _ = dispatch_table(vs, None)
     if table is None:
         return (0, ())
-    return (modulus, tuple(_chain(vs.key, name) for name in table.slots))
+    by_address, port = _by_address(vs), vs.key.port
+    return (modulus, tuple(_value(by_address, port, name) for name in table.slots))
 
 
 def table_of(vs: VirtualService, elements: Mapping[int, str]) -> MaglevTable | None:
-    """The Maglev table a service's map holds (slot -> chain, as listed) in slot names; None
-    if the service has no table. Chains not in the service leave their slot unowned."""
+    """The Maglev table a service's map holds (slot -> value, as listed) in slot names; None
+    if the service has no table. Values not in the service leave their slot unowned."""
     if map_kind(vs) == "none":
         return None
-    names = {_chain(vs.key, slot_name(rs)): slot_name(rs) for rs in vs.real_servers}
+    names = {dest_value(vs, rs): slot_name(rs) for rs in vs.real_servers}
     size = max(elements, default=-1) + 1
     return MaglevTable.of([names.get(elements.get(slot, ""), "") for slot in range(size)])
 
 
-def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
-    pool = vs.pool
-    if not pool:
-        return None  # not DNATed: the packet goes on as if no service were there
+def _l4(vs: VirtualService) -> str:
+    """The protocol match a port rewrite needs (none for fwmark services: address only)."""
+    return "" if _by_address(vs) else f"meta l4proto {PROTO[vs.key.protocol]} "
+
+
+def _selector(vs: VirtualService, modulus: int) -> str:
+    """The expression picking a slot of the service's Maglev table."""
     algo = NEAREST[vs.lb_algo][0]
     fam = _ipfam(vs.key.family)
-    if algo == "fo":
-        # IPVS fo: the available destination of highest weight (the first of equals).
-        top = max(pool, key=lambda rs: rs.weight)
-        return f"goto rs_{dest_id(vs.key, top)}"
     if is_dr(vs):
         # No conntrack before ingress: every packet is hashed, so a flow must hash the same way
         # each time. rr/wrr/mh and the stateful ones hash the flow; sh and persistence the client.
@@ -263,26 +325,46 @@ def _dispatch_rule(vs: VirtualService, modulus: int) -> str | None:
             expr = f"{fam} saddr & {_mask(vs)}"
         else:
             expr = f"{fam} saddr . th sport"
-        return f"jhash {expr} mod {modulus} seed {JHASH_SEED:#x} vmap @{map_name(vs)}"
+        return f"jhash {expr} mod {modulus} seed {JHASH_SEED:#x}"
     if algo in ("rr", "wrr"):
-        return f"numgen inc mod {modulus} vmap @{map_name(vs)}"
+        return f"numgen inc mod {modulus}"
     if algo == "dh":
         expr = f"{fam} daddr"
     else:
         port_flag = "sh-port" if algo == "sh" else "mh-port"
         expr = f"{fam} saddr . th sport" if port_flag in vs.flags else f"{fam} saddr"
-    return f"jhash {expr} mod {modulus} seed {JHASH_SEED:#x} vmap @{map_name(vs)}"
+    return f"jhash {expr} mod {modulus} seed {JHASH_SEED:#x}"
 
 
-def _terminal(vs: VirtualService, rs: RealServer, dr_device: str | None) -> str:
+def _dispatch_rule(vs: VirtualService, modulus: int, dr_device: str | None) -> str | None:
+    pool = vs.pool
+    if not pool:
+        return None  # not DNATed: the packet goes on as if no service were there
+    fam = _ipfam(vs.key.family)
+    if NEAREST[vs.lb_algo][0] == "fo":
+        # IPVS fo: the available destination of highest weight (the first of equals).
+        top = max(pool, key=lambda rs: rs.weight)
+        return _fwd(vs, top, dr_device) if is_dr(vs) else _dnat(vs, top)
+    target = f"{_selector(vs, modulus)} map @{map_name(vs)}"
     if is_dr(vs):
-        return _fwd(vs, rs, dr_device)
-    if rs.forwarding != Forwarding.NAT:
+        return f'fwd {fam} to {target} device "{dr_device}"'
+    return f"{_l4(vs)}dnat {fam} to {target}"
+
+
+def _check_dest(vs: VirtualService, rs: RealServer, dr_device: str | None) -> None:
+    """Refuse a destination this backend cannot carry, before any change is written."""
+    if is_dr(vs):
+        _fwd(vs, rs, dr_device)
+    elif rs.forwarding != Forwarding.NAT:
         raise RenderError(
             f"{rs} in {vs.key}: lb_kind {rs.forwarding} is not carried by the nftables NAT chain"
         )
     # nftables cannot translate between families: a real server of the other family makes
-    # the transaction fail, and the backend reports that service's operations.
+    # the transaction fail (its address does not fit the map), and the backend reports that
+    # service's operations.
+
+
+def _dnat(vs: VirtualService, rs: RealServer) -> str:
     fam = _ipfam(vs.key.family)
     addr = rs.address if rs.family == 4 else f"[{rs.address}]"
     if rs.port and not vs.key.fwmark:
@@ -302,70 +384,76 @@ def _fwd(vs: VirtualService, rs: RealServer, dr_device: str | None) -> str:
     return f'fwd {_ipfam(rs.family)} to {rs.address} device "{dr_device}"'
 
 
-def _set_decl(vs: VirtualService) -> str:
-    typ = "ipv4_addr" if vs.key.family == 4 else "ipv6_addr"
-    return f"{{ type {typ}; flags dynamic,timeout; timeout {vs.persistence_timeout}s; }}"
+def _addr_type(vs: VirtualService) -> str:
+    return "ipv4_addr" if vs.key.family == 4 else "ipv6_addr"
 
 
-def _map_decl(kind: str) -> str:
-    del kind  # one kind of table today: integer slot -> verdict
-    return "{ typeof numgen inc mod 2 : verdict; }"
+def _value_type(vs: VirtualService) -> str:
+    return _addr_type(vs) if _by_address(vs) else f"{_addr_type(vs)} . inet_service"
 
 
-def _affinity(vs: VirtualService, rs: RealServer) -> str:
-    """The persistence set of one destination; named by its timeout and mask, so a change of
-    either makes a new set instead of reusing a name deleted in the same transaction."""
-    rid = dest_id(vs.key, rs)
-    return f"ra_{rid}_{vs.persistence_timeout}_{vs.persistence_granularity}"
+def _value_of_packet(vs: VirtualService) -> str:
+    """The chosen destination as a post-DNAT packet shows it."""
+    fam = _ipfam(vs.key.family)
+    return f"{fam} daddr" if _by_address(vs) else f"{fam} daddr . th dport"
 
 
-def _dest_objects(t: str, vs: VirtualService, rs: RealServer) -> list[str]:
-    rid = dest_id(vs.key, rs)
-    lines = [f"add chain {t} rs_{rid}", f"add counter {t} rc_{rid}"]
+def _objects(t: str, vs: VirtualService) -> list[str]:
+    """The service's chains, maps and sets (`add`: the ones already there are left as they are)."""
+    sid = service_id(vs.key)
+    lines = [f"add chain {t} vs_{sid}", f"add counter {t} vc_{sid}"]
+    lines.append(f"add set {t} {described_name(vs)} {{ type {_value_type(vs)}; }}")
+    if not is_dr(vs):
+        lines.append(f"add chain {t} va_{sid}")
+        lines.append(f"add set {t} {dests_name(vs)} {{ type {_value_type(vs)}; counter; }}")
+    if map_kind(vs) != "none":
+        lines.append(f"add map {t} {map_name(vs)} {_map_decl(vs)}")
     if _sets(vs):
-        lines.append(f"add set {t} {_affinity(vs, rs)} {_set_decl(vs)}")
+        lines.append(f"add map {t} {persist_name(vs)} {_persist_decl(vs)}")
     return lines
 
 
-def _dest_rules(t: str, vs: VirtualService, rs: RealServer, dr_device: str | None) -> list[str]:
-    rid = dest_id(vs.key, rs)
-    lines = [f'add rule {t} rs_{rid} counter name "rc_{rid}" comment "{_rs_comment(vs, rs)}"']
-    if _sets(vs):
-        lines.append(f"add rule {t} rs_{rid} update @{_affinity(vs, rs)} {{ {_client(vs)} }}")
-    lines.append(f"add rule {t} rs_{rid} {_terminal(vs, rs, dr_device)}")
-    return lines
+def _map_decl(vs: VirtualService) -> str:
+    # The protocol's own port (not `th dport`): libnftables checks the map's typeof, as it
+    # reads it back from the kernel, against the rule's `meta l4proto`.
+    fam = _ipfam(vs.key.family)
+    data = f"{fam} daddr" if _by_address(vs) else f"{fam} daddr . {PROTO[vs.key.protocol]} dport"
+    return f"{{ typeof numgen inc mod 2 : {data}; }}"
 
 
-def _drop_dest(t: str, vs: VirtualService, rs: RealServer) -> list[str]:
-    rid = dest_id(vs.key, rs)
-    lines = [f"flush chain {t} rs_{rid}", f"delete chain {t} rs_{rid}", f"delete counter {t} rc_{rid}"]
-    if _sets(vs):
-        lines.append(f"delete set {t} {_affinity(vs, rs)}")
-    return lines
+def _persist_decl(vs: VirtualService) -> str:
+    return (
+        f"{{ type {_addr_type(vs)} : {_value_type(vs)}; flags dynamic,timeout; "
+        f"timeout {vs.persistence_timeout}s; }}"
+    )
 
 
-def _service_rules(t: str, vs: VirtualService, modulus: int) -> list[str]:
+def _service_rules(t: str, vs: VirtualService, modulus: int, dr_device: str | None) -> list[str]:
     sid = service_id(vs.key)
     lines = [f'add rule {t} vs_{sid} counter name "vc_{sid}" comment "{_vs_comment(vs)}"']
-    if _sets(vs):
-        for rs in vs.pool:
-            rid = dest_id(vs.key, rs)
-            lines.append(f"add rule {t} vs_{sid} {_client(vs)} @{_affinity(vs, rs)} goto rs_{rid}")
-    rule = _dispatch_rule(vs, modulus)
+    if _sets(vs) and vs.pool:
+        fam = _ipfam(vs.key.family)
+        lines.append(f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {_client(vs)} map @{persist_name(vs)}")
+    rule = _dispatch_rule(vs, modulus, dr_device)
     if rule is not None:
         lines.append(f"add rule {t} vs_{sid} {rule}")
+    if is_dr(vs):
+        return lines
+    # After DNAT: remember the client's real server, count the connection on its element.
+    if _sets(vs):
+        update = f"update @{persist_name(vs)} {{ {_client(vs)} : {_value_of_packet(vs)} }}"
+        lines.append(f"add rule {t} va_{sid} {update}")
+    lines.append(f"add rule {t} va_{sid} {_value_of_packet(vs)} @{dests_name(vs)}")
     return lines
 
 
-def _delete_map(t: str, vs: VirtualService) -> list[str]:
-    # Flushing first releases the elements' references to destination chains within the
-    # transaction; a bare delete keeps them until commit and a chain deleted alongside is EBUSY.
-    name = map_name(vs)
-    return [f"flush map {t} {name}", f"delete map {t} {name}"]
+def _elements(t: str, name: str, values: Iterable[str], verb: str) -> list[str]:
+    body = ", ".join(values)
+    return [f"{verb} element {t} {name} {{ {body} }}"] if body else []
 
 
 def _map_diff(
-    key: ServiceKey, old: MaglevTable | None, new: MaglevTable | None, changed: Mapping[int, str]
+    vs: VirtualService, old: MaglevTable | None, new: MaglevTable | None, changed: Mapping[int, str]
 ) -> tuple[list[int], dict[int, str]]:
     """(slots to delete, slots to add) turning map `old` into `new`; `changed` is what the
     table update moved (exact when both tables have the same size)."""
@@ -373,19 +461,22 @@ def _map_diff(
     if new is not None and len(before) == new.size:
         return [s for s in changed if before[s]], dict(changed)
     after = new.slots if new is not None else ()
+    by_address, port = _by_address(vs), vs.key.port
     delete = [s for s, n in enumerate(before) if n and (s >= len(after) or after[s] != n)]
-    add = {s: _chain(key, n) for s, n in enumerate(after) if s >= len(before) or before[s] != n}
+    add = {
+        s: _value(by_address, port, n)
+        for s, n in enumerate(after)
+        if n and (s >= len(before) or before[s] != n)
+    }
     return delete, add
 
 
-def _elements(t: str, name: str, elements: Mapping[int, str], verb: str) -> list[str]:
-    if not elements:
-        return []
-    if verb == "delete":
-        body = ", ".join(map(str, elements))
-    else:
-        body = ", ".join(f"{k} : goto {v}" for k, v in elements.items())
-    return [f"{verb} element {t} {name} {{ {body} }}"]
+def _check_unique(vs: VirtualService) -> None:
+    if _by_address(vs) and len({rs.address for rs in vs.real_servers}) != len(vs.real_servers):
+        raise RenderError(
+            f"{vs.key}: two real servers at one address; a {'DR' if is_dr(vs) else 'fwmark'} "
+            "service forwards by address only"
+        )
 
 
 def service_script(
@@ -400,6 +491,25 @@ def service_script(
     return service_change(old, new, previous, dr_device)[0]
 
 
+def _drop(t: str, vs: VirtualService) -> list[str]:
+    """Delete a service's objects (its chains flushed first: rules release the maps)."""
+    sid = service_id(vs.key)
+    hook_map, elem = _service_element(vs)
+    lines = [f"delete element {t} {hook_map} {{ {elem} }}", f"flush chain {t} vs_{sid}"]
+    if not is_dr(vs):
+        after_map, _ = _after_element(vs)
+        lines += [f"delete element {t} {after_map} {{ {elem} }}", f"flush chain {t} va_{sid}"]
+    if map_kind(vs) != "none":
+        lines.append(f"delete map {t} {map_name(vs)}")
+    if _sets(vs):
+        lines.append(f"delete map {t} {persist_name(vs)}")
+    lines.append(f"delete set {t} {described_name(vs)}")
+    if not is_dr(vs):
+        lines += [f"delete set {t} {dests_name(vs)}", f"delete chain {t} va_{sid}"]
+    lines += [f"delete chain {t} vs_{sid}", f"delete counter {t} vc_{sid}"]
+    return lines
+
+
 def service_change(
     old: VirtualService | None,
     new: VirtualService | None,
@@ -407,8 +517,8 @@ def service_change(
     dr_device: str | None = None,
 ) -> tuple[str, MaglevTable | None]:
     """The nft script turning one service from `old` (whose map holds `table`) to `new`, and
-    the table the map holds after it. Only the map slots that move are written."""
-    lines: list[str] = []
+    the table the map holds after it. Only the map slots and the set elements that change are
+    written; the service's own two chains are rewritten (a few rules)."""
     if old is None and new is None:
         return ("", None)
     if old is not None and new is not None and is_dr(old) != is_dr(new):
@@ -416,85 +526,89 @@ def service_change(
         gone, _ = service_change(old, None, table)
         made, after = service_change(None, new, None, dr_device)
         return (gone + made, after)
-    some = new if new is not None else old
-    assert some is not None
-    t = _table(some)
-    key = some.key
-    sid = service_id(key)
-    hook_map, elem = _service_element(some)
     if new is None:
         assert old is not None
-        lines.append(f"delete element {t} {hook_map} {{ {elem} }}")
-        lines.append(f"flush chain {t} vs_{sid}")
-        if map_kind(old) != "none":
-            lines.extend(_delete_map(t, old))
-        for rs in old.real_servers:
-            lines.extend(_drop_dest(t, old, rs))
-        lines += [f"delete chain {t} vs_{sid}", f"delete counter {t} vc_{sid}"]
-        return ("\n".join(lines) + "\n", None)
+        return ("\n".join(_drop(_table(old), old)) + "\n", None)
+    t = _table(new)
+    sid = service_id(new.key)
+    _check_unique(new)
     old_rs = {rs.key: rs for rs in old.real_servers} if old is not None else {}
     unchanged = old_rs if old is not None and old.attributes == new.attributes else {}
     for rs in new.real_servers:
         same = unchanged.get(rs.key)
         if same is not rs and same != rs:
-            _terminal(new, rs, dr_device)  # refuse what this backend cannot carry, before any change
+            _check_dest(new, rs, dr_device)
+    lines: list[str] = []
     kind = map_kind(new)
     if old is None:
         modulus, after, added = dispatch_table(new, None)
-        lines += [f"add chain {t} vs_{sid}", f"add counter {t} vc_{sid}"]
-        for rs in new.real_servers:
-            lines.extend(_dest_objects(t, new, rs))
-        if kind != "none":
-            lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
-        for rs in new.real_servers:
-            lines.extend(_dest_rules(t, new, rs, dr_device))
-        lines.extend(_elements(t, map_name(new), added, "add"))
-        lines.extend(_service_rules(t, new, modulus))
+        lines += _objects(t, new)
+        lines += _elements(t, described_name(new), _described(new, new.real_servers), "add")
+        if not is_dr(new):
+            values = [dest_value(new, rs) for rs in new.real_servers]
+            lines += _elements(t, dests_name(new), values, "add")
+        lines += _elements(t, map_name(new), (f"{s} : {v}" for s, v in added.items()), "add")
+        lines += _service_rules(t, new, modulus, dr_device)
+        hook_map, elem = _service_element(new)
         lines.append(f"add element {t} {hook_map} {{ {elem} : goto vs_{sid} }}")
+        if not is_dr(new):
+            after_map, _ = _after_element(new)
+            lines.append(f"add element {t} {after_map} {{ {elem} : goto va_{sid} }}")
         return ("\n".join(lines) + "\n", after)
-    # An update: the service chain is rebuilt (it is short), the dispatch map is diffed where its
-    # kind allows (Maglev slots) and replaced otherwise, destinations are touched one by one.
-    persist_changed = (old.persistence_timeout, old.persistence_granularity) != (
-        new.persistence_timeout,
-        new.persistence_granularity,
-    )
-    new_rs = {rs.key: rs for rs in new.real_servers}
-    lines.append(f"flush chain {t} vs_{sid}")
     old_kind = map_kind(old)
     previous = table if old_kind == kind else None
     modulus, after, changed = dispatch_table(new, previous)
+    rules = _service_rules(t, new, modulus, dr_device)
+    old_modulus = previous.size if previous is not None else 0
+    # The chains are rewritten only when their rules change: a rule naming a large map costs
+    # libnftables a walk of it (about 50 ms at 65,521 slots), an element costs nothing.
+    rewrite = old_modulus != modulus or not old.pool or rules != _service_rules(t, old, modulus, dr_device)
+    if rewrite:
+        lines.append(f"flush chain {t} vs_{sid}")
+        if not is_dr(new):
+            lines.append(f"flush chain {t} va_{sid}")
     if old_kind != kind:
         if old_kind != "none":
-            lines.extend(_delete_map(t, old))
-        if kind != "none":
-            lines.append(f"add map {t} {map_name(new)} {_map_decl(kind)}")
+            lines.append(f"delete map {t} {map_name(old)}")
         added_elements = changed
     elif kind == "slots":
-        deleted, added_elements = _map_diff(key, previous, after, changed)
-        lines.extend(_elements(t, map_name(new), dict.fromkeys(deleted, ""), "delete"))
+        deleted, added_elements = _map_diff(new, previous, after, changed)
+        lines += _elements(t, map_name(new), map(str, deleted), "delete")
     else:
         added_elements = {}
-    for k, rs in old_rs.items():
-        if k not in new_rs:
-            lines.extend(_drop_dest(t, old, rs))
-    for k, rs in new_rs.items():
-        prev = old_rs.get(k)
-        if prev is None:
-            lines.extend(_dest_objects(t, new, rs))
-            lines.extend(_dest_rules(t, new, rs, dr_device))
-        elif prev is rs and not persist_changed:
-            continue
-        elif persist_changed or prev != rs or prev.tunnel != rs.tunnel:
-            # The chain stays (map elements may point at it); its rules are rewritten.
-            lines.append(f"flush chain {t} rs_{dest_id(key, rs)}")
-            if persist_changed and _sets(old):
-                lines.append(f"delete set {t} {_affinity(old, prev)}")
-            if persist_changed and _sets(new):
-                lines.append(f"add set {t} {_affinity(new, rs)} {_set_decl(new)}")
-            lines.extend(_dest_rules(t, new, rs, dr_device))
-    lines.extend(_elements(t, map_name(new), added_elements, "add"))
-    lines.extend(_service_rules(t, new, modulus))
+    persist_moved = _sets(old) != _sets(new) or persist_name(old) != persist_name(new)
+    if _sets(old) and persist_moved:
+        lines.append(f"delete map {t} {persist_name(old)}")
+    if kind not in (old_kind, "none"):
+        lines.append(f"add map {t} {map_name(new)} {_map_decl(new)}")
+    if _sets(new) and persist_moved:
+        lines.append(f"add map {t} {persist_name(new)} {_persist_decl(new)}")
+    new_rs = {rs.key: rs for rs in new.real_servers}
+    left = [rs for k, rs in old_rs.items() if k not in new_rs]
+    came = [rs for k, rs in new_rs.items() if k not in old_rs]
+    edited = [
+        (p, rs) for k, rs in new_rs.items() if (p := old_rs.get(k)) is not None and p is not rs and p != rs
+    ]
+    described = described_name(new)
+    lines += _elements(t, described, (dest_value(old, rs) for rs in left), "delete")
+    lines += _elements(t, described, (dest_value(old, prev) for prev, _ in edited), "delete")
+    lines += _elements(t, described, _described(new, [rs for _, rs in edited] + came), "add")
+    if not is_dr(new):
+        lines += _elements(t, dests_name(new), (dest_value(old, rs) for rs in left), "delete")
+        lines += _elements(t, dests_name(new), (dest_value(new, rs) for rs in came), "add")
+    lines += _elements(t, map_name(new), (f"{s} : {v}" for s, v in added_elements.items()), "add")
+    if rewrite:
+        lines += rules
     return ("\n".join(lines) + "\n", after)
+
+
+def _described(vs: VirtualService, dests: Iterable[RealServer]) -> list[str]:
+    return [f'{dest_value(vs, rs)} comment "{_rs_comment(rs)}"' for rs in dests]
+
+
+def forget_script(vs: VirtualService, stale: Iterable[str]) -> str:
+    """Delete the persisted clients (`vp_...` keys) whose real server left the pool."""
+    return "\n".join(_elements(_table(vs), persist_name(vs), stale, "delete")) + "\n"
 
 
 # ---- reading the table back ----
@@ -502,13 +616,13 @@ def service_change(
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """What a JSON listing of the table says: the state, the objects, and whether the hook is in."""
+    """What a JSON listing of the table says: the state, the counters, and whether the hooks are in."""
 
     state: LbState
     has_base: bool
-    counters: dict[str, tuple[int, int]]  # "family:name" -> (packets, bytes)
+    counters: dict[str, tuple[int, int]]  # counter_key(...) -> (packets, bytes)
     has_dr_base: bool = False
-    maps: dict[str, dict[int, str]] = field(default_factory=dict)  # vm_<id> -> slot -> chain
+    maps: dict[str, dict[int, str]] = field(default_factory=dict)  # vm_<id> -> slot -> value
 
     def tables(self) -> dict[ServiceKey, MaglevTable]:
         """Each service's Maglev table as its map holds it (what the next change updates)."""
@@ -527,7 +641,23 @@ def counter_key(vs: VirtualService, rs: RealServer | None = None) -> str:
     family = "netdev" if is_dr(vs) else FAMILY
     if rs is None:
         return f"{family}:vc_{service_id(vs.key)}"
-    return f"{family}:rc_{dest_id(vs.key, rs)}"
+    return f"{family}:{dests_name(vs)}:{dest_value(vs, rs)}"
+
+
+def value_text(value: Any) -> str:
+    """A listed element key or map data (`"198.51.100.1"`, `{"concat": [addr, port]}`) as nft
+    text, the form `dest_value` gives."""
+    if isinstance(value, dict) and "concat" in value:
+        return " . ".join(str(part) for part in value["concat"])
+    return str(value)
+
+
+def element_key(elem: Any) -> tuple[str, dict[str, Any]]:
+    """(key as text, the element's attributes) of one listed set element."""
+    if isinstance(elem, dict) and "elem" in elem:
+        body = elem["elem"]
+        return (value_text(body.get("val")), body)
+    return (value_text(elem), {})
 
 
 def parse_listing(items: list[dict[str, Any]]) -> Listing:
@@ -536,16 +666,33 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
     dests: dict[str, list[RealServer]] = {}
     counters: dict[str, tuple[int, int]] = {}
     base_rules = 0
+    postnat_rules = 0
     dr_base_rules = 0
     maps: dict[str, dict[int, str]] = {}
     for item in items:
-        if "map" in item and str(item["map"].get("name", "")).startswith("vm_"):
+        if "map" in item:
             m = item["map"]
-            maps[m["name"]] = {
-                int(slot): verdict["goto"]["target"]
-                for slot, verdict in m.get("elem", [])
-                if isinstance(verdict, dict) and "goto" in verdict
-            }
+            if str(m.get("name", "")).startswith("vm_"):
+                maps[m["name"]] = {int(slot): value_text(data) for slot, data in m.get("elem", [])}
+            continue
+        if "set" in item:
+            s = item["set"]
+            name = str(s.get("name", ""))
+            family = s.get("family", FAMILY)
+            for elem in s.get("elem", []):
+                value, attrs = element_key(elem)
+                if name.startswith("vr_"):
+                    words = str(attrs.get("comment", "")).split()
+                    if len(words) == 6 and words[:2] == ["alived", "rs"]:
+                        addr, port, weight, fwd = words[2:]
+                        dests.setdefault(name[3:], []).append(
+                            RealServer(
+                                address=addr, port=int(port), weight=int(weight), forwarding=Forwarding(fwd)
+                            )
+                        )
+                elif name.startswith("vd_") and "counter" in attrs:
+                    c = attrs["counter"]
+                    counters[f"{family}:{name}:{value}"] = (int(c.get("packets", 0)), int(c.get("bytes", 0)))
             continue
         if "counter" in item:
             c = item["counter"]
@@ -557,6 +704,8 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
             continue
         if rule.get("chain") == "prerouting":
             base_rules += 1
+        elif rule.get("chain") == "postnat":
+            postnat_rules += 1
         elif rule.get("chain") == "ingress":
             dr_base_rules += 1
         comment = rule.get("comment", "")
@@ -566,11 +715,6 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
         if words[1] == "vs" and len(words) == 12:
             vs = _parse_vs(words[2:])
             services[service_id(vs.key)] = vs
-        elif words[1] == "rs" and len(words) == 7:
-            sid, addr, port, weight, fwd = words[2:]
-            dests.setdefault(sid, []).append(
-                RealServer(address=addr, port=int(port), weight=int(weight), forwarding=Forwarding(fwd))
-            )
     result = []
     for sid, vs in services.items():
         rs_list = {rs.key: rs for rs in dests.get(sid, [])}
@@ -587,7 +731,7 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
         )
     return Listing(
         state=LbState.of(result),
-        has_base=base_rules >= BASE_RULES,
+        has_base=base_rules >= BASE_RULES and postnat_rules >= POSTNAT_RULES,
         counters=counters,
         has_dr_base=dr_base_rules >= DR_BASE_RULES,
         maps=maps,

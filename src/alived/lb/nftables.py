@@ -92,6 +92,7 @@ class NftablesBackend:
         for op in ops:
             by_service[op_service(op)].append(op)
         current = self._state.by_key()
+        before = dict(current)
         scripts: dict[ServiceKey, str] = {}
         results: dict[ServiceKey, VirtualService | None] = {}
         tables: dict[ServiceKey, MaglevTable | None] = {}
@@ -135,7 +136,44 @@ class NftablesBackend:
                 self._tables.pop(key, None)
             else:
                 self._tables[key] = done
+        for key in ok_keys:
+            old, new = before.get(key), results[key]
+            if (
+                old is not None
+                and new is not None
+                and nft_render.is_persistent(new)
+                and nft_render.persist_name(old) == nft_render.persist_name(new)
+            ):
+                self._forget(new, nft_render.pool_values(old) - nft_render.pool_values(new))
         return tuple(failures)
+
+    def _forget(self, vs: VirtualService, left: frozenset[str]) -> None:
+        """Persisted clients of real servers that left the pool are scheduled afresh.
+
+        Done after the transaction that took those servers out of the dispatch, so no new
+        client can be persisted to them meanwhile; until it runs (a few ms), persisted clients
+        still reach them. Only this service's persistence map is listed."""
+        if not left or not vs.persistence_timeout or nft_render.is_dr(vs):
+            return
+        name = nft_render.persist_name(vs)
+        for _ in range(3):  # an element may expire between the listing and the delete
+            rc, out, err = self._nft.cmd(f"list map {nft_render.FAMILY} {nft_render.TABLE} {name}")
+            if rc != 0:
+                log.error("nftables: list map %s failed: %s", name, str(err).strip())
+                return
+            stale = [
+                nft_render.element_key(client)[0]
+                for item in json.loads(out)["nftables"]
+                if "map" in item
+                for client, dest in item["map"].get("elem", [])
+                if nft_render.value_text(dest) in left
+            ]
+            if not stale:
+                return
+            rc, _, err = self._nft.cmd(nft_render.forget_script(vs, stale))
+            if rc == 0:
+                return
+        log.error("nftables: forgetting persisted clients in %s failed: %s", name, str(err).strip())
 
     def _fail(self, ops: list[Op], error: str) -> list[OpFailure]:
         for op in ops:
@@ -143,12 +181,27 @@ class NftablesBackend:
         return [OpFailure(op=op, error=error) for op in ops]
 
     def counters(self) -> dict[ServiceKey, Counters]:
-        listing = self._list()
-        found = listing.counters
-        result = {}
-        for vs in listing.state.services:
-            result[vs.key] = _service_counters(vs, found)
-        return result
+        """From the named service counters and each NAT service's set of real servers (their
+        elements count new connections): not the whole table, whose maps may be large."""
+        items: list[dict[str, Any]] = []
+        families = {"netdev" if nft_render.is_dr(vs) else nft_render.FAMILY for vs in self._state.services}
+        for family in sorted(families):
+            items += self._json(f"list counters table {family} {nft_render.TABLE}")
+        for vs in self._state.services:
+            if not nft_render.is_dr(vs):
+                items += self._json(
+                    f"list set {nft_render.FAMILY} {nft_render.TABLE} {nft_render.dests_name(vs)}"
+                )
+        found = nft_render.parse_listing(items).counters
+        return {vs.key: _service_counters(vs, found) for vs in self._state.services}
+
+    def _json(self, command: str) -> list[dict[str, Any]]:
+        rc, out, err = self._nft.cmd(command)
+        if rc != 0:
+            log.error("nftables: %s failed: %s", command, str(err).strip())
+            return []
+        items: list[dict[str, Any]] = json.loads(out)["nftables"]
+        return items
 
 
 def _service_counters(vs: VirtualService, found: dict[str, tuple[int, int]]) -> Counters:

@@ -41,7 +41,8 @@ def test_weights_share_the_slots_and_fo_is_a_goto() -> None:
     rr = nft_render.dispatch_elements(replace(vs, lb_algo="rr"))[1]
     assert sorted(Counter(rr).values()) == [30, 31]
     assert nft_render.dispatch_elements(replace(vs, lb_algo="fo")) == (0, ())
-    assert "goto rs_" in nft_render.service_script(None, replace(vs, lb_algo="fo"))
+    fo = nft_render.service_script(None, replace(vs, lb_algo="fo"))
+    assert "meta l4proto tcp dnat ip to 198.51.100.13:80\n" in fo and "numgen" not in fo
 
 
 def test_one_server_down_in_a_maglev_service_touches_only_moved_slots() -> None:
@@ -49,9 +50,13 @@ def test_one_server_down_in_a_maglev_service_touches_only_moved_slots() -> None:
     down = replace(vs, real_servers=vs.real_servers[1:])
     script = nft_render.service_script(vs, down)
     slots = nft_render.dispatch_elements(vs)[0]
-    changed = script.count(" : goto ")
+    changed = script.count(" : 198.51.")
     assert changed < slots * 0.05, changed
-    assert script.count("delete chain") == 1
+    # No object per real server: its elements leave the service's sets, nothing else.
+    assert "delete chain" not in script and "delete counter" not in script
+    value = nft_render.dest_value(vs, vs.real_servers[0])
+    assert f"delete element inet alived {nft_render.dests_name(vs)} {{ {value} }}" in script
+    assert f"delete element inet alived {nft_render.described_name(vs)} {{ {value} }}" in script
 
 
 def test_dr_and_tun_are_refused_by_the_nat_chain() -> None:
@@ -76,13 +81,17 @@ def test_dr_service_hashes_flows_at_ingress_and_forwards_by_neighbour() -> None:
     script = nft_render.service_script(None, dr, "lan0")
     assert "add element netdev alived dr4 { 203.0.113.10 . tcp . 80 : goto vs_" in script
     assert "jhash ip saddr . th sport mod 61" in script
-    assert 'fwd ip to 198.51.0.1 device "lan0"' in script
+    assert "fwd ip to jhash ip saddr . th sport mod 61 seed 0x616c6976 map @vm_" in script
+    assert "add element netdev alived vm_" in script and ": 198.51.0.1," in script
+    assert 'fwd ip to 198.51.0.1 device "l"' in nft_render.service_script(
+        None, replace(dr, lb_algo="fo"), "l"
+    )
     assert "inet alived" not in script
     persistent = nft_render.service_script(
         None, replace(dr, persistence_timeout=60, persistence_granularity=24), "l"
     )
     assert "jhash ip saddr & 255.255.255.0 mod" in persistent
-    assert "add set" not in persistent
+    assert "vp_" not in persistent and "flags dynamic" not in persistent
     # NAT -> DR moves the service between the tables.
     moved = nft_render.service_script(vs, dr, "lan0")
     assert "delete chain inet alived vs_" in moved and "add chain netdev alived vs_" in moved
@@ -106,7 +115,9 @@ def test_persistence_mask_and_ipv6() -> None:
         real_servers=(RealServer(address="2001:db8::11", port=53),),
     )
     script6 = nft_render.service_script(None, vs6)
-    assert "dnat ip6 to [2001:db8::11]:53" in script6
+    assert "meta l4proto udp dnat ip6 to jhash ip6 saddr . th sport mod 61" in script6
+    assert "0 : 2001:db8::11 . 53" in script6 and "ip6 daddr . udp dport" in script6
+    assert "dnat ip6 to [2001:db8::11]:53" in nft_render.service_script(None, replace(vs6, lb_algo="fo"))
     assert "ip6 saddr & ffff:ffff:ffff:ffff::" in script6
     assert "jhash ip6 saddr . th sport" in script6
     assert "2001:db8::10 . udp . 53 : goto" in script6
@@ -115,19 +126,40 @@ def test_persistence_mask_and_ipv6() -> None:
     )
     script_fw = nft_render.service_script(None, fw)
     assert "add element inet alived fwmarks4 { 7 : goto" in script_fw
-    assert "dnat ip to 192.0.2.5\n" in script_fw
+    assert "dnat ip to jhash ip daddr mod 61 seed 0x616c6976 map @vm_" in script_fw
+    assert "0 : 192.0.2.5," in script_fw and "typeof numgen inc mod 2 : ip daddr; }" in script_fw
+    assert "add element inet alived afterm4 { 7 : goto va_" in script_fw
+    assert "dnat ip to 192.0.2.5\n" in nft_render.service_script(None, replace(fw, lb_algo="fo"))
     assert "jhash ip daddr" in script_fw
 
 
 def _listing(*services: VirtualService) -> list[dict[str, object]]:
+    """A JSON listing as `nft -j list table` gives it for these services' scripts."""
     items: list[dict[str, object]] = [{"rule": {"chain": "prerouting"}} for _ in range(nft_render.BASE_RULES)]
+    items += [{"rule": {"chain": "postnat"}} for _ in range(nft_render.POSTNAT_RULES)]
     for vs in services:
-        for line in nft_render.service_script(None, vs).splitlines():
-            if 'comment "' in line:
-                items.append({"rule": {"chain": "x", "comment": line.split('comment "')[1].rstrip('"')}})
+        items.append({"rule": {"chain": "x", "comment": nft_render._vs_comment(vs)}})
+        elems = [
+            {"elem": {"val": _val(nft_render.dest_value(vs, rs)), "comment": nft_render._rs_comment(rs)}}
+            for rs in vs.real_servers
+        ]
+        items.append({"set": {"family": "inet", "name": nft_render.described_name(vs), "elem": elems}})
+        counted = [
+            {"elem": {"val": e["elem"]["val"], "counter": {"packets": 2, "bytes": 120}}} for e in elems
+        ]
+        items.append({"set": {"family": "inet", "name": nft_render.dests_name(vs), "elem": counted}})
     items.append({"counter": {"family": "inet", "name": "vc_x", "packets": 3, "bytes": 180}})
     items.append({"rule": {"chain": "x", "comment": "someone else's"}})
+    items.append({"set": {"family": "inet", "name": "vr_y", "elem": ["192.0.2.1"]}})
     return items
+
+
+def _val(text: str) -> object:
+    """nft's JSON for a value: a concatenation is a list, a port an integer."""
+    parts = text.split(" . ")
+    if len(parts) == 1:
+        return text
+    return {"concat": [parts[0], int(parts[1])]}
 
 
 def test_a_listing_reads_back_as_the_state_it_was_written_from() -> None:
@@ -140,8 +172,12 @@ def test_a_listing_reads_back_as_the_state_it_was_written_from() -> None:
     listing = nft_render.parse_listing(_listing(a, b))
     assert listing.has_base
     assert listing.state.by_key() == {a.key: a, b.key: b}
-    assert listing.counters == {"inet:vc_x": (3, 180)}
+    assert listing.counters["inet:vc_x"] == (3, 180)
+    assert listing.counters[nft_render.counter_key(a, a.real_servers[1])] == (2, 120)
+    assert listing.counters[nft_render.counter_key(b, b.real_servers[0])] == (2, 120)
     assert not nft_render.parse_listing([]).has_base
+    # A table from before the post-DNAT chain is not taken as complete.
+    assert not nft_render.parse_listing([i for i in _listing(a) if "postnat" not in str(i)]).has_base
 
 
 def test_a_change_from_the_held_table_writes_only_the_leaving_servers_slots() -> None:
@@ -152,42 +188,46 @@ def test_a_change_from_the_held_table_writes_only_the_leaving_servers_slots() ->
     assert table is not None
     script, after = nft_render.service_change(vs, down, table)
     assert after is not None
-    chain = f"rs_{nft_render.dest_id(KEY, gone)}"
+    value = nft_render.dest_value(vs, gone)
     mine = [s for s, name in enumerate(table.slots) if name == nft_render.slot_name(gone)]
-    written = [line for line in script.splitlines() if " element " in line]
+    written = [line for line in script.splitlines() if " element " in line and " vm_" in line]
     deleted = next(line for line in written if line.startswith("delete element"))
     assert sorted(int(x) for x in deleted.split("{")[1].strip(" }").split(",")) == mine
-    assert script.count(" : goto ") == len(mine)
-    assert chain not in "".join(line for line in written if line.startswith("add element"))
-    assert f"delete chain inet alived {chain}" in script
+    added = next(line for line in written if line.startswith("add element"))
+    assert added.count(" : ") == len(mine) and value not in added
+    # A few lines whatever the pool: the moved slots and the server's elements; the service's
+    # rules are the same, so they are not rewritten (a rule naming the map costs a walk of it).
+    assert len(script.splitlines()) == 4 and "rule" not in script and "flush" not in script
+    # A change of the rules (here the scheduler) rewrites them.
+    rewritten = nft_render.service_change(vs, replace(down, lb_algo="mh"), table)[0]
+    assert "flush chain inet alived vs_" in rewritten and "jhash ip saddr" in rewritten
     # Back again: from the table the kernel now holds, the same slots are written once more.
     script_back, _ = nft_render.service_change(down, vs, after)
-    assert script_back.count(" : goto ") == len(mine)
+    assert script_back.count(f" : {value}") == len(mine)
 
 
 def test_a_listed_map_gives_the_table_back() -> None:
     vs = svc("wrr", 5)
     modulus, elements = nft_render.dispatch_elements(vs)
     items = [
-        {
-            "rule": {
-                "family": "inet",
-                "chain": f"vs_{nft_render.service_id(KEY)}",
-                "comment": nft_render._vs_comment(vs),
-            }
-        },
-        *(
-            {"rule": {"family": "inet", "chain": "x", "comment": nft_render._rs_comment(vs, rs)}}
-            for rs in vs.real_servers
-        ),
+        *_listing(vs),
         {
             "map": {
                 "name": nft_render.map_name(vs),
-                "elem": [[slot, {"goto": {"target": chain}}] for slot, chain in enumerate(elements)],
+                "elem": [[slot, _val(v)] for slot, v in enumerate(elements)],
             }
         },
     ]
     listing = nft_render.parse_listing(items)
     table = listing.tables()[KEY]
     assert table.size == modulus
-    assert tuple(nft_render._chain(KEY, name) for name in table.slots) == elements
+    assert tuple(nft_render._value(False, 80, n) for n in table.slots) == elements
+
+
+def test_a_weight_change_rewrites_the_description_and_keeps_the_counted_element() -> None:
+    vs = svc("wrr", 3)
+    heavier = replace(vs, real_servers=(replace(vs.real_servers[0], weight=5), *vs.real_servers[1:]))
+    script = nft_render.service_script(vs, heavier)
+    value = nft_render.dest_value(vs, vs.real_servers[0])
+    assert f'add element inet alived {nft_render.described_name(vs)} {{ {value} comment "alived rs ' in script
+    assert nft_render.dests_name(vs) not in script.replace(f"@{nft_render.dests_name(vs)}", "")

@@ -98,7 +98,7 @@ def plan(desired: LbState, actual: LbState) -> tuple[Op, ...]:
             prev = old_rs.get(rs.key)
             if prev is None:
                 add_dest.append(AddDest(service=key, dest=rs))
-            elif not _same_dest(prev, rs):
+            elif prev is not rs and not _same_dest(prev, rs):
                 edit_dest.append(EditDest(service=key, dest=rs))
         del_dest.extend(
             DelDest(service=key, address=rs.address, port=rs.port)
