@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_checker_child(command.options)
     if command.mode == "child":
-        from alived.daemon.vrrp_process import run_vrrp_child  # noqa: PLC0415
+        from alived.daemon.vrrp.child import run_vrrp_child  # noqa: PLC0415
 
         _name_processes(args, child=True)
 

@@ -30,7 +30,7 @@ from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult
 from alived.config.model import Config
 from alived.core.check.params import format_server
-from alived.daemon.dumps import dump_dir
+from alived.daemon.dumpfile import dump_dir
 from alived.daemon.loader import load_result
 from alived.daemon.options import Options
 from alived.daemon.signals import Intent

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alived.core.vrrp import stats as counters
-from alived.daemon.dumps import InstanceReport, json_document
+from alived.daemon.vrrp.dumps import InstanceReport, json_document
 from alived.units import SECOND
 
 log = logging.getLogger("alived.status")

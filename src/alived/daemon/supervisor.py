@@ -27,7 +27,7 @@ from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
 from alived.daemon.control import ControlServer
 from alived.daemon.control import start_for as start_control
-from alived.daemon.dumps import write_dump_file
+from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.loader import load_result
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
 from alived.daemon.metrics import ProcessFacts
@@ -42,6 +42,7 @@ from alived.daemon.options import (
 )
 from alived.daemon.pidfile import PidFile, running_pid
 from alived.daemon.readiness import Readiness
+from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
 from alived.daemon.status import query_async, socket_path
 from alived.linux.scripts import ScriptRunner
@@ -236,10 +237,6 @@ class Supervisor:
         """startup_script / shutdown_script: run to completion (bounded), a failure is only logged."""
         if script is None:
             return
-        # Imported here: translate pulls in pyroute2, which the parent otherwise never needs
-        # (about 15 MiB of RSS in a process that only supervises).
-        from alived.daemon.translate import script_command  # noqa: PLC0415
-
         command = script_command(script, self.defaults)
         if command is None:
             return

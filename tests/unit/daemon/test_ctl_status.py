@@ -13,8 +13,8 @@ import pytest
 
 from alived.core.vrrp import stats
 from alived.ctl import main
-from alived.daemon.dumps import InstanceReport, json_document
 from alived.daemon.status import StatusServer
+from alived.daemon.vrrp.dumps import InstanceReport, json_document
 
 REPORTS = [
     InstanceReport(

@@ -9,8 +9,9 @@ import pytest
 
 from alived.config.load import load_config
 from alived.core.vrrp import stats
-from alived.daemon import dumps
-from alived.daemon.dumps import InstanceReport
+from alived.daemon import dumpfile
+from alived.daemon.vrrp import dumps
+from alived.daemon.vrrp.dumps import InstanceReport
 
 
 def report(**kw: object) -> InstanceReport:
@@ -39,18 +40,18 @@ def report(**kw: object) -> InstanceReport:
 
 def test_dump_dir_honours_absolute_tmpdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    assert dumps.dump_dir() == tmp_path
+    assert dumpfile.dump_dir() == tmp_path
     monkeypatch.setenv("TMPDIR", "relative/dir")
-    assert dumps.dump_dir() == Path("/tmp")
+    assert dumpfile.dump_dir() == Path("/tmp")
     monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
-    assert dumps.dump_dir() == Path("/tmp")
+    assert dumpfile.dump_dir() == Path("/tmp")
 
 
 def test_write_is_0600_and_replaces_a_symlink_not_its_target(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("precious")
     (tmp_path / "keepalived.stats").symlink_to(victim)
-    path = dumps.write_dump_file("keepalived.stats", "x\n", tmp_path)
+    path = dumpfile.write_dump_file("keepalived.stats", "x\n", tmp_path)
     assert victim.read_text() == "precious"
     assert not path.is_symlink()
     assert path.read_text() == "x\n"

@@ -11,9 +11,15 @@ import pytest
 
 from alived.config import model
 from alived.config.load import load_text
-from alived.daemon import file_tracker
-from alived.daemon.file_tracker import FileTrackers, InvalidNumber, initialise_file, parse_value, read_value
-from alived.daemon.translate import translate
+from alived.daemon.vrrp import file_tracker
+from alived.daemon.vrrp.file_tracker import (
+    FileTrackers,
+    InvalidNumber,
+    initialise_file,
+    parse_value,
+    read_value,
+)
+from alived.daemon.vrrp.translate import translate
 
 
 @pytest.mark.parametrize(

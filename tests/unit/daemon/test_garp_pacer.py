@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from alived.daemon.garp_pacer import Pacer
+from alived.daemon.vrrp.garp_pacer import Pacer
 from alived.errors import BackendError
 
 

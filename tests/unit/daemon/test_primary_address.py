@@ -6,8 +6,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from alived.config.load import load_text
 from alived.daemon.options import Options
-from alived.daemon.translate import config_vips, translate
-from alived.daemon.vrrp_process import VrrpChild
+from alived.daemon.vrrp.child import VrrpChild
+from alived.daemon.vrrp.translate import config_vips, translate
 from alived.errors import BackendError
 from alived.linux.netlink import RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, AddressEntry, Netlink
 

@@ -15,11 +15,11 @@ import pytest
 from alived.config.load import load_text
 from alived.core.vrrp.actions import SendGratuitous
 from alived.core.vrrp.states import State
-from alived.daemon import reload as reload_module
 from alived.daemon.options import Options
-from alived.daemon.reload import reload
-from alived.daemon.translate import translate
-from alived.daemon.vrrp_process import VrrpChild
+from alived.daemon.vrrp import reload as reload_module
+from alived.daemon.vrrp.child import VrrpChild
+from alived.daemon.vrrp.reload import reload
+from alived.daemon.vrrp.translate import translate
 from alived.linux.netlink import AddressSpec
 from tests.helpers.fake_linux import FakeNetlink
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from alived.config import model
-from alived.daemon import translate
+from alived.daemon import script_command as translate
 from alived.linux.scripts import ScriptCommand, ScriptRunner, script_gate
 from alived.script_security import UserIds, script_verdict
 

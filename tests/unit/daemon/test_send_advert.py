@@ -22,9 +22,9 @@ from alived.core.vrrp.wire import (
     encode_ipv4_packet,
 )
 from alived.daemon.options import Options
-from alived.daemon.reload import diff
-from alived.daemon.translate import ChecksumVerdict, InstancePlan, UnicastChecksum, translate
-from alived.daemon.vrrp_process import SocketEntry, VrrpChild
+from alived.daemon.vrrp.child import SocketEntry, VrrpChild
+from alived.daemon.vrrp.reload import diff
+from alived.daemon.vrrp.translate import ChecksumVerdict, InstancePlan, UnicastChecksum, translate
 from alived.linux.vrrp_socket import Vrrp4Socket
 
 SRC = IPv4Address("192.0.2.1")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from alived.daemon.dumps import InstanceReport
 from alived.daemon.status import (
     StatusPathError,
     StatusServer,
@@ -17,6 +16,7 @@ from alived.daemon.status import (
     query_async,
     socket_path,
 )
+from alived.daemon.vrrp.dumps import InstanceReport
 
 
 def report() -> InstanceReport:

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from alived.config import model
-from alived.daemon.trackers import RiseFall, ScriptTracker
+from alived.daemon.vrrp.trackers import RiseFall, ScriptTracker
 from alived.linux.scripts import ScriptRunner
 
 

@@ -7,8 +7,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 from alived.config.load import load_text
 from alived.core.vrrp.params import InitialState
 from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS
-from alived.daemon.reload import diff, priority_only
-from alived.daemon.translate import InstancePlan, translate, vmac_mac
+from alived.daemon.vrrp.reload import diff, priority_only
+from alived.daemon.vrrp.translate import InstancePlan, translate, vmac_mac
 from alived.linux.netlink import RT_SCOPE_LINK
 from alived.units import SECOND
 

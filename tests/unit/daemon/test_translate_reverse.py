@@ -7,7 +7,7 @@ change the reverse only when the entry names `reverse` or `noreverse` after its 
 from __future__ import annotations
 
 from alived.config.load import load_text
-from alived.daemon.translate import translate
+from alived.daemon.vrrp.translate import translate
 
 CONF = """
 vrrp_script chk {

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address
 
 from alived.config.load import load_text
 from alived.core.vrrp.params import TrackerSpec
-from alived.daemon.translate import InstancePlan, ignored_track_interfaces, translate
+from alived.daemon.vrrp.translate import InstancePlan, ignored_track_interfaces, translate
 
 IFACES = {"eth0", "eth1", "eth2", "eth3"}
 

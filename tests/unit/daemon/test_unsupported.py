@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alived.config.load import load_text
-from alived.daemon.unsupported import unsupported_notices
+from alived.daemon.vrrp.unsupported import unsupported_notices
 
 CONF = """
 global_defs {

@@ -23,11 +23,12 @@ from alived.daemon.check.lb_sink import BackendLbSink, backend_sink
 from alived.daemon.check.params import build
 from alived.daemon.check.sink import LbSink, RecordingLbSink
 from alived.daemon.check.status import CheckStatusServer, document, table
-from alived.daemon.dumps import write_dump_file
+from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.loader import load
 from alived.daemon.logsetup import setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.pidfile import PidFile
+from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
 from alived.daemon.status import path_problem, socket_path
 from alived.linux import clock
@@ -59,9 +60,6 @@ class CheckerChild:
         return document(d.report(), clock.now(), d.lags, d.attempts)
 
     def _run_script(self, script: model.Script, what: str) -> None:
-        # Imported on use: the script helpers pull in pyroute2, which most checker configs never need.
-        from alived.daemon.translate import script_command  # noqa: PLC0415
-
         try:
             command = script_command(script, self.defaults)
         except Exception as err:

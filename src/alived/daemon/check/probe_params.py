@@ -26,7 +26,7 @@ from alived.checkers.smtp import DEFAULT_HELO, SmtpParams
 from alived.checkers.tcp import TcpParams
 from alived.checkers.udp import DEFAULT_PAYLOAD, UdpParams, parse_hex
 from alived.config import model
-from alived.daemon.translate import script_command
+from alived.daemon.script_command import script_command
 from alived.units import Ticks
 
 

@@ -24,16 +24,16 @@ from alived.config import model
 from alived.core.vrrp.actions import RunNotify
 from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged, Shutdown
 from alived.core.vrrp.states import State
-from alived.daemon import reload_vips
 from alived.daemon.loader import load
 from alived.daemon.reload_check import config_check_failed
-from alived.daemon.startup_log import log_assigned_addresses
-from alived.daemon.translate import InstancePlan, translate
-from alived.daemon.unsupported import log_notices
+from alived.daemon.vrrp import reload_vips
+from alived.daemon.vrrp.startup_log import log_assigned_addresses
+from alived.daemon.vrrp.translate import InstancePlan, translate
+from alived.daemon.vrrp.unsupported import log_notices
 from alived.errors import BackendError
 
 if TYPE_CHECKING:
-    from alived.daemon.vrrp_process import VrrpChild
+    from alived.daemon.vrrp.child import VrrpChild
 
 log = logging.getLogger("alived.vrrp")
 

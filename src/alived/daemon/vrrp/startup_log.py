@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from alived.daemon.translate import InstancePlan, PrimaryAddress
+from alived.daemon.vrrp.translate import InstancePlan, PrimaryAddress
 
 log = logging.getLogger("alived.vrrp")
 

@@ -62,32 +62,34 @@ from alived.core.vrrp.wire import (
     encode_ipv4_packet,
     peek_vrid,
 )
-from alived.daemon import dumps, mail_alerts, signals
-from alived.daemon.dumps import InstanceReport, format_data, format_json, format_stats, write_dump_file
-from alived.daemon.file_tracker import FileTrackers
-from alived.daemon.garp_pacer import Pacer
+from alived.daemon import mail_alerts, signals
+from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.loader import load
 from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.process_tracker import ProcessTrackers
+from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
-from alived.daemon.startup_log import log_assigned_addresses
 from alived.daemon.status import StatusServer, path_problem, socket_path
-from alived.daemon.trackers import ScriptTracker
-from alived.daemon.translate import (
+from alived.daemon.vrrp import dumps
+from alived.daemon.vrrp.dumps import InstanceReport, format_data, format_json, format_stats
+from alived.daemon.vrrp.file_tracker import FileTrackers
+from alived.daemon.vrrp.garp_pacer import Pacer
+from alived.daemon.vrrp.startup_log import log_assigned_addresses
+from alived.daemon.vrrp.trackers import ScriptTracker
+from alived.daemon.vrrp.translate import (
     ChecksumVerdict,
     InstancePlan,
     SocketKey,
     config_vips,
     notify_scripts,
-    script_command,
     static_addresses,
     static_routes,
     static_rules,
     translate,
 )
-from alived.daemon.unsupported import log_notices
+from alived.daemon.vrrp.unsupported import log_notices
 from alived.errors import BackendError, DecodeError, LocalMisuse
 from alived.linux import clock
 from alived.linux.l2_socket import L2Socket
@@ -1027,7 +1029,7 @@ class VrrpChild:
         handler()
 
     def handle_reload(self) -> None:
-        from alived.daemon.reload import reload  # noqa: PLC0415
+        from alived.daemon.vrrp.reload import reload  # noqa: PLC0415
 
         reload(self)
 

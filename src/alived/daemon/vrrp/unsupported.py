@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from alived.config import model
-from alived.daemon.translate import ignored_track_interfaces
+from alived.daemon.vrrp.translate import ignored_track_interfaces
 
 log = logging.getLogger("alived.vrrp")
 

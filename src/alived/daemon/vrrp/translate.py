@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,7 +34,9 @@ from alived.core.vrrp.wire import (
     ReceivedPacket,
     next_ip_id,
 )
-from alived.daemon import file_tracker, process_tracker
+from alived.daemon import process_tracker
+from alived.daemon.script_command import script_command
+from alived.daemon.vrrp import file_tracker
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
@@ -49,9 +50,6 @@ from alived.linux.netlink import (
 )
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
-from alived.script_security import DEFAULT_SCRIPT_USER, default_user, lookup_user
-
-log = logging.getLogger("alived.scripts")
 
 PrimaryAddress = Callable[[str, int], IPAddress | None]
 SocketKey = tuple[str, int, bool, IPAddress | None, str]
@@ -183,29 +181,6 @@ class InstancePlan:
             self.send.old_checksum_adopted = True
             return ChecksumVerdict.ADOPT
         return ChecksumVerdict.REJECT
-
-
-def script_command(script: model.Script | None, defaults: model.GlobalDefs) -> ScriptCommand | None:
-    """The command for a script, run as keepalived would run it; None when keepalived would not run it.
-
-    An unknown user (the script's own, the global script_user, or a missing `keepalived_script`
-    under enable_script_security) refuses the script: it is never run as root instead.
-    """
-    if script is None or not script.argv:
-        return None
-    if script.user is not None:
-        ids, problem = lookup_user(script.user, script.group)
-    elif defaults.script_user is not None:
-        ids, problem = lookup_user(defaults.script_user, defaults.script_group)
-    else:
-        ids, problem = default_user(), None
-        if ids is None and defaults.enable_script_security:
-            problem = f"Unable to set default user {DEFAULT_SCRIPT_USER} for script"
-    if problem is not None:
-        log.warning("%s: not running %s", problem, script.path)
-        return None
-    uid, gid = (ids.uid, ids.gid) if ids is not None else (None, None)
-    return ScriptCommand(argv=script.argv, uid=uid, gid=gid, secure=defaults.enable_script_security)
 
 
 def notify_scripts(

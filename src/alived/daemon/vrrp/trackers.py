@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alived.config import model
-from alived.daemon.translate import script_command
+from alived.daemon.script_command import script_command
 from alived.linux.scripts import ScriptRunner
 from alived.units import to_seconds
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from alived.core.vrrp.actions import SendGratuitous
 from alived.core.vrrp.states import State
 from alived.core.vrrp.wire import IPAddress
-from alived.daemon.translate import InstancePlan, address_text
+from alived.daemon.vrrp.translate import InstancePlan, address_text
 from alived.linux.netlink import AddressSpec
 
 if TYPE_CHECKING:
-    from alived.daemon.vrrp_process import VrrpChild
+    from alived.daemon.vrrp.child import VrrpChild
 
 log = logging.getLogger("alived.vrrp")
 
