@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
-from alived.core.vrrp.wire import VRRP_GROUP4, VRRP_GROUP6, VRRP_PROTO
+from alived.core.vrrp.wire import VRRP_GROUP4, VRRP_GROUP6, VRRP_PROTO, virtual_mac
 from alived.errors import BackendError, LocalMisuse
 from alived.linux.netlink import (
     IFA_F_SECONDARY,
@@ -26,7 +26,7 @@ from alived.linux.netlink import (
     RouteSpec,
     RuleSpec,
 )
-from alived.linux.vmac import Vmac, default_vmac_name, vmac_address
+from alived.linux.vmac import Vmac, default_vmac_name
 from alived.units import Ticks
 
 IPAddress = IPv4Address | IPv6Address
@@ -446,7 +446,7 @@ class FakeVmacManager:
         self, *, parent: str, vrid: int, family: int, name: str | None = None, mac: bytes | None = None
     ) -> Vmac:
         name = name or default_vmac_name(vrid)
-        mac = mac or vmac_address(vrid, family)
+        mac = mac or virtual_mac(vrid, family)
         nl = self._netlink
         if name in nl.links:
             link = nl.links[name]

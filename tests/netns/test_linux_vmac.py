@@ -9,10 +9,11 @@ from ipaddress import IPv4Address, IPv6Address
 import pytest
 
 from alived.core.l2.garp import gratuitous_arp
+from alived.core.vrrp.wire import virtual_mac
 from alived.errors import LocalMisuse
 from alived.linux.l2_socket import L2Socket
 from alived.linux.netlink import Netlink
-from alived.linux.vmac import VmacManager, vmac_address
+from alived.linux.vmac import VmacManager
 from alived.linux.vrrp_socket import VRRP_GROUP4, VRRP_GROUP6, Vrrp4Socket, Vrrp6Socket
 from tests.helpers.inns import inside
 from tests.helpers.netns import Lab, Namespace
@@ -40,11 +41,11 @@ def sysctl(ns: Namespace, key: str) -> str:
     return ns.exec("sysctl", "-n", key).stdout.strip()
 
 
-def test_vmac_address() -> None:
-    assert vmac_address(51, 4) == bytes.fromhex("00005e000133")
-    assert vmac_address(255, 6) == bytes.fromhex("00005e0002ff")
+def test_virtual_mac() -> None:
+    assert virtual_mac(51, 4) == bytes.fromhex("00005e000133")
+    assert virtual_mac(255, 6) == bytes.fromhex("00005e0002ff")
     with pytest.raises(LocalMisuse):
-        vmac_address(0, 4)
+        virtual_mac(0, 4)
 
 
 def test_ipv4_vmac_created_with_sysctls_and_removed_cleanly(host: tuple[Namespace, Netlink]) -> None:
@@ -136,7 +137,7 @@ def test_advert_sent_through_the_vmac_carries_the_vmac_source_mac(lab: Lab) -> N
             manager.delete_all()
         nl.close()
     assert frame[:6] == bytes.fromhex("01005e000012")
-    assert frame[6:12] == vmac_address(51, 4)
+    assert frame[6:12] == virtual_mac(51, 4)
     assert frame[26:30] == A4.packed  # the base interface's address, as keepalived sends it
 
 
@@ -164,7 +165,7 @@ def test_ipv6_advert_and_garp_through_vmacs(lab: Lab) -> None:
             frame = listen6.recv(2048)
             if frame[20] == 112:
                 break
-        l2.send(gratuitous_arp(vmac_address(51, 4), IPv4Address("192.0.2.51")))
+        l2.send(gratuitous_arp(virtual_mac(51, 4), IPv4Address("192.0.2.51")))
         arp = listen_arp.recv(2048)
     finally:
         sender.close()
@@ -175,8 +176,8 @@ def test_ipv6_advert_and_garp_through_vmacs(lab: Lab) -> None:
             manager.delete_all()
         nl.close()
     assert frame[:6] == bytes.fromhex("333300000012")
-    assert frame[6:12] == vmac_address(52, 6)
+    assert frame[6:12] == virtual_mac(52, 6)
     assert IPv6Address(frame[22:38]) == a_ll
     assert frame[21] == 255
-    assert arp[6:12] == vmac_address(51, 4)
-    assert arp[22:28] == vmac_address(51, 4)  # ARP sender hardware address
+    assert arp[6:12] == virtual_mac(51, 4)
+    assert arp[22:28] == virtual_mac(51, 4)  # ARP sender hardware address

@@ -1,7 +1,7 @@
 """VRRP virtual MAC interfaces (facts §4.7): a private-mode macvlan per instance, with its sysctls.
 
-A VMAC named e.g. `vrrp.51` sits on the instance's interface with MAC 00:00:5e:00:01:VRID (IPv4)
-or 00:00:5e:00:02:VRID (IPv6), addrgenmode none and the parent's link group. Sysctls as keepalived
+A VMAC named e.g. `vrrp.51` sits on the instance's interface with the RFC 5798 MAC (core/vrrp/wire.py
+`virtual_mac`), addrgenmode none and the parent's link group. Sysctls as keepalived
 sets them: on the VMAC arp_ignore=1, accept_local=1, rp_filter=0, promote_secondaries=1; on the
 parent arp_ignore=1, arp_filter=1; and all.rp_filter lowered to 0 with every interface raised to
 the old value, so the effective rp_filter (the maximum of `all` and the interface's) is unchanged
@@ -13,22 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alived.core.vrrp.wire import virtual_mac
 from alived.errors import LocalMisuse
 from alived.linux import sysctl
 from alived.linux.netlink import RT_SCOPE_LINK, AddressSpec, Netlink
 from alived.linux.sysctl import SysctlSaver
 
-VMAC_OUI = b"\x00\x00\x5e\x00"
-
 VMAC_SYSCTLS4 = (("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0), ("promote_secondaries", 1))
 PARENT_SYSCTLS4 = (("arp_ignore", 1), ("arp_filter", 1))
-
-
-def vmac_address(vrid: int, family: int) -> bytes:
-    """00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6 (RFC 5798 §7.3)."""
-    if not 1 <= vrid <= 255 or family not in (4, 6):
-        raise LocalMisuse(f"no VMAC for vrid {vrid} family {family}")
-    return VMAC_OUI + bytes((1 if family == 4 else 2, vrid))
 
 
 def default_vmac_name(vrid: int) -> str:
@@ -64,7 +56,7 @@ class VmacManager:
         """Create (or adopt, if one with the right MAC exists) the VMAC and bring it up."""
         name = name or default_vmac_name(vrid)
         # `use_vmac NAME MAC`: keepalived gives the macvlan the configured MAC instead of the RFC one.
-        mac = mac or vmac_address(vrid, family)
+        mac = mac or virtual_mac(vrid, family)
         nl = self._netlink
         parent_info = nl.link_info(parent)
         if name in nl.interface_names():

@@ -83,11 +83,11 @@ def test_an_exception_while_applying_is_logged_and_the_child_carries_on(
 ) -> None:
     child = running_child(tmp_path, conf("192.0.2.100/24"))
     (tmp_path / "keepalived.conf").write_text(conf("192.0.2.100/24").replace("priority 150", "priority 140"))
-    monkeypatch.setattr(child, "open_fifos", fail)
+    monkeypatch.setattr(child.actions, "open_fifos", fail)
     with caplog.at_level(logging.INFO):
         assert reload(child) is False
     assert "Reload failed while applying the new configuration" in caplog.text
-    assert child.handover == {} and child.quiet == set() and child.deleting == set()
+    assert child.actions.handover == {} and child.actions.quiet == set() and child.actions.deleting == set()
 
 
 def test_reload_check_config_refuses_a_file_with_errors(
@@ -121,7 +121,7 @@ def test_vip_change_is_applied_in_place_on_a_master(
     child = running_child(tmp_path, conf("192.0.2.100/24", "192.0.2.101/24"))
     instance = child.instances["VI_1"]
     garps: list[SendGratuitous] = []
-    monkeypatch.setattr(child, "send_gratuitous", lambda name, action: garps.append(action))
+    monkeypatch.setattr(child.actions, "send_gratuitous", lambda name, action: garps.append(action))
     (tmp_path / "keepalived.conf").write_text(conf("192.0.2.100/24", "192.0.2.102/24"))
     with caplog.at_level(logging.DEBUG):
         assert reload(child) is True

@@ -13,6 +13,7 @@ import pytest
 
 from alived.config.load import load_text
 from alived.core.vrrp.actions import SendAdvert
+from alived.core.vrrp.checksum import ChecksumVerdict, UnicastChecksum
 from alived.core.vrrp.wire import (
     VRRP_GROUP4,
     Advert,
@@ -24,7 +25,7 @@ from alived.core.vrrp.wire import (
 from alived.daemon.options import Options
 from alived.daemon.vrrp.child import SocketEntry, VrrpChild
 from alived.daemon.vrrp.reload import diff
-from alived.daemon.vrrp.translate import ChecksumVerdict, InstancePlan, UnicastChecksum, translate
+from alived.daemon.vrrp.translate import InstancePlan, translate
 from alived.linux.vrrp_socket import Vrrp4Socket
 
 SRC = IPv4Address("192.0.2.1")
@@ -110,8 +111,8 @@ def test_each_instance_counts_its_own_ip_ids_from_one_and_unicast_copies_share_o
     plans = plans_of(config_text())
     child, sent = child_with(plans)
     for _ in range(2):
-        child.send_advert("VI_1", advert_of(plans["VI_1"]))
-    child.send_advert("VI_2", advert_of(plans["VI_2"]))
+        child.actions.send_advert("VI_1", advert_of(plans["VI_1"]))
+    child.actions.send_advert("VI_2", advert_of(plans["VI_2"]))
     assert [(ip_id(packet), dest) for packet, dest in sent.sent] == [
         (1, PEERS[0]),
         (1, PEERS[1]),
@@ -127,7 +128,7 @@ def test_multicast_and_ah_adverts_carry_the_counter_too() -> None:
     plans = plans_of(config_text(version=2, unicast=False, auth=auth))
     child, sent = child_with(plans)
     for _ in range(3):
-        child.send_advert("VI_1", advert_of(plans["VI_1"]))
+        child.actions.send_advert("VI_1", advert_of(plans["VI_1"]))
     assert [ip_id(packet) for packet, _ in sent.sent] == [1, 2, 3]
     assert all(dest == VRRP_GROUP4 for _, dest in sent.sent)
     assert all(packet[9] == 51 for packet, _ in sent.sent)  # AH
@@ -158,8 +159,8 @@ def test_translate_reads_old_unicast_checksum(line: str, mode: UnicastChecksum) 
 def test_old_unicast_checksum_reaches_the_wire() -> None:
     plans = plans_of(config_text(extra="  old_unicast_checksum\n"))
     child, sent = child_with(plans)
-    child.send_advert("VI_1", advert_of(plans["VI_1"]))
-    child.send_advert("VI_2", advert_of(plans["VI_2"]))
+    child.actions.send_advert("VI_1", advert_of(plans["VI_1"]))
+    child.actions.send_advert("VI_2", advert_of(plans["VI_2"]))
     (old1, _), (old2, _), (new1, _), (new2, _) = sent.sent
     advert = advert_of(plans["VI_1"]).advert
     assert old1[20:] == old2[20:] == encode_advert(advert, source=SRC, destination=VRRP_GROUP4)
@@ -206,7 +207,7 @@ def test_adopting_the_old_form_switches_what_is_sent() -> None:
     plans = plans_of(config_text())
     child, sent = child_with(plans)
     assert plans["VI_1"].checksum_verdict(received(old=True)) is ChecksumVerdict.ADOPT
-    child.send_advert("VI_1", advert_of(plans["VI_1"]))
+    child.actions.send_advert("VI_1", advert_of(plans["VI_1"]))
     assert all(decode_ipv4_packet(packet).old_unicast_checksum for packet, _ in sent.sent)
 
 

@@ -6,9 +6,9 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 
 from alived.config.load import load_text
 from alived.core.vrrp.params import InitialState
-from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS
+from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS, virtual_mac
 from alived.daemon.vrrp.reload import diff, priority_only
-from alived.daemon.vrrp.translate import InstancePlan, translate, vmac_mac
+from alived.daemon.vrrp.translate import InstancePlan, translate
 from alived.linux.netlink import RT_SCOPE_LINK
 from alived.units import SECOND
 
@@ -100,7 +100,7 @@ vrrp_instance V6 {
     assert plan.params.primary_address == IPv6Address("fe80::1")
     assert str(plan.group) == "ff02::12"
     assert plan.vmac is not None and plan.vmac.name == "vrrp.61"
-    assert plan.vmac.mac == vmac_mac(61, 6) == bytes.fromhex("00005e00023d")
+    assert plan.vmac.mac == virtual_mac(61, 6) == bytes.fromhex("00005e00023d")
     assert plan.interface == plan.vip_interface == "vrrp.61"
     assert plan.vips[0].dev == "vrrp.61"
     assert plan.vips[0].preferred_lft is None

@@ -36,6 +36,7 @@ from alived.core.vrrp.params import GarpParams, InitialState, TrackerSpec
 from alived.core.vrrp.states import State
 from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS, AhHeader, ReceivedPacket
 from alived.errors import DecodeError, LocalMisuse
+from alived.notify.fifo import fifo_line
 from alived.units import CENTISECOND, SECOND, Ticks
 from tests.helpers.fakelan import VIP, advert_from, make_params, packet_from
 
@@ -553,7 +554,8 @@ def test_priority_notifies_when_asked() -> None:
     inst.handle(TrackerChanged(name="chk", ok=False), Ticks(T0 + 5 * SECOND))
     notify = [a for a in inst.pop_actions() if isinstance(a, RunNotify)]
     assert notify == [RunNotify(kind="INSTANCE", name="VI_1", state="MASTER_PRIORITY", priority=90)]
-    assert notify[0].fifo_line() == 'INSTANCE "VI_1" MASTER_PRIORITY 90\n'
+    n = notify[0]
+    assert fifo_line(n.kind, n.name, n.state, n.priority) == 'INSTANCE "VI_1" MASTER_PRIORITY 90\n'
     assert notify[0].notify_args() == ("INSTANCE", "VI_1", "MASTER_PRIORITY", "90")
 
 

@@ -92,10 +92,6 @@ class RunNotify:
         """The four arguments appended to the generic `notify` script (facts §3.5)."""
         return (self.kind, self.name, self.state, str(self.priority))
 
-    def fifo_line(self) -> str:
-        """The notify_fifo line (facts §3.6): the name is double-quoted."""
-        return f'{self.kind} "{self.name}" {self.state} {self.priority}\n'
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StateChanged:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from alived.config import model
 from alived.core.vrrp.actions import RunNotify
-from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged, Shutdown
+from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged
 from alived.core.vrrp.states import State
 from alived.daemon.loader import load
 from alived.daemon.reload_check import config_check_failed
@@ -128,7 +128,7 @@ def reload(child: VrrpChild) -> bool:
         log.exception("Reload failed while applying the new configuration")
         return False
     finally:
-        child.handover, child.quiet, child.deleting = {}, set(), set()
+        child.end_handover()
     log.info("Reload complete")
     log.info("Reload finished in %d usec", int((time.monotonic() - started) * 1_000_000))
     return True
@@ -152,40 +152,21 @@ def apply(
         for name in restarted
         if (inst := child.instances.get(name)) is not None and inst.state is State.MASTER
     }
-    child.deleting = set(removed)
     old_states = {name: inst.state for name in restarted if (inst := child.instances.get(name)) is not None}
-    child.handover = {name: new_plans[name] for name in resume}
-    child.quiet = set(restarted)
-    for name in stopping:
-        child.feed(name, Shutdown())
-    child.settle()
-    child.deleting = set()
-    for name in stopping:
-        unit = child.unit_of.pop(name, None)
-        child.instances.pop(name, None)
-        if unit is not None:
-            child.units.pop(unit.name, None)
-            for member in unit.members:
-                child.unit_of.pop(member, None)
-                child.instances.pop(member, None)
+    child.retire(stopping, deleted=removed, handover={name: new_plans[name] for name in resume})
     for name in reprio:
         if reload_vips.vips_only(child.plans[name], new_plans[name]):
             reload_vips.apply(child, name, new_plans[name])
         else:
-            child.plans[name] = new_plans[name]
+            child.replace_plan(name, new_plans[name])
             child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
 
-    child.config = config
-    # keepalived restarts the FIFO scripts on reload (SIGTERM, then start again).
-    for fifo in child.fifos:
-        fifo.close()
-    child.fifos = []
-    child.open_fifos(config)
+    child.use_config(config)
     for name in removed:
-        child.plans.pop(name, None)
+        child.drop_plan(name)
     fresh = {n for n in new_plans if n not in kept and n not in reprio}
     for name in fresh:
-        child.plans[name] = new_plans[name]
+        child.replace_plan(name, new_plans[name])
         if new_plans[name].vmac is not None:
             child.setup_vmac(new_plans[name])
     log_assigned_addresses(child.plans.values(), child.primary_address)
@@ -208,12 +189,11 @@ def apply(
         inst = child.instances.get(name)
         if inst is not None and inst.state is State.BACKUP:
             child.feed(name, MasterDownFired())
-    child.handover = {}
-    child.quiet = set()
+    child.end_handover()
     for name, old_state in old_states.items():
         inst = child.instances.get(name)
         if inst is not None and inst.state is not old_state:
-            child.notify(
+            child.actions.notify(
                 name,
                 RunNotify(
                     kind="INSTANCE", name=name, state=inst.state.value, priority=inst.effective_priority
@@ -221,9 +201,7 @@ def apply(
             )
     if config.global_defs.fifo_write_vrrp_states_on_reload:
         for name, inst in child.instances.items():
-            line = f'INSTANCE "{name}" {inst.state.value} {inst.effective_priority}\n'
-            for fifo in child.fifos:
-                fifo.write(line)
+            child.actions.write_fifos("INSTANCE", name, inst.state.value, inst.effective_priority)
     log.debug(
         "Reload: kept %d, changed in place %d, restarted %d, removed %d, added %d",
         len(kept),

@@ -44,7 +44,7 @@ def _keyed(specs: tuple[AddressSpec, ...]) -> dict[tuple[IPAddress, str], Addres
 def apply(child: VrrpChild, name: str, new: InstancePlan) -> None:
     """Give a running instance its new VIPs without stopping it."""
     old = child.plans[name]
-    child.plans[name] = replace(new, send=old.send)  # the advert IP ID counter carries on
+    child.replace_plan(name, replace(new, send=old.send))  # the advert IP ID counter carries on
     inst = child.instances.get(name)
     if inst is None:
         return
@@ -66,6 +66,6 @@ def apply(child: VrrpChild, name: str, new: InstancePlan) -> None:
         child.netlink.add_address(spec)
     if added:
         every = tuple(spec.address for spec in after.values())
-        child.send_gratuitous(
+        child.actions.send_gratuitous(
             name, SendGratuitous(addresses=every, repeat=inst.params.garp.master_repeat, reason="reload")
         )

@@ -10,12 +10,12 @@ stays a pure function of its arguments.
 
 from __future__ import annotations
 
-import enum
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from alived.config import model
+from alived.core.vrrp.checksum import ChecksumMode, ChecksumVerdict, UnicastChecksum, checksum_verdict
 from alived.core.vrrp.params import (
     DEFAULT_PRIORITY,
     PRIORITY_OWNER,
@@ -33,6 +33,7 @@ from alived.core.vrrp.wire import (
     IPAddress,
     ReceivedPacket,
     next_ip_id,
+    virtual_mac,
 )
 from alived.daemon import process_tracker
 from alived.daemon.script_command import script_command
@@ -69,27 +70,6 @@ class VmacPlan:
     mac: bytes
     parent: str
     xmit_base: bool = False
-
-
-class UnicastChecksum(enum.Enum):
-    """How a VRRPv3 IPv4 unicast instance sums its pseudo-header (keepalived's chksum_compatibility_t).
-
-    NONE: the real destination, switching to the old form once a peer is heard using it.
-    NEVER: the real destination, never switching. CONFIG (`old_unicast_checksum`): the old form,
-    224.0.0.18 in place of the peer, as keepalived 1.3.6 and earlier did.
-    """
-
-    NONE = "none"
-    NEVER = "never"
-    CONFIG = "config"
-
-
-class ChecksumVerdict(enum.Enum):
-    """What a received advert's checksum form means for an instance."""
-
-    ACCEPT = "accept"
-    ADOPT = "adopt"  # the old form from a peer: accept it and send the old form from now on
-    REJECT = "reject"  # keepalived logs "Invalid VRRPv3 checksum" and drops it
 
 
 @dataclass(slots=True)
@@ -149,38 +129,34 @@ class InstancePlan:
         return (self.interface, self.family, self.params.unicast, group, proto)
 
     @property
-    def old_unicast_checksum(self) -> bool:
-        """Whether adverts sum the old way (configured, or adopted from a peer): v3 IPv4 unicast only."""
-        return (
-            self.params.unicast
-            and self.params.version == 3
-            and self.family == 4
-            and (self.unicast_checksum is UnicastChecksum.CONFIG or self.send.old_checksum_adopted)
+    def checksum_mode(self) -> ChecksumMode:
+        p = self.params
+        return ChecksumMode(
+            family=self.family,
+            version=p.version,
+            unicast=p.unicast,
+            unicast_checksum=self.unicast_checksum,
+            v3_checksum_as_v2=self.v3_checksum_as_v2,
         )
 
-    def checksum_verdict(self, packet: ReceivedPacket, *, as_v2: bool = False) -> ChecksumVerdict:
-        """Judge the checksum form of a decoded advert as keepalived's vrrp_check_packet does.
+    @property
+    def old_unicast_checksum(self) -> bool:
+        """Whether adverts sum the old way (configured, or adopted from a peer)."""
+        return self.checksum_mode.sends_old_form(self.send.old_checksum_adopted)
 
-        as_v2: the packet's v3 checksum only matched summed the v2 way (no pseudo-header); that
-        form is right for a `v3_checksum_as_v2` instance and a bad checksum to any other, and
-        the other way round. The decoder accepts both forms of a v3 IPv4 unicast checksum and
-        flags the old one; which form this instance takes depends on its mode. ADOPT is
-        returned once, and switches this instance's own adverts to the old form (the caller
-        logs "(NAME) Setting unicast VRRPv3 checksum to old version").
-        """
-        advert = packet.advert
-        if advert.version == 3 and self.v3_checksum_as_v2 != as_v2:
-            return ChecksumVerdict.REJECT
-        if advert.version != 3 or self.family != 4 or packet.destination.is_multicast:
-            return ChecksumVerdict.ACCEPT
-        if not packet.old_unicast_checksum:
-            return ChecksumVerdict.REJECT if self.old_unicast_checksum else ChecksumVerdict.ACCEPT
-        if self.old_unicast_checksum:
-            return ChecksumVerdict.ACCEPT
-        if self.unicast_checksum is UnicastChecksum.NONE and self.params.unicast:
+    def vip_specs(self, addresses: Iterable[IPAddress]) -> list[AddressSpec]:
+        """The VIP and eVIP specs (in config order) of `addresses`."""
+        wanted = set(addresses)
+        return [s for s in (*self.vips, *self.evips) if s.address in wanted]
+
+    def checksum_verdict(self, packet: ReceivedPacket, *, as_v2: bool = False) -> ChecksumVerdict:
+        """core/vrrp/checksum.py's verdict for this instance; an ADOPT switches its adverts."""
+        verdict = checksum_verdict(
+            self.checksum_mode, packet, adopted=self.send.old_checksum_adopted, as_v2=as_v2
+        )
+        if verdict is ChecksumVerdict.ADOPT:
             self.send.old_checksum_adopted = True
-            return ChecksumVerdict.ADOPT
-        return ChecksumVerdict.REJECT
+        return verdict
 
 
 def notify_scripts(
@@ -321,16 +297,11 @@ def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
     )
 
 
-def vmac_mac(vrid: int, family: int) -> bytes:
-    """RFC 5798 virtual MAC: 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6)."""
-    return bytes((0, 0, 0x5E, 0, 1 if family == 4 else 2, vrid))
-
-
 def _vmac_plan(inst: model.VrrpInstance, base: str, vrid: int, prefix: str) -> VmacPlan | None:
     if inst.use_vmac is None:
         return None
     name = inst.use_vmac.name or f"{prefix}.{vrid}"
-    mac = vmac_mac(vrid, inst.family)
+    mac = virtual_mac(vrid, inst.family)
     if inst.use_vmac.mac:
         octets = bytes(int(x, 16) for x in inst.use_vmac.mac.split(":"))
         mac = octets + bytes((vrid,)) if len(octets) == 5 else octets

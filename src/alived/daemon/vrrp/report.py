@@ -1,0 +1,108 @@
+"""What the VRRP child says about its instances: one `InstanceReport` each, for dumps and status.
+
+daemon/vrrp/dumps.py formats the reports (`.data`, `.stats`, `.json`) and daemon/status.py
+serves them; this module only gathers the facts from the plans and the running instances.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping, Sequence
+
+from alived.config import model
+from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.states import State
+from alived.daemon.dumpfile import write_dump_file
+from alived.daemon.vrrp import dumps
+from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.translate import InstancePlan
+from alived.linux.scripts import ScriptCommand
+from alived.notify.scripts import NotifyScripts
+
+log = logging.getLogger("alived.vrrp")
+
+
+def instance_reports(
+    plans: Mapping[str, InstancePlan],
+    instances: Mapping[str, VrrpInstance],
+    config: model.Config | None,
+    last_transition: Mapping[str, float],
+) -> list[InstanceReport]:
+    """One report per running instance, in plan order."""
+    out: list[InstanceReport] = []
+    for name, plan in plans.items():
+        inst = instances.get(name)
+        if inst is None:
+            continue
+        p = inst.params
+        out.append(
+            InstanceReport(
+                iname=name,
+                state=inst.state.value,
+                wantstate=inst.wantstate.value,
+                interface=plan.interface,
+                vrid=p.vrid,
+                version=p.version,
+                base_priority=p.priority,
+                effective_priority=inst.effective_priority,
+                adver_int_us=p.advert_int,
+                master_adver_int_us=inst.master_adver_int,
+                accept=p.accept,
+                nopreempt=p.nopreempt,
+                preempt_delay_us=p.preempt_delay,
+                auth_type=p.auth_type,
+                vips=tuple(
+                    f"{t}{' set' if inst.state is State.MASTER else ''}"
+                    for t in plan.vip_texts[: len(plan.vips)]
+                ),
+                evips=tuple(
+                    f"{t}{' set' if inst.state is State.MASTER else ''}"
+                    for t in plan.vip_texts[len(plan.vips) :]
+                ),
+                vroutes=plan.route_texts,
+                vipset=inst.state is State.MASTER,
+                src_ip=str(p.primary_address) if plan.has_source else "",
+                mcast_addr="" if p.unicast else str(plan.group),
+                unicast_peers=tuple(str(a) for a in p.unicast_peers),
+                master_down_timer_us=inst.down_timer,
+                master_router=str(inst.master_address or ""),
+                master_priority=inst.master_priority,
+                last_transition=last_transition.get(name, 0.0),
+                scripts=_script_reports(plan.notify),
+                conf=dumps.config_view(cfg, config, plan.base_interface, plan.vmac.name if plan.vmac else "")
+                if config is not None and (cfg := config.instance(name)) is not None
+                else dumps.ConfigView(),
+                stats=inst.stats.snapshot(),
+            )
+        )
+    return out
+
+
+def _ids(command: ScriptCommand) -> tuple[tuple[str, ...], int, int]:
+    # No uid/gid: the script runs as this process.
+    uid = os.geteuid() if command.uid is None else command.uid
+    return command.argv, uid, os.getegid() if command.gid is None else command.gid
+
+
+def _script_reports(scripts: NotifyScripts) -> tuple[dumps.ScriptReport, ...]:
+    generic = None if scripts.generic is None else _ids(scripts.generic)
+    return dumps.script_reports({k: _ids(v) for k, v in scripts.specific.items()}, generic)
+
+
+def data_text(reports: Sequence[InstanceReport], config: model.Config | None) -> str:
+    """The SIGUSR1 `.data` text: global lines, then each instance."""
+    g = config.global_defs if config is not None else model.GlobalDefs()
+    lines = dumps.global_lines(g, g.router_id or socket.gethostname(), dumps.default_script_ids(g))
+    return dumps.format_data(reports, lines)
+
+
+def write_dump(name: str, text: str) -> None:
+    """Write one dump file; a failure is logged, never raised (the child keeps running)."""
+    try:
+        path = write_dump_file(name, text)
+    except OSError as err:
+        log.error("Unable to write %s: %s", name, err)
+    else:
+        log.debug("Wrote %s", path)
