@@ -3,7 +3,7 @@
 The texts are pure functions: `vrrp_alert` (instance or sync-group transitions), `checker_alert`
 (a real server's checker going up or down), `virtual_server_alert` and `format_message` (the
 DATA part: Date, From, Subject, X-Mailer, To, the body and an empty line). `SmtpSettings`
-comes from global_defs (daemon/mail_alerts.py); without one nothing is ever sent.
+comes from global_defs (daemon/vrrp/mail_alerts.py); without one nothing is ever sent.
 
 `Mailer.send(subject, body)` only queues: each mail is delivered by its own asyncio task
 (at most MAX_PENDING waiting or in flight; beyond that a mail is dropped and logged), over

@@ -1,4 +1,4 @@
-"""daemon/process_tracker.py with the fake process table: specs from the config, events, delays, fallback."""
+"""daemon/vrrp/process_tracker.py on the fake process table: config specs, events, delays, fallback."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from alived.config.load import load_text
 from alived.core.vrrp.track_process import ParamMatch, ProcInfo
-from alived.daemon import process_tracker
-from alived.daemon.process_tracker import ProcessTrackers, process_spec, tracker_specs
+from alived.daemon.vrrp import process_tracker
+from alived.daemon.vrrp.process_tracker import ProcessTrackers, process_spec, tracker_specs
 from alived.linux import proc_scan
 from alived.linux.proc_connector import ProcConnector, ProcEvent
 from alived.units import SECOND

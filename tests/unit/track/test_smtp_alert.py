@@ -13,8 +13,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alived.config.load import load_text
-from alived.daemon import mail_alerts
-from alived.daemon.mail_alerts import settings_from
+from alived.daemon.vrrp import mail_alerts
+from alived.daemon.vrrp.mail_alerts import settings_from
 from alived.notify.smtp import (
     Mailer,
     SmtpSettings,

@@ -35,13 +35,14 @@ from alived.core.vrrp.wire import (
     IPAddress,
     ReceivedPacket,
 )
-from alived.daemon import mail_alerts, signals
+from alived.daemon import signals
 from alived.daemon.loader import load
 from alived.daemon.logsetup import IDENT_VRRP, setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, RESPAWN_ENV, Options
 from alived.daemon.pidfile import PidFile
 from alived.daemon.signals import Intent
 from alived.daemon.status import StatusServer, path_problem, socket_path
+from alived.daemon.vrrp import mail_alerts
 from alived.daemon.vrrp.action_runner import ActionRunner
 from alived.daemon.vrrp.driver import Driver, Unit
 from alived.daemon.vrrp.dumps import InstanceReport, format_data, format_json, format_stats
@@ -74,13 +75,6 @@ from alived.units import Ticks
 log = logging.getLogger("alived.vrrp")
 
 STOP_SCRIPT_WAIT = 1.0  # keepalived waits this long for STOP notify scripts at shutdown
-_LOG_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "notice": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-}
 
 
 class VrrpChild:

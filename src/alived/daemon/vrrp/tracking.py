@@ -1,7 +1,7 @@
 """The VRRP child's tracker watch: the vrrp_scripts, track_files and track_processes instances track.
 
 One watcher per kind: daemon/vrrp/trackers.py runs scripts, daemon/vrrp/file_tracker.py watches
-files, daemon/process_tracker.py follows processes (interfaces come from the link watch). Each
+files, daemon/vrrp/process_tracker.py follows processes (interfaces come from the link watch). Each
 change goes out as one core `TrackerChanged`, which the child hands to every instance tracking
 it. On (re)load, a watcher whose definition is unchanged keeps running.
 """
@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 
 from alived.config import model
 from alived.core.vrrp.inputs import TrackerChanged
-from alived.daemon.process_tracker import ProcessTrackers
 from alived.daemon.vrrp.file_tracker import FileTrackers
+from alived.daemon.vrrp.process_tracker import ProcessTrackers
 from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.translate import InstancePlan
 from alived.linux.scripts import ScriptRunner

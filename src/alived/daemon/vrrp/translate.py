@@ -35,9 +35,8 @@ from alived.core.vrrp.wire import (
     next_ip_id,
     virtual_mac,
 )
-from alived.daemon import process_tracker
 from alived.daemon.script_command import script_command
-from alived.daemon.vrrp import file_tracker
+from alived.daemon.vrrp import file_tracker, process_tracker
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
