@@ -18,6 +18,7 @@ from typing import NoReturn
 from alived import KEEPALIVED_COMPAT, __version__
 from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.signals import signum_of
+from alived.daemon.spawn import TITLE_ENV
 
 USAGE = """\
 Usage: alived [OPTION...]
@@ -270,7 +271,6 @@ def config_test(options: Options, log_file: str | None) -> int:
 
 
 DROP_IN_NAME = "keepalived"
-TITLE_ENV = "ALIVED_PROCTITLE"  # the parent's command line, for the children to show as theirs
 
 
 def _name_processes(args: list[str], *, child: bool) -> None:

@@ -1,7 +1,8 @@
 """The parent process: pid file, daemonising, the VRRP child, signal forwarding and respawn.
 
-As keepalived's parent: it never touches the network itself. It starts one child per
-subsystem (`python -m alived --_child vrrp ...` with the same flags), passes operator
+As keepalived's parent: it never touches the network itself. It forks one child per
+subsystem from its initialised self (daemon/spawn.py: no second interpreter, shared pages),
+passes operator
 signals on, restarts a child that dies (with a back-off, not with `-R`), and on STOP
 asks the children to stop, waits for them, and removes its pid file.
 """
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import platform
 import resource
 import signal
-import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -38,12 +37,12 @@ from alived.daemon.options import (
     EXIT_OK,
     RESPAWN_ENV,
     Options,
-    to_argv,
 )
 from alived.daemon.pidfile import PidFile, running_pid
 from alived.daemon.readiness import Readiness
 from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
+from alived.daemon.spawn import TITLE_ENV, ChildEntry, ForkedChild, child_entry, spawn_child
 from alived.daemon.status import query_async, socket_path
 from alived.linux.scripts import ScriptRunner
 from alived.linux.sd_notify import Notifier
@@ -57,7 +56,6 @@ RESPAWN_QUICK_DEATH = 5.0  # a child dying sooner than this after start doubles 
 # Child exit codes that mean "restarting will not help" (keepalived: fatal and config errors).
 PERMANENT_EXIT_CODES = frozenset({1, 2})
 
-PR_SET_PDEATHSIG = 1
 PING_INTERVAL = 2.0
 PING_TIMEOUT = 2.0
 PING_FAILURES = 3  # about ten seconds without an answer
@@ -66,13 +64,6 @@ STARTUP_GRACE = 30.0  # a child that never answered yet may still be parsing a l
 
 def banner() -> str:
     return f"alived v{__version__} (keepalived v{KEEPALIVED_COMPAT} compatible)"
-
-
-def _child_preexec() -> None:
-    """In the forked child before exec: die with the parent, as keepalived's children do."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def daemonise() -> None:
@@ -95,8 +86,8 @@ class ChildSlot:
     """One subsystem child: how to start it and what happened to it so far."""
 
     name: str  # "VRRP"
-    argv: list[str]
-    process: asyncio.subprocess.Process | None = None
+    entry: ChildEntry
+    process: ForkedChild | None = None
     started_at: float = 0.0
     respawn_delay: float = 0.0
     status_path: str = ""
@@ -124,23 +115,13 @@ class Supervisor:
             Notifier(), lambda: [s.name for s in self.children], PING_INTERVAL * 2 + PING_TIMEOUT
         )
 
-    def child_argv(self, child: str) -> list[str]:
-        return [sys.executable, "-m", "alived", "--_child", child, *to_argv(self.options)]
-
     async def start_child(self, slot: ChildSlot, *, respawn: bool = False) -> None:
-        env = dict(os.environ)
         # Only a respawned child may keep the VIPs it finds: they are its predecessor's. On a
         # fresh start they are stale (a SIGKILLed run) and another router may hold them now.
-        env.pop(RESPAWN_ENV, None)
-        env.pop("NOTIFY_SOCKET", None)  # systemd hears from the supervisor only
-        if respawn:
-            env[RESPAWN_ENV] = "1"
-        slot.process = await asyncio.create_subprocess_exec(
-            *slot.argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            preexec_fn=_child_preexec,
-            env=env,
-        )
+        # The parent's title variable is for the parent only (scripts must not see it), and
+        # systemd hears from the supervisor only.
+        env = {RESPAWN_ENV: "1" if respawn else None, TITLE_ENV: None, "NOTIFY_SOCKET": None}
+        slot.process = spawn_child(slot.entry, self.options, env=env)
         slot.started_at = time.monotonic()
         log.info("Starting %s child process, pid=%d", slot.name, slot.process.pid)
         self._spawn(self._watch(slot, slot.process))
@@ -152,12 +133,12 @@ class Supervisor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _watch(self, slot: ChildSlot, process: asyncio.subprocess.Process) -> None:
+    async def _watch(self, slot: ChildSlot, process: ForkedChild) -> None:
         await process.wait()
         if slot.process is process:
             self.intents.put_nowait(Intent.CHILD_EXITED)
 
-    async def _ping(self, slot: ChildSlot, process: asyncio.subprocess.Process) -> None:
+    async def _ping(self, slot: ChildSlot, process: ForkedChild) -> None:
         """Liveness: a child that stops answering pings is killed (and respawned)."""
         answered = False
         failures = 0
@@ -190,7 +171,7 @@ class Supervisor:
                 self.children.append(
                     ChildSlot(
                         name="VRRP",
-                        argv=self.child_argv("vrrp"),
+                        entry=child_entry("vrrp"),
                         status_path=socket_path(self.options.vrrp_pid_file),
                     )
                 )
@@ -198,7 +179,7 @@ class Supervisor:
                 self.children.append(
                     ChildSlot(
                         name="Healthcheck",
-                        argv=self.child_argv("check"),
+                        entry=child_entry("check"),
                         status_path=socket_path(self.options.checkers_pid_file),
                     )
                 )

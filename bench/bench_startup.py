@@ -1,0 +1,110 @@
+"""Start-up time: process start to the first VRRP advert on the wire, alived next to keepalived.
+
+    .venv/bin/python bench/bench_startup.py [--runs 7] [--impl alived keepalived]
+
+Two namespaces on a bridge. Node A runs the daemon with one VRRPv3 instance at priority 255 (the
+address owner goes MASTER at once, so the first advert follows start-up with no protocol wait);
+node B runs a capture (an AF_PACKET socket on its eth0) that prints the CLOCK_MONOTONIC time of
+the first IPv4 packet of protocol 112. The figure is that time minus the time just before the
+daemon's process is started. Runs alternate between the implementations (the order flips every
+repeat) so a busy machine weighs on both alike; the medians are printed. Runs as root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers.cluster import InstanceSpec, Lan, Node, make_lan  # noqa: E402
+from tests.helpers.netns import Lab  # noqa: E402
+
+# Runs inside the observer's namespace: print the monotonic time of the first VRRP packet on eth0.
+CAPTURE = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("eth0", 0))
+print("ready", flush=True)
+while True:
+    data = s.recv(2048)
+    if len(data) > 23 and data[23] == 112:
+        print(f"{time.monotonic():.6f}", flush=True)
+        break
+"""
+
+
+def owner_spec(count: int = 1) -> tuple[InstanceSpec, ...]:
+    """`count` VRRPv3 instances at priority 255 (address owner): MASTER and advertising at once."""
+    return tuple(
+        InstanceSpec(
+            vrid=i,
+            priority=255,
+            vips=(f"198.51.100.{i}/24" if i <= 254 else f"203.0.113.{i - 254}/24",),
+            name=f"VI_{i}",
+            version=3,
+            advert_int=Fraction(1),
+        )
+        for i in range(1, count + 1)
+    )
+
+
+def first_advert_ms(lab: Lan, impl: str, workdir: Path, tag: str) -> float:
+    """Start `impl` on host 0, return ms from just before its start to its first advert seen on host 1."""
+    capture = subprocess.Popen(
+        ["ip", "netns", "exec", lab.hosts[1].name, sys.executable, "-c", CAPTURE],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert capture.stdout is not None
+        assert capture.stdout.readline().strip() == "ready"
+        node = Node(impl, lab.hosts[0], workdir, owner_spec(), tag)
+        t0 = time.monotonic()
+        node.start()
+        try:
+            line = capture.stdout.readline().strip()
+            seen = float(line)
+        finally:
+            node.stop()
+        return (seen - t0) * 1000
+    finally:
+        capture.kill()
+        capture.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--impl", nargs="+", default=["alived", "keepalived"])
+    args = parser.parse_args()
+    times: dict[str, list[float]] = {impl: [] for impl in args.impl}
+    lab = Lab()
+    try:
+        lan = make_lan(lab, 2)
+        with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+            for run in range(args.runs):
+                order = args.impl if run % 2 == 0 else list(reversed(args.impl))
+                for impl in order:
+                    ms = first_advert_ms(lan, impl, Path(tmp) / impl, f"{impl}{run}")
+                    times[impl].append(ms)
+                    print(f"run {run + 1}: {impl} {ms:.0f} ms", flush=True)
+    finally:
+        lab.close()
+    print("| implementation | median ms | min ms | max ms | runs |")
+    print("|---|---:|---:|---:|---:|")
+    for impl, values in times.items():
+        median = statistics.median(values)
+        print(f"| {impl} | {median:.0f} | {min(values):.0f} | {max(values):.0f} | {len(values)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
