@@ -30,7 +30,7 @@ PR_SET_PDEATHSIG = 1
 
 # Each child's entry point: "module:function", the function taking the options, returning an exit code.
 CHILD_ENTRIES: dict[str, str] = {
-    "vrrp": "alived.daemon.vrrp_process:run_vrrp_child",
+    "vrrp": "alived.daemon.vrrp.child:run_vrrp_child",
     "check": "alived.daemon.check.child:run_checker_child",
 }
 

@@ -119,6 +119,9 @@ class VrrpInstance:
         self._ah_verifier: AhVerifier = ah_verifier if ah_verifier is not None else default_ah_verifier
         self._rlflags: set[str] = set()
         self._adverts: dict[int, Advert] = {}
+        # The params a repeat of the last accepted advert may skip to (None: no repeat is safe).
+        self._repeat_params: InstanceParams | None = None
+        self._clean_accept = False
         self._handlers: dict[tuple[State, type[Input]], Callable[[Input, Ticks], None] | str] = {}
         for key, transition in TRANSITIONS.items():
             if transition.handler is None:
@@ -130,6 +133,7 @@ class VrrpInstance:
 
     def handle(self, event: Input, now: Ticks) -> None:
         """Feed one input at time `now` (Ticks); queue the resulting actions."""
+        self._repeat_params = None
         if isinstance(event, TimerFired):
             for _ in range(_MAX_TIMER_STEPS):
                 due = self._due_timer(now)
@@ -138,6 +142,24 @@ class VrrpInstance:
                 self._dispatch(due, now)
             raise LocalMisuse(f"({self.name}) timers did not advance at {now}")
         self._dispatch(event, now)
+
+    @property
+    def repeatable(self) -> bool:
+        """True if the last input was an advert whose byte-equal repeat `repeat_advert` may take."""
+        return self._repeat_params is self.params and self.state is State.BACKUP
+
+    def repeat_advert(self, now: Ticks) -> bool:
+        """Take a repeat of the last input (an accepted advert, byte-equal) the short way.
+
+        Only after an advert accepted in BACKUP from the current master that left nothing but
+        the master-down timer to move (no counter but advert_rcvd, no log, no preempt_delay, no
+        AH): the full path would do exactly this again. False: not safe, feed it in full.
+        """
+        if self._repeat_params is not self.params or self.state is not State.BACKUP:
+            return False
+        self.stats.bump("advert_rcvd")
+        self._sands = Ticks(now + self._ms_down_timer)
+        return True
 
     def next_deadline(self) -> Ticks | None:
         """When the adapter should feed TimerFired next, or None for no timer."""
@@ -414,6 +436,8 @@ class VrrpInstance:
                 elif self._preempt_time is None:
                     self._preempt_time = Ticks(now + p.preempt_delay)
             self.wantstate = State.BACKUP
+            if self._clean_accept and not p.preempt_delay and packet.ah is None:
+                self._repeat_params = p
         else:
             self._log(
                 "info",
@@ -619,6 +643,7 @@ class VrrpInstance:
         advert = packet.advert
         src = packet.source
         n = self.name
+        self._clean_accept = False
         if advert.vrid != p.vrid:
             self.stats.bump("vrid_mismatch")
             return False
@@ -643,6 +668,7 @@ class VrrpInstance:
                 f"({n}) wrong VRRP version from {src}. Received {advert.version} and expect {p.version}",
             )
             return False
+        clean = True
         if p.version == 2:
             if not self._v2_auth_ok(packet):
                 return False
@@ -655,6 +681,7 @@ class VrrpInstance:
                 )
                 return False
         elif advert.interval != p.advert_int:
+            clean = False
             self._log_limited(
                 "interval",
                 f"({n}) advertisement interval mismatch ours = {to_centiseconds(p.advert_int)} centi-sec"
@@ -673,6 +700,7 @@ class VrrpInstance:
             return False
         self.stats.bump("advert_rcvd")
         if len(advert.addresses) != len(p.addresses):
+            clean = False
             self.stats.bump("addr_list_err")
             self._log_limited(
                 "naddr", f"({n}) expected {len(p.addresses)} VIPs but received {len(advert.addresses)}"
@@ -681,6 +709,7 @@ class VrrpInstance:
             received = set(advert.addresses)
             missing = next((a for a in p.addresses if a not in received), None)
             if missing is not None:
+                clean = False
                 self.stats.bump("addr_list_err")
                 self._log_limited(
                     "vips",
@@ -702,6 +731,8 @@ class VrrpInstance:
                     return False
         if advert.priority == PRIORITY_STOP:
             self.stats.bump("pri_zero_rcvd")
+            clean = False
+        self._clean_accept = clean
         return True
 
     def _v2_auth_ok(self, packet: ReceivedPacket) -> bool:

@@ -94,7 +94,7 @@ class VrrpChild:
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.config: model.Config | None = None
         self.plans: dict[str, InstancePlan] = {}
-        self.pool = SocketPool(self._deliver, self.malformed, open4=open4, open6=open6)
+        self.pool = SocketPool(self._deliver, self.malformed, open4=open4, open6=open6, repeat=self._repeat)
         self.status = StatusServer(socket_path(options.vrrp_pid_file), self.reports)
         self.runner = ScriptRunner()
         self.trackers = TrackerWatch(self.runner, self._tracker_changed)
@@ -167,8 +167,12 @@ class VrrpChild:
 
     # ---- packets and link events ---------------------------------------------------------------
 
-    def _deliver(self, entry: SocketEntry, packet: ReceivedPacket, as_v2: bool) -> None:
-        self.dispatch(entry, packet, as_v2=as_v2)
+    def _deliver(self, entry: SocketEntry, packet: ReceivedPacket, as_v2: bool) -> bool:
+        return self.dispatch(entry, packet, as_v2=as_v2)
+
+    def _repeat(self, entry: SocketEntry, vrid: int) -> bool:
+        names = entry.by_vrid.get(vrid)
+        return names is not None and len(names) == 1 and self.driver.repeat(names[0])
 
     def malformed(self, entry: SocketEntry, err: DecodeError, vrid: int | None) -> None:
         """Count a rejected packet on the instances of its VRID, as keepalived does; else only log."""
@@ -181,8 +185,10 @@ class VrrpChild:
         if not names:
             log.debug("Dropped a malformed VRRP packet on %s: %s", entry.key[0], err)
 
-    def dispatch(self, entry: SocketEntry, packet: ReceivedPacket, *, as_v2: bool = False) -> None:
+    def dispatch(self, entry: SocketEntry, packet: ReceivedPacket, *, as_v2: bool = False) -> bool:
+        """Hand `packet` to its VRID's instances; True if a byte-equal repeat may skip to the end."""
         names = entry.by_vrid.get(packet.advert.vrid)
+        plain = not as_v2  # fed with an ACCEPT verdict, as a repeat would be
         if not names:
             if self.config is not None and self.config.global_defs.log_unknown_vrids:
                 log.info(
@@ -190,12 +196,13 @@ class VrrpChild:
                     packet.advert.vrid,
                     entry.key[0],
                 )
-            return
+            return False
         for name in names:
             plan = self.plans.get(name)
             verdict = ChecksumVerdict.ACCEPT
             if plan is not None:
                 verdict = plan.checksum_verdict(packet, as_v2=as_v2)
+            plain = plain and verdict is ChecksumVerdict.ACCEPT
             if verdict is ChecksumVerdict.REJECT:
                 log.info("(%s) Invalid VRRPv3 checksum", name)
                 if (inst := self.instances.get(name)) is not None:
@@ -215,6 +222,12 @@ class VrrpChild:
                 # A restarted child kept the addresses it found; another router is master.
                 self.actions.drop_adopted(name)
                 self.settle()
+        return (
+            plain
+            and len(names) == 1
+            and names[0] not in self.actions.adopted
+            and self.driver.repeatable(names[0])
+        )
 
     def on_link(self, ifname: str, up: bool) -> None:
         self.links.on_link(ifname, up)

@@ -116,6 +116,20 @@ class Driver:
         unit.handle(name, event, self._now())
         self.settle((unit,))
 
+    def repeat(self, name: str) -> bool:
+        """A byte-equal repeat of `name`'s last accepted advert: only the master-down timer moves."""
+        unit, inst = self.unit_of.get(name), self.instances.get(name)
+        if unit is None or unit.group is not None or inst is None or not inst.repeat_advert(self._now()):
+            return False
+        self._track(unit)  # a repeat queues no action: only the deadline moved
+        self.rearm()
+        return True
+
+    def repeatable(self, name: str) -> bool:
+        """`name` is a lone instance whose last input a byte-equal repeat may skip to."""
+        unit, inst = self.unit_of.get(name), self.instances.get(name)
+        return unit is not None and unit.group is None and inst is not None and inst.repeatable
+
     def settle(self, units: Iterable[Unit] | None = None) -> None:
         """Run the queued actions of `units` (None: of every unit), then re-arm the timer.
 

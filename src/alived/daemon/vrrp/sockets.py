@@ -16,6 +16,7 @@ from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 from typing import cast
 
+from alived.core.vrrp.repeat import RepeatFilter
 from alived.core.vrrp.wire import (
     ReceivedPacket,
     decode_ipv4_packet,
@@ -37,13 +38,16 @@ class SocketEntry:
     sock: Vrrp4Socket | Vrrp6Socket
     by_vrid: dict[int, list[str]] = field(default_factory=dict)
     v3_checksum_as_v2: bool = False  # some instance here sums v3 the v2 way
+    repeats: RepeatFilter = field(default_factory=RepeatFilter)  # last accepted IPv4 advert per VRID
 
     @property
     def family(self) -> int:
         return self.key[1]
 
 
-Deliver = Callable[[SocketEntry, ReceivedPacket, bool], None]
+# Returns True when the packet was accepted so that a byte-equal repeat may take the short way.
+Deliver = Callable[[SocketEntry, ReceivedPacket, bool], "bool | None"]
+Repeat = Callable[[SocketEntry, int], bool]
 Malformed = Callable[[SocketEntry, DecodeError, "int | None"], None]
 
 
@@ -57,8 +61,10 @@ class SocketPool:
         *,
         open4: Callable[..., Vrrp4Socket] = Vrrp4Socket.open,
         open6: Callable[..., Vrrp6Socket] = Vrrp6Socket.open,
+        repeat: Repeat | None = None,
     ) -> None:
         self._deliver = deliver
+        self._repeat = repeat
         self._malformed = malformed
         self._open4 = open4
         self._open6 = open6
@@ -124,6 +130,10 @@ class SocketPool:
     # ---- receive -----------------------------------------------------------------------------------
 
     def on_packet4(self, entry: SocketEntry, data: bytes) -> None:
+        if self._repeat is not None:
+            vrid = entry.repeats.match(data)
+            if vrid is not None and self._repeat(entry, vrid):
+                return
         as_v2 = False
         packet: ReceivedPacket | None = None
         try:
@@ -137,7 +147,9 @@ class SocketPool:
             if packet is None:
                 self._malformed(entry, err, peek_vrid(data))
                 return
-        self._deliver(entry, packet, as_v2)
+        entry.repeats.forget(packet.advert.vrid)
+        if self._deliver(entry, packet, as_v2) and not as_v2:
+            entry.repeats.remember(packet.advert.vrid, data)
 
     def on_packet6(
         self, entry: SocketEntry, data: bytes, source: IPv6Address, destination: IPv6Address, hops: int
