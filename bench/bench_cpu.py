@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import textwrap
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,10 +42,38 @@ def vip(i: int) -> str:
     return f"198.51.100.{i}/24" if i <= 254 else f"203.0.113.{i - 254}/24"
 
 
+# (VRRP version, advert_int): --version 3 --interval 0.1 is issue #9's receive-path load.
+SETUP: dict[str, object] = {"version": 2, "advert_int": Fraction(1)}
+# --before SRC: "alived-before" runs alived from that source tree (PYTHONPATH beats the install).
+BEFORE_SRC: list[str] = []
+
+
 def specs(count: int, priority: int) -> tuple[InstanceSpec, ...]:
     return tuple(
-        InstanceSpec(vrid=i, priority=priority, vips=(vip(i),), name=f"VI_{i}") for i in range(1, count + 1)
+        InstanceSpec(
+            vrid=i,
+            priority=priority,
+            vips=(vip(i),),
+            name=f"VI_{i}",
+            version=int(str(SETUP["version"])),
+            advert_int=Fraction(str(SETUP["advert_int"])),
+        )
+        for i in range(1, count + 1)
     )
+
+
+def start_node(node: Node) -> None:
+    """node.start(), with alived-before run as alived from BEFORE_SRC."""
+    if node.kind != "alived-before":
+        node.start()
+        return
+    node.kind = "alived"
+    os.environ["PYTHONPATH"] = BEFORE_SRC[0]
+    try:
+        node.start()
+    finally:
+        del os.environ["PYTHONPATH"]
+        node.kind = "alived-before"
 
 
 def tree(pid: int) -> list[int]:
@@ -105,12 +135,12 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
         lan = make_lan(lab, 2)
         master = Node(impl, lan.hosts[0], workdir, specs(count, 150), "master")
         backup = Node(impl, lan.hosts[1], workdir, specs(count, 100), "backup")
-        backup.start()
-        master.start()
+        start_node(backup)
+        start_node(master)
         mdi = float(backup.spec.master_down_interval())
         wait_for(
             lambda: vip_count(master) == count and vip_count(backup) == 0,
-            timeout=mdi + START_SLACK_S + count * 0.05,
+            timeout=mdi + START_SLACK_S + count * 0.2,
             interval=0.2,
             what=f"{impl}: {count} VIPs on the master, none on the backup",
         )
@@ -138,6 +168,24 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
         lab.close()
 
 
+def medians(runs: list[Sample]) -> list[Sample]:
+    """One sample per (impl, count, role): the median CPU and RSS of its runs."""
+    groups: dict[tuple[str, int, str], list[Sample]] = {}
+    for s in runs:
+        groups.setdefault((s.impl, s.count, s.role), []).append(s)
+    return [
+        Sample(
+            impl=impl,
+            count=count,
+            role=role,
+            cpu_percent=statistics.median(s.cpu_percent for s in group),
+            rss_mib=statistics.median(s.rss_mib for s in group),
+            processes=group[0].processes,
+        )
+        for (impl, count, role), group in groups.items()
+    ]
+
+
 def table(samples: list[Sample], counts: list[int], impls: list[str]) -> str:
     by = {(s.impl, s.count, s.role): s for s in samples}
     rows = [
@@ -150,8 +198,9 @@ def table(samples: list[Sample], counts: list[int], impls: list[str]) -> str:
             cells = [f"| {count} | {impl} |"]
             for role in ("master", "backup"):
                 s = by.get((impl, count, role))
-                # N instances at advert_int 1 s: N adverts per second sent (master) or received (backup).
-                per_advert = s.cpu_percent / 100 / count * 1e6 if s else 0.0
+                # N instances: N / advert_int adverts per second sent (master) or received (backup).
+                rate = count / float(Fraction(str(SETUP["advert_int"])))
+                per_advert = s.cpu_percent / 100 / rate * 1e6 if s else 0.0
                 cells.append(
                     f" {s.cpu_percent:.1f} | {per_advert:.0f} | {s.rss_mib:.1f} |" if s else " - | - | - |"
                 )
@@ -165,16 +214,31 @@ def main() -> int:
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 100, 255])
     parser.add_argument("--impl", nargs="+", default=["alived", "keepalived"])
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--version", type=int, default=2)
+    parser.add_argument("--interval", type=Fraction, default=Fraction(1), help="advert_int, seconds")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per row, interleaved; medians")
+    parser.add_argument("--before", type=Path, help="source tree (its src/) to run as alived-before")
     args = parser.parse_args()
+    SETUP.update(version=args.version, advert_int=args.interval)
+    if args.before is not None:
+        BEFORE_SRC.append(str(args.before.resolve() / "src"))
+        args.impl = [*args.impl, "alived-before"]
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
         for count in args.counts:
-            for impl in args.impl:
-                print(f"{impl}: {count} instances ...", flush=True)
-                try:
-                    samples += measure(impl, count, args.seconds, Path(tmp) / f"{impl}-{count}")
-                except AssertionError as err:
-                    print(f"  failed: {err}", flush=True)
+            runs: list[Sample] = []
+            for run in range(args.repeats):
+                for impl in args.impl if run % 2 == 0 else list(reversed(args.impl)):
+                    print(f"{impl}: {count} instances ...", flush=True)
+                    try:
+                        got = measure(impl, count, args.seconds, Path(tmp) / f"{impl}-{count}-{run}")
+                    except AssertionError as err:
+                        print(f"  failed: {err}", flush=True)
+                        continue
+                    for s in got:
+                        print(f"  {s.role}: {s.cpu_percent:.2f} % CPU, {s.rss_mib:.1f} MiB", flush=True)
+                    runs += got
+            samples += medians(runs)
     out = table(samples, args.counts, args.impl)
     print(out)
     if not args.no_readme:

@@ -24,8 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.cluster import InstanceSpec, Lan, Node, make_lan  # noqa: E402
+from tests.helpers.cluster import InstanceSpec, Lan, keepalived_conf, make_lan  # noqa: E402
 from tests.helpers.netns import Lab  # noqa: E402
+from tests.helpers.peers import KeepalivedPeer, start_alived, start_keepalived  # noqa: E402
+
+# --before SRC adds "alived-before": the same daemon run from another source tree (PYTHONPATH wins
+# over the editable install), e.g. `git archive main src | tar -x -C /tmp/before`.
+BEFORE_ENV: dict[str, str] = {}
 
 # Runs inside the observer's namespace: print the monotonic time of the first VRRP packet on eth0.
 CAPTURE = r"""
@@ -56,6 +61,14 @@ def owner_spec(count: int = 1) -> tuple[InstanceSpec, ...]:
     )
 
 
+def start(impl: str, lan: Lan, conf: str, workdir: Path, tag: str) -> KeepalivedPeer:
+    """Start `impl` (alived, alived-before or keepalived) in host 0 of `lan`."""
+    ns = lan.hosts[0]
+    if impl == "keepalived":
+        return start_keepalived(ns, conf, workdir, tag)
+    return start_alived(ns, conf, workdir, tag, env=BEFORE_ENV if impl == "alived-before" else None)
+
+
 def first_advert_ms(lab: Lan, impl: str, workdir: Path, tag: str) -> float:
     """Start `impl` on host 0, return ms from just before its start to its first advert seen on host 1."""
     capture = subprocess.Popen(
@@ -66,14 +79,14 @@ def first_advert_ms(lab: Lan, impl: str, workdir: Path, tag: str) -> float:
     try:
         assert capture.stdout is not None
         assert capture.stdout.readline().strip() == "ready"
-        node = Node(impl, lab.hosts[0], workdir, owner_spec(), tag)
+        conf = keepalived_conf(owner_spec())
         t0 = time.monotonic()
-        node.start()
+        peer = start(impl, lab, conf, workdir, tag)
         try:
             line = capture.stdout.readline().strip()
             seen = float(line)
         finally:
-            node.stop()
+            lab.lab.kill(peer.proc)
         return (seen - t0) * 1000
     finally:
         capture.kill()
@@ -84,7 +97,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--impl", nargs="+", default=["alived", "keepalived"])
+    parser.add_argument("--before", type=Path, help="source tree (its src/) to run as alived-before")
     args = parser.parse_args()
+    if args.before is not None:
+        BEFORE_ENV["PYTHONPATH"] = str(args.before.resolve() / "src")
+        args.impl = [*args.impl, "alived-before"]
     times: dict[str, list[float]] = {impl: [] for impl in args.impl}
     lab = Lab()
     try:
