@@ -251,8 +251,11 @@ def test_checker_child_has_its_own_pid_file_and_is_respawned(setup: Setup) -> No
     ps = subprocess.run(
         ["ps", "-o", "ppid=,args=", "-p", str(child)], capture_output=True, text=True, check=True
     )
-    ppid, args = ps.stdout.strip().split(None, 1)
-    assert int(ppid) == s.proc.pid and "--_child check" in args
+    ppid = ps.stdout.split()[0]
+    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+    # Forked from the parent as keepalived's children are: its own process, the parent's command line.
+    assert int(ppid) == s.proc.pid and child != s.proc.pid
+    assert cmdline == Path(f"/proc/{s.proc.pid}/cmdline").read_bytes()
     assert not s.vrrp_pid_file.exists()  # -C: the checker child alone
     s.wait_log(f"Starting Healthcheck child process, pid={child}")
 
