@@ -503,6 +503,22 @@ class Netlink:
 
     # -- routes --------------------------------------------------------------------------------
 
+    def route_device(self, address: str) -> str | None:
+        """The link the kernel would send to `address` on (`ip route get ADDRESS`'s dev), or None
+        when it has no route (or the route names no device)."""
+
+        def lookup() -> str | None:
+            for msg in self._ipr.route("get", dst=address):
+                index = msg.get_attr("RTA_OIF")
+                if index:
+                    return socket.if_indextoname(index)
+            return None
+
+        try:
+            return self._call("route_get", lookup)
+        except BackendError:
+            return None
+
     def add_route(self, spec: RouteSpec, *, replace: bool = False) -> None:
         """Add a route; one with the same key already present (EEXIST) is left as it is.
 

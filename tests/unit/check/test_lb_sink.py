@@ -19,6 +19,7 @@ from alived.config.model import Config
 from alived.core.check.desired import DesiredVirtualServer, Destination
 from alived.core.lb.model import LbState, ServiceKey
 from alived.core.lb.plan import AddDest, DelDest, DelService, EditService, Op
+from alived.daemon.check.dr_links import DrLinks
 from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.lb_sink import BackendLbSink, backend_sink, desired_service, params_by_name
 from alived.daemon.check.params import build
@@ -189,13 +190,13 @@ def test_a_raising_backend_is_logged_with_the_operation(
 def test_a_backend_that_cannot_start_leaves_the_checks_running(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(choice: BackendChoice) -> RecordingBackend:
+    def broken(choice: BackendChoice, links: DrLinks) -> RecordingBackend:
         raise OSError("no nf_tables")
 
     with caplog.at_level(logging.ERROR):
         assert backend_sink(load(tmp_path), "nftables", broken) is None
     assert "Load balancer backend nftables cannot start (--lvs-backend nftables): no nf_tables" in caplog.text
-    assert backend_sink(load(tmp_path), "nftables", lambda c: RecordingBackend()) is not None
+    assert backend_sink(load(tmp_path), "nftables", lambda c, links: RecordingBackend()) is not None
 
 
 @pytest.mark.parametrize("release", [True, False])

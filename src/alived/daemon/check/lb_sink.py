@@ -9,6 +9,11 @@ traffic gap) and only removes services it no longer has in its configuration. Af
 sink tracks the state itself and re-reads it only when the backend refused something.
 
 A backend error never escapes: it is logged with the operation and the next change plans again.
+
+For lb_kind DR the nftables backend needs the director's links (the real servers' link and the
+clients' ingress links): they are derived here from the configuration and the routing table
+(dr_links.py) when the backend is built, and again on each reload; a reload that changes them
+builds the backend afresh, which adopts the rules in place.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from alived.core.lb.model import (
     VirtualService,
 )
 from alived.core.lb.plan import Op, apply_ops, describe, plan
+from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
 from alived.daemon.check.params import vs_name
 from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
 from alived.lb.base import LbBackend
@@ -85,8 +91,16 @@ def desired_service(params: ServiceParams, desired: DesiredVirtualServer) -> Vir
 class BackendLbSink:
     """LbSink on an LbBackend: desired state per name -> planned, applied operations."""
 
-    def __init__(self, backend: LbBackend) -> None:
+    def __init__(
+        self,
+        backend: LbBackend,
+        *,
+        links: DrLinks = NO_LINKS,
+        rebuild: Callable[[model.Config], tuple[LbBackend, DrLinks] | None] | None = None,
+    ) -> None:
         self.backend = backend
+        self.links = links
+        self._rebuild = rebuild
         self._params: dict[str, list[ServiceParams]] = {}
         self._last: dict[str, DesiredVirtualServer] = {}
         self._actual: LbState | None = None
@@ -103,6 +117,8 @@ class BackendLbSink:
         re-applied at once with its last pool.
         """
         new = params_by_name(config)
+        if self._rebuild is not None and self._actual is not None:
+            self._relink(config)
         own = getattr(self.backend, "own", None)
         if callable(own):  # IPVS adopts and removes only the services it is told it owns
             own(
@@ -117,6 +133,27 @@ class BackendLbSink:
         for name in changed:
             if name in self._last:
                 self.apply(self._last[name])
+
+    def _relink(self, config: model.Config) -> None:
+        """Reload: when the DR links derived now differ, a backend on the new links adopts the rules."""
+        assert self._rebuild is not None
+        try:
+            built = self._rebuild(config)
+        except Exception as err:
+            log.error("LB: cannot rebuild the %s backend: %s", self.backend.name, err)
+            return
+        if built is None:
+            return
+        backend, links = built
+        if links.ingress != self.links.ingress and self.links.ingress:
+            log.warning(
+                "LB: DR ingress links changed from %s to %s: the ingress hook keeps the old links "
+                "until the table netdev alived is removed",
+                ", ".join(self.links.ingress),
+                ", ".join(links.ingress),
+            )
+        log.info("LB: DR links now %s -> %s", ", ".join(links.ingress) or "-", links.device or "-")
+        self.backend, self.links, self._actual = backend, links, None
 
     def _adopt(self, configured: dict[str, list[ServiceParams]]) -> None:
         try:
@@ -164,10 +201,11 @@ class BackendLbSink:
         self._actual = apply_ops(self.actual, ops)
 
 
-BackendFactory = Callable[[BackendChoice], LbBackend]
+BackendFactory = Callable[[BackendChoice, DrLinks], LbBackend]
+LinkFinder = Callable[[model.Config, list[ServiceParams]], DrLinks]
 
 
-def make_backend(choice: BackendChoice) -> LbBackend:
+def make_backend(choice: BackendChoice, links: DrLinks = NO_LINKS) -> LbBackend:
     """The backend the choice names (imported on use: each pulls in its own library)."""
     if choice.name == "ipvs":
         from alived.lb.ipvs import IpvsBackend  # noqa: PLC0415
@@ -175,18 +213,43 @@ def make_backend(choice: BackendChoice) -> LbBackend:
         return IpvsBackend()
     from alived.lb.nftables import NftablesBackend  # noqa: PLC0415
 
-    return NftablesBackend()
+    return NftablesBackend(dr_device=links.device, dr_ingress=links.ingress)
+
+
+def _links(config: model.Config, choice: BackendChoice, finder: LinkFinder) -> DrLinks:
+    if choice.name != "nftables":  # IPVS routes DR itself
+        return DrLinks()
+    try:
+        return finder(config, [p for ps in params_by_name(config).values() for p in ps])
+    except Exception as err:
+        log.error("LB: cannot derive the DR links: %s", err)
+        return DrLinks()
 
 
 def backend_sink(
-    config: model.Config, override: str | None, factory: BackendFactory = make_backend
+    config: model.Config,
+    override: str | None,
+    factory: BackendFactory = make_backend,
+    finder: LinkFinder = kernel_links,
 ) -> BackendLbSink | None:
     """The sink for the configured backend, or None (logged) when the backend cannot start."""
     choice = choose_backend(config.global_defs.lvs_backend, override)
+    links = _links(config, choice, finder)
     try:
-        backend = factory(choice)
+        backend = factory(choice, links)
     except Exception as err:
         log.error("Load balancer backend %s cannot start (%s): %s", choice.name, choice.reason, err)
         return None
     log.info("Load balancer backend: %s (%s)", choice.name, choice.reason)
-    return BackendLbSink(backend)
+    if links.ingress or links.device:
+        log.info("LB: DR links %s -> %s", ", ".join(links.ingress) or "-", links.device or "-")
+
+    def rebuild(new: model.Config) -> tuple[LbBackend, DrLinks] | None:
+        # The backend choice is fixed for the child's life; only the DR links follow the config.
+        now = _links(new, choice, finder)
+        if now == sink.links:
+            return None
+        return factory(choice, now), now
+
+    sink = BackendLbSink(backend, links=links, rebuild=rebuild)
+    return sink
