@@ -38,4 +38,20 @@ class ApplyLb:
     removed: bool = False
 
 
-Action = RunProbe | Log | RunScript | ApplyLb
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mail:
+    """An smtp_alert to send (keepalived's smtp_alert()): the adapter words the subject.
+
+    kind "rs": a checker moved and the real server mails (subject UP/DOWN is the real server's
+    state, the body the checker's words); "rs_shut": a real server leaves at shutdown; "vs": a
+    virtual server's quorum changed.
+    """
+
+    kind: str
+    virtual_server: str
+    real_server: str = ""
+    up: bool
+    body: str
+
+
+Action = RunProbe | Log | RunScript | ApplyLb | Mail

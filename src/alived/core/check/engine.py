@@ -16,7 +16,7 @@ import heapq
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from alived.core.check.actions import Action, ApplyLb, Log, RunProbe, RunScript
+from alived.core.check.actions import Action, ApplyLb, Log, Mail, RunProbe, RunScript
 from alived.core.check.desired import DesiredVirtualServer, Destination
 from alived.core.check.params import (
     CheckerParams,
@@ -32,6 +32,26 @@ BOOTSTRAP_DELAY = Ticks(SECOND)  # keepalived's first checks start one second af
 IPVS_WEIGHT_MAX = 65535
 
 Jitter = Callable[[Ticks], Ticks]
+
+# The body of a checker's smtp_alert, per keyword: (up, down), keepalived 2.2.7's words (check_*.c).
+_MAIL_BODIES = {
+    "TCP_CHECK": ("=> TCP CHECK succeed on service <=", "=> TCP CHECK failed on service <="),
+    "HTTP_GET": (
+        "=> CHECK succeed on service <=",
+        "=> CHECK failed on service : HTTP request failed <=",
+    ),
+    "DNS_CHECK": ("=> DNS_CHECK: succeed on service <=", "=> DNS_CHECK: failed on service <="),
+    "UDP_CHECK": ("=> UDP CHECK succeed on service <=", "=> UDP CHECK failed on service <="),
+    "PING_CHECK": ("=> ICMP CHECK succeed on service <=", "=> ICMP CHECK failed on service <="),
+    "MISC_CHECK": ("=> MISC CHECK succeeded on service <=", "=> MISC CHECK failed on service <="),
+}
+_MAIL_BODIES["SSL_GET"] = _MAIL_BODIES["HTTP_GET"]
+_MAIL_DEFAULT = ("=> CHECK succeed on service <=", "=> CHECK failed on service <=")
+
+
+def mail_body(keyword: str, up: bool) -> str:
+    """What a checker's smtp_alert says (SMTP_CHECK and FILE_CHECK use the plain words)."""
+    return _MAIL_BODIES.get(keyword, _MAIL_DEFAULT)[0 if up else 1]
 
 
 def real_weight(weight: int) -> int:
@@ -323,10 +343,24 @@ class CheckerCore:
                     rs.alive = False
                     if vs.params.omega:
                         self._rs_notifies(vs, rs)
+                        if rs.params.smtp_alert:
+                            self._actions.append(
+                                Mail(
+                                    kind="rs_shut",
+                                    virtual_server=vs.name,
+                                    real_server=rs.name,
+                                    up=False,
+                                    body="=> Shutting down <=",
+                                )
+                            )
             vs.sorry_alive = False
             vs.quorum_up = False
             if vs.params.omega and vs.params.quorum_down is not None:
                 self._actions.append(RunScript(script=vs.params.quorum_down, what="quorum_down"))
+            if vs.params.omega and vs.params.smtp_alert:
+                self._actions.append(
+                    Mail(kind="vs", virtual_server=vs.name, up=False, body="=> Shutting down <=")
+                )
             self._actions.append(ApplyLb(desired=self._desired(vs), removed=True))
             vs.last_desired = None
 
@@ -434,9 +468,22 @@ class CheckerCore:
                 if outcome.first_run and (probe.params.alpha or not up):
                     self._rs_notifies(vs, rs)
                 continue
+            was_alive = rs.alive
             alive = all(p.verdict.is_up if p is not probe else up for p in rs.probes)
             if alive != rs.alive:
                 self._perform(vs, rs, alive)
+            # As keepalived's checkers: one mail per checker transition, after the real server's
+            # own consequences (quorum mails first); with no_checker_emails only when it moved.
+            if rs.params.smtp_alert and (was_alive != rs.alive or not vs.params.no_checker_emails):
+                self._actions.append(
+                    Mail(
+                        kind="rs",
+                        virtual_server=vs.name,
+                        real_server=rs.name,
+                        up=rs.alive,
+                        body=mail_body(probe.params.keyword, up),
+                    )
+                )
         probe.verdict.is_up = up
 
     def _dynamic_weight(self, probe: _Probe, dynamic: int | None, offset: int | None) -> None:
@@ -500,6 +547,7 @@ class CheckerCore:
                 self._log(f"Adding alive servers to the pool for VS {vs.name}")
             if p.quorum_up is not None:
                 self._actions.append(RunScript(script=p.quorum_up, what="quorum_up"))
+            self._quorum_mail(vs, "Starting with quorum up" if init else "Gained quorum", threshold, total)
         elif (vs.quorum_up and (not total or total < threshold)) or (
             init and not vs.quorum_up and sorry is not None and not vs.sorry_alive
         ):
@@ -514,6 +562,14 @@ class CheckerCore:
                 vs.sorry_alive = True
             if p.quorum_down is not None:
                 self._actions.append(RunScript(script=p.quorum_down, what="quorum_down"))
+            self._quorum_mail(vs, what, threshold, total)
+
+    def _quorum_mail(self, vs: _Vs, what: str, threshold: int, total: int) -> None:
+        p = vs.params
+        if p.smtp_alert:
+            # keepalived's mail writes "+" hysteresis whichever way the quorum went.
+            body = f"=> {what} {p.quorum}+{p.hysteresis}={threshold} <= {total} <="
+            self._actions.append(Mail(kind="vs", virtual_server=vs.name, up=vs.quorum_up, body=body))
 
     def _desired(self, vs: _Vs) -> DesiredVirtualServer:
         p = vs.params

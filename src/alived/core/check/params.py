@@ -53,6 +53,7 @@ class RealServerParams:
     inhibit_on_failure: bool = False
     notify_up: object | None = None
     notify_down: object | None = None
+    smtp_alert: bool = False
     checkers: tuple[CheckerParams, ...] = ()
 
 
@@ -85,6 +86,8 @@ class VirtualServerParams:
     sorry_server: SorryServerParams | None = None
     ha_suspend: bool = False
     omega: bool = False
+    smtp_alert: bool = False
+    no_checker_emails: bool = False  # global: a checker mails only when its real server changes
     real_servers: tuple[RealServerParams, ...] = ()
 
 

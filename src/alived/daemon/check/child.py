@@ -17,6 +17,7 @@ from typing import Any
 
 from alived.config import model
 from alived.daemon import signals
+from alived.daemon.check.alerts import CheckMailer
 from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.ha_suspend import HaSuspendWatch
 from alived.daemon.check.lb_sink import BackendLbSink, backend_sink
@@ -37,6 +38,7 @@ from alived.linux.scripts import ScriptRunner
 log = logging.getLogger("alived.check")
 
 IDENT_CHECKER = "Keepalived_healthcheckers"
+STOP_MAIL_WAIT = 2.0  # seconds
 
 
 class CheckerChild:
@@ -46,7 +48,8 @@ class CheckerChild:
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.runner = ScriptRunner()
         self.defaults = model.GlobalDefs()
-        self.driver = CheckDriver(self.sink, run_script=self._run_script)
+        self.mails = CheckMailer()
+        self.driver = CheckDriver(self.sink, run_script=self._run_script, send_mail=self.mails.send)
         self.ha_suspend = HaSuspendWatch(self.driver.set_address)
         self.status = CheckStatusServer(
             socket_path(options.checkers_pid_file),
@@ -70,6 +73,7 @@ class CheckerChild:
 
     async def run(self, config: model.Config) -> None:
         self.defaults = config.global_defs
+        self.mails.configure(config.global_defs)
         await self.status.start()
         self._configure_sink(config)
         built = build(config)
@@ -88,6 +92,8 @@ class CheckerChild:
         log.info("Stopping")
         self.ha_suspend.close()
         await self.driver.stop(release=not self.options.dont_release_ipvs)
+        # keepalived sends its shutdown mails before it exits: give them a short, bounded chance.
+        await self.mails.drain(STOP_MAIL_WAIT)
         await self.status.close()
 
     def _configure_sink(self, config: model.Config) -> None:
@@ -117,6 +123,7 @@ class CheckerChild:
             log.error("Reload failed: keeping the running configuration")
             return
         self.defaults = config.global_defs
+        self.mails.configure(config.global_defs)
         self._configure_sink(config)
         built = build(config)
         self.driver.reload(built, self.ha_suspend.present(built.virtual_servers))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 
 from alived.checkers.base import Probe
 from alived.config import model
-from alived.core.check.actions import ApplyLb, Log, RunProbe, RunScript
+from alived.core.check.actions import ApplyLb, Log, Mail, RunProbe, RunScript
 from alived.core.check.engine import CheckerCore, VirtualServerReport
 from alived.core.check.result import ProbeResult
 from alived.daemon.check.params import Built
@@ -35,6 +35,7 @@ LAG_SAMPLES = 20_000
 STALL_AFTER = Ticks(10 * SECOND)
 
 ScriptHook = Callable[[model.Script, str], None]
+MailHook = Callable[[Mail], None]
 
 
 def random_jitter(bound: Ticks) -> Ticks:
@@ -48,11 +49,13 @@ class CheckDriver:
         sink: LbSink,
         *,
         run_script: ScriptHook | None = None,
+        send_mail: MailHook | None = None,
         now: Callable[[], Ticks] = clock.now,
         jitter: Callable[[Ticks], Ticks] = random_jitter,
     ) -> None:
         self.sink = sink
         self._run_script = run_script
+        self._send_mail = send_mail
         self._now = now
         self._jitter = jitter
         self.core = CheckerCore([])
@@ -139,6 +142,9 @@ class CheckDriver:
                         self._run_script(action.script, action.what)
                 case ApplyLb():
                     self.sink.apply(action.desired, removed=action.removed)
+                case Mail():
+                    if self._send_mail is not None:
+                        self._send_mail(action)
         timer = self._timer
         if timer is not None:
             deadline = self.core.next_deadline()

@@ -56,10 +56,17 @@ def vs_name(vs: model.VirtualServer) -> str:
     return f"[{vs.address}]:{_protocol(vs)}:{vs.port or 0}"
 
 
+def _smtp_alert(own: bool | None, g: model.GlobalDefs, *, default: bool) -> bool:
+    """keepalived's check_data.c: own flag, else smtp_alert_checker, else smtp_alert, else default
+    (true for a real server, kept for backward compatibility; false for a virtual server)."""
+    return next(f for f in (own, g.smtp_alert_checker, g.smtp_alert, default) if f is not None)
+
+
 def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
     make = builder or default_builder(config)
     out = Built()
-    log_all = config.global_defs.checker_log_all_failures
+    g = config.global_defs
+    log_all = g.checker_log_all_failures
     for vs in config.virtual_servers:
         protocol = _protocol(vs)
         servers = []
@@ -104,6 +111,7 @@ def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
                     ),
                     notify_up=rs.notify_up,
                     notify_down=rs.notify_down,
+                    smtp_alert=_smtp_alert(rs.smtp_alert, g, default=True),
                     checkers=tuple(checkers),
                 )
             )
@@ -130,6 +138,8 @@ def build(config: model.Config, builder: ProbeBuilder | None = None) -> Built:
                 sorry_server=sorry,
                 ha_suspend=vs.ha_suspend,
                 omega=vs.omega,
+                smtp_alert=_smtp_alert(vs.smtp_alert, g, default=False),
+                no_checker_emails=g.no_checker_emails,
                 real_servers=tuple(servers),
             )
         )
