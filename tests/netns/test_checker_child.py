@@ -23,6 +23,7 @@ import pytest
 from alived.daemon.pidfile import read_pid
 from alived.daemon.status import query, socket_path
 from tests.helpers.netns import Lab, Namespace, wait_for
+from tests.netns.test_smtp_alert import SINK, mails
 
 pytestmark = pytest.mark.netns
 
@@ -71,7 +72,12 @@ def success_line(address: str) -> str:
     return f"TCP connection to {rs_name(address)} success."
 
 
-def config(servers: tuple[str, ...] = SERVERS, vs_extra: str = "", notify_dir: Path | None = None) -> str:
+def config(
+    servers: tuple[str, ...] = SERVERS,
+    vs_extra: str = "",
+    notify_dir: Path | None = None,
+    global_extra: str = "",
+) -> str:
     def notifies(address: str) -> str:
         if notify_dir is None:
             return ""
@@ -89,7 +95,7 @@ def config(servers: tuple[str, ...] = SERVERS, vs_extra: str = "", notify_dir: P
     )
     return f"""global_defs {{
     router_id checkchild
-}}
+{global_extra}}}
 virtual_server 192.0.2.100 80 {{
     delay_loop 0.5
     lb_algo rr
@@ -342,3 +348,46 @@ def test_reload_keeps_the_state_of_unchanged_servers(setup: Setup) -> None:
     assert health[rs_name("192.0.2.22")] == "DOWN"  # kept, not re-added by the reload
     assert health[rs_name("192.0.2.21")] == "UP"
     assert s.log_text().count(f"Removing service {rs_name('192.0.2.22')}") == 1
+
+
+def test_smtp_alert_mails_a_killed_server_and_the_lost_quorum(setup: Setup) -> None:
+    s = setup
+    s.rs.ip("addr", "add", "192.0.2.25/24", "dev", "eth0")
+    outbox = s.workdir / "mails.jsonl"
+    sink = s.rs.popen(sys.executable, "-c", SINK, "192.0.2.25", "2525", str(outbox))
+    try:
+        mail_globals = (
+            "    notification_email {\n        ops@example.com\n    }\n"
+            "    notification_email_from lb@example.com\n"
+            "    smtp_server 192.0.2.25 2525\n"
+            "    smtp_connect_timeout 5\n"
+        )
+        # The real servers mail by default (keepalived's backward compatibility); the virtual
+        # server only because it says so.
+        s.conf.write_text(config(vs_extra="    quorum 3\n    smtp_alert\n", global_extra=mail_globals))
+        s.start("-C")
+        for a in SERVERS:
+            s.wait_log(success_line(a))
+        s.silence("192.0.2.22")
+        s.wait_log(f"Removing service {rs_name('192.0.2.22')} from VS {VS}")
+
+        def subjects() -> list[tuple[str, str]]:
+            out = []
+            for m in mails(outbox):
+                lines = str(m["data"]).splitlines()
+                subject = next(x for x in lines if x.startswith("Subject: "))[9:]
+                out.append((subject, lines[lines.index("") + 1]))
+            return out
+
+        down = (
+            f"[checkchild] Realserver {rs_name('192.0.2.22')} of virtual server {VS} - DOWN",
+            "=> TCP CHECK failed on service <=",
+        )
+        lost = (f"[checkchild] Virtualserver {VS} - DOWN", "=> Lost quorum 3+0=3 <= 2 <=")
+        wait_for(lambda: down in subjects() and lost in subjects(), what="the DOWN and lost-quorum mails")
+        got = subjects()
+        assert (f"[checkchild] Virtualserver {VS} - UP", "=> Starting with quorum up 3+0=3 <= 3 <=") in got
+        assert len(got) == 3, got  # the servers that passed and stayed up mailed nothing
+        assert mails(outbox)[0]["to"] == ["ops@example.com"]
+    finally:
+        s.lab.kill(sink)
