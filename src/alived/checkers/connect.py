@@ -79,10 +79,8 @@ async def tcp_connect(conn: Connection, timeout: float | None = None) -> socket.
         )
     except OSError as err:
         raise ConnectFailed(describe(err)) from err
-    loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(limit):
-            await loop.sock_connect(sock, sockaddr(conn.connect_ip, conn.connect_port))
+        await _connect(sock, sockaddr(conn.connect_ip, conn.connect_port), limit)
     except TimeoutError as err:
         sock.close()
         raise ConnectFailed("connect timeout", timeout=True) from err
@@ -93,3 +91,37 @@ async def tcp_connect(conn: Connection, timeout: float | None = None) -> socket.
         sock.close()
         raise
     return sock
+
+
+def _wake(fut: asyncio.Future[bool], writable: bool) -> None:
+    if not fut.done():
+        fut.set_result(writable)
+
+
+async def _connect(sock: socket.socket, address: tuple[object, ...], limit: float) -> None:
+    """A non-blocking connect awaited on the socket's writability, bounded by one timer.
+
+    What loop.sock_connect under asyncio.timeout does, with fewer objects per attempt (one
+    future, one timer, no timeout context nor done-callbacks): at thousands of checks a second
+    that was the largest share of the checker child's CPU.
+    """
+    code = sock.connect_ex(address)
+    if code == 0:
+        return
+    if code != errno.EINPROGRESS:
+        raise OSError(code, os.strerror(code))
+    loop = asyncio.get_running_loop()
+    fd = sock.fileno()
+    fut: asyncio.Future[bool] = loop.create_future()
+    loop.add_writer(fd, _wake, fut, True)
+    timer = loop.call_later(limit, _wake, fut, False)
+    try:
+        writable = await fut
+    finally:
+        loop.remove_writer(fd)
+        timer.cancel()
+    if not writable:
+        raise TimeoutError
+    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code != 0:
+        raise OSError(code, os.strerror(code))
