@@ -6,11 +6,14 @@ keepalived's: `TCP connection to [192.0.2.21]:tcp:80 success.` / `... timeout.` 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import Target, register
 from alived.checkers.connect import ConnectFailed, Connection, tcp_connect
 from alived.core.check.result import ProbeResult
+
+log = logging.getLogger("alived.checkers")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,23 +30,29 @@ class TcpProbe:
     def __init__(self, params: TcpParams, target: Target) -> None:
         self.params = params
         self.target = target
+        # Results are frozen: the common ones are built once, not on every attempt.
+        self._success = ProbeResult(
+            success=True, reason="connected", log_text=f"TCP connection to {target} success."
+        )
+        self._timeout = ProbeResult(
+            success=False, reason="connect timeout", log_text=f"TCP connection to {target} timeout."
+        )
+        self._failed_text = f"TCP connection to {target} failed."
 
     @property
     def identity(self) -> tuple[object, ...]:
         return (self.keyword, self.params)
 
     async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
-
-    async def _attempt(self) -> ProbeResult:
+        # guarded()'s net inlined: one coroutine less per attempt.
         try:
             sock = await tcp_connect(self.params.connection)
         except ConnectFailed as err:
-            word = "timeout" if err.timeout else "failed"
-            return ProbeResult(
-                success=False, reason=err.reason, log_text=f"TCP connection to {self.target} {word}."
-            )
+            if err.timeout:
+                return self._timeout
+            return ProbeResult(success=False, reason=err.reason, log_text=self._failed_text)
+        except Exception as err:
+            log.exception("%s probe failed unexpectedly", self.keyword)
+            return ProbeResult(success=False, reason=f"internal error: {type(err).__name__}")
         sock.close()
-        return ProbeResult(
-            success=True, reason="connected", log_text=f"TCP connection to {self.target} success."
-        )
+        return self._success
