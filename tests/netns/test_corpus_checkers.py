@@ -1,5 +1,6 @@
-"""keepalived's sample configs' virtual_server sections run by alived's checker child against real
-servers started here, each real server seen UP in the status JSON, then one killed and seen DOWN.
+"""keepalived's sample configs' virtual_server sections (and two operator-style LVS configs written
+here, tutorial fashion: the project has no seed configs of that kind) run by alived's checker child
+against real servers started here, each real server seen UP in the status JSON, then one killed and seen DOWN.
 
 Each sample's addresses are rewritten to documentation addresses by a table (its source /24s, in
 order of appearance, to 192.0.2/24, 198.51.100/24, 203.0.113/24; IPv6 prefixes to 2001:db8::;
@@ -59,6 +60,103 @@ SAMPLES = (
     "keepalived.conf.virtualhost",
     "keepalived.conf.vrrp.lvs_syncd",
 )
+
+# Operator-style LVS configs as tutorials write them (our own text; the project has no seeds of
+# this kind): run the same way as the samples, private addresses rewritten by the same table.
+TUTORIAL = {
+    "lvs-nat-web": """
+global_defs {
+    router_id LVS_WEB
+}
+virtual_server 192.168.10.100 80 {
+    delay_loop 6
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.0.0.11 80 {
+        weight 3
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200
+            }
+            connect_timeout 3
+            retry 3
+            delay_before_retry 3
+        }
+    }
+    real_server 10.0.0.12 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /
+                digest 00000000000000000000000000000000
+            }
+            connect_timeout 3
+        }
+    }
+}
+virtual_server 192.168.10.100 443 {
+    delay_loop 10
+    lb_algo rr
+    lb_kind NAT
+    persistence_timeout 300
+    protocol TCP
+    real_server 10.0.0.11 443 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+    real_server 10.0.0.12 443 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}
+""",
+    "lvs-dr-db-and-mail": """
+virtual_server 192.168.20.50 3306 {
+    delay_loop 2
+    lb_algo lc
+    lb_kind DR
+    protocol TCP
+    quorum 1
+    real_server 192.168.20.61 3306 {
+        TCP_CHECK {
+            connect_port 3306
+            connect_timeout 2
+        }
+        MISC_CHECK {
+            misc_path "/usr/local/bin/script.sh --replication"
+            misc_timeout 5
+        }
+    }
+}
+virtual_server 192.168.20.50 25 {
+    delay_loop 15
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server 192.168.20.71 25 {
+        SMTP_CHECK {
+            connect_timeout 5
+            helo_name lb.example.org
+        }
+    }
+}
+virtual_server 192.168.20.50 53 {
+    delay_loop 5
+    lb_algo rr
+    lb_kind DR
+    protocol UDP
+    real_server 192.168.20.81 53 {
+        UDP_CHECK {
+            connect_timeout 2
+        }
+    }
+}
+""",
+}
 
 SERVER = r"""
 import asyncio, ssl, sys
@@ -260,9 +358,10 @@ def cert(workdir: Path) -> Path:
     return pem
 
 
-@pytest.mark.parametrize("sample", SAMPLES)
+@pytest.mark.parametrize("sample", [*SAMPLES, *TUTORIAL])
 def test_sample_virtual_servers_against_real_servers(run: Run, sample: str) -> None:
-    text, table = rewrite((samples() / sample).read_text())
+    source = TUTORIAL[sample] if sample in TUTORIAL else (samples() / sample).read_text()
+    text, table = rewrite(source)
     script = run.workdir / "misc.sh"
     script.write_text("#!/bin/sh\nexit 0\n")
     script.chmod(0o755)
