@@ -3,13 +3,15 @@
 The core decides when a mail goes (real server, virtual server, no_checker_emails, keepalived's
 rules); this words the subject as keepalived's smtp.c (router_id, FMT_RS / FMT_VS, UP/DOWN) and
 hands it to notify.smtp.Mailer, which only queues: sending never blocks the checker loop.
+The global_defs -> SmtpSettings translation is shared with the VRRP side, in whose package it
+has lived since the daemon/vrrp split (a light module: no pyroute2).
 """
 
 from __future__ import annotations
 
 from alived.config import model
 from alived.core.check.actions import Mail
-from alived.daemon.mail_alerts import settings_from
+from alived.daemon.vrrp.mail_alerts import settings_from
 from alived.notify.smtp import Mailer, checker_alert, real_server_removed_alert, virtual_server_alert
 
 
