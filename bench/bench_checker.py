@@ -158,7 +158,8 @@ def run_child(ns: str, work: Path, text: str) -> tuple[subprocess.Popen[bytes], 
     conf.write_text(text)
     pid_file = work / "checkers.pid"
     proc = spawn(
-        ns, sys.executable, "-m", "alived", "--_child", "check", "-n", "-G", "-f", str(conf),
+        ns, sys.executable, "-m", "alived", "-C", "-n", "-G", "-f", str(conf),
+        "-p", str(work / "alived.pid"), "-r", str(work / "vrrp.pid"),
         "-c", str(pid_file), cpu=0, log=work / "child.log",
     )  # fmt: skip
     pid, sock = child_pid(pid_file), pid_file.with_suffix(".sock")
@@ -333,7 +334,7 @@ def main() -> int:
     ]
     bound = 1 + 1 * (1 + 1)
     per_check = rows[-1].cpu * 10_000 / max(rows[-1].achieved, 1)
-    body = f"""`bench/bench_checker.py`: one checker child (`alived --_child check`) pinned to one core
+    body = f"""`bench/bench_checker.py`: one checker child (`alived -C`, the parent's fork) pinned to one core
 (taskset), TCP_CHECK against loopback listeners in a namespace (one asyncio listener on
 0.0.0.0:{PORT}, pinned to the other core; real servers on 127.0.x.y), delay_loop 1 s,
 connect_timeout 1 s, retry 1, delay_before_retry 1 s; {args.seconds:.0f} s measured after 4 s of
