@@ -278,10 +278,19 @@ def build(
 
 
 def start_directors(dl: DirectorLab, timeout: float = 30.0) -> Director:
-    """Start alived on every director; return the master once it holds both VIPs and its pool."""
+    """Start alived on every director; return the master once it holds both VIPs and its pool.
+
+    The master waited for is the highest-priority director: a slower start of it lets the other
+    one take the VIPs first, and it preempts them a moment later.
+    """
     for d in dl.directors.values():
         d.start()
-    wait_for(lambda: dl.master() is not None, timeout=timeout, what="a master holding both VIPs")
+    chosen = max(dl.directors, key=lambda name: PRIORITY[name])
+    wait_for(
+        lambda: (m := dl.master()) is not None and m.name == chosen,
+        timeout=timeout,
+        what=f"{chosen} (highest priority) master holding both VIPs",
+    )
     master = dl.master()
     assert master is not None
     for d in dl.directors.values():
