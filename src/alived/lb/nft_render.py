@@ -479,6 +479,18 @@ def _check_unique(vs: VirtualService) -> None:
         )
 
 
+def _check_ipv6_persistence(vs: VirtualService) -> None:
+    # libnftables 1.0.6 aborts the process (netlink_gen_expr assertion `dreg < ctx->reg_low`)
+    # on `update @map { ip6 saddr : ip6 daddr . th dport }`: an IPv6 key with concatenated
+    # address . port data runs out of registers. It must never be asked.
+    if _sets(vs) and vs.key.family == 6 and not _by_address(vs):
+        raise RenderError(
+            f"{vs.key}: persistence on an IPv6 service by address and port is not supported by the "
+            "nftables backend (libnftables 1.0.6 aborts on its persistence map); use the ipvs "
+            "backend, a fwmark service, or no persistence_timeout"
+        )
+
+
 def service_script(
     old: VirtualService | None, new: VirtualService | None, dr_device: str | None = None
 ) -> str:
@@ -532,6 +544,7 @@ def service_change(
     t = _table(new)
     sid = service_id(new.key)
     _check_unique(new)
+    _check_ipv6_persistence(new)
     old_rs = {rs.key: rs for rs in old.real_servers} if old is not None else {}
     unchanged = old_rs if old is not None and old.attributes == new.attributes else {}
     for rs in new.real_servers:
