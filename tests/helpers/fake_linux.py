@@ -192,6 +192,16 @@ class FakeNetlink:
     def addresses(self, ifname: str) -> list[tuple[IPAddress, int]]:
         return [(s.address, s.prefixlen) for s in self._link(ifname).addresses]
 
+    def route_device(self, address: str) -> str | None:
+        """The most specific installed route with a device, as `ip route get` picks it."""
+        target = ip_address(address)
+        matching = [
+            r
+            for r in self.routes
+            if r.dev is not None and r.dst.version == target.version and target in r.dst
+        ]
+        return max(matching, key=lambda r: r.dst.prefixlen).dev if matching else None
+
     def primary_ipv4(self, ifname: str, *, exclude: Collection[IPAddress] = ()) -> IPv4Address | None:
         entries = [
             e

@@ -102,3 +102,20 @@ def test_the_sink_builds_the_backend_on_the_links_and_again_when_a_reload_moves_
     sink.configure(moved)
     assert built[-1] == DrLinks(device="lan0", ingress=("eth1",))
     assert sink.links == built[-1] and len(built) == 2
+
+
+def test_the_fake_netlink_picks_the_most_specific_route_with_a_device() -> None:
+    from ipaddress import ip_address, ip_network
+
+    from alived.linux.netlink import RouteSpec
+    from tests.helpers.fake_linux import FakeNetlink
+
+    nl = FakeNetlink()
+    nl.routes += [
+        RouteSpec(dst=ip_network("0.0.0.0/0"), dev="front0"),
+        RouteSpec(dst=ip_network("198.51.100.0/24"), dev="back0"),
+        RouteSpec(dst=ip_network("198.51.100.0/25"), via=ip_address("192.0.2.1")),
+    ]
+    assert nl.route_device("198.51.100.7") == "back0"
+    assert nl.route_device("203.0.113.9") == "front0"
+    assert nl.route_device("2001:db8::1") is None
