@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from alived import KEEPALIVED_COMPAT, __version__
 from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.signals import signum_of
 from alived.daemon.spawn import TITLE_ENV
@@ -248,7 +247,9 @@ def parse_args(argv: list[str]) -> Command:
 
 
 def version_text() -> str:
-    return f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible)\n"
+    from alived.build_info import version_text as text  # noqa: PLC0415 - only `--version` needs it
+
+    return text()
 
 
 def config_test(options: Options, log_file: str | None) -> int:

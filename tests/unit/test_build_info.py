@@ -1,0 +1,51 @@
+"""`alived --version`: keepalived 2.2.7's shape (stderr, exit 0) with alived's build information."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from alived import KEEPALIVED_COMPAT, __version__, build_info, cli
+
+
+def test_version_goes_to_stderr_exit_0_shaped_as_keepalived(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.split("\n")
+    # keepalived: headline, blank, copyright, blank, build/running/distro, blank, ..., options last.
+    assert lines[0].startswith(
+        f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible), git commit "
+    )
+    assert lines[1] == "" and lines[2].startswith("Copyright(C)") and lines[3] == ""
+    assert lines[4].startswith("Built on ") and lines[5].startswith("Running on Linux ")
+    assert lines[6].startswith("Distro: ")
+    assert lines[-2].startswith("Config options:  VRRP") and lines[-1] == ""
+
+
+def test_source_tree_without_generated_module_says_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "alived._build", None)  # import raises ImportError
+    assert build_info.git_commit() == "unknown" and build_info.build_date() == "unknown"
+    assert build_info.headline().endswith("git commit unknown")
+
+
+def test_generated_module_gives_commit_and_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    generated = types.ModuleType("alived._build")
+    generated.GIT_COMMIT = "0123456789ab-dirty"  # type: ignore[attr-defined]
+    generated.BUILD_DATE = "2026-12-02 09:00:00 UTC"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "alived._build", generated)
+    text = build_info.version_text()
+    assert text.startswith(
+        f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible), git commit 0123456789ab-dirty\n"
+    )
+    assert "Built on 2026-12-02 09:00:00 UTC\n" in text
+
+
+def test_distro_is_pretty_name_of_os_release(tmp_path: Path) -> None:
+    os_release = tmp_path / "os-release"
+    os_release.write_text('NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
+    assert build_info.distro(os_release) == "Debian GNU/Linux 12 (bookworm)"
+    assert build_info.distro(tmp_path / "missing") == "unknown"

@@ -1,0 +1,113 @@
+"""The wheel: built offline from a copy of the tree, installed into a fresh venv, run from there.
+
+The copy is made a git repository with one commit so that the test knows the commit the build
+must write into the package (setup.py -> alived/_build.py) and `alived --version` must print.
+The fresh venv sees python3-nftables through --system-site-packages and the pinned dependencies
+through a .pth naming this venv's site-packages; pip runs with --no-index, so nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.shared import REPO
+
+TREE = ("src", "packaging", "docs", "README.md", "pyproject.toml", "setup.py")
+SAMPLE = """\
+global_defs {
+    router_id wheel_test
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface lo
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+"""
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def copy_tree(dest: Path) -> str:
+    """The working tree's build inputs in DEST, committed there; returns the short commit."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "_build.py")
+    for name in TREE:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        else:
+            shutil.copy2(src, dest / name)
+    git = ("git", "-C", dest, "-c", "user.name=t", "-c", "user.email=t@example.invalid")
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "wheel test")):
+        assert run(*git, *args).returncode == 0
+    return run(*git, "rev-parse", "--short=12", "HEAD").stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(the fresh venv, the commit the wheel was built from)."""
+    base = tmp_path_factory.mktemp("wheel")
+    tree, dist, venv = base / "tree", base / "dist", base / "venv"
+    tree.mkdir()
+    commit = copy_tree(tree)
+    built = run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+        "-w", dist, tree,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = dist.glob("alived-*.whl")
+    assert run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv).returncode == 0
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = Path(run(venv / "bin/python", "-c", purelib).stdout.strip())
+    (site / "alived-test-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    pip_install = (sys.executable, "-m", "pip", "--python", venv / "bin/python", "install")
+    pip = run(*pip_install, "--no-index", "--no-deps", wheel)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    return venv, commit
+
+
+def test_version_names_the_build_commit_on_stderr(installed: tuple[Path, str]) -> None:
+    venv, commit = installed
+    for program in ("alived", "keepalived"):
+        out = run(venv / "bin" / program, "--version")
+        assert out.returncode == 0 and out.stdout == ""
+        first = out.stderr.splitlines()[0]
+        assert first == f"alived v0.1.0 (keepalived 2.2.7 compatible), git commit {commit}"
+        assert f"package in {venv}" in out.stderr  # the wheel's copy, not the source tree
+        assert "Built on unknown" not in out.stderr
+
+
+def test_config_test_and_alivectl_run_from_the_wheel(installed: tuple[Path, str], tmp_path: Path) -> None:
+    venv, _ = installed
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text(SAMPLE)
+    assert run(venv / "bin/alived", "-t", "-f", conf).returncode == 0
+    conf.write_text(SAMPLE.replace("virtual_router_id 51", "virtual_router_id 256"))
+    bad = run(venv / "bin/alived", "-t", "-f", conf)
+    assert bad.returncode == 5 and "Line 7) number '256'" in bad.stderr
+    checked = run(venv / "bin/alivectl", "check-config", tmp_path / "keepalived.conf")
+    assert "VI_1" in checked.stdout + checked.stderr
+
+
+def test_unit_default_file_and_docs_are_installed_as_data(installed: tuple[Path, str]) -> None:
+    venv, _ = installed
+    share = venv / "share"
+    unit = share / "alived/systemd/alived.service"
+    assert unit.read_text() == (REPO / "packaging/systemd/alived.service").read_text()
+    default = share / "alived/default/keepalived"
+    assert default.read_text() == (REPO / "packaging/default/keepalived").read_text()
+    for doc in ("README.md", "packaging.md", "architecture.md"):
+        assert (share / "doc/alived" / doc).is_file()
