@@ -1,7 +1,8 @@
 """Logging as keepalived does it: syslog ident per process, optional console and file copies.
 
 The parent logs as `Keepalived`, the VRRP child as `Keepalived_vrrp`. `-l` adds the
-console (keepalived's `Mon Nov 23 12:14:15 2026: message` form), `-D` lets the
+console (keepalived's `Mon Nov 23 12:14:15 2026: message` form; under systemd, when stderr
+is the journal's stream, `<6>message` instead: the journal stamps each line itself), `-D` lets the
 detail lines (logged at DEBUG) through, `-G` drops syslog, `-g FILE` adds a file with
 `_vrrp` inserted before the child's extension.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +43,37 @@ class ConsoleFormatter(logging.Formatter):
         return f"{stamp}: {record.getMessage()}"
 
 
+# sd-daemon(3) level prefixes, which journald turns into the entry's PRIORITY.
+_JOURNAL_PRIORITY = ((logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
+
+
+class JournalFormatter(logging.Formatter):
+    """stderr connected to journald: the syslog priority as `<N>`, no timestamp of our own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.CRITICAL:
+            priority = 2
+        else:
+            priority = next((p for level, p in _JOURNAL_PRIORITY if record.levelno >= level), 7)
+        return f"<{priority}>{record.getMessage()}"
+
+
+def stderr_is_journal() -> bool:
+    """systemd's own test: JOURNAL_STREAM names the device and inode of the stream stderr is.
+
+    A mere JOURNAL_STREAM is not enough: a process started from a unit with its stderr
+    redirected to a file or a terminal inherits the variable but does not write to the journal.
+    """
+    device, _, inode = os.environ.get("JOURNAL_STREAM", "").partition(":")
+    if not (device.isdigit() and inode.isdigit()):
+        return False
+    try:
+        stat = os.fstat(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (stat.st_dev, stat.st_ino) == (int(device), int(inode))
+
+
 def child_log_file(path: str, suffix: str) -> str:
     """`/tmp/keepalived.log` -> `/tmp/keepalived_vrrp.log` for the child named `vrrp`."""
     p = Path(path)
@@ -67,7 +100,7 @@ def setup_logging(options: Options, *, ident: str, child_suffix: str = "") -> lo
     logger.propagate = False
     if options.log_console:
         console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(ConsoleFormatter())
+        console.setFormatter(JournalFormatter() if stderr_is_journal() else ConsoleFormatter())
         logger.addHandler(console)
     if not options.no_syslog and Path("/dev/log").exists():
         try:

@@ -70,3 +70,41 @@ def test_detail_lines_only_with_D(tmp_path: Path, capsys: pytest.CaptureFixture[
     logger.debug("detail")
     assert "detail" in capsys.readouterr().err
     setup_logging(Options(no_syslog=True), ident="Keepalived")
+
+
+def _log_console_to(path: Path, monkeypatch: pytest.MonkeyPatch, journal_stream: str | None) -> list[str]:
+    """`-l -D -G` with stderr on PATH and JOURNAL_STREAM as given: the lines written."""
+    with path.open("w", encoding="utf-8") as stream:
+        monkeypatch.setattr("sys.stderr", stream)
+        if journal_stream is None:
+            monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+        else:
+            monkeypatch.setenv("JOURNAL_STREAM", journal_stream)
+        log = setup_logging(Options(log_console=True, log_detail=True, no_syslog=True), ident="Keepalived")
+        log.info("(VI_1) Entering MASTER STATE")
+        log.warning("(VI_1) warning")
+        log.error("(VI_1) error")
+        log.debug("detail")
+        for handler in log.handlers:
+            handler.flush()
+    return path.read_text().splitlines()
+
+
+def test_under_journald_console_lines_carry_priority_and_no_timestamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "stderr"
+    out.touch()
+    stat = out.stat()
+    lines = _log_console_to(out, monkeypatch, f"{stat.st_dev}:{stat.st_ino}")
+    assert lines == ["<6>(VI_1) Entering MASTER STATE", "<4>(VI_1) warning", "<3>(VI_1) error", "<7>detail"]
+
+
+@pytest.mark.parametrize("journal_stream", [None, "1:2", "garbage"])
+def test_console_keeps_its_timestamp_unless_stderr_is_the_journal_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal_stream: str | None
+) -> None:
+    # JOURNAL_STREAM inherited by a process whose stderr went elsewhere does not count.
+    lines = _log_console_to(tmp_path / "stderr", monkeypatch, journal_stream)
+    assert len(lines) == 4
+    assert all(re.match(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}: ", line) for line in lines)
