@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what alived's tests and demo need on a fresh Debian machine:
 # Debian packages (kernel tools, the real peers keepalived and FRR, capture tools)
-# and a venv (.venv) with the pinned Python packages. Idempotent and quiet when done.
+# and a venv (.venv) with the pinned Python packages. systemd (systemd-analyze) and git serve the
+# unit-file and wheel tests. Idempotent and quiet when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(iproute2 iputils-ping curl keepalived frr nftables python3-nftables python3-venv tshark tcpdump procps psmisc)
+DEBS=(iproute2 iputils-ping curl keepalived frr nftables python3-nftables python3-venv tshark tcpdump procps psmisc systemd git)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
