@@ -4,10 +4,12 @@ The copy is made a git repository with one commit so that the test knows the com
 must write into the package (setup.py -> alived/_build.py) and `alived --version` must print.
 The fresh venv sees python3-nftables through --system-site-packages and the pinned dependencies
 through a .pth naming this venv's site-packages; pip runs with --no-index, so nothing is fetched.
+packaging/install.sh is run with DESTDIR to check the Debian-style layout it makes.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,11 @@ import pytest
 from tests.helpers.shared import REPO
 
 TREE = ("src", "packaging", "docs", "README.md", "pyproject.toml", "setup.py")
+LAYOUT_LINKS = {
+    "usr/sbin/alived": "opt/alived/bin/alived",
+    "usr/sbin/alivectl": "opt/alived/bin/alivectl",
+    "usr/lib/alived/keepalived": "opt/alived/bin/keepalived",
+}
 SAMPLE = """\
 global_defs {
     router_id wheel_test
@@ -56,23 +63,36 @@ def copy_tree(dest: Path) -> str:
     return run(*git, "rev-parse", "--short=12", "HEAD").stdout.strip()
 
 
+def wheel_deps_through(python: Path) -> None:
+    """Let the venv of PYTHON import the pinned dependencies from this test run's venv (offline)."""
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = Path(run(python, "-c", purelib).stdout.strip())
+    (site / "alived-test-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """(the fresh venv, the commit the wheel was built from)."""
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(the wheel, the commit it was built from)."""
     base = tmp_path_factory.mktemp("wheel")
-    tree, dist, venv = base / "tree", base / "dist", base / "venv"
+    tree, dist = base / "tree", base / "dist"
     tree.mkdir()
     commit = copy_tree(tree)
-    built = run(
+    out = run(
         sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
         "-w", dist, tree,
     )  # fmt: skip
-    assert built.returncode == 0, built.stdout + built.stderr
+    assert out.returncode == 0, out.stdout + out.stderr
     (wheel,) = dist.glob("alived-*.whl")
+    return wheel, commit
+
+
+@pytest.fixture(scope="module")
+def installed(built: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(a fresh venv with the wheel installed, the commit the wheel was built from)."""
+    wheel, commit = built
+    venv = tmp_path_factory.mktemp("venv") / "venv"
     assert run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv).returncode == 0
-    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
-    site = Path(run(venv / "bin/python", "-c", purelib).stdout.strip())
-    (site / "alived-test-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    wheel_deps_through(venv / "bin/python")
     pip_install = (sys.executable, "-m", "pip", "--python", venv / "bin/python", "install")
     pip = run(*pip_install, "--no-index", "--no-deps", wheel)
     assert pip.returncode == 0, pip.stdout + pip.stderr
@@ -111,3 +131,27 @@ def test_unit_default_file_and_docs_are_installed_as_data(installed: tuple[Path,
     assert default.read_text() == (REPO / "packaging/default/keepalived").read_text()
     for doc in ("README.md", "packaging.md", "architecture.md"):
         assert (share / "doc/alived" / doc).is_file()
+
+
+def test_install_script_lays_out_the_debian_style_tree(built: tuple[Path, str], tmp_path: Path) -> None:
+    wheel, commit = built
+    root = tmp_path / "root"
+    kept = root / "etc/default/keepalived"
+    kept.parent.mkdir(parents=True)
+    kept.write_text('DAEMON_ARGS="-D"\n')  # the operator's keepalived options stay as they are
+    env = {**os.environ, "DESTDIR": str(root)}
+    script = [str(REPO / "packaging/install.sh"), str(wheel), "--no-index", "--no-deps"]
+    out = subprocess.run(script, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    wheel_deps_through(root / "opt/alived/bin/python")
+    for link, target in LAYOUT_LINKS.items():
+        assert (root / link).resolve() == (root / target).resolve(), link
+    assert kept.read_text() == 'DAEMON_ARGS="-D"\n'
+    unit = root / "lib/systemd/system/alived.service"
+    assert unit.read_text() == (REPO / "packaging/systemd/alived.service").read_text()
+    assert (root / "usr/share/doc/alived/packaging.md").is_file()
+    version = run(root / "usr/sbin/alived", "--version")
+    assert version.returncode == 0 and f"git commit {commit}" in version.stderr.splitlines()[0]
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text(SAMPLE)
+    assert run(root / "usr/lib/alived/keepalived", "-t", "-f", conf).returncode == 0
