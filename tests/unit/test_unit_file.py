@@ -56,3 +56,56 @@ def test_systemd_analyze_verify_finds_nothing_to_say(tmp_path: Path) -> None:
         check=False,
     )
     assert out.returncode == 0 and out.stdout + out.stderr == "", out.stderr
+
+
+# Debian's keepalived.service as far as enabling it goes (its [Install] section).
+DISTRO_UNIT = """\
+[Unit]
+Description=Keepalive Daemon (LVS and VRRP)
+
+[Service]
+Type=notify
+ExecStart=/usr/sbin/keepalived --dont-fork
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def test_switch_over_and_roll_back_as_the_guide_says(tmp_path: Path) -> None:
+    """docs/packaging.md's order on an offline root: keepalived off, alived on (it takes the alias),
+    then back; every step leaves exactly the links the next boot needs."""
+    system = tmp_path / "lib/systemd/system"
+    system.mkdir(parents=True)
+    (system / "keepalived.service").write_text(DISTRO_UNIT)
+    (system / "alived.service").write_text(UNIT.read_text())
+    etc = tmp_path / "etc/systemd/system"
+    etc.mkdir(parents=True)
+
+    def systemctl(*args: str) -> str:
+        out = subprocess.run(
+            ["systemctl", f"--root={tmp_path}", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return out.stdout.strip()
+
+    def links() -> dict[str, str]:
+        return {str(p.relative_to(etc)): str(p.readlink()) for p in etc.rglob("*") if p.is_symlink()}
+
+    systemctl("enable", "keepalived")  # where an operator starts from
+    wants = "multi-user.target.wants"
+    assert links() == {f"{wants}/keepalived.service": "/lib/systemd/system/keepalived.service"}
+    systemctl("disable", "keepalived")
+    systemctl("enable", "alived")
+    assert links() == {
+        "keepalived.service": "/lib/systemd/system/alived.service",  # the alias
+        f"{wants}/alived.service": "/lib/systemd/system/alived.service",
+    }
+    assert systemctl("is-enabled", "keepalived") == "alias"
+    systemctl("disable", "alived")  # rolling back
+    systemctl("enable", "keepalived")
+    assert links() == {f"{wants}/keepalived.service": "/lib/systemd/system/keepalived.service"}
+    assert systemctl("is-enabled", "alived") == "disabled"
