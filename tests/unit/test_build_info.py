@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import types
 from pathlib import Path
@@ -49,3 +50,21 @@ def test_distro_is_pretty_name_of_os_release(tmp_path: Path) -> None:
     os_release.write_text('NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
     assert build_info.distro(os_release) == "Debian GNU/Linux 12 (bookworm)"
     assert build_info.distro(tmp_path / "missing") == "unknown"
+
+
+@pytest.mark.parametrize(("commit", "expected"), [("0123456789ab", ", git commit 0123456789ab"), (None, "")])
+def test_startup_line_names_the_commit_only_when_the_build_knew_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, commit: str | None, expected: str
+) -> None:
+    from alived.daemon import supervisor
+    from alived.daemon.options import Options
+
+    generated = None
+    if commit is not None:
+        generated = types.ModuleType("alived._build")
+        generated.GIT_COMMIT = commit  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "alived._build", generated)
+    monkeypatch.setattr(logging.getLogger("alived"), "propagate", True)  # a daemon test may have cut it
+    with caplog.at_level("INFO", logger="alived"):
+        supervisor._log_startup(Options(), "alived", [])
+    assert caplog.messages[0] == f"Starting {supervisor.banner()}{expected}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alived import KEEPALIVED_COMPAT, __version__
+from alived.build_info import UNKNOWN, git_commit
 from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
 from alived.daemon.control import ControlServer
@@ -349,7 +350,12 @@ def _parent_view(options: Options) -> tuple[GlobalDefs, bool]:
 
 
 def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
-    log.info("Starting %s", banner())
+    commit = git_commit()
+    # keepalived adds its commit only when it was built from git; so does alived (a wheel).
+    if commit == UNKNOWN:
+        log.info("Starting %s", banner())
+    else:
+        log.info("Starting %s, git commit %s", banner(), commit)
     uname = platform.uname()
     log.info("Running on %s %s %s", uname.system, uname.release, uname.version)
     for line in command_line_lines(argv0, argv):
