@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`.
-.PHONY: setup demo test lint unit bench clean
+.PHONY: setup demo test lint unit bench wheel clean
 VENV := .venv/bin
 
 setup:
@@ -22,5 +22,11 @@ unit: setup
 bench: setup
 	$(VENV)/python bench/run_all.py
 
+# dist/alived-VERSION-py3-none-any.whl, offline (docs/packaging.md); a fresh build/ so that no
+# module removed from src/ lingers in the wheel.
+wheel: setup
+	rm -rf build
+	$(VENV)/python -m pip wheel -q --no-deps --no-build-isolation -w dist .
+
 clean:
-	rm -rf .venv build src/*.egg-info
+	rm -rf .venv build dist src/*.egg-info
