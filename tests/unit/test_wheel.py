@@ -26,17 +26,21 @@ LAYOUT_LINKS = {
     "usr/sbin/alivectl": "opt/alived/bin/alivectl",
     "usr/lib/alived/keepalived": "opt/alived/bin/keepalived",
 }
+# keepalived 2.2.7's `-t` exits 0 on this file and 5 with `lb_algo bogus` (checked by hand).
 SAMPLE = """\
 global_defs {
     router_id wheel_test
 }
-vrrp_instance VI_1 {
-    state BACKUP
-    interface lo
-    virtual_router_id 51
-    priority 100
-    virtual_ipaddress {
-        192.0.2.10/24
+virtual_server 192.0.2.10 80 {
+    delay_loop 5
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.51.100.11 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 3
+        }
     }
 }
 """
@@ -115,11 +119,11 @@ def test_config_test_and_alivectl_run_from_the_wheel(installed: tuple[Path, str]
     conf = tmp_path / "keepalived.conf"
     conf.write_text(SAMPLE)
     assert run(venv / "bin/alived", "-t", "-f", conf).returncode == 0
-    conf.write_text(SAMPLE.replace("virtual_router_id 51", "virtual_router_id 256"))
+    checked = run(venv / "bin/alivectl", "check-config", conf)
+    assert checked.returncode == 0 and "192.0.2.10" in checked.stdout + checked.stderr
+    conf.write_text(SAMPLE.replace("lb_algo rr", "lb_algo bogus"))
     bad = run(venv / "bin/alived", "-t", "-f", conf)
-    assert bad.returncode == 5 and "Line 7) number '256'" in bad.stderr
-    checked = run(venv / "bin/alivectl", "check-config", tmp_path / "keepalived.conf")
-    assert "VI_1" in checked.stdout + checked.stderr
+    assert bad.returncode == 5 and "Line 6) Invalid lvs_scheduler 'bogus'" in bad.stderr
 
 
 def test_unit_default_file_and_docs_are_installed_as_data(installed: tuple[Path, str]) -> None:
