@@ -58,9 +58,4 @@ def unsupported_notices(config: model.Config) -> list[str]:
         out.append("SNMP is not supported yet: enable_snmp_*/enable_traps ignored")
     if g.enable_dbus:
         out.append("DBus is not supported yet: enable_dbus ignored")
-    if config.virtual_servers:
-        out.append(
-            f"{len(config.virtual_servers)} virtual_server block(s): the health-checker/IPVS subsystem "
-            "is not supported yet; they are ignored"
-        )
     return out
