@@ -26,11 +26,16 @@ class OpFailure:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Counters:
-    """Packets and bytes for one virtual service and each of its real servers (address, port)."""
+    """Packets and bytes for one virtual service and each of its real servers (address, port).
+
+    `connections` holds (active, inactive) per real server where the backend counts them (IPVS;
+    nftables keeps no per-destination connection count).
+    """
 
     packets: int = 0
     bytes: int = 0
     real_servers: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    connections: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
 
 
 class LbBackend(Protocol):

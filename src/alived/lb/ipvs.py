@@ -262,12 +262,20 @@ class IpvsBackend:
                 continue
             stats = attrs.get("IPVS_SVC_ATTR_STATS64") or attrs.get("IPVS_SVC_ATTR_STATS") or {}
             per_rs = {}
+            conns = {}
             for d in self._io.dump_dests(key_fields(vs.key)):
                 rs = parse_dest(d)
                 ds = d.get("IPVS_DEST_ATTR_STATS64") or d.get("IPVS_DEST_ATTR_STATS") or {}
                 per_rs[rs.key] = (_stat(ds, "INPKTS"), _stat(ds, "INBYTES"))
+                conns[rs.key] = (
+                    int(d.get("IPVS_DEST_ATTR_ACTIVE_CONNS", 0)),
+                    int(d.get("IPVS_DEST_ATTR_INACT_CONNS", 0)),
+                )
             result[vs.key] = Counters(
-                packets=_stat(stats, "INPKTS"), bytes=_stat(stats, "INBYTES"), real_servers=per_rs
+                packets=_stat(stats, "INPKTS"),
+                bytes=_stat(stats, "INBYTES"),
+                real_servers=per_rs,
+                connections=conns,
             )
         return result
 

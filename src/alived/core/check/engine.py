@@ -63,15 +63,20 @@ class _Probe:
     """One scheduled checker, possibly shared by several (virtual server, real server) pairs."""
 
     __slots__ = (
+        "attempts",
         "due",
+        "duration",
         "enabled",
+        "failures",
         "gen",
         "key",
         "last_result",
         "last_run",
         "params",
         "running",
+        "started",
         "subscribers",
+        "transitions",
         "verdict",
     )
 
@@ -86,10 +91,16 @@ class _Probe:
         self.enabled = True
         self.last_result: ProbeResult | None = None
         self.last_run: Ticks | None = None
+        # For status and metrics: attempts, failed ones, verdict flips, the last attempt's length.
+        self.started: Ticks | None = None
+        self.attempts = 0
+        self.failures = 0
+        self.transitions = 0
+        self.duration: Ticks | None = None
 
 
 class _Rs:
-    __slots__ = ("alive", "cur_weight", "name", "params", "probes", "weight")
+    __slots__ = ("alive", "cur_weight", "downs", "name", "params", "probes", "ups", "weight")
 
     def __init__(self, params: RealServerParams, name: str) -> None:
         self.params = params
@@ -98,6 +109,8 @@ class _Rs:
         self.alive = False
         self.cur_weight: dict[int, int] = {}  # per probe: misc_dynamic offset from the weight
         self.weight = params.weight
+        self.ups = 0  # health transitions, for status and metrics
+        self.downs = 0
 
     @property
     def key(self) -> tuple[str, int | None]:
@@ -133,15 +146,23 @@ class CheckReport:
     last_reason: str
     last_run: Ticks | None
     enabled: bool
+    attempts: int = 0
+    failures: int = 0
+    transitions: int = 0  # the verdict flipped (up to down or back)
+    duration: Ticks | None = None  # the last attempt, from its start to its result
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RealServerReport:
     name: str
+    address: str = ""  # with port, what the load balancer's counters are keyed by
+    port: int | None = None
     alive: bool
     weight: int  # the current (real) weight
     pool_weight: int | None  # the weight in the pool, None when out of it
     checks: tuple[CheckReport, ...]
+    ups: int = 0  # health went down -> up since the checker started
+    downs: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +204,8 @@ class CheckerCore:
             for rsp in vsp.real_servers:
                 rs = _Rs(rsp, format_server(rsp.address, vsp.protocol, rsp.port))
                 previous = old_rs.get((vsp.name, rs.key)) if old_rs is not None else None
+                if previous is not None:
+                    rs.ups, rs.downs = previous.ups, previous.downs
                 for cp in rsp.checkers:
                     share = cp.share_key
                     probe = self._by_share.get(share)
@@ -285,6 +308,7 @@ class CheckerCore:
                 self._schedule(probe, Ticks(now + probe.params.delay_loop))
                 continue
             probe.running = True
+            probe.started = now
             started += 1
             self._actions.append(RunProbe(key=key, planned=Ticks(due), timeout=probe.params.connect_timeout))
 
@@ -296,6 +320,9 @@ class CheckerCore:
         probe.running = False
         probe.last_result = result
         probe.last_run = now
+        probe.attempts += 1
+        probe.failures += not result.success
+        probe.duration = None if probe.started is None else Ticks(now - probe.started)
         verdict = probe.verdict
         if not result.success and verdict.is_up and probe.params.log_all_failures:
             for _, rs in probe.subscribers:
@@ -304,6 +331,7 @@ class CheckerCore:
             self._dynamic_weight(probe, result.dynamic_weight, result.weight_offset)
         outcome = verdict.judge(result.success)
         if outcome.went_up or outcome.went_down:
+            probe.transitions += probe.verdict.is_up != outcome.went_up
             self._transition(probe, outcome, result)
         self._schedule(probe, Ticks(now + outcome.delay))
         self._emit_desired()
@@ -398,16 +426,24 @@ class CheckerCore:
                         last_reason="" if p.last_result is None else p.last_result.reason,
                         last_run=p.last_run,
                         enabled=p.enabled,
+                        attempts=p.attempts,
+                        failures=p.failures,
+                        transitions=p.transitions,
+                        duration=p.duration,
                     )
                     for p in rs.probes
                 )
                 servers.append(
                     RealServerReport(
                         name=rs.name,
+                        address=str(rs.params.address),
+                        port=rs.params.port,
                         alive=rs.alive,
                         weight=real_weight(rs.weight),
                         pool_weight=pool.get((rs.params.address, rs.params.port)),
                         checks=checks,
+                        ups=rs.ups,
+                        downs=rs.downs,
                     )
                 )
             out.append(
@@ -513,6 +549,10 @@ class CheckerCore:
         prep = "of" if inhibit else ("to" if alive else "from")
         self._log(f"{verb} service {rs.name} {prep} VS {vs.name}")
         rs.alive = alive
+        if alive:
+            rs.ups += 1
+        else:
+            rs.downs += 1
         self._touch(vs)
         self._rs_notifies(vs, rs)
         self._update_quorum(vs, init=False)

@@ -60,7 +60,8 @@ class CheckerChild:
 
     def document(self) -> dict[str, Any]:
         d = self.driver
-        return document(d.report(), clock.now(), d.lags, d.attempts)
+        traffic = self.sink.traffic() if isinstance(self.sink, BackendLbSink) else None
+        return document(d.report(), clock.now(), d.lags, d.attempts, traffic)
 
     def _run_script(self, script: model.Script, what: str) -> None:
         try:

@@ -36,7 +36,7 @@ from alived.core.lb.plan import Op, apply_ops, describe, plan
 from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
 from alived.daemon.check.params import vs_name
 from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
-from alived.lb.base import LbBackend
+from alived.lb.base import Counters, LbBackend
 
 log = logging.getLogger("alived.check.lb")
 
@@ -178,6 +178,34 @@ class BackendLbSink:
         stale = LbState.of(vs for vs in self._actual.services if vs.key not in wanted)
         if stale.services:
             self._run(plan(LbState(), stale))
+
+    def traffic(self) -> dict[str, Counters]:
+        """The backend's counters per virtual server name, summed over its services (a group has
+        several); empty when the backend cannot say (logged at debug: status must not fail)."""
+        try:
+            found = self.backend.counters()
+        except Exception as err:
+            log.debug("LB: cannot read the %s counters: %s", self.backend.name, err)
+            return {}
+        out: dict[str, Counters] = {}
+        for name, services in self._params.items():
+            parts = [found[p.key] for p in services if p.key in found]
+            if not parts:
+                continue
+            per_rs: dict[tuple[str, int], tuple[int, int]] = {}
+            conns: dict[tuple[str, int], tuple[int, int]] = {}
+            for part in parts:
+                for into, source in ((per_rs, part.real_servers), (conns, part.connections)):
+                    for key, (a, b) in source.items():
+                        old = into.get(key, (0, 0))
+                        into[key] = (old[0] + a, old[1] + b)
+            out[name] = Counters(
+                packets=sum(p.packets for p in parts),
+                bytes=sum(p.bytes for p in parts),
+                real_servers=per_rs,
+                connections=conns,
+            )
+        return out
 
     def apply(self, desired: DesiredVirtualServer, *, removed: bool = False) -> None:
         services = self._params.get(desired.name)

@@ -3,27 +3,73 @@
 Same protocol as the VRRP child's (daemon/status.py): one request line per connection, `ping`
 (the supervisor's liveness probe: answered from the loop, so a stuck loop stops answering),
 `json`, `status` and `reset-lag` (forget the scheduling-lag samples, to measure afresh).
-Each real server shows its health, current weight, its checks' last result and reason, and
-how long ago they ran.
+Each real server shows its health, current weight, up/down transitions, the load balancer's
+packets, bytes and connections where the backend counts them, and each check's last result and
+reason, how long ago it ran, how long it took, its attempts, failures and verdict flips.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from alived.core.check.engine import VirtualServerReport
+from alived.core.check.engine import RealServerReport, VirtualServerReport
 from alived.daemon.status import StatusServer
+from alived.lb.base import Counters
 from alived.units import Ticks, to_seconds
+
+# The checker status document's version (docs/status-json.md), as the VRRP child's.
+STATUS_VERSION = 1
+
+
+def _seconds(ticks: int | None) -> float | None:
+    return None if ticks is None else round(to_seconds(ticks), 6)
+
+
+def _rs_traffic(rs: RealServerReport, counters: Counters | None) -> dict[str, int | None]:
+    """The backend's packets, bytes and connections for one real server (None where it has none)."""
+    out: dict[str, int | None] = {
+        "packets": None,
+        "bytes": None,
+        "active_connections": None,
+        "inactive_connections": None,
+    }
+    if counters is None:
+        return out
+    key = _traffic_key(rs, counters)
+    if key in counters.real_servers:
+        out["packets"], out["bytes"] = counters.real_servers[key]
+    if key in counters.connections:
+        out["active_connections"], out["inactive_connections"] = counters.connections[key]
+    return out
+
+
+def _traffic_key(rs: RealServerReport, counters: Counters) -> tuple[str, int] | None:
+    key = (rs.address, rs.port or 0)
+    if key in counters.real_servers or rs.port is not None:
+        return key
+    # No port on the checker side (DR, fwmark): the backend's only destination at the address.
+    same = [k for k in counters.real_servers if k[0] == rs.address]
+    return same[0] if len(same) == 1 else None
 
 
 def document(
-    reports: Sequence[VirtualServerReport], now: Ticks, lags: Sequence[int], attempts: int
+    reports: Sequence[VirtualServerReport],
+    now: Ticks,
+    lags: Sequence[int],
+    attempts: int,
+    traffic: Mapping[str, Counters] | None = None,
 ) -> dict[str, Any]:
+    """The checker child's `json` answer (docs/status-json.md lists every field).
+
+    `traffic` is the load balancer's counters per virtual server name (daemon/check/lb_sink.py);
+    without a backend (or for a name it has no service for) the traffic fields are null.
+    """
     servers = []
     for vs in reports:
+        counters = (traffic or {}).get(vs.name)
         rows = []
         for rs in vs.real_servers:
             checks = [
@@ -36,6 +82,10 @@ def document(
                     else ("success" if c.last_success else "failure"),
                     "reason": c.last_reason,
                     "ago": None if c.last_run is None else round(to_seconds(now - c.last_run), 3),
+                    "duration": _seconds(c.duration),
+                    "attempts": c.attempts,
+                    "failures": c.failures,
+                    "transitions": c.transitions,
                 }
                 for c in rs.checks
             ]
@@ -46,6 +96,9 @@ def document(
                     "weight": rs.weight,
                     "in_pool": rs.pool_weight is not None,
                     "pool_weight": rs.pool_weight,
+                    "up_transitions": rs.ups,
+                    "down_transitions": rs.downs,
+                    **_rs_traffic(rs, counters),
                     "checks": checks,
                 }
             )
@@ -54,10 +107,16 @@ def document(
                 "name": vs.name,
                 "quorum_up": vs.quorum_up,
                 "sorry_active": vs.sorry_active,
+                "packets": None if counters is None else counters.packets,
+                "bytes": None if counters is None else counters.bytes,
                 "real_servers": rows,
             }
         )
-    return {"virtual_servers": servers, "scheduler": scheduler_figures(lags, attempts)}
+    return {
+        "version": STATUS_VERSION,
+        "virtual_servers": servers,
+        "scheduler": scheduler_figures(lags, attempts),
+    }
 
 
 def scheduler_figures(lags: Sequence[int], attempts: int) -> dict[str, object]:
