@@ -5,8 +5,8 @@ The control commands talk to the parent's control socket (next to its pid file, 
 daemon/control.py) and print its answer: what a reload changed, or why it was refused.
 
 `status` asks the running VRRP child over its status socket (next to the VRRP pid file) and
-prints each instance's name, state, priority and VIPs as a table, or (`--json`) those and
-every packet and state counter (core/vrrp/stats.py) as JSON.
+prints each instance's name, state, priority and VIPs as a table, or (`--json`) the versioned
+status document of docs/status-json.md.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from alived.config.load import LoadResult, load_config
 from alived.config.model import Config, VrrpInstance
 from alived.config.render import render_config
 from alived.daemon.options import DEFAULT_CHECKERS_PID, DEFAULT_PID, DEFAULT_VRRP_PID
-from alived.daemon.status import query, socket_path
+from alived.daemon.status import instance_rows, query, socket_path
 
 
 def _interfaces(spec: str | None) -> frozenset[str] | None:
@@ -110,13 +110,6 @@ def dump_config(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _check_rows(document: object) -> list[object]:
-    """The daemon's `status-json` answer: a list with one object per instance."""
-    if not isinstance(document, list) or not all(isinstance(row, dict) and "name" in row for row in document):
-        raise ValueError("the status socket did not answer with a list of instances")
-    return document
-
-
 def checkers_status(args: argparse.Namespace) -> int:
     """The checker child's virtual and real servers (its socket sits next to its pid file)."""
     path = args.socket or socket_path(args.checkers_pid_file)
@@ -148,14 +141,15 @@ def status(args: argparse.Namespace) -> int:
         if not args.json:
             sys.stdout.write(query(path, "status", timeout=args.timeout))
             return 0
-        rows = _check_rows(json.loads(query(path, "status-json", timeout=args.timeout)))
+        document = json.loads(query(path, "status-json", timeout=args.timeout))
+        instance_rows(document)  # refuses what is not a status document
     except OSError as err:
         print(f"alivectl: no alived VRRP process answers on {path}: {err.strerror or err}", file=sys.stderr)
         return 1
     except (ValueError, KeyError, TypeError) as err:
         print(f"alivectl: unexpected answer from {path}: {err}", file=sys.stderr)
         return 1
-    json.dump(rows, sys.stdout, indent=2)
+    json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 

@@ -44,14 +44,20 @@ def test_status_shows_each_instance_of_the_running_daemon(lab: Lab, tmp_path: Pa
 
     as_json = alivectl("status", "--json", "--pid-file", str(a.vrrp_pid_file))
     assert as_json.returncode == 0, as_json.stderr
-    by_name = {row["name"]: row for row in json.loads(as_json.stdout)}
+    document = json.loads(as_json.stdout)
+    assert document["version"] == 1  # docs/status-json.md
+    by_name = {row["name"]: row for row in document["instances"]}
     counters = by_name["VI_1"].pop("stats")
     assert by_name["VI_1"].pop("last_transition") > 0
+    assert by_name["VI_1"].pop("last_transition_from") == "BACKUP"
+    assert by_name["VI_1"].pop("last_transition_reason") == "master_down"
     assert by_name["VI_1"].pop("master_router") == "192.0.2.1"
     assert by_name["VI_1"].pop("master_priority") == 150
     assert by_name["VI_1"].pop("garp_delay") == 5.0
+    assert by_name["VI_1"].pop("gratuitous_arps_sent") >= 5  # garp_master_repeat for its VIP
+    assert by_name["VI_1"].pop("unsolicited_nas_sent") == 0
     assert by_name["VI_1"].pop("sync_group") == ""
-    assert by_name["VI_1"].pop("track_interface") == by_name["VI_1"].pop("track_script") == []
+    assert by_name["VI_1"].pop("tracked") == []
     assert list(counters) == list(stats.ALL) and counters["advert_sent"] > 0
     assert by_name["VI_1"] == {
         "name": "VI_1",

@@ -146,7 +146,7 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
             [ALIVECTL, "status", "--json", "--pid-file", str(tmp_path / "al" / "alived_vrrp.pid")],
             capture_output=True, text=True, timeout=20, check=True,
         ).stdout  # fmt: skip
-        (row,) = json.loads(out)
+        (row,) = json.loads(out)["instances"]
         counters: dict[str, int] = row["stats"]
         return counters
 

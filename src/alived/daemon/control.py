@@ -34,7 +34,7 @@ from alived.daemon.dumpfile import dump_dir
 from alived.daemon.loader import load_result
 from alived.daemon.options import Options
 from alived.daemon.signals import Intent
-from alived.daemon.status import path_problem, query_async, socket_path
+from alived.daemon.status import instance_rows, path_problem, query_async, socket_path
 
 log = logging.getLogger("alived.control")
 
@@ -201,15 +201,14 @@ class ControlServer:
         }
 
     async def _running(self) -> dict[str, Any]:
-        rows: list[Any] = []
+        rows: list[dict[str, Any]] = []
         doc: Any = None
         if self._vrrp:
             with contextlib.suppress(OSError, TimeoutError, ValueError):
-                rows = json.loads(await query_async(self._vrrp, "status-json"))
+                rows = instance_rows(json.loads(await query_async(self._vrrp, "status-json")))
         if self._checker:
             with contextlib.suppress(OSError, TimeoutError, ValueError):
                 doc = json.loads(await query_async(self._checker, "json"))
-        rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
         return running_view(rows, doc if isinstance(doc, dict) else None)
 
     async def reload(self) -> dict[str, Any]:

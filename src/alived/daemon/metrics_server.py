@@ -26,7 +26,7 @@ from alived.config.model import GlobalDefs
 from alived.daemon.loader import load_result
 from alived.daemon.metrics import ProcessFacts, checker_families, process_families, vrrp_families
 from alived.daemon.options import Options
-from alived.daemon.status import query
+from alived.daemon.status import instance_rows, query
 
 log = logging.getLogger("alived.metrics")
 
@@ -84,11 +84,15 @@ class AlivedCollector(Collector):
                 log.debug("metrics: %s child did not answer on %s: %s", child.name, child.path, err)
                 up[child.name] = False
                 continue
-            if child.kind == "vrrp" and isinstance(doc, list):
-                families.extend(vrrp_families([r for r in doc if isinstance(r, dict)], self._clock()))
-            elif child.kind == "check" and isinstance(doc, dict):
-                families.extend(checker_families(doc))
-            else:
+            try:
+                if child.kind == "vrrp":
+                    families.extend(vrrp_families(instance_rows(doc), self._clock()))
+                elif isinstance(doc, dict):
+                    families.extend(checker_families(doc))
+                else:
+                    raise ValueError("not a checker status document")
+            except ValueError as err:
+                log.debug("metrics: %s child answered an unexpected document: %s", child.name, err)
                 up[child.name] = False
                 continue
             up[child.name] = True

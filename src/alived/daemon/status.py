@@ -2,7 +2,8 @@
 
 Requests: `ping` (answer `pong`, the supervisor's liveness probe), `json` (keepalived's JSON
 dump document, one object per instance), `status-json` (what `alivectl status --json` prints:
-each instance's state and every counter of core/vrrp/stats.py) and `status` (a human table).
+the versioned document of docs/status-json.md, each instance's state, history, tracked objects and
+every counter of core/vrrp/stats.py) and `status` (a human table).
 The socket sits next to the VRRP pid file (`/run/vrrp.pid` -> `/run/vrrp.sock`), mode 0600,
 so only root asks.
 `query()` is the client half, used by the supervisor and by `alivectl`.
@@ -18,6 +19,7 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from alived.core.vrrp import stats as counters
 from alived.daemon.vrrp.dumps import InstanceReport, json_document
@@ -44,8 +46,32 @@ def format_table(reports: Sequence[InstanceReport]) -> str:
     )
 
 
+# The status document's version (docs/status-json.md): bumped when a field changes meaning or
+# goes away; new fields may appear within a version.
+STATUS_VERSION = 1
+
+
+def _tracked(r: InstanceReport) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for t in r.trackers:
+        kind, _, name = t.spec.name.partition(":")
+        out.append(
+            {
+                "kind": kind,
+                "name": name,
+                "weight": t.spec.weight,
+                "reverse": t.spec.reverse,
+                "ok": t.ok,
+                "value": t.value,
+                "priority_delta": t.contribution,
+                "faulting": t.faulting,
+            }
+        )
+    return out
+
+
 def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
-    """`alivectl status --json`: per instance its state, priorities, VIPs and all its counters."""
+    """Each instance's row of the status document (docs/status-json.md lists every field)."""
     return [
         {
             "name": r.iname,
@@ -54,19 +80,38 @@ def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
             "base_priority": r.base_priority,
             "vrid": r.vrid,
             "interface": r.interface,
-            "vips": [v.split(" ", 1)[0] for v in r.vips],
-            "stats": {name: r.stats.get(name, 0) for name in counters.ALL},
-            # For the metrics exporter (daemon/metrics.py): seconds since a transition, the group label.
-            "last_transition": r.last_transition,
             "sync_group": r.conf.sync_group,
+            "vips": [v.split(" ", 1)[0] for v in r.vips],
             "master_router": r.master_router,
             "master_priority": r.master_priority,
+            "last_transition": r.last_transition,
+            "last_transition_from": r.last_transition_from,
+            "last_transition_reason": r.last_transition_reason,
             "garp_delay": r.conf.garp_delay_us / SECOND,
-            "track_interface": [{"name": t.name, "weight": t.weight} for t in r.conf.track_ifp],
-            "track_script": [{"name": t.name, "weight": t.weight} for t in r.conf.track_script],
+            "gratuitous_arps_sent": r.garps_sent,
+            "unsolicited_nas_sent": r.nas_sent,
+            "tracked": _tracked(r),
+            "stats": {name: r.stats.get(name, 0) for name in counters.ALL},
         }
         for r in reports
     ]
+
+
+def status_document(reports: Sequence[InstanceReport]) -> dict[str, object]:
+    """The VRRP child's `status-json` answer: the version and one row per instance."""
+    return {"version": STATUS_VERSION, "instances": status_rows(reports)}
+
+
+def instance_rows(document: object) -> list[dict[str, Any]]:
+    """The instance rows of a `status-json` answer; ValueError when it is not one.
+
+    A bare list is the answer of a child from before the document was versioned (an upgrade
+    installed under a running daemon): its rows are taken as they are.
+    """
+    rows = document.get("instances") if isinstance(document, dict) else document
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and "name" in row for row in rows):
+        raise ValueError("the status socket did not answer with a list of instances")
+    return rows
 
 
 def path_problem(path: str) -> str | None:
@@ -127,7 +172,7 @@ class StatusServer:
         if request == "json":
             return json.dumps(json_document(self._reports())) + "\n"
         if request == "status-json":
-            return json.dumps(status_rows(self._reports())) + "\n"
+            return json.dumps(status_document(self._reports())) + "\n"
         if request in ("status", ""):
             return format_table(self._reports())
         return f"unknown request {request!r}: use ping, json, status-json or status\n"

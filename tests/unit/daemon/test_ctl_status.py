@@ -76,26 +76,32 @@ def test_text_table_names_state_priority_and_vips(sock: Path, capsys: pytest.Cap
 
 def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--json", "--socket", str(sock)]) == 0
-    assert json.loads(capsys.readouterr().out) == [
-        {
-            "name": "VI_1",
-            "state": "BACKUP",
-            "priority": 90,
-            "base_priority": 100,
-            "vrid": 51,
-            "interface": "eth0",
-            "vips": ["192.0.2.100/24", "2001:db8::1/64"],
-            # every counter, keepalived's and the extra ones, in the one table's order
-            "stats": {**dict.fromkeys(stats.ALL, 0), "packet_len_err": 2, "vers_err": 1},
-            "last_transition": 0.0,
-            "sync_group": "",
-            "master_router": "",
-            "master_priority": 0,
-            "garp_delay": 5.0,
-            "track_interface": [],
-            "track_script": [],
-        }
-    ]
+    assert json.loads(capsys.readouterr().out) == {
+        "version": 1,
+        "instances": [
+            {
+                "name": "VI_1",
+                "state": "BACKUP",
+                "priority": 90,
+                "base_priority": 100,
+                "vrid": 51,
+                "interface": "eth0",
+                "sync_group": "",
+                "vips": ["192.0.2.100/24", "2001:db8::1/64"],
+                "master_router": "",
+                "master_priority": 0,
+                "last_transition": 0.0,
+                "last_transition_from": "",
+                "last_transition_reason": "",
+                "garp_delay": 5.0,
+                "gratuitous_arps_sent": 0,
+                "unsolicited_nas_sent": 0,
+                "tracked": [],
+                # every counter, keepalived's and the extra ones, in the one table's order
+                "stats": {**dict.fromkeys(stats.ALL, 0), "packet_len_err": 2, "vers_err": 1},
+            }
+        ],
+    }
     assert list(json.loads(json.dumps(REPORTS[0].stats))) == list(stats.ALL)
 
 

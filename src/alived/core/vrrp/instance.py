@@ -9,6 +9,7 @@ Behaviour follows keepalived 2.2's vrrp.c and vrrp_scheduler.c (facts §4.3, §4
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from alived.core.vrrp import priority as prio
@@ -38,7 +39,7 @@ from alived.core.vrrp.inputs import (
     TimerFired,
     TrackerChanged,
 )
-from alived.core.vrrp.params import PRIORITY_OWNER, PRIORITY_STOP, InitialState, InstanceParams
+from alived.core.vrrp.params import PRIORITY_OWNER, PRIORITY_STOP, InitialState, InstanceParams, TrackerSpec
 from alived.core.vrrp.states import TRANSITIONS, State
 from alived.core.vrrp.stats import Counters, decode_stat
 from alived.core.vrrp.timers import master_down_interval, skew_time, skew_time_min
@@ -73,6 +74,17 @@ def _fault_words(reasons: list[str], file_status: Mapping[str, int]) -> str:
         else:
             words.append(f"({reason})")
     return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackerState:
+    """One tracked object as status reports show it: OK, the file's value, what it does now."""
+
+    spec: TrackerSpec
+    ok: bool
+    value: int | None
+    contribution: int
+    faulting: bool
 
 
 class SyncGate(Protocol):
@@ -198,6 +210,23 @@ class VrrpInstance:
     def down_timer(self) -> Ticks:
         """The current Master_Down_Timer length (keepalived's ms_down_timer)."""
         return self._ms_down_timer
+
+    def tracker_states(self) -> list[TrackerState]:
+        """Each tracked object now: its spec, OK or not, its file value, its effect (for status)."""
+        out = []
+        for spec in self.params.trackers:
+            ok = self._tracker_status.get(spec.name, spec.initially_ok)
+            value = self._tracker_values.get(spec.name, spec.initial_value)
+            out.append(
+                TrackerState(
+                    spec=spec,
+                    ok=ok,
+                    value=value if spec.file else None,
+                    contribution=prio.contribution(spec, ok, value),
+                    faulting=prio.is_faulting(spec, ok, value),
+                )
+            )
+        return out
 
     @property
     def holds_vips(self) -> bool:

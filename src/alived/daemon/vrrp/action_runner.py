@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol, assert_never, cast
@@ -97,6 +98,10 @@ class ActionRunner:
         self.handover: dict[str, InstancePlan] = {}  # reload: restarted masters and their new plans
         self.quiet: set[str] = set()  # reload: instances whose notifies are suppressed
         self.last_transition: dict[str, float] = {}
+        self.last_change: dict[str, tuple[str, str]] = {}  # instance -> (state left, reason)
+        # Per instance, frames handed to the interface's paced sender (status and metrics).
+        self.garps_sent: Counter[str] = Counter()
+        self.nas_sent: Counter[str] = Counter()
         self.mails = VrrpMailer()  # smtp_alert (issue 12)
         self._warned: set[str] = set()
 
@@ -316,6 +321,8 @@ class ActionRunner:
                     frame = unsolicited_na(mac, address, router=True)
                     what = "unsolicited Neighbour Advert"
                 pacer = self._pacer(dev, na=not isinstance(address, IPv4Address))
+                sent = self.garps_sent if isinstance(address, IPv4Address) else self.nas_sent
+                sent[name] += action.repeat
                 for _ in range(action.repeat):
                     log.debug("Sending %s on %s for %s", what, dev, address)
                     pacer.submit(frame)
@@ -362,6 +369,7 @@ class ActionRunner:
 
     def state_changed(self, action: StateChanged) -> None:
         self.last_transition[action.name] = time.time()
+        self.last_change[action.name] = (action.old, action.reason)
         if action.new == State.FAULT.value:
             self.drop_adopted(action.name)
 

@@ -483,7 +483,7 @@ class VrrpChild:
         reload(self)
 
     def reports(self) -> list[InstanceReport]:
-        return instance_reports(self.plans, self.instances, self.config, self.actions.last_transition)
+        return instance_reports(self.plans, self.instances, self.config, self.actions)
 
     def handle_data(self) -> None:
         write_dump("keepalived.data", data_text(self.reports(), self.config))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from alived.config import model
 from alived.core.vrrp import stats as counters
+from alived.core.vrrp.instance import TrackerState
 from alived.script_security import default_user, lookup_user
 from alived.units import SECOND
 
@@ -109,6 +110,11 @@ class InstanceReport:
     master_router: str = ""
     master_priority: int = 0
     last_transition: float = 0.0
+    last_transition_from: str = ""  # the state left, "" before the first transition
+    last_transition_reason: str = ""  # the core's reason word (init, master_down, fault, ...)
+    garps_sent: int = 0
+    nas_sent: int = 0
+    trackers: tuple[TrackerState, ...] = ()
     scripts: tuple[ScriptReport, ...] = ()
     conf: ConfigView = field(default_factory=ConfigView)
     stats: Mapping[str, int] = field(default_factory=dict)

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from alived.config import model
 from alived.core.vrrp.instance import VrrpInstance
@@ -24,11 +25,27 @@ from alived.notify.scripts import NotifyScripts
 log = logging.getLogger("alived.vrrp")
 
 
+class RunnerFacts(Protocol):
+    """What the action runner (daemon/vrrp/action_runner.py) knows of each instance's history."""
+
+    @property
+    def last_transition(self) -> Mapping[str, float]: ...
+
+    @property
+    def last_change(self) -> Mapping[str, tuple[str, str]]: ...
+
+    @property
+    def garps_sent(self) -> Mapping[str, int]: ...
+
+    @property
+    def nas_sent(self) -> Mapping[str, int]: ...
+
+
 def instance_reports(
     plans: Mapping[str, InstancePlan],
     instances: Mapping[str, VrrpInstance],
     config: model.Config | None,
-    last_transition: Mapping[str, float],
+    facts: RunnerFacts,
 ) -> list[InstanceReport]:
     """One report per running instance, in plan order."""
     out: list[InstanceReport] = []
@@ -69,7 +86,12 @@ def instance_reports(
                 master_down_timer_us=inst.down_timer,
                 master_router=str(inst.master_address or ""),
                 master_priority=inst.master_priority,
-                last_transition=last_transition.get(name, 0.0),
+                last_transition=facts.last_transition.get(name, 0.0),
+                last_transition_from=facts.last_change.get(name, ("", ""))[0],
+                last_transition_reason=facts.last_change.get(name, ("", ""))[1],
+                garps_sent=facts.garps_sent.get(name, 0),
+                nas_sent=facts.nas_sent.get(name, 0),
+                trackers=tuple(inst.tracker_states()),
                 scripts=_script_reports(plan.notify),
                 conf=dumps.config_view(cfg, config, plan.base_interface, plan.vmac.name if plan.vmac else "")
                 if config is not None and (cfg := config.instance(name)) is not None
