@@ -96,6 +96,9 @@ def test_failover_moves_the_vrrp_metrics(lab: Lab, tmp_path: Path) -> None:
     assert value(after, "alived_vrrp_become_master_total", **labels) == b_masterships + 1
     pri_zero = value(after, "alived_vrrp_priority_zero_received_total", **labels)
     assert pri_zero is not None and pri_zero >= 1
+    garps = value(after, "alived_vrrp_gratuitous_arps_sent_total", **labels)
+    assert garps is not None and garps >= 5  # b's burst for the VIP it took
+    assert value(after, "alived_vrrp_last_transition_timestamp_seconds", from_state="BACKUP", **labels)
     assert scrape(monitor.ns, "192.0.2.1") == {}  # a stopped: its endpoint is gone with it
 
     b.send(signal.SIGHUP)
@@ -137,6 +140,10 @@ def test_health_change_moves_the_checker_metrics(setup: Setup) -> None:  # noqa:
     assert value(down, "alived_real_server_in_pool", **labels) == 0
     assert value(down, "alived_check_last_success", check="TCP_CHECK", **labels) == 0
     assert value(down, "alived_real_server_up", virtual_server=VS, real_server=rs_name("192.0.2.21")) == 1
+    assert value(down, "alived_real_server_transitions_total", direction="down", **labels) == 1
+    failures = value(down, "alived_check_failures_total", check="TCP_CHECK", **labels)
+    assert failures is not None and failures >= 1
+    assert value(down, "alived_check_duration_seconds", check="TCP_CHECK", **labels) is not None
 
     s.listen("192.0.2.22")
     wait_for(lambda: up(scrape(s.rs, "192.0.2.1")) == 1, timeout=15, what="the server back up in the metrics")

@@ -104,10 +104,45 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
     vip = GaugeMetricFamily(
         "alived_vrrp_vip", "A virtual address of the instance (always 1)", labels=(*VRRP_LABELS, "address")
     )
+    garps = CounterMetricFamily(
+        "alived_vrrp_gratuitous_arps_sent",
+        "Gratuitous ARPs handed to the interface's paced sender",
+        labels=VRRP_LABELS,
+    )
+    nas = CounterMetricFamily(
+        "alived_vrrp_unsolicited_nas_sent",
+        "Unsolicited neighbour adverts handed to the interface's paced sender",
+        labels=VRRP_LABELS,
+    )
+    master = GaugeMetricFamily(
+        "alived_vrrp_master_router",
+        "The master's address as last heard (always 1)",
+        labels=(*VRRP_LABELS, "address"),
+    )
+    transition = GaugeMetricFamily(
+        "alived_vrrp_last_transition_timestamp_seconds",
+        "When the instance last changed state (Unix time), the state it left and why",
+        labels=(*VRRP_LABELS, "from_state", "reason"),
+    )
+    tracked_labels = (*VRRP_LABELS, "kind", "tracked")
     tracked = GaugeMetricFamily(
         "alived_vrrp_tracked_weight",
         "A tracked object of the instance and its configured weight",
-        labels=(*VRRP_LABELS, "kind", "tracked"),
+        labels=tracked_labels,
+    )
+    tracked_up = GaugeMetricFamily(
+        "alived_vrrp_tracked_up", "A tracked object's status: 1 OK, 0 failed", labels=tracked_labels
+    )
+    tracked_delta = GaugeMetricFamily(
+        "alived_vrrp_tracked_priority_delta",
+        "What the tracked object adds to the priority now",
+        labels=tracked_labels,
+    )
+    tracked_fault = GaugeMetricFamily(
+        "alived_vrrp_tracked_faulting", "1 while the tracked object forces FAULT", labels=tracked_labels
+    )
+    tracked_value = GaugeMetricFamily(
+        "alived_vrrp_tracked_file_value", "The integer a tracked file holds", labels=tracked_labels
     )
     for row in rows:
         labels = _vrrp_labels(row)
@@ -140,21 +175,76 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
                     errors.add_metric([*labels, reason], value)
         for address in row.get("vips") or ():
             vip.add_metric([*labels, str(address)], 1)
-        for kind, key in (
-            ("interface", "track_interface"),
-            ("script", "track_script"),
-            ("file", "track_file"),
-        ):
-            for entry in row.get(key) or ():
-                if isinstance(entry, Mapping):
-                    tracked.add_metric(
-                        [*labels, kind, str(entry.get("name", ""))], _number(entry.get("weight")) or 0
-                    )
-    return [state, base, effective, master_prio, since, garp_delay, *own.values(), errors, vip, tracked]
+        for sent, key in ((garps, "gratuitous_arps_sent"), (nas, "unsolicited_nas_sent")):
+            value = _number(row.get(key))
+            if value is not None:
+                sent.add_metric(labels, value)
+        if row.get("master_router"):
+            master.add_metric([*labels, str(row["master_router"])], 1)
+        if stamp is not None and stamp > 0:
+            moved = [str(row.get("last_transition_from") or ""), str(row.get("last_transition_reason") or "")]
+            transition.add_metric([*labels, *moved], stamp)
+        for entry in _dicts(row.get("tracked")):
+            entry_labels = [*labels, str(entry.get("kind", "")), str(entry.get("name", ""))]
+            for family, key in (
+                (tracked, "weight"),
+                (tracked_up, "ok"),
+                (tracked_delta, "priority_delta"),
+                (tracked_fault, "faulting"),
+                (tracked_value, "value"),
+            ):
+                value = _number(entry.get(key))
+                if value is not None:
+                    family.add_metric(entry_labels, value)
+    return [
+        state,
+        base,
+        effective,
+        master_prio,
+        master,
+        since,
+        transition,
+        garp_delay,
+        *own.values(),
+        errors,
+        garps,
+        nas,
+        vip,
+        tracked,
+        tracked_up,
+        tracked_delta,
+        tracked_fault,
+        tracked_value,
+    ]
 
 
 RS_LABELS = ("virtual_server", "real_server")
 CHECK_LABELS = (*RS_LABELS, "check")
+
+# Checker document keys with a family each: (metric name, help) or (name, type, help).
+CHECK_COUNTERS: Mapping[str, tuple[str, str]] = {
+    "attempts": ("alived_check_attempts", "Attempts of the check that finished"),
+    "failures": ("alived_check_failures", "Attempts of the check that failed"),
+    "transitions": ("alived_check_transitions", "Times the check's verdict changed (up to down or back)"),
+}
+RS_TRAFFIC: Mapping[str, tuple[str, str, str]] = {
+    "packets": ("alived_real_server_packets", "counter", "Packets the load balancer sent to the real server"),
+    "bytes": ("alived_real_server_bytes", "counter", "Bytes the load balancer sent to the real server"),
+    "active_connections": (
+        "alived_real_server_active_connections",
+        "gauge",
+        "Active connections to the real server (IPVS only)",
+    ),
+    "inactive_connections": (
+        "alived_real_server_inactive_connections",
+        "gauge",
+        "Inactive connections to the real server (IPVS only)",
+    ),
+}
+VS_TRAFFIC: Mapping[str, tuple[str, str]] = {
+    "packets": ("alived_virtual_server_packets", "Packets the virtual server received"),
+    "bytes": ("alived_virtual_server_bytes", "Bytes the virtual server received"),
+}
 
 
 def checker_families(doc: Mapping[str, Any]) -> list[Metric]:
@@ -187,12 +277,38 @@ def checker_families(doc: Mapping[str, Any]) -> list[Metric]:
         "Seconds since the check last ran (grows when a checker stops checking)",
         labels=CHECK_LABELS,
     )
+    check_duration = GaugeMetricFamily(
+        "alived_check_duration_seconds",
+        "How long the check's last attempt took, from its start to its result",
+        labels=CHECK_LABELS,
+    )
+    check_counters = {
+        key: CounterMetricFamily(name, text, labels=CHECK_LABELS)
+        for key, (name, text) in CHECK_COUNTERS.items()
+    }
+    rs_transitions = CounterMetricFamily(
+        "alived_real_server_transitions",
+        "Real server health changes, by direction (up, down)",
+        labels=(*RS_LABELS, "direction"),
+    )
+    rs_traffic = {
+        key: (CounterMetricFamily if kind == "counter" else GaugeMetricFamily)(name, text, labels=RS_LABELS)
+        for key, (name, kind, text) in RS_TRAFFIC.items()
+    }
+    vs_traffic = {
+        key: CounterMetricFamily(name, text, labels=("virtual_server",))
+        for key, (name, text) in VS_TRAFFIC.items()
+    }
     for vs in _dicts(doc.get("virtual_servers")):
         vs_name = str(vs.get("name", ""))
         if "quorum_up" in vs:
             quorum.add_metric([vs_name], float(bool(vs["quorum_up"])))
         if "sorry_active" in vs:
             sorry.add_metric([vs_name], float(bool(vs["sorry_active"])))
+        for key, family in vs_traffic.items():
+            value = _number(vs.get(key))
+            if value is not None:
+                family.add_metric([vs_name], value)
         for rs in _dicts(vs.get("real_servers")):
             labels = [vs_name, str(rs.get("name", ""))]
             if "health" in rs:
@@ -202,6 +318,14 @@ def checker_families(doc: Mapping[str, Any]) -> list[Metric]:
                 weight.add_metric(labels, value)
             if "in_pool" in rs:
                 in_pool.add_metric(labels, float(bool(rs["in_pool"])))
+            for direction in ("up", "down"):
+                value = _number(rs.get(f"{direction}_transitions"))
+                if value is not None:
+                    rs_transitions.add_metric([*labels, direction], value)
+            for key, traffic in rs_traffic.items():
+                value = _number(rs.get(key))
+                if value is not None:
+                    traffic.add_metric(labels, value)
             for index, check in enumerate(_dicts(rs.get("checks"))):
                 # Two checks of one type on a server stay apart by their position.
                 kind = str(check.get("type", ""))
@@ -214,7 +338,28 @@ def checker_families(doc: Mapping[str, Any]) -> list[Metric]:
                 ago = _number(check.get("ago"))
                 if ago is not None:
                     check_ago.add_metric(check_labels, ago)
-    return [quorum, sorry, health, weight, in_pool, check_up, check_last, check_ago]
+                duration = _number(check.get("duration"))
+                if duration is not None:
+                    check_duration.add_metric(check_labels, duration)
+                for key, family in check_counters.items():
+                    value = _number(check.get(key))
+                    if value is not None:
+                        family.add_metric(check_labels, value)
+    return [
+        quorum,
+        sorry,
+        *vs_traffic.values(),
+        health,
+        weight,
+        in_pool,
+        rs_transitions,
+        *rs_traffic.values(),
+        check_up,
+        check_last,
+        check_ago,
+        check_duration,
+        *check_counters.values(),
+    ]
 
 
 def _dicts(value: object) -> Iterable[Mapping[str, Any]]:

@@ -98,7 +98,12 @@ class Supervisor:
     """The parent's main task: one queue of intents, handled one at a time (STYLE #9)."""
 
     def __init__(
-        self, options: Options, defaults: GlobalDefs | None = None, *, has_virtual_servers: bool = False
+        self,
+        options: Options,
+        defaults: GlobalDefs | None = None,
+        *,
+        has_virtual_servers: bool = False,
+        config_load_seconds: float | None = None,
     ) -> None:
         self.options = options
         self.defaults = defaults if defaults is not None else GlobalDefs()
@@ -110,7 +115,10 @@ class Supervisor:
         self.exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[None]] = set()
         self.facts = ProcessFacts(
-            version=__version__, keepalived_compat=KEEPALIVED_COMPAT, started_at=time.time()
+            version=__version__,
+            keepalived_compat=KEEPALIVED_COMPAT,
+            started_at=time.time(),
+            config_load_seconds=config_load_seconds,
         )
         self.readiness = Readiness(  # sd_notify; a child counts as answering for two missed pings
             Notifier(), lambda: [s.name for s in self.children], PING_INTERVAL * 2 + PING_TIMEOUT
@@ -387,8 +395,12 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
         return EXIT_FATAL
     start = resource.getrusage(resource.RUSAGE_SELF)
     try:
+        loading = time.monotonic()
         defaults, has_vs = _parent_view(options)
-        code = asyncio.run(Supervisor(options, defaults, has_virtual_servers=has_vs).run())
+        supervisor = Supervisor(
+            options, defaults, has_virtual_servers=has_vs, config_load_seconds=time.monotonic() - loading
+        )
+        code = asyncio.run(supervisor.run())
     finally:
         pidfile.remove()
     used = resource.getrusage(resource.RUSAGE_SELF)

@@ -1,13 +1,16 @@
 """The metrics conversion (daemon/metrics.py) on JSON recorded from running children, and the collector.
 
 `data/vrrp_status.json` is a VRRP child's `status-json` answer (two instances, one in sync group
-G1, recorded in a namespace); `data/checker_status.json` the checker child's `json` answer with
-one TCP real server killed.
+G1, recorded in a namespace, its fields brought to version 1 of docs/status-json.md by hand);
+`data/checker_status.json` the checker child's `json` answer with one TCP real server killed
+(likewise). Each family is checked on a document, and the exposition with prometheus-client's
+own parser.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +33,7 @@ from alived.daemon.metrics import (
 )
 from alived.daemon.metrics_server import AlivedCollector, ChildSocket, parse_address, start_for
 from alived.daemon.options import Options, to_argv
+from alived.daemon.status import instance_rows
 
 DATA = Path(__file__).parent / "data"
 NOW = 1_796_194_300.0
@@ -37,6 +41,10 @@ NOW = 1_796_194_300.0
 
 def recorded(name: str) -> Any:
     return json.loads((DATA / name).read_text())
+
+
+def vrrp_rows() -> list[dict[str, Any]]:
+    return instance_rows(recorded("vrrp_status.json"))
 
 
 def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -54,7 +62,7 @@ VI_2 = {"instance": "VI_2", "interface": "eth0", "vrid": "52", "group": ""}
 
 
 def test_vrrp_rows_become_per_instance_families() -> None:
-    rows = recorded("vrrp_status.json")
+    rows = vrrp_rows()
     families = vrrp_families(rows, NOW)
     assert one(families, "alived_vrrp_state", **VI_1) == 2
     assert one(families, "alived_vrrp_state", **VI_2) == 1
@@ -83,7 +91,7 @@ def test_every_vrrp_counter_is_exported_exactly_once() -> None:
 
 
 def test_a_counter_value_comes_from_its_own_key() -> None:
-    row = recorded("vrrp_status.json")[0]
+    row = vrrp_rows()[0]
     row["stats"] = {name: index + 1 for index, name in enumerate(stats.ALL)}
     families = vrrp_families([row], NOW)
     for index, name in enumerate(stats.ALL):
@@ -93,16 +101,89 @@ def test_a_counter_value_comes_from_its_own_key() -> None:
             assert one(families, "alived_vrrp_receive_errors_total", reason=name, **VI_1) == index + 1
 
 
-def test_tracked_objects_and_their_weights() -> None:
-    row = recorded("vrrp_status.json")[1]
-    row["track_interface"] = [{"name": "eth1", "weight": -20}]
-    row["track_script"] = [{"name": "chk_web", "weight": 10}]
-    row["priority"] = 70  # lowered by a failing tracked object
+TRACKED = [
+    {
+        "kind": "interface",
+        "name": "eth1",
+        "weight": -20,
+        "reverse": False,
+        "ok": False,
+        "value": None,
+        "priority_delta": -20,
+        "faulting": False,
+    },
+    {
+        "kind": "script",
+        "name": "chk_web",
+        "weight": 0,
+        "reverse": False,
+        "ok": False,
+        "value": None,
+        "priority_delta": 0,
+        "faulting": True,
+    },
+    {
+        "kind": "file",
+        "name": "flag",
+        "weight": 5,
+        "reverse": False,
+        "ok": True,
+        "value": 2,
+        "priority_delta": 10,
+        "faulting": False,
+    },
+]
+
+
+def test_tracked_objects_their_status_weight_and_effect() -> None:
+    row = vrrp_rows()[1]
+    row["tracked"] = TRACKED
+    row["priority"] = 80  # 90 - 20 + 10
     families = vrrp_families([row], NOW)
-    assert one(families, "alived_vrrp_effective_priority", **VI_2) == 70
+    assert one(families, "alived_vrrp_effective_priority", **VI_2) == 80
     assert one(families, "alived_vrrp_base_priority", **VI_2) == 90
-    assert one(families, "alived_vrrp_tracked_weight", kind="interface", tracked="eth1", **VI_2) == -20
-    assert one(families, "alived_vrrp_tracked_weight", kind="script", tracked="chk_web", **VI_2) == 10
+    eth1 = {"kind": "interface", "tracked": "eth1", **VI_2}
+    script = {"kind": "script", "tracked": "chk_web", **VI_2}
+    flag = {"kind": "file", "tracked": "flag", **VI_2}
+    assert one(families, "alived_vrrp_tracked_weight", **eth1) == -20
+    assert one(families, "alived_vrrp_tracked_up", **eth1) == 0
+    assert one(families, "alived_vrrp_tracked_priority_delta", **eth1) == -20
+    assert one(families, "alived_vrrp_tracked_faulting", **eth1) == 0
+    assert one(families, "alived_vrrp_tracked_faulting", **script) == 1
+    assert one(families, "alived_vrrp_tracked_up", **flag) == 1
+    assert one(families, "alived_vrrp_tracked_file_value", **flag) == 2
+    assert one(families, "alived_vrrp_tracked_priority_delta", **flag) == 10
+    # Only files hold a value: no series for the others.
+    assert not [
+        n
+        for (n, ls), _ in samples(families).items()
+        if n.endswith("file_value") and ("tracked", "eth1") in ls
+    ]
+
+
+def test_history_master_and_gratuitous_arps() -> None:
+    rows = vrrp_rows()
+    families = vrrp_families(rows, NOW)
+    assert one(families, "alived_vrrp_gratuitous_arps_sent_total", **VI_1) == 10
+    assert one(families, "alived_vrrp_unsolicited_nas_sent_total", **VI_1) == 0
+    assert one(families, "alived_vrrp_master_router", address="192.0.2.2", **VI_2) == 1
+    stamp = one(
+        families,
+        "alived_vrrp_last_transition_timestamp_seconds",
+        from_state="BACKUP",
+        reason="master_down",
+        **VI_1,
+    )
+    assert stamp == rows[0]["last_transition"]
+    rows[1]["master_router"] = ""  # nothing heard yet: no series
+    rows[1]["last_transition"] = 0
+    families = vrrp_families(rows, NOW)
+    assert not [
+        n for (n, ls), _ in samples(families).items() if ("instance", "VI_2") in ls and "master_router" in n
+    ]
+    assert not [
+        n for (n, ls), _ in samples(families).items() if ("instance", "VI_2") in ls and "transition" in n
+    ]
 
 
 def test_missing_or_wrong_fields_yield_fewer_series_not_an_error() -> None:
@@ -132,6 +213,36 @@ def test_checker_document_becomes_real_server_families() -> None:
     assert one(families, "alived_virtual_server_quorum_up", virtual_server=vs) == 1
     http = {"virtual_server": vs, "real_server": "[192.0.2.23]:tcp:80"}
     assert one(families, "alived_check_up", check="HTTP_GET", **http) == 1
+    assert one(families, "alived_check_duration_seconds", check="TCP_CHECK", **down) == 0.0012
+    assert one(families, "alived_check_attempts_total", check="TCP_CHECK", **down) == 5
+    assert one(families, "alived_check_failures_total", check="TCP_CHECK", **down) == 2
+    assert one(families, "alived_check_transitions_total", check="TCP_CHECK", **down) == 1
+    assert one(families, "alived_check_failures_total", check="TCP_CHECK", **up) == 0
+    assert one(families, "alived_real_server_transitions_total", direction="down", **down) == 1
+    assert one(families, "alived_real_server_transitions_total", direction="up", **down) == 0
+    # nftables-style: no traffic figures in the document (null), no series.
+    names = {n for (n, _), _ in samples(families).items()}
+    assert not names & {"alived_real_server_packets_total", "alived_virtual_server_bytes_total"}
+
+
+def test_load_balancer_traffic_where_the_backend_counts_it() -> None:
+    doc = recorded("checker_status.json")
+    vs_doc = doc["virtual_servers"][0]
+    vs_doc.update(packets=30, bytes=4500)
+    vs_doc["real_servers"][0].update(packets=20, bytes=3000, active_connections=4, inactive_connections=7)
+    families = checker_families(doc)
+    vs = "[192.0.2.100]:tcp:80"
+    up = {"virtual_server": vs, "real_server": "[192.0.2.21]:tcp:80"}
+    assert one(families, "alived_virtual_server_packets_total", virtual_server=vs) == 30
+    assert one(families, "alived_virtual_server_bytes_total", virtual_server=vs) == 4500
+    assert one(families, "alived_real_server_packets_total", **up) == 20
+    assert one(families, "alived_real_server_bytes_total", **up) == 3000
+    assert one(families, "alived_real_server_active_connections", **up) == 4
+    assert one(families, "alived_real_server_inactive_connections", **up) == 7
+    down = {"virtual_server": vs, "real_server": "[192.0.2.22]:tcp:80"}
+    assert not [
+        n for (n, ls), _ in samples(families).items() if "packets" in n and set(down.items()) <= set(ls)
+    ]
 
 
 def test_process_facts() -> None:
@@ -146,6 +257,10 @@ def test_process_facts() -> None:
     assert one(families, "alived_reloads_total") == 1
     assert one(families, "alived_last_reload_config_ok") == 0
     assert one(families, "alived_config_load_seconds") == 0.25
+    # The load at start-up counts before any reload.
+    start = process_families(ProcessFacts(config_load_seconds=0.5), {})
+    assert one(start, "alived_config_load_seconds") == 0.5
+    assert one(start, "alived_reloads_total") == 0
 
 
 def test_collector_asks_each_child_and_the_exposition_parses() -> None:
@@ -220,3 +335,51 @@ def load_config_defaults(tmp_path: Path, body: str) -> Any:
     result = load_config(str(path), interfaces=None)
     assert not result.problems, result.problems
     return result.config.global_defs
+
+
+README = Path(__file__).parents[3] / "README.md"
+
+
+def readme_metrics() -> dict[str, str]:
+    """Exposition family name -> type, from the metric tables of the README's metrics section."""
+    section = README.read_text().split("## Prometheus metrics\n", 1)[1].split("\n## ", 1)[0]
+    section = section.split("From the existing exporters", 1)[0]  # the mapping table is not ours
+    listed: dict[str, str] = {}
+    for match in re.finditer(r"^\| `(alived_\w+)` \| (\w+)", section, re.MULTILINE):
+        name, kind = match.groups()
+        # The text format's parser names a counter's family without `_total` and reads an info
+        # family (always named `..._info`) as a gauge.
+        if kind == "counter":
+            assert name.endswith("_total"), name
+            name = name.removesuffix("_total")
+        elif kind == "info":
+            assert name.endswith("_info"), name
+            kind = "gauge"
+        listed[name] = kind
+    return listed
+
+
+def full_exposition() -> dict[str, str]:
+    """Every family the collector can emit (documents with every field set), parsed back."""
+    rows = vrrp_rows()
+    rows[1]["tracked"] = TRACKED
+    checker = recorded("checker_status.json")
+    checker["virtual_servers"][0].update(packets=1, bytes=2)
+    checker["virtual_servers"][0]["real_servers"][0].update(
+        packets=1, bytes=2, active_connections=3, inactive_connections=4
+    )
+    answers = {"status-json": json.dumps({"version": 1, "instances": rows}), "json": json.dumps(checker)}
+    facts = ProcessFacts(version="1", keepalived_compat="2.2.7", started_at=1.0, restarts={"VRRP": 1})
+    facts.reloaded(True, 0.1)
+    children = [ChildSocket("VRRP", "vrrp", "v"), ChildSocket("Healthcheck", "check", "c")]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(
+        AlivedCollector(lambda: children, facts, ask=lambda p, r, t: answers[r], clock=lambda: NOW)
+    )
+    parsed = text_string_to_metric_families(generate_latest(registry).decode())
+    return {f.name: f.type for f in parsed if f.samples}
+
+
+def test_the_readme_lists_every_metric_with_its_type() -> None:
+    emitted = full_exposition()
+    assert readme_metrics() == emitted
