@@ -154,7 +154,11 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(diff: dict[str, Any]) -> list[str]:
+def _settings(settings: dict[str, Any]) -> list[str]:
+    return [f"{key} {old}->{new}" for key, (old, new) in settings.items()]
+
+
+def describe_changes(diff: dict[str, Any]) -> list[str]:
     lines = []
     for kind, title, member in (
         ("instances", "VRRP instances", "vips"),
@@ -166,6 +170,9 @@ def _describe(diff: dict[str, Any]) -> list[str]:
         for name, change in (part.get("changed") or {}).items():
             moved = [f"+{a}" for a in change.get(f"{member}_added", ())]
             moved += [f"-{a}" for a in change.get(f"{member}_removed", ())]
+            moved += _settings(change.get("settings") or {})
+            for rs, settings in (change.get("real_servers_changed") or {}).items():
+                moved.append(f"{rs} {' '.join(_settings(settings))}")
             words.append(f"changed {name} ({' '.join(moved)})")
         lines.append(f"  {title}: {'; '.join(words) if words else 'unchanged'}")
     return lines
@@ -191,7 +198,7 @@ def control(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif result in ("applied", "signalled"):
         note = "" if result == "applied" else " (signalled; the VRRP child did not confirm in time)"
-        print(f"Reload applied{note}", *_describe(answer.get("changes") or {}), sep="\n")
+        print(f"Reload applied{note}", *describe_changes(answer.get("changes") or {}), sep="\n")
     elif result == "refused":
         errors = answer.get("errors") or []
         print(f"Reload refused: {len(errors)} error(s), nothing changed", file=sys.stderr)

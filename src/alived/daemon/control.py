@@ -7,7 +7,8 @@ file mode.
 
 `reload` reads the config first and refuses it (nothing signalled) when it has errors, listing
 each with its file:line; otherwise it reports what changes against what the children run now
-(VRRP instances and their VIPs, virtual and real servers), queues the reload the way SIGHUP does,
+(VRRP instances with their VIPs, priority and vrid; virtual servers with their real servers
+and weights), queues the reload the way SIGHUP does,
 and waits until the VRRP child runs the new instance set. `dump KIND` queues the matching dump
 signal and answers with the files the children rewrote.
 """
@@ -67,18 +68,36 @@ def _address(vip: str) -> str:
 def running_view(
     vrrp_rows: Sequence[Mapping[str, Any]], checker_doc: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """What the children run now, as compared by `changes`: instance -> VIP addresses, VS -> RS names."""
-    instances = {str(r.get("name")): sorted(_address(str(v)) for v in r.get("vips") or ()) for r in vrrp_rows}
-    servers: dict[str, list[str]] = {}
+    """What the children run now, as `changes` compares it: each instance's VIP addresses and
+    settings (priority, vrid), each virtual server's real servers and their configured weights."""
+    instances = {
+        str(r.get("name")): {
+            "vips": sorted(_address(str(v)) for v in r.get("vips") or ()),
+            "settings": {key: r[theirs] for key, theirs in INSTANCE_SETTINGS if theirs in r},
+        }
+        for r in vrrp_rows
+    }
+    servers: dict[str, dict[str, dict[str, Any]]] = {}
     for vs in (checker_doc or {}).get("virtual_servers") or ():
-        servers[str(vs.get("name"))] = sorted(str(rs.get("name")) for rs in vs.get("real_servers") or ())
+        servers[str(vs.get("name"))] = {
+            str(rs.get("name")): {"weight": rs["configured_weight"]} if "configured_weight" in rs else {}
+            for rs in vs.get("real_servers") or ()
+        }
     return {"instances": instances, "virtual_servers": servers}
+
+
+# (name in the change report, field of the status row): the settings a reload may change in place.
+INSTANCE_SETTINGS = (("priority", "base_priority"), ("vrid", "vrid"))
 
 
 def config_view(config: Config) -> dict[str, Any]:
     """The same view of a config not yet applied."""
     instances = {
-        i.name: sorted(_address(str(v.address)) for v in i.virtual_ipaddress) for i in config.instances
+        i.name: {
+            "vips": sorted(_address(str(v.address)) for v in i.virtual_ipaddress),
+            "settings": {"priority": i.effective_priority, "vrid": i.virtual_router_id},
+        }
+        for i in config.instances
     }
     servers = {}
     for vs in config.virtual_servers:
@@ -90,31 +109,55 @@ def config_view(config: Config) -> dict[str, Any]:
             name = f"FWM {vs.fwmark}"
         else:
             name = format_server(vs.address, protocol, vs.port)  # type: ignore[arg-type]
-        servers[name] = sorted(
-            format_server(rs.address, protocol, rs.effective_port) for rs in vs.real_servers
-        )
+        servers[name] = {
+            format_server(rs.address, protocol, rs.effective_port): {"weight": rs.effective_weight}
+            for rs in vs.real_servers
+        }
     return {"instances": instances, "virtual_servers": servers}
 
 
-def changes(
-    old: Mapping[str, Mapping[str, list[str]]], new: Mapping[str, Mapping[str, list[str]]]
-) -> dict[str, Any]:
-    """Added, removed and changed instances (their VIPs) and virtual servers (their real servers)."""
+def _moved(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Settings known on both sides that differ: name -> [old, new]."""
+    return {k: [before[k], after[k]] for k in sorted(set(before) & set(after)) if before[k] != after[k]}
+
+
+def changes(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Added, removed and changed instances (VIPs, settings) and virtual servers (real servers
+    added, removed, or with another weight)."""
     out: dict[str, Any] = {}
-    for kind, member in (("instances", "vips"), ("virtual_servers", "real_servers")):
-        before, after = old.get(kind, {}), new.get(kind, {})
-        changed = {}
-        for name in sorted(set(before) & set(after)):
-            if before[name] != after[name]:
-                changed[name] = {
-                    f"{member}_added": sorted(set(after[name]) - set(before[name])),
-                    f"{member}_removed": sorted(set(before[name]) - set(after[name])),
-                }
-        out[kind] = {
-            "added": sorted(set(after) - set(before)),
-            "removed": sorted(set(before) - set(after)),
-            "changed": changed,
-        }
+    before, after = old.get("instances", {}), new.get("instances", {})
+    changed: dict[str, Any] = {}
+    for name in sorted(set(before) & set(after)):
+        was, now = set(before[name]["vips"]), set(after[name]["vips"])
+        settings = _moved(before[name].get("settings", {}), after[name].get("settings", {}))
+        if was != now or settings:
+            entry: dict[str, Any] = {"vips_added": sorted(now - was), "vips_removed": sorted(was - now)}
+            if settings:
+                entry["settings"] = settings
+            changed[name] = entry
+    out["instances"] = {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": changed,
+    }
+    before, after = old.get("virtual_servers", {}), new.get("virtual_servers", {})
+    changed = {}
+    for name in sorted(set(before) & set(after)):
+        was, now = before[name], after[name]
+        moved = {rs: m for rs in sorted(set(was) & set(now)) if (m := _moved(was[rs], now[rs]))}
+        if set(was) != set(now) or moved:
+            entry = {
+                "real_servers_added": sorted(set(now) - set(was)),
+                "real_servers_removed": sorted(set(was) - set(now)),
+            }
+            if moved:
+                entry["real_servers_changed"] = moved
+            changed[name] = entry
+    out["virtual_servers"] = {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": changed,
+    }
     return out
 
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from alived.config.load import load_config
+from alived.ctl import describe_changes
 from alived.daemon.control import ControlServer, changes, config_view, refusal, running_view
 from alived.daemon.signals import Intent
 from alived.daemon.status import query
@@ -134,3 +135,40 @@ def test_a_refused_reload_queues_nothing(tmp_path: Path) -> None:
     refused = json.loads(answer)
     assert refused["result"] == "refused" and "Line 5" in refused["errors"][0]
     assert queued == []
+
+
+def test_changed_settings_and_weights_are_reported(tmp_path: Path) -> None:
+    """A priority, a vrid or a real server's configured weight changed in place is a change."""
+    text = GOOD.replace("priority 100", "priority 150").replace(
+        "real_server 192.0.2.21 80 {", "real_server 192.0.2.21 80 {\n    weight 3"
+    )
+    config = load_config(str(write(tmp_path, text)), interfaces=None).config
+    running = running_view(
+        [{"name": "VI_1", "vips": ["192.0.2.100/24", "192.0.2.101/24"], "base_priority": 100, "vrid": 51}],
+        {
+            "virtual_servers": [
+                {
+                    "name": "[192.0.2.100]:tcp:80",
+                    "real_servers": [{"name": "[192.0.2.21]:tcp:80", "weight": 0, "configured_weight": 1}],
+                }
+            ]
+        },
+    )
+    diff = changes(running, config_view(config))
+    assert diff["instances"]["changed"] == {
+        "VI_1": {"vips_added": [], "vips_removed": [], "settings": {"priority": [100, 150]}}
+    }
+    assert diff["virtual_servers"]["changed"] == {
+        "[192.0.2.100]:tcp:80": {
+            "real_servers_added": [],
+            "real_servers_removed": [],
+            "real_servers_changed": {"[192.0.2.21]:tcp:80": {"weight": [1, 3]}},
+        }
+    }
+    assert describe_changes(diff) == [
+        "  VRRP instances: changed VI_1 (priority 100->150)",
+        "  virtual servers: changed [192.0.2.100]:tcp:80 ([192.0.2.21]:tcp:80 weight 1->3)",
+    ]
+    # The current weight (0 here: a check or misc_dynamic moved it) is not a configuration change.
+    same = config_view(load_config(str(write(tmp_path, GOOD)), interfaces=None).config)
+    assert changes(running, same)["virtual_servers"]["changed"] == {}

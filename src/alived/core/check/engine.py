@@ -159,6 +159,7 @@ class RealServerReport:
     port: int | None = None
     alive: bool
     weight: int  # the current (real) weight
+    configured_weight: int = 1  # as in the config (a reload's change report compares it)
     pool_weight: int | None  # the weight in the pool, None when out of it
     checks: tuple[CheckReport, ...]
     ups: int = 0  # health went down -> up since the checker started
@@ -440,6 +441,7 @@ class CheckerCore:
                         port=rs.params.port,
                         alive=rs.alive,
                         weight=real_weight(rs.weight),
+                        configured_weight=rs.params.weight,
                         pool_weight=pool.get((rs.params.address, rs.params.port)),
                         checks=checks,
                         ups=rs.ups,

@@ -94,6 +94,7 @@ def document(
                     "name": rs.name,
                     "health": "UP" if rs.alive else "DOWN",
                     "weight": rs.weight,
+                    "configured_weight": rs.configured_weight,
                     "in_pool": rs.pool_weight is not None,
                     "pool_weight": rs.pool_weight,
                     "up_transitions": rs.ups,
