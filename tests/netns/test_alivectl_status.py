@@ -36,10 +36,32 @@ def test_status_shows_each_instance_of_the_running_daemon(lab: Lab, tmp_path: Pa
     text = alivectl("status", "--pid-file", str(a.vrrp_pid_file))
     assert text.returncode == 0, text.stderr
     rows = [line.split() for line in text.stdout.splitlines()]
-    assert rows[0] == ["INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "VIPS"]
-    assert sorted(rows[1:]) == [
-        ["VI_1", "MASTER", "150", "51", "eth0", f"{VIP}/24"],
-        ["VI_2", "MASTER", "90", "52", "eth0", "198.51.100.7/24,198.51.100.8/24"],
+    assert rows[0] == [
+        "INSTANCE",
+        "STATE",
+        "PRIO",
+        "BASE",
+        "VRID",
+        "INTERFACE",
+        "MASTER",
+        "SINCE",
+        "REASON",
+        "VIPS",
+    ]
+    # MASTER is the master as last heard (itself, once it advertised); SINCE is a local time.
+    assert sorted(row[:7] + row[8:] for row in rows[1:]) == [
+        ["VI_1", "MASTER", "150", "150", "51", "eth0", "192.0.2.1", "master_down", f"{VIP}/24"],
+        [
+            "VI_2",
+            "MASTER",
+            "90",
+            "90",
+            "52",
+            "eth0",
+            "192.0.2.1",
+            "master_down",
+            "198.51.100.7/24,198.51.100.8/24",
+        ],
     ]
 
     as_json = alivectl("status", "--json", "--pid-file", str(a.vrrp_pid_file))

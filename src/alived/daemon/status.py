@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,41 @@ def socket_path(vrrp_pid_file: str) -> str:
     return str(Path(vrrp_pid_file).with_suffix(".sock"))
 
 
+def _since(stamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(stamp)) if stamp > 0 else "-"
+
+
 def format_table(reports: Sequence[InstanceReport]) -> str:
-    rows = [("INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "VIPS")]
+    """`alivectl status`: one row per instance, then each instance's tracked objects."""
+    rows = [("INSTANCE", "STATE", "PRIO", "BASE", "VRID", "INTERFACE", "MASTER", "SINCE", "REASON", "VIPS")]
     for r in reports:
-        vips = ",".join(v.split(" ", 1)[0] for v in r.vips)
-        rows.append((r.iname, r.state, str(r.effective_priority), str(r.vrid), r.interface, vips))
+        vips = ",".join(v.split(" ", 1)[0] for v in r.vips) or "-"
+        rows.append(
+            (
+                r.iname,
+                r.state,
+                str(r.effective_priority),
+                str(r.base_priority),
+                str(r.vrid),
+                r.interface,
+                r.master_router or "-",
+                _since(r.last_transition),
+                r.last_transition_reason or "-",
+                vips,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in rows
-    )
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for r in reports:
+        for t in r.trackers:
+            kind, _, name = t.spec.name.partition(":")
+            status = "FAULT" if t.faulting else ("OK" if t.ok else "FAILED")
+            value = "" if t.value is None else f" value {t.value}"
+            lines.append(
+                f"{r.iname} tracks {kind} {name}: {status}{value} (weight {t.spec.weight},"
+                f" priority {t.contribution:+d})"
+            )
+    return "".join(line + "\n" for line in lines)
 
 
 # The status document's version (docs/status-json.md): bumped when a field changes meaning or

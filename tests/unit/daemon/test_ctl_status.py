@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alived.core.vrrp import stats
+from alived.core.vrrp.instance import TrackerState
+from alived.core.vrrp.params import TrackerSpec
 from alived.ctl import main
-from alived.daemon.status import StatusServer
+from alived.daemon.status import StatusServer, format_table
 from alived.daemon.vrrp.dumps import InstanceReport, json_document
 
 REPORTS = [
@@ -69,9 +73,23 @@ def test_text_table_names_state_priority_and_vips(sock: Path, capsys: pytest.Cap
     assert main(["status", "--pid-file", str(sock.with_suffix(".pid"))]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert rows == [
-        ["INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "VIPS"],
-        ["VI_1", "BACKUP", "90", "51", "eth0", "192.0.2.100/24,2001:db8::1/64"],
+        ["INSTANCE", "STATE", "PRIO", "BASE", "VRID", "INTERFACE", "MASTER", "SINCE", "REASON", "VIPS"],
+        ["VI_1", "BACKUP", "90", "100", "51", "eth0", "-", "-", "-", "192.0.2.100/24,2001:db8::1/64"],
     ]
+
+
+def test_text_table_shows_master_last_transition_and_tracked_objects(tmp_path: Path) -> None:
+    spec = TrackerSpec(name="script:chk_web", weight=-10)
+    report = dataclasses.replace(
+        REPORTS[0],
+        master_router="192.0.2.2",
+        last_transition=time.mktime((2026, 12, 2, 9, 30, 5, 0, 0, -1)),
+        last_transition_reason="higher_priority",
+        trackers=(TrackerState(spec=spec, ok=False, value=None, contribution=-10, faulting=False),),
+    )
+    lines = format_table([report]).splitlines()
+    assert lines[1].split()[6:9] == ["192.0.2.2", "2026-12-02T09:30:05", "higher_priority"]
+    assert lines[2] == "VI_1 tracks script chk_web: FAILED (weight -10, priority -10)"
 
 
 def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:

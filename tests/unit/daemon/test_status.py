@@ -34,7 +34,7 @@ def test_socket_path_next_to_the_pid_file() -> None:
 
 def test_table() -> None:
     lines = format_table([report()]).splitlines()
-    assert lines[1].split() == ["VI_1", "BACKUP", "100", "51", "eth0", "192.0.2.100/24"]
+    assert lines[1].split() == ["VI_1", "BACKUP", "100", "100", "51", "eth0", "-", "-", "-", "192.0.2.100/24"]
 
 
 def test_server_round_trip(tmp_path: Path) -> None:
