@@ -33,6 +33,7 @@ from alived.config.model import Config
 from alived.core.check.params import format_server
 from alived.daemon.dumpfile import dump_dir
 from alived.daemon.loader import load_result
+from alived.daemon.metrics import ProcessFacts
 from alived.daemon.options import Options
 from alived.daemon.signals import Intent
 from alived.daemon.status import instance_rows, path_problem, query_async, socket_path
@@ -171,8 +172,11 @@ class ControlServer:
         load: Callable[[], LoadResult],
         vrrp_socket: str | None,
         checker_socket: str | None,
+        *,
+        on_refused: Callable[[], None] = lambda: None,
     ) -> None:
         self.path = path
+        self._on_refused = on_refused  # counted in the metrics
         self._intents = intents
         self._load = load
         self._vrrp = vrrp_socket
@@ -258,10 +262,12 @@ class ControlServer:
         try:
             result = await asyncio.to_thread(self._load)
         except Exception as err:  # a config that crashes the loader is refused, never fatal
+            self._on_refused()
             return {"result": "refused", "errors": [f"reading the config failed: {err}"]}
         errors = refusal(result)
         if errors is not None:
             log.warning("Reload refused: %d error(s) in the configuration", len(errors))
+            self._on_refused()
             return {"result": "refused", "errors": errors}
         before = await self._running()
         target = config_view(result.config)
@@ -315,6 +321,7 @@ class _Slot(Protocol):
 class _Parent(Protocol):
     options: Options
     intents: asyncio.Queue[Intent]
+    facts: ProcessFacts
 
     @property
     def children(self) -> Sequence[_Slot]: ...
@@ -329,5 +336,6 @@ async def start_for(parent: _Parent) -> ControlServer | None:
         lambda: load_result(parent.options),
         sockets.get("VRRP"),
         sockets.get("Healthcheck"),
+        on_refused=parent.facts.refused,
     )
     return server if await server.start() else None

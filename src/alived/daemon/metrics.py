@@ -45,6 +45,7 @@ class ProcessFacts:
     started_at: float = 0.0
     restarts: dict[str, int] = field(default_factory=dict)
     reloads: int = 0
+    reloads_refused: int = 0  # `alivectl reload` refused a config with errors: nothing signalled
     last_reload_ok: bool | None = None
     config_load_seconds: float | None = None
 
@@ -52,6 +53,9 @@ class ProcessFacts:
         self.reloads += 1
         self.last_reload_ok = ok
         self.config_load_seconds = seconds
+
+    def refused(self) -> None:
+        self.reloads_refused += 1
 
 
 def _vrrp_labels(row: Mapping[str, Any]) -> list[str]:
@@ -385,7 +389,11 @@ def process_families(facts: ProcessFacts, children_up: Mapping[str, bool]) -> li
         restarts.add_metric([name], facts.restarts.get(name, 0))
     reloads = CounterMetricFamily("alived_reloads", "Reloads (SIGHUP) handled by the parent")
     reloads.add_metric([], facts.reloads)
-    families: list[Metric] = [build, up, restarts, reloads]
+    refused = CounterMetricFamily(
+        "alived_reloads_refused", "Reloads asked by alivectl and refused for config errors (nothing changed)"
+    )
+    refused.add_metric([], facts.reloads_refused)
+    families: list[Metric] = [build, up, restarts, reloads, refused]
     if facts.last_reload_ok is not None:
         ok = GaugeMetricFamily(
             "alived_last_reload_config_ok", "1 when the config read at the last reload was clean (-t exit 0)"

@@ -10,6 +10,7 @@ from pathlib import Path
 from alived.config.load import load_config
 from alived.ctl import describe_changes
 from alived.daemon.control import ControlServer, changes, config_view, refusal, running_view
+from alived.daemon.metrics import ProcessFacts
 from alived.daemon.signals import Intent
 from alived.daemon.status import query
 
@@ -72,14 +73,26 @@ def test_changes_against_what_runs(tmp_path: Path) -> None:
 
 
 def run_server(
-    tmp_path: Path, conf: Path, requests: list[str], *, as_user: int | None = None
+    tmp_path: Path,
+    conf: Path,
+    requests: list[str],
+    *,
+    as_user: int | None = None,
+    facts: ProcessFacts | None = None,
 ) -> tuple[list[str], list[Intent]]:
     """Start a ControlServer, send each request from a thread (optionally as another uid), collect."""
     intents: asyncio.Queue[Intent] = asyncio.Queue()
     path = str(tmp_path / "ctl.sock")
 
     async def go() -> list[str]:
-        server = ControlServer(path, intents, lambda: load_config(str(conf), interfaces=None), None, None)
+        server = ControlServer(
+            path,
+            intents,
+            lambda: load_config(str(conf), interfaces=None),
+            None,
+            None,
+            on_refused=(facts or ProcessFacts()).refused,
+        )
         assert await server.start()
         assert (os.stat(path).st_mode & 0o777) == 0o600
         try:
@@ -131,10 +144,14 @@ def test_requests_queue_intents(tmp_path: Path) -> None:
 
 def test_a_refused_reload_queues_nothing(tmp_path: Path) -> None:
     conf = write(tmp_path, BAD)
-    (answer,), queued = run_server(tmp_path, conf, ["reload"])
+    facts = ProcessFacts()
+    (answer,), queued = run_server(tmp_path, conf, ["reload"], facts=facts)
     refused = json.loads(answer)
     assert refused["result"] == "refused" and "Line 5" in refused["errors"][0]
     assert queued == []
+    assert (facts.reloads_refused, facts.reloads) == (1, 0)  # alived_reloads_refused_total
+    run_server(tmp_path, write(tmp_path, GOOD), ["reload"], facts=facts)
+    assert facts.reloads_refused == 1
 
 
 def test_changed_settings_and_weights_are_reported(tmp_path: Path) -> None:

@@ -255,6 +255,9 @@ def test_process_facts() -> None:
     assert one(families, "alived_child_restarts_total", child="VRRP") == 2
     assert one(families, "alived_child_restarts_total", child="Healthcheck") == 0
     assert one(families, "alived_reloads_total") == 1
+    assert one(families, "alived_reloads_refused_total") == 0
+    facts.refused()
+    assert one(process_families(facts, {}), "alived_reloads_refused_total") == 1
     assert one(families, "alived_last_reload_config_ok") == 0
     assert one(families, "alived_config_load_seconds") == 0.25
     # The load at start-up counts before any reload.
