@@ -108,6 +108,11 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
     vip = GaugeMetricFamily(
         "alived_vrrp_vip", "A virtual address of the instance (always 1)", labels=(*VRRP_LABELS, "address")
     )
+    excluded = GaugeMetricFamily(
+        "alived_vrrp_excluded_vip",
+        "An excluded virtual address of the instance (always 1)",
+        labels=(*VRRP_LABELS, "address"),
+    )
     garps = CounterMetricFamily(
         "alived_vrrp_gratuitous_arps_sent",
         "Gratuitous ARPs handed to the interface's paced sender",
@@ -179,6 +184,8 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
                     errors.add_metric([*labels, reason], value)
         for address in row.get("vips") or ():
             vip.add_metric([*labels, str(address)], 1)
+        for address in row.get("excluded_vips") or ():
+            excluded.add_metric([*labels, str(address)], 1)
         for sent, key in ((garps, "gratuitous_arps_sent"), (nas, "unsolicited_nas_sent")):
             value = _number(row.get(key))
             if value is not None:
@@ -214,6 +221,7 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
         garps,
         nas,
         vip,
+        excluded,
         tracked,
         tracked_up,
         tracked_delta,

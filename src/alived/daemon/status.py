@@ -109,6 +109,7 @@ def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
             "interface": r.interface,
             "sync_group": r.conf.sync_group,
             "vips": [v.split(" ", 1)[0] for v in r.vips],
+            "excluded_vips": [v.split(" ", 1)[0] for v in r.evips],
             "master_router": r.master_router,
             "master_priority": r.master_priority,
             "last_transition": r.last_transition,

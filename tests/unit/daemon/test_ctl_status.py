@@ -106,6 +106,7 @@ def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "interface": "eth0",
                 "sync_group": "",
                 "vips": ["192.0.2.100/24", "2001:db8::1/64"],
+                "excluded_vips": [],
                 "master_router": "",
                 "master_priority": 0,
                 "last_transition": 0.0,

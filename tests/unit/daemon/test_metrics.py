@@ -76,6 +76,7 @@ def test_vrrp_rows_become_per_instance_families() -> None:
     )
     assert one(families, "alived_vrrp_garp_delay_seconds", **VI_1) == 5
     assert one(families, "alived_vrrp_vip", address="198.51.100.7/24", **VI_2) == 1
+    assert one(families, "alived_vrrp_excluded_vip", address="203.0.113.9/32", **VI_2) == 1
     for reason in ERROR_REASONS:
         assert one(families, "alived_vrrp_receive_errors_total", reason=reason, **VI_1) == 0
 
