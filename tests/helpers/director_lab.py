@@ -277,14 +277,14 @@ def build(
     return out
 
 
-def start_directors(dl: DirectorLab, timeout: float = 30.0) -> Director:
+def start_directors(dl: DirectorLab, timeout: float = 30.0, flags: tuple[str, ...] = ()) -> Director:
     """Start alived on every director; return the master once it holds both VIPs and its pool.
 
     The master waited for is the highest-priority director: a slower start of it lets the other
     one take the VIPs first, and it preempts them a moment later.
     """
     for d in dl.directors.values():
-        d.start()
+        d.start(*flags)
     chosen = max(dl.directors, key=lambda name: PRIORITY[name])
     wait_for(
         lambda: (m := dl.master()) is not None and m.name == chosen,

@@ -240,8 +240,21 @@ CHECK_COUNTERS: Mapping[str, tuple[str, str]] = {
     "transitions": ("alived_check_transitions", "Times the check's verdict changed (up to down or back)"),
 }
 RS_TRAFFIC: Mapping[str, tuple[str, str, str]] = {
-    "packets": ("alived_real_server_packets", "counter", "Packets the load balancer sent to the real server"),
-    "bytes": ("alived_real_server_bytes", "counter", "Bytes the load balancer sent to the real server"),
+    "packets": (
+        "alived_real_server_packets",
+        "counter",
+        "Packets the load balancer sent to the real server (IPVS)",
+    ),
+    "bytes": (
+        "alived_real_server_bytes",
+        "counter",
+        "Bytes the load balancer sent to the real server (IPVS)",
+    ),
+    "connections": (
+        "alived_real_server_connections",
+        "counter",
+        "Connections the load balancer scheduled to the real server",
+    ),
     "active_connections": (
         "alived_real_server_active_connections",
         "gauge",
@@ -254,8 +267,9 @@ RS_TRAFFIC: Mapping[str, tuple[str, str, str]] = {
     ),
 }
 VS_TRAFFIC: Mapping[str, tuple[str, str]] = {
-    "packets": ("alived_virtual_server_packets", "Packets the virtual server received"),
-    "bytes": ("alived_virtual_server_bytes", "Bytes the virtual server received"),
+    "packets": ("alived_virtual_server_packets", "Packets the virtual server received (IPVS, nftables DR)"),
+    "bytes": ("alived_virtual_server_bytes", "Bytes the virtual server received (IPVS, nftables DR)"),
+    "connections": ("alived_virtual_server_connections", "Connections the virtual server scheduled"),
 }
 
 

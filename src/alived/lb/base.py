@@ -28,14 +28,19 @@ class OpFailure:
 class Counters:
     """Packets and bytes for one virtual service and each of its real servers (address, port).
 
-    `connections` holds (active, inactive) per real server where the backend counts them (IPVS;
-    nftables keeps no per-destination connection count).
+    `first_packets_only`: the counters sit where only a connection's first packet passes
+    (nftables NAT: DNAT is decided once per connection), so `packets` are new connections.
+    `new_connections` and `rs_new_connections` are connections scheduled where the backend
+    counts them apart (IPVS); `connections` holds (active, inactive) per real server (IPVS).
     """
 
     packets: int = 0
     bytes: int = 0
     real_servers: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     connections: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    first_packets_only: bool = False
+    new_connections: int | None = None
+    rs_new_connections: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 class LbBackend(Protocol):

@@ -263,10 +263,12 @@ class IpvsBackend:
             stats = attrs.get("IPVS_SVC_ATTR_STATS64") or attrs.get("IPVS_SVC_ATTR_STATS") or {}
             per_rs = {}
             conns = {}
+            scheduled = {}
             for d in self._io.dump_dests(key_fields(vs.key)):
                 rs = parse_dest(d)
                 ds = d.get("IPVS_DEST_ATTR_STATS64") or d.get("IPVS_DEST_ATTR_STATS") or {}
                 per_rs[rs.key] = (_stat(ds, "INPKTS"), _stat(ds, "INBYTES"))
+                scheduled[rs.key] = _stat(ds, "CONNS")
                 conns[rs.key] = (
                     int(d.get("IPVS_DEST_ATTR_ACTIVE_CONNS", 0)),
                     int(d.get("IPVS_DEST_ATTR_INACT_CONNS", 0)),
@@ -276,6 +278,8 @@ class IpvsBackend:
                 bytes=_stat(stats, "INBYTES"),
                 real_servers=per_rs,
                 connections=conns,
+                new_connections=_stat(stats, "CONNS"),
+                rs_new_connections=scheduled,
             )
         return result
 

@@ -206,5 +206,7 @@ class NftablesBackend:
 
 def _service_counters(vs: VirtualService, found: dict[str, tuple[int, int]]) -> Counters:
     packets, nbytes = found.get(nft_render.counter_key(vs), (0, 0))
+    if nft_render.is_dr(vs):  # ingress sees every packet; no per-real-server counters there
+        return Counters(packets=packets, bytes=nbytes)
     per_rs = {rs.key: found.get(nft_render.counter_key(vs, rs), (0, 0)) for rs in vs.real_servers}
-    return Counters(packets=packets, bytes=nbytes, real_servers=per_rs)
+    return Counters(packets=packets, bytes=nbytes, real_servers=per_rs, first_packets_only=True)

@@ -18,8 +18,14 @@ from tests.helpers.lb_ipvs_fake import FakeIpvsKernel
 from tests.unit.check.test_lb_sink import CONF, GROUP, RS, VS, desired, load
 
 
-def _stats(packets: int, nbytes: int) -> dict[str, object]:
-    return {"attrs": [("IPVS_STATS_ATTR_INPKTS", packets), ("IPVS_STATS_ATTR_INBYTES", nbytes)]}
+def _stats(packets: int, nbytes: int, conns: int = 0) -> dict[str, object]:
+    return {
+        "attrs": [
+            ("IPVS_STATS_ATTR_CONNS", conns),
+            ("IPVS_STATS_ATTR_INPKTS", packets),
+            ("IPVS_STATS_ATTR_INBYTES", nbytes),
+        ]
+    }
 
 
 def test_ipvs_packets_bytes_and_connections_per_real_server(tmp_path: Path) -> None:
@@ -28,16 +34,20 @@ def test_ipvs_packets_bytes_and_connections_per_real_server(tmp_path: Path) -> N
     sink.configure(load(tmp_path, CONF))
     sink.apply(desired(*RS))
     ((key, service),) = kernel.services.items()
-    service["IPVS_SVC_ATTR_STATS64"] = _stats(30, 4500)
+    service["IPVS_SVC_ATTR_STATS64"] = _stats(30, 4500, 6)
     dest = kernel.dests[key][(RS[0], 80)]
     dest.update(
-        IPVS_DEST_ATTR_STATS64=_stats(20, 3000), IPVS_DEST_ATTR_ACTIVE_CONNS=4, IPVS_DEST_ATTR_INACT_CONNS=7
+        IPVS_DEST_ATTR_STATS64=_stats(20, 3000, 5),
+        IPVS_DEST_ATTR_ACTIVE_CONNS=4,
+        IPVS_DEST_ATTR_INACT_CONNS=7,
     )
     counters = sink.traffic()[VS]
     assert (counters.packets, counters.bytes) == (30, 4500)
     assert counters.real_servers[(RS[0], 80)] == (20, 3000)
     assert counters.connections[(RS[0], 80)] == (4, 7)
     assert counters.connections[(RS[1], 80)] == (0, 0)
+    assert (counters.new_connections, counters.rs_new_connections[(RS[0], 80)]) == (6, 5)
+    assert not counters.first_packets_only
 
 
 class CountingBackend(RecordingBackend):
@@ -120,3 +130,22 @@ def test_real_servers_without_a_port_match_by_their_address_when_it_is_unique() 
     assert doc["virtual_servers"][0]["packets"] == 9
     plain = document(reports, Ticks(0), [], 0)
     assert plain["virtual_servers"][0]["packets"] is None
+
+
+def test_nftables_nat_counts_connections_not_packets() -> None:
+    """Its counters see a connection's first packet only: they are shown as connections."""
+    reports = [
+        VirtualServerReport(
+            name="[192.0.2.10]:tcp:80",
+            quorum_up=True,
+            sorry_active=False,
+            real_servers=(_rs("192.0.2.21", 80),),
+        )
+    ]
+    counters = Counters(
+        packets=12, bytes=720, real_servers={("192.0.2.21", 80): (12, 720)}, first_packets_only=True
+    )
+    (vs,) = document(reports, Ticks(0), [], 0, {"[192.0.2.10]:tcp:80": counters})["virtual_servers"]
+    (rs,) = vs["real_servers"]
+    assert (vs["packets"], vs["bytes"], vs["connections"]) == (None, None, 12)
+    assert (rs["packets"], rs["bytes"], rs["connections"]) == (None, None, 12)

@@ -223,6 +223,8 @@ def checker_doc() -> dict[str, Any]:
         bytes=1000,
         real_servers={("192.0.2.21", 80): (10, 1000)},
         connections={("192.0.2.21", 80): (3, 1)},
+        new_connections=4,
+        rs_new_connections={("192.0.2.21", 80): 4},
     )
     reports = core.report()
     return json.loads(
@@ -241,6 +243,7 @@ def test_the_checker_document_is_as_documented() -> None:
         3,
         1,
     )
+    assert up["connections"] == 4
     assert down["packets"] is None and down["active_connections"] is None  # not counted: null
     assert (down["health"], down["down_transitions"], down["checks"][0]["failures"]) == ("DOWN", 1, 1)
     assert up["checks"][0]["duration"] == 0.1

@@ -194,16 +194,24 @@ class BackendLbSink:
                 continue
             per_rs: dict[tuple[str, int], tuple[int, int]] = {}
             conns: dict[tuple[str, int], tuple[int, int]] = {}
+            scheduled: dict[tuple[str, int], int] = {}
             for part in parts:
                 for into, source in ((per_rs, part.real_servers), (conns, part.connections)):
                     for key, (a, b) in source.items():
                         old = into.get(key, (0, 0))
                         into[key] = (old[0] + a, old[1] + b)
+                for key, count in part.rs_new_connections.items():
+                    scheduled[key] = scheduled.get(key, 0) + count
+            counted = [p.new_connections for p in parts if p.new_connections is not None]
             out[name] = Counters(
                 packets=sum(p.packets for p in parts),
                 bytes=sum(p.bytes for p in parts),
                 real_servers=per_rs,
                 connections=conns,
+                # One virtual server's services are of one kind (a group's members share its lb_kind).
+                first_packets_only=parts[0].first_packets_only,
+                new_connections=sum(counted) if counted else None,
+                rs_new_connections=scheduled,
             )
         return out
 

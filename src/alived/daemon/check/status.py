@@ -29,10 +29,11 @@ def _seconds(ticks: int | None) -> float | None:
 
 
 def _rs_traffic(rs: RealServerReport, counters: Counters | None) -> dict[str, int | None]:
-    """The backend's packets, bytes and connections for one real server (None where it has none)."""
+    """The backend's figures for one real server (None where it has none, see Counters)."""
     out: dict[str, int | None] = {
         "packets": None,
         "bytes": None,
+        "connections": None,
         "active_connections": None,
         "inactive_connections": None,
     }
@@ -40,18 +41,33 @@ def _rs_traffic(rs: RealServerReport, counters: Counters | None) -> dict[str, in
         return out
     key = _traffic_key(rs, counters)
     if key in counters.real_servers:
-        out["packets"], out["bytes"] = counters.real_servers[key]
+        packets, nbytes = counters.real_servers[key]
+        if counters.first_packets_only:
+            out["connections"] = packets
+        else:
+            out["packets"], out["bytes"] = packets, nbytes
+    if key in counters.rs_new_connections:
+        out["connections"] = counters.rs_new_connections[key]
     if key in counters.connections:
         out["active_connections"], out["inactive_connections"] = counters.connections[key]
     return out
 
 
+def _vs_traffic(counters: Counters | None) -> dict[str, int | None]:
+    if counters is None:
+        return {"packets": None, "bytes": None, "connections": None}
+    if counters.first_packets_only:
+        return {"packets": None, "bytes": None, "connections": counters.packets}
+    return {"packets": counters.packets, "bytes": counters.bytes, "connections": counters.new_connections}
+
+
 def _traffic_key(rs: RealServerReport, counters: Counters) -> tuple[str, int] | None:
     key = (rs.address, rs.port or 0)
-    if key in counters.real_servers or rs.port is not None:
+    known = counters.real_servers.keys() | counters.connections.keys() | counters.rs_new_connections.keys()
+    if key in known or rs.port is not None:
         return key
     # No port on the checker side (DR, fwmark): the backend's only destination at the address.
-    same = [k for k in counters.real_servers if k[0] == rs.address]
+    same = [k for k in known if k[0] == rs.address]
     return same[0] if len(same) == 1 else None
 
 
@@ -108,8 +124,7 @@ def document(
                 "name": vs.name,
                 "quorum_up": vs.quorum_up,
                 "sorry_active": vs.sorry_active,
-                "packets": None if counters is None else counters.packets,
-                "bytes": None if counters is None else counters.bytes,
+                **_vs_traffic(counters),
                 "real_servers": rows,
             }
         )
