@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import nftables
@@ -181,27 +182,47 @@ class NftablesBackend:
         return [OpFailure(op=op, error=error) for op in ops]
 
     def counters(self) -> dict[ServiceKey, Counters]:
-        """From the named service counters and each NAT service's set of real servers (their
-        elements count new connections): not the whole table, whose maps may be large."""
-        items: list[dict[str, Any]] = []
-        families = {"netdev" if nft_render.is_dr(vs) else nft_render.FAMILY for vs in self._state.services}
-        for family in sorted(families):
-            items += self._json(f"list counters table {family} {nft_render.TABLE}")
-        for vs in self._state.services:
-            if not nft_render.is_dr(vs):
-                items += self._json(
-                    f"list set {nft_render.FAMILY} {nft_render.TABLE} {nft_render.dests_name(vs)}"
-                )
-        found = nft_render.parse_listing(items).counters
-        return {vs.key: _service_counters(vs, found) for vs in self._state.services}
+        return read_counters(self._nft, self._state.services)
 
-    def _json(self, command: str) -> list[dict[str, Any]]:
-        rc, out, err = self._nft.cmd(command)
-        if rc != 0:
-            log.error("nftables: %s failed: %s", command, str(err).strip())
-            return []
-        items: list[dict[str, Any]] = json.loads(out)["nftables"]
-        return items
+    def counter_reader(self) -> Callable[[], dict[ServiceKey, Counters]]:
+        """`counters` for another thread: its own libnftables context (one context is not to be
+        shared between threads) and the services as they are now. At 1,000 services a reading
+        takes about a second, which the checker child's loop must not wait for."""
+        services = self._state.services
+
+        def read() -> dict[ServiceKey, Counters]:
+            nft = nftables.Nftables()
+            nft.set_json_output(True)
+            nft.set_handle_output(False)
+            return read_counters(nft, services)
+
+        return read
+
+
+def read_counters(nft: nftables.Nftables, services: Iterable[VirtualService]) -> dict[ServiceKey, Counters]:
+    """From the named service counters and each NAT service's set of real servers (their
+    elements count new connections): not the whole table, whose maps may be large."""
+    services = tuple(services)
+    items: list[dict[str, Any]] = []
+    families = {"netdev" if nft_render.is_dr(vs) else nft_render.FAMILY for vs in services}
+    for family in sorted(families):
+        items += _json(nft, f"list counters table {family} {nft_render.TABLE}")
+    for vs in services:
+        if not nft_render.is_dr(vs):
+            items += _json(
+                nft, f"list set {nft_render.FAMILY} {nft_render.TABLE} {nft_render.dests_name(vs)}"
+            )
+    found = nft_render.parse_listing(items).counters
+    return {vs.key: _service_counters(vs, found) for vs in services}
+
+
+def _json(nft: nftables.Nftables, command: str) -> list[dict[str, Any]]:
+    rc, out, err = nft.cmd(command)
+    if rc != 0:
+        log.error("nftables: %s failed: %s", command, str(err).strip())
+        return []
+    items: list[dict[str, Any]] = json.loads(out)["nftables"]
+    return items
 
 
 def _service_counters(vs: VirtualService, found: dict[str, tuple[int, int]]) -> Counters:

@@ -4,6 +4,7 @@ leaves the fields null."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alived.core.check.engine import CheckReport, RealServerReport, VirtualServerReport
@@ -149,3 +150,21 @@ def test_nftables_nat_counts_connections_not_packets() -> None:
     (rs,) = vs["real_servers"]
     assert (vs["packets"], vs["bytes"], vs["connections"]) == (None, None, 12)
     assert (rs["packets"], rs["bytes"], rs["connections"]) == (None, None, 12)
+
+
+def test_a_reader_for_another_thread_where_the_backend_has_one(tmp_path: Path) -> None:
+    class WithReader(CountingBackend):
+        def counter_reader(self) -> Callable[[], dict[ServiceKey, Counters]]:
+            return self.counters
+
+    plain = BackendLbSink(CountingBackend())
+    plain.configure(load(tmp_path, CONF))
+    assert plain.traffic_reader() is None  # read on the loop: quick
+
+    sink = BackendLbSink(WithReader())
+    sink.configure(load(tmp_path, CONF))
+    sink.apply(desired(*RS))
+    reader = sink.traffic_reader()
+    assert reader is not None
+    assert reader() == sink.traffic()
+    assert reader()[VS].real_servers[(RS[0], 80)] == (1, 10)

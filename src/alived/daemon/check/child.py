@@ -24,6 +24,7 @@ from alived.daemon.check.lb_sink import BackendLbSink, backend_sink
 from alived.daemon.check.params import build
 from alived.daemon.check.sink import LbSink, RecordingLbSink
 from alived.daemon.check.status import CheckStatusServer, document, table
+from alived.daemon.check.traffic import TrafficCache
 from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.loader import load
 from alived.daemon.logsetup import setup_logging
@@ -51,6 +52,7 @@ class CheckerChild:
         self.mails = CheckMailer()
         self.driver = CheckDriver(self.sink, run_script=self._run_script, send_mail=self.mails.send)
         self.ha_suspend = HaSuspendWatch(self.driver.set_address)
+        self.traffic = TrafficCache(self.sink) if isinstance(self.sink, BackendLbSink) else None
         self.status = CheckStatusServer(
             socket_path(options.checkers_pid_file),
             self.document,
@@ -60,7 +62,7 @@ class CheckerChild:
 
     def document(self) -> dict[str, Any]:
         d = self.driver
-        traffic = self.sink.traffic() if isinstance(self.sink, BackendLbSink) else None
+        traffic = self.traffic.snapshot() if self.traffic is not None else None
         return document(d.report(), clock.now(), d.lags, d.attempts, traffic)
 
     def _run_script(self, script: model.Script, what: str) -> None:
@@ -92,6 +94,8 @@ class CheckerChild:
                 self.dump(intent)
         log.info("Stopping")
         self.ha_suspend.close()
+        if self.traffic is not None:
+            self.traffic.close()
         await self.driver.stop(release=not self.options.dont_release_ipvs)
         # keepalived sends its shutdown mails before it exits: give them a short, bounded chance.
         await self.mails.drain(STOP_MAIL_WAIT)

@@ -182,38 +182,17 @@ class BackendLbSink:
     def traffic(self) -> dict[str, Counters]:
         """The backend's counters per virtual server name, summed over its services (a group has
         several); empty when the backend cannot say (logged at debug: status must not fail)."""
-        try:
-            found = self.backend.counters()
-        except Exception as err:
-            log.debug("LB: cannot read the %s counters: %s", self.backend.name, err)
-            return {}
-        out: dict[str, Counters] = {}
-        for name, services in self._params.items():
-            parts = [found[p.key] for p in services if p.key in found]
-            if not parts:
-                continue
-            per_rs: dict[tuple[str, int], tuple[int, int]] = {}
-            conns: dict[tuple[str, int], tuple[int, int]] = {}
-            scheduled: dict[tuple[str, int], int] = {}
-            for part in parts:
-                for into, source in ((per_rs, part.real_servers), (conns, part.connections)):
-                    for key, (a, b) in source.items():
-                        old = into.get(key, (0, 0))
-                        into[key] = (old[0] + a, old[1] + b)
-                for key, count in part.rs_new_connections.items():
-                    scheduled[key] = scheduled.get(key, 0) + count
-            counted = [p.new_connections for p in parts if p.new_connections is not None]
-            out[name] = Counters(
-                packets=sum(p.packets for p in parts),
-                bytes=sum(p.bytes for p in parts),
-                real_servers=per_rs,
-                connections=conns,
-                # One virtual server's services are of one kind (a group's members share its lb_kind).
-                first_packets_only=parts[0].first_packets_only,
-                new_connections=sum(counted) if counted else None,
-                rs_new_connections=scheduled,
-            )
-        return out
+        return by_name(self._params, _guarded(self.backend.counters, self.backend.name))
+
+    def traffic_reader(self) -> Callable[[], dict[str, Counters]] | None:
+        """`traffic` to run in another thread, where the backend has a reader of its own for it
+        (nftables); None where it has not (IPVS, fakes: their reading is quick)."""
+        make = getattr(self.backend, "counter_reader", None)
+        if not callable(make):
+            return None
+        read: Callable[[], dict[ServiceKey, Counters]] = make()
+        params, name = dict(self._params), self.backend.name
+        return lambda: by_name(params, _guarded(read, name))
 
     def apply(self, desired: DesiredVirtualServer, *, removed: bool = False) -> None:
         services = self._params.get(desired.name)
@@ -247,6 +226,45 @@ class BackendLbSink:
                 log.error("LB: cannot read the %s state back: %s", self.backend.name, err)
             return
         self._actual = apply_ops(self.actual, ops)
+
+
+def _guarded(read: Callable[[], dict[ServiceKey, Counters]], backend: str) -> dict[ServiceKey, Counters]:
+    try:
+        return read()
+    except Exception as err:
+        log.debug("LB: cannot read the %s counters: %s", backend, err)
+        return {}
+
+
+def by_name(params: dict[str, list[ServiceParams]], found: dict[ServiceKey, Counters]) -> dict[str, Counters]:
+    """Counters per virtual server name from counters per service (a group's services summed)."""
+    out: dict[str, Counters] = {}
+    for name, services in params.items():
+        parts = [found[p.key] for p in services if p.key in found]
+        if not parts:
+            continue
+        per_rs: dict[tuple[str, int], tuple[int, int]] = {}
+        conns: dict[tuple[str, int], tuple[int, int]] = {}
+        scheduled: dict[tuple[str, int], int] = {}
+        for part in parts:
+            for into, source in ((per_rs, part.real_servers), (conns, part.connections)):
+                for key, (a, b) in source.items():
+                    old = into.get(key, (0, 0))
+                    into[key] = (old[0] + a, old[1] + b)
+            for key, count in part.rs_new_connections.items():
+                scheduled[key] = scheduled.get(key, 0) + count
+        counted = [p.new_connections for p in parts if p.new_connections is not None]
+        out[name] = Counters(
+            packets=sum(p.packets for p in parts),
+            bytes=sum(p.bytes for p in parts),
+            real_servers=per_rs,
+            connections=conns,
+            # One virtual server's services are of one kind (a group's members share its lb_kind).
+            first_packets_only=parts[0].first_packets_only,
+            new_connections=sum(counted) if counted else None,
+            rs_new_connections=scheduled,
+        )
+    return out
 
 
 BackendFactory = Callable[[BackendChoice, DrLinks], LbBackend]
