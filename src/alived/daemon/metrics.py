@@ -42,6 +42,7 @@ class ProcessFacts:
 
     version: str = ""
     keepalived_compat: str = ""
+    commit: str = ""  # the wheel's git commit (alived.build_info), "unknown" from a source tree
     started_at: float = 0.0
     restarts: dict[str, int] = field(default_factory=dict)
     reloads: int = 0
@@ -397,7 +398,9 @@ def _dicts(value: object) -> Iterable[Mapping[str, Any]]:
 def process_families(facts: ProcessFacts, children_up: Mapping[str, bool]) -> list[Metric]:
     """The parent's families: build info, children up and restarted, reloads, config load time."""
     build = InfoMetricFamily("alived_build", "alived's version and the keepalived version it matches")
-    build.add_metric([], {"version": facts.version, "keepalived_compat": facts.keepalived_compat})
+    build.add_metric(
+        [], {"version": facts.version, "keepalived_compat": facts.keepalived_compat, "commit": facts.commit}
+    )
     up = GaugeMetricFamily(
         "alived_child_up",
         "1 when the child process answered the status query of this scrape",

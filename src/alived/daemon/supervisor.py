@@ -117,6 +117,7 @@ class Supervisor:
         self.facts = ProcessFacts(
             version=__version__,
             keepalived_compat=KEEPALIVED_COMPAT,
+            commit=git_commit(),
             started_at=time.time(),
             config_load_seconds=config_load_seconds,
         )

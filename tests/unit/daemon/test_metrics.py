@@ -251,10 +251,15 @@ def test_load_balancer_traffic_where_the_backend_counts_it() -> None:
 
 
 def test_process_facts() -> None:
-    facts = ProcessFacts(version="1.2", keepalived_compat="2.2.7", started_at=5.0, restarts={"VRRP": 2})
+    facts = ProcessFacts(
+        version="1.2", keepalived_compat="2.2.7", commit="v1.2-3-gabc", started_at=5.0, restarts={"VRRP": 2}
+    )
     facts.reloaded(False, 0.25)
     families = process_families(facts, {"VRRP": True, "Healthcheck": False})
-    assert one(families, "alived_build_info", version="1.2", keepalived_compat="2.2.7") == 1
+    assert (
+        one(families, "alived_build_info", version="1.2", keepalived_compat="2.2.7", commit="v1.2-3-gabc")
+        == 1
+    )
     assert one(families, "alived_child_up", child="VRRP") == 1
     assert one(families, "alived_child_up", child="Healthcheck") == 0
     assert one(families, "alived_child_restarts_total", child="VRRP") == 2
