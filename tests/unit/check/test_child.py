@@ -158,6 +158,11 @@ def test_status_document_and_table(load: Load, tmp_path: Path) -> None:
     assert rows["[192.0.2.22]:tcp:80"]["checks"][0]["reason"] == "connection refused"
     assert "[192.0.2.22]:tcp:80  DOWN" in text
     assert table(doc) == text
+    header, *lines = text.splitlines()
+    assert header.split()[-2:] == ["TOOK", "FAILED"]
+    down = next(line for line in lines if "[192.0.2.22]" in line)
+    check = rows["[192.0.2.22]:tcp:80"]["checks"][0]
+    assert down.split()[-1] == f"{check['failures']}/{check['attempts']}" and check["failures"] >= 1
 
 
 def test_stalled_scheduler_does_not_answer_pong(tmp_path: Path) -> None:

@@ -145,12 +145,27 @@ def scheduler_figures(lags: Sequence[int], attempts: int) -> dict[str, object]:
 
 
 def table(doc: dict[str, Any]) -> str:
-    rows = [("VIRTUAL SERVER", "REAL SERVER", "HEALTH", "WEIGHT", "CHECK", "LAST", "REASON", "AGO")]
+    rows = [
+        (
+            "VIRTUAL SERVER",
+            "REAL SERVER",
+            "HEALTH",
+            "WEIGHT",
+            "CHECK",
+            "LAST",
+            "REASON",
+            "AGO",
+            "TOOK",
+            "FAILED",
+        )
+    ]
     for vs in doc["virtual_servers"]:
         for rs in vs["real_servers"]:
             checks = rs["checks"] or [{"type": "-", "last_result": None, "reason": "", "ago": None}]
             for c in checks:
                 ago = "-" if c["ago"] is None else f"{c['ago']:.1f}s"
+                took = "-" if c.get("duration") is None else f"{c['duration'] * 1000:.0f}ms"
+                failed = "-" if "attempts" not in c else f"{c['failures']}/{c['attempts']}"
                 rows.append(
                     (
                         vs["name"],
@@ -161,6 +176,8 @@ def table(doc: dict[str, Any]) -> str:
                         c["last_result"] or "-",
                         c["reason"] or "-",
                         ago,
+                        took,
+                        failed,
                     )
                 )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
