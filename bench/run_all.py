@@ -21,6 +21,7 @@ BENCHES: dict[str, list[str]] = {
     "cpu": ["bench_cpu.py"],
     "lb": ["bench_lb.py"],
     "director": ["bench_director.py"],
+    "metrics": ["bench_metrics.py"],
 }
 
 
