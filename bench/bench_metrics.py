@@ -90,6 +90,8 @@ def checker_document(nvs: int, nrs: int) -> str:
             "sorry_active": False,
             "packets": None,
             "bytes": None,
+            "out_packets": None,
+            "out_bytes": None,
             "connections": 1000,
             "real_servers": [
                 {
@@ -103,6 +105,8 @@ def checker_document(nvs: int, nrs: int) -> str:
                     "down_transitions": 1,
                     "packets": None,
                     "bytes": None,
+                    "out_packets": None,
+                    "out_bytes": None,
                     "connections": 100,
                     "active_connections": None,
                     "inactive_connections": None,

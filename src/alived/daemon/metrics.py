@@ -251,6 +251,8 @@ RS_TRAFFIC: Mapping[str, tuple[str, str, str]] = {
         "counter",
         "Bytes the load balancer sent to the real server (IPVS)",
     ),
+    "out_packets": ("alived_real_server_out_packets", "counter", "Reply packets from the real server (IPVS)"),
+    "out_bytes": ("alived_real_server_out_bytes", "counter", "Reply bytes from the real server (IPVS)"),
     "connections": (
         "alived_real_server_connections",
         "counter",
@@ -270,6 +272,8 @@ RS_TRAFFIC: Mapping[str, tuple[str, str, str]] = {
 VS_TRAFFIC: Mapping[str, tuple[str, str]] = {
     "packets": ("alived_virtual_server_packets", "Packets the virtual server received (IPVS, nftables DR)"),
     "bytes": ("alived_virtual_server_bytes", "Bytes the virtual server received (IPVS, nftables DR)"),
+    "out_packets": ("alived_virtual_server_out_packets", "Reply packets of the virtual server (IPVS)"),
+    "out_bytes": ("alived_virtual_server_out_bytes", "Reply bytes of the virtual server (IPVS)"),
     "connections": ("alived_virtual_server_connections", "Connections the virtual server scheduled"),
 }
 

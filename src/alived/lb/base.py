@@ -31,7 +31,8 @@ class Counters:
     `first_packets_only`: the counters sit where only a connection's first packet passes
     (nftables NAT: DNAT is decided once per connection), so `packets` are new connections.
     `new_connections` and `rs_new_connections` are connections scheduled where the backend
-    counts them apart (IPVS); `connections` holds (active, inactive) per real server (IPVS).
+    counts them apart (IPVS); `connections` holds (active, inactive) per real server (IPVS);
+    `out` and `rs_out` are the replies' (packets, bytes) where they pass the backend (IPVS).
     """
 
     packets: int = 0
@@ -41,6 +42,8 @@ class Counters:
     first_packets_only: bool = False
     new_connections: int | None = None
     rs_new_connections: dict[tuple[str, int], int] = field(default_factory=dict)
+    out: tuple[int, int] | None = None
+    rs_out: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
 
 
 class LbBackend(Protocol):

@@ -264,11 +264,13 @@ class IpvsBackend:
             per_rs = {}
             conns = {}
             scheduled = {}
+            replies = {}
             for d in self._io.dump_dests(key_fields(vs.key)):
                 rs = parse_dest(d)
                 ds = d.get("IPVS_DEST_ATTR_STATS64") or d.get("IPVS_DEST_ATTR_STATS") or {}
                 per_rs[rs.key] = (_stat(ds, "INPKTS"), _stat(ds, "INBYTES"))
                 scheduled[rs.key] = _stat(ds, "CONNS")
+                replies[rs.key] = (_stat(ds, "OUTPKTS"), _stat(ds, "OUTBYTES"))
                 conns[rs.key] = (
                     int(d.get("IPVS_DEST_ATTR_ACTIVE_CONNS", 0)),
                     int(d.get("IPVS_DEST_ATTR_INACT_CONNS", 0)),
@@ -280,6 +282,8 @@ class IpvsBackend:
                 connections=conns,
                 new_connections=_stat(stats, "CONNS"),
                 rs_new_connections=scheduled,
+                out=(_stat(stats, "OUTPKTS"), _stat(stats, "OUTBYTES")),
+                rs_out=replies,
             )
         return result
 

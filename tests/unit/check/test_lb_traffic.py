@@ -24,7 +24,9 @@ def _stats(packets: int, nbytes: int, conns: int = 0) -> dict[str, object]:
         "attrs": [
             ("IPVS_STATS_ATTR_CONNS", conns),
             ("IPVS_STATS_ATTR_INPKTS", packets),
+            ("IPVS_STATS_ATTR_OUTPKTS", packets - 1),
             ("IPVS_STATS_ATTR_INBYTES", nbytes),
+            ("IPVS_STATS_ATTR_OUTBYTES", nbytes * 2),
         ]
     }
 
@@ -49,6 +51,7 @@ def test_ipvs_packets_bytes_and_connections_per_real_server(tmp_path: Path) -> N
     assert counters.connections[(RS[1], 80)] == (0, 0)
     assert (counters.new_connections, counters.rs_new_connections[(RS[0], 80)]) == (6, 5)
     assert not counters.first_packets_only
+    assert (counters.out, counters.rs_out[(RS[0], 80)]) == ((29, 9000), (19, 6000))
 
 
 class CountingBackend(RecordingBackend):

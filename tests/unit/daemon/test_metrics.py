@@ -229,9 +229,15 @@ def test_checker_document_becomes_real_server_families() -> None:
 def test_load_balancer_traffic_where_the_backend_counts_it() -> None:
     doc = recorded("checker_status.json")
     vs_doc = doc["virtual_servers"][0]
-    vs_doc.update(packets=30, bytes=4500, connections=6)
+    vs_doc.update(packets=30, bytes=4500, out_packets=25, out_bytes=9000, connections=6)
     vs_doc["real_servers"][0].update(
-        packets=20, bytes=3000, connections=5, active_connections=4, inactive_connections=7
+        packets=20,
+        bytes=3000,
+        out_packets=18,
+        out_bytes=7000,
+        connections=5,
+        active_connections=4,
+        inactive_connections=7,
     )
     families = checker_families(doc)
     vs = "[192.0.2.100]:tcp:80"
@@ -244,6 +250,10 @@ def test_load_balancer_traffic_where_the_backend_counts_it() -> None:
     assert one(families, "alived_real_server_inactive_connections", **up) == 7
     assert one(families, "alived_real_server_connections_total", **up) == 5
     assert one(families, "alived_virtual_server_connections_total", virtual_server=vs) == 6
+    assert one(families, "alived_virtual_server_out_packets_total", virtual_server=vs) == 25
+    assert one(families, "alived_virtual_server_out_bytes_total", virtual_server=vs) == 9000
+    assert one(families, "alived_real_server_out_packets_total", **up) == 18
+    assert one(families, "alived_real_server_out_bytes_total", **up) == 7000
     down = {"virtual_server": vs, "real_server": "[192.0.2.22]:tcp:80"}
     assert not [
         n for (n, ls), _ in samples(families).items() if "packets" in n and set(down.items()) <= set(ls)
@@ -377,9 +387,15 @@ def full_exposition() -> dict[str, str]:
     rows = vrrp_rows()
     rows[1]["tracked"] = TRACKED
     checker = recorded("checker_status.json")
-    checker["virtual_servers"][0].update(packets=1, bytes=2, connections=5)
+    checker["virtual_servers"][0].update(packets=1, bytes=2, out_packets=1, out_bytes=2, connections=5)
     checker["virtual_servers"][0]["real_servers"][0].update(
-        packets=1, bytes=2, connections=5, active_connections=3, inactive_connections=4
+        packets=1,
+        bytes=2,
+        out_packets=1,
+        out_bytes=2,
+        connections=5,
+        active_connections=3,
+        inactive_connections=4,
     )
     answers = {"status-json": json.dumps({"version": 1, "instances": rows}), "json": json.dumps(checker)}
     facts = ProcessFacts(version="1", keepalived_compat="2.2.7", started_at=1.0, restarts={"VRRP": 1})

@@ -225,6 +225,8 @@ def checker_doc() -> dict[str, Any]:
         connections={("192.0.2.21", 80): (3, 1)},
         new_connections=4,
         rs_new_connections={("192.0.2.21", 80): 4},
+        out=(8, 4000),
+        rs_out={("192.0.2.21", 80): (8, 4000)},
     )
     reports = core.report()
     return json.loads(
@@ -244,6 +246,8 @@ def test_the_checker_document_is_as_documented() -> None:
         1,
     )
     assert up["connections"] == 4
+    assert (up["out_packets"], up["out_bytes"]) == (8, 4000)
+    assert doc["virtual_servers"][0]["out_bytes"] == 4000
     assert down["packets"] is None and down["active_connections"] is None  # not counted: null
     assert (down["health"], down["down_transitions"], down["checks"][0]["failures"]) == ("DOWN", 1, 1)
     assert up["checks"][0]["duration"] == 0.1

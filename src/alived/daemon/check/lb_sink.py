@@ -245,15 +245,21 @@ def by_name(params: dict[str, list[ServiceParams]], found: dict[ServiceKey, Coun
             continue
         per_rs: dict[tuple[str, int], tuple[int, int]] = {}
         conns: dict[tuple[str, int], tuple[int, int]] = {}
+        replies: dict[tuple[str, int], tuple[int, int]] = {}
         scheduled: dict[tuple[str, int], int] = {}
         for part in parts:
-            for into, source in ((per_rs, part.real_servers), (conns, part.connections)):
+            for into, source in (
+                (per_rs, part.real_servers),
+                (conns, part.connections),
+                (replies, part.rs_out),
+            ):
                 for key, (a, b) in source.items():
                     old = into.get(key, (0, 0))
                     into[key] = (old[0] + a, old[1] + b)
             for key, count in part.rs_new_connections.items():
                 scheduled[key] = scheduled.get(key, 0) + count
         counted = [p.new_connections for p in parts if p.new_connections is not None]
+        outs = [p.out for p in parts if p.out is not None]
         out[name] = Counters(
             packets=sum(p.packets for p in parts),
             bytes=sum(p.bytes for p in parts),
@@ -263,6 +269,8 @@ def by_name(params: dict[str, list[ServiceParams]], found: dict[ServiceKey, Coun
             first_packets_only=parts[0].first_packets_only,
             new_connections=sum(counted) if counted else None,
             rs_new_connections=scheduled,
+            out=(sum(o[0] for o in outs), sum(o[1] for o in outs)) if outs else None,
+            rs_out=replies,
         )
     return out
 

@@ -33,6 +33,8 @@ def _rs_traffic(rs: RealServerReport, counters: Counters | None) -> dict[str, in
     out: dict[str, int | None] = {
         "packets": None,
         "bytes": None,
+        "out_packets": None,
+        "out_bytes": None,
         "connections": None,
         "active_connections": None,
         "inactive_connections": None,
@@ -46,6 +48,8 @@ def _rs_traffic(rs: RealServerReport, counters: Counters | None) -> dict[str, in
             out["connections"] = packets
         else:
             out["packets"], out["bytes"] = packets, nbytes
+    if key in counters.rs_out:
+        out["out_packets"], out["out_bytes"] = counters.rs_out[key]
     if key in counters.rs_new_connections:
         out["connections"] = counters.rs_new_connections[key]
     if key in counters.connections:
@@ -54,16 +58,29 @@ def _rs_traffic(rs: RealServerReport, counters: Counters | None) -> dict[str, in
 
 
 def _vs_traffic(counters: Counters | None) -> dict[str, int | None]:
+    out: dict[str, int | None] = dict.fromkeys(
+        ("packets", "bytes", "out_packets", "out_bytes", "connections")
+    )
     if counters is None:
-        return {"packets": None, "bytes": None, "connections": None}
+        return out
     if counters.first_packets_only:
-        return {"packets": None, "bytes": None, "connections": counters.packets}
-    return {"packets": counters.packets, "bytes": counters.bytes, "connections": counters.new_connections}
+        out["connections"] = counters.packets
+        return out
+    out["packets"], out["bytes"] = counters.packets, counters.bytes
+    if counters.out is not None:
+        out["out_packets"], out["out_bytes"] = counters.out
+    out["connections"] = counters.new_connections
+    return out
 
 
 def _traffic_key(rs: RealServerReport, counters: Counters) -> tuple[str, int] | None:
     key = (rs.address, rs.port or 0)
-    known = counters.real_servers.keys() | counters.connections.keys() | counters.rs_new_connections.keys()
+    known = (
+        counters.real_servers.keys()
+        | counters.connections.keys()
+        | counters.rs_new_connections.keys()
+        | counters.rs_out.keys()
+    )
     if key in known or rs.port is not None:
         return key
     # No port on the checker side (DR, fwmark): the backend's only destination at the address.
