@@ -36,6 +36,7 @@ from alived.daemon.loader import load_result
 from alived.daemon.metrics import ProcessFacts
 from alived.daemon.options import Options
 from alived.daemon.signals import Intent
+from alived.daemon.spawn import parent_only, parent_released
 from alived.daemon.status import instance_rows, path_problem, query_async, socket_path
 
 log = logging.getLogger("alived.control")
@@ -181,7 +182,7 @@ class ControlServer:
         self._load = load
         self._vrrp = vrrp_socket
         self._checker = checker_socket
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
         self._owner = os.getuid()
 
     async def start(self) -> bool:
@@ -200,12 +201,16 @@ class ControlServer:
             return False
         finally:
             os.umask(old)
+        for sock in self._server.sockets:
+            parent_only(sock.fileno())
         Path(self.path).chmod(0o600)
         return True
 
     async def close(self) -> None:
         if self._server is None:
             return
+        for sock in self._server.sockets:
+            parent_released(sock.fileno())
         self._server.close()
         await self._server.wait_closed()
         self._server = None

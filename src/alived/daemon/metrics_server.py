@@ -26,6 +26,7 @@ from alived.config.model import GlobalDefs
 from alived.daemon.loader import load_result
 from alived.daemon.metrics import ProcessFacts, checker_families, process_families, vrrp_families
 from alived.daemon.options import Options
+from alived.daemon.spawn import parent_only, parent_released
 from alived.daemon.status import instance_rows, query
 
 log = logging.getLogger("alived.metrics")
@@ -114,6 +115,7 @@ class MetricsServer:
             registry = CollectorRegistry(auto_describe=False)
             registry.register(self._collector)
             self._httpd, _ = start_http_server(port, addr=host, registry=registry)
+            parent_only(self._httpd.socket.fileno())
         except (OSError, ValueError) as err:
             log.error("Unable to serve metrics on %s: %s", self.address, err)
             return False
@@ -122,6 +124,7 @@ class MetricsServer:
 
     def close(self) -> None:
         if self._httpd is not None:
+            parent_released(self._httpd.socket.fileno())
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None

@@ -6,6 +6,10 @@ shared), then `spawn_child` forks: the child skips a second interpreter start an
 and its code and module objects are the parent's pages. The child never returns into the
 parent's stack: it runs its entry and leaves with `os._exit`. The parent learns of its exit
 through a pidfd in its event loop.
+
+Linux has no close-on-fork flag, so the parent's listening sockets (control, metrics) are
+registered here with `parent_only` and closed in each child right after the fork: a child never
+accepts on them, and a respawned child does not keep a port open that the parent has closed.
 """
 
 from __future__ import annotations
@@ -35,6 +39,28 @@ CHILD_ENTRIES: dict[str, str] = {
 }
 
 ChildEntry = Callable[[Options], int]
+
+# Descriptors only the parent may hold (its listening sockets); a child closes them after fork.
+_PARENT_ONLY: set[int] = set()
+
+
+def parent_only(fd: int) -> None:
+    """Mark `fd` as the parent's alone: children forked from now on close it first thing."""
+    _PARENT_ONLY.add(fd)
+
+
+def parent_released(fd: int) -> None:
+    """The parent closed `fd` (call before closing it): children no longer need to."""
+    _PARENT_ONLY.discard(fd)
+
+
+def _close_parent_only() -> None:
+    # The parent's socket objects are never finalised in the child (it leaves with os._exit),
+    # so closing the raw descriptors cannot close a later one of the child's by number.
+    for fd in _PARENT_ONLY:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _PARENT_ONLY.clear()
 
 
 def child_entry(child: str) -> ChildEntry:
@@ -111,6 +137,7 @@ def spawn_child(entry: ChildEntry, options: Options, *, env: Mapping[str, str | 
         return ForkedChild(pid)
     code = EXIT_FATAL
     try:
+        _close_parent_only()
         _reset_inherited_signals()
         _die_with_parent(parent)
         null = os.open(os.devnull, os.O_RDONLY)
