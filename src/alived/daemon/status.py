@@ -142,18 +142,19 @@ def instance_rows(document: object) -> list[dict[str, Any]]:
     return rows
 
 
-def path_problem(path: str) -> str | None:
+def path_problem(path: str, *, option: str = "-r") -> str | None:
     """Why the status socket cannot be made at `path` (something else is there), or None.
 
     A socket left by a killed child is replaced; any other file is the operator's and is never
     removed: the child refuses to start instead, once, rather than failing every liveness probe.
+    `option` names the pid file the socket sits beside, for the advice.
     """
     target = Path(path)
     if not target.exists() and not target.is_symlink():
         return None
     if target.is_socket():
         return None
-    return f"status socket path {path} exists and is not a socket: remove it or use another -r pid file"
+    return f"status socket path {path} exists and is not a socket: remove it or use another {option} pid file"
 
 
 class StatusPathError(OSError):

@@ -8,15 +8,12 @@ running config; unchanged checkers keep their state) and stops on SIGTERM (omega
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import json
 import logging
-import os
 from typing import Any
 
 from alived.config import model
-from alived.daemon import signals
 from alived.daemon.check.alerts import CheckMailer
 from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.ha_suspend import HaSuspendWatch
@@ -25,14 +22,13 @@ from alived.daemon.check.params import build
 from alived.daemon.check.sink import LbSink, RecordingLbSink
 from alived.daemon.check.status import CheckStatusServer, document, table
 from alived.daemon.check.traffic import TrafficCache
+from alived.daemon.child_main import ChildFrame, run_child
 from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.loader import load
-from alived.daemon.logsetup import setup_logging
-from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
-from alived.daemon.pidfile import PidFile
+from alived.daemon.options import Options
 from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
-from alived.daemon.status import path_problem, socket_path
+from alived.daemon.status import socket_path
 from alived.linux import clock
 from alived.linux.scripts import ScriptRunner
 
@@ -74,7 +70,7 @@ class CheckerChild:
         if command is not None:
             self.runner.spawn(command)
 
-    async def run(self, config: model.Config) -> None:
+    async def serve(self, config: model.Config) -> None:
         self.defaults = config.global_defs
         self.mails.configure(config.global_defs)
         await self.status.start()
@@ -100,6 +96,9 @@ class CheckerChild:
         # keepalived sends its shutdown mails before it exits: give them a short, bounded chance.
         await self.mails.drain(STOP_MAIL_WAIT)
         await self.status.close()
+
+    def abandon(self) -> None:
+        """An exception ended `serve`: the frame closes the status socket; the rest dies with the process."""
 
     def _configure_sink(self, config: model.Config) -> None:
         if isinstance(self.sink, BackendLbSink):
@@ -135,41 +134,20 @@ class CheckerChild:
         log.info("Reload finished")
 
 
-async def _main(options: Options, config: model.Config) -> int:
-    child = CheckerChild(options, backend_sink(config, options.lvs_backend))
-    loop = asyncio.get_running_loop()
-    installed = signals.install(loop, child.intents, ignore_sigint=options.ignore_sigint)
-    try:
-        await child.run(config)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await child.status.close()
-        raise
-    finally:
-        signals.uninstall(loop, installed)
-    return EXIT_OK
+def _make(options: Options, config: model.Config) -> CheckerChild:
+    return CheckerChild(options, backend_sink(config, options.lvs_backend))
+
+
+FRAME = ChildFrame(
+    ident=IDENT_CHECKER,
+    logger=log.name,
+    log_suffix="checkers",
+    pid_file=lambda options: options.checkers_pid_file,
+    pid_option="-c",
+    make=_make,
+)
 
 
 def run_checker_child(options: Options) -> int:
     """The checker child's entry point (`alived --_child check ...`); returns its exit code."""
-    if options.umask is not None:
-        os.umask(options.umask)
-    setup_logging(options, ident=IDENT_CHECKER, child_suffix="checkers")
-    problem = path_problem(socket_path(options.checkers_pid_file))
-    if problem is not None:
-        # Fatal, not respawned: without its socket the child would fail every liveness probe.
-        log.error("%s", problem.replace("another -r pid file", "another -c pid file"))
-        return EXIT_FATAL
-    pidfile = PidFile(options.checkers_pid_file)
-    try:
-        pidfile.write()
-    except OSError as err:
-        log.error("Unable to write pid file %s: %s", options.checkers_pid_file, err)
-        return EXIT_FATAL
-    try:
-        config = load(options)
-        if config is None:
-            return EXIT_CONFIG
-        return asyncio.run(_main(options, config))
-    finally:
-        pidfile.remove()
+    return run_child(options, FRAME)

@@ -1,0 +1,134 @@
+"""The VRRP child's start-up and shutdown, in keepalived's order.
+
+Start: kernel handles, static addresses and routes, FIFOs and mail, VMACs, plans, the addresses
+a respawned child finds, sockets, units, the netlink monitor, the first inputs, trackers and the
+status socket (the supervisor's pings are answered from then on). Stop: trackers, Shutdown to
+every instance, STOP scripts given a moment, then every kernel resource released (or kept, with
+dont_release_vrrp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from alived.config import model
+from alived.core.vrrp.inputs import MasterDownFired, Shutdown
+from alived.core.vrrp.states import State
+from alived.daemon.options import RESPAWN_ENV
+from alived.daemon.vrrp import mail_alerts
+from alived.daemon.vrrp.dumps import format_data
+from alived.daemon.vrrp.kernel_setup import remove_static
+from alived.daemon.vrrp.startup_log import log_assigned_addresses
+from alived.daemon.vrrp.translate import translate
+from alived.daemon.vrrp.unsupported import log_notices
+from alived.errors import BackendError, LocalMisuse
+from alived.linux.monitor import Monitor
+from alived.linux.netlink import Netlink
+from alived.linux.timer import DeadlineTimer
+from alived.linux.vmac import VmacManager
+
+if TYPE_CHECKING:
+    from alived.daemon.vrrp.child import VrrpChild
+
+log = logging.getLogger("alived.vrrp")
+
+STOP_SCRIPT_WAIT = 1.0  # keepalived waits this long for STOP notify scripts at shutdown
+
+
+class Lifecycle:
+    """Brings the child's rooms up in order and takes them down again."""
+
+    def __init__(self, child: VrrpChild) -> None:
+        self.child = child
+
+    async def start(self, config: model.Config) -> None:
+        child = self.child
+        child.config = config
+        child.netlink = Netlink()
+        child.vmacs = VmacManager(child.netlink)
+        loop = asyncio.get_running_loop()
+        child.timer = DeadlineTimer(loop, child.driver.on_timer)
+        log.info("Registering Kernel netlink reflector")
+        log.info("Registering Kernel netlink command channel")
+        log_notices(config)
+        child.apply_static(config)
+        child.open_fifos(config)
+        # smtp_alert (issue 12): before the first transitions
+        mail_alerts.configure(child.actions.mails, config)
+        for vmac_plan in translate(config, child.primary_address, child.bad_instance):
+            try:
+                child.setup_vmac(vmac_plan)
+            except (BackendError, LocalMisuse) as err:
+                log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
+        child.plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
+        log_assigned_addresses(child.plans.values(), child.primary_address)
+        child.adopt(child.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
+        for plan in child.plans.values():
+            child.open_socket(plan)
+        child.rebuild_socket_index()
+        units = child.build_units(config, set(child.plans))
+        child.monitor = Monitor(on_link=child.on_link, on_address=child.on_address, loop=loop)
+        try:
+            child.monitor.start()
+        except BackendError as err:
+            log.error("netlink monitor: %s", err)
+        child.start_units(units)
+        self.resume_adopted()
+        child.start_trackers(config)
+        try:
+            await child.status.start()
+        except OSError as err:
+            log.error("status socket %s: %s", child.status.path, err)
+        if child.options.dump_conf:
+            for line in format_data(child.reports()).splitlines():
+                log.info("%s", line)
+        if any(plan.family == 4 for plan in child.plans.values()):
+            log.info("Registering gratuitous ARP shared channel")
+        log.info("Startup complete")
+
+    def resume_adopted(self) -> None:
+        """A respawned child that found all its VIPs was master a moment ago: be master again now,
+        before the backups' master-down timers expire, instead of after one of its own. A peer
+        with a better claim answers the first advert and the instance steps back as usual."""
+        child = self.child
+        for name in list(child.actions.adopted):
+            inst = child.instances.get(name)
+            if inst is not None and inst.state is State.BACKUP and not inst.params.nopreempt:
+                log.info("(%s) resuming MASTER with the VIPs it kept", name)
+                child.feed(name, MasterDownFired())
+
+    async def shutdown(self) -> None:
+        child = self.child
+        child.stopping = True
+        child.trackers.stop()
+        child.driver.tell_all(Shutdown)
+        if child.timer is not None:
+            child.timer.cancel()
+        await child.runner.drain(STOP_SCRIPT_WAIT)
+        child.actions.mails.stop()  # keepalived exits without waiting for its mails either
+        await child.status.close()
+        self.close_resources()
+
+    def close_resources(self) -> None:
+        child = self.child
+        if child.monitor is not None:
+            child.monitor.close()
+        child.pool.close()
+        child.actions.close()
+        if child.netlink is not None:
+            if child.config is not None and not child.options.dont_release_vrrp:
+                remove_static(child.netlink, child.config)
+            if child.vmacs is not None:
+                for name in child.vmacs.vmacs:
+                    try:
+                        child.vmacs.delete(name)
+                    except BackendError as err:
+                        log.error("Removing VMAC interface %s failed: %s", name, err)
+                    else:
+                        log.info("Success removing VMAC interface %s", name)
+                child.vmacs = None
+            child.netlink.close()
+            child.netlink = None
