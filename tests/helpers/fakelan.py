@@ -1,10 +1,12 @@
 """FakeClock, Scheduler and FakeLan: real VrrpInstance objects on an in-memory LAN with virtual time.
 
-Each router runs its instances (and sync groups) exactly as the adapter would: feed an input, run
-the actions, re-arm one timer at next_deadline(). A SendAdvert becomes a ReceivedPacket delivered
-to every instance with the same VRID on the other reachable routers, after a latency, subject to
-loss, duplication and partitions. Crash (silent), restart, graceful stop, tracker and priority
-changes are methods. Nothing sleeps: run_for() advances the virtual clock event by event.
+Each router runs its instances (and sync groups) in the VRRP child's own Driver
+(daemon/vrrp/driver.py): feed an input, run the actions, re-arm one timer at the earliest
+deadline; only the timer (the scheduler) and the actions' effects are the simulator's. A
+SendAdvert becomes a ReceivedPacket delivered to every instance with the same VRID on the other
+reachable routers, after a latency, subject to loss, duplication and partitions. Crash (silent),
+restart, graceful stop, tracker and priority changes are methods. Nothing sleeps: run_for()
+advances the virtual clock event by event.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from alived.core.vrrp.actions import Action, InstallVips, RemoveVips, RunNotify, SendAdvert, StateChanged
 from alived.core.vrrp.auth import pass_field
-from alived.core.vrrp.inputs import AdvertReceived, Input, Shutdown, Startup, TimerFired
+from alived.core.vrrp.inputs import AdvertReceived, Input, Shutdown, Startup
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import InstanceParams
 from alived.core.vrrp.states import State
@@ -38,6 +40,7 @@ from alived.core.vrrp.wire import (
     encode_advert,
     encode_ipv4_packet,
 )
+from alived.daemon.vrrp.driver import Driver, Unit
 from alived.units import MICROSECOND, SECOND, Ticks, to_centiseconds
 
 _LATENCY = Ticks(200)
@@ -90,7 +93,7 @@ class Transition:
 
 @dataclass(slots=True)
 class Router:
-    """One host: its instances, sync groups, what it holds, and what it did."""
+    """One host: its driver (instances and sync groups), what it holds, and what it did."""
 
     name: str
     params: tuple[InstanceParams, ...]
@@ -98,31 +101,34 @@ class Router:
     segment: str = "lan"
     alive: bool = False
     incarnation: int = 0
-    instances: dict[str, VrrpInstance] = field(default_factory=dict)
-    groups: dict[str, SyncGroup] = field(default_factory=dict)
+    driver: Driver | None = None
     vips: dict[str, bool] = field(default_factory=dict)
-    armed: dict[str, Ticks | None] = field(default_factory=dict)
+    armed: Ticks | None = None  # the deadline the router's one timer is set for
     trace: list[tuple[Ticks, str, Action]] = field(default_factory=list)
 
-    def build(self) -> None:
-        self.instances = {p.name: VrrpInstance(p) for p in self.params}
-        self.groups = {
-            name: SyncGroup(name, [self.instances[m] for m in members])
-            for name, members in self.sync_groups.items()
-        }
-        self.vips = {p.name: False for p in self.params}
-        self.armed = {}
-
-    def unit_of(self, instance: str) -> str:
-        member = self.instances[instance]
-        if member.group is not None:
-            assert isinstance(member.group, SyncGroup)
-            return member.group.name
-        return instance
-
-    def units(self) -> list[str]:
+    def build(
+        self,
+        perform: Callable[[str, Action], None],
+        now: Callable[[], Ticks],
+        arm: Callable[[Ticks | None], None],
+    ) -> Driver:
+        """A fresh driver with fresh instances, sync groups first as the child builds them."""
+        self.driver = Driver(perform, now, arm)
+        instances = {p.name: VrrpInstance(p) for p in self.params}
+        for name, members in self.sync_groups.items():
+            insts = [instances[m] for m in members]
+            self.driver.add(Unit(insts, SyncGroup(name, insts)))
         grouped = {m for members in self.sync_groups.values() for m in members}
-        return list(self.groups) + [n for n in self.instances if n not in grouped]
+        for inst_name, inst in instances.items():
+            if inst_name not in grouped:
+                self.driver.add(Unit([inst]))
+        self.vips = {p.name: False for p in self.params}
+        self.armed = None
+        return self.driver
+
+    @property
+    def instances(self) -> dict[str, VrrpInstance]:
+        return self.driver.instances if self.driver is not None else {}
 
     def state(self, instance: str) -> State:
         return self.instances[instance].state
@@ -182,9 +188,9 @@ class FakeLan:
         router = self.routers[name]
         router.incarnation += 1
         router.alive = True
-        router.build()
-        for instance in router.instances:
-            self.feed(name, instance, Startup())
+        router.build(partial(self._perform, router), lambda: self.clock.now, partial(self._arm, router))
+        for params in router.params:
+            self.feed(name, params.name, Startup())
 
     def crash(self, name: str) -> None:
         """The host vanishes silently: no priority 0, its addresses die with it."""
@@ -201,8 +207,8 @@ class FakeLan:
     def stop(self, name: str) -> None:
         """Graceful stop (SIGTERM): Shutdown to every instance, then the host leaves."""
         router = self.routers[name]
-        for instance in router.instances:
-            self.feed(name, instance, Shutdown())
+        for params in router.params:
+            self.feed(name, params.name, Shutdown())
         router.alive = False
         router.incarnation += 1
 
@@ -225,71 +231,49 @@ class FakeLan:
         self.scheduler.run_until(when)
 
     def feed(self, router_name: str, instance: str, event: Input) -> None:
-        """Deliver one input to an instance as its adapter would, then run actions and re-arm."""
+        """Deliver one input to an instance through the router's driver (actions run, timer re-armed)."""
         router = self.routers[router_name]
         if not router.alive:
             return
-        inst = router.instances[instance]
-        if isinstance(inst.group, SyncGroup):
-            inst.group.handle(inst, event, self.now)
-        else:
-            inst.handle(event, self.now)
-        self._run_actions(router)
-        self._arm(router)
+        assert router.driver is not None
+        router.driver.feed(instance, event)
 
     def inject(self, router_name: str, instance: str, packet: ReceivedPacket) -> None:
         """Deliver a crafted packet now (for validation tests)."""
         self.feed(router_name, instance, AdvertReceived(packet=packet))
 
-    def _collect(self, router: Router) -> list[tuple[str, Action]]:
-        collected: list[tuple[str, Action]] = []
-        for group in router.groups.values():
-            collected.extend(group.pop_actions())
-        for name, inst in router.instances.items():
-            collected.extend((name, a) for a in inst.pop_actions())
-        return collected
-
-    def _run_actions(self, router: Router) -> None:
-        for owner, action in self._collect(router):
-            router.trace.append((self.now, owner, action))
-            if self.on_action is not None:
-                self.on_action(router, owner, action)
-            if isinstance(action, SendAdvert):
-                self._transmit(router, router.instances[owner], action)
-            elif isinstance(action, InstallVips):
-                router.vips[owner] = True
-            elif isinstance(action, RemoveVips):
-                router.vips[owner] = False
-            elif isinstance(action, StateChanged):
-                self.transitions.append(
-                    Transition(self.now, router.name, owner, action.old, action.new, action.reason)
-                )
-            elif isinstance(action, RunNotify):
-                self.notifies.append((self.now, router.name, action))
-
-    def _arm(self, router: Router) -> None:
-        for unit in router.units():
-            deadline = (
-                router.groups[unit].next_deadline()
-                if unit in router.groups
-                else router.instances[unit].next_deadline()
+    def _perform(self, router: Router, owner: str, action: Action) -> None:
+        """The router's action runner: what an action does on the simulated LAN."""
+        router.trace.append((self.now, owner, action))
+        if self.on_action is not None:
+            self.on_action(router, owner, action)
+        if isinstance(action, SendAdvert):
+            self._transmit(router, router.instances[owner], action)
+        elif isinstance(action, InstallVips):
+            router.vips[owner] = True
+        elif isinstance(action, RemoveVips):
+            router.vips[owner] = False
+        elif isinstance(action, StateChanged):
+            self.transitions.append(
+                Transition(self.now, router.name, owner, action.old, action.new, action.reason)
             )
-            if deadline is None or router.armed.get(unit) == deadline:
-                router.armed[unit] = deadline
-                continue
-            router.armed[unit] = deadline
-            self.scheduler.call_at(deadline, partial(self._fire, router, unit, deadline, router.incarnation))
+        elif isinstance(action, RunNotify):
+            self.notifies.append((self.now, router.name, action))
 
-    def _fire(self, router: Router, unit: str, deadline: Ticks, incarnation: int) -> None:
-        if not router.alive or router.incarnation != incarnation or router.armed.get(unit) != deadline:
+    def _arm(self, router: Router, deadline: Ticks | None) -> None:
+        """The router's one deadline timer, as the scheduler's event; a stale event does nothing."""
+        if deadline == router.armed:
             return
-        router.armed[unit] = None
-        if unit in router.groups:
-            router.groups[unit].handle_timer(self.now)
-        else:
-            router.instances[unit].handle(TimerFired(), self.now)
-        self._run_actions(router)
-        self._arm(router)
+        router.armed = deadline
+        if deadline is not None:
+            self.scheduler.call_at(deadline, partial(self._fire, router, deadline, router.incarnation))
+
+    def _fire(self, router: Router, deadline: Ticks, incarnation: int) -> None:
+        if not router.alive or router.incarnation != incarnation or router.armed != deadline:
+            return
+        router.armed = None
+        assert router.driver is not None
+        router.driver.on_timer()
 
     def _transmit(self, sender: Router, inst: VrrpInstance, send: SendAdvert) -> None:
         advert = send.advert
