@@ -10,32 +10,19 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from alived.config import model
-from alived.core.vrrp.inputs import FaultCleared, FaultRaised, Input, TrackerChanged
-from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.inputs import FaultCleared, FaultRaised, TrackerChanged
 from alived.core.vrrp.states import State
 from alived.core.vrrp.wire import IPAddress
-from alived.daemon.vrrp.translate import InstancePlan
+from alived.daemon.vrrp.view import ChildView
 
 log = logging.getLogger("alived.vrrp")
 
 
-class LinkWorld(Protocol):
+class LinkWorld(ChildView, Protocol):
     """What the watch reads of the child, and the three things it may ask of it."""
 
     @property
-    def plans(self) -> dict[str, InstancePlan]: ...
-
-    @property
-    def instances(self) -> dict[str, VrrpInstance]: ...
-
-    @property
-    def config(self) -> model.Config | None: ...
-
-    @property
     def stopping(self) -> bool: ...
-
-    def feed(self, name: str, event: Input) -> None: ...
 
     def forget_mac(self, ifname: str) -> None: ...
 

@@ -12,40 +12,27 @@ import logging
 from collections.abc import Iterable
 from typing import Protocol
 
-from alived.config import model
 from alived.core.vrrp.checksum import ChecksumVerdict
-from alived.core.vrrp.inputs import AdvertReceived, Input
-from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.inputs import AdvertReceived
 from alived.core.vrrp.kept_vips import another_master_holds
 from alived.core.vrrp.wire import ReceivedPacket
 from alived.daemon.vrrp.action_runner import ActionRunner
 from alived.daemon.vrrp.driver import Driver, Unit
 from alived.daemon.vrrp.sockets import SocketEntry
-from alived.daemon.vrrp.translate import InstancePlan
+from alived.daemon.vrrp.view import ChildView
 from alived.errors import DecodeError
 
 log = logging.getLogger("alived.vrrp")
 
 
-class ReceptionWorld(Protocol):
+class ReceptionWorld(ChildView, Protocol):
     """What reception reads of the child, and the two steps it may ask for."""
-
-    @property
-    def plans(self) -> dict[str, InstancePlan]: ...
-
-    @property
-    def instances(self) -> dict[str, VrrpInstance]: ...
-
-    @property
-    def config(self) -> model.Config | None: ...
 
     @property
     def driver(self) -> Driver: ...
 
     @property
     def actions(self) -> ActionRunner: ...
-
-    def feed(self, name: str, event: Input) -> None: ...
 
     def settle(self, units: Iterable[Unit] | None = None) -> None: ...
 
