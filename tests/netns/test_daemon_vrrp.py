@@ -169,10 +169,13 @@ def test_election_by_priority_notify_and_fifo(lab: Lab, tmp_path: Path) -> None:
         global_extra = f"  vrrp_notify_fifo {fifo}\n" if node is a else ""
         node.write(conf(instance(prio, advert_int="1", extra=extra), version=2, global_extra=global_extra))
     a.start()
-    b.start()
     wait_for(fifo.exists, timeout=10, what="the FIFO")
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     try:
+        # b starts once a is master: started together on a loaded machine, b's master-down timer
+        # can expire before a's first advert, and b's notify would (rightly) say MASTER for a moment.
+        a.wait_log("(VI_1) Entering MASTER STATE", timeout=20)
+        b.start()
         master_and_backup(a, b, timeout=15)
         a.wait_log("(VI_1) Entering MASTER STATE")
         b.wait_log("(VI_1) Entering BACKUP STATE (init)")
