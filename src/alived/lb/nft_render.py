@@ -46,7 +46,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alived.core.lb.maglev import MaglevTable, table_size
-from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import (
+    DestChanges,
+    Forwarding,
+    LbState,
+    RealServer,
+    ServiceKey,
+    VirtualService,
+    dest_changes,
+)
 
 TABLE = "alived"
 FAMILY = "inet"
@@ -256,8 +264,40 @@ def pool_values(vs: VirtualService) -> frozenset[str]:
     return frozenset(dest_value(vs, rs) for rs in vs.pool)
 
 
+def left_pool(old: VirtualService, new: VirtualService) -> frozenset[str]:
+    """The destinations (as the maps hold them) in `old`'s pool and not in `new`'s: from the
+    destinations that changed when the attributes did not, else from both pools."""
+    if old.attributes != new.attributes:
+        return pool_values(old) - pool_values(new)
+    _, edited, left = dest_changes(old.real_servers, new.real_servers)
+    out = [rs for rs in left if rs.weight > 0]
+    out += [before for before, after in edited if before.weight > 0 and after.weight <= 0]
+    return frozenset(dest_value(old, rs) for rs in out)
+
+
+def _pool_weights(
+    vs: VirtualService, previous: MaglevTable | None, changes: DestChanges | None
+) -> dict[str, int]:
+    """Slot name -> weight of the service's pool (1 each for rr); from `previous`'s pool and
+    the destination changes when both are known (a change of one real server in 10,000 then
+    touches one entry), else from the whole pool."""
+    rr = vs.lb_algo == "rr"
+    if changes is None or previous is None or previous.weights is None:
+        return {slot_name(rs): 1 if rr else rs.weight for rs in vs.pool}
+    weights = dict(previous.weights)
+    came, edited, left = changes
+    for rs in left:
+        weights.pop(slot_name(rs), None)
+    for rs in [*came, *(after for _, after in edited)]:
+        if rs.weight > 0:
+            weights[slot_name(rs)] = 1 if rr else rs.weight
+        else:
+            weights.pop(slot_name(rs), None)
+    return weights
+
+
 def dispatch_table(
-    vs: VirtualService, previous: MaglevTable | None
+    vs: VirtualService, previous: MaglevTable | None, changes: DestChanges | None = None
 ) -> tuple[int, MaglevTable | None, dict[int, str]]:
     """(modulus, the service's Maglev table, the slots that changed from `previous` -> value).
 
@@ -265,15 +305,17 @@ def dispatch_table(
     equal for rr), so a pool change moves few slots and a change is a few element updates,
     never a rebuild. rr and wrr walk the table with `numgen inc`: each cycle of M connections
     gives each server its share. The table is updated from `previous` (the one in the kernel),
-    so only the slots that must move are computed and rendered.
+    so only the slots that must move are computed and rendered. `changes`: the destination
+    changes (`dest_changes`) from the service `previous` was made for, with the same
+    attributes, when the caller knows them.
     """
-    pool = vs.pool
-    if not pool or map_kind(vs) == "none":
+    if map_kind(vs) == "none":
         return (0, None, {})
-    rr = vs.lb_algo == "rr"
-    weights = {f"[{rs.address}]:{rs.port}": 1 if rr else rs.weight for rs in pool}
+    weights = _pool_weights(vs, previous, changes)
+    if not weights:
+        return (0, None, {})
     units = sum(weights.values()) // math.gcd(*weights.values())
-    size = table_size(len(pool), units)
+    size = table_size(len(weights), units)
     if previous is not None and previous.size == size:
         table, changed = previous.update(weights)
     else:
@@ -545,12 +587,14 @@ def service_change(
     sid = service_id(new.key)
     _check_unique(new)
     _check_ipv6_persistence(new)
-    old_rs = {rs.key: rs for rs in old.real_servers} if old is not None else {}
-    unchanged = old_rs if old is not None and old.attributes == new.attributes else {}
-    for rs in new.real_servers:
-        same = unchanged.get(rs.key)
-        if same is not rs and same != rs:
-            _check_dest(new, rs, dr_device)
+    same_attrs = old is not None and old.attributes == new.attributes
+    changes = dest_changes(old.real_servers, new.real_servers) if old is not None else None
+    if changes is not None and same_attrs:
+        to_check: Iterable[RealServer] = [*changes[0], *(after for _, after in changes[1])]
+    else:
+        to_check = new.real_servers
+    for rs in to_check:
+        _check_dest(new, rs, dr_device)
     lines: list[str] = []
     kind = map_kind(new)
     if old is None:
@@ -568,9 +612,10 @@ def service_change(
             after_map, _ = _after_element(new)
             lines.append(f"add element {t} {after_map} {{ {elem} : goto va_{sid} }}")
         return ("\n".join(lines) + "\n", after)
+    assert changes is not None
     old_kind = map_kind(old)
     previous = table if old_kind == kind else None
-    modulus, after, changed = dispatch_table(new, previous)
+    modulus, after, changed = dispatch_table(new, previous, changes if same_attrs else None)
     rules = _service_rules(t, new, modulus, dr_device)
     old_modulus = previous.size if previous is not None else 0
     # The chains are rewritten only when their rules change: a rule naming a large map costs
@@ -596,16 +641,11 @@ def service_change(
         lines.append(f"add map {t} {map_name(new)} {_map_decl(new)}")
     if _sets(new) and persist_moved:
         lines.append(f"add map {t} {persist_name(new)} {_persist_decl(new)}")
-    new_rs = {rs.key: rs for rs in new.real_servers}
-    left = [rs for k, rs in old_rs.items() if k not in new_rs]
-    came = [rs for k, rs in new_rs.items() if k not in old_rs]
-    edited = [
-        (p, rs) for k, rs in new_rs.items() if (p := old_rs.get(k)) is not None and p is not rs and p != rs
-    ]
+    came, edited, left = changes
     described = described_name(new)
     lines += _elements(t, described, (dest_value(old, rs) for rs in left), "delete")
     lines += _elements(t, described, (dest_value(old, prev) for prev, _ in edited), "delete")
-    lines += _elements(t, described, _described(new, [rs for _, rs in edited] + came), "add")
+    lines += _elements(t, described, _described(new, [*(rs for _, rs in edited), *came]), "add")
     if not is_dr(new):
         lines += _elements(t, dests_name(new), (dest_value(old, rs) for rs in left), "delete")
         lines += _elements(t, dests_name(new), (dest_value(new, rs) for rs in came), "add")

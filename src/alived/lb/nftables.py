@@ -93,7 +93,7 @@ class NftablesBackend:
         for op in ops:
             by_service[op_service(op)].append(op)
         current = self._state.by_key()
-        before = dict(current)
+        before = {key: current.get(key) for key in by_service}
         scripts: dict[ServiceKey, str] = {}
         results: dict[ServiceKey, VirtualService | None] = {}
         tables: dict[ServiceKey, MaglevTable | None] = {}
@@ -138,14 +138,14 @@ class NftablesBackend:
             else:
                 self._tables[key] = done
         for key in ok_keys:
-            old, new = before.get(key), results[key]
+            old, new = before[key], results[key]
             if (
                 old is not None
                 and new is not None
                 and nft_render.is_persistent(new)
                 and nft_render.persist_name(old) == nft_render.persist_name(new)
             ):
-                self._forget(new, nft_render.pool_values(old) - nft_render.pool_values(new))
+                self._forget(new, nft_render.left_pool(old, new))
         return tuple(failures)
 
     def _forget(self, vs: VirtualService, left: frozenset[str]) -> None:

@@ -243,3 +243,25 @@ def test_on_ipvs_the_sink_adopts_only_what_it_owns_and_plans_nothing_twice(tmp_p
     assert len(kernel.sent) == sent
     restarted.apply(desired(*RS))
     assert len(kernel.sent) == sent + 1  # one NEW_DEST
+
+
+def test_a_change_keeps_the_unchanged_real_servers_as_the_same_objects(tmp_path: Path) -> None:
+    # The planner and the backend look only at destinations that are not the same objects:
+    # the sink must carry the unchanged ones over, or a change costs a walk of the pool.
+    sink = BackendLbSink(RecordingBackend())
+    sink.configure(load(tmp_path))
+    sink.apply(desired(*RS))
+    (before,) = sink.actual.services
+    sink.apply(desired(RS[0], RS[2]))
+    (after,) = sink.actual.services
+    assert [rs.address for rs in after.real_servers] == [RS[0], RS[2]]
+    assert after.real_servers[0] is before.real_servers[0]
+    assert after.real_servers[1] is before.real_servers[2]
+    sink.apply(desired(RS[0], RS[2]))  # unchanged health: the very same service, no operation
+    (again,) = sink.actual.services
+    assert again is after
+    (params,) = params_by_name(load(tmp_path))[VS]
+    built = desired_service(params, desired(*RS), after)
+    assert built.real_servers[0] is after.real_servers[0]
+    assert built.real_servers[2] is after.real_servers[1]
+    assert desired_service(params, desired(RS[0], RS[2]), after) is after

@@ -21,7 +21,7 @@ import bisect
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Primes as IPVS offers for its mh table size (and two below, for small pools); the smallest
 # at least 8x the pool and 8x its weight units is used.
@@ -69,7 +69,7 @@ def quotas(pool: Mapping[str, int], size: int, order: Sequence[str] | None = Non
     """Slots per destination (weight > 0 only): the rounded-down share, at least 1, and the
     remainder one each to the first names by `_rank` (`order`: the live names so ranked, when
     the caller has them). Sums to `size`."""
-    live = {name: w for name, w in pool.items() if w > 0}
+    live = _live(pool)
     if not live:
         return {}
     if size <= len(live):
@@ -107,6 +107,9 @@ class MaglevTable:
     counts: Mapping[str, int]
     order: tuple[str, ...] = ()
     ranks: tuple[bytes, ...] = ()
+    # The pool (name -> weight above 0) the table was filled or updated for; None for a
+    # table as found. A caller that knows what changed derives the next pool from it.
+    weights: Mapping[str, int] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def empty(cls, size: int) -> MaglevTable:
@@ -159,7 +162,7 @@ class MaglevTable:
         """The table for `pool` (name -> weight) and the slots that changed (slot -> new owner,
         "" where the pool is empty). Only slots that must move for the new quotas move."""
         size = self.size
-        live = {name: w for name, w in pool.items() if w > 0}
+        live = _live(pool)
         if not live:
             return MaglevTable.empty(size), {s: "" for s, name in enumerate(self.slots) if name}
         order, ranks = self._order(live)
@@ -198,7 +201,14 @@ class MaglevTable:
             _fill(slots, owned, want, free, size=size, order=needy)
             counts.update((n, len(owned[n])) for n in needy)
         changed = {s: slots[s] for s in free if slots[s] != self.slots[s]}
-        return MaglevTable(size, tuple(slots), owned, counts, order, ranks), changed
+        return MaglevTable(size, tuple(slots), owned, counts, order, ranks, dict(live)), changed
+
+
+def _live(pool: Mapping[str, int]) -> Mapping[str, int]:
+    """The destinations of weight above 0 (the pool itself when all are, found at C speed)."""
+    if not pool or min(pool.values()) > 0:
+        return pool
+    return {name: w for name, w in pool.items() if w > 0}
 
 
 @functools.lru_cache(maxsize=512)

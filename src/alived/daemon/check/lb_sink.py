@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 from collections.abc import Callable, Iterable
 
 from alived.config import model
@@ -76,20 +77,31 @@ def _find(
     return same_address[0] if len(same_address) == 1 else None
 
 
-def desired_service(params: ServiceParams, desired: DesiredVirtualServer) -> VirtualService:
-    """The kernel service `params` must be for the destinations the checker core chose."""
+def desired_service(
+    params: ServiceParams, desired: DesiredVirtualServer, previous: VirtualService | None = None
+) -> VirtualService:
+    """The kernel service `params` must be for the destinations the checker core chose.
+
+    `previous`: the service as it stands; its real servers that stay as they are are carried
+    over as the same objects (and an unchanged service is `previous` itself), so the planner
+    and the backend look only at the ones that changed."""
     dests: dict[tuple[str, int], RealServer] = {}
     index = _by_address(params)
+    kept = {rs.key: rs for rs in previous.real_servers} if previous is not None else {}
     for dest in desired.destinations:
         rs = _find(params, dest, index)
         if rs is None:
             log.warning("LB: %s has no configured destination [%s]:%s", params.key, dest.address, dest.port)
             continue
-        dests.setdefault(rs.key, rs.at_weight(dest.weight))
+        if rs.key in dests:
+            continue
+        made = rs.at_weight(dest.weight)
+        same = kept.get(rs.key)
+        dests[rs.key] = same if same is not None and same == made and same.tunnel == made.tunnel else made
     granularity = params.persistence_granularity
     if granularity is None:
         granularity = 32 if params.key.family == 4 else 128
-    return VirtualService(
+    service = VirtualService(
         key=params.key,
         lb_algo=params.lb_algo,
         forwarding=params.forwarding,
@@ -98,6 +110,14 @@ def desired_service(params: ServiceParams, desired: DesiredVirtualServer) -> Vir
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
     )
+    if (
+        previous is not None
+        and service.attributes == previous.attributes
+        and len(service.real_servers) == len(previous.real_servers)
+        and all(map(operator.is_, service.real_servers, previous.real_servers))
+    ):
+        return previous  # unchanged: the planner skips it by identity
+    return service
 
 
 class BackendLbSink:
@@ -115,11 +135,13 @@ class BackendLbSink:
         self._rebuild = rebuild
         self._params: dict[str, list[ServiceParams]] = {}
         self._last: dict[str, DesiredVirtualServer] = {}
-        self._actual: LbState | None = None
+        # The backend's services by key as this sink left them (None: not read yet); a change
+        # replaces only its own services' entries.
+        self._actual: dict[ServiceKey, VirtualService] | None = None
 
     @property
     def actual(self) -> LbState:
-        return self._actual if self._actual is not None else LbState()
+        return LbState.of(self._actual.values()) if self._actual is not None else LbState()
 
     def configure(self, config: model.Config) -> None:
         """Start or reload: learn the configured services; the first time, adopt the kernel's state.
@@ -169,15 +191,15 @@ class BackendLbSink:
 
     def _adopt(self, configured: dict[str, list[ServiceParams]]) -> None:
         try:
-            self._actual = self.backend.read_actual()
+            self._actual = self.backend.read_actual().by_key()
         except Exception as err:
             log.error("LB: cannot read the %s state: %s", self.backend.name, err)
-            self._actual = LbState()
+            self._actual = {}
             return
         wanted = {p.key for ps in configured.values() for p in ps}
-        stale = LbState.of(vs for vs in self._actual.services if vs.key not in wanted)
+        stale = LbState.of(vs for vs in self._actual.values() if vs.key not in wanted)
         if stale.services:
-            self._run(plan(LbState(), stale))
+            self._run(plan(LbState(), stale), stale)
 
     def traffic(self) -> dict[str, Counters]:
         """The backend's counters per virtual server name, summed over its services (a group has
@@ -199,18 +221,20 @@ class BackendLbSink:
         if services is None:
             log.warning("LB: no configured service for %s", desired.name)
             return
+        actual = self._actual if self._actual is not None else {}
+        keys = dict.fromkeys(p.key for p in services)  # a group's members, once each
+        have = LbState.of(actual[key] for key in keys if key in actual)
         if removed:
             self._last.pop(desired.name, None)
             want = LbState()
         else:
             self._last[desired.name] = desired
-            by_key = {p.key: desired_service(p, desired) for p in services}
+            by_key = {p.key: desired_service(p, desired, actual.get(p.key)) for p in services}
             want = LbState.of(by_key.values())
-        keys: set[ServiceKey] = {p.key for p in services}
-        have = LbState.of(vs for vs in self.actual.services if vs.key in keys)
-        self._run(plan(want, have))
+        self._run(plan(want, have), have)
 
-    def _run(self, ops: tuple[Op, ...]) -> None:
+    def _run(self, ops: tuple[Op, ...], have: LbState) -> None:
+        """Apply `ops`, planned against `have` (this sink's view of the services they touch)."""
         if not ops:
             return
         try:
@@ -221,11 +245,16 @@ class BackendLbSink:
             refused = True
         if refused:
             try:
-                self._actual = self.backend.read_actual()
+                self._actual = self.backend.read_actual().by_key()
             except Exception as err:
                 log.error("LB: cannot read the %s state back: %s", self.backend.name, err)
             return
-        self._actual = apply_ops(self.actual, ops)
+        after = apply_ops(have, ops).by_key()
+        if self._actual is None:
+            self._actual = {}
+        for vs in have.services:
+            self._actual.pop(vs.key, None)
+        self._actual.update(after)
 
 
 def _guarded(read: Callable[[], dict[ServiceKey, Counters]], backend: str) -> dict[ServiceKey, Counters]:
