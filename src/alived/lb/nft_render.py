@@ -569,10 +569,12 @@ def service_change(
     new: VirtualService | None,
     table: MaglevTable | None,
     dr_device: str | None = None,
+    changes: DestChanges | None = None,
 ) -> tuple[str, MaglevTable | None]:
     """The nft script turning one service from `old` (whose map holds `table`) to `new`, and
     the table the map holds after it. Only the map slots and the set elements that change are
-    written; the service's own two chains are rewritten (a few rules)."""
+    written; the service's own two chains are rewritten (a few rules). `changes`: what changed
+    in the destinations from `old` to `new` (`dest_changes`), when the caller knows it."""
     if old is None and new is None:
         return ("", None)
     if old is not None and new is not None and is_dr(old) != is_dr(new):
@@ -588,7 +590,8 @@ def service_change(
     _check_unique(new)
     _check_ipv6_persistence(new)
     same_attrs = old is not None and old.attributes == new.attributes
-    changes = dest_changes(old.real_servers, new.real_servers) if old is not None else None
+    if changes is None and old is not None:
+        changes = dest_changes(old.real_servers, new.real_servers)
     if changes is not None and same_attrs:
         to_check: Iterable[RealServer] = [*changes[0], *(after for _, after in changes[1])]
     else:

@@ -24,7 +24,7 @@ import nftables
 
 from alived.core.lb.maglev import MaglevTable
 from alived.core.lb.model import LbState, ServiceKey, VirtualService
-from alived.core.lb.plan import Op, apply_ops, describe, op_service
+from alived.core.lb.plan import Op, apply_ops, describe, op_changes, op_service
 from alived.errors import BackendError
 from alived.lb import nft_render
 from alived.lb.base import Counters, OpFailure
@@ -107,7 +107,11 @@ class NftablesBackend:
                 if table is None and old is not None:
                     # Not read back (no map listed): assume the table a fill from scratch gives.
                     _, table, _ = nft_render.dispatch_table(old, None)
-                scripts[key], tables[key] = nft_render.service_change(old, new, table, self._dr_device)
+                # The plan says which destinations changed: the pools are not compared again.
+                changes = op_changes(old, service_ops) if old is not None else None
+                scripts[key], tables[key] = nft_render.service_change(
+                    old, new, table, self._dr_device, changes
+                )
             except ValueError as exc:  # RenderError: a service this backend cannot express
                 failures.extend(self._fail(service_ops, str(exc)))
         ok_keys = list(scripts)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService, dest_changes
 from alived.core.lb.plan import (
     AddDest,
     AddService,
@@ -18,6 +18,8 @@ from alived.core.lb.plan import (
     EditService,
     apply_ops,
     describe,
+    op_changes,
+    op_service,
     plan,
 )
 from alived.errors import LocalMisuse
@@ -197,3 +199,6 @@ def test_a_plan_against_shared_objects_reaches_desired_and_keeps_them(pair: tupl
         assert all(rs is kept[rs.key] for rs in result.real_servers if rs.key in kept)
         if old is vs:
             assert result is old
+        # What the backend renders from: the plan's view of the change equals the comparison.
+        mine = [op for op in ops if op_service(op) == vs.key]
+        assert op_changes(old, mine) == dest_changes(old.real_servers, vs.real_servers)

@@ -11,6 +11,7 @@ with like.
 
 from __future__ import annotations
 
+import bisect
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -169,10 +170,10 @@ class VirtualService:
         return replace(self, real_servers=())
 
     def real_server(self, key: tuple[str, int]) -> RealServer | None:
-        for rs in self.real_servers:
-            if rs.key == key:
-                return rs
-        return None
+        """The destination with this key (by bisection: they are sorted by key)."""
+        dests = self.real_servers
+        i = bisect.bisect_left(dests, key, key=_KEY)
+        return dests[i] if i < len(dests) and dests[i].key == key else None
 
     @property
     def pool(self) -> tuple[RealServer, ...]:

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from alived.core.lb.model import LbState, RealServer, ServiceKey, VirtualService, dest_changes
+from alived.core.lb.model import DestChanges, LbState, RealServer, ServiceKey, VirtualService, dest_changes
 from alived.errors import LocalMisuse
 
 
@@ -109,6 +109,33 @@ def plan(desired: LbState, actual: LbState) -> tuple[Op, ...]:
         del_dest.extend(DelDest(service=key, address=rs.address, port=rs.port) for rs in left)
     del_svc.extend(DelService(key=key) for key in have if key not in want)
     return (*add_svc, *edit_svc, *add_dest, *edit_dest, *del_dest, *del_svc)
+
+
+def op_changes(old: VirtualService, ops: Iterable[Op]) -> DestChanges | None:
+    """What `ops` (one service's, from `plan`) do to `old`'s destinations, as `dest_changes`
+    gives it, without comparing the pools; None when they also add or remove the service."""
+    added: list[RealServer] = []
+    edited: list[tuple[RealServer, RealServer]] = []
+    removed: list[RealServer] = []
+    for op in ops:
+        if isinstance(op, AddService | DelService):
+            return None
+        if isinstance(op, EditService):
+            continue
+        key = (op.address, op.port) if isinstance(op, DelDest) else op.dest.key
+        prev = old.real_server(key)
+        if isinstance(op, AddDest) and prev is None:
+            added.append(op.dest)
+        elif isinstance(op, EditDest) and prev is not None:
+            edited.append((prev, op.dest))
+        elif isinstance(op, DelDest) and prev is not None:
+            removed.append(prev)
+        else:
+            return None  # not a plan against `old`: let the caller compare
+    added.sort(key=_KEY)
+    edited.sort(key=lambda pair: pair[0].key)
+    removed.sort(key=_KEY)
+    return (tuple(added), tuple(edited), tuple(removed))
 
 
 class _Draft:
