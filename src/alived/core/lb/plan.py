@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from alived.core.lb.model import DestChanges, LbState, RealServer, ServiceKey, VirtualService, dest_changes
@@ -158,21 +158,29 @@ class _Draft:
 
     def dests(self) -> tuple[RealServer, ...]:
         """The destinations after the operations (the same tuple if none changed)."""
-        if not self.overlay:
-            return self.base
-        out = list(self.base)
-        gone = []
-        for key in self.overlay:
-            i = bisect.bisect_left(self.base, key, key=_KEY)
-            if i < len(self.base) and self.base[i].key == key:
-                gone.append(i)
-        for i in sorted(gone, reverse=True):
-            del out[i]
-        for key in sorted(self.overlay):
-            rs = self.overlay[key]
-            if rs is not None:
-                bisect.insort(out, rs, key=_KEY)
-        return tuple(out)
+        return splice(self.base, self.overlay)
+
+
+def splice(
+    dests: tuple[RealServer, ...], overlay: Mapping[tuple[str, int], RealServer | None]
+) -> tuple[RealServer, ...]:
+    """Sorted destinations with some replaced, added or (None) removed by key; each found by
+    bisection, the rest copied at C speed. `dests` itself when `overlay` is empty."""
+    if not overlay:
+        return dests
+    out = list(dests)
+    gone = []
+    for key in overlay:
+        i = bisect.bisect_left(dests, key, key=_KEY)
+        if i < len(dests) and dests[i].key == key:
+            gone.append(i)
+    for i in sorted(gone, reverse=True):
+        del out[i]
+    for key in sorted(overlay):
+        rs = overlay[key]
+        if rs is not None:
+            bisect.insort(out, rs, key=_KEY)
+    return tuple(out)
 
 
 def apply_ops(state: LbState, ops: Iterable[Op]) -> LbState:

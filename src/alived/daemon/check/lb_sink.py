@@ -19,6 +19,7 @@ builds the backend afresh, which adopts the rules in place.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import operator
 from collections.abc import Callable, Iterable
@@ -33,7 +34,7 @@ from alived.core.lb.model import (
     ServiceParams,
     VirtualService,
 )
-from alived.core.lb.plan import Op, apply_ops, describe, plan
+from alived.core.lb.plan import Op, apply_ops, describe, plan, splice
 from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
 from alived.daemon.check.params import vs_name
 from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
@@ -78,35 +79,46 @@ def _find(
 
 
 def desired_service(
-    params: ServiceParams, desired: DesiredVirtualServer, previous: VirtualService | None = None
+    params: ServiceParams,
+    desired: DesiredVirtualServer,
+    previous: VirtualService | None = None,
+    made: dict[int, tuple[Destination, RealServer]] | None = None,
 ) -> VirtualService:
     """The kernel service `params` must be for the destinations the checker core chose.
 
     `previous`: the service as it stands; its real servers that stay as they are are carried
     over as the same objects (and an unchanged service is `previous` itself), so the planner
-    and the backend look only at the ones that changed."""
+    and the backend look only at the ones that changed. `made`, if given, is filled with the
+    RealServer each Destination object became (by id), unless two name one real server."""
     dests: dict[tuple[str, int], RealServer] = {}
     index = _by_address(params)
     kept = {rs.key: rs for rs in previous.real_servers} if previous is not None else {}
+    pairs: dict[int, tuple[Destination, RealServer]] = {}
+    twice = False
     for dest in desired.destinations:
         rs = _find(params, dest, index)
         if rs is None:
             log.warning("LB: %s has no configured destination [%s]:%s", params.key, dest.address, dest.port)
             continue
         if rs.key in dests:
+            twice = True  # two destinations, one real server: the first counts
             continue
-        made = rs.at_weight(dest.weight)
+        real = rs.at_weight(dest.weight)
         same = kept.get(rs.key)
-        dests[rs.key] = same if same is not None and same == made and same.tunnel == made.tunnel else made
-    granularity = params.persistence_granularity
-    if granularity is None:
-        granularity = 32 if params.key.family == 4 else 128
+        if same is not None and same == real and same.tunnel == real.tunnel:
+            real = same
+        dests[rs.key] = real
+        pairs[id(dest)] = (dest, real)
+    if made is not None:
+        made.clear()
+        if not twice:
+            made.update(pairs)
     service = VirtualService(
         key=params.key,
         lb_algo=params.lb_algo,
         forwarding=params.forwarding,
         persistence_timeout=params.persistence_timeout,
-        persistence_granularity=granularity,
+        persistence_granularity=_granularity(params),
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
     )
@@ -118,6 +130,71 @@ def desired_service(
     ):
         return previous  # unchanged: the planner skips it by identity
     return service
+
+
+def _granularity(params: ServiceParams) -> int:
+    if params.persistence_granularity is not None:
+        return params.persistence_granularity
+    return 32 if params.key.family == 4 else 128
+
+
+class _Builder:
+    """One service's desired state, rebuilt from the last one when its pool changes.
+
+    The checker core hands out the same Destination object for a real server whose weight
+    did not change. The RealServer made for each Destination is kept by the object's id (the
+    object held here, so the id cannot be reused), so a change of one real server in 10,000
+    maps one Destination and splices its RealServer into the last service by bisection, with
+    C-level passes over the rest instead of mapping and sorting the whole pool."""
+
+    def __init__(self, params: ServiceParams) -> None:
+        self.params = params
+        self.index = _by_address(params)
+        self.service: VirtualService | None = None
+        self.made: dict[int, tuple[Destination, RealServer]] = {}
+
+    def build(self, desired: DesiredVirtualServer, previous: VirtualService | None) -> VirtualService:
+        service = self._spliced(desired) if self.service is not None else None
+        if service is None:
+            base = self.service if self.service is not None else previous
+            service = desired_service(self.params, desired, base, self.made)
+        self.service = service
+        return service
+
+    def _spliced(self, desired: DesiredVirtualServer) -> VirtualService | None:
+        """The last service with only the destinations that are new objects mapped again;
+        None where that cannot be told apart from a full mapping (duplicates, unknowns)."""
+        last = self.service
+        assert last is not None
+        dests = desired.destinations
+        ids = list(map(id, dests))
+        came = list(itertools.compress(dests, map(operator.not_, map(self.made.get, ids))))
+        present = set(ids)
+        gone = self.made.keys() - present if came or len(self.made) != len(present) else set()
+        if not came and not gone:
+            return last
+        if len(came) + len(gone) > len(dests) // 4 + 8:
+            return None  # most of the pool changed: the full mapping is as cheap
+        overlay: dict[tuple[str, int], RealServer | None] = {}
+        for dest_id in gone:
+            overlay[self.made[dest_id][1].key] = None
+        made = dict(self.made)
+        for dest_id in gone:
+            del made[dest_id]
+        for dest in came:
+            rs = _find(self.params, dest, self.index)
+            if rs is None or overlay.get(rs.key) is not None:
+                return None
+            if rs.key not in overlay and last.real_server(rs.key) is not None:
+                return None  # a second destination for a real server already in the pool
+            real = rs.at_weight(dest.weight)
+            same = last.real_server(rs.key)
+            if same is not None and same == real and same.tunnel == real.tunnel:
+                real = same
+            overlay[rs.key] = real
+            made[id(dest)] = (dest, real)
+        self.made = made
+        return dataclasses.replace(last, real_servers=splice(last.real_servers, overlay))
 
 
 class BackendLbSink:
@@ -135,6 +212,7 @@ class BackendLbSink:
         self._rebuild = rebuild
         self._params: dict[str, list[ServiceParams]] = {}
         self._last: dict[str, DesiredVirtualServer] = {}
+        self._builders: dict[ServiceKey, _Builder] = {}
         # The backend's services by key as this sink left them (None: not read yet); a change
         # replaces only its own services' entries.
         self._actual: dict[ServiceKey, VirtualService] | None = None
@@ -162,6 +240,7 @@ class BackendLbSink:
             )
         changed = [n for n, ps in new.items() if n in self._params and ps != self._params[n]]
         self._params.update(new)
+        self._builders.clear()
         if self._actual is None:
             self._adopt(new)
         for name in changed:
@@ -229,9 +308,16 @@ class BackendLbSink:
             want = LbState()
         else:
             self._last[desired.name] = desired
-            by_key = {p.key: desired_service(p, desired, actual.get(p.key)) for p in services}
+            by_key = {p.key: self._builder(p).build(desired, actual.get(p.key)) for p in services}
             want = LbState.of(by_key.values())
         self._run(plan(want, have), have)
+
+    def _builder(self, params: ServiceParams) -> _Builder:
+        builder = self._builders.get(params.key)
+        if builder is None or builder.params is not params:
+            # New parameters (a reload): the service is mapped afresh once.
+            builder = self._builders[params.key] = _Builder(params)
+        return builder
 
     def _run(self, ops: tuple[Op, ...], have: LbState) -> None:
         """Apply `ops`, planned against `have` (this sink's view of the services they touch)."""
