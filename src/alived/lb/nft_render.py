@@ -259,6 +259,21 @@ def persist_name(vs: VirtualService) -> str:
     return f"vp_{service_id(vs.key)}_{vs.persistence_timeout}_{vs.persistence_granularity}"
 
 
+def split_persistence(vs: VirtualService) -> bool:
+    """An IPv6 service by address and port persists through two maps (client -> address,
+    client -> port): libnftables 1.0.6 aborts the process (netlink_gen_expr assertion `dreg <
+    ctx->reg_low`) on an update of one map with an IPv6 key and `ip6 daddr . th dport` data,
+    while `dnat ip6 to <client> map @a : <client> map @b` and an update per map work."""
+    return _sets(vs) and vs.key.family == 6 and not _by_address(vs)
+
+
+def persist_maps(vs: VirtualService) -> tuple[str, ...]:
+    """The persistence map(s) of a persistent NAT service: one, or (address, port) for an
+    IPv6 service by port (`split_persistence`)."""
+    name = persist_name(vs)
+    return (f"{name}_a", f"{name}_p") if split_persistence(vs) else (name,)
+
+
 def pool_values(vs: VirtualService) -> frozenset[str]:
     """The destinations new connections may go to, as the maps hold them."""
     return frozenset(dest_value(vs, rs) for rs in vs.pool)
@@ -451,7 +466,7 @@ def _objects(t: str, vs: VirtualService) -> list[str]:
     if map_kind(vs) != "none":
         lines.append(f"add map {t} {map_name(vs)} {_map_decl(vs)}")
     if _sets(vs):
-        lines.append(f"add map {t} {persist_name(vs)} {_persist_decl(vs)}")
+        lines += _persist_adds(t, vs)
     return lines
 
 
@@ -463,19 +478,47 @@ def _map_decl(vs: VirtualService) -> str:
     return f"{{ typeof numgen inc mod 2 : {data}; }}"
 
 
-def _persist_decl(vs: VirtualService) -> str:
+def _persist_decl(vs: VirtualService, value_type: str) -> str:
     return (
-        f"{{ type {_addr_type(vs)} : {_value_type(vs)}; flags dynamic,timeout; "
+        f"{{ type {_addr_type(vs)} : {value_type}; flags dynamic,timeout; "
         f"timeout {vs.persistence_timeout}s; }}"
     )
+
+
+def _persist_adds(t: str, vs: VirtualService) -> list[str]:
+    if split_persistence(vs):
+        address, port = persist_maps(vs)
+        return [
+            f"add map {t} {address} {_persist_decl(vs, _addr_type(vs))}",
+            f"add map {t} {port} {_persist_decl(vs, 'inet_service')}",
+        ]
+    return [f"add map {t} {persist_name(vs)} {_persist_decl(vs, _value_type(vs))}"]
+
+
+def _persist_rules(t: str, vs: VirtualService) -> tuple[str, list[str]]:
+    """(the service chain's DNAT to a persisted client's real server, the post-DNAT rules
+    remembering it)."""
+    sid = service_id(vs.key)
+    fam = _ipfam(vs.key.family)
+    client = _client(vs)
+    if split_persistence(vs):
+        address, port = persist_maps(vs)
+        dnat = f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {client} map @{address} : {client} map @{port}"
+        updates = [
+            f"add rule {t} va_{sid} update @{address} {{ {client} : {fam} daddr }}",
+            f"add rule {t} va_{sid} update @{port} {{ {client} : th dport }}",
+        ]
+        return dnat, updates
+    name = persist_name(vs)
+    dnat = f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {client} map @{name}"
+    return dnat, [f"add rule {t} va_{sid} update @{name} {{ {client} : {_value_of_packet(vs)} }}"]
 
 
 def _service_rules(t: str, vs: VirtualService, modulus: int, dr_device: str | None) -> list[str]:
     sid = service_id(vs.key)
     lines = [f'add rule {t} vs_{sid} counter name "vc_{sid}" comment "{_vs_comment(vs)}"']
     if _sets(vs) and vs.pool:
-        fam = _ipfam(vs.key.family)
-        lines.append(f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {_client(vs)} map @{persist_name(vs)}")
+        lines.append(_persist_rules(t, vs)[0])
     rule = _dispatch_rule(vs, modulus, dr_device)
     if rule is not None:
         lines.append(f"add rule {t} vs_{sid} {rule}")
@@ -483,8 +526,7 @@ def _service_rules(t: str, vs: VirtualService, modulus: int, dr_device: str | No
         return lines
     # After DNAT: remember the client's real server, count the connection on its element.
     if _sets(vs):
-        update = f"update @{persist_name(vs)} {{ {_client(vs)} : {_value_of_packet(vs)} }}"
-        lines.append(f"add rule {t} va_{sid} {update}")
+        lines += _persist_rules(t, vs)[1]
     lines.append(f"add rule {t} va_{sid} {_value_of_packet(vs)} @{dests_name(vs)}")
     return lines
 
@@ -521,18 +563,6 @@ def _check_unique(vs: VirtualService) -> None:
         )
 
 
-def _check_ipv6_persistence(vs: VirtualService) -> None:
-    # libnftables 1.0.6 aborts the process (netlink_gen_expr assertion `dreg < ctx->reg_low`)
-    # on `update @map { ip6 saddr : ip6 daddr . th dport }`: an IPv6 key with concatenated
-    # address . port data runs out of registers. It must never be asked.
-    if _sets(vs) and vs.key.family == 6 and not _by_address(vs):
-        raise RenderError(
-            f"{vs.key}: persistence on an IPv6 service by address and port is not supported by the "
-            "nftables backend (libnftables 1.0.6 aborts on its persistence map); use the ipvs "
-            "backend, a fwmark service, or no persistence_timeout"
-        )
-
-
 def service_script(
     old: VirtualService | None, new: VirtualService | None, dr_device: str | None = None
 ) -> str:
@@ -556,7 +586,7 @@ def _drop(t: str, vs: VirtualService) -> list[str]:
     if map_kind(vs) != "none":
         lines.append(f"delete map {t} {map_name(vs)}")
     if _sets(vs):
-        lines.append(f"delete map {t} {persist_name(vs)}")
+        lines += [f"delete map {t} {name}" for name in persist_maps(vs)]
     lines.append(f"delete set {t} {described_name(vs)}")
     if not is_dr(vs):
         lines += [f"delete set {t} {dests_name(vs)}", f"delete chain {t} va_{sid}"]
@@ -588,7 +618,6 @@ def service_change(
     t = _table(new)
     sid = service_id(new.key)
     _check_unique(new)
-    _check_ipv6_persistence(new)
     same_attrs = old is not None and old.attributes == new.attributes
     if changes is None and old is not None:
         changes = dest_changes(old.real_servers, new.real_servers)
@@ -637,13 +666,13 @@ def service_change(
         lines += _elements(t, map_name(new), map(str, deleted), "delete")
     else:
         added_elements = {}
-    persist_moved = _sets(old) != _sets(new) or persist_name(old) != persist_name(new)
+    persist_moved = _sets(old) != _sets(new) or persist_maps(old) != persist_maps(new)
     if _sets(old) and persist_moved:
-        lines.append(f"delete map {t} {persist_name(old)}")
+        lines += [f"delete map {t} {name}" for name in persist_maps(old)]
     if kind not in (old_kind, "none"):
         lines.append(f"add map {t} {map_name(new)} {_map_decl(new)}")
     if _sets(new) and persist_moved:
-        lines.append(f"add map {t} {persist_name(new)} {_persist_decl(new)}")
+        lines += _persist_adds(t, new)
     came, edited, left = changes
     described = described_name(new)
     lines += _elements(t, described, (dest_value(old, rs) for rs in left), "delete")
@@ -662,9 +691,24 @@ def _described(vs: VirtualService, dests: Iterable[RealServer]) -> list[str]:
     return [f'{dest_value(vs, rs)} comment "{_rs_comment(rs)}"' for rs in dests]
 
 
-def forget_script(vs: VirtualService, stale: Iterable[str]) -> str:
-    """Delete the persisted clients (`vp_...` keys) whose real server left the pool."""
-    return "\n".join(_elements(_table(vs), persist_name(vs), stale, "delete")) + "\n"
+def forget_script(vs: VirtualService, stale: Mapping[str, Iterable[str]]) -> str:
+    """Delete persisted clients whose real server left the pool: persistence map name ->
+    its client keys to delete."""
+    lines = []
+    for name in persist_maps(vs):
+        lines += _elements(_table(vs), name, stale.get(name, ()), "delete")
+    return "\n".join(lines) + "\n"
+
+
+def persisted(vs: VirtualService, maps: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Client key -> its real server as the maps hold it (`dest_value`'s form), from the listed
+    persistence map(s) (name -> client -> data); a client in only one of an IPv6 service's
+    two maps (the other element just expired) has none."""
+    names = persist_maps(vs)
+    if len(names) == 1:
+        return dict(maps.get(names[0], {}))
+    addresses, ports = maps.get(names[0], {}), maps.get(names[1], {})
+    return {client: f"{addr} . {ports[client]}" for client, addr in addresses.items() if client in ports}
 
 
 # ---- reading the table back ----

@@ -157,28 +157,32 @@ class NftablesBackend:
 
         Done after the transaction that took those servers out of the dispatch, so no new
         client can be persisted to them meanwhile; until it runs (a few ms), persisted clients
-        still reach them. Only this service's persistence map is listed."""
+        still reach them. Only this service's persistence map(s) are listed."""
         if not left or not vs.persistence_timeout or nft_render.is_dr(vs):
             return
-        name = nft_render.persist_name(vs)
+        names = nft_render.persist_maps(vs)
+        err = ""
         for _ in range(3):  # an element may expire between the listing and the delete
-            rc, out, err = self._nft.cmd(f"list map {nft_render.FAMILY} {nft_render.TABLE} {name}")
-            if rc != 0:
-                log.error("nftables: list map %s failed: %s", name, str(err).strip())
+            maps: dict[str, dict[str, str]] = {}
+            for name in names:
+                rc, out, err = self._nft.cmd(f"list map {nft_render.FAMILY} {nft_render.TABLE} {name}")
+                if rc != 0:
+                    log.error("nftables: list map %s failed: %s", name, str(err).strip())
+                    return
+                maps[name] = {
+                    nft_render.element_key(client)[0]: nft_render.value_text(dest)
+                    for item in json.loads(out)["nftables"]
+                    if "map" in item
+                    for client, dest in item["map"].get("elem", [])
+                }
+            gone = {c for c, dest in nft_render.persisted(vs, maps).items() if dest in left}
+            if not gone:
                 return
-            stale = [
-                nft_render.element_key(client)[0]
-                for item in json.loads(out)["nftables"]
-                if "map" in item
-                for client, dest in item["map"].get("elem", [])
-                if nft_render.value_text(dest) in left
-            ]
-            if not stale:
-                return
+            stale = {name: [c for c in maps[name] if c in gone] for name in names}
             rc, _, err = self._nft.cmd(nft_render.forget_script(vs, stale))
             if rc == 0:
                 return
-        log.error("nftables: forgetting persisted clients in %s failed: %s", name, str(err).strip())
+        log.error("nftables: forgetting persisted clients in %s failed: %s", names[0], str(err).strip())
 
     def _fail(self, ops: list[Op], error: str) -> list[OpFailure]:
         for op in ops:

@@ -140,13 +140,35 @@ def test_ipv6_nat_service_renders_what_nft_1_0_6_accepts() -> None:
     assert "meta l4proto tcp dnat ip6 to numgen inc mod 61 map @vm_" in script
     assert "0 : 2001:db8:1::11 . 80" in script or "0 : 2001:db8:1::12 . 80" in script
     assert "ip6 daddr . th dport @vd_" in script
-    # An IPv6 key with `address . port` data in a dynamic map aborts libnftables 1.0.6
-    # (netlink_gen_expr assertion): the service is refused before libnftables sees it.
+    # An IPv6 key with `address . port` data in one dynamic map aborts libnftables 1.0.6
+    # (netlink_gen_expr assertion): persistence by port on IPv6 is two maps, address and port,
+    # never an update with concatenated IPv6 data.
     persistent = replace(vs6, persistence_timeout=50, persistence_granularity=64)
-    with pytest.raises(nft_render.RenderError, match="IPv6"):
-        nft_render.service_script(None, persistent)
-    with pytest.raises(nft_render.RenderError, match="IPv6"):
-        nft_render.service_script(vs6, persistent)
+    client = "ip6 saddr & ffff:ffff:ffff:ffff::"
+    address, port = nft_render.persist_maps(persistent)
+    for script6 in (nft_render.service_script(None, persistent), nft_render.service_script(vs6, persistent)):
+        assert (
+            f"add map inet alived {address} {{ type ipv6_addr : ipv6_addr; flags dynamic,timeout;" in script6
+        )
+        assert (
+            f"add map inet alived {port} {{ type ipv6_addr : inet_service; flags dynamic,timeout;" in script6
+        )
+        assert f"meta l4proto tcp dnat ip6 to {client} map @{address} : {client} map @{port}\n" in script6
+        assert f"update @{address} {{ {client} : ip6 daddr }}" in script6
+        assert f"update @{port} {{ {client} : th dport }}" in script6
+        assert "ip6 daddr . th dport }" not in script6  # the form that aborts
+    gone = nft_render.service_script(persistent, None)
+    assert f"delete map inet alived {address}\n" in gone and f"delete map inet alived {port}\n" in gone
+    # The persisted real server of each client, from the two maps as listed.
+    listed = {
+        address: {"2001:db8::": "2001:db8:1::11", "2001:db8:2::": "2001:db8:1::12"},
+        port: {"2001:db8::": "80"},
+    }
+    assert nft_render.persisted(persistent, listed) == {"2001:db8::": "2001:db8:1::11 . 80"}
+    assert nft_render.forget_script(persistent, {address: ["2001:db8::"], port: ["2001:db8::"]}) == (
+        f"delete element inet alived {address} {{ 2001:db8:: }}\n"
+        f"delete element inet alived {port} {{ 2001:db8:: }}\n"
+    )
     # By address only (fwmark) the map's data is one address: accepted.
     fw6 = VirtualService(
         key=ServiceKey(family=6, fwmark=9),
