@@ -156,6 +156,7 @@ def service_params(config: Config) -> list[ServiceParams]:
                     forwarding=kind,
                     persistence_timeout=vs.persistence_timeout or 0,
                     persistence_granularity=_granularity(vs, key.family),
+                    persistence_engine=vs.persistence_engine or "",
                     flags=_flags(vs),
                     real_servers=tuple(dests.values()),
                     sorry_server=sorry,
@@ -175,7 +176,7 @@ def backend_report(config: Config, choice: BackendChoice) -> list[str]:
     lines = [f"Load balancer backend: {choice.name} ({choice.reason})"]
     if choice.name != "nftables":
         return lines
-    from alived.lb.nft_render import NEAREST  # noqa: PLC0415 - only the nftables report needs it
+    from alived.lb.nft_render import NEAREST, engine_note  # noqa: PLC0415 - only the nftables report
 
     seen: set[str] = set()
     for p in services:
@@ -183,6 +184,8 @@ def backend_report(config: Config, choice: BackendChoice) -> list[str]:
         if note and p.lb_algo not in seen:
             seen.add(p.lb_algo)
             lines.append(f"WARNING - {p.key}: lb_algo {note}")
+        if p.persistence_engine:
+            lines.append(f"WARNING - {engine_note(p.key, p.persistence_engine, p.persistence_timeout)}")
         kinds = {p.forwarding, *(rs.forwarding for rs in p.real_servers)}
         for kind in sorted(kinds - {Forwarding.NAT}):
             if kind == Forwarding.DR and p.forwarding == Forwarding.DR and not p.key.fwmark:

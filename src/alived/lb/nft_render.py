@@ -41,6 +41,7 @@ import functools
 import hashlib
 import ipaddress
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -224,9 +225,25 @@ def _after_element(vs: VirtualService) -> tuple[str, str]:
 def _vs_comment(vs: VirtualService) -> str:
     k = vs.key
     flags = ",".join(sorted(vs.flags)) or "-"
+    # The persistence engine is carried (ignored: see engine_note) so a restart reads back the
+    # service as configured; a table written before it was carried has 12 words.
+    engine = re.sub(r"[^A-Za-z0-9_.-]", "_", vs.persistence_engine) or "-"
     return (
         f"alived vs {k.family} {k.fwmark} {k.protocol or '-'} {k.address or '-'} {k.port} "
-        f"{vs.lb_algo} {vs.forwarding} {vs.persistence_timeout} {vs.persistence_granularity} {flags}"
+        f"{vs.lb_algo} {vs.forwarding} {vs.persistence_timeout} {vs.persistence_granularity} {flags} {engine}"
+    )
+
+
+def engine_note(key: ServiceKey, engine: str, timeout: int) -> str:
+    """What becomes of a service's persistence_engine on nftables (for the log and `-t`)."""
+    what = (
+        "persistence stays by the client address (masked by persistence_granularity)"
+        if timeout
+        else "there is no persistence (no persistence_timeout)"
+    )
+    return (
+        f"{key}: persistence_engine {engine} has no nftables equivalent (nftables cannot match "
+        f"a SIP Call-ID in the payload): it is ignored, {what}"
     )
 
 
@@ -812,7 +829,7 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
         if not isinstance(comment, str) or not comment.startswith("alived "):
             continue
         words = comment.split()
-        if words[1] == "vs" and len(words) == 12:
+        if words[1] == "vs" and len(words) in (12, 13):
             vs = _parse_vs(words[2:])
             services[service_id(vs.key)] = vs
     result = []
@@ -827,6 +844,7 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
                 persistence_granularity=vs.persistence_granularity,
                 flags=vs.flags,
                 real_servers=tuple(rs_list[k] for k in sorted(rs_list)),
+                persistence_engine=vs.persistence_engine,
             )
         )
     return Listing(
@@ -839,7 +857,8 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
 
 
 def _parse_vs(w: list[str]) -> VirtualService:
-    family, fwmark, proto, addr, port, algo, fwd, ptimeout, pgran, flags = w
+    family, fwmark, proto, addr, port, algo, fwd, ptimeout, pgran, flags = w[:10]
+    engine = w[10] if len(w) > 10 and w[10] != "-" else ""
     key = ServiceKey(
         family=int(family),
         fwmark=int(fwmark),
@@ -854,4 +873,5 @@ def _parse_vs(w: list[str]) -> VirtualService:
         persistence_timeout=int(ptimeout),
         persistence_granularity=int(pgran),
         flags=frozenset() if flags == "-" else frozenset(flags.split(",")),
+        persistence_engine=engine,
     )

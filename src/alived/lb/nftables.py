@@ -103,6 +103,13 @@ class NftablesBackend:
                 after = apply_ops(LbState.of([current[key]] if key in current else []), service_ops)
                 new = results[key] = after.by_key().get(key)
                 old = current.get(key)
+                if (
+                    new is not None
+                    and new.persistence_engine
+                    and (old is None or old.attributes != new.attributes)
+                ):
+                    note = nft_render.engine_note(new.key, new.persistence_engine, new.persistence_timeout)
+                    log.warning("nftables: %s", note)
                 table = self._tables.get(key)
                 if table is None and old is not None:
                     # Not read back (no map listed): assume the table a fill from scratch gives.

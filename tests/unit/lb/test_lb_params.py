@@ -140,3 +140,35 @@ def test_bad_lvs_backend_value_is_a_diagnostic(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert any("lvs_backend" in str(d) for d in result.diagnostics)
     assert result.config.global_defs.lvs_backend == "auto"
+
+
+SIP_CONF = """
+virtual_server 203.0.113.10 5060 {
+  lb_algo rr
+  lb_kind NAT
+  protocol UDP
+  persistence_timeout 60
+  persistence_engine sip
+  real_server 198.51.100.11 5060 { }
+}
+"""
+
+
+def test_persistence_engine_is_carried_and_warned_on_nftables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (p,) = service_params(load(tmp_path, SIP_CONF))
+    assert p.persistence_engine == "sip"
+    health = {rs.key: RealServerHealth(alive=True) for rs in p.real_servers}
+    assert build_service(p, health).persistence_engine == "sip"  # what IPVS is given
+    path = tmp_path / "sip.conf"
+    path.write_text(SIP_CONF)
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "nftables"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "WARNING - [203.0.113.10]:udp:5060: persistence_engine sip has no nftables equivalent (nftables "
+        "cannot match a SIP Call-ID in the payload): it is ignored, persistence stays by the client "
+        "address (masked by persistence_granularity)"
+    ) in err
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "ipvs"]) == 0
+    assert "persistence_engine" not in capsys.readouterr().err

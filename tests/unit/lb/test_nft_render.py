@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from alived.core.lb.model import SCHEDULERS, Forwarding, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import SCHEDULERS, Forwarding, LbState, RealServer, ServiceKey, VirtualService
 from alived.lb import nft_render
 
 KEY = ServiceKey(protocol="TCP", address="203.0.113.10", port=80)
@@ -282,3 +282,15 @@ def test_a_weight_change_rewrites_the_description_and_keeps_the_counted_element(
     value = nft_render.dest_value(vs, vs.real_servers[0])
     assert f'add element inet alived {nft_render.described_name(vs)} {{ {value} comment "alived rs ' in script
     assert nft_render.dests_name(vs) not in script.replace(f"@{nft_render.dests_name(vs)}", "")
+
+
+def test_the_persistence_engine_is_read_back_and_old_comments_still_parse() -> None:
+    sip = replace(svc("rr", 2, persistence_timeout=60), persistence_engine="sip")
+    assert nft_render.parse_listing(_listing(sip)).state == LbState.of([sip])
+    plain = svc("rr", 2)
+    old_comment = nft_render._vs_comment(plain).rsplit(" ", 1)[0]  # written before the engine word
+    items = [
+        {"rule": {"chain": "x", "comment": old_comment}} if "comment" in i.get("rule", {}) else i
+        for i in _listing(plain)
+    ]
+    assert nft_render.parse_listing(items).state == LbState.of([plain])

@@ -151,6 +151,8 @@ class VirtualService:
     persistence_granularity: int = 32  # prefix length of the client address (128 for IPv6)
     flags: frozenset[str] = frozenset()
     real_servers: tuple[RealServer, ...] = ()
+    # IPVS persistence engine (keepalived's persistence_engine, e.g. "sip"); "" for none.
+    persistence_engine: str = ""
 
     def __post_init__(self) -> None:
         if self.lb_algo not in SCHEDULERS:
@@ -251,6 +253,7 @@ class ServiceParams:
     forwarding: Forwarding = Forwarding.NAT
     persistence_timeout: int = 0
     persistence_granularity: int | None = None  # None: the whole address (32 or 128)
+    persistence_engine: str = ""
     flags: frozenset[str] = frozenset()
     real_servers: tuple[RealServerParams, ...] = ()
     sorry_server: RealServerParams | None = None
@@ -320,4 +323,5 @@ def build_service(
         persistence_granularity=granularity,
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
+        persistence_engine=params.persistence_engine,
     )

@@ -121,6 +121,7 @@ def desired_service(
         persistence_granularity=_granularity(params),
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
+        persistence_engine=params.persistence_engine,
     )
     if (
         previous is not None
