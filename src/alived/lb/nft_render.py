@@ -192,6 +192,24 @@ def dr_base_script(devices: Iterable[str]) -> str:
 DR_BASE_RULES = 2
 
 
+def dr_rehook_script(devices: Iterable[str]) -> str:
+    """Move the DR ingress hook to `devices` in one transaction: the base chain is replaced
+    (nft 1.0.6 can add devices to a netdev chain but not remove them), its two rules with it;
+    the maps and the services' chains stay."""
+    t = f"netdev {TABLE}"
+    return f"flush chain {t} ingress\ndelete chain {t} ingress\n" + dr_base_script(devices)
+
+
+def ingress_devices(text: str) -> frozenset[str]:
+    """The devices of the ingress chain from its text listing (`device "eth0"` or `devices = {
+    eth0, eth1 }`): libnftables 1.0.6's JSON listing leaves them out."""
+    many = re.search(r"devices = \{([^}]*)\}", text)
+    if many is not None:
+        return frozenset(d.strip().strip('"') for d in many.group(1).split(",") if d.strip())
+    one = re.search(r'device "?([^"\s;]+)"?', text)
+    return frozenset({one.group(1)}) if one is not None else frozenset()
+
+
 def _table(vs: VirtualService) -> str:
     return f"netdev {TABLE}" if is_dr(vs) else f"{FAMILY} {TABLE}"
 

@@ -51,6 +51,10 @@ class NftablesBackend:
         if dr_ingress and not listing.has_dr_base:
             self._run(nft_render.dr_base_script(dr_ingress), "create table netdev alived")
             listing = self._list()
+        elif dr_ingress and self._ingress_devices() != frozenset(dr_ingress):
+            # Links changed (a reload): the hook moves to them, the services stay in place.
+            self._run(nft_render.dr_rehook_script(dr_ingress), "re-hook netdev alived ingress")
+            log.info("nftables: DR ingress hooked on %s", ", ".join(dr_ingress))
         self._state = listing.state
         self._tables = listing.tables()
 
@@ -61,6 +65,17 @@ class NftablesBackend:
         if rc != 0:
             raise BackendError(what, detail=str(err).strip())
         return str(out)
+
+    def _ingress_devices(self) -> frozenset[str]:
+        """The links the DR ingress chain is hooked on now (from the text listing)."""
+        self._nft.set_json_output(False)
+        try:
+            rc, out, err = self._nft.cmd(f"list chain netdev {nft_render.TABLE} ingress")
+        finally:
+            self._nft.set_json_output(True)
+        if rc != 0:
+            raise BackendError("list chain netdev alived ingress", detail=str(err).strip())
+        return nft_render.ingress_devices(str(out))
 
     def _list(self) -> nft_render.Listing:
         items: list[dict[str, Any]] = []

@@ -294,3 +294,18 @@ def test_the_persistence_engine_is_read_back_and_old_comments_still_parse() -> N
         for i in _listing(plain)
     ]
     assert nft_render.parse_listing(items).state == LbState.of([plain])
+
+
+def test_the_dr_ingress_hook_is_read_from_text_and_moved_in_one_script() -> None:
+    one = 'table netdev alived {\n\tchain ingress {\n\t\ttype filter hook ingress device "eth0" priority 0;'
+    many = "\t\ttype filter hook ingress devices = { eth0, eth1 } priority filter; policy accept;"
+    assert nft_render.ingress_devices(one) == {"eth0"}
+    assert nft_render.ingress_devices(many) == {"eth0", "eth1"}
+    assert nft_render.ingress_devices("chain ingress {\n}") == frozenset()
+    script = nft_render.dr_rehook_script(["eth1"])
+    assert script.startswith("flush chain netdev alived ingress\ndelete chain netdev alived ingress\n")
+    assert (
+        'add chain netdev alived ingress { type filter hook ingress devices = { "eth1" } priority 0; }'
+        in script
+    )
+    assert script.count("add rule netdev alived ingress") == nft_render.DR_BASE_RULES

@@ -259,13 +259,6 @@ class BackendLbSink:
         if built is None:
             return
         backend, links = built
-        if links.ingress != self.links.ingress and self.links.ingress:
-            log.warning(
-                "LB: DR ingress links changed from %s to %s: the ingress hook keeps the old links "
-                "until the table netdev alived is removed",
-                ", ".join(self.links.ingress),
-                ", ".join(links.ingress),
-            )
         log.info("LB: DR links now %s -> %s", ", ".join(links.ingress) or "-", links.device or "-")
         self.backend, self.links, self._actual = backend, links, None
 
