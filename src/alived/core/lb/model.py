@@ -12,6 +12,7 @@ with like.
 from __future__ import annotations
 
 import bisect
+import itertools
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -101,13 +102,23 @@ _WEIGHT = operator.attrgetter("weight")
 
 
 # (added, (before, after) changed, removed), each in key order.
+# Destinations tuples made sorted and unique by construction (`splice`), held here so an
+# identity match cannot be a recycled id: a service built from one skips the O(n) check.
+_SORTED: list[tuple[RealServer, ...]] = []
+
 DestChanges = tuple[tuple[RealServer, ...], tuple[tuple[RealServer, RealServer], ...], tuple[RealServer, ...]]
 _CHANGES: list[tuple[tuple[RealServer, ...], tuple[RealServer, ...], DestChanges]] = []
 
 
+def mark_sorted(dests: tuple[RealServer, ...]) -> None:
+    """Note destinations made sorted and unique by construction (see `_SORTED`); the last few."""
+    _SORTED.insert(0, dests)
+    del _SORTED[4:]
+
+
 def dest_changes(old: tuple[RealServer, ...], new: tuple[RealServer, ...]) -> DestChanges:
     """(destinations added, (before, after) of those changed, destinations removed) from the
-    sorted destinations `old` to `new`, each list in key order.
+    sorted destinations `old` to `new`, each in key order.
 
     RealServer is immutable, so an object found in both is unchanged: only the objects not in
     both are compared, found by identity with C-level set operations. A change to one real
@@ -153,6 +164,8 @@ class VirtualService:
     real_servers: tuple[RealServer, ...] = ()
     # IPVS persistence engine (keepalived's persistence_engine, e.g. "sip"); "" for none.
     persistence_engine: str = ""
+    # Every destination has a weight above 0 (`pool` is then `real_servers`): found once here.
+    all_live: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.lb_algo not in SCHEDULERS:
@@ -160,10 +173,14 @@ class VirtualService:
         unknown = self.flags - set(SCHEDULER_FLAGS)
         if unknown:
             raise LocalMisuse(f"unknown scheduler flags {sorted(unknown)}")
+        dests = self.real_servers
+        object.__setattr__(self, "all_live", not dests or min(map(_WEIGHT, dests)) > 0)
+        if any(dests is done for done in _SORTED):
+            return  # made sorted by `splice`
         # Strictly increasing keys (sorted and unique), checked by C-level iteration: a
         # service of 10,000 real servers is built on every change.
-        keys = list(map(_KEY, self.real_servers))
-        if not all(map(operator.lt, keys, keys[1:])):
+        keys = list(map(_KEY, dests))
+        if not all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
             raise LocalMisuse(f"real servers of {self.key} must be unique and sorted by key")
 
     @property
@@ -182,7 +199,7 @@ class VirtualService:
         """The destinations that may get new connections (weight above 0); the same tuple as
         `real_servers` when every weight is above 0 (found without a Python-level loop)."""
         dests = self.real_servers
-        if not dests or min(map(_WEIGHT, dests)) > 0:
+        if self.all_live:
             return dests
         return tuple(rs for rs in dests if rs.weight > 0)
 

@@ -15,7 +15,15 @@ import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from alived.core.lb.model import DestChanges, LbState, RealServer, ServiceKey, VirtualService, dest_changes
+from alived.core.lb.model import (
+    DestChanges,
+    LbState,
+    RealServer,
+    ServiceKey,
+    VirtualService,
+    dest_changes,
+    mark_sorted,
+)
 from alived.errors import LocalMisuse
 
 
@@ -165,7 +173,9 @@ def splice(
     dests: tuple[RealServer, ...], overlay: Mapping[tuple[str, int], RealServer | None]
 ) -> tuple[RealServer, ...]:
     """Sorted destinations with some replaced, added or (None) removed by key; each found by
-    bisection, the rest copied at C speed. `dests` itself when `overlay` is empty."""
+    bisection, the rest copied at C speed. `dests` itself when `overlay` is empty. The result
+    is sorted and unique by construction (a key of `overlay` is removed before it is put
+    back), so a VirtualService built from it skips its check."""
     if not overlay:
         return dests
     out = list(dests)
@@ -180,7 +190,9 @@ def splice(
         rs = overlay[key]
         if rs is not None:
             bisect.insort(out, rs, key=_KEY)
-    return tuple(out)
+    result = tuple(out)
+    mark_sorted(result)
+    return result
 
 
 def apply_ops(state: LbState, ops: Iterable[Op]) -> LbState:
