@@ -34,7 +34,7 @@ from alived.core.lb.model import (
     ServiceParams,
     VirtualService,
 )
-from alived.core.lb.plan import Op, apply_ops, describe, plan, splice
+from alived.core.lb.plan import Op, describe, plan, splice
 from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
 from alived.daemon.check.params import vs_name
 from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
@@ -179,9 +179,7 @@ class _Builder:
         overlay: dict[tuple[str, int], RealServer | None] = {}
         for dest_id in gone:
             overlay[self.made[dest_id][1].key] = None
-        made = dict(self.made)
-        for dest_id in gone:
-            del made[dest_id]
+        made: dict[int, tuple[Destination, RealServer]] = {}
         for dest in came:
             rs = _find(self.params, dest, self.index)
             if rs is None or overlay.get(rs.key) is not None:
@@ -194,7 +192,9 @@ class _Builder:
                 real = same
             overlay[rs.key] = real
             made[id(dest)] = (dest, real)
-        self.made = made
+        for dest_id in gone:  # only now: a None above leaves the map as it was
+            del self.made[dest_id]
+        self.made.update(made)
         return dataclasses.replace(last, real_servers=splice(last.real_servers, overlay))
 
 
@@ -272,7 +272,7 @@ class BackendLbSink:
         wanted = {p.key for ps in configured.values() for p in ps}
         stale = LbState.of(vs for vs in self._actual.values() if vs.key not in wanted)
         if stale.services:
-            self._run(plan(LbState(), stale), stale)
+            self._run(plan(LbState(), stale), stale, LbState())
 
     def traffic(self) -> dict[str, Counters]:
         """The backend's counters per virtual server name, summed over its services (a group has
@@ -304,7 +304,7 @@ class BackendLbSink:
             self._last[desired.name] = desired
             by_key = {p.key: self._builder(p).build(desired, actual.get(p.key)) for p in services}
             want = LbState.of(by_key.values())
-        self._run(plan(want, have), have)
+        self._run(plan(want, have), have, want)
 
     def _builder(self, params: ServiceParams) -> _Builder:
         builder = self._builders.get(params.key)
@@ -313,8 +313,10 @@ class BackendLbSink:
             builder = self._builders[params.key] = _Builder(params)
         return builder
 
-    def _run(self, ops: tuple[Op, ...], have: LbState) -> None:
-        """Apply `ops`, planned against `have` (this sink's view of the services they touch)."""
+    def _run(self, ops: tuple[Op, ...], have: LbState, want: LbState) -> None:
+        """Apply `ops`, planned from `have` (this sink's view of the services they touch) to
+        `want`; applied in full, the services are `want`'s (`apply_ops(have, ops) == want`,
+        the planner's property), kept as those objects so the next plan compares by identity."""
         if not ops:
             return
         try:
@@ -329,12 +331,11 @@ class BackendLbSink:
             except Exception as err:
                 log.error("LB: cannot read the %s state back: %s", self.backend.name, err)
             return
-        after = apply_ops(have, ops).by_key()
         if self._actual is None:
             self._actual = {}
         for vs in have.services:
             self._actual.pop(vs.key, None)
-        self._actual.update(after)
+        self._actual.update(want.by_key())
 
 
 def _guarded(read: Callable[[], dict[ServiceKey, Counters]], backend: str) -> dict[ServiceKey, Counters]:
