@@ -21,9 +21,11 @@ import platform
 import signal
 import statistics
 import sys
+import tempfile
 import textwrap
 import time
 from dataclasses import replace
+from ipaddress import ip_address
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +37,11 @@ from tests.helpers import lb_topology as topo  # noqa: E402
 from tests.helpers.inns import inside, run_python  # noqa: E402
 from tests.helpers.netns import Lab  # noqa: E402
 
+from alived.config.load import load_config  # noqa: E402
+from alived.core.check.desired import DesiredVirtualServer, Destination  # noqa: E402
 from alived.core.lb.model import LbState, RealServer, ServiceKey, VirtualService  # noqa: E402
 from alived.core.lb.plan import plan  # noqa: E402
+from alived.daemon.check.lb_sink import BackendLbSink, params_by_name  # noqa: E402
 from alived.lb import nft_render  # noqa: E402
 from alived.lb.nftables import NftablesBackend  # noqa: E402
 
@@ -67,8 +72,52 @@ def _timed_cpu(backend: NftablesBackend, desired: LbState) -> tuple[float, float
     return elapsed, used
 
 
-def one_change(lab: Lab, algo: str, n: int) -> tuple[float, float, float, float]:
-    """(install s, median one-change ms, its CPU ms, rendering alone ms) for n real servers."""
+def _sink_change(algo: str, n: int) -> tuple[float, float]:
+    """Median ms (wall, CPU) of one change (one real server down, then back) from the checker core's pool
+    to the kernel: the checker child's LB sink maps the destinations to the service (the core
+    hands out the same Destination object for a real server whose weight holds), plans and
+    applies; in the namespace the caller is in."""
+    key = KEY
+    servers = [(f"198.51.100.{i % 250 + 1}", 1000 + i // 250) for i in range(n)]
+    lines = [f"virtual_server {key.address} {key.port} {{", f"    lb_algo {algo}", "    protocol TCP"]
+    lines += [f"    real_server {address} {port} {{ weight 1 }}" for address, port in servers]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "keepalived.conf"
+        path.write_text("\n".join([*lines, "}", ""]))
+        config = load_config(path).config
+    assert config is not None
+    (name,) = params_by_name(config)
+    dests = [Destination(address=ip_address(address), port=port, weight=1) for address, port in servers]
+
+    def pool(skip: int) -> DesiredVirtualServer:
+        return DesiredVirtualServer(
+            name=name,
+            protocol="tcp",
+            address=ip_address(key.address),
+            port=key.port,
+            fwmark=None,
+            group=None,
+            destinations=tuple(d for i, d in enumerate(dests) if i != skip),
+            quorum_up=True,
+        )
+
+    sink = BackendLbSink(NftablesBackend())
+    sink.configure(config)
+    sink.apply(pool(-1))
+    samples = []
+    cpus = []
+    for i in range(RUNS):
+        for wanted in (pool((i * 7919) % n), pool(-1)):
+            started, cpu = time.monotonic(), time.process_time()
+            sink.apply(wanted)
+            samples.append(time.monotonic() - started)
+            cpus.append(time.process_time() - cpu)
+    return statistics.median(samples) * 1000, statistics.median(cpus) * 1000
+
+
+def one_change(lab: Lab, algo: str, n: int) -> tuple[float, float, float, float, tuple[float, float]]:
+    """(install s, median one-change ms, its CPU ms, rendering alone ms, the same change from
+    the checker core's pool through the sink ms) for n real servers."""
     ns = lab.netns("bench")
     with inside(ns):
         backend = NftablesBackend()
@@ -90,12 +139,15 @@ def one_change(lab: Lab, algo: str, n: int) -> tuple[float, float, float, float]
                 wall, cpu = _timed_cpu(backend, LbState.of([state]))
                 samples.append(wall)
                 cpus.append(cpu)
+        backend.apply(plan(LbState(), backend.known_state()))
+        through_sink = _sink_change(algo, n)
     ms = 1000
     return (
         install,
         statistics.median(samples) * ms,
         statistics.median(cpus) * ms,
         statistics.median(renders) * ms,
+        through_sink,
     )
 
 
@@ -156,15 +208,18 @@ def main() -> int:
     for n in SIZES:
         lab = Lab()
         try:
-            install, change, cpu, render = one_change(lab, "wrr", n)
+            install, change, cpu, render, sink = one_change(lab, "wrr", n)
         finally:
             lab.close()
         print(
             f"n={n}: install {install:.3f} s, one change {change:.1f} ms (CPU {cpu:.1f}, "
-            f"render {render:.1f})",
+            f"render {render:.1f}, through the sink {sink[0]:.1f}, CPU {sink[1]:.1f})",
             flush=True,
         )
-        rows.append(f"| {n:,} | {install:.3f} | {change:.1f} | {cpu:.1f} | {render:.1f} |")
+        rows.append(
+            f"| {n:,} | {install:.3f} | {change:.1f} | {cpu:.1f} | {render:.1f} "
+            f"| {sink[0]:.1f} | {sink[1]:.1f} |"
+        )
     lab = Lab()
     try:
         load = full_load(lab)
@@ -194,8 +249,9 @@ def main() -> int:
         [
             "One change with N real servers in one service:",
             "",
-            "| real servers | install s | one change ms | its CPU ms | rendering alone ms |",
-            "|---:|---:|---:|---:|---:|",
+            "| real servers | install s | one change ms | its CPU ms | rendering alone ms "
+            "| from the checker's pool ms | its CPU ms |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
             f"Full load of 1,000 virtual services (3 real servers each, wrr), empty table: {load:.3f} s.",

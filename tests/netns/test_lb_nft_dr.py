@@ -72,3 +72,19 @@ def test_dr_carries_traffic_spread_evenly_and_follows_health(lab: Lab) -> None:
     assert "rs2" not in counts and sum(counts.values()) == 60, counts
     # The NAT table is not involved: nothing was DNATed.
     assert "dnat ip" not in lb.director.exec("nft", "list", "table", "inet", "alived").stdout
+
+
+def test_a_new_ingress_link_re_hooks_the_dr_chain_and_carries_traffic(lab: Lab) -> None:
+    # As on a reload whose DR links changed: a backend on the new links moves the ingress hook
+    # to them in one transaction; the services' chains and maps stay as they are.
+    lb = dr_lab(lab)
+    p = dr_params("rr")
+    with lb.in_director():
+        first = NftablesBackend(dr_device="lan0", dr_ingress=("lan0",))  # not where clients arrive
+        assert converge(first, [service(p)]) == ()
+        moved = NftablesBackend(dr_device="lan0", dr_ingress=("eth0",))
+        assert moved.read_actual() == first.read_actual()
+    hook = lb.director.exec("nft", "list", "chain", "netdev", "alived", "ingress").stdout
+    assert 'device "eth0"' in hook and "lan0" not in hook, hook
+    counts = lb.counts(30)
+    assert sum(counts.values()) == 30 and set(counts) <= set(RS_ADDR), counts

@@ -3,6 +3,7 @@ service the kernel refuses is logged with its operations while the others keep w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -125,3 +126,19 @@ def test_a_restarted_backend_moves_only_the_leaving_servers_slots(lab: Lab) -> N
     moved = {s for s in before if before[s] != after[s]}
     assert moved == {s for s, c in before.items() if c in gone}
     assert set(lb.counts(20)) == {"rs2", "rs3"}
+
+
+def test_a_persistence_engine_is_logged_as_ignored_and_read_back(
+    lab: Lab, caplog: pytest.LogCaptureFixture
+) -> None:
+    # nftables has no SIP engine: the service runs with persistence by client address, the log
+    # says so, and a restart reads the engine back from the table (nothing to change).
+    lb = build(lab)
+    sip = dataclasses.replace(service(params("rr")), persistence_timeout=60, persistence_engine="sip")
+    with lb.in_director(), caplog.at_level(logging.WARNING, logger="alived.lb.nftables"):
+        assert converge(NftablesBackend(), [sip]) == ()
+        assert plan(LbState.of([sip]), NftablesBackend().read_actual()) == ()
+    (line,) = [r.getMessage() for r in caplog.records if "persistence_engine" in r.getMessage()]
+    assert "persistence_engine sip has no nftables equivalent" in line
+    assert "ignored, persistence stays by the client address" in line
+    assert lb.requests(5) == [lb.requests(1)[0]] * 5  # held by client address

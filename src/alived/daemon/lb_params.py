@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alived.config.model import Config, LvsMethod, RealServer, VirtualServer, VsgEntry
 from alived.core.lb.model import Forwarding, RealServerParams, ServiceKey, ServiceParams, Tunnel
+from alived.errors import Location
 
 PROC_IP_VS = "/proc/net/ip_vs"
 BACKENDS = ("ipvs", "nftables", "auto")
@@ -156,6 +157,7 @@ def service_params(config: Config) -> list[ServiceParams]:
                     forwarding=kind,
                     persistence_timeout=vs.persistence_timeout or 0,
                     persistence_granularity=_granularity(vs, key.family),
+                    persistence_engine=vs.persistence_engine or "",
                     flags=_flags(vs),
                     real_servers=tuple(dests.values()),
                     sorry_server=sorry,
@@ -175,7 +177,7 @@ def backend_report(config: Config, choice: BackendChoice) -> list[str]:
     lines = [f"Load balancer backend: {choice.name} ({choice.reason})"]
     if choice.name != "nftables":
         return lines
-    from alived.lb.nft_render import NEAREST  # noqa: PLC0415 - only the nftables report needs it
+    from alived.lb.nft_render import NEAREST, engine_note  # noqa: PLC0415 - only the nftables report
 
     seen: set[str] = set()
     for p in services:
@@ -183,17 +185,39 @@ def backend_report(config: Config, choice: BackendChoice) -> list[str]:
         if note and p.lb_algo not in seen:
             seen.add(p.lb_algo)
             lines.append(f"WARNING - {p.key}: lb_algo {note}")
-        kinds = {p.forwarding, *(rs.forwarding for rs in p.real_servers)}
-        for kind in sorted(kinds - {Forwarding.NAT}):
-            if kind == Forwarding.DR and p.forwarding == Forwarding.DR and not p.key.fwmark:
+        if p.persistence_engine:
+            lines.append(f"WARNING - {engine_note(p.key, p.persistence_engine, p.persistence_timeout)}")
+    for vs in config.virtual_servers:
+        lines += _kind_report(vs, config)
+    return lines
+
+
+def _kind_report(vs: VirtualServer, config: Config) -> list[str]:
+    """nftables' limits on lb_kind for one virtual_server block, each at the line that asks."""
+    kind, _ = _forwarding(vs.lvs_method)
+    asked: dict[Forwarding, Location | None] = {kind: vs.location}
+    for rs in vs.real_servers:
+        rs_kind = _forwarding(rs.lvs_method)[0] if rs.lvs_method is not None else kind
+        asked.setdefault(rs_kind, rs.location if rs.lvs_method is not None else vs.location)
+    lines = []
+    for key in _keys(vs, config):
+        for rs_kind in sorted(set(asked) - {Forwarding.NAT}):
+            where = f"{asked[rs_kind]} " if asked[rs_kind] is not None else ""
+            if rs_kind == Forwarding.DR and kind == Forwarding.DR and not key.fwmark:
                 lines.append(
-                    f"WARNING - {p.key}: lb_kind DR on nftables forwards at ingress, before conntrack: "
+                    f"{where}WARNING - {key}: lb_kind DR on nftables forwards at ingress, before conntrack: "
                     "flows are hashed (Maglev), a real server leaving breaks its open connections"
                 )
-                continue
-            why = "by fwmark " if p.key.fwmark else ""
-            lines.append(
-                f"WARNING - {p.key}: lb_kind {kind} {why}is not available with the nftables backend; "
-                "its real servers will not be installed"
-            )
+            elif rs_kind == Forwarding.TUN:
+                lines.append(
+                    f"{where}ERROR - {key}: lb_kind TUN is not available with the nftables backend "
+                    "(nftables has no statement that encapsulates a packet in ipip, gue or gre): its "
+                    "real servers will not be installed; use lvs_backend ipvs on a kernel with ip_vs"
+                )
+            else:
+                why = "by fwmark " if key.fwmark else ""
+                lines.append(
+                    f"{where}WARNING - {key}: lb_kind {rs_kind} {why}is not available with the nftables "
+                    "backend; its real servers will not be installed"
+                )
     return lines

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, Tunnel, VirtualService
@@ -95,6 +96,7 @@ def service_fields(vs: VirtualService) -> nl.ServiceFields:
         flags=flags,
         timeout=vs.persistence_timeout,
         netmask=netmask,
+        pe_name=vs.persistence_engine,
     )
 
 
@@ -172,6 +174,7 @@ def parse_service(attrs: dict[str, Any]) -> VirtualService:
         persistence_timeout=timeout,
         persistence_granularity=granularity,
         flags=flags,
+        persistence_engine=attrs.get("IPVS_SVC_ATTR_PE_NAME", "") or "",
     )
 
 
@@ -221,17 +224,8 @@ class IpvsBackend:
             if vs.key not in self._owned:
                 continue
             dests = sorted(parse_dest(d) for d in self._io.dump_dests(key_fields(vs.key)))
-            services.append(
-                VirtualService(
-                    key=vs.key,
-                    lb_algo=vs.lb_algo,
-                    forwarding=self._forwarding.get(vs.key, Forwarding.NAT),
-                    persistence_timeout=vs.persistence_timeout,
-                    persistence_granularity=vs.persistence_granularity,
-                    flags=vs.flags,
-                    real_servers=tuple(dests),
-                )
-            )
+            forwarding = self._forwarding.get(vs.key, Forwarding.NAT)
+            services.append(replace(vs, forwarding=forwarding, real_servers=tuple(dests)))
         return LbState.of(services)
 
     def apply(self, ops: tuple[Op, ...]) -> tuple[OpFailure, ...]:

@@ -41,12 +41,21 @@ import functools
 import hashlib
 import ipaddress
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from alived.core.lb.maglev import MaglevTable, table_size
-from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import (
+    DestChanges,
+    Forwarding,
+    LbState,
+    RealServer,
+    ServiceKey,
+    VirtualService,
+    dest_changes,
+)
 
 TABLE = "alived"
 FAMILY = "inet"
@@ -183,6 +192,24 @@ def dr_base_script(devices: Iterable[str]) -> str:
 DR_BASE_RULES = 2
 
 
+def dr_rehook_script(devices: Iterable[str]) -> str:
+    """Move the DR ingress hook to `devices` in one transaction: the base chain is replaced
+    (nft 1.0.6 can add devices to a netdev chain but not remove them), its two rules with it;
+    the maps and the services' chains stay."""
+    t = f"netdev {TABLE}"
+    return f"flush chain {t} ingress\ndelete chain {t} ingress\n" + dr_base_script(devices)
+
+
+def ingress_devices(text: str) -> frozenset[str]:
+    """The devices of the ingress chain from its text listing (`device "eth0"` or `devices = {
+    eth0, eth1 }`): libnftables 1.0.6's JSON listing leaves them out."""
+    many = re.search(r"devices = \{([^}]*)\}", text)
+    if many is not None:
+        return frozenset(d.strip().strip('"') for d in many.group(1).split(",") if d.strip())
+    one = re.search(r'device "?([^"\s;]+)"?', text)
+    return frozenset({one.group(1)}) if one is not None else frozenset()
+
+
 def _table(vs: VirtualService) -> str:
     return f"netdev {TABLE}" if is_dr(vs) else f"{FAMILY} {TABLE}"
 
@@ -216,9 +243,25 @@ def _after_element(vs: VirtualService) -> tuple[str, str]:
 def _vs_comment(vs: VirtualService) -> str:
     k = vs.key
     flags = ",".join(sorted(vs.flags)) or "-"
+    # The persistence engine is carried (ignored: see engine_note) so a restart reads back the
+    # service as configured; a table written before it was carried has 12 words.
+    engine = re.sub(r"[^A-Za-z0-9_.-]", "_", vs.persistence_engine) or "-"
     return (
         f"alived vs {k.family} {k.fwmark} {k.protocol or '-'} {k.address or '-'} {k.port} "
-        f"{vs.lb_algo} {vs.forwarding} {vs.persistence_timeout} {vs.persistence_granularity} {flags}"
+        f"{vs.lb_algo} {vs.forwarding} {vs.persistence_timeout} {vs.persistence_granularity} {flags} {engine}"
+    )
+
+
+def engine_note(key: ServiceKey, engine: str, timeout: int) -> str:
+    """What becomes of a service's persistence_engine on nftables (for the log and `-t`)."""
+    what = (
+        "persistence stays by the client address (masked by persistence_granularity)"
+        if timeout
+        else "there is no persistence (no persistence_timeout)"
+    )
+    return (
+        f"{key}: persistence_engine {engine} has no nftables equivalent (nftables cannot match "
+        f"a SIP Call-ID in the payload): it is ignored, {what}"
     )
 
 
@@ -251,13 +294,60 @@ def persist_name(vs: VirtualService) -> str:
     return f"vp_{service_id(vs.key)}_{vs.persistence_timeout}_{vs.persistence_granularity}"
 
 
+def split_persistence(vs: VirtualService) -> bool:
+    """An IPv6 service by address and port persists through two maps (client -> address,
+    client -> port): libnftables 1.0.6 aborts the process (netlink_gen_expr assertion `dreg <
+    ctx->reg_low`) on an update of one map with an IPv6 key and `ip6 daddr . th dport` data,
+    while `dnat ip6 to <client> map @a : <client> map @b` and an update per map work."""
+    return _sets(vs) and vs.key.family == 6 and not _by_address(vs)
+
+
+def persist_maps(vs: VirtualService) -> tuple[str, ...]:
+    """The persistence map(s) of a persistent NAT service: one, or (address, port) for an
+    IPv6 service by port (`split_persistence`)."""
+    name = persist_name(vs)
+    return (f"{name}_a", f"{name}_p") if split_persistence(vs) else (name,)
+
+
 def pool_values(vs: VirtualService) -> frozenset[str]:
     """The destinations new connections may go to, as the maps hold them."""
     return frozenset(dest_value(vs, rs) for rs in vs.pool)
 
 
+def left_pool(old: VirtualService, new: VirtualService) -> frozenset[str]:
+    """The destinations (as the maps hold them) in `old`'s pool and not in `new`'s: from the
+    destinations that changed when the attributes did not, else from both pools."""
+    if old.attributes != new.attributes:
+        return pool_values(old) - pool_values(new)
+    _, edited, left = dest_changes(old.real_servers, new.real_servers)
+    out = [rs for rs in left if rs.weight > 0]
+    out += [before for before, after in edited if before.weight > 0 and after.weight <= 0]
+    return frozenset(dest_value(old, rs) for rs in out)
+
+
+def _pool_weights(
+    vs: VirtualService, previous: MaglevTable | None, changes: DestChanges | None
+) -> dict[str, int]:
+    """Slot name -> weight of the service's pool (1 each for rr); from `previous`'s pool and
+    the destination changes when both are known (a change of one real server in 10,000 then
+    touches one entry), else from the whole pool."""
+    rr = vs.lb_algo == "rr"
+    if changes is None or previous is None or previous.weights is None:
+        return {slot_name(rs): 1 if rr else rs.weight for rs in vs.pool}
+    weights = dict(previous.weights)
+    came, edited, left = changes
+    for rs in left:
+        weights.pop(slot_name(rs), None)
+    for rs in [*came, *(after for _, after in edited)]:
+        if rs.weight > 0:
+            weights[slot_name(rs)] = 1 if rr else rs.weight
+        else:
+            weights.pop(slot_name(rs), None)
+    return weights
+
+
 def dispatch_table(
-    vs: VirtualService, previous: MaglevTable | None
+    vs: VirtualService, previous: MaglevTable | None, changes: DestChanges | None = None
 ) -> tuple[int, MaglevTable | None, dict[int, str]]:
     """(modulus, the service's Maglev table, the slots that changed from `previous` -> value).
 
@@ -265,15 +355,17 @@ def dispatch_table(
     equal for rr), so a pool change moves few slots and a change is a few element updates,
     never a rebuild. rr and wrr walk the table with `numgen inc`: each cycle of M connections
     gives each server its share. The table is updated from `previous` (the one in the kernel),
-    so only the slots that must move are computed and rendered.
+    so only the slots that must move are computed and rendered. `changes`: the destination
+    changes (`dest_changes`) from the service `previous` was made for, with the same
+    attributes, when the caller knows them.
     """
-    pool = vs.pool
-    if not pool or map_kind(vs) == "none":
+    if map_kind(vs) == "none":
         return (0, None, {})
-    rr = vs.lb_algo == "rr"
-    weights = {f"[{rs.address}]:{rs.port}": 1 if rr else rs.weight for rs in pool}
+    weights = _pool_weights(vs, previous, changes)
+    if not weights:
+        return (0, None, {})
     units = sum(weights.values()) // math.gcd(*weights.values())
-    size = table_size(len(pool), units)
+    size = table_size(len(weights), units)
     if previous is not None and previous.size == size:
         table, changed = previous.update(weights)
     else:
@@ -409,7 +501,7 @@ def _objects(t: str, vs: VirtualService) -> list[str]:
     if map_kind(vs) != "none":
         lines.append(f"add map {t} {map_name(vs)} {_map_decl(vs)}")
     if _sets(vs):
-        lines.append(f"add map {t} {persist_name(vs)} {_persist_decl(vs)}")
+        lines += _persist_adds(t, vs)
     return lines
 
 
@@ -421,19 +513,47 @@ def _map_decl(vs: VirtualService) -> str:
     return f"{{ typeof numgen inc mod 2 : {data}; }}"
 
 
-def _persist_decl(vs: VirtualService) -> str:
+def _persist_decl(vs: VirtualService, value_type: str) -> str:
     return (
-        f"{{ type {_addr_type(vs)} : {_value_type(vs)}; flags dynamic,timeout; "
+        f"{{ type {_addr_type(vs)} : {value_type}; flags dynamic,timeout; "
         f"timeout {vs.persistence_timeout}s; }}"
     )
+
+
+def _persist_adds(t: str, vs: VirtualService) -> list[str]:
+    if split_persistence(vs):
+        address, port = persist_maps(vs)
+        return [
+            f"add map {t} {address} {_persist_decl(vs, _addr_type(vs))}",
+            f"add map {t} {port} {_persist_decl(vs, 'inet_service')}",
+        ]
+    return [f"add map {t} {persist_name(vs)} {_persist_decl(vs, _value_type(vs))}"]
+
+
+def _persist_rules(t: str, vs: VirtualService) -> tuple[str, list[str]]:
+    """(the service chain's DNAT to a persisted client's real server, the post-DNAT rules
+    remembering it)."""
+    sid = service_id(vs.key)
+    fam = _ipfam(vs.key.family)
+    client = _client(vs)
+    if split_persistence(vs):
+        address, port = persist_maps(vs)
+        dnat = f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {client} map @{address} : {client} map @{port}"
+        updates = [
+            f"add rule {t} va_{sid} update @{address} {{ {client} : {fam} daddr }}",
+            f"add rule {t} va_{sid} update @{port} {{ {client} : th dport }}",
+        ]
+        return dnat, updates
+    name = persist_name(vs)
+    dnat = f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {client} map @{name}"
+    return dnat, [f"add rule {t} va_{sid} update @{name} {{ {client} : {_value_of_packet(vs)} }}"]
 
 
 def _service_rules(t: str, vs: VirtualService, modulus: int, dr_device: str | None) -> list[str]:
     sid = service_id(vs.key)
     lines = [f'add rule {t} vs_{sid} counter name "vc_{sid}" comment "{_vs_comment(vs)}"']
     if _sets(vs) and vs.pool:
-        fam = _ipfam(vs.key.family)
-        lines.append(f"add rule {t} vs_{sid} {_l4(vs)}dnat {fam} to {_client(vs)} map @{persist_name(vs)}")
+        lines.append(_persist_rules(t, vs)[0])
     rule = _dispatch_rule(vs, modulus, dr_device)
     if rule is not None:
         lines.append(f"add rule {t} vs_{sid} {rule}")
@@ -441,8 +561,7 @@ def _service_rules(t: str, vs: VirtualService, modulus: int, dr_device: str | No
         return lines
     # After DNAT: remember the client's real server, count the connection on its element.
     if _sets(vs):
-        update = f"update @{persist_name(vs)} {{ {_client(vs)} : {_value_of_packet(vs)} }}"
-        lines.append(f"add rule {t} va_{sid} {update}")
+        lines += _persist_rules(t, vs)[1]
     lines.append(f"add rule {t} va_{sid} {_value_of_packet(vs)} @{dests_name(vs)}")
     return lines
 
@@ -479,18 +598,6 @@ def _check_unique(vs: VirtualService) -> None:
         )
 
 
-def _check_ipv6_persistence(vs: VirtualService) -> None:
-    # libnftables 1.0.6 aborts the process (netlink_gen_expr assertion `dreg < ctx->reg_low`)
-    # on `update @map { ip6 saddr : ip6 daddr . th dport }`: an IPv6 key with concatenated
-    # address . port data runs out of registers. It must never be asked.
-    if _sets(vs) and vs.key.family == 6 and not _by_address(vs):
-        raise RenderError(
-            f"{vs.key}: persistence on an IPv6 service by address and port is not supported by the "
-            "nftables backend (libnftables 1.0.6 aborts on its persistence map); use the ipvs "
-            "backend, a fwmark service, or no persistence_timeout"
-        )
-
-
 def service_script(
     old: VirtualService | None, new: VirtualService | None, dr_device: str | None = None
 ) -> str:
@@ -514,7 +621,7 @@ def _drop(t: str, vs: VirtualService) -> list[str]:
     if map_kind(vs) != "none":
         lines.append(f"delete map {t} {map_name(vs)}")
     if _sets(vs):
-        lines.append(f"delete map {t} {persist_name(vs)}")
+        lines += [f"delete map {t} {name}" for name in persist_maps(vs)]
     lines.append(f"delete set {t} {described_name(vs)}")
     if not is_dr(vs):
         lines += [f"delete set {t} {dests_name(vs)}", f"delete chain {t} va_{sid}"]
@@ -527,10 +634,12 @@ def service_change(
     new: VirtualService | None,
     table: MaglevTable | None,
     dr_device: str | None = None,
+    changes: DestChanges | None = None,
 ) -> tuple[str, MaglevTable | None]:
     """The nft script turning one service from `old` (whose map holds `table`) to `new`, and
     the table the map holds after it. Only the map slots and the set elements that change are
-    written; the service's own two chains are rewritten (a few rules)."""
+    written; the service's own two chains are rewritten (a few rules). `changes`: what changed
+    in the destinations from `old` to `new` (`dest_changes`), when the caller knows it."""
     if old is None and new is None:
         return ("", None)
     if old is not None and new is not None and is_dr(old) != is_dr(new):
@@ -544,13 +653,15 @@ def service_change(
     t = _table(new)
     sid = service_id(new.key)
     _check_unique(new)
-    _check_ipv6_persistence(new)
-    old_rs = {rs.key: rs for rs in old.real_servers} if old is not None else {}
-    unchanged = old_rs if old is not None and old.attributes == new.attributes else {}
-    for rs in new.real_servers:
-        same = unchanged.get(rs.key)
-        if same is not rs and same != rs:
-            _check_dest(new, rs, dr_device)
+    same_attrs = old is not None and old.attributes == new.attributes
+    if changes is None and old is not None:
+        changes = dest_changes(old.real_servers, new.real_servers)
+    if changes is not None and same_attrs:
+        to_check: Iterable[RealServer] = [*changes[0], *(after for _, after in changes[1])]
+    else:
+        to_check = new.real_servers
+    for rs in to_check:
+        _check_dest(new, rs, dr_device)
     lines: list[str] = []
     kind = map_kind(new)
     if old is None:
@@ -568,9 +679,10 @@ def service_change(
             after_map, _ = _after_element(new)
             lines.append(f"add element {t} {after_map} {{ {elem} : goto va_{sid} }}")
         return ("\n".join(lines) + "\n", after)
+    assert changes is not None
     old_kind = map_kind(old)
     previous = table if old_kind == kind else None
-    modulus, after, changed = dispatch_table(new, previous)
+    modulus, after, changed = dispatch_table(new, previous, changes if same_attrs else None)
     rules = _service_rules(t, new, modulus, dr_device)
     old_modulus = previous.size if previous is not None else 0
     # The chains are rewritten only when their rules change: a rule naming a large map costs
@@ -589,23 +701,18 @@ def service_change(
         lines += _elements(t, map_name(new), map(str, deleted), "delete")
     else:
         added_elements = {}
-    persist_moved = _sets(old) != _sets(new) or persist_name(old) != persist_name(new)
+    persist_moved = _sets(old) != _sets(new) or persist_maps(old) != persist_maps(new)
     if _sets(old) and persist_moved:
-        lines.append(f"delete map {t} {persist_name(old)}")
+        lines += [f"delete map {t} {name}" for name in persist_maps(old)]
     if kind not in (old_kind, "none"):
         lines.append(f"add map {t} {map_name(new)} {_map_decl(new)}")
     if _sets(new) and persist_moved:
-        lines.append(f"add map {t} {persist_name(new)} {_persist_decl(new)}")
-    new_rs = {rs.key: rs for rs in new.real_servers}
-    left = [rs for k, rs in old_rs.items() if k not in new_rs]
-    came = [rs for k, rs in new_rs.items() if k not in old_rs]
-    edited = [
-        (p, rs) for k, rs in new_rs.items() if (p := old_rs.get(k)) is not None and p is not rs and p != rs
-    ]
+        lines += _persist_adds(t, new)
+    came, edited, left = changes
     described = described_name(new)
     lines += _elements(t, described, (dest_value(old, rs) for rs in left), "delete")
     lines += _elements(t, described, (dest_value(old, prev) for prev, _ in edited), "delete")
-    lines += _elements(t, described, _described(new, [rs for _, rs in edited] + came), "add")
+    lines += _elements(t, described, _described(new, [*(rs for _, rs in edited), *came]), "add")
     if not is_dr(new):
         lines += _elements(t, dests_name(new), (dest_value(old, rs) for rs in left), "delete")
         lines += _elements(t, dests_name(new), (dest_value(new, rs) for rs in came), "add")
@@ -619,9 +726,24 @@ def _described(vs: VirtualService, dests: Iterable[RealServer]) -> list[str]:
     return [f'{dest_value(vs, rs)} comment "{_rs_comment(rs)}"' for rs in dests]
 
 
-def forget_script(vs: VirtualService, stale: Iterable[str]) -> str:
-    """Delete the persisted clients (`vp_...` keys) whose real server left the pool."""
-    return "\n".join(_elements(_table(vs), persist_name(vs), stale, "delete")) + "\n"
+def forget_script(vs: VirtualService, stale: Mapping[str, Iterable[str]]) -> str:
+    """Delete persisted clients whose real server left the pool: persistence map name ->
+    its client keys to delete."""
+    lines = []
+    for name in persist_maps(vs):
+        lines += _elements(_table(vs), name, stale.get(name, ()), "delete")
+    return "\n".join(lines) + "\n"
+
+
+def persisted(vs: VirtualService, maps: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Client key -> its real server as the maps hold it (`dest_value`'s form), from the listed
+    persistence map(s) (name -> client -> data); a client in only one of an IPv6 service's
+    two maps (the other element just expired) has none."""
+    names = persist_maps(vs)
+    if len(names) == 1:
+        return dict(maps.get(names[0], {}))
+    addresses, ports = maps.get(names[0], {}), maps.get(names[1], {})
+    return {client: f"{addr} . {ports[client]}" for client, addr in addresses.items() if client in ports}
 
 
 # ---- reading the table back ----
@@ -725,7 +847,7 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
         if not isinstance(comment, str) or not comment.startswith("alived "):
             continue
         words = comment.split()
-        if words[1] == "vs" and len(words) == 12:
+        if words[1] == "vs" and len(words) in (12, 13):
             vs = _parse_vs(words[2:])
             services[service_id(vs.key)] = vs
     result = []
@@ -740,6 +862,7 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
                 persistence_granularity=vs.persistence_granularity,
                 flags=vs.flags,
                 real_servers=tuple(rs_list[k] for k in sorted(rs_list)),
+                persistence_engine=vs.persistence_engine,
             )
         )
     return Listing(
@@ -752,7 +875,8 @@ def parse_listing(items: list[dict[str, Any]]) -> Listing:
 
 
 def _parse_vs(w: list[str]) -> VirtualService:
-    family, fwmark, proto, addr, port, algo, fwd, ptimeout, pgran, flags = w
+    family, fwmark, proto, addr, port, algo, fwd, ptimeout, pgran, flags = w[:10]
+    engine = w[10] if len(w) > 10 and w[10] != "-" else ""
     key = ServiceKey(
         family=int(family),
         fwmark=int(fwmark),
@@ -767,4 +891,5 @@ def _parse_vs(w: list[str]) -> VirtualService:
         persistence_timeout=int(ptimeout),
         persistence_granularity=int(pgran),
         flags=frozenset() if flags == "-" else frozenset(flags.split(",")),
+        persistence_engine=engine,
     )

@@ -24,7 +24,7 @@ import nftables
 
 from alived.core.lb.maglev import MaglevTable
 from alived.core.lb.model import LbState, ServiceKey, VirtualService
-from alived.core.lb.plan import Op, apply_ops, describe, op_service
+from alived.core.lb.plan import Op, apply_ops, describe, op_changes, op_service
 from alived.errors import BackendError
 from alived.lb import nft_render
 from alived.lb.base import Counters, OpFailure
@@ -51,6 +51,10 @@ class NftablesBackend:
         if dr_ingress and not listing.has_dr_base:
             self._run(nft_render.dr_base_script(dr_ingress), "create table netdev alived")
             listing = self._list()
+        elif dr_ingress and self._ingress_devices() != frozenset(dr_ingress):
+            # Links changed (a reload): the hook moves to them, the services stay in place.
+            self._run(nft_render.dr_rehook_script(dr_ingress), "re-hook netdev alived ingress")
+            log.info("nftables: DR ingress hooked on %s", ", ".join(dr_ingress))
         self._state = listing.state
         self._tables = listing.tables()
 
@@ -61,6 +65,17 @@ class NftablesBackend:
         if rc != 0:
             raise BackendError(what, detail=str(err).strip())
         return str(out)
+
+    def _ingress_devices(self) -> frozenset[str]:
+        """The links the DR ingress chain is hooked on now (from the text listing)."""
+        self._nft.set_json_output(False)
+        try:
+            rc, out, err = self._nft.cmd(f"list chain netdev {nft_render.TABLE} ingress")
+        finally:
+            self._nft.set_json_output(True)
+        if rc != 0:
+            raise BackendError("list chain netdev alived ingress", detail=str(err).strip())
+        return nft_render.ingress_devices(str(out))
 
     def _list(self) -> nft_render.Listing:
         items: list[dict[str, Any]] = []
@@ -93,7 +108,7 @@ class NftablesBackend:
         for op in ops:
             by_service[op_service(op)].append(op)
         current = self._state.by_key()
-        before = dict(current)
+        before = {key: current.get(key) for key in by_service}
         scripts: dict[ServiceKey, str] = {}
         results: dict[ServiceKey, VirtualService | None] = {}
         tables: dict[ServiceKey, MaglevTable | None] = {}
@@ -103,11 +118,22 @@ class NftablesBackend:
                 after = apply_ops(LbState.of([current[key]] if key in current else []), service_ops)
                 new = results[key] = after.by_key().get(key)
                 old = current.get(key)
+                if (
+                    new is not None
+                    and new.persistence_engine
+                    and (old is None or old.attributes != new.attributes)
+                ):
+                    note = nft_render.engine_note(new.key, new.persistence_engine, new.persistence_timeout)
+                    log.warning("nftables: %s", note)
                 table = self._tables.get(key)
                 if table is None and old is not None:
                     # Not read back (no map listed): assume the table a fill from scratch gives.
                     _, table, _ = nft_render.dispatch_table(old, None)
-                scripts[key], tables[key] = nft_render.service_change(old, new, table, self._dr_device)
+                # The plan says which destinations changed: the pools are not compared again.
+                changes = op_changes(old, service_ops) if old is not None else None
+                scripts[key], tables[key] = nft_render.service_change(
+                    old, new, table, self._dr_device, changes
+                )
             except ValueError as exc:  # RenderError: a service this backend cannot express
                 failures.extend(self._fail(service_ops, str(exc)))
         ok_keys = list(scripts)
@@ -138,14 +164,14 @@ class NftablesBackend:
             else:
                 self._tables[key] = done
         for key in ok_keys:
-            old, new = before.get(key), results[key]
+            old, new = before[key], results[key]
             if (
                 old is not None
                 and new is not None
                 and nft_render.is_persistent(new)
                 and nft_render.persist_name(old) == nft_render.persist_name(new)
             ):
-                self._forget(new, nft_render.pool_values(old) - nft_render.pool_values(new))
+                self._forget(new, nft_render.left_pool(old, new))
         return tuple(failures)
 
     def _forget(self, vs: VirtualService, left: frozenset[str]) -> None:
@@ -153,28 +179,32 @@ class NftablesBackend:
 
         Done after the transaction that took those servers out of the dispatch, so no new
         client can be persisted to them meanwhile; until it runs (a few ms), persisted clients
-        still reach them. Only this service's persistence map is listed."""
+        still reach them. Only this service's persistence map(s) are listed."""
         if not left or not vs.persistence_timeout or nft_render.is_dr(vs):
             return
-        name = nft_render.persist_name(vs)
+        names = nft_render.persist_maps(vs)
+        err = ""
         for _ in range(3):  # an element may expire between the listing and the delete
-            rc, out, err = self._nft.cmd(f"list map {nft_render.FAMILY} {nft_render.TABLE} {name}")
-            if rc != 0:
-                log.error("nftables: list map %s failed: %s", name, str(err).strip())
+            maps: dict[str, dict[str, str]] = {}
+            for name in names:
+                rc, out, err = self._nft.cmd(f"list map {nft_render.FAMILY} {nft_render.TABLE} {name}")
+                if rc != 0:
+                    log.error("nftables: list map %s failed: %s", name, str(err).strip())
+                    return
+                maps[name] = {
+                    nft_render.element_key(client)[0]: nft_render.value_text(dest)
+                    for item in json.loads(out)["nftables"]
+                    if "map" in item
+                    for client, dest in item["map"].get("elem", [])
+                }
+            gone = {c for c, dest in nft_render.persisted(vs, maps).items() if dest in left}
+            if not gone:
                 return
-            stale = [
-                nft_render.element_key(client)[0]
-                for item in json.loads(out)["nftables"]
-                if "map" in item
-                for client, dest in item["map"].get("elem", [])
-                if nft_render.value_text(dest) in left
-            ]
-            if not stale:
-                return
+            stale = {name: [c for c in maps[name] if c in gone] for name in names}
             rc, _, err = self._nft.cmd(nft_render.forget_script(vs, stale))
             if rc == 0:
                 return
-        log.error("nftables: forgetting persisted clients in %s failed: %s", name, str(err).strip())
+        log.error("nftables: forgetting persisted clients in %s failed: %s", names[0], str(err).strip())
 
     def _fail(self, ops: list[Op], error: str) -> list[OpFailure]:
         for op in ops:

@@ -64,6 +64,7 @@ class ServiceFields:
     flags: int
     timeout: int
     netmask: str | int
+    pe_name: str = ""  # persistence engine ("sip"); sent only when set, as keepalived does
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,9 +105,12 @@ def service_key_attrs(fields: ServiceFields) -> list[tuple[str, Any]]:
 
 
 def service_attrs(fields: ServiceFields) -> list[tuple[str, Any]]:
+    # keepalived's libipvs: the persistence engine after the scheduler, only when one is set.
+    engine = [("IPVS_SVC_ATTR_PE_NAME", fields.pe_name)] if fields.pe_name else []
     return [
         *service_key_attrs(fields),
         ("IPVS_SVC_ATTR_SCHED_NAME", fields.sched_name),
+        *engine,
         ("IPVS_SVC_ATTR_FLAGS", {"flags": fields.flags, "mask": 0xFFFFFFFF}),
         ("IPVS_SVC_ATTR_TIMEOUT", fields.timeout),
         ("IPVS_SVC_ATTR_NETMASK", _netmask(fields)),

@@ -8,20 +8,29 @@ refused or raising backend that never takes the child down, release (or not) at 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alived.config.load import load_config
 from alived.config.model import Config
 from alived.core.check.desired import DesiredVirtualServer, Destination
-from alived.core.lb.model import LbState, ServiceKey
+from alived.core.lb.model import LbState, RealServerParams, ServiceKey, ServiceParams
 from alived.core.lb.plan import AddDest, DelDest, DelService, EditService, Op
 from alived.daemon.check.dr_links import DrLinks
 from alived.daemon.check.driver import CheckDriver
-from alived.daemon.check.lb_sink import BackendLbSink, backend_sink, desired_service, params_by_name
+from alived.daemon.check.lb_sink import (
+    BackendLbSink,
+    _Builder,
+    backend_sink,
+    desired_service,
+    params_by_name,
+)
 from alived.daemon.check.params import build
 from alived.daemon.lb_params import BackendChoice
 from alived.lb.ipvs import IpvsBackend
@@ -243,3 +252,93 @@ def test_on_ipvs_the_sink_adopts_only_what_it_owns_and_plans_nothing_twice(tmp_p
     assert len(kernel.sent) == sent
     restarted.apply(desired(*RS))
     assert len(kernel.sent) == sent + 1  # one NEW_DEST
+
+
+def test_a_change_keeps_the_unchanged_real_servers_as_the_same_objects(tmp_path: Path) -> None:
+    # The planner and the backend look only at destinations that are not the same objects:
+    # the sink must carry the unchanged ones over, or a change costs a walk of the pool.
+    sink = BackendLbSink(RecordingBackend())
+    sink.configure(load(tmp_path))
+    sink.apply(desired(*RS))
+    (before,) = sink.actual.services
+    sink.apply(desired(RS[0], RS[2]))
+    (after,) = sink.actual.services
+    assert [rs.address for rs in after.real_servers] == [RS[0], RS[2]]
+    assert after.real_servers[0] is before.real_servers[0]
+    assert after.real_servers[1] is before.real_servers[2]
+    sink.apply(desired(RS[0], RS[2]))  # unchanged health: the very same service, no operation
+    (again,) = sink.actual.services
+    assert again is after
+    (params,) = params_by_name(load(tmp_path))[VS]
+    built = desired_service(params, desired(*RS), after)
+    assert built.real_servers[0] is after.real_servers[0]
+    assert built.real_servers[2] is after.real_servers[1]
+    assert desired_service(params, desired(RS[0], RS[2]), after) is after
+
+
+_POOL = tuple(
+    RealServerParams(address=f"198.51.100.{i % 5 + 1}", port=8000 + i // 5, weight=i % 3 + 1)
+    for i in range(40)
+)
+_SORRY = RealServerParams(address="198.51.100.99", port=80)
+_PARAMS = ServiceParams(key=KEY, lb_algo="wrr", real_servers=_POOL, sorry_server=_SORRY)
+
+
+@st.composite
+def _pools(draw: st.DrawFn) -> list[list[tuple[int, int]]]:
+    """Steps of (index into the pool, -1 for the sorry server, -2 for an unknown address, or
+    1000 + index for a second Destination of a real server; weight): the destinations the
+    checker core hands over at each health change."""
+    steps = []
+    alive = dict.fromkeys(range(len(_POOL)), 1)
+    for _ in range(draw(st.integers(1, 8))):
+        for i in draw(st.lists(st.integers(0, len(_POOL) - 1), max_size=6)):
+            if draw(st.booleans()):
+                alive.pop(i, None)
+            else:
+                alive[i] = draw(st.integers(0, 3))
+        step = sorted(alive.items())
+        if draw(st.integers(0, 9)) == 0:
+            step.append((-1, 1))
+        if draw(st.integers(0, 19)) == 0:
+            step.append((-2, 1))
+        if draw(st.integers(0, 9)) == 0 and step:
+            # One real server named twice: by the same object, or by a new one (+1000).
+            i, weight = draw(st.sampled_from(step))
+            step.append((i, weight) if draw(st.booleans()) or i < 0 else (i + 1000, draw(st.integers(0, 3))))
+        steps.append(step)
+    return steps
+
+
+@given(_pools())
+@settings(max_examples=200, deadline=None)
+def test_the_incremental_service_equals_a_full_mapping(steps: list[list[tuple[int, int]]]) -> None:
+    # As the checker core: the same Destination object while a real server's weight holds.
+    cache: dict[int, Destination] = {}
+    builder = _Builder(_PARAMS)
+    previous = None
+    for step in steps:
+        dests = []
+        for i, weight in step:
+            if i == -1:
+                dests.append(
+                    Destination(address=ip_address(_SORRY.address), port=80, weight=weight, sorry=True)
+                )
+            elif i == -2:
+                dests.append(Destination(address=ip_address("192.0.2.77"), port=80, weight=weight))
+            elif i >= 1000:
+                rs = _POOL[i - 1000]
+                dests.append(Destination(address=ip_address(rs.address), port=rs.port, weight=weight))
+            else:
+                d = cache.get(i)
+                if d is None or d.weight != weight:
+                    rs = _POOL[i]
+                    d = cache[i] = Destination(address=ip_address(rs.address), port=rs.port, weight=weight)
+                dests.append(d)
+        wanted = dataclasses.replace(desired(), destinations=tuple(dests))
+        built = builder.build(wanted, previous)
+        assert built == desired_service(_PARAMS, wanted)
+        assert [(rs.key, rs.weight) for rs in built.real_servers] == [
+            (rs.key, rs.weight) for rs in desired_service(_PARAMS, wanted).real_servers
+        ]
+        previous = built

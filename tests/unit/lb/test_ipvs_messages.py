@@ -95,6 +95,78 @@ SET_DEST_HEX = (
 )
 
 
+# IPVS_CMD_NEW_SERVICE for a persistent UDP SIP service (persistence_engine sip), byte for byte:
+# as keepalived's libipvs, IPVS_SVC_ATTR_PE_NAME (11) right after the scheduler's name.
+NEW_SIP_SERVICE_HEX = (
+    "64000000"
+    "1f00"
+    "0506"
+    "01000000"
+    "00000000"  # nlmsghdr: len 100, type, REQUEST|ACK|EXCL|CREATE, seq 1, pid 0
+    "01"
+    "01"
+    "0000"  # genlmsghdr: IPVS_CMD_NEW_SERVICE, version 1
+    "5000"
+    "0100"  # IPVS_CMD_ATTR_SERVICE
+    "0600"
+    "0100"
+    "0200"
+    "0000"  # AF 2
+    "0600"
+    "0200"
+    "1100"
+    "0000"  # PROTOCOL 17 (UDP)
+    "0800"
+    "0300"
+    "cb00710a"  # ADDR 203.0.113.10
+    "0600"
+    "0400"
+    "13c4"
+    "0000"  # PORT 5060 (big-endian)
+    "0700"
+    "0600"
+    "727200"
+    "00"  # SCHED_NAME "rr"
+    "0800"
+    "0b00"
+    "73697000"  # PE_NAME "sip"
+    "0c00"
+    "0700"
+    "01000000"
+    "ffffffff"  # FLAGS persistent, mask
+    "0800"
+    "0800"
+    "2c010000"  # TIMEOUT 300
+    "0800"
+    "0900"
+    "ffffffff"  # NETMASK 255.255.255.255
+)
+SIP = VirtualService(
+    key=ServiceKey(protocol="UDP", address="203.0.113.10", port=5060),
+    lb_algo="rr",
+    persistence_timeout=300,
+    persistence_granularity=32,
+    persistence_engine="sip",
+)
+
+
+def test_persistence_engine_is_sent_as_pe_name_exactly_as_keepalived() -> None:
+    assert nl.encode(request_for(AddService(service=SIP)), FAMILY_ID).hex() == NEW_SIP_SERVICE_HEX
+    # A change of engine is a SET_SERVICE carrying it; no engine, no attribute at all.
+    edit = request_for(EditService(service=replace(SIP, persistence_engine="")))
+    assert edit.command == "set_service"
+    assert "IPVS_SVC_ATTR_PE_NAME" not in attrs(edit.msg, "IPVS_CMD_ATTR_SERVICE")
+    # Read back from the kernel (the fake decodes the wire bytes): the engine is kept, so a
+    # restart plans nothing.
+    kernel = FakeIpvsKernel()
+    backend = IpvsBackend(kernel)
+    assert backend.apply(plan(LbState.of([SIP]), backend.read_actual())) == ()
+    assert backend.read_actual() == LbState.of([SIP])
+    restarted = IpvsBackend(kernel)
+    restarted.own([SIP])
+    assert plan(LbState.of([SIP]), restarted.read_actual()) == ()
+
+
 def attrs(msg: object, nla: str) -> dict[str, object]:
     return dict(msg.get_attr(nla)["attrs"])  # type: ignore[attr-defined]
 

@@ -140,3 +140,73 @@ def test_bad_lvs_backend_value_is_a_diagnostic(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert any("lvs_backend" in str(d) for d in result.diagnostics)
     assert result.config.global_defs.lvs_backend == "auto"
+
+
+SIP_CONF = """
+virtual_server 203.0.113.10 5060 {
+  lb_algo rr
+  lb_kind NAT
+  protocol UDP
+  persistence_timeout 60
+  persistence_engine sip
+  real_server 198.51.100.11 5060 { }
+}
+"""
+
+
+def test_persistence_engine_is_carried_and_warned_on_nftables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (p,) = service_params(load(tmp_path, SIP_CONF))
+    assert p.persistence_engine == "sip"
+    health = {rs.key: RealServerHealth(alive=True) for rs in p.real_servers}
+    assert build_service(p, health).persistence_engine == "sip"  # what IPVS is given
+    path = tmp_path / "sip.conf"
+    path.write_text(SIP_CONF)
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "nftables"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "WARNING - [203.0.113.10]:udp:5060: persistence_engine sip has no nftables equivalent (nftables "
+        "cannot match a SIP Call-ID in the payload): it is ignored, persistence stays by the client "
+        "address (masked by persistence_granularity)"
+    ) in err
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "ipvs"]) == 0
+    assert "persistence_engine" not in capsys.readouterr().err
+
+
+TUN_CONF = """virtual_server 203.0.113.10 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 198.51.100.11 80 { }
+  real_server 198.51.100.12 80 {
+    lvs_method TUN type gue port 6080
+  }
+}
+virtual_server 203.0.113.11 80 {
+  lb_algo rr
+  lb_kind TUN
+  protocol TCP
+  real_server 198.51.100.13 80 { }
+}
+"""
+
+
+def test_tun_on_nftables_is_an_error_naming_the_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "tun.conf"
+    path.write_text(TUN_CONF)
+    # keepalived's verdict on this file is clean (IPVS runs TUN); the report says what nftables cannot.
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "nftables"]) == 0
+    err = capsys.readouterr().err
+    # The real server that asks for TUN, and the virtual server whose lb_kind is TUN.
+    assert (
+        f"({path}: Line 6) ERROR - [203.0.113.10]:tcp:80: lb_kind TUN is not available with the nftables"
+        in err
+    )
+    assert f"({path}: Line 10) ERROR - [203.0.113.11]:tcp:80: lb_kind TUN is not available" in err
+    assert "use lvs_backend ipvs on a kernel with ip_vs" in err
+    assert err.count("ERROR - ") == 2
+    assert cli.main(["-t", "-f", str(path), "--lvs-backend", "ipvs"]) == 0
+    assert "TUN" not in capsys.readouterr().err

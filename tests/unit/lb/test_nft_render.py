@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from alived.core.lb.model import SCHEDULERS, Forwarding, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import SCHEDULERS, Forwarding, LbState, RealServer, ServiceKey, VirtualService
 from alived.lb import nft_render
 
 KEY = ServiceKey(protocol="TCP", address="203.0.113.10", port=80)
@@ -140,13 +140,35 @@ def test_ipv6_nat_service_renders_what_nft_1_0_6_accepts() -> None:
     assert "meta l4proto tcp dnat ip6 to numgen inc mod 61 map @vm_" in script
     assert "0 : 2001:db8:1::11 . 80" in script or "0 : 2001:db8:1::12 . 80" in script
     assert "ip6 daddr . th dport @vd_" in script
-    # An IPv6 key with `address . port` data in a dynamic map aborts libnftables 1.0.6
-    # (netlink_gen_expr assertion): the service is refused before libnftables sees it.
+    # An IPv6 key with `address . port` data in one dynamic map aborts libnftables 1.0.6
+    # (netlink_gen_expr assertion): persistence by port on IPv6 is two maps, address and port,
+    # never an update with concatenated IPv6 data.
     persistent = replace(vs6, persistence_timeout=50, persistence_granularity=64)
-    with pytest.raises(nft_render.RenderError, match="IPv6"):
-        nft_render.service_script(None, persistent)
-    with pytest.raises(nft_render.RenderError, match="IPv6"):
-        nft_render.service_script(vs6, persistent)
+    client = "ip6 saddr & ffff:ffff:ffff:ffff::"
+    address, port = nft_render.persist_maps(persistent)
+    for script6 in (nft_render.service_script(None, persistent), nft_render.service_script(vs6, persistent)):
+        assert (
+            f"add map inet alived {address} {{ type ipv6_addr : ipv6_addr; flags dynamic,timeout;" in script6
+        )
+        assert (
+            f"add map inet alived {port} {{ type ipv6_addr : inet_service; flags dynamic,timeout;" in script6
+        )
+        assert f"meta l4proto tcp dnat ip6 to {client} map @{address} : {client} map @{port}\n" in script6
+        assert f"update @{address} {{ {client} : ip6 daddr }}" in script6
+        assert f"update @{port} {{ {client} : th dport }}" in script6
+        assert "ip6 daddr . th dport }" not in script6  # the form that aborts
+    gone = nft_render.service_script(persistent, None)
+    assert f"delete map inet alived {address}\n" in gone and f"delete map inet alived {port}\n" in gone
+    # The persisted real server of each client, from the two maps as listed.
+    listed = {
+        address: {"2001:db8::": "2001:db8:1::11", "2001:db8:2::": "2001:db8:1::12"},
+        port: {"2001:db8::": "80"},
+    }
+    assert nft_render.persisted(persistent, listed) == {"2001:db8::": "2001:db8:1::11 . 80"}
+    assert nft_render.forget_script(persistent, {address: ["2001:db8::"], port: ["2001:db8::"]}) == (
+        f"delete element inet alived {address} {{ 2001:db8:: }}\n"
+        f"delete element inet alived {port} {{ 2001:db8:: }}\n"
+    )
     # By address only (fwmark) the map's data is one address: accepted.
     fw6 = VirtualService(
         key=ServiceKey(family=6, fwmark=9),
@@ -260,3 +282,30 @@ def test_a_weight_change_rewrites_the_description_and_keeps_the_counted_element(
     value = nft_render.dest_value(vs, vs.real_servers[0])
     assert f'add element inet alived {nft_render.described_name(vs)} {{ {value} comment "alived rs ' in script
     assert nft_render.dests_name(vs) not in script.replace(f"@{nft_render.dests_name(vs)}", "")
+
+
+def test_the_persistence_engine_is_read_back_and_old_comments_still_parse() -> None:
+    sip = replace(svc("rr", 2, persistence_timeout=60), persistence_engine="sip")
+    assert nft_render.parse_listing(_listing(sip)).state == LbState.of([sip])
+    plain = svc("rr", 2)
+    old_comment = nft_render._vs_comment(plain).rsplit(" ", 1)[0]  # written before the engine word
+    items = [
+        {"rule": {"chain": "x", "comment": old_comment}} if "comment" in i.get("rule", {}) else i
+        for i in _listing(plain)
+    ]
+    assert nft_render.parse_listing(items).state == LbState.of([plain])
+
+
+def test_the_dr_ingress_hook_is_read_from_text_and_moved_in_one_script() -> None:
+    one = 'table netdev alived {\n\tchain ingress {\n\t\ttype filter hook ingress device "eth0" priority 0;'
+    many = "\t\ttype filter hook ingress devices = { eth0, eth1 } priority filter; policy accept;"
+    assert nft_render.ingress_devices(one) == {"eth0"}
+    assert nft_render.ingress_devices(many) == {"eth0", "eth1"}
+    assert nft_render.ingress_devices("chain ingress {\n}") == frozenset()
+    script = nft_render.dr_rehook_script(["eth1"])
+    assert script.startswith("flush chain netdev alived ingress\ndelete chain netdev alived ingress\n")
+    assert (
+        'add chain netdev alived ingress { type filter hook ingress devices = { "eth1" } priority 0; }'
+        in script
+    )
+    assert script.count("add rule netdev alived ingress") == nft_render.DR_BASE_RULES

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService, dest_changes
 from alived.core.lb.plan import (
     AddDest,
     AddService,
@@ -18,6 +18,8 @@ from alived.core.lb.plan import (
     EditService,
     apply_ops,
     describe,
+    op_changes,
+    op_service,
     plan,
 )
 from alived.errors import LocalMisuse
@@ -138,3 +140,65 @@ def test_recording_backend_converges_and_reports_refusals() -> None:
     assert [f.op for f in failures] == [AddDest(service=vs.key, dest=vs.real_servers[1])]
     assert len(backend.read_actual().services[0].real_servers) == 2
     assert set(backend.counters()) == {vs.key}
+
+
+def _naive_changes(
+    old: tuple[RealServer, ...], new: tuple[RealServer, ...]
+) -> tuple[list[RealServer], list[RealServer], list[tuple[str, int]]]:
+    before = {rs.key: rs for rs in old}
+    after = {rs.key: rs for rs in new}
+    added = [rs for k, rs in sorted(after.items()) if k not in before]
+    edited = [rs for k, rs in sorted(after.items()) if k in before and before[k] != rs]
+    return added, edited, [k for k in sorted(before) if k not in after]
+
+
+@st.composite
+def derived_st(draw: st.DrawFn) -> tuple[LbState, LbState]:
+    """(actual, desired) where desired shares actual's unchanged objects, as the checker
+    child's sink builds it: some real servers dropped, some reweighted, some added."""
+    actual = draw(state_st())
+    services = []
+    for vs in actual.services:
+        if draw(st.booleans()):
+            services.append(vs)  # the very same service object: untouched
+            continue
+        dests = {}
+        for rs in vs.real_servers:
+            action = draw(st.sampled_from(["keep", "keep", "drop", "weight"]))
+            if action == "keep":
+                dests[rs.key] = rs
+            elif action == "weight":
+                dests[rs.key] = replace(rs, weight=draw(st.integers(0, 5)))
+        for rs in draw(st.lists(rs_st, max_size=3)):
+            dests.setdefault(rs.key, rs)
+        services.append(replace(vs, real_servers=tuple(dests[k] for k in sorted(dests))))
+    return actual, LbState.of(services)
+
+
+@given(derived_st())
+@settings(max_examples=300)
+def test_a_plan_against_shared_objects_reaches_desired_and_keeps_them(pair: tuple[LbState, LbState]) -> None:
+    actual, desired = pair
+    ops = plan(desired, actual)
+    after = apply_ops(actual, ops)
+    assert after == desired
+    assert plan(desired, after) == ()
+    have = actual.by_key()
+    for vs in desired.services:
+        old = have[vs.key]
+        added, edited, removed = _naive_changes(old.real_servers, vs.real_servers)
+        assert [op.dest for op in ops if isinstance(op, AddDest) and op.service == vs.key] == added
+        assert [op.dest for op in ops if isinstance(op, EditDest) and op.service == vs.key] == edited
+        assert [
+            (op.address, op.port) for op in ops if isinstance(op, DelDest) and op.service == vs.key
+        ] == removed
+        # A destination no operation touched is carried over as the same object.
+        touched = {rs.key for rs in added + edited} | set(removed)
+        kept = {rs.key: rs for rs in old.real_servers if rs.key not in touched}
+        result = after.by_key()[vs.key]
+        assert all(rs is kept[rs.key] for rs in result.real_servers if rs.key in kept)
+        if old is vs:
+            assert result is old
+        # What the backend renders from: the plan's view of the change equals the comparison.
+        mine = [op for op in ops if op_service(op) == vs.key]
+        assert op_changes(old, mine) == dest_changes(old.real_servers, vs.real_servers)

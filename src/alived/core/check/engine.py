@@ -100,7 +100,7 @@ class _Probe:
 
 
 class _Rs:
-    __slots__ = ("alive", "cur_weight", "downs", "name", "params", "probes", "ups", "weight")
+    __slots__ = ("alive", "cur_weight", "dest", "downs", "name", "params", "probes", "ups", "weight")
 
     def __init__(self, params: RealServerParams, name: str) -> None:
         self.params = params
@@ -111,6 +111,9 @@ class _Rs:
         self.weight = params.weight
         self.ups = 0  # health transitions, for status and metrics
         self.downs = 0
+        # The Destination last handed out: reused while the weight holds, so the LB sink sees
+        # an unchanged real server as the same object and skips it (10,000 per change).
+        self.dest: Destination | None = None
 
     @property
     def key(self) -> tuple[str, int | None]:
@@ -625,9 +628,12 @@ class CheckerCore:
                     weight = 0
                 else:
                     continue
-                destinations.append(
-                    Destination(address=rs.params.address, port=rs.params.port, weight=weight)
-                )
+                dest = rs.dest
+                if dest is None or dest.weight != weight:
+                    dest = rs.dest = Destination(
+                        address=rs.params.address, port=rs.params.port, weight=weight
+                    )
+                destinations.append(dest)
             if sorry is not None and (vs.sorry_alive or sorry.inhibit):
                 taken = {(d.address, d.port) for d in destinations}
                 if (sorry.address, sorry.port) not in taken:

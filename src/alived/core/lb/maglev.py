@@ -20,8 +20,10 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Primes as IPVS offers for its mh table size (and two below, for small pools); the smallest
 # at least 8x the pool and 8x its weight units is used.
@@ -69,7 +71,7 @@ def quotas(pool: Mapping[str, int], size: int, order: Sequence[str] | None = Non
     """Slots per destination (weight > 0 only): the rounded-down share, at least 1, and the
     remainder one each to the first names by `_rank` (`order`: the live names so ranked, when
     the caller has them). Sums to `size`."""
-    live = {name: w for name, w in pool.items() if w > 0}
+    live = _live(pool)
     if not live:
         return {}
     if size <= len(live):
@@ -107,6 +109,9 @@ class MaglevTable:
     counts: Mapping[str, int]
     order: tuple[str, ...] = ()
     ranks: tuple[bytes, ...] = ()
+    # The pool (name -> weight above 0) the table was filled or updated for; None for a
+    # table as found. A caller that knows what changed derives the next pool from it.
+    weights: Mapping[str, int] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def empty(cls, size: int) -> MaglevTable:
@@ -137,10 +142,11 @@ class MaglevTable:
             tuple(map(_rank, order)),
         )
 
-    def _order(self, live: Mapping[str, int]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    def _order(
+        self, live: Mapping[str, int], gone: Iterable[str], new: Sequence[str]
+    ) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
         """The live names ranked, from this table's ranking when few names came or went."""
-        gone = self.counts.keys() - live.keys()
-        new = live.keys() - self.counts.keys()
+        gone = list(gone)
         if len(gone) + len(new) > 64:
             order = ranked(live)
             return order, tuple(map(_rank, order))
@@ -159,14 +165,22 @@ class MaglevTable:
         """The table for `pool` (name -> weight) and the slots that changed (slot -> new owner,
         "" where the pool is empty). Only slots that must move for the new quotas move."""
         size = self.size
-        live = {name: w for name, w in pool.items() if w > 0}
+        live = _live(pool)
         if not live:
             return MaglevTable.empty(size), {s: "" for s, name in enumerate(self.slots) if name}
-        order, ranks = self._order(live)
-        want = quotas(live, size, order)
-        # Only destinations whose count differs from their quota are looked at (set operations
-        # on the dicts' items run in C: a change in a pool of 10,000 touches a handful).
-        over = sorted((n, c) for n, c in self.counts.items() - want.items() if c > want.get(n, 0))
+        # Names are compared by C-level iteration (map, compress), not a Python loop: a change
+        # in a pool of 10,000 looks at a handful of names. Every count is above 0, so a 0 in
+        # `have` is a name new to the table; names that left it are looked for only if some did.
+        have = list(map(self.counts.get, live, itertools.repeat(0)))
+        new = list(itertools.compress(live, map(operator.not_, have)))
+        gone = self.counts.keys() - live.keys() if len(self.counts) > len(have) - len(new) else set()
+        order, ranks = self._order(live, gone, new)
+        want = quotas(live, size, order)  # in `live`'s order, as `have` is
+        differ = list(itertools.compress(want, map(operator.ne, have, want.values())))
+        over = sorted(
+            [(n, self.counts[n]) for n in gone]
+            + [(n, self.counts.get(n, 0)) for n in differ if self.counts.get(n, 0) > want[n]]
+        )
         slots = list(self.slots)
         owned = dict(self.owned)
         counts = dict(self.counts)
@@ -194,11 +208,18 @@ class MaglevTable:
             # A new table, or one read back with slots no one owns: those are free as well.
             free = [s for s, name in enumerate(slots) if not name]
         if free:
-            needy = sorted((n for n, q in want.items() - counts.items() if q > counts.get(n, 0)), key=_rank)
+            needy = sorted((n for n in differ if want[n] > counts.get(n, 0)), key=_rank)
             _fill(slots, owned, want, free, size=size, order=needy)
             counts.update((n, len(owned[n])) for n in needy)
         changed = {s: slots[s] for s in free if slots[s] != self.slots[s]}
-        return MaglevTable(size, tuple(slots), owned, counts, order, ranks), changed
+        return MaglevTable(size, tuple(slots), owned, counts, order, ranks, dict(live)), changed
+
+
+def _live(pool: Mapping[str, int]) -> Mapping[str, int]:
+    """The destinations of weight above 0 (the pool itself when all are, found at C speed)."""
+    if not pool or min(pool.values()) > 0:
+        return pool
+    return {name: w for name, w in pool.items() if w > 0}
 
 
 @functools.lru_cache(maxsize=512)

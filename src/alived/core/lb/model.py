@@ -11,6 +11,9 @@ with like.
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -94,6 +97,60 @@ class RealServer:
         return f"[{self.address}]:{self.port}"
 
 
+_KEY = operator.attrgetter("key")
+_WEIGHT = operator.attrgetter("weight")
+
+
+# (added, (before, after) changed, removed), each in key order.
+# Destinations tuples made sorted and unique by construction (`splice`), held here so an
+# identity match cannot be a recycled id: a service built from one skips the O(n) check.
+_SORTED: list[tuple[RealServer, ...]] = []
+
+DestChanges = tuple[tuple[RealServer, ...], tuple[tuple[RealServer, RealServer], ...], tuple[RealServer, ...]]
+_CHANGES: list[tuple[tuple[RealServer, ...], tuple[RealServer, ...], DestChanges]] = []
+
+
+def mark_sorted(dests: tuple[RealServer, ...]) -> None:
+    """Note destinations made sorted and unique by construction (see `_SORTED`); the last few."""
+    _SORTED.insert(0, dests)
+    del _SORTED[4:]
+
+
+def dest_changes(old: tuple[RealServer, ...], new: tuple[RealServer, ...]) -> DestChanges:
+    """(destinations added, (before, after) of those changed, destinations removed) from the
+    sorted destinations `old` to `new`, each in key order.
+
+    RealServer is immutable, so an object found in both is unchanged: only the objects not in
+    both are compared, found by identity with C-level set operations. A change to one real
+    server of 10,000, whose other objects are carried over, costs a few set operations and
+    not a Python walk of the pool; with no object shared it is a full comparison by key.
+    """
+    if old is new:
+        return (), (), ()
+    for before, after, found in _CHANGES:
+        if before is old and after is new:
+            return found
+    old_ids = dict(zip(map(id, old), old, strict=True))
+    new_ids = dict(zip(map(id, new), new, strict=True))
+    gone = {rs.key: rs for rs in map(old_ids.__getitem__, old_ids.keys() - new_ids.keys())}
+    added: list[RealServer] = []
+    edited: list[tuple[RealServer, RealServer]] = []
+    for rs in map(new_ids.__getitem__, new_ids.keys() - old_ids.keys()):
+        prev = gone.pop(rs.key, None)
+        if prev is None:
+            added.append(rs)
+        elif prev != rs or prev.tunnel != rs.tunnel:
+            edited.append((prev, rs))
+    added.sort(key=_KEY)
+    edited.sort(key=lambda pair: pair[0].key)
+    found = (tuple(added), tuple(edited), tuple(sorted(gone.values(), key=_KEY)))
+    # The planner and the renderer ask for the same pair in turn; the cache holds the tuples
+    # themselves, so an identity match cannot be a recycled id.
+    _CHANGES.insert(0, (old, new, found))
+    del _CHANGES[4:]
+    return found
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VirtualService:
     """One virtual service with the destinations it must have now (sorted by key)."""
@@ -105,6 +162,10 @@ class VirtualService:
     persistence_granularity: int = 32  # prefix length of the client address (128 for IPv6)
     flags: frozenset[str] = frozenset()
     real_servers: tuple[RealServer, ...] = ()
+    # IPVS persistence engine (keepalived's persistence_engine, e.g. "sip"); "" for none.
+    persistence_engine: str = ""
+    # Every destination has a weight above 0 (`pool` is then `real_servers`): found once here.
+    all_live: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.lb_algo not in SCHEDULERS:
@@ -112,8 +173,14 @@ class VirtualService:
         unknown = self.flags - set(SCHEDULER_FLAGS)
         if unknown:
             raise LocalMisuse(f"unknown scheduler flags {sorted(unknown)}")
-        keys = [rs.key for rs in self.real_servers]
-        if keys != sorted(set(keys)):
+        dests = self.real_servers
+        object.__setattr__(self, "all_live", not dests or min(map(_WEIGHT, dests)) > 0)
+        if any(dests is done for done in _SORTED):
+            return  # made sorted by `splice`
+        # Strictly increasing keys (sorted and unique), checked by C-level iteration: a
+        # service of 10,000 real servers is built on every change.
+        keys = list(map(_KEY, dests))
+        if not all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
             raise LocalMisuse(f"real servers of {self.key} must be unique and sorted by key")
 
     @property
@@ -122,15 +189,19 @@ class VirtualService:
         return replace(self, real_servers=())
 
     def real_server(self, key: tuple[str, int]) -> RealServer | None:
-        for rs in self.real_servers:
-            if rs.key == key:
-                return rs
-        return None
+        """The destination with this key (by bisection: they are sorted by key)."""
+        dests = self.real_servers
+        i = bisect.bisect_left(dests, key, key=_KEY)
+        return dests[i] if i < len(dests) and dests[i].key == key else None
 
     @property
     def pool(self) -> tuple[RealServer, ...]:
-        """The destinations that may get new connections (weight above 0)."""
-        return tuple(rs for rs in self.real_servers if rs.weight > 0)
+        """The destinations that may get new connections (weight above 0); the same tuple as
+        `real_servers` when every weight is above 0 (found without a Python-level loop)."""
+        dests = self.real_servers
+        if self.all_live:
+            return dests
+        return tuple(rs for rs in dests if rs.weight > 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +270,7 @@ class ServiceParams:
     forwarding: Forwarding = Forwarding.NAT
     persistence_timeout: int = 0
     persistence_granularity: int | None = None  # None: the whole address (32 or 128)
+    persistence_engine: str = ""
     flags: frozenset[str] = frozenset()
     real_servers: tuple[RealServerParams, ...] = ()
     sorry_server: RealServerParams | None = None
@@ -268,4 +340,5 @@ def build_service(
         persistence_granularity=granularity,
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
+        persistence_engine=params.persistence_engine,
     )

@@ -10,10 +10,20 @@ one pool to another), and removed services go last. `apply_ops` is the reference
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+import operator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from alived.core.lb.model import LbState, RealServer, ServiceKey, VirtualService
+from alived.core.lb.model import (
+    DestChanges,
+    LbState,
+    RealServer,
+    ServiceKey,
+    VirtualService,
+    dest_changes,
+    mark_sorted,
+)
 from alived.errors import LocalMisuse
 
 
@@ -54,6 +64,9 @@ class DelDest:
 Op = AddService | EditService | DelService | AddDest | EditDest | DelDest
 
 
+_KEY = operator.attrgetter("key")
+
+
 def op_service(op: Op) -> ServiceKey:
     """The service an operation touches."""
     if isinstance(op, AddService | EditService):
@@ -75,7 +88,12 @@ def describe(op: Op) -> str:
 
 
 def plan(desired: LbState, actual: LbState) -> tuple[Op, ...]:
-    """The operations that make `actual` equal `desired`, in a safe order."""
+    """The operations that make `actual` equal `desired`, in a safe order.
+
+    A service present on both sides as the same object is unchanged (VirtualService is
+    immutable) and is not looked into; in the others only the destinations that are not the
+    same objects are compared (`dest_changes`), so one real server down in a pool of 10,000
+    is planned without walking the pool in Python."""
     want, have = desired.by_key(), actual.by_key()
     add_svc: list[Op] = []
     edit_svc: list[Op] = []
@@ -85,70 +103,144 @@ def plan(desired: LbState, actual: LbState) -> tuple[Op, ...]:
     del_svc: list[Op] = []
     for key, vs in want.items():
         old = have.get(key)
+        if old is vs:
+            continue
         if old is None:
             add_svc.append(AddService(service=vs.attributes))
             add_dest.extend(AddDest(service=key, dest=rs) for rs in vs.real_servers)
             continue
         if old.attributes != vs.attributes:
             edit_svc.append(EditService(service=vs.attributes))
-        old_rs = {rs.key: rs for rs in old.real_servers}
-        new_keys = set()
-        for rs in vs.real_servers:
-            new_keys.add(rs.key)
-            prev = old_rs.get(rs.key)
-            if prev is None:
-                add_dest.append(AddDest(service=key, dest=rs))
-            elif prev is not rs and not _same_dest(prev, rs):
-                edit_dest.append(EditDest(service=key, dest=rs))
-        del_dest.extend(
-            DelDest(service=key, address=rs.address, port=rs.port)
-            for rs in old.real_servers
-            if rs.key not in new_keys
-        )
+        came, edited, left = dest_changes(old.real_servers, vs.real_servers)
+        add_dest.extend(AddDest(service=key, dest=rs) for rs in came)
+        edit_dest.extend(EditDest(service=key, dest=rs) for _, rs in edited)
+        del_dest.extend(DelDest(service=key, address=rs.address, port=rs.port) for rs in left)
     del_svc.extend(DelService(key=key) for key in have if key not in want)
     return (*add_svc, *edit_svc, *add_dest, *edit_dest, *del_dest, *del_svc)
 
 
-def _same_dest(a: RealServer, b: RealServer) -> bool:
-    return a == b and a.tunnel == b.tunnel
+def op_changes(old: VirtualService, ops: Iterable[Op]) -> DestChanges | None:
+    """What `ops` (one service's, from `plan`) do to `old`'s destinations, as `dest_changes`
+    gives it, without comparing the pools; None when they also add or remove the service."""
+    added: list[RealServer] = []
+    edited: list[tuple[RealServer, RealServer]] = []
+    removed: list[RealServer] = []
+    for op in ops:
+        if isinstance(op, AddService | DelService):
+            return None
+        if isinstance(op, EditService):
+            continue
+        key = (op.address, op.port) if isinstance(op, DelDest) else op.dest.key
+        prev = old.real_server(key)
+        if isinstance(op, AddDest) and prev is None:
+            added.append(op.dest)
+        elif isinstance(op, EditDest) and prev is not None:
+            edited.append((prev, op.dest))
+        elif isinstance(op, DelDest) and prev is not None:
+            removed.append(prev)
+        else:
+            return None  # not a plan against `old`: let the caller compare
+    added.sort(key=_KEY)
+    edited.sort(key=lambda pair: pair[0].key)
+    removed.sort(key=_KEY)
+    return (tuple(added), tuple(edited), tuple(removed))
+
+
+class _Draft:
+    """One service while operations apply: its attributes, the destinations it started
+    with, and the destinations the operations set (None: removed) by key."""
+
+    __slots__ = ("attrs", "base", "edited", "overlay")
+
+    def __init__(self, attrs: VirtualService, base: tuple[RealServer, ...], *, edited: bool) -> None:
+        self.attrs = attrs
+        self.base = base
+        self.edited = edited
+        self.overlay: dict[tuple[str, int], RealServer | None] = {}
+
+    def has(self, key: tuple[str, int]) -> bool:
+        if key in self.overlay:
+            return self.overlay[key] is not None
+        i = bisect.bisect_left(self.base, key, key=_KEY)
+        return i < len(self.base) and self.base[i].key == key
+
+    def dests(self) -> tuple[RealServer, ...]:
+        """The destinations after the operations (the same tuple if none changed)."""
+        return splice(self.base, self.overlay)
+
+
+def splice(
+    dests: tuple[RealServer, ...], overlay: Mapping[tuple[str, int], RealServer | None]
+) -> tuple[RealServer, ...]:
+    """Sorted destinations with some replaced, added or (None) removed by key; each found by
+    bisection, the rest copied at C speed. `dests` itself when `overlay` is empty. The result
+    is sorted and unique by construction (a key of `overlay` is removed before it is put
+    back), so a VirtualService built from it skips its check."""
+    if not overlay:
+        return dests
+    out = list(dests)
+    gone = []
+    for key in overlay:
+        i = bisect.bisect_left(dests, key, key=_KEY)
+        if i < len(dests) and dests[i].key == key:
+            gone.append(i)
+    for i in sorted(gone, reverse=True):
+        del out[i]
+    for key in sorted(overlay):
+        rs = overlay[key]
+        if rs is not None:
+            bisect.insort(out, rs, key=_KEY)
+    result = tuple(out)
+    mark_sorted(result)
+    return result
 
 
 def apply_ops(state: LbState, ops: Iterable[Op]) -> LbState:
     """The state after the operations, as a backend that performs them faithfully would hold it.
 
     An operation that does not fit the state (a new service that exists, a change to a missing
-    destination) is our bug: the planner never emits one. Linear in the operations: each
-    service's destinations are sorted once at the end, not after every operation.
+    destination) is our bug: the planner never emits one. A service no operation touches is
+    carried over as the same object, and a touched one keeps its other destinations' objects:
+    each operation finds its destination by bisection, so a change to one real server costs no
+    Python-level walk of its pool.
     """
-    attrs: dict[ServiceKey, VirtualService] = {}
-    dests: dict[ServiceKey, dict[tuple[str, int], RealServer]] = {}
-    for vs in state.services:
-        attrs[vs.key] = vs.attributes
-        dests[vs.key] = {rs.key: rs for rs in vs.real_servers}
+    services = state.by_key()
+    touched: dict[ServiceKey, _Draft | None] = {}
+
+    def draft(key: ServiceKey) -> _Draft | None:
+        if key not in touched:
+            vs = services.get(key)
+            touched[key] = None if vs is None else _Draft(vs, vs.real_servers, edited=False)
+        return touched[key]
+
     for op in ops:
         key = op_service(op)
         if isinstance(op, AddService):
-            if key in attrs:
+            if draft(key) is not None:
                 raise LocalMisuse(f"AddService: {key} exists")
-            attrs[key] = op.service.attributes
-            dests[key] = {}
+            touched[key] = _Draft(op.service.attributes, (), edited=True)
             continue
-        if key not in attrs:
+        d = draft(key)
+        if d is None:
             raise LocalMisuse(f"{describe(op)}: no such service")
-        table = dests[key]
         if isinstance(op, EditService):
-            attrs[key] = op.service.attributes
+            d.attrs, d.edited = op.service.attributes, True
         elif isinstance(op, DelService):
-            del attrs[key], dests[key]
+            touched[key] = None
         elif isinstance(op, DelDest):
-            if (op.address, op.port) not in table:
+            if not d.has((op.address, op.port)):
                 raise LocalMisuse(f"{describe(op)}: no such destination")
-            del table[(op.address, op.port)]
+            d.overlay[(op.address, op.port)] = None
         else:
-            exists = op.dest.key in table
+            exists = d.has(op.dest.key)
             if exists != isinstance(op, EditDest):
                 raise LocalMisuse(f"{describe(op)}: destination {'exists' if exists else 'missing'}")
-            table[op.dest.key] = op.dest
-    return LbState.of(
-        replace(attrs[k], real_servers=tuple(dests[k][d] for d in sorted(dests[k]))) for k in attrs
-    )
+            d.overlay[op.dest.key] = op.dest
+    for key, d in touched.items():
+        if d is None:
+            services.pop(key, None)
+            continue
+        dests = d.dests()
+        if d.edited or dests is not d.base:
+            services[key] = replace(d.attrs, real_servers=dests)
+    return LbState.of(services.values())

@@ -19,7 +19,9 @@ builds the backend afresh, which adopts the rules in place.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
+import operator
 from collections.abc import Callable, Iterable
 
 from alived.config import model
@@ -32,7 +34,7 @@ from alived.core.lb.model import (
     ServiceParams,
     VirtualService,
 )
-from alived.core.lb.plan import Op, apply_ops, describe, plan
+from alived.core.lb.plan import Op, describe, plan, splice
 from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
 from alived.daemon.check.params import vs_name
 from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
@@ -76,28 +78,124 @@ def _find(
     return same_address[0] if len(same_address) == 1 else None
 
 
-def desired_service(params: ServiceParams, desired: DesiredVirtualServer) -> VirtualService:
-    """The kernel service `params` must be for the destinations the checker core chose."""
+def desired_service(
+    params: ServiceParams,
+    desired: DesiredVirtualServer,
+    previous: VirtualService | None = None,
+    made: dict[int, tuple[Destination, RealServer]] | None = None,
+) -> VirtualService:
+    """The kernel service `params` must be for the destinations the checker core chose.
+
+    `previous`: the service as it stands; its real servers that stay as they are are carried
+    over as the same objects (and an unchanged service is `previous` itself), so the planner
+    and the backend look only at the ones that changed. `made`, if given, is filled with the
+    RealServer each Destination object became (by id), unless two name one real server."""
     dests: dict[tuple[str, int], RealServer] = {}
     index = _by_address(params)
+    kept = {rs.key: rs for rs in previous.real_servers} if previous is not None else {}
+    pairs: dict[int, tuple[Destination, RealServer]] = {}
+    twice = False
     for dest in desired.destinations:
         rs = _find(params, dest, index)
         if rs is None:
             log.warning("LB: %s has no configured destination [%s]:%s", params.key, dest.address, dest.port)
             continue
-        dests.setdefault(rs.key, rs.at_weight(dest.weight))
-    granularity = params.persistence_granularity
-    if granularity is None:
-        granularity = 32 if params.key.family == 4 else 128
-    return VirtualService(
+        if rs.key in dests:
+            twice = True  # two destinations, one real server: the first counts
+            continue
+        real = rs.at_weight(dest.weight)
+        same = kept.get(rs.key)
+        if same is not None and same == real and same.tunnel == real.tunnel:
+            real = same
+        dests[rs.key] = real
+        pairs[id(dest)] = (dest, real)
+    if made is not None:
+        made.clear()
+        if not twice:
+            made.update(pairs)
+    service = VirtualService(
         key=params.key,
         lb_algo=params.lb_algo,
         forwarding=params.forwarding,
         persistence_timeout=params.persistence_timeout,
-        persistence_granularity=granularity,
+        persistence_granularity=_granularity(params),
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
+        persistence_engine=params.persistence_engine,
     )
+    if (
+        previous is not None
+        and service.attributes == previous.attributes
+        and len(service.real_servers) == len(previous.real_servers)
+        and all(map(operator.is_, service.real_servers, previous.real_servers))
+    ):
+        return previous  # unchanged: the planner skips it by identity
+    return service
+
+
+def _granularity(params: ServiceParams) -> int:
+    if params.persistence_granularity is not None:
+        return params.persistence_granularity
+    return 32 if params.key.family == 4 else 128
+
+
+class _Builder:
+    """One service's desired state, rebuilt from the last one when its pool changes.
+
+    The checker core hands out the same Destination object for a real server whose weight
+    did not change. The RealServer made for each Destination is kept by the object's id (the
+    object held here, so the id cannot be reused), so a change of one real server in 10,000
+    maps one Destination and splices its RealServer into the last service by bisection, with
+    C-level passes over the rest instead of mapping and sorting the whole pool."""
+
+    def __init__(self, params: ServiceParams) -> None:
+        self.params = params
+        self.index = _by_address(params)
+        self.service: VirtualService | None = None
+        self.made: dict[int, tuple[Destination, RealServer]] = {}
+
+    def build(self, desired: DesiredVirtualServer, previous: VirtualService | None) -> VirtualService:
+        service = self._spliced(desired) if self.service is not None else None
+        if service is None:
+            base = self.service if self.service is not None else previous
+            service = desired_service(self.params, desired, base, self.made)
+        self.service = service
+        return service
+
+    def _spliced(self, desired: DesiredVirtualServer) -> VirtualService | None:
+        """The last service with only the destinations that are new objects mapped again;
+        None where that cannot be told apart from a full mapping (duplicates, unknowns)."""
+        last = self.service
+        assert last is not None
+        dests = desired.destinations
+        ids = list(map(id, dests))
+        came = list(itertools.compress(dests, map(operator.not_, map(self.made.get, ids))))
+        present = set(ids)
+        gone = self.made.keys() - present if came or len(self.made) != len(present) else set()
+        if not came and not gone:
+            return last
+        if len(came) + len(gone) > len(dests) // 4 + 8:
+            return None  # most of the pool changed: the full mapping is as cheap
+        overlay: dict[tuple[str, int], RealServer | None] = {}
+        for dest_id in gone:
+            overlay[self.made[dest_id][1].key] = None
+        made: dict[int, tuple[Destination, RealServer]] = {}
+        for dest in came:
+            rs = _find(self.params, dest, self.index)
+            if rs is None or overlay.get(rs.key) is not None:
+                return None
+            if rs.key not in overlay and last.real_server(rs.key) is not None:
+                return None  # a second destination for a real server already in the pool
+            real = rs.at_weight(dest.weight)
+            same = last.real_server(rs.key)
+            if same is not None and same == real and same.tunnel == real.tunnel:
+                real = same
+            overlay[rs.key] = real
+            made[id(dest)] = (dest, real)
+        for dest_id in gone:  # only now: a None above leaves the map as it was
+            del self.made[dest_id]
+        self.made.update(made)
+        return dataclasses.replace(last, real_servers=splice(last.real_servers, overlay))
 
 
 class BackendLbSink:
@@ -115,11 +213,14 @@ class BackendLbSink:
         self._rebuild = rebuild
         self._params: dict[str, list[ServiceParams]] = {}
         self._last: dict[str, DesiredVirtualServer] = {}
-        self._actual: LbState | None = None
+        self._builders: dict[ServiceKey, _Builder] = {}
+        # The backend's services by key as this sink left them (None: not read yet); a change
+        # replaces only its own services' entries.
+        self._actual: dict[ServiceKey, VirtualService] | None = None
 
     @property
     def actual(self) -> LbState:
-        return self._actual if self._actual is not None else LbState()
+        return LbState.of(self._actual.values()) if self._actual is not None else LbState()
 
     def configure(self, config: model.Config) -> None:
         """Start or reload: learn the configured services; the first time, adopt the kernel's state.
@@ -140,6 +241,7 @@ class BackendLbSink:
             )
         changed = [n for n, ps in new.items() if n in self._params and ps != self._params[n]]
         self._params.update(new)
+        self._builders.clear()
         if self._actual is None:
             self._adopt(new)
         for name in changed:
@@ -157,27 +259,20 @@ class BackendLbSink:
         if built is None:
             return
         backend, links = built
-        if links.ingress != self.links.ingress and self.links.ingress:
-            log.warning(
-                "LB: DR ingress links changed from %s to %s: the ingress hook keeps the old links "
-                "until the table netdev alived is removed",
-                ", ".join(self.links.ingress),
-                ", ".join(links.ingress),
-            )
         log.info("LB: DR links now %s -> %s", ", ".join(links.ingress) or "-", links.device or "-")
         self.backend, self.links, self._actual = backend, links, None
 
     def _adopt(self, configured: dict[str, list[ServiceParams]]) -> None:
         try:
-            self._actual = self.backend.read_actual()
+            self._actual = self.backend.read_actual().by_key()
         except Exception as err:
             log.error("LB: cannot read the %s state: %s", self.backend.name, err)
-            self._actual = LbState()
+            self._actual = {}
             return
         wanted = {p.key for ps in configured.values() for p in ps}
-        stale = LbState.of(vs for vs in self._actual.services if vs.key not in wanted)
+        stale = LbState.of(vs for vs in self._actual.values() if vs.key not in wanted)
         if stale.services:
-            self._run(plan(LbState(), stale))
+            self._run(plan(LbState(), stale), stale, LbState())
 
     def traffic(self) -> dict[str, Counters]:
         """The backend's counters per virtual server name, summed over its services (a group has
@@ -199,18 +294,29 @@ class BackendLbSink:
         if services is None:
             log.warning("LB: no configured service for %s", desired.name)
             return
+        actual = self._actual if self._actual is not None else {}
+        keys = dict.fromkeys(p.key for p in services)  # a group's members, once each
+        have = LbState.of(actual[key] for key in keys if key in actual)
         if removed:
             self._last.pop(desired.name, None)
             want = LbState()
         else:
             self._last[desired.name] = desired
-            by_key = {p.key: desired_service(p, desired) for p in services}
+            by_key = {p.key: self._builder(p).build(desired, actual.get(p.key)) for p in services}
             want = LbState.of(by_key.values())
-        keys: set[ServiceKey] = {p.key for p in services}
-        have = LbState.of(vs for vs in self.actual.services if vs.key in keys)
-        self._run(plan(want, have))
+        self._run(plan(want, have), have, want)
 
-    def _run(self, ops: tuple[Op, ...]) -> None:
+    def _builder(self, params: ServiceParams) -> _Builder:
+        builder = self._builders.get(params.key)
+        if builder is None or builder.params is not params:
+            # New parameters (a reload): the service is mapped afresh once.
+            builder = self._builders[params.key] = _Builder(params)
+        return builder
+
+    def _run(self, ops: tuple[Op, ...], have: LbState, want: LbState) -> None:
+        """Apply `ops`, planned from `have` (this sink's view of the services they touch) to
+        `want`; applied in full, the services are `want`'s (`apply_ops(have, ops) == want`,
+        the planner's property), kept as those objects so the next plan compares by identity."""
         if not ops:
             return
         try:
@@ -221,11 +327,15 @@ class BackendLbSink:
             refused = True
         if refused:
             try:
-                self._actual = self.backend.read_actual()
+                self._actual = self.backend.read_actual().by_key()
             except Exception as err:
                 log.error("LB: cannot read the %s state back: %s", self.backend.name, err)
             return
-        self._actual = apply_ops(self.actual, ops)
+        if self._actual is None:
+            self._actual = {}
+        for vs in have.services:
+            self._actual.pop(vs.key, None)
+        self._actual.update(want.by_key())
 
 
 def _guarded(read: Callable[[], dict[ServiceKey, Counters]], backend: str) -> dict[ServiceKey, Counters]:
