@@ -14,6 +14,7 @@ from alived.core.lb.model import LbState, RealServerHealth, RealServerParams, Se
 from alived.core.lb.plan import AddDest, AddService, plan
 from alived.lb import nft_render
 from alived.lb.nftables import NftablesBackend
+from alived.linux import kernel_ops
 from tests.helpers.lb_topology import CLIENT, VIP, build, converge, nft_json, params, service
 from tests.helpers.netns import Lab
 
@@ -40,8 +41,11 @@ def test_restart_adopts_the_rules_without_duplicates_or_a_failed_request(lab: La
         service(params("wrr", (1, 2, 1))),
         service(params("sh", key=ServiceKey(protocol="TCP", address=VIP, port=8080))),
     ]
+    made = kernel_ops.TALLY.total()
     with lb.in_director():
         assert converge(NftablesBackend(), services) == ()
+    assert kernel_ops.TALLY.total() - made == 2  # the table, then one transaction for both services
+    made = kernel_ops.TALLY.total()
     before = _rules(lb.director)
     code = CLIENT.replace("sys.argv[1], int(sys.argv[2]), sys.argv[3]", f"{VIP!r}, 400, '203.0.113.2'")
     log = tmp_path / "client.json"  # type: ignore[operator]
@@ -51,6 +55,7 @@ def test_restart_adopts_the_rules_without_duplicates_or_a_failed_request(lab: La
             again = NftablesBackend()
             assert plan(LbState.of(services), again.read_actual()) == ()
             assert converge(again, services) == ()
+    assert kernel_ops.TALLY.total() == made  # adopting what is there writes nothing
     assert traffic.wait(timeout=120) == 0
     answers = json.loads(log.read_text().splitlines()[-1])
     assert len(answers) == 400 and not [a for a in answers if a.startswith("error")], answers

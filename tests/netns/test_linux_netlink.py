@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_network
 import pytest
 
 from alived.errors import BackendError, LocalMisuse
+from alived.linux import kernel_ops
 from alived.linux.netlink import (
     RT_SCOPE_LINK,
     RTPROT_KEEPALIVED,
@@ -85,6 +86,44 @@ def test_ipv4_address_with_label_scope_brd_exactly(host: tuple[Namespace, Netlin
     nl.delete_address(spec)  # already gone: fine
     assert addr_lines(ns) == before
     assert run(["ip", "-o", "addr"]).stdout == host_before
+
+
+def test_every_request_that_changes_state_is_counted_and_reads_are_not(
+    host: tuple[Namespace, Netlink],
+) -> None:
+    _ns, nl = host
+    spec = AddressSpec(address=IPv4Address("192.0.2.77"), prefixlen=32, dev="eth0")
+    route = RouteSpec(dst=ip_network("203.0.113.0/24"), via=IPv4Address("192.0.2.254"), dev="eth0")
+    rule = RuleSpec(src=ip_network("198.51.100.0/24"), table=100, priority=1000)
+    before = kernel_ops.snapshot()
+    nl.address_entries("eth0")
+    nl.link_is_up("eth0")
+    nl.route_device("192.0.2.9")
+    assert kernel_ops.snapshot() == before  # reads are free
+    nl.add_address(spec)
+    nl.add_address(spec)  # already there (EEXIST): still a request made
+    nl.add_route(route)
+    nl.add_rule(rule)
+    nl.delete_rule(rule)
+    nl.delete_route(route)
+    nl.delete_address(spec)
+    nl.set_link_up("eth0")
+    after = kernel_ops.snapshot()
+    assert after["total"] == before["total"] + 8  # type: ignore[operator]
+    moved = {
+        op: n - before["netlink"].get(op, 0)  # type: ignore[attr-defined]
+        for op, n in after["netlink"].items()  # type: ignore[attr-defined]
+        if n != before["netlink"].get(op, 0)  # type: ignore[attr-defined]
+    }
+    assert moved == {
+        "addr_add": 2,
+        "route_add": 1,
+        "rule_add": 1,
+        "rule_del": 1,
+        "route_del": 1,
+        "addr_del": 1,
+        "link_set": 1,
+    }
 
 
 def test_broadcast_plus_and_minus(host: tuple[Namespace, Netlink]) -> None:

@@ -3,7 +3,8 @@
 Requests: `ping` (answer `pong`, the supervisor's liveness probe), `json` (keepalived's JSON
 dump document, one object per instance), `status-json` (what `alivectl status --json` prints:
 the versioned document of docs/status-json.md, each instance's state, history, tracked objects and
-every counter of core/vrrp/stats.py) and `status` (a human table).
+every counter of core/vrrp/stats.py), `status` (a human table) and `process-json` (the process's
+reloads and kernel operations, daemon/process_status.py).
 The socket sits next to the VRRP pid file (`/run/vrrp.pid` -> `/run/vrrp.sock`), mode 0600,
 so only root asks.
 `query()` is the client half, used by the supervisor and by `alivectl`.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from alived.core.vrrp import stats as counters
+from alived.daemon import process_status
 from alived.daemon.vrrp.dumps import InstanceReport, json_document
 from alived.units import SECOND
 
@@ -204,7 +206,9 @@ class StatusServer:
             return json.dumps(status_document(self._reports())) + "\n"
         if request in ("status", ""):
             return format_table(self._reports())
-        return f"unknown request {request!r}: use ping, json, status-json or status\n"
+        if request == "process-json":
+            return json.dumps(process_status.document()) + "\n"
+        return f"unknown request {request!r}: use ping, json, status-json, status or process-json\n"
 
     async def close(self) -> None:
         if self._server is None:

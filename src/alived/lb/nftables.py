@@ -28,6 +28,7 @@ from alived.core.lb.plan import Op, apply_ops, describe, op_changes, op_service
 from alived.errors import BackendError
 from alived.lb import nft_render
 from alived.lb.base import Counters, OpFailure
+from alived.linux import kernel_ops
 
 log = logging.getLogger("alived.lb.nftables")
 
@@ -61,7 +62,7 @@ class NftablesBackend:
     # -- kernel access --
 
     def _run(self, script: str, what: str) -> str:
-        rc, out, err = self._nft.cmd(script)
+        rc, out, err = self._write(script)
         if rc != 0:
             raise BackendError(what, detail=str(err).strip())
         return str(out)
@@ -76,6 +77,12 @@ class NftablesBackend:
         if rc != 0:
             raise BackendError("list chain netdev alived ingress", detail=str(err).strip())
         return nft_render.ingress_devices(str(out))
+
+    def _write(self, script: str) -> tuple[int, Any, Any]:
+        """One nft script that changes the ruleset: one kernel transaction, counted."""
+        kernel_ops.count("nftables", "transaction")
+        rc, out, err = self._nft.cmd(script)
+        return int(rc), out, err
 
     def _list(self) -> nft_render.Listing:
         items: list[dict[str, Any]] = []
@@ -139,12 +146,12 @@ class NftablesBackend:
         ok_keys = list(scripts)
         rc = 0
         if scripts:
-            rc, _, _ = self._nft.cmd("".join(scripts[k] for k in ok_keys))
+            rc, _, _ = self._write("".join(scripts[k] for k in ok_keys))
         if rc != 0:
             # One transaction refused: find the service(s) at fault, apply the rest one by one.
             ok_keys = []
             for key, script in scripts.items():
-                rc, _, err = self._nft.cmd(script)
+                rc, _, err = self._write(script)
                 if rc == 0:
                     ok_keys.append(key)
                 else:
@@ -201,7 +208,7 @@ class NftablesBackend:
             if not gone:
                 return
             stale = {name: [c for c in maps[name] if c in gone] for name in names}
-            rc, _, err = self._nft.cmd(nft_render.forget_script(vs, stale))
+            rc, _, err = self._write(nft_render.forget_script(vs, stale))
             if rc == 0:
                 return
         log.error("nftables: forgetting persisted clients in %s failed: %s", names[0], str(err).strip())

@@ -18,6 +18,7 @@ from pyroute2.netlink.generic import GenericNetlinkSocket
 from pyroute2.netlink.generic import ipvs as _ipvs
 
 from alived.errors import BackendError
+from alived.linux import kernel_ops
 
 # include/uapi/linux/ip_vs.h
 IP_VS_CONN_F_MASQ = 0
@@ -184,6 +185,7 @@ class IpvsSocket:
             raise BackendError("resolve generic netlink family IPVS", detail=str(err)) from err
 
     def send(self, request: Request) -> None:
+        kernel_ops.count("ipvs", request.command)
         try:
             self._sock.nlm_request(request.msg, msg_type=self._sock.prid, msg_flags=request.flags)
         except Exception as err:

@@ -26,6 +26,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from typing import Any, Literal, TypeVar
 
 from alived.errors import BackendError, LocalMisuse
+from alived.linux import kernel_ops
 
 
 def _lean_pyroute2() -> None:
@@ -275,6 +276,23 @@ class AddressEntry:
 
 _T = TypeVar("_T")
 
+# The operations that change kernel state: each request is counted in linux/kernel_ops.py.
+WRITES = frozenset(
+    {
+        "link_set",
+        "link_add",
+        "link_set_addrgenmode",
+        "link_del",
+        "addr_add",
+        "addr_del",
+        "route_add",
+        "route_replace",
+        "route_del",
+        "rule_add",
+        "rule_del",
+    }
+)
+
 
 class Netlink:
     """Synchronous rtnetlink requests; failures raise BackendError(operation, errno)."""
@@ -304,6 +322,8 @@ class Netlink:
         if os.getpid() != self._pid:
             # The worker thread does not survive fork: each process opens its own Netlink.
             raise LocalMisuse(f"netlink {operation} in a forked child; open Netlink after fork")
+        if operation in WRITES:
+            kernel_ops.count("netlink", operation)
 
         def run() -> _T | None:
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alived.errors import BackendError
+from alived.linux import kernel_ops
 
 PROC_SYS = Path("/proc/sys")
 
@@ -31,6 +32,7 @@ def read(key: str) -> str:
 
 
 def write(key: str, value: str | int) -> None:
+    kernel_ops.count("sysctl", "write")
     try:
         _path(key).write_text(f"{value}\n")
     except OSError as exc:

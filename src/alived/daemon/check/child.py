@@ -11,9 +11,11 @@ import asyncio
 import gc
 import json
 import logging
+import time
 from typing import Any
 
 from alived.config import model
+from alived.daemon import process_status
 from alived.daemon.check.alerts import CheckMailer
 from alived.daemon.check.driver import CheckDriver
 from alived.daemon.check.ha_suspend import HaSuspendWatch
@@ -121,17 +123,23 @@ class CheckerChild:
             log.error("Unable to write %s: %s", name, err)
 
     def reload(self) -> None:
+        started = time.monotonic()
+        ok = self._reload()
+        process_status.RELOADS.done(ok, time.monotonic() - started)
+
+    def _reload(self) -> bool:
         log.info("Reloading")
         config = load(self.options)
         if config is None:
             log.error("Reload failed: keeping the running configuration")
-            return
+            return False
         self.defaults = config.global_defs
         self.mails.configure(config.global_defs)
         self._configure_sink(config)
         built = build(config)
         self.driver.reload(built, self.ha_suspend.present(built.virtual_servers))
         log.info("Reload finished")
+        return True
 
 
 def _make(options: Options, config: model.Config) -> CheckerChild:

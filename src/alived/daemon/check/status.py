@@ -2,7 +2,8 @@
 
 Same protocol as the VRRP child's (daemon/status.py): one request line per connection, `ping`
 (the supervisor's liveness probe: answered from the loop, so a stuck loop stops answering),
-`json`, `status` and `reset-lag` (forget the scheduling-lag samples, to measure afresh).
+`json`, `status`, `process-json` (reloads and kernel operations, daemon/process_status.py)
+and `reset-lag` (forget the scheduling-lag samples, to measure afresh).
 Each real server shows its health, current weight, up/down transitions, the load balancer's
 packets, bytes and connections where the backend counts them, and each check's last result and
 reason, how long ago it ran, how long it took, its attempts, failures and verdict flips.
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from alived.core.check.engine import RealServerReport, VirtualServerReport
+from alived.daemon import process_status
 from alived.daemon.status import StatusServer
 from alived.lb.base import Counters
 from alived.units import Ticks, to_seconds
@@ -227,4 +229,6 @@ class CheckStatusServer(StatusServer):
         if request == "reset-lag":
             self._reset()
             return "ok\n"
-        return f"unknown request {request!r}: use ping, json, status or reset-lag\n"
+        if request == "process-json":
+            return json.dumps(process_status.document()) + "\n"
+        return f"unknown request {request!r}: use ping, json, status, process-json or reset-lag\n"

@@ -24,6 +24,7 @@ from alived.config import model
 from alived.core.vrrp.actions import RunNotify
 from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged
 from alived.core.vrrp.states import State
+from alived.daemon import process_status
 from alived.daemon.loader import load
 from alived.daemon.reload_check import config_check_failed
 from alived.daemon.vrrp import reload_vips
@@ -113,6 +114,12 @@ def prepare(child: VrrpChild) -> Prepared | None:
 def reload(child: VrrpChild) -> bool:
     """Handle SIGHUP; False (logged) when the new file is unusable and the old config stays."""
     started = time.monotonic()
+    ok = _reload(child, started)
+    process_status.RELOADS.done(ok, time.monotonic() - started)
+    return ok
+
+
+def _reload(child: VrrpChild, started: float) -> bool:
     log.info("Reloading")
     try:
         prepared = prepare(child)
