@@ -139,6 +139,26 @@ def test_reload_diff() -> None:
     assert (kept, removed) == ({"VI_1"}, {"VI_2"})
 
 
+def test_reload_diff_keeps_a_sync_group_whose_members_change_in_place() -> None:
+    """A VIP or priority change of a sync-group member is made in place, as keepalived does; the
+    group is rebuilt only when a member restarts or the membership changes."""
+    two = BASIC + BASIC.replace("VI_1", "VI_2").replace("virtual_router_id 51", "virtual_router_id 52")
+    grouped = two + "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n"
+
+    def changes(new_text: str) -> tuple[set[str], set[str], set[str], set[str]]:
+        old_cfg = load_text(grouped, interfaces={"eth0", "eth1"}).config
+        new_cfg = load_text(new_text, interfaces={"eth0", "eth1"}).config
+        return diff(old_cfg, plans(grouped), new_cfg, plans(new_text))
+
+    vip_added = grouped.replace("192.0.2.100/24", "192.0.2.100/24\n    192.0.2.102/24", 1)
+    assert changes(vip_added) == ({"VI_2"}, {"VI_1"}, set(), set())
+    reprio = grouped.replace("priority 150", "priority 140", 1)
+    assert changes(reprio) == ({"VI_2"}, {"VI_1"}, set(), set())
+    restarted = grouped.replace("advert_int 2", "advert_int 3", 1)
+    assert changes(restarted) == (set(), set(), {"VI_1", "VI_2"}, set())
+    assert changes(two) == (set(), set(), {"VI_1", "VI_2"}, set())  # out of the group
+
+
 def test_an_instance_the_core_refuses_is_skipped_and_reported() -> None:
     from alived.config import model
     from alived.units import Ticks

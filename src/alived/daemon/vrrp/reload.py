@@ -75,7 +75,9 @@ def diff(
             reprio.add(name)
         else:
             restarted.add(name)
-    # A sync group whose membership or any member changed is rebuilt as a whole.
+    # A sync group whose membership changed, or with a member that restarts, is rebuilt as a
+    # whole. A member changed in place (VIPs, priority) keeps its group running, as keepalived
+    # keeps it: restarting the group would take its VIPs through BACKUP and MASTER again.
     old_groups, new_groups = _groups(old_config), _groups(new_config)
     for name in list(kept | reprio):
         group = _group_of(new_config, name)
@@ -84,12 +86,12 @@ def diff(
             kept.discard(name)
             reprio.discard(name)
             restarted.add(name)
-        elif group is not None:
-            members = new_groups[group]
-            if any(m in restarted or m in reprio for m in members):
-                kept.discard(name)
-                reprio.discard(name)
-                restarted.add(name)
+    for name in list(kept | reprio):
+        group = _group_of(new_config, name)
+        if group is not None and any(m in restarted for m in new_groups[group]):
+            kept.discard(name)
+            reprio.discard(name)
+            restarted.add(name)
     return kept, reprio, restarted, removed
 
 
