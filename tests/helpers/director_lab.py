@@ -63,12 +63,24 @@ def master_down_interval(advert_int: float, priority: int = PRIORITY["d2"]) -> f
     return 3 * advert_int + (256 - priority) / 256 * advert_int
 
 
-def alived_conf(name: str, advert_int: float = 1.0, extra: str = "") -> str:
-    """keepalived.conf for director `name`: the sync group of both VIPs and the virtual server."""
+def alived_conf(
+    name: str,
+    advert_int: float = 1.0,
+    extra: str = "",
+    *,
+    weights: dict[str, int] | None = None,
+    extra_vips: tuple[str, ...] = (),
+) -> str:
+    """keepalived.conf for director `name`: the sync group of both VIPs and the virtual server.
+
+    `weights`: the real servers in the pool (by name) and their weights (default: all three at 1);
+    `extra_vips`: more addresses of the client-side instance (none of them the client's VIP).
+    """
+    pool = weights if weights is not None else dict.fromkeys(RS_ADDR, 1)
     checks = "".join(
         f"""
-    real_server {addr} 80 {{
-        weight 1
+    real_server {RS_ADDR[rs]} 80 {{
+        weight {weight}
         HTTP_GET {{
             url {{
                 path /
@@ -79,8 +91,9 @@ def alived_conf(name: str, advert_int: float = 1.0, extra: str = "") -> str:
             delay_before_retry {DELAY_BEFORE_RETRY}
         }}
     }}"""
-        for addr in RS_ADDR.values()
+        for rs, weight in pool.items()
     )
+    front_vips = "".join(f"\n        {vip}/24" for vip in (VIP, *extra_vips))
     priority = PRIORITY[name]
     # Sub-second adverts need VRRPv3 (v2 counts whole seconds).
     version = 2 if advert_int >= 1 and advert_int == int(advert_int) else 3
@@ -103,8 +116,7 @@ vrrp_instance FRONT {{
     priority {priority}
     version {version}
     advert_int {advert}
-    virtual_ipaddress {{
-        {VIP}/24
+    virtual_ipaddress {{{front_vips}
     }}
 }}
 vrrp_instance BACK {{
