@@ -22,6 +22,7 @@ BENCHES: dict[str, list[str]] = {
     "lb": ["bench_lb.py"],
     "director": ["bench_director.py"],
     "metrics": ["bench_metrics.py"],
+    "reload": ["bench_reload.py"],
 }
 
 

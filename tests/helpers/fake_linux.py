@@ -7,8 +7,9 @@ the kernel's part (`deliver`, `link`, `address`, `fire`, `fail_next`). A conform
 
 from __future__ import annotations
 
+import contextlib
 import errno as errno_codes
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
@@ -180,6 +181,10 @@ class FakeNetlink:
     def delete_link(self, ifname: str) -> None:
         self._op("link_del", ifname)
         self.links.pop(ifname, None)
+
+    @contextlib.contextmanager
+    def address_snapshot(self) -> Iterator[None]:
+        yield
 
     def address_entries(self, ifname: str) -> list[AddressEntry]:
         return [

@@ -126,6 +126,21 @@ def test_every_request_that_changes_state_is_counted_and_reads_are_not(
     }
 
 
+def test_an_address_snapshot_answers_every_lookup_from_one_dump(host: tuple[Namespace, Netlink]) -> None:
+    ns, nl = host
+    ns.ip("addr", "add", "192.0.2.50/32", "dev", "eth0")
+    ns.ip("addr", "add", "198.51.100.1/32", "dev", "lo")
+    plain = {name: nl.address_entries(name) for name in ("eth0", "lo")}
+    with nl.address_snapshot():
+        assert {name: nl.address_entries(name) for name in ("eth0", "lo")} == plain
+        assert nl.primary_ipv4("eth0") == IPv4Address("192.0.2.1")
+        ns.ip("addr", "add", "192.0.2.51/32", "dev", "eth0")  # not seen: the dump was taken
+        assert IPv4Address("192.0.2.51") not in [e.address for e in nl.address_entries("eth0")]
+        with pytest.raises(BackendError):
+            nl.address_entries("nosuch0")
+    assert IPv4Address("192.0.2.51") in [e.address for e in nl.address_entries("eth0")]
+
+
 def test_broadcast_plus_and_minus(host: tuple[Namespace, Netlink]) -> None:
     ns, nl = host
     plus = AddressSpec(address=IPv4Address("198.51.100.7"), prefixlen=24, dev="eth0", broadcast="+")

@@ -262,12 +262,15 @@ class Supervisor:
 
     async def handle_reload(self) -> None:
         log.info("Reloading ...")
+        self.readiness.reloading()
+        # The children read the file themselves: signalled first, they do not wait for the
+        # parent's own read (a third of a reload's time at 1,000 instances), which only
+        # concerns the parent (startup/shutdown scripts, child_wait_time, the metrics).
+        self._forward(signal.SIGHUP)
         started, ok = time.monotonic(), False  # metrics: config load time and result
         if Path(self.options.config_file).is_file():
-            self.defaults, ok = reload_view(self.options)  # new startup/shutdown scripts, child_wait_time
+            self.defaults, ok = reload_view(self.options)
         self.facts.reloaded(ok, time.monotonic() - started)
-        self.readiness.reloading()
-        self._forward(signal.SIGHUP)
         self.readiness.reloaded()
 
     async def handle_data(self) -> None:

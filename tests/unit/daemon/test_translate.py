@@ -159,6 +159,24 @@ def test_reload_diff_keeps_a_sync_group_whose_members_change_in_place() -> None:
     assert changes(two) == (set(), set(), {"VI_1", "VI_2"}, set())  # out of the group
 
 
+def test_each_interface_address_is_looked_up_once_per_pass() -> None:
+    """A lookup dumps the interface's addresses (every VIP on it): one per instance made a reload
+    of N instances on one link cost N x N decoded addresses."""
+    text = "".join(
+        BASIC.replace("VI_1", f"VI_{i}").replace("virtual_router_id 51", f"virtual_router_id {i}")
+        for i in range(1, 6)
+    )
+    config = load_text(text, interfaces={"eth0", "eth1"}).config
+    asked: list[tuple[str, int]] = []
+
+    def lookup(ifname: str, family: int) -> IPv4Address | IPv6Address | None:
+        asked.append((ifname, family))
+        return PRIMARY.get((ifname, family))
+
+    assert len(translate(config, lookup)) == 5
+    assert asked == [("eth0", 4)]
+
+
 def test_an_instance_the_core_refuses_is_skipped_and_reported() -> None:
     from alived.config import model
     from alived.units import Ticks

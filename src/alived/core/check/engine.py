@@ -278,8 +278,9 @@ class CheckerCore:
             for rs in vs.servers:
                 rs.alive = all(p.verdict.is_up for p in rs.probes)
             self._update_quorum(vs, init=True)
+        names = {v.name for v in self._vs}
         for name, vs in old_vs.items():
-            if name not in {v.name for v in self._vs} and vs.last_desired is not None:
+            if name not in names and vs.last_desired is not None:
                 self._actions.append(ApplyLb(desired=vs.last_desired, removed=True))
         for probe in self._probes.values():
             probe.enabled = any(v.enabled for v, _ in probe.subscribers)

@@ -124,7 +124,15 @@ class CheckerChild:
 
     def reload(self) -> None:
         started = time.monotonic()
-        ok = self._reload()
+        # No cyclic collection in the middle of a reload (as in the VRRP child's reload): its own
+        # allocations would trigger passes over every probe and server of the running config.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            ok = self._reload()
+        finally:
+            if collecting:
+                gc.enable()
         process_status.RELOADS.done(ok, time.monotonic() - started)
 
     def _reload(self) -> bool:

@@ -206,7 +206,8 @@ class BackendLbSink:
         backend: LbBackend,
         *,
         links: DrLinks = NO_LINKS,
-        rebuild: Callable[[model.Config], tuple[LbBackend, DrLinks] | None] | None = None,
+        rebuild: Callable[[model.Config, list[ServiceParams]], tuple[LbBackend, DrLinks] | None]
+        | None = None,
     ) -> None:
         self.backend = backend
         self.links = links
@@ -231,7 +232,7 @@ class BackendLbSink:
         """
         new = params_by_name(config)
         if self._rebuild is not None and self._actual is not None:
-            self._relink(config)
+            self._relink(config, [p for ps in new.values() for p in ps])
         own = getattr(self.backend, "own", None)
         if callable(own):  # IPVS adopts and removes only the services it is told it owns
             own(
@@ -248,11 +249,11 @@ class BackendLbSink:
             if name in self._last:
                 self.apply(self._last[name])
 
-    def _relink(self, config: model.Config) -> None:
+    def _relink(self, config: model.Config, services: list[ServiceParams]) -> None:
         """Reload: when the DR links derived now differ, a backend on the new links adopts the rules."""
         assert self._rebuild is not None
         try:
-            built = self._rebuild(config)
+            built = self._rebuild(config, services)
         except Exception as err:
             log.error("LB: cannot rebuild the %s backend: %s", self.backend.name, err)
             return
@@ -400,11 +401,18 @@ def make_backend(choice: BackendChoice, links: DrLinks = NO_LINKS) -> LbBackend:
     return NftablesBackend(dr_device=links.device, dr_ingress=links.ingress)
 
 
-def _links(config: model.Config, choice: BackendChoice, finder: LinkFinder) -> DrLinks:
+def _links(
+    config: model.Config,
+    choice: BackendChoice,
+    finder: LinkFinder,
+    services: list[ServiceParams] | None = None,
+) -> DrLinks:
     if choice.name != "nftables":  # IPVS routes DR itself
         return DrLinks()
     try:
-        return finder(config, [p for ps in params_by_name(config).values() for p in ps])
+        if services is None:
+            services = [p for ps in params_by_name(config).values() for p in ps]
+        return finder(config, services)
     except Exception as err:
         log.error("LB: cannot derive the DR links: %s", err)
         return DrLinks()
@@ -428,9 +436,9 @@ def backend_sink(
     if links.ingress or links.device:
         log.info("LB: DR links %s -> %s", ", ".join(links.ingress) or "-", links.device or "-")
 
-    def rebuild(new: model.Config) -> tuple[LbBackend, DrLinks] | None:
+    def rebuild(new: model.Config, services: list[ServiceParams]) -> tuple[LbBackend, DrLinks] | None:
         # The backend choice is fixed for the child's life; only the DR links follow the config.
-        now = _links(new, choice, finder)
+        now = _links(new, choice, finder, services)
         if now == sink.links:
             return None
         return factory(choice, now), now

@@ -15,6 +15,8 @@ translated: an error there, or any exception, keeps the running configuration an
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import time
 from dataclasses import replace
@@ -109,14 +111,28 @@ def prepare(child: VrrpChild) -> Prepared | None:
     if config is None:
         log.error("Reload failed: keeping the running configuration")
         return None
-    new_plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
+    with _addresses_once(child):
+        new_plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
     return config, new_plans, diff(child.config, child.plans, config, new_plans)
+
+
+def _addresses_once(child: VrrpChild) -> contextlib.AbstractContextManager[None]:
+    """One dump of the interfaces' addresses for a pass of lookups (not one per interface)."""
+    return child.netlink.address_snapshot() if child.netlink is not None else contextlib.nullcontext()
 
 
 def reload(child: VrrpChild) -> bool:
     """Handle SIGHUP; False (logged) when the new file is unusable and the old config stays."""
     started = time.monotonic()
-    ok = _reload(child, started)
+    # No cyclic collection in the middle of a reload: with thousands of instances alive, the
+    # collector's passes (triggered by the reload's own allocations) cost more than the reload.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ok = _reload(child, started)
+    finally:
+        if collecting:
+            gc.enable()
     process_status.RELOADS.done(ok, time.monotonic() - started)
     return ok
 
@@ -178,7 +194,8 @@ def apply(
         child.replace_plan(name, new_plans[name])
         if new_plans[name].vmac is not None:
             child.setup_vmac(new_plans[name])
-    log_assigned_addresses(child.plans.values(), child.primary_address)
+    with _addresses_once(child):
+        log_assigned_addresses(child.plans.values(), child.primary_address)
     for name in fresh:
         child.open_socket(child.plans[name])
     child.rebuild_socket_index()
