@@ -399,6 +399,23 @@ def _dicts(value: object) -> Iterable[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, Mapping)]
 
 
+def kernel_ops_family(processes: Mapping[str, Mapping[str, Any]]) -> Metric:
+    """Each child's kernel operations (its status document's `process.kernel_ops`), one family."""
+    family = CounterMetricFamily(
+        "alived_kernel_operations",
+        "Requests a child made that change kernel state (netlink, nftables, IPVS, sysctl)",
+        labels=("child", "subsystem", "operation"),
+    )
+    for child, process in processes.items():
+        ops = process.get("kernel_ops")
+        for subsystem, counts in ops.items() if isinstance(ops, Mapping) else ():
+            for operation, value in counts.items() if isinstance(counts, Mapping) else ():
+                number = _number(value)
+                if number is not None:
+                    family.add_metric([child, str(subsystem), str(operation)], number)
+    return family
+
+
 def process_families(facts: ProcessFacts, children_up: Mapping[str, bool]) -> list[Metric]:
     """The parent's families: build info, children up and restarted, reloads, config load time."""
     build = InfoMetricFamily("alived_build", "alived's version and the keepalived version it matches")

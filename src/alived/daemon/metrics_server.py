@@ -24,7 +24,13 @@ from prometheus_client.registry import Collector
 
 from alived.config.model import GlobalDefs
 from alived.daemon.loader import load_result
-from alived.daemon.metrics import ProcessFacts, checker_families, process_families, vrrp_families
+from alived.daemon.metrics import (
+    ProcessFacts,
+    checker_families,
+    kernel_ops_family,
+    process_families,
+    vrrp_families,
+)
 from alived.daemon.options import Options
 from alived.daemon.spawn import parent_only, parent_released
 from alived.daemon.status import instance_rows, query
@@ -77,6 +83,7 @@ class AlivedCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         up: dict[str, bool] = {}
         families: list[Metric] = []
+        processes: dict[str, Any] = {}  # each child's `process` object (kernel operations)
         for child in self._children():
             request = "status-json" if child.kind == "vrrp" else "json"
             try:
@@ -97,8 +104,11 @@ class AlivedCollector(Collector):
                 up[child.name] = False
                 continue
             up[child.name] = True
+            if isinstance(doc, dict) and isinstance(doc.get("process"), dict):
+                processes[child.name] = doc["process"]
         yield from process_families(self._facts, up)
         yield from families
+        yield kernel_ops_family(processes)
 
 
 class MetricsServer:

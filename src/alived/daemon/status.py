@@ -128,8 +128,12 @@ def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
 
 
 def status_document(reports: Sequence[InstanceReport]) -> dict[str, object]:
-    """The VRRP child's `status-json` answer: the version and one row per instance."""
-    return {"version": STATUS_VERSION, "instances": status_rows(reports)}
+    """The VRRP child's `status-json` answer: the version, one row per instance, the process."""
+    return {
+        "version": STATUS_VERSION,
+        "instances": status_rows(reports),
+        "process": process_status.document(),
+    }
 
 
 def instance_rows(document: object) -> list[dict[str, Any]]:

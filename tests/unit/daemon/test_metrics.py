@@ -321,6 +321,32 @@ def test_collector_asks_each_child_and_the_exposition_parses() -> None:
     assert not any(name.startswith(("alived_vrrp_", "alived_real_server")) for name, _ in got)
 
 
+def test_each_childs_kernel_operations_in_one_family() -> None:
+    vrrp = json.loads((DATA / "vrrp_status.json").read_text())
+    vrrp["process"] = {"pid": 7, "kernel_ops": {"total": 3, "netlink": {"addr_add": 2, "addr_del": 1}}}
+    check = json.loads((DATA / "checker_status.json").read_text())
+    check["process"] = {"pid": 8, "kernel_ops": {"total": 1, "nftables": {"transaction": 1}, "ipvs": {}}}
+    answers = {"/run/vrrp.sock": json.dumps(vrrp), "/run/checkers.sock": json.dumps(check)}
+    children = [
+        ChildSocket("VRRP", "vrrp", "/run/vrrp.sock"),
+        ChildSocket("Healthcheck", "check", "/run/checkers.sock"),
+    ]
+    registry = CollectorRegistry(auto_describe=False)
+    collector = AlivedCollector(
+        lambda: children, ProcessFacts(), ask=lambda p, r, t: answers[p], clock=lambda: NOW
+    )
+    registry.register(collector)
+    text = generate_latest(registry).decode()
+    (family,) = [f for f in text_string_to_metric_families(text) if f.name == "alived_kernel_operations"]
+    assert family.type == "counter"
+    got = {(s.labels["child"], s.labels["subsystem"], s.labels["operation"]): s.value for s in family.samples}
+    assert got == {
+        ("VRRP", "netlink", "addr_add"): 2,
+        ("VRRP", "netlink", "addr_del"): 1,
+        ("Healthcheck", "nftables", "transaction"): 1,
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -397,6 +423,7 @@ def full_exposition() -> dict[str, str]:
         active_connections=3,
         inactive_connections=4,
     )
+    checker["process"] = {"pid": 8, "kernel_ops": {"total": 1, "nftables": {"transaction": 1}}}
     answers = {"status-json": json.dumps({"version": 1, "instances": rows}), "json": json.dumps(checker)}
     facts = ProcessFacts(version="1", keepalived_compat="2.2.7", started_at=1.0, restarts={"VRRP": 1})
     facts.reloaded(True, 0.1)

@@ -41,7 +41,10 @@ from tests.unit.check.harness import FAIL, OK, checker, real, virtual
 
 DOC = Path(__file__).parents[3] / "docs" / "status-json.md"
 # Objects whose keys are data (counter names), not fields: documented as one field.
-MAPS = {"instances[].stats"}
+MAPS = {
+    "instances[].stats",
+    *(f"process.kernel_ops.{sub}" for sub in ("netlink", "nftables", "ipvs", "sysctl")),
+}
 TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),

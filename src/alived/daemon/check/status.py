@@ -151,6 +151,7 @@ def document(
         "version": STATUS_VERSION,
         "virtual_servers": servers,
         "scheduler": scheduler_figures(lags, attempts),
+        "process": process_status.document(),
     }
 
 
