@@ -21,7 +21,7 @@ from alived.linux.netlink import (
     RuleSpec,
 )
 from tests.helpers.inns import inside
-from tests.helpers.netns import Lab, Namespace, run
+from tests.helpers.netns import Lab, Namespace, run, wait_for
 
 pytestmark = pytest.mark.netns
 
@@ -171,7 +171,13 @@ def test_ipv6_address_preferred_lft_and_nodad(host: tuple[Namespace, Netlink]) -
     )
     plain = AddressSpec(address=IPv6Address("2001:db8::65"), prefixlen=64, dev="eth0")
     nl.add_address(plain)
-    line = next(x for x in addr_lines(ns) if "2001:db8::65" in x)
+
+    def plain_line() -> str:
+        return next(x for x in addr_lines(ns) if "2001:db8::65" in x)
+
+    # Without nodad the kernel runs duplicate address detection: "tentative" for about a second.
+    wait_for(lambda: "tentative" not in plain_line(), timeout=10, what="DAD to finish")
+    line = plain_line()
     assert line.endswith("inet6 2001:db8::65/64 scope global \\ valid_lft forever preferred_lft forever")
     nl.delete_address(vip)
     nl.delete_address(plain)
