@@ -505,9 +505,11 @@ def reset_fake_sockets() -> None:
     FakeVrrp4Socket.opened.clear()
     FakeVrrp6Socket.opened.clear()
     FakeL2Socket.opened.clear()
+    FakeArpWatch.opened.clear()
 
 
 __all__ = [
+    "FakeArpWatch",
     "FakeDeadlineTimer",
     "FakeL2Socket",
     "FakeLink",
@@ -518,3 +520,36 @@ __all__ = [
     "FakeVrrp6Socket",
     "reset_fake_sockets",
 ]
+
+
+# -- ARP watch (split brain) -------------------------------------------------------------------
+
+
+class FakeArpWatch:
+    """Records probes sent on one interface; `deliver` plays another host's ARP frame."""
+
+    opened: list[FakeArpWatch] = []
+
+    def __init__(self, *, ifname: str, on_frame: Callable[[str, bytes], None]) -> None:
+        self.ifname = ifname
+        self._on_frame = on_frame
+        self.frames: list[bytes] = []
+        self.closed = False
+
+    @classmethod
+    def open(cls, ifname: str, on_frame: Callable[[str, bytes], None]) -> FakeArpWatch:
+        watch = cls(ifname=ifname, on_frame=on_frame)
+        cls.opened.append(watch)
+        return watch
+
+    def deliver(self, frame: bytes) -> None:
+        if not self.closed:
+            self._on_frame(self.ifname, frame)
+
+    def send(self, frame: bytes) -> None:
+        if self.closed:
+            raise LocalMisuse("send on a closed ArpWatch")
+        self.frames.append(frame)
+
+    def close(self) -> None:
+        self.closed = True

@@ -8,6 +8,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_network
 import pytest
 
 from alived.errors import BackendError, LocalMisuse
+from alived.linux.arp_watch import ArpWatch
 from alived.linux.l2_socket import L2Socket
 from alived.linux.monitor import Monitor
 from alived.linux.netlink import AddressSpec, Netlink, RouteSpec, RuleSpec
@@ -16,6 +17,7 @@ from alived.linux.vmac import VmacManager
 from alived.linux.vrrp_socket import Vrrp4Socket, Vrrp6Socket
 from alived.units import Ticks
 from tests.helpers.fake_linux import (
+    FakeArpWatch,
     FakeDeadlineTimer,
     FakeL2Socket,
     FakeMonitor,
@@ -31,6 +33,7 @@ PAIRS = [
     (Vrrp4Socket, FakeVrrp4Socket, False),
     (Vrrp6Socket, FakeVrrp6Socket, False),
     (L2Socket, FakeL2Socket, False),
+    (ArpWatch, FakeArpWatch, False),
     (Monitor, FakeMonitor, True),
     (VmacManager, FakeVmacManager, True),
 ]

@@ -122,6 +122,9 @@ def status_rows(reports: Sequence[InstanceReport]) -> list[dict[str, object]]:
             "unsolicited_nas_sent": r.nas_sent,
             "tracked": _tracked(r),
             "stats": {name: r.stats.get(name, 0) for name in counters.ALL},
+            # Split brains seen; Unix time the current one began, or null (docs/split-brain.md).
+            "split_brain_count": r.split_brain_count,
+            "split_brain_since": r.split_brain_since,
         }
         for r in reports
     ]

@@ -120,6 +120,8 @@ def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "tracked": [],
                 # every counter, keepalived's and the extra ones, in the one table's order
                 "stats": {**dict.fromkeys(stats.ALL, 0), "packet_len_err": 2, "vers_err": 1},
+                "split_brain_count": 0,
+                "split_brain_since": None,
             }
         ],
     }

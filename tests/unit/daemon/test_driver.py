@@ -27,6 +27,7 @@ from alived.daemon.vrrp.translate import translate
 from alived.linux.netlink import AddressSpec
 from alived.units import SECOND, Ticks
 from tests.helpers.fake_linux import (
+    FakeArpWatch,
     FakeDeadlineTimer,
     FakeL2Socket,
     FakeNetlink,
@@ -73,6 +74,7 @@ class Rig:
             open4=FakeVrrp4Socket.open,
             open6=FakeVrrp6Socket.open,
             open_l2=FakeL2Socket.open,
+            open_arp=FakeArpWatch.open,
         )
         self.netlink = FakeNetlink()
         self.netlink.add_link("eth0")

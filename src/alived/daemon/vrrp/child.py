@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from ipaddress import IPv6Address
 
 from alived.config import model
+from alived.core.vrrp.actions import Action
 from alived.core.vrrp.inputs import (
     FaultRaised,
     Input,
@@ -44,6 +45,7 @@ from alived.daemon.vrrp.link_watch import LinkWatch
 from alived.daemon.vrrp.reception import Reception
 from alived.daemon.vrrp.report import instance_reports
 from alived.daemon.vrrp.sockets import SocketEntry, SocketPool
+from alived.daemon.vrrp.split_brain import OpenWatch, SplitBrainMonitor
 from alived.daemon.vrrp.tracking import TrackerWatch
 from alived.daemon.vrrp.translate import (
     InstancePlan,
@@ -78,6 +80,7 @@ class VrrpChild:
         open4: Callable[..., Vrrp4Socket] = Vrrp4Socket.open,
         open6: Callable[..., Vrrp6Socket] = Vrrp6Socket.open,
         open_l2: Callable[[str], L2Socket] = L2Socket.open,
+        open_arp: OpenWatch | None = None,
     ) -> None:
         # The kernel-facing adapters are parameters so unit tests run the real child on fakes.
         self.options = options
@@ -91,7 +94,14 @@ class VrrpChild:
         self.runner = ScriptRunner()
         self.trackers = TrackerWatch(self.runner, self._tracker_changed)
         self.actions = ActionRunner(self, self.runner, open_l2)
-        self.driver = Driver(self.actions.perform, now, self._arm)
+        self.split_brain = SplitBrainMonitor(  # issue 12: detect and heal a split brain
+            self,
+            perform=self.actions.perform,
+            write_fifos=self.actions.write_fifos,
+            open_watch=open_arp,
+            now=now,
+        )
+        self.driver = Driver(self._perform, now, self._arm)
         self.links = LinkWatch(self, address_monitoring=options.address_monitoring)
         self.netlink: Netlink | None = None
         self.vmacs: VmacManager | None = None
@@ -152,6 +162,10 @@ class VrrpChild:
 
     def releasing(self) -> bool:
         return not (self.stopping and self.options.dont_release_vrrp)
+
+    def _perform(self, owner: str, action: Action) -> None:
+        self.actions.perform(owner, action)
+        self.split_brain.on_action(owner, action)
 
     def _arm(self, deadline: Ticks | None) -> None:
         if self.timer is not None:
@@ -319,7 +333,9 @@ class VrrpChild:
         self.lifecycle.close_resources()
 
     def reports(self) -> list[InstanceReport]:
-        return instance_reports(self.plans, self.instances, self.config, self.actions)
+        return instance_reports(
+            self.plans, self.instances, self.config, self.actions, self.split_brain.reports()
+        )
 
 
 def _group_scripts(sg: model.VrrpSyncGroup, config: model.Config) -> NotifyScripts:

@@ -118,6 +118,9 @@ class InstanceReport:
     scripts: tuple[ScriptReport, ...] = ()
     conf: ConfigView = field(default_factory=ConfigView)
     stats: Mapping[str, int] = field(default_factory=dict)
+    # alived's own (issue 12): split brains seen, and the Unix time the current one began.
+    split_brain_count: int = 0
+    split_brain_since: float | None = None
 
 
 def config_view(
@@ -330,6 +333,10 @@ def _instance_lines(r: InstanceReport) -> list[str]:
         for s in r.scripts
     )
     out.append(f"   Notify priority changes = {_yes(c.notify_priority_changes)}")
+    if r.split_brain_count:  # alived's own lines, only once a split brain was seen
+        out.append(f"   Split brains = {r.split_brain_count}")
+        since = "-" if r.split_brain_since is None else _ctime_us(r.split_brain_since)
+        out.append(f"   Split brain since = {since}")
     return out
 
 
@@ -413,6 +420,9 @@ def json_data(r: InstanceReport) -> dict[str, object]:
     data["auth_type"] = r.auth_type
     if r.auth_type:
         data["auth_data"] = c.auth_data
+    if r.split_brain_count:  # alived's own keys, only once a split brain was seen
+        data["split_brain_count"] = r.split_brain_count
+        data["split_brain_since"] = r.split_brain_since
     return data
 
 

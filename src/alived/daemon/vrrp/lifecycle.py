@@ -25,6 +25,7 @@ from alived.daemon.vrrp.startup_log import log_assigned_addresses
 from alived.daemon.vrrp.translate import translate
 from alived.daemon.vrrp.unsupported import log_notices
 from alived.errors import BackendError, LocalMisuse
+from alived.linux.arp_watch import ArpWatch
 from alived.linux.monitor import Monitor
 from alived.linux.netlink import Netlink
 from alived.linux.timer import DeadlineTimer
@@ -49,6 +50,7 @@ class Lifecycle:
         child.config = config
         child.netlink = Netlink()
         child.vmacs = VmacManager(child.netlink)
+        child.split_brain.use_arp(ArpWatch.open)  # unless a test gave a fake: never before start()
         loop = asyncio.get_running_loop()
         child.timer = DeadlineTimer(loop, child.driver.on_timer)
         log.info("Registering Kernel netlink reflector")
@@ -117,6 +119,7 @@ class Lifecycle:
         if child.monitor is not None:
             child.monitor.close()
         child.pool.close()
+        child.split_brain.close()
         child.actions.close()
         if child.netlink is not None:
             if child.config is not None and not child.options.dont_release_vrrp:

@@ -18,6 +18,7 @@ from alived.core.vrrp.states import State
 from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.vrrp import dumps
 from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.split_brain import SplitBrainReport
 from alived.daemon.vrrp.translate import InstancePlan
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
@@ -46,6 +47,7 @@ def instance_reports(
     instances: Mapping[str, VrrpInstance],
     config: model.Config | None,
     facts: RunnerFacts,
+    split_brain: Mapping[str, SplitBrainReport] | None = None,
 ) -> list[InstanceReport]:
     """One report per running instance, in plan order."""
     out: list[InstanceReport] = []
@@ -53,6 +55,7 @@ def instance_reports(
         inst = instances.get(name)
         if inst is None:
             continue
+        split = (split_brain or {}).get(name, SplitBrainReport(count=0, since=None))
         p = inst.params
         out.append(
             InstanceReport(
@@ -97,6 +100,8 @@ def instance_reports(
                 if config is not None and (cfg := config.instance(name)) is not None
                 else dumps.ConfigView(),
                 stats=inst.stats.snapshot(),
+                split_brain_count=split.count,
+                split_brain_since=split.since,
             )
         )
     return out

@@ -1,0 +1,297 @@
+"""The VRRP child's split-brain watch: core/vrrp/split_brain.py per instance, fed from the actions
+the instances emit and from the ARP frames of their VIP interfaces.
+
+It sees every action after the action runner has carried it out (`on_action`): a StateChanged
+to or from MASTER starts or stops the instance's watch, a MASTER_RX_LOWER_PRI notify is a
+lower-priority advert heard while master. While an instance is master, an ARP probe for its
+first IPv4 VIP goes out every advert interval (a quarter of it during a split brain); another
+host's answer, or its gratuitous ARP, for any of the instance's VIPs is a claim.
+
+What it does with the verdicts: a warning in the log, the instance's count and "since" for the
+status and dumps, a notify FIFO line (`INSTANCE "VI_1" SPLIT_BRAIN 150`, then
+`... SPLIT_BRAIN_END 150`), and, for the master that stays, an immediate round of gratuitous
+ARPs / unsolicited NAs (`garp_master_repeat` of them) so hosts whose cache still points at the
+loser are corrected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Protocol
+
+from alived.core.l2.arp import arp_probe, arp_sender, mac_text
+from alived.core.vrrp.actions import Action, RunNotify, SendGratuitous, StateChanged
+from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.split_brain import (
+    Ended,
+    Reannounce,
+    SplitBrainParams,
+    SplitBrainWatch,
+    Started,
+    Verdict,
+)
+from alived.core.vrrp.states import State
+from alived.daemon.vrrp.translate import InstancePlan
+from alived.errors import BackendError, LocalMisuse
+from alived.linux.netlink import Netlink
+from alived.units import SECOND, Ticks
+
+log = logging.getLogger("alived.vrrp")
+
+FIFO_START = "SPLIT_BRAIN"
+FIFO_END = "SPLIT_BRAIN_END"
+
+
+class Watch(Protocol):
+    """linux/arp_watch.ArpWatch, or its fake."""
+
+    def send(self, frame: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+OpenWatch = Callable[[str, Callable[[str, bytes], None]], Watch]
+
+
+class World(Protocol):
+    """What the monitor reads of the child; it never writes any of it."""
+
+    @property
+    def plans(self) -> dict[str, InstancePlan]: ...
+
+    @property
+    def instances(self) -> dict[str, VrrpInstance]: ...
+
+    @property
+    def netlink(self) -> Netlink | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SplitBrainReport:
+    """For the status and the dumps: split brains seen, and since when (Unix time) one lasts."""
+
+    count: int
+    since: float | None
+
+
+class SplitBrainMonitor:
+    """One SplitBrainWatch per instance that has been master, one ArpWatch per VIP interface."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        perform: Callable[[str, Action], None],
+        write_fifos: Callable[[str, str, str, int], None],
+        open_watch: OpenWatch | None,
+        now: Callable[[], Ticks],
+    ) -> None:
+        self.world = world
+        self._perform = perform
+        self._write_fifos = write_fifos
+        self._open_watch = open_watch  # None: adverts are the only evidence (no ARP watch yet)
+        self._now = now
+        self.watches: dict[str, SplitBrainWatch] = {}
+        self.since: dict[str, float] = {}  # wall-clock start of a split brain that lasts
+        self.arp: dict[str, Watch | None] = {}  # None: could not open (logged once)
+        self._macs: dict[str, bytes] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    # ---- input ---------------------------------------------------------------------------------
+
+    def on_action(self, owner: str, action: Action) -> None:
+        """Every action the instances emitted, after the runner carried it out."""
+        if isinstance(action, StateChanged):
+            if action.new == State.MASTER.value:
+                self._became_master(action.name)
+            elif action.old == State.MASTER.value and action.name in self.watches:
+                self._verdicts(action.name, self.watches[action.name].left_master(self._now()))
+        elif (
+            isinstance(action, RunNotify)
+            and action.state == "MASTER_RX_LOWER_PRI"
+            and action.kind == "INSTANCE"
+        ):
+            watch = self.watches.get(action.name)
+            if watch is not None:
+                self._verdicts(action.name, watch.lower_advert("a lower-priority advert", self._now()))
+        else:
+            return
+        self._rearm()
+
+    def on_frame(self, ifname: str, frame: bytes) -> None:
+        sender = arp_sender(frame)
+        if sender is None:
+            return
+        now = self._now()
+        for name, watch in list(self.watches.items()):
+            plan = self.world.plans.get(name)
+            if not watch.master or plan is None:
+                continue
+            if any(s.address == sender.address and s.dev == ifname for s in (*plan.vips, *plan.evips)):
+                peer = f"{mac_text(sender.mac)} for {sender.address}"
+                self._verdicts(name, watch.foreign_claim(peer, now))
+        self._rearm()
+
+    def _became_master(self, name: str) -> None:
+        plan = self.world.plans.get(name)
+        if plan is None:
+            return
+        probe = self._probe_spec(plan) if self._open_watch is not None else None
+        params = SplitBrainParams.for_interval(plan.params.advert_int, can_probe=probe is not None)
+        watch = self.watches.get(name)
+        if watch is None or watch.params != params:
+            old = watch
+            watch = SplitBrainWatch(params)
+            if old is not None:
+                watch.count = old.count
+            self.watches[name] = watch
+        for spec in (*plan.vips, *plan.evips):
+            if isinstance(spec.address, IPv4Address):
+                self._arp(spec.dev)
+        watch.became_master(self._now())
+
+    # ---- verdicts ------------------------------------------------------------------------------
+
+    def _verdicts(self, name: str, verdicts: list[Verdict]) -> None:
+        for verdict in verdicts:
+            match verdict:
+                case Started():
+                    self.since[name] = time.time()
+                    seen = "ARP answered by " if verdict.evidence == "arp" else ""
+                    log.warning(
+                        "(%s) Split brain: another master holds our VIPs (%s%s) while we are MASTER",
+                        name,
+                        seen,
+                        verdict.peer,
+                    )
+                    self._fifo(name, FIFO_START)
+                case Ended():
+                    self.since.pop(name, None)
+                    who = "we yielded" if verdict.reason == "yielded" else "the other master yielded"
+                    log.warning(
+                        "(%s) Split brain over after %.1f s: %s", name, verdict.duration / SECOND, who
+                    )
+                    self._fifo(name, FIFO_END)
+                case Reannounce():
+                    self._reannounce(name, verdict.reason)
+
+    def _fifo(self, name: str, state: str) -> None:
+        inst = self.world.instances.get(name)
+        self._write_fifos("INSTANCE", name, state, inst.effective_priority if inst is not None else 0)
+
+    def _reannounce(self, name: str, reason: str) -> None:
+        plan = self.world.plans.get(name)
+        inst = self.world.instances.get(name)
+        if plan is None or inst is None or inst.state is not State.MASTER:
+            return
+        p = plan.params
+        addresses = (*p.addresses, *p.excluded_addresses)
+        if not addresses:
+            return
+        why = "a lower-priority advert arrived" if reason == "lower_advert" else "the other master yielded"
+        log.info("(%s) Split brain healing (%s): sending gratuitous ARPs / NAs for the VIPs now", name, why)
+        self._perform(
+            name,
+            SendGratuitous(addresses=addresses, repeat=max(p.garp.master_repeat, 1), reason="split_brain"),
+        )
+
+    # ---- probes and the timer ------------------------------------------------------------------
+
+    @staticmethod
+    def _probe_spec(plan: InstancePlan) -> tuple[str, IPv4Address] | None:
+        for spec in plan.vips:
+            if isinstance(spec.address, IPv4Address):
+                return spec.dev, spec.address
+        return None
+
+    def use_arp(self, open_watch: OpenWatch) -> None:
+        """Watch ARP with `open_watch` from now on, unless another opener was given already."""
+        if self._open_watch is None:
+            self._open_watch = open_watch
+
+    def _arp(self, ifname: str) -> Watch | None:
+        if ifname in self.arp:
+            return self.arp[ifname]
+        if self._open_watch is None:
+            return None
+        watch: Watch | None
+        try:
+            watch = self._open_watch(ifname, self.on_frame)
+        except (BackendError, LocalMisuse, OSError) as err:
+            log.warning("split-brain watch on %s unavailable: %s", ifname, err)
+            watch = None
+        self.arp[ifname] = watch
+        return watch
+
+    def _mac(self, ifname: str) -> bytes | None:
+        mac = self._macs.get(ifname)
+        if mac is None and self.world.netlink is not None:
+            try:
+                mac = self.world.netlink.link_mac(ifname)
+            except BackendError:
+                return None
+            self._macs[ifname] = mac
+        return mac
+
+    def _probe(self, name: str) -> None:
+        plan = self.world.plans.get(name)
+        spec = self._probe_spec(plan) if plan is not None else None
+        if spec is None:
+            return
+        dev, address = spec
+        watch, mac = self._arp(dev), self._mac(dev)
+        if watch is None or mac is None:
+            return
+        try:
+            watch.send(arp_probe(mac, address))
+        except (BackendError, LocalMisuse) as err:
+            log.debug("(%s) split-brain probe on %s failed: %s", name, dev, err)
+
+    def on_timer(self) -> None:
+        self._timer = None
+        now = self._now()
+        for name, watch in list(self.watches.items()):
+            deadline = watch.next_deadline()
+            if deadline is None or deadline > now:
+                continue
+            probe, verdicts = watch.on_timer(now)
+            self._verdicts(name, verdicts)
+            if probe:
+                self._probe(name)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        deadlines = [d for d in (w.next_deadline() for w in self.watches.values()) if d is not None]
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not deadlines:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a unit test driving the child synchronously): nothing to schedule
+        delay = max(min(deadlines) - self._now(), 0) / SECOND
+        self._timer = loop.call_later(delay, self.on_timer)
+
+    # ---- reports and shutdown ------------------------------------------------------------------
+
+    def reports(self) -> Mapping[str, SplitBrainReport]:
+        return {
+            name: SplitBrainReport(count=w.count, since=self.since.get(name))
+            for name, w in self.watches.items()
+        }
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for watch in self.arp.values():
+            if watch is not None:
+                watch.close()
+        self.arp.clear()
