@@ -135,6 +135,12 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
         labels=(*VRRP_LABELS, "from_state", "reason"),
     )
     tracked_labels = (*VRRP_LABELS, "kind", "tracked")
+    split_total = CounterMetricFamily(
+        "alived_vrrp_split_brain", "Split brains declared (docs/split-brain.md)", labels=VRRP_LABELS
+    )
+    split_now = GaugeMetricFamily(
+        "alived_vrrp_split_brain_active", "1 while a split brain lasts", labels=VRRP_LABELS
+    )
     tracked = GaugeMetricFamily(
         "alived_vrrp_tracked_weight",
         "A tracked object of the instance and its configured weight",
@@ -183,6 +189,10 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
                 value = _number(stats.get(reason))
                 if value is not None:
                     errors.add_metric([*labels, reason], value)
+        count = _number(row.get("split_brain_count"))
+        if count is not None:
+            split_total.add_metric(labels, count)
+            split_now.add_metric(labels, 0.0 if row.get("split_brain_since") is None else 1.0)
         for address in row.get("vips") or ():
             vip.add_metric([*labels, str(address)], 1)
         for address in row.get("excluded_vips") or ():
@@ -219,6 +229,8 @@ def vrrp_families(rows: Sequence[Mapping[str, Any]], now: float) -> list[Metric]
         garp_delay,
         *own.values(),
         errors,
+        split_total,
+        split_now,
         garps,
         nas,
         vip,

@@ -412,6 +412,7 @@ def full_exposition() -> dict[str, str]:
     """Every family the collector can emit (documents with every field set), parsed back."""
     rows = vrrp_rows()
     rows[1]["tracked"] = TRACKED
+    rows[0].update(split_brain_count=1, split_brain_since=NOW - 3)
     checker = recorded("checker_status.json")
     checker["virtual_servers"][0].update(packets=1, bytes=2, out_packets=1, out_bytes=2, connections=5)
     checker["virtual_servers"][0]["real_servers"][0].update(
@@ -439,3 +440,13 @@ def full_exposition() -> dict[str, str]:
 def test_the_readme_lists_every_metric_with_its_type() -> None:
     emitted = full_exposition()
     assert readme_metrics() == emitted
+
+
+def test_split_brain_count_and_whether_one_lasts() -> None:
+    rows = vrrp_rows()
+    rows[0].update(split_brain_count=2, split_brain_since=NOW - 3)
+    rows[1].update(split_brain_count=1, split_brain_since=None)
+    families = vrrp_families(rows, NOW)
+    assert one(families, "alived_vrrp_split_brain_total", **VI_1) == 2
+    assert one(families, "alived_vrrp_split_brain_active", **VI_1) == 1
+    assert one(families, "alived_vrrp_split_brain_active", **VI_2) == 0
