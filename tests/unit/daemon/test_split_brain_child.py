@@ -100,7 +100,7 @@ def test_the_winner_reannounces_as_soon_as_the_other_master_stops_answering(
         garps = FakeL2Socket.opened[0]
         before = len(garps.frames)
         with caplog.at_level(logging.INFO, logger="alived.vrrp"):
-            # Fast probes (a quarter interval) left unanswered: the other master yielded.
+            # Fast probes (an eighth of the interval) left unanswered: the other master yielded.
             for _ in range(4):
                 t = Ticks(t + 250 * MILLISECOND)
                 _tick(r, t)

@@ -47,7 +47,7 @@ class SplitBrainParams:
         return cls(
             can_probe=can_probe,
             probe_interval=advert_int,
-            fast_probe_interval=Ticks(max(advert_int // 4, 50_000)),
+            fast_probe_interval=Ticks(max(advert_int // 8, 20_000)),
             confirm_after=advert_int,
             forget_after=Ticks(3 * advert_int + advert_int // 2),
             reannounce_gap=advert_int,

@@ -4,7 +4,7 @@ the instances emit and from the ARP frames of their VIP interfaces.
 It sees every action after the action runner has carried it out (`on_action`): a StateChanged
 to or from MASTER starts or stops the instance's watch, a MASTER_RX_LOWER_PRI notify is a
 lower-priority advert heard while master. While an instance is master, an ARP probe for its
-first IPv4 VIP goes out every advert interval (a quarter of it during a split brain); another
+first IPv4 VIP goes out every advert interval (an eighth of it during a split brain); another
 host's answer, or its gratuitous ARP, for any of the instance's VIPs is a claim.
 
 What it does with the verdicts: a warning in the log, the instance's count and "since" for the
