@@ -78,7 +78,12 @@ def main() -> int:
                 for i in range(args.runs):
                     print(f"{kind}: {label} run {i + 1} ...", flush=True)
                     outcomes.append(
-                        one(kind, loser_first, keep_pinging, Path(tmp) / f"{kind}-{label[:5]}-{i}")
+                        one(
+                            kind,
+                            loser_first,
+                            keep_pinging,
+                            Path(tmp) / f"{kind}-{ROWS.index((label, loser_first, keep_pinging))}-{i}",
+                        )
                     )
                 detected = [o.detected_after_s for o in outcomes if o.detected_after_s is not None]
                 one_master = [o.one_master_after_s for o in outcomes if o.one_master_after_s is not None]
@@ -94,7 +99,8 @@ def main() -> int:
 {platform.python_version()}, {platform.machine()}, 2 cores shared with other work. Two nodes
 (priority 150 and 100, advert_int 1) and a client on a bridge; nftables drops VRRP in both nodes
 until both are master; the split lasts 7 s; the client's neighbour entry for the VIP names the
-loser. Then the rules are removed (rows); times from the first removal, polled every 10 ms.
+loser. Then the rules are removed (rows; "at once" at a random point of the advert cycle); times
+from the first removal, polled every 10 ms.
 
 {chr(10).join(table)}
 

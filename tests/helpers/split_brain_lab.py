@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -203,6 +204,11 @@ def run(
         if kind == "alived":
             wait_detected(out)
         client_talks_to_loser(out, keep_pinging=keep_pinging)
+        if not loser_first:
+            # The split's length is counted from the loser becoming master, so without this the
+            # rules would always go just after the loser's advert and the winner's would reach it
+            # first: a random phase gives each side its chance to be heard first.
+            time.sleep(random.uniform(0.0, 1.0))
         heal(out, heal_wait, loser_first=loser_first)
     finally:
         for side in (out.winner, out.loser):
