@@ -110,7 +110,7 @@ yields: then keepalived's `garp_lower_prio_repeat` burst corrects the client too
 keepalived sends nothing, and the client stays on the loser's MAC until its own neighbour
 probing gives up on it (about 5 s of `delay_first_probe_time` plus unicast probes, only while it
 sends traffic; a silent client stays stale). alived's winner re-announces when it hears that
-lower-priority advert or, at the latest, when two fast ARP probes (an eighth of an advert interval
+lower-priority advert or, at the latest, when two fast ARP probes (125 ms
 apart) find the loser no longer answering for the VIP. Detection needs two answers to alived's
 ARP probe one advert interval apart (one interval, plus the time until the first probe).
 """

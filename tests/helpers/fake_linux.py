@@ -526,14 +526,13 @@ __all__ = [
 
 
 class FakeArpWatch:
-    """Records probes sent on one interface; `deliver` plays another host's ARP frame."""
+    """One interface's ARP watch: `deliver` plays another host's ARP frame."""
 
     opened: list[FakeArpWatch] = []
 
     def __init__(self, *, ifname: str, on_frame: Callable[[str, bytes], None]) -> None:
         self.ifname = ifname
         self._on_frame = on_frame
-        self.frames: list[bytes] = []
         self.closed = False
 
     @classmethod
@@ -545,11 +544,6 @@ class FakeArpWatch:
     def deliver(self, frame: bytes) -> None:
         if not self.closed:
             self._on_frame(self.ifname, frame)
-
-    def send(self, frame: bytes) -> None:
-        if self.closed:
-            raise LocalMisuse("send on a closed ArpWatch")
-        self.frames.append(frame)
 
     def close(self) -> None:
         self.closed = True

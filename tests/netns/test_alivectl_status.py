@@ -80,6 +80,7 @@ def test_status_shows_each_instance_of_the_running_daemon(lab: Lab, tmp_path: Pa
     assert by_name["VI_1"].pop("unsolicited_nas_sent") == 0
     assert by_name["VI_1"].pop("sync_group") == ""
     assert by_name["VI_1"].pop("tracked") == by_name["VI_1"].pop("excluded_vips") == []
+    assert by_name["VI_1"].pop("split_brain_count") == 0 and by_name["VI_1"].pop("split_brain_since") is None
     assert list(counters) == list(stats.ALL) and counters["advert_sent"] > 0
     assert by_name["VI_1"] == {
         "name": "VI_1",

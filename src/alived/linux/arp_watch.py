@@ -1,9 +1,9 @@
-"""An AF_PACKET socket for ARP on one interface: it sends probes and reports every ARP frame received.
+"""An AF_PACKET socket for ARP on one interface: it reports every ARP frame another host sent.
 
 Used for split-brain detection (core/vrrp/split_brain.py): frames are parsed by core/l2/arp.py;
-this adapter only receives and sends bytes. Frames this host sent itself (packet type
-PACKET_OUTGOING) are not reported, so our own replies and gratuitous ARPs never count as another
-host's, even with a VMAC whose MAC both masters share.
+this adapter only receives bytes (the probes go out through the GARP path's L2Socket). Frames
+this host sent itself (packet type PACKET_OUTGOING) are not reported, so our own replies and
+gratuitous ARPs never count as another host's, even with a VMAC whose MAC both masters share.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _MAX_BATCH = 64  # frames read per wake-up; the rest wait for the next one
 
 
 class ArpWatch:
-    """ARP frames in (to `on_frame`) and out, on `ifname`."""
+    """ARP frames received on `ifname`, to `on_frame`."""
 
     def __init__(
         self,
@@ -67,15 +67,6 @@ class ArpWatch:
             if address[2] == PACKET_OUTGOING:
                 continue
             self._on_frame(self.ifname, frame)
-
-    def send(self, frame: bytes) -> None:
-        """Send one complete Ethernet frame (destination MAC first)."""
-        if self._sock is None:
-            raise LocalMisuse("send on a closed ArpWatch")
-        try:
-            self._sock.send(frame)
-        except OSError as exc:
-            raise BackendError("packet_send", exc.errno, self.ifname) from exc
 
     def close(self) -> None:
         if self._sock is not None:

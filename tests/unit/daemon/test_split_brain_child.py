@@ -43,9 +43,9 @@ def _split(r: Rig, watch: FakeArpWatch, fifo: list[str]) -> Ticks:
     r.child.split_brain._write_fifos = lambda kind, name, state, prio: fifo.append(
         f"{kind} {name} {state} {prio}"
     )
-    t = Ticks(5 * SECOND)
+    t = Ticks(6 * SECOND)  # master since 4.6 s; its first probe one interval later
     _tick(r, t)
-    probe = watch.frames[-1]
+    probe = FakeL2Socket.opened[0].frames[-1]  # through the GARP path, paced like a GARP
     assert probe[:6] == b"\xff" * 6 and probe[38:42] == VIP.packed and arp_sender(probe) is None
     watch.deliver(_reply_from_other())
     t = Ticks(t + SECOND)
@@ -108,7 +108,7 @@ def test_the_winner_reannounces_as_soon_as_the_other_master_stops_answering(
                     break
         assert "Split brain over after" in caplog.text and "the other master yielded" in caplog.text
         assert fifo[-1] == "INSTANCE VI_1 SPLIT_BRAIN_END 100"
-        sent = garps.frames[before:]
+        sent = [f for f in garps.frames[before:] if arp_sender(f) is not None]  # not the probes
         assert sent and all(f == gratuitous_arp(sent[0][6:12], VIP) for f in sent)
         row = status_rows(r.child.reports())[0]
         assert row["split_brain_count"] == 1 and row["split_brain_since"] is None
@@ -128,7 +128,7 @@ def test_a_lower_priority_advert_during_the_split_brain_reannounces_at_once(
         before = len(garps.frames)
         r.advert_from_peer(50)
         assert r.state() is State.MASTER
-        assert len(garps.frames) > before
+        assert [f for f in garps.frames[before:] if arp_sender(f) is not None]
 
     in_loop(body)
 

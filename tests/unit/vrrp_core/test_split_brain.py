@@ -105,11 +105,13 @@ def test_claims_between_probes_keep_it_going() -> None:
     assert w.active
 
 
-def test_probes_while_master_at_the_advert_interval() -> None:
+def test_probes_while_master_at_the_advert_interval_from_one_interval_on() -> None:
     w = _watch()
-    assert w.next_deadline() == 0
-    assert w.on_timer(Ticks(0)) == (True, [])
     assert w.next_deadline() == SECOND
+    assert w.on_timer(SECOND) == (True, [])
+    assert w.next_deadline() == 2 * SECOND
+    w.left_master(Ticks(2 * SECOND))
+    assert w.next_deadline() is None
 
 
 def test_without_probes_only_time_ends_it() -> None:

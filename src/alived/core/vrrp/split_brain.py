@@ -44,10 +44,12 @@ class SplitBrainParams:
 
     @classmethod
     def for_interval(cls, advert_int: Ticks, *, can_probe: bool = True) -> SplitBrainParams:
+        # Probes at most once a second however short the advert interval: one broadcast per master.
+        probe = Ticks(max(advert_int, SECOND))
         return cls(
             can_probe=can_probe,
-            probe_interval=advert_int,
-            fast_probe_interval=Ticks(max(advert_int // 8, 20_000)),
+            probe_interval=probe,
+            fast_probe_interval=Ticks(probe // 8),
             confirm_after=advert_int,
             forget_after=Ticks(3 * advert_int + advert_int // 2),
             reannounce_gap=advert_int,
@@ -105,7 +107,9 @@ class SplitBrainWatch:
     def became_master(self, now: Ticks) -> list[Verdict]:
         self.master = True
         self._forget()
-        self._next_probe = now if self.params.can_probe else None
+        # The first probe waits one interval: the gratuitous ARP burst of a new master goes first,
+        # and its garp_interval spacing is not disturbed.
+        self._next_probe = Ticks(now + self.params.probe_interval) if self.params.can_probe else None
         return []
 
     def left_master(self, now: Ticks) -> list[Verdict]:

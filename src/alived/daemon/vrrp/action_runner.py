@@ -327,6 +327,12 @@ class ActionRunner:
                     log.debug("Sending %s on %s for %s", what, dev, address)
                     pacer.submit(frame)
 
+    def send_probe(self, ifname: str, frame: bytes) -> None:
+        """A split-brain ARP probe (split_brain.py), spaced like the GARPs; skipped while GARPs wait."""
+        pacer = self._pacer(ifname, na=False)
+        if not pacer.queue:
+            pacer.submit(frame)
+
     def _pacer(self, ifname: str, *, na: bool) -> Pacer:
         """The interface's GARP (or NA) pacer, with the interval the current config gives it."""
         interval = Ticks(0)

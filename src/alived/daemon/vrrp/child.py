@@ -98,6 +98,7 @@ class VrrpChild:
             self,
             perform=self.actions.perform,
             write_fifos=self.actions.write_fifos,
+            send_probe=self.actions.send_probe,
             open_watch=open_arp,
             now=now,
         )

@@ -4,7 +4,8 @@ the instances emit and from the ARP frames of their VIP interfaces.
 It sees every action after the action runner has carried it out (`on_action`): a StateChanged
 to or from MASTER starts or stops the instance's watch, a MASTER_RX_LOWER_PRI notify is a
 lower-priority advert heard while master. While an instance is master, an ARP probe for its
-first IPv4 VIP goes out every advert interval (an eighth of it during a split brain); another
+first IPv4 VIP goes out every advert interval, at least a second (an eighth of that during a
+split brain), through the interface's GARP pacer (so `vrrp_garp_interval` spaces it too); another
 host's answer, or its gratuitous ARP, for any of the instance's VIPs is a claim.
 
 What it does with the verdicts: a warning in the log, the instance's count and "since" for the
@@ -50,8 +51,6 @@ FIFO_END = "SPLIT_BRAIN_END"
 class Watch(Protocol):
     """linux/arp_watch.ArpWatch, or its fake."""
 
-    def send(self, frame: bytes) -> None: ...
-
     def close(self) -> None: ...
 
 
@@ -88,12 +87,14 @@ class SplitBrainMonitor:
         *,
         perform: Callable[[str, Action], None],
         write_fifos: Callable[[str, str, str, int], None],
+        send_probe: Callable[[str, bytes], None],
         open_watch: OpenWatch | None,
         now: Callable[[], Ticks],
     ) -> None:
         self.world = world
         self._perform = perform
         self._write_fifos = write_fifos
+        self._send_probe = send_probe
         self._open_watch = open_watch  # None: adverts are the only evidence (no ARP watch yet)
         self._now = now
         self.watches: dict[str, SplitBrainWatch] = {}
@@ -246,9 +247,9 @@ class SplitBrainMonitor:
         dev, address = spec
         watch, mac = self._arp(dev), self._mac(dev)
         if watch is None or mac is None:
-            return
+            return  # nobody would hear the answer
         try:
-            watch.send(arp_probe(mac, address))
+            self._send_probe(dev, arp_probe(mac, address))
         except (BackendError, LocalMisuse) as err:
             log.debug("(%s) split-brain probe on %s failed: %s", name, dev, err)
 
