@@ -41,6 +41,7 @@ def test_alived_detects_the_split_brain_and_the_winner_corrects_the_client(lab: 
             row = _status(side)
             assert row["split_brain_count"] == 1 and isinstance(row["split_brain_since"], float)
             assert row["state"] == "MASTER"
+            assert "VI_1 SPLIT BRAIN since " in query(side.status_socket(), "status")
         wait_for(lambda: 'INSTANCE "VI_1" SPLIT_BRAIN 150' in out.winner.fifo.read(), timeout=5)
         wait_for(lambda: 'INSTANCE "VI_1" SPLIT_BRAIN 100' in out.loser.fifo.read(), timeout=5)
         assert "ARP answered by " + out.loser.mac in out.winner.log()

@@ -72,6 +72,11 @@ def format_table(reports: Sequence[InstanceReport]) -> str:
                 f"{r.iname} tracks {kind} {name}: {status}{value} (weight {t.spec.weight},"
                 f" priority {t.contribution:+d})"
             )
+    for r in reports:
+        if r.split_brain_since is not None:  # docs/split-brain.md
+            lines.append(
+                f"{r.iname} SPLIT BRAIN since {_since(r.split_brain_since)}: another master holds its VIPs"
+            )
     return "".join(line + "\n" for line in lines)
 
 

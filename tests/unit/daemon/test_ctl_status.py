@@ -90,6 +90,16 @@ def test_text_table_shows_master_last_transition_and_tracked_objects(tmp_path: P
     lines = format_table([report]).splitlines()
     assert lines[1].split()[6:9] == ["192.0.2.2", "2026-12-02T09:30:05", "higher_priority"]
     assert lines[2] == "VI_1 tracks script chk_web: FAILED (weight -10, priority -10)"
+    assert len(lines) == 3
+
+
+def test_text_table_says_when_a_split_brain_lasts() -> None:
+    since = time.mktime((2026, 12, 2, 9, 31, 0, 0, 0, -1))
+    report = dataclasses.replace(REPORTS[0], split_brain_count=1, split_brain_since=since)
+    lines = format_table([report]).splitlines()
+    assert lines[2] == "VI_1 SPLIT BRAIN since 2026-12-02T09:31:00: another master holds its VIPs"
+    over = dataclasses.replace(REPORTS[0], split_brain_count=1, split_brain_since=None)
+    assert len(format_table([over]).splitlines()) == 2
 
 
 def test_json(sock: Path, capsys: pytest.CaptureFixture[str]) -> None:
