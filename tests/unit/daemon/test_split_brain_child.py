@@ -1,4 +1,4 @@
-"""The VRRP child's split-brain watch on the fake twins: probes, claims, the report, the heal."""
+"""The VRRP child's split-brain watch on the fake twins: claims, probes, the report, the heal."""
 
 from __future__ import annotations
 
@@ -43,9 +43,14 @@ def _split(r: Rig, watch: FakeArpWatch, fifo: list[str]) -> Ticks:
     r.child.split_brain._write_fifos = lambda kind, name, state, prio: fifo.append(
         f"{kind} {name} {state} {prio}"
     )
-    t = Ticks(6 * SECOND)  # master since 4.6 s; its first probe one interval later
+    sent = FakeL2Socket.opened[0].frames
+    t = Ticks(6 * SECOND)  # master since 4.6 s
+    before = len(sent)
     _tick(r, t)
-    probe = FakeL2Socket.opened[0].frames[-1]  # through the GARP path, paced like a GARP
+    assert len(sent) == before  # a healthy master probes nothing
+    watch.deliver(gratuitous_arp(OTHER_MAC, VIP))  # the other master's announcement
+    _tick(r, Ticks(t + SECOND // 8))
+    probe = sent[-1]  # through the GARP path, paced like a GARP
     assert probe[:6] == b"\xff" * 6 and probe[38:42] == VIP.packed and arp_sender(probe) is None
     watch.deliver(_reply_from_other())
     t = Ticks(t + SECOND)

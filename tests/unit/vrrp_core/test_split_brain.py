@@ -105,12 +105,19 @@ def test_claims_between_probes_keep_it_going() -> None:
     assert w.active
 
 
-def test_probes_while_master_at_the_advert_interval_from_one_interval_on() -> None:
+def test_a_healthy_master_never_probes_and_evidence_starts_fast_probes_until_it_is_stale() -> None:
     w = _watch()
-    assert w.next_deadline() == SECOND
-    assert w.on_timer(SECOND) == (True, [])
-    assert w.next_deadline() == 2 * SECOND
-    w.left_master(Ticks(2 * SECOND))
+    assert w.next_deadline() is None  # silent on the wire, as keepalived's master
+    w.foreign_claim(PEER, Ticks(100 * MILLISECOND))  # e.g. the other master's gratuitous ARP
+    assert w.next_deadline() == 100 * MILLISECOND + SECOND // 8
+    probes = 0
+    while (deadline := w.next_deadline()) is not None:
+        probe, verdicts = w.on_timer(deadline)
+        probes += probe
+        assert verdicts == []  # never confirmed: nobody answered
+    assert not w.active and 20 <= probes <= 30  # about 3.5 intervals of eight a second, then silence
+    w.foreign_claim(PEER, Ticks(10 * SECOND))
+    w.left_master(Ticks(10 * SECOND + 1))
     assert w.next_deadline() is None
 
 

@@ -11,8 +11,10 @@ the other master's adverts, so the evidence comes from elsewhere:
 
 A single piece of evidence is normal in a healthy takeover (preemption makes two masters for
 a moment), so a split brain is declared only when evidence persists for `confirm_after` while
-we stay master. It ends when we leave MASTER (we yielded), or when the other master stops
-answering our probes (`misses_to_end` probes in a row without a claim) or no evidence at all
+we stay master. A healthy master sends nothing beyond keepalived's own frames: probing starts
+only once some evidence arrived (the other master's gratuitous ARPs, typically), at a fast pace,
+so the suspicion is confirmed or dropped within a few advert intervals. It ends when we leave
+MASTER (we yielded), or when the other master stops answering our probes (`misses_to_end` probes in a row without a claim) or no evidence at all
 came for `forget_after`: then the other side yielded and we, the winner, must re-announce the
 VIPs at once so hosts whose ARP cache still points at the loser are corrected. A lower-priority
 advert during a split brain means adverts flow again and the other side is about to yield:
@@ -34,8 +36,7 @@ EndReason = Literal["yielded", "peer_yielded"]
 class SplitBrainParams:
     """Timing, all derived from the advert interval by `for_interval`."""
 
-    probe_interval: Ticks  # between ARP probes while master
-    fast_probe_interval: Ticks  # while a split brain lasts, so its end is seen quickly
+    probe_interval: Ticks  # between ARP probes while evidence is fresh or a split brain lasts
     confirm_after: Ticks  # evidence must persist this long
     forget_after: Ticks  # evidence older than this no longer counts
     misses_to_end: int = 2
@@ -44,12 +45,11 @@ class SplitBrainParams:
 
     @classmethod
     def for_interval(cls, advert_int: Ticks, *, can_probe: bool = True) -> SplitBrainParams:
-        # Probes at most once a second however short the advert interval: one broadcast per master.
-        probe = Ticks(max(advert_int, SECOND))
+        # Eight probes a second at most however short the advert interval, and only while there
+        # is evidence: a healthy master stays silent on the wire, as keepalived's does.
         return cls(
             can_probe=can_probe,
-            probe_interval=probe,
-            fast_probe_interval=Ticks(probe // 8),
+            probe_interval=Ticks(max(advert_int, SECOND) // 8),
             confirm_after=advert_int,
             forget_after=Ticks(3 * advert_int + advert_int // 2),
             reannounce_gap=advert_int,
@@ -107,9 +107,7 @@ class SplitBrainWatch:
     def became_master(self, now: Ticks) -> list[Verdict]:
         self.master = True
         self._forget()
-        # The first probe waits one interval: the gratuitous ARP burst of a new master goes first,
-        # and its garp_interval spacing is not disturbed.
-        self._next_probe = Ticks(now + self.params.probe_interval) if self.params.can_probe else None
+        self._next_probe = None  # nothing to probe for until some evidence arrives
         return []
 
     def left_master(self, now: Ticks) -> list[Verdict]:
@@ -151,6 +149,8 @@ class SplitBrainWatch:
             self._first = now
         self._last = now
         self._misses = 0
+        if p.can_probe and self._next_probe is None:
+            self._next_probe = Ticks(now + p.probe_interval)  # confirm it, or see it go
         assert self._first is not None
         if self.since is None and now - self._first >= p.confirm_after:
             self.since = now
@@ -188,10 +188,8 @@ class SplitBrainWatch:
                 if self._misses >= self.params.misses_to_end:
                     out.extend(self._peer_gone(now))
             self._claim_since_probe = False
-            interval = (
-                self.params.fast_probe_interval if self.since is not None else self.params.probe_interval
-            )
-            self._next_probe = Ticks(now + interval) if self.master else None
+            suspect = self.since is not None or self._last is not None
+            self._next_probe = Ticks(now + self.params.probe_interval) if self.master and suspect else None
         return probe, out
 
     def _peer_gone(self, now: Ticks) -> list[Verdict]:
@@ -205,6 +203,7 @@ class SplitBrainWatch:
         return out
 
     def _forget(self) -> None:
+        self._next_probe = None
         self._first = self._last = None
         self._misses = 0
         self._claim_since_probe = False

@@ -3,10 +3,11 @@ the instances emit and from the ARP frames of their VIP interfaces.
 
 It sees every action after the action runner has carried it out (`on_action`): a StateChanged
 to or from MASTER starts or stops the instance's watch, a MASTER_RX_LOWER_PRI notify is a
-lower-priority advert heard while master. While an instance is master, an ARP probe for its
-first IPv4 VIP goes out every advert interval, at least a second (an eighth of that during a
-split brain), through the interface's GARP pacer (so `vrrp_garp_interval` spaces it too); another
-host's answer, or its gratuitous ARP, for any of the instance's VIPs is a claim.
+lower-priority advert heard while master. Another host's gratuitous ARP, or its answer to
+our probe, for any of the instance's VIPs is a claim. Probes (an ARP request for the first IPv4
+VIP) go out only while the core watch suspects or sees a split brain, eight per advert interval,
+through the interface's GARP pacer (so `vrrp_garp_interval` spaces them too): a healthy master
+sends nothing keepalived's would not.
 
 What it does with the verdicts: a warning in the log, the instance's count and "since" for the
 status and dumps, a notify FIFO line (`INSTANCE "VI_1" SPLIT_BRAIN 150`, then
