@@ -9,16 +9,16 @@ the other master's adverts, so the evidence comes from elsewhere:
 - an advert of lower priority reaches us while we are master (the other side still believes
   it is master: one-way loss, or the moment adverts flow again).
 
-A single piece of evidence is normal in a healthy takeover (preemption makes two masters for
-a moment), so a split brain is declared only when evidence persists for `confirm_after` while
-we stay master. A healthy master sends nothing beyond keepalived's own frames: probing starts
-only once some evidence arrived (the other master's gratuitous ARPs, typically), at a fast pace,
-so the suspicion is confirmed or dropped within a few advert intervals. It ends when we leave
-MASTER (we yielded), or when the other master stops answering our probes (`misses_to_end` probes in a row without a claim) or no evidence at all
-came for `forget_after`: then the other side yielded and we, the winner, must re-announce the
-VIPs at once so hosts whose ARP cache still points at the loser are corrected. A lower-priority
-advert during a split brain means adverts flow again and the other side is about to yield:
-re-announce then too (at most once per `reannounce_gap`).
+A single piece of evidence is normal in a healthy takeover (preemption makes two masters for a
+moment), so a split brain is declared only when evidence persists for `confirm_after` while we stay
+master. A healthy master sends nothing beyond keepalived's own frames: probing starts only once some
+evidence arrived (the other master's gratuitous ARPs, typically), at a fast pace, so the suspicion
+is confirmed or dropped within a few advert intervals. It ends when we leave MASTER (we yielded), or
+when the other master stops answering our probes (`misses_to_end` probes in a row without a claim)
+or no evidence at all came for `forget_after`: then the other side yielded and we, the winner, must
+re-announce the VIPs at once so hosts whose ARP cache still points at the loser are corrected. A
+lower-priority advert during a split brain means adverts flow again and the other side is about to
+yield: re-announce then too (at most once per `reannounce_gap`).
 """
 
 from __future__ import annotations
