@@ -23,6 +23,7 @@ BENCHES: dict[str, list[str]] = {
     "director": ["bench_director.py"],
     "metrics": ["bench_metrics.py"],
     "reload": ["bench_reload.py"],
+    "seeds": ["bench_seeds.py"],
 }
 
 
