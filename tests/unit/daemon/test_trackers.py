@@ -54,3 +54,37 @@ def test_the_first_result_is_logged_as_keepalived_does(caplog: pytest.LogCapture
         bad.record(1)
     assert "VRRP_Script(chk_bad) failed (exited with status 1)" in caplog.text
     assert changes == [("chk_web", True), ("chk_bad", False)]
+
+
+def tracker_for(name: str, **kw: int) -> ScriptTracker:
+    script = model.VrrpScript(name=name, **kw)
+    return ScriptTracker(script, model.GlobalDefs(), ScriptRunner(), lambda n, ok: None)
+
+
+def test_now_returning_follows_keepalived_last_status(caplog: pytest.LogCaptureFixture) -> None:
+    tracker = tracker_for("chk_nginx", fall=2)
+    with caplog.at_level(logging.INFO):
+        tracker.record(0)  # the first success: keepalived's last_status starts at 0, no line
+        assert "now returning" not in caplog.text
+        tracker.record(1)
+        tracker.record(1)
+        tracker.record(0)  # the recovery is logged too
+    lines = [r.getMessage() for r in caplog.records if "now returning" in r.getMessage()]
+    assert lines == ["Script `chk_nginx` now returning 1", "Script `chk_nginx` now returning 0"]
+    assert caplog.text.count("VRRP_Script(chk_nginx) failed (exited with status 1)") == 1
+    assert caplog.text.count("VRRP_Script(chk_nginx) succeeded") == 2
+
+
+def test_a_killed_script_is_timed_out_or_failed_by_signal(caplog: pytest.LogCaptureFixture) -> None:
+    slow = tracker_for("chk_slow")
+    with caplog.at_level(logging.INFO):
+        slow.record(0)
+        slow.record(-9, timed_out=True)
+    assert "VRRP_Script(chk_slow) timed_out" in caplog.text
+    assert "now returning" not in caplog.text  # keepalived reports exit statuses only
+    assert slow.last_status == 0
+    killed = tracker_for("chk_killed")
+    with caplog.at_level(logging.INFO):
+        killed.record(0)
+        killed.record(-15)
+    assert "VRRP_Script(chk_killed) failed (due to signal 15)" in caplog.text

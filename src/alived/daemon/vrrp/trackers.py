@@ -71,7 +71,9 @@ class ScriptTracker:
             ok=not script.init_fail,
             undecided=not script.init_fail,
         )
-        self.last_status: int | None = None
+        # The last exit status, as keepalived keeps it: 0 at start, changed only by a run that exited
+        # (not one killed by a signal), so a recovery logs `now returning 0` and the first success not.
+        self.last_status = 0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -87,25 +89,36 @@ class ScriptTracker:
         assert self.command is not None
         interval = to_seconds(self.script.interval)
         timeout = to_seconds(self.script.timeout) if self.script.timeout else interval
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             status = await self.runner.run(self.command, timeout=timeout)
-            self.record(status)
+            # The runner kills a script only once its timeout has run out; any other signal came
+            # from elsewhere.
+            timed_out = status is not None and status < 0 and loop.time() - started >= timeout
+            self.record(status, timed_out=timed_out)
             await asyncio.sleep(interval)
 
-    def record(self, status: int | None) -> None:
-        """One run's exit status (None: could not run) through rise/fall; log and report a flip."""
+    def record(self, status: int | None, *, timed_out: bool = False) -> None:
+        """One run's exit status (None: could not run; -N: killed by signal N, `timed_out` when by
+        the runner at the timeout) through rise/fall; log and report a flip in keepalived's words."""
         success = status == 0
-        if status != self.last_status and status is not None and status != 0:
-            log.info("Script `%s` now returning %d", self.name, status)
-        self.last_status = status
+        if status is not None and status >= 0:
+            if status != self.last_status:
+                log.info("Script `%s` now returning %d", self.name, status)
+            self.last_status = status
         first = self.filter.undecided
         flipped = self.filter.result(success)
         if not flipped and not first:
             return
         if success:
             log.info("VRRP_Script(%s) succeeded", self.name)
-        elif status is None or status < 0:
+        elif status is None:
             log.info("VRRP_Script(%s) timed out or could not run", self.name)
+        elif timed_out:
+            log.info("VRRP_Script(%s) timed_out", self.name)
+        elif status < 0:
+            log.info("VRRP_Script(%s) failed (due to signal %d)", self.name, -status)
         else:
             log.info("VRRP_Script(%s) failed (exited with status %d)", self.name, status)
         if flipped or first:
