@@ -13,6 +13,7 @@ from alived.core.vrrp.actions import (
     InstallVips,
     Log,
     RemoveRoutes,
+    RemoveVips,
     RunNotify,
     SendAdvert,
     SendGratuitous,
@@ -311,6 +312,26 @@ def test_master_yields_to_higher_priority() -> None:
     assert "(VI_1) Entering BACKUP STATE" in logs(actions)
     assert [k for k in kinds(actions) if k != "Log"] == ["RemoveVips", "StateChanged", "RunNotify"]
     assert inst.next_deadline() == now + 3_609_375
+
+
+def test_leaving_master_names_the_new_state_before_letting_the_addresses_go() -> None:
+    # keepalived 2.2.7 (vrrp_state_leave_master): "(VI_1) Entering BACKUP STATE", then "removing VIPs."
+    # (the action runner logs that line as it removes them); for FAULT also before priority 0.
+    for event, entering, first_action in (
+        (None, "(VI_1) Entering BACKUP STATE", RemoveVips),
+        (FaultRaised(reason="interface veth0 down"), "(VI_1) Entering FAULT STATE", SendAdvert),
+    ):
+        inst = master()
+        now = Ticks(T0 + 5 * SECOND)
+        if event is None:
+            actions = rx(inst, "192.0.2.9", 150, now)
+        else:
+            inst.handle(event, now)
+            actions = inst.pop_actions()
+        announced = next(i for i, a in enumerate(actions) if isinstance(a, Log) and a.text == entering)
+        released = next(i for i, a in enumerate(actions) if isinstance(a, first_action))
+        assert announced < released, kinds(actions)
+        assert logs(actions).count(entering) == 1
 
 
 def test_master_yields_to_equal_priority_with_higher_address_only() -> None:

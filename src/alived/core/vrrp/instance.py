@@ -316,6 +316,11 @@ class VrrpInstance:
         if old is new:
             raise LocalMisuse(f"({self.name}) change_state to the same state {new.value}")
         p = self.params
+        # keepalived's vrrp_state_leave_master names the new state before it lets go of the
+        # addresses ("Entering BACKUP STATE", then "removing VIPs."); elsewhere the name comes last.
+        announce_first = old is State.MASTER and new is not State.STOP
+        if announce_first:
+            self._log("info", f"({self.name}) Entering {new.value} STATE{log_suffix}")
         if old is State.MASTER:
             if new in (State.FAULT, State.STOP):
                 self._send_advert(PRIORITY_STOP)
@@ -329,7 +334,7 @@ class VrrpInstance:
             self._send_advert(self.effective_priority)
         self.state = new
         self._actions.append(StateChanged(name=self.name, old=old.value, new=new.value, reason=reason))
-        if new is not State.STOP:
+        if new is not State.STOP and not announce_first:
             self._log("info", f"({self.name}) Entering {new.value} STATE{log_suffix}")
         if new is State.MASTER:
             self._enter_master(now)
