@@ -32,6 +32,7 @@ log = logging.getLogger("alived.scripts")
 UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
 PR_SET_PDEATHSIG = 1
 CANCEL_GRACE = 1.0  # seconds a cancelled script gets between SIGTERM and SIGKILL
+TIMEOUT_GRACE = 2.0  # keepalived: a timed-out script gets SIGTERM, then SIGKILL 2 s later
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,10 +144,18 @@ class ScriptRunner:
                 return await proc.wait()
             return await asyncio.wait_for(proc.wait(), timeout)
         except TimeoutError:
-            log.warning("Script %s timed out after %gs: killing it", command, timeout)
+            # As keepalived times out a vrrp_script: SIGTERM to its group, SIGKILL if it is still
+            # there TIMEOUT_GRACE later; once it is gone, whatever it left in its group goes too.
+            log.debug("Script %s timed out after %gs: sending SIGTERM", command, timeout)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                status = await asyncio.wait_for(proc.wait(), TIMEOUT_GRACE)
+            except TimeoutError:
+                status = None
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            return await proc.wait()
+            return status if status is not None else await proc.wait()
         except asyncio.CancelledError:
             # Stopped by us (e.g. a FIFO script at reload): SIGTERM first, as keepalived does.
             with contextlib.suppress(ProcessLookupError):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import pytest
 
+from alived.linux import scripts
 from alived.linux.scripts import ScriptCommand, ScriptRunner, exec_argv, script_env
 
 
@@ -69,11 +71,42 @@ def test_exec_failure_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture
     assert "Failed to exec script" in caplog.text
 
 
-def test_timeout_kills_the_group() -> None:
+def test_timeout_terminates_the_group() -> None:
     async def go() -> int | None:
         return await ScriptRunner().run(ScriptCommand(argv=("/bin/sleep", "30")), timeout=0.2)
 
+    assert asyncio.run(go()) == -15  # SIGTERM first, as keepalived
+
+
+def test_timeout_kills_a_script_that_outlives_sigterm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scripts, "TIMEOUT_GRACE", 0.3)
+    out, child = tmp_path / "out", tmp_path / "child"
+    script = tmp_path / "s.sh"
+    # Ignores SIGTERM (noting it) and leaves a child in its group behind.
+    script.write_text(
+        f"#!/bin/sh\ntrap 'echo term >> {out}' TERM\nsleep 30 &\necho $! > {child}\n"
+        "while :; do sleep 0.05; done\n"
+    )
+    script.chmod(0o755)
+
+    async def go() -> int | None:
+        return await ScriptRunner().run(ScriptCommand(argv=(str(script),)), timeout=0.3)
+
     assert asyncio.run(go()) == -9
+    assert out.read_text() == "term\n"
+    stat = Path(f"/proc/{int(child.read_text())}/stat")
+
+    def dead() -> bool:  # SIGKILLed with its group: gone, or a zombie until init reaps it
+        with contextlib.suppress(OSError):
+            return stat.read_text().split(") ")[1].startswith("Z")
+        return True
+
+    deadline = time.monotonic() + 5
+    while not dead() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert dead()
 
 
 def test_cancel_sends_sigterm_first(tmp_path: Path) -> None:
