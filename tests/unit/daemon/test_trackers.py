@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from alived.config import model
-from alived.daemon.vrrp.trackers import RiseFall, ScriptTracker
+from alived.daemon.vrrp.trackers import RiseFall, ScriptTracker, next_start
 from alived.linux.scripts import ScriptRunner
 
 
@@ -88,3 +88,11 @@ def test_a_killed_script_is_timed_out_or_failed_by_signal(caplog: pytest.LogCapt
         killed.record(0)
         killed.record(-15)
     assert "VRRP_Script(chk_killed) failed (due to signal 15)" in caplog.text
+
+
+def test_runs_start_every_interval_whatever_they_take() -> None:
+    # keepalived registers the next run at the start of this one: a quick script keeps the beat.
+    assert next_start(10.0, 2.0, 10.01, 2.0, 10.3) == (12.0, [])
+    # A run that outlasts starts skips them, named as keepalived logs them.
+    skipped = ["already running", "already running", "being timed out"]
+    assert next_start(10.0, 1.0, 10.0, 2.5, 13.2) == (14.0, skipped)

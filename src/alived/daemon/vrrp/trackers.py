@@ -50,6 +50,24 @@ class RiseFall:
         return False
 
 
+def next_start(
+    tick: float, interval: float, started: float, timeout: float, ended: float
+) -> tuple[float, list[str]]:
+    """The next start after a run begun at `started` (due at `tick`) ended at `ended`.
+
+    As keepalived's vrrp_script_thread: a run is due every `interval` from the previous due time,
+    whatever the run took; a start that falls due while the run is still going is skipped, and
+    named by what the run was doing then (still running, or being timed out once `timeout` had
+    run out). Returns the next due time and one word per skipped start.
+    """
+    tick += interval
+    skipped = []
+    while tick < ended:
+        skipped.append("already running" if tick <= started + timeout else "being timed out")
+        tick += interval
+    return tick, skipped
+
+
 class ScriptTracker:
     """One vrrp_script, run periodically while the daemon runs."""
 
@@ -90,14 +108,19 @@ class ScriptTracker:
         interval = to_seconds(self.script.interval)
         timeout = to_seconds(self.script.timeout) if self.script.timeout else interval
         loop = asyncio.get_running_loop()
+        tick = loop.time()
         while True:
             started = loop.time()
             status = await self.runner.run(self.command, timeout=timeout)
-            # The runner kills a script only once its timeout has run out; any other signal came
+            ended = loop.time()
+            # The runner signals a script only once its timeout has run out; any other signal came
             # from elsewhere.
-            timed_out = status is not None and status < 0 and loop.time() - started >= timeout
+            timed_out = status is not None and status < 0 and ended - started >= timeout
             self.record(status, timed_out=timed_out)
-            await asyncio.sleep(interval)
+            tick, skipped = next_start(tick, interval, started, timeout, ended)
+            for what in skipped:
+                log.info("Track script %s is %s, expect idle - skipping run", self.name, what)
+            await asyncio.sleep(max(0.0, tick - loop.time()))
 
     def record(self, status: int | None, *, timed_out: bool = False) -> None:
         """One run's exit status (None: could not run; -N: killed by signal N, `timed_out` when by
