@@ -107,6 +107,8 @@ class ScriptRunner:
         """Run `command` to completion (killing its group after `timeout` seconds); its exit status.
 
         None when it never ran: refused by the security gate, or exec failed."""
+        # The timeout counts from now, not from the end of the (possibly slow) spawn below.
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         refusal = script_gate(command)
         if refusal is not None:
             self.refused += 1
@@ -140,13 +142,13 @@ class ScriptRunner:
             return None
         self.started += 1
         try:
-            if timeout is None:
+            if deadline is None:
                 return await proc.wait()
-            return await asyncio.wait_for(proc.wait(), timeout)
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            return await asyncio.wait_for(proc.wait(), left)
         except TimeoutError:
             # As keepalived times out a vrrp_script: SIGTERM to its group, SIGKILL if it is still
             # there TIMEOUT_GRACE later; once it is gone, whatever it left in its group goes too.
-            log.debug("Script %s timed out after %gs: sending SIGTERM", command, timeout)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:

@@ -92,7 +92,11 @@ def test_a_killed_script_is_timed_out_or_failed_by_signal(caplog: pytest.LogCapt
 
 def test_runs_start_every_interval_whatever_they_take() -> None:
     # keepalived registers the next run at the start of this one: a quick script keeps the beat.
-    assert next_start(10.0, 2.0, 10.01, 2.0, 10.3) == (12.0, [])
+    assert next_start(10.0, 2.0, 2.0, 10.3) == (12.0, [])
     # A run that outlasts starts skips them, named as keepalived logs them.
     skipped = ["already running", "already running", "being timed out"]
-    assert next_start(10.0, 1.0, 10.0, 2.5, 13.2) == (14.0, skipped)
+    assert next_start(10.0, 1.0, 2.5, 13.2) == (14.0, skipped)
+    # The default timeout (the interval) kills a script as the next start falls due: it goes ahead.
+    assert next_start(10.0, 1.0, 1.0, 11.02, timed_out=True) == (11.0, [])
+    # A script that outlives its SIGTERM is being timed out when the next start falls due.
+    assert next_start(10.0, 1.0, 1.0, 12.5, timed_out=True) == (13.0, ["being timed out"] * 2)

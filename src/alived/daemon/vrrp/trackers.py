@@ -50,20 +50,35 @@ class RiseFall:
         return False
 
 
+# A start due within this of the timeout counts as due at the timeout itself (float rounding).
+TIE = 0.01
+# A run that died this soon after the timeout's SIGTERM is gone before the start due then.
+PROMPT_DEATH = 0.25
+
+
 def next_start(
-    tick: float, interval: float, started: float, timeout: float, ended: float
+    tick: float, interval: float, timeout: float, ended: float, *, timed_out: bool = False
 ) -> tuple[float, list[str]]:
-    """The next start after a run begun at `started` (due at `tick`) ended at `ended`.
+    """The next start after a run due at `tick` ended at `ended`.
 
     As keepalived's vrrp_script_thread: a run is due every `interval` from the previous due time,
-    whatever the run took; a start that falls due while the run is still going is skipped, and
-    named by what the run was doing then (still running, or being timed out once `timeout` had
-    run out). Returns the next due time and one word per skipped start.
+    whatever the run took. A start that falls due while the run is still going is skipped and named
+    by what the run was doing then: still running, or being timed out. A start due when the timeout
+    struck goes ahead if the script died of its SIGTERM at once (keepalived 2.2.7 with the default
+    timeout, which equals the interval, runs such a script back to back). Returns the next due time
+    and one word per skipped start.
     """
+    # keepalived arms the next start and the run's timeout from the same moment, the start's.
+    deadline = tick + timeout
     tick += interval
     skipped = []
     while tick < ended:
-        skipped.append("already running" if tick <= started + timeout else "being timed out")
+        if tick < deadline - TIE:
+            skipped.append("already running")
+        elif timed_out and ended - deadline <= PROMPT_DEATH:
+            break
+        else:
+            skipped.append("being timed out")
         tick += interval
     return tick, skipped
 
@@ -117,7 +132,7 @@ class ScriptTracker:
             # from elsewhere.
             timed_out = status is not None and status < 0 and ended - started >= timeout
             self.record(status, timed_out=timed_out)
-            tick, skipped = next_start(tick, interval, started, timeout, ended)
+            tick, skipped = next_start(tick, interval, timeout, ended, timed_out=timed_out)
             for what in skipped:
                 log.info("Track script %s is %s, expect idle - skipping run", self.name, what)
             await asyncio.sleep(max(0.0, tick - loop.time()))
