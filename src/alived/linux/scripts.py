@@ -85,6 +85,29 @@ def _preexec() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    """Stop a script we no longer wait for (e.g. a FIFO script at reload): SIGTERM to its group
+    first, as keepalived does, SIGKILL after CANCEL_GRACE."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), CANCEL_GRACE)
+    except (TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+_ENDING: set[asyncio.Task[None]] = set()
+
+
+def _end_when_spawned(spawning: asyncio.Future[asyncio.subprocess.Process]) -> None:
+    if spawning.cancelled() or spawning.exception() is not None:
+        return
+    task = asyncio.get_running_loop().create_task(_end(spawning.result()))
+    _ENDING.add(task)  # a reference until it is done, so the task is not collected
+    task.add_done_callback(_ENDING.discard)
+
+
 class ScriptRunner:
     """Starts scripts as asyncio subprocesses and keeps track of the ones still running."""
 
@@ -124,8 +147,8 @@ class ScriptRunner:
         if command.gid is not None:
             kwargs["group"] = command.gid
             kwargs["extra_groups"] = []
-        try:
-            proc = await asyncio.create_subprocess_exec(
+        spawning = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
@@ -136,6 +159,14 @@ class ScriptRunner:
                 close_fds=True,
                 **kwargs,  # type: ignore[arg-type]
             )
+        )
+        try:
+            # Shielded: cancelled mid-spawn (a MISC_CHECK timeout on a loaded host), asyncio would
+            # SIGKILL the script alone and leave what it started in its group running.
+            proc = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            spawning.add_done_callback(_end_when_spawned)
+            raise
         except (OSError, ValueError, subprocess.SubprocessError) as err:
             self.failed += 1
             log.error("Failed to exec script %s: %s", command, err)
@@ -159,14 +190,7 @@ class ScriptRunner:
                 os.killpg(proc.pid, signal.SIGKILL)
             return status if status is not None else await proc.wait()
         except asyncio.CancelledError:
-            # Stopped by us (e.g. a FIFO script at reload): SIGTERM first, as keepalived does.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), CANCEL_GRACE)
-            except (TimeoutError, asyncio.CancelledError):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+            await _end(proc)
             raise
 
     @property

@@ -7,6 +7,7 @@ import contextlib
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,3 +126,42 @@ def test_cancel_sends_sigterm_first(tmp_path: Path) -> None:
 
     asyncio.run(go())
     assert out.read_text() == "term\n"
+
+
+def test_cancelled_while_spawning_still_ends_the_script_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a loaded host the spawn can outlast a MISC_CHECK timeout: the process is already running
+    # when the cancellation lands, and what it started in its group must go with it.
+    pidfile = tmp_path / "child.pid"
+    real = asyncio.create_subprocess_exec
+
+    async def slow_spawn(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        proc = await real(*args, **kwargs)
+        await asyncio.sleep(0.5)
+        return proc
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", slow_spawn)
+    monkeypatch.setattr(scripts, "CANCEL_GRACE", 0.2)
+    command = ScriptCommand(argv=("/bin/sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"))
+
+    async def go() -> None:
+        task = asyncio.create_task(ScriptRunner().run(command))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        deadline = time.monotonic() + 5
+        while not pidfile.exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        grandchild = int(pidfile.read_text())
+        while time.monotonic() < deadline:
+            try:
+                os.kill(grandchild, 0)
+            except ProcessLookupError:
+                return
+            await asyncio.sleep(0.02)
+        os.kill(grandchild, 9)
+        pytest.fail("the script's child survived the cancellation")
+
+    asyncio.run(go())
