@@ -1,7 +1,8 @@
 """The dependency rule of DESIGN.md, enforced: each layer imports only the layers beneath it.
 
 units, errors <- core <- linux <- notify, checkers, lb <- daemon <- cli/ctl; config sees only
-units and errors (config and linux also share the script-security leaf). pyroute2 is imported by
+units and errors (config and linux also share the script-security leaf, config and core the
+defaults leaf). pyroute2 is imported by
 the netlink shims only, nftables by its backend only.
 Imports inside functions count too: a lazy import is still a dependency.
 """
@@ -19,12 +20,16 @@ BASE = {"alived.units", "alived.errors"}
 # keepalived's script-security verdict: a stdlib-only leaf shared by the config checks (-t) and the
 # script runner, so that both refuse exactly the same scripts. core does not need it.
 SCRIPT_SECURITY = "alived.script_security"
+# keepalived's defaults that the config model and the core both carry: a leaf over units, so
+# each is written once.
+DEFAULTS = "alived.defaults"
 ALLOWED: dict[str, set[str]] = {
     "alived.units": set(),
     "alived.errors": set(),
     SCRIPT_SECURITY: set(),
-    "alived.core": BASE | {"alived.core"},
-    "alived.config": BASE | {"alived.config", SCRIPT_SECURITY},
+    DEFAULTS: {"alived.units"},
+    "alived.core": BASE | {"alived.core", DEFAULTS},
+    "alived.config": BASE | {"alived.config", SCRIPT_SECURITY, DEFAULTS},
     "alived.linux": BASE | {"alived.core", "alived.linux", SCRIPT_SECURITY},
     "alived.notify": BASE | {"alived.core", "alived.linux", "alived.notify"},
     "alived.checkers": BASE | {"alived.core", "alived.linux", "alived.checkers"},

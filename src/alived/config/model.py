@@ -11,6 +11,14 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Final
 
+from alived.defaults import (
+    GARP_LOWER_PRIO_DELAY,
+    GARP_LOWER_PRIO_REPEAT,
+    GARP_MASTER_DELAY,
+    GARP_MASTER_REFRESH,
+    GARP_MASTER_REFRESH_REPEAT,
+    GARP_MASTER_REPEAT,
+)
 from alived.errors import Location
 from alived.units import SECOND, Ticks
 
@@ -369,12 +377,12 @@ class VrrpInstance:
     effective_accept: bool = True
     effective_strict: bool = False
     effective_smtp_alert: bool = False
-    effective_garp_master_delay: Ticks = _5S
-    effective_garp_master_repeat: int = 5
-    effective_garp_master_refresh: Ticks = _ZERO
-    effective_garp_master_refresh_repeat: int = 1
-    effective_garp_lower_prio_delay: Ticks = _5S
-    effective_garp_lower_prio_repeat: int = 5
+    effective_garp_master_delay: Ticks = GARP_MASTER_DELAY
+    effective_garp_master_repeat: int = GARP_MASTER_REPEAT
+    effective_garp_master_refresh: Ticks = GARP_MASTER_REFRESH
+    effective_garp_master_refresh_repeat: int = GARP_MASTER_REFRESH_REPEAT
+    effective_garp_lower_prio_delay: Ticks = GARP_LOWER_PRIO_DELAY
+    effective_garp_lower_prio_repeat: int = GARP_LOWER_PRIO_REPEAT
     effective_down_timer_adverts: int = 3
     effective_lower_prio_no_advert: bool = False
     effective_higher_prio_send_advert: bool = False
@@ -634,10 +642,10 @@ class GlobalDefs:
     vrrp_check_unicast_src: bool = False
     vrrp_mcast_group4: IPAddress = VRRP_GROUP4
     vrrp_mcast_group6: IPAddress = VRRP_GROUP6
-    vrrp_garp_master_delay: Ticks = _5S
-    vrrp_garp_master_repeat: int = 5
-    vrrp_garp_master_refresh: Ticks = _ZERO
-    vrrp_garp_master_refresh_repeat: int = 1
+    vrrp_garp_master_delay: Ticks = GARP_MASTER_DELAY
+    vrrp_garp_master_repeat: int = GARP_MASTER_REPEAT
+    vrrp_garp_master_refresh: Ticks = GARP_MASTER_REFRESH
+    vrrp_garp_master_refresh_repeat: int = GARP_MASTER_REFRESH_REPEAT
     vrrp_garp_lower_prio_delay: Ticks | None = None
     vrrp_garp_lower_prio_repeat: int | None = None
     vrrp_garp_interval: Ticks = _ZERO

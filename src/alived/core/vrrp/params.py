@@ -11,6 +11,14 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
 from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, IPAddress
+from alived.defaults import (
+    GARP_LOWER_PRIO_DELAY,
+    GARP_LOWER_PRIO_REPEAT,
+    GARP_MASTER_DELAY,
+    GARP_MASTER_REFRESH,
+    GARP_MASTER_REFRESH_REPEAT,
+    GARP_MASTER_REPEAT,
+)
 from alived.errors import LocalMisuse
 from alived.units import SECOND, Ticks
 
@@ -18,7 +26,6 @@ PRIORITY_OWNER = 255
 PRIORITY_STOP = 0
 DEFAULT_PRIORITY = 100
 NO_TIME = Ticks(0)
-GARP_DELAY = Ticks(5 * SECOND)
 
 
 class InitialState(enum.Enum):
@@ -53,12 +60,12 @@ class TrackerSpec:
 class GarpParams:
     """Gratuitous ARP / unsolicited NA settings (keepalived's garp_* keywords)."""
 
-    master_delay: Ticks = GARP_DELAY
-    master_repeat: int = 5
-    master_refresh: Ticks = NO_TIME
-    refresh_repeat: int = 1
-    lower_prio_delay: Ticks = GARP_DELAY
-    lower_prio_repeat: int = 0
+    master_delay: Ticks = GARP_MASTER_DELAY
+    master_repeat: int = GARP_MASTER_REPEAT
+    master_refresh: Ticks = GARP_MASTER_REFRESH
+    refresh_repeat: int = GARP_MASTER_REFRESH_REPEAT
+    lower_prio_delay: Ticks = GARP_LOWER_PRIO_DELAY
+    lower_prio_repeat: int = GARP_LOWER_PRIO_REPEAT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,49 @@
+"""keepalived's defaults written once (alived/defaults.py): the config model and the core agree.
+
+A vrrp_instance that names no garp keyword runs with keepalived 2.2.7's GARP settings: two
+bursts of 5 per address 5 s apart, and the lower-priority repeat taking the master repeat (5),
+not a constant of its own (man 5 keepalived.conf: "default: vrrp_garp_master_repeat").
+"""
+
+from __future__ import annotations
+
+from alived import defaults
+from alived.config.load import load_text
+from alived.core.vrrp.params import GarpParams
+from alived.daemon.vrrp.translate import translate
+from alived.units import SECOND
+
+CONF = """
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress { 192.0.2.100 }
+}
+"""
+
+
+def _garp(conf: str) -> GarpParams:
+    (plan,) = translate(load_text(conf).config, lambda _if, _fam: None, lambda _n, _r: None)
+    return plan.params.garp
+
+
+def test_an_instance_without_garp_keywords_runs_with_the_cores_defaults() -> None:
+    assert _garp(CONF) == GarpParams()
+
+
+def test_the_defaults_are_keepalived_s() -> None:
+    assert GarpParams() == GarpParams(
+        master_delay=5 * SECOND,
+        master_repeat=5,
+        master_refresh=0,
+        refresh_repeat=1,
+        lower_prio_delay=5 * SECOND,
+        lower_prio_repeat=5,
+    )
+    assert defaults.GARP_LOWER_PRIO_REPEAT == defaults.GARP_MASTER_REPEAT
+
+
+def test_lower_prio_repeat_follows_the_master_repeat_when_unset() -> None:
+    garp = _garp(CONF.replace("priority 100", "priority 100\n  garp_master_repeat 2"))
+    assert (garp.master_repeat, garp.lower_prio_repeat) == (2, 2)
