@@ -31,6 +31,7 @@ from alived.core.vrrp.inputs import (
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import InstanceParams, TrackerSpec
 from alived.core.vrrp.states import TRANSITIONS, State
+from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import VRRP_GROUP4, Advert
 from alived.errors import LocalMisuse
 from alived.units import CENTISECOND, SECOND, Ticks
@@ -38,7 +39,10 @@ from tests.helpers.fakelan import advert_from, make_params, packet_from
 
 SETTINGS = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 T0 = Ticks(100 * SECOND)
-TRACKERS = (TrackerSpec(name="w", weight=-30), TrackerSpec(name="z"))
+TRACKERS = (
+    TrackerSpec(kind=TrackerKind.SCRIPT, name="w", weight=-30),
+    TrackerSpec(kind=TrackerKind.SCRIPT, name="z"),
+)
 
 
 @st.composite
@@ -97,7 +101,12 @@ def any_input(kind: type[Input], params: InstanceParams) -> st.SearchStrategy[In
             st.integers(1, 254),
         )
     if kind is TrackerChanged:
-        return st.builds(TrackerChanged, name=st.sampled_from(["w", "z"]), ok=st.booleans())
+        return st.builds(
+            TrackerChanged,
+            kind=st.just(TrackerKind.SCRIPT),
+            name=st.sampled_from(["w", "z"]),
+            ok=st.booleans(),
+        )
     if kind is PriorityChanged:
         return st.builds(PriorityChanged, priority=st.integers(1, 255))
     if kind in (FaultRaised, FaultCleared):

@@ -22,6 +22,7 @@ from alived.core.vrrp.inputs import FaultCleared, FaultRaised, TrackerChanged
 from alived.core.vrrp.params import InitialState, InstanceParams, TrackerSpec
 from alived.core.vrrp.states import State
 from alived.core.vrrp.timers import master_down_interval, skew_time
+from alived.core.vrrp.tracker import TrackerKind
 from alived.units import CENTISECOND, MILLISECOND, SECOND, Ticks
 from tests.helpers.fakelan import FakeLan, make_params
 
@@ -63,7 +64,7 @@ def lans(draw: st.DrawFn, *, min_size: int = 2, max_size: int = 4, extras: bool 
                 version=version,
                 advert_int=interval,
                 initial_state=InitialState.MASTER if priority == 255 else InitialState.BACKUP,
-                trackers=(TrackerSpec(name="chk", weight=-60),),
+                trackers=(TrackerSpec(kind=TrackerKind.SCRIPT, name="chk", weight=-60),),
                 **flags,  # type: ignore[arg-type]
             )
         )
@@ -228,7 +229,11 @@ class LanMachine(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 2), ok=st.booleans())
     def tracker(self, index: int, ok: bool) -> None:
-        self.lan.feed(self._names()[index % len(self.lan.routers)], "VI_1", TrackerChanged(name="chk", ok=ok))
+        self.lan.feed(
+            self._names()[index % len(self.lan.routers)],
+            "VI_1",
+            TrackerChanged(kind=TrackerKind.SCRIPT, name="chk", ok=ok),
+        )
 
     @rule(index=st.integers(0, 2))
     def partition(self, index: int) -> None:

@@ -9,6 +9,7 @@ from alived.core.vrrp.inputs import TrackerChanged
 from alived.core.vrrp.params import TrackerSpec
 from alived.core.vrrp.states import State
 from alived.core.vrrp.timers import master_down_interval, skew_time
+from alived.core.vrrp.tracker import TrackerKind
 from alived.units import CENTISECOND, MILLISECOND, SECOND, Ticks
 from tests.helpers.fakelan import FakeLan, make_params
 
@@ -173,15 +174,21 @@ def test_tracker_lowers_priority_and_the_backup_takes_over() -> None:
     lan = FakeLan()
     lan.add_router(
         "a",
-        [make_params(address="192.0.2.1", priority=150, trackers=(TrackerSpec(name="chk", weight=-60),))],
+        [
+            make_params(
+                address="192.0.2.1",
+                priority=150,
+                trackers=(TrackerSpec(kind=TrackerKind.SCRIPT, name="chk", weight=-60),),
+            )
+        ],
     )
     lan.add_router("b", [make_params(address="192.0.2.2", priority=100)])
     lan.run_for(Ticks(6 * SECOND))
     assert lan.masters("VI_1") == ["a"]
-    lan.feed("a", "VI_1", TrackerChanged(name="chk", ok=False))
+    lan.feed("a", "VI_1", TrackerChanged(kind=TrackerKind.SCRIPT, name="chk", ok=False))
     lan.run_for(Ticks(6 * SECOND))
     assert lan.masters("VI_1") == ["b"]
-    lan.feed("a", "VI_1", TrackerChanged(name="chk", ok=True))
+    lan.feed("a", "VI_1", TrackerChanged(kind=TrackerKind.SCRIPT, name="chk", ok=True))
     lan.run_for(Ticks(6 * SECOND))
     assert lan.masters("VI_1") == ["a"]
 

@@ -65,7 +65,7 @@ def format_table(reports: Sequence[InstanceReport]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     for r in reports:
         for t in r.trackers:
-            kind, _, name = t.spec.name.partition(":")
+            kind, name = t.spec.kind.value, t.spec.name
             status = "FAULT" if t.faulting else ("OK" if t.ok else "FAILED")
             value = "" if t.value is None else f" value {t.value}"
             lines.append(
@@ -88,7 +88,7 @@ STATUS_VERSION = 1
 def _tracked(r: InstanceReport) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for t in r.trackers:
-        kind, _, name = t.spec.name.partition(":")
+        kind, name = t.spec.kind.value, t.spec.name
         out.append(
             {
                 "kind": kind,

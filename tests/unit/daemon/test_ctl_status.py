@@ -16,6 +16,7 @@ import pytest
 from alived.core.vrrp import stats
 from alived.core.vrrp.instance import TrackerState
 from alived.core.vrrp.params import TrackerSpec
+from alived.core.vrrp.tracker import TrackerKind
 from alived.ctl import main
 from alived.daemon.status import StatusServer, format_table
 from alived.daemon.vrrp.dumps import InstanceReport, json_document
@@ -79,7 +80,7 @@ def test_text_table_names_state_priority_and_vips(sock: Path, capsys: pytest.Cap
 
 
 def test_text_table_shows_master_last_transition_and_tracked_objects(tmp_path: Path) -> None:
-    spec = TrackerSpec(name="script:chk_web", weight=-10)
+    spec = TrackerSpec(kind=TrackerKind.SCRIPT, name="chk_web", weight=-10)
     report = dataclasses.replace(
         REPORTS[0],
         master_router="192.0.2.2",

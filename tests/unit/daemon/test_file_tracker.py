@@ -138,7 +138,7 @@ vrrp_instance VI_1 {{
 """
     config = load_text(conf).config
     (plan,) = translate(config, lambda _if, _fam: None, lambda _n, _r: None)
-    by_name = {t.name: t for t in plan.params.trackers}
+    by_name = {str(t.key): t for t in plan.params.trackers}
     assert by_name["file:TF"].file and by_name["file:TF"].weight == -10
     assert by_name["file:TF"].initial_value == 2
     assert by_name["file:NEW"].initial_value == 5  # init_file created it first
@@ -147,7 +147,7 @@ vrrp_instance VI_1 {{
     gone = f"track_file GONE {{\n  file {tmp_path}/no/f\n}}\n"
     gone += conf.replace("    NEW\n", "    NEW\n    GONE\n")
     (plan,) = translate(load_text(gone).config, lambda _if, _fam: None, lambda _n, _r: None)
-    assert [t.name for t in plan.params.trackers] == ["file:TF", "file:NEW"]
+    assert [str(t.key) for t in plan.params.trackers] == ["file:TF", "file:NEW"]
 
 
 async def _wait_for(values: list[tuple[str, int]], count: int) -> None:
@@ -238,7 +238,7 @@ def test_initial_value_initialises_once_per_process(tmp_path: Path, monkeypatch:
 def file_specs(conf: str) -> dict[str, dict[str, tuple[int, bool]]]:
     config = load_text(conf).config
     plans = translate(config, lambda _if, _fam: None, lambda _n, _r: None)
-    return {p.name: {t.name: (t.weight, t.reverse) for t in p.params.trackers if t.file} for p in plans}
+    return {p.name: {str(t.key): (t.weight, t.reverse) for t in p.params.trackers if t.file} for p in plans}
 
 
 def vi(name: str, vrid: int, prio: int, track: str) -> str:

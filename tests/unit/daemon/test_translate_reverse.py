@@ -29,7 +29,7 @@ vrrp_instance VI_1 {
 def _spec(entry: str) -> tuple[int, bool]:
     config = load_text(CONF.replace("chk weight 30", entry)).config
     (plan,) = translate(config, lambda _if, _fam: None, lambda _n, _r: None)
-    (spec,) = [t for t in plan.params.trackers if t.name == "script:chk"]
+    (spec,) = [t for t in plan.params.trackers if str(t.key) == "script:chk"]
     return spec.weight, spec.reverse
 
 

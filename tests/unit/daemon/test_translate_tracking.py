@@ -6,6 +6,7 @@ from ipaddress import IPv4Address
 
 from alived.config.load import load_text
 from alived.core.vrrp.params import TrackerSpec
+from alived.core.vrrp.tracker import TrackerKind
 from alived.daemon.vrrp.translate import InstancePlan, ignored_track_interfaces, translate
 
 IFACES = {"eth0", "eth1", "eth2", "eth3"}
@@ -27,13 +28,13 @@ def plan_of(body: str) -> InstancePlan:
 def test_a_vip_on_another_interface_tracks_it_with_weight_0() -> None:
     plan = plan_of("  virtual_ipaddress {\n    192.0.2.100/24\n    198.51.100.100/24 dev eth1\n  }")
     assert plan.track_interfaces == ("eth1",)
-    assert TrackerSpec(name="interface:eth1", weight=0) in plan.params.trackers
+    assert TrackerSpec(kind=TrackerKind.INTERFACE, name="eth1", weight=0) in plan.params.trackers
 
 
 def test_no_track_on_the_vip_leaves_its_interface_untracked() -> None:
     plan = plan_of("  virtual_ipaddress {\n    198.51.100.100/24 dev eth1 no_track\n  }")
     assert plan.track_interfaces == ()
-    assert not any(t.name.startswith("interface:") for t in plan.params.trackers)
+    assert not any(t.kind is TrackerKind.INTERFACE for t in plan.params.trackers)
 
 
 def test_excluded_vips_and_routes_with_a_device_are_tracked_too() -> None:
@@ -49,7 +50,7 @@ def test_an_explicit_track_interface_keeps_its_weight() -> None:
         "  track_interface {\n    eth1 weight -20\n  }\n"
         "  virtual_ipaddress {\n    198.51.100.100/24 dev eth1\n  }"
     )
-    assert TrackerSpec(name="interface:eth1", weight=-20) in plan.params.trackers
+    assert TrackerSpec(kind=TrackerKind.INTERFACE, name="eth1", weight=-20) in plan.params.trackers
     assert plan.track_interfaces == ("eth1",)
 
 

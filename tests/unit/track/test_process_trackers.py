@@ -74,7 +74,7 @@ def test_instance_and_group_entries(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_text(CONF).config
     inst = config.instance("VI_1")
     assert inst is not None
-    specs = {s.name: s for s in tracker_specs(inst, config)}
+    specs = {str(s.key): s for s in tracker_specs(inst, config)}
     # The group's weight replaces the instance's weighted entry (its reverse stays).
     assert (specs["process:web"].weight, specs["process:web"].reverse) == (30, True)
     assert specs["process:web"].initially_ok

@@ -12,9 +12,13 @@ from alived.core.vrrp.track_process import (
     check_params,
     matches,
 )
+from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.units import SECOND, Ticks
 
 T0 = Ticks(1_000 * SECOND)
+
+
+WEB = TrackerKey(TrackerKind.PROCESS, "web")
 
 
 def nginx(**kw: object) -> ProcessSpec:
@@ -153,15 +157,15 @@ def test_rescan_after_lost_events_applies_delays() -> None:
 
 
 def test_weight_arithmetic_and_fault_for_process_trackers() -> None:
-    up = TrackerSpec(name="process:web", weight=20)
-    down = TrackerSpec(name="process:web", weight=-30)
-    rev = TrackerSpec(name="process:web", weight=20, reverse=True)
-    zero = TrackerSpec(name="process:web", weight=0)
-    zero_rev = TrackerSpec(name="process:web", weight=0, reverse=True)
-    assert prio.total_priority(100, [up], {"process:web": True}) == 120
-    assert prio.total_priority(100, [up], {"process:web": False}) == 100
-    assert prio.total_priority(100, [down], {"process:web": False}) == 70
-    assert prio.total_priority(100, [rev], {"process:web": True}) == 80
-    assert prio.faulting_trackers([zero], {"process:web": False}) == {"process:web"}
-    assert prio.faulting_trackers([zero], {"process:web": True}) == frozenset()
-    assert prio.faulting_trackers([zero_rev], {"process:web": True}) == {"process:web"}
+    up = TrackerSpec(kind=TrackerKind.PROCESS, name="web", weight=20)
+    down = TrackerSpec(kind=TrackerKind.PROCESS, name="web", weight=-30)
+    rev = TrackerSpec(kind=TrackerKind.PROCESS, name="web", weight=20, reverse=True)
+    zero = TrackerSpec(kind=TrackerKind.PROCESS, name="web", weight=0)
+    zero_rev = TrackerSpec(kind=TrackerKind.PROCESS, name="web", weight=0, reverse=True)
+    assert prio.total_priority(100, [up], {WEB: True}) == 120
+    assert prio.total_priority(100, [up], {WEB: False}) == 100
+    assert prio.total_priority(100, [down], {WEB: False}) == 70
+    assert prio.total_priority(100, [rev], {WEB: True}) == 80
+    assert prio.faulting_trackers([zero], {WEB: False}) == {WEB}
+    assert prio.faulting_trackers([zero], {WEB: True}) == frozenset()
+    assert prio.faulting_trackers([zero_rev], {WEB: True}) == {WEB}

@@ -35,6 +35,7 @@ from alived.core.vrrp.inputs import (
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import GarpParams, InitialState, TrackerSpec
 from alived.core.vrrp.states import State
+from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS, AhHeader, ReceivedPacket
 from alived.errors import DecodeError, LocalMisuse
 from alived.notify.fifo import fifo_line
@@ -291,10 +292,10 @@ def test_v3_backup_adopts_master_interval() -> None:
 
 
 def test_effective_priority_change_shifts_backup_down_timer() -> None:
-    inst = backup(trackers=(TrackerSpec(name="chk", weight=-60),))
+    inst = backup(trackers=(TrackerSpec(kind=TrackerKind.SCRIPT, name="chk", weight=-60),))
     before = inst.next_deadline()
     assert before is not None
-    inst.handle(TrackerChanged(name="chk", ok=False), Ticks(T0 + SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="chk", ok=False), Ticks(T0 + SECOND))
     actions = inst.pop_actions()
     assert logs(actions) == ["(VI_1) Changing effective priority from 100 to 40"]
     assert inst.effective_priority == 40
@@ -550,29 +551,33 @@ def test_a_counter_outside_the_table_is_refused() -> None:
 
 def test_weight_zero_tracker_faults_and_recovers() -> None:
     specs = (
-        TrackerSpec(name="chk"),
-        TrackerSpec(name="script:chk_nginx"),
-        TrackerSpec(name="interface:eth1"),
+        TrackerSpec(kind=TrackerKind.BFD, name="chk"),  # no keepalived wording yet: the reason itself
+        TrackerSpec(kind=TrackerKind.SCRIPT, name="chk_nginx"),
+        TrackerSpec(kind=TrackerKind.INTERFACE, name="eth1"),
     )
     inst = master(trackers=specs)
-    inst.handle(TrackerChanged(name="chk", ok=False), Ticks(T0 + 5 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.BFD, name="chk", ok=False), Ticks(T0 + 5 * SECOND))
     actions = inst.pop_actions()
     assert inst.state is State.FAULT
-    assert "(VI_1): entering FAULT state (tracker chk)" in logs(actions)
-    inst.handle(TrackerChanged(name="chk", ok=True), Ticks(T0 + 6 * SECOND))
+    assert "(VI_1): entering FAULT state (tracker bfd:chk)" in logs(actions)
+    inst.handle(TrackerChanged(kind=TrackerKind.BFD, name="chk", ok=True), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
-    inst.handle(TrackerChanged(name="script:chk_nginx", ok=False), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="chk_nginx", ok=False), Ticks(T0 + 6 * SECOND))
     assert "(VI_1): entering FAULT state due to script chk_nginx" in logs(inst.pop_actions())
-    inst.handle(TrackerChanged(name="script:chk_nginx", ok=True), Ticks(T0 + 6 * SECOND))
-    inst.handle(TrackerChanged(name="interface:eth1", ok=False), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="chk_nginx", ok=True), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.INTERFACE, name="eth1", ok=False), Ticks(T0 + 6 * SECOND))
     assert "(VI_1): entering FAULT state (interface eth1 down)" in logs(inst.pop_actions())
-    inst.handle(TrackerChanged(name="interface:eth1", ok=True), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.INTERFACE, name="eth1", ok=True), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
 
 
 def test_priority_notifies_when_asked() -> None:
-    inst = master(trackers=(TrackerSpec(name="chk", weight=-60),), priority=150, notify_priority_changes=True)
-    inst.handle(TrackerChanged(name="chk", ok=False), Ticks(T0 + 5 * SECOND))
+    inst = master(
+        trackers=(TrackerSpec(kind=TrackerKind.SCRIPT, name="chk", weight=-60),),
+        priority=150,
+        notify_priority_changes=True,
+    )
+    inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="chk", ok=False), Ticks(T0 + 5 * SECOND))
     notify = [a for a in inst.pop_actions() if isinstance(a, RunNotify)]
     assert notify == [RunNotify(kind="INSTANCE", name="VI_1", state="MASTER_PRIORITY", priority=90)]
     n = notify[0]
@@ -581,8 +586,8 @@ def test_priority_notifies_when_asked() -> None:
 
 
 def test_base_priority_change_and_owner_is_not_adjusted() -> None:
-    inst = started(priority=255, trackers=(TrackerSpec(name="t", weight=-50),))
-    inst.handle(TrackerChanged(name="t", ok=False), T0)
+    inst = started(priority=255, trackers=(TrackerSpec(kind=TrackerKind.SCRIPT, name="t", weight=-50),))
+    inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="t", ok=False), T0)
     assert inst.effective_priority == 255
     inst.handle(PriorityChanged(priority=120), T0)
     assert inst.effective_priority == 70
@@ -591,7 +596,7 @@ def test_base_priority_change_and_owner_is_not_adjusted() -> None:
 def test_unknown_tracker_is_our_bug() -> None:
     inst = started()
     with pytest.raises(LocalMisuse):
-        inst.handle(TrackerChanged(name="nope", ok=True), T0)
+        inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="nope", ok=True), T0)
 
 
 def test_stale_timer_inputs_are_counted_drops() -> None:

@@ -7,6 +7,7 @@ import pytest
 from alived.core.vrrp import priority as prio
 from alived.core.vrrp.params import TrackerSpec
 from alived.core.vrrp.timers import master_down_interval, skew_time, skew_time_min
+from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.units import CENTISECOND, SECOND, Ticks
 
 
@@ -45,18 +46,41 @@ def test_down_timer_adverts_multiplies_the_interval() -> None:
     ],
 )
 def test_tracker_contribution(weight: int, reverse: bool, ok: bool, expected: int) -> None:
-    assert prio.contribution(TrackerSpec(name="t", weight=weight, reverse=reverse), ok) == expected
+    assert (
+        prio.contribution(TrackerSpec(kind=TrackerKind.SCRIPT, name="t", weight=weight, reverse=reverse), ok)
+        == expected
+    )
+
+
+def _script(name: str) -> TrackerKey:
+    return TrackerKey(TrackerKind.SCRIPT, name)
 
 
 def test_effective_priority_is_clamped_and_owner_is_fixed() -> None:
-    specs = (TrackerSpec(name="a", weight=-60), TrackerSpec(name="b", weight=200))
-    assert prio.total_priority(150, specs, {"a": False, "b": False}) == 90
-    assert prio.effective_priority(150, prio.total_priority(150, specs, {"a": True, "b": True})) == 254
+    specs = (
+        TrackerSpec(kind=TrackerKind.SCRIPT, name="a", weight=-60),
+        TrackerSpec(kind=TrackerKind.SCRIPT, name="b", weight=200),
+    )
+    assert prio.total_priority(150, specs, {_script("a"): False, _script("b"): False}) == 90
+    assert (
+        prio.effective_priority(
+            150, prio.total_priority(150, specs, {_script("a"): True, _script("b"): True})
+        )
+        == 254
+    )
     assert prio.effective_priority(50, -400) == 1
     assert prio.effective_priority(255, 10) == 255
 
 
 def test_weight_zero_trackers_fault() -> None:
-    specs = (TrackerSpec(name="chk"), TrackerSpec(name="rev", reverse=True), TrackerSpec(name="w", weight=5))
-    assert prio.faulting_trackers(specs, {"chk": False, "rev": False, "w": False}) == {"chk"}
-    assert prio.faulting_trackers(specs, {"chk": True, "rev": True, "w": True}) == {"rev"}
+    specs = (
+        TrackerSpec(kind=TrackerKind.SCRIPT, name="chk"),
+        TrackerSpec(kind=TrackerKind.SCRIPT, name="rev", reverse=True),
+        TrackerSpec(kind=TrackerKind.SCRIPT, name="w", weight=5),
+    )
+    assert prio.faulting_trackers(
+        specs, {_script("chk"): False, _script("rev"): False, _script("w"): False}
+    ) == {_script("chk")}
+    assert prio.faulting_trackers(
+        specs, {_script("chk"): True, _script("rev"): True, _script("w"): True}
+    ) == {_script("rev")}

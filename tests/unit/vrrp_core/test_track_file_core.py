@@ -16,14 +16,16 @@ from alived.core.vrrp.inputs import MasterDownFired, Startup, TrackerChanged
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import TrackerSpec
 from alived.core.vrrp.states import State
+from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.units import SECOND, Ticks
 from tests.helpers.fakelan import make_params
 
 T0 = Ticks(10 * SECOND)
+TF = TrackerKey(TrackerKind.FILE, "tf")
 
 
 def spec(weight: int, *, reverse: bool = False, value: int = 0) -> TrackerSpec:
-    return TrackerSpec(name="file:tf", weight=weight, reverse=reverse, file=True, initial_value=value)
+    return TrackerSpec(kind=TrackerKind.FILE, name="tf", weight=weight, reverse=reverse, initial_value=value)
 
 
 def logs(actions: list[Action]) -> list[str]:
@@ -67,10 +69,10 @@ def test_contribution_and_fault_of_a_file_tracker() -> None:
 
 
 def test_totals_use_values_and_initial_values() -> None:
-    specs = (spec(-10, value=3), TrackerSpec(name="script:chk", weight=20))
+    specs = (spec(-10, value=3), TrackerSpec(kind=TrackerKind.SCRIPT, name="chk", weight=20))
     assert prio.total_priority(100, specs, {}) == 100 - 30 + 20
-    assert prio.total_priority(100, specs, {}, {"file:tf": 1}) == 100 - 10 + 20
-    assert prio.faulting_trackers(specs, {}, {"file:tf": 26}) == {"file:tf"}
+    assert prio.total_priority(100, specs, {}, {TF: 1}) == 100 - 10 + 20
+    assert prio.faulting_trackers(specs, {}, {TF: 26}) == {TF}
     assert prio.faulting_trackers(specs, {}) == frozenset()
 
 
@@ -116,24 +118,24 @@ def master_with(*specs: TrackerSpec, priority: int = 100) -> VrrpInstance:
 def test_weighted_file_moves_priority() -> None:
     inst = master_with(spec(-60))
     assert inst.effective_priority == 100
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=1), Ticks(T0 + 5 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=1), Ticks(T0 + 5 * SECOND))
     assert logs(inst.pop_actions()) == ["(VI_1) Changing effective priority from 100 to 40"]
     assert inst.state is State.MASTER
-    inst.handle(TrackerChanged(name="file:tf", ok=True, value=0), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=True, value=0), Ticks(T0 + 6 * SECOND))
     assert inst.effective_priority == 100
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=-3), Ticks(T0 + 7 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=-3), Ticks(T0 + 7 * SECOND))
     assert inst.effective_priority == 254  # 100 + 180, clamped
 
 
 def test_weighted_file_below_minus_253_faults() -> None:
     inst = master_with(spec(-60))
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=5), Ticks(T0 + 5 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=5), Ticks(T0 + 5 * SECOND))
     assert inst.state is State.FAULT
     texts = logs(inst.pop_actions())
     assert texts[0] == "(VI_1): tracked file tf now FAULT state"
     assert "(VI_1) Entering FAULT STATE" in texts
     assert not any("entering FAULT state" in t for t in texts)  # the file named itself already
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=2), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=2), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
     assert "(VI_1): tracked file tf leaving FAULT state" in logs(inst.pop_actions())
     assert inst.effective_priority == 1  # 100 - 120, clamped
@@ -141,11 +143,11 @@ def test_weighted_file_below_minus_253_faults() -> None:
 
 def test_weight_zero_file_faults_on_non_zero() -> None:
     inst = master_with(spec(0))
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=1), Ticks(T0 + 5 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=1), Ticks(T0 + 5 * SECOND))
     assert inst.state is State.FAULT
     assert "(VI_1): tracked file tf now FAULT state" in logs(inst.pop_actions())
     assert inst.fault_reasons == {"tracker file:tf"}
-    inst.handle(TrackerChanged(name="file:tf", ok=True, value=0), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=True, value=0), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.BACKUP
     assert inst.effective_priority == 100
 
@@ -154,7 +156,7 @@ def test_weight_zero_reversed_file_faults_on_zero() -> None:
     inst = VrrpInstance(make_params(trackers=(spec(0, reverse=True),)))
     inst.handle(Startup(), T0)
     assert inst.state is State.FAULT
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=9), Ticks(T0 + SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=9), Ticks(T0 + SECOND))
     assert inst.state is State.BACKUP
 
 
@@ -165,11 +167,11 @@ def test_weighted_status_at_startup_is_named_unclamped() -> None:
 
 
 def test_file_fault_beside_another_reason() -> None:
-    inst = master_with(spec(0), TrackerSpec(name="script:chk"))
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=1), Ticks(T0 + SECOND))
-    inst.handle(TrackerChanged(name="script:chk", ok=False), Ticks(T0 + 2 * SECOND))
+    inst = master_with(spec(0), TrackerSpec(kind=TrackerKind.SCRIPT, name="chk"))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=1), Ticks(T0 + SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.SCRIPT, name="chk", ok=False), Ticks(T0 + 2 * SECOND))
     assert inst.fault_reasons == {"tracker file:tf", "tracker script:chk"}
-    inst.handle(TrackerChanged(name="file:tf", ok=True, value=0), Ticks(T0 + 3 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=True, value=0), Ticks(T0 + 3 * SECOND))
     assert inst.state is State.FAULT  # the script still fails
     assert "(VI_1): tracked file tf leaving FAULT state" in logs(inst.pop_actions())
 
@@ -190,15 +192,15 @@ def test_initial_value_sets_startup_state_and_priority() -> None:
 
 def test_file_tracker_without_value_takes_ok_as_zero() -> None:
     inst = master_with(spec(0))
-    inst.handle(TrackerChanged(name="file:tf", ok=False), Ticks(T0 + SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False), Ticks(T0 + SECOND))
     assert inst.state is State.FAULT
-    inst.handle(TrackerChanged(name="file:tf", ok=True), Ticks(T0 + 2 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=True), Ticks(T0 + 2 * SECOND))
     assert inst.state is State.BACKUP
 
 
 def test_owner_keeps_255_but_still_faults() -> None:
     inst = master_with(spec(-10), priority=255)
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=3), Ticks(T0 + 5 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=3), Ticks(T0 + 5 * SECOND))
     assert inst.effective_priority == 255
-    inst.handle(TrackerChanged(name="file:tf", ok=False, value=30), Ticks(T0 + 6 * SECOND))
+    inst.handle(TrackerChanged(kind=TrackerKind.FILE, name="tf", ok=False, value=30), Ticks(T0 + 6 * SECOND))
     assert inst.state is State.FAULT

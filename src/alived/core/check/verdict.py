@@ -21,8 +21,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from alived.core.check.debounce import Debounce
 from alived.core.check.params import CheckerParams
+from alived.core.debounce import Debounce
 from alived.units import Ticks
 
 

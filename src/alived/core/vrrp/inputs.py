@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.core.vrrp.wire import ReceivedPacket
 
 
@@ -59,9 +60,14 @@ class TrackerChanged:
     without one, a file tracker takes ok as 0 and not ok as 1.
     """
 
+    kind: TrackerKind
     name: str
     ok: bool
     value: int | None = None
+
+    @property
+    def key(self) -> TrackerKey:
+        return TrackerKey(self.kind, self.name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -43,6 +43,7 @@ from alived.core.vrrp.params import PRIORITY_OWNER, PRIORITY_STOP, InitialState,
 from alived.core.vrrp.states import TRANSITIONS, State
 from alived.core.vrrp.stats import Counters, decode_stat
 from alived.core.vrrp.timers import master_down_interval, skew_time, skew_time_min
+from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, Advert, IPAddress, ReceivedPacket
 from alived.errors import DecodeError, LocalMisuse
 from alived.units import SECOND, Ticks, to_centiseconds
@@ -57,23 +58,33 @@ def default_ah_verifier(packet: ReceivedPacket, key: bytes, unicast: bool) -> bo
     return verify_ah(packet, key, unicast=unicast)
 
 
-def _fault_words(reasons: list[str], file_status: Mapping[str, int]) -> str:
-    """keepalived's wording for why an instance faults, from our reason keys."""
-    words = []
-    for reason in reasons:
-        kind, _, name = reason.removeprefix("tracker ").partition(":")
-        if reason.startswith("tracker ") and kind == "script" and name:
-            words.append(f"due to script {name}")
-        elif reason.startswith("tracker ") and kind == "interface" and name:
-            words.append(f"(interface {name} down)")
-        elif reason.startswith("tracker ") and kind == "file" and name:
-            status = file_status.get(f"file:{name}", prio.FILE_FAULT)
-            words.append(f"(tracked file {name} has status {status})")
-        elif reason.startswith("tracker ") and kind == "process" and name:
-            words.append(f"(tracked process {name} quorum not achieved)")
-        else:
-            words.append(f"({reason})")
-    return " ".join(words)
+# Trackers that name themselves when they fault (a file in _file_changed, a process in its watcher).
+_SELF_NAMING = (TrackerKind.FILE, TrackerKind.PROCESS)
+
+
+def _fault_word(reason: str, key: TrackerKey | None, file_status: Mapping[TrackerKey, int]) -> str:
+    """keepalived's wording for one reason an instance faults (key: the tracker behind it, if any)."""
+    if key is None or not key.name:
+        return f"({reason})"
+    match key.kind:
+        case TrackerKind.SCRIPT:
+            return f"due to script {key.name}"
+        case TrackerKind.INTERFACE:
+            return f"(interface {key.name} down)"
+        case TrackerKind.FILE:
+            return f"(tracked file {key.name} has status {file_status.get(key, prio.FILE_FAULT)})"
+        case TrackerKind.PROCESS:
+            return f"(tracked process {key.name} quorum not achieved)"
+        case _:
+            return f"({reason})"
+
+
+def _tracker_reason(key: TrackerKey) -> str:
+    return f"tracker {key}"
+
+
+def _by_reason(cause: tuple[str, TrackerKey | None]) -> str:
+    return cause[0]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,8 +123,8 @@ class VrrpInstance:
         self.master_priority = 0
         self._actions: list[Action] = []
         self._base_priority = self.params.priority
-        self._tracker_status: dict[str, bool] = {t.name: t.initially_ok for t in self.params.trackers}
-        self._tracker_values = {t.name: t.initial_value for t in self.params.trackers if t.file}
+        self._tracker_status: dict[TrackerKey, bool] = {t.key: t.initially_ok for t in self.params.trackers}
+        self._tracker_values = {t.key: t.initial_value for t in self.params.trackers if t.file}
         self.effective_priority = prio.effective_priority(
             self._base_priority,
             prio.total_priority(
@@ -195,13 +206,19 @@ class VrrpInstance:
     @property
     def fault_reasons(self) -> frozenset[str]:
         """Why the instance is (or would be) in FAULT: adapter faults and weight-0 trackers."""
-        trackers = prio.faulting_trackers(self.params.trackers, self._tracker_status, self._tracker_values)
-        return frozenset(self._faults) | {f"tracker {t}" for t in trackers}
+        return frozenset(self._fault_causes())
 
-    def _file_statuses(self) -> dict[str, int]:
+    def _fault_causes(self) -> dict[str, TrackerKey | None]:
+        """Each reason for FAULT, with the tracker behind it (None: an adapter fault)."""
+        trackers = prio.faulting_trackers(self.params.trackers, self._tracker_status, self._tracker_values)
+        causes: dict[str, TrackerKey | None] = dict.fromkeys(self._faults)
+        causes.update((_tracker_reason(key), key) for key in trackers)
+        return causes
+
+    def _file_statuses(self) -> dict[TrackerKey, int]:
         """Each file tracker's status as keepalived logs it (value x weight, unclamped; weight 0: -254)."""
         return {
-            spec.name: prio.raw_file_status(spec, self._tracker_values[spec.name])
+            spec.key: prio.raw_file_status(spec, self._tracker_values[spec.key])
             for spec in self.params.trackers
             if spec.file
         }
@@ -215,8 +232,8 @@ class VrrpInstance:
         """Each tracked object now: its spec, OK or not, its file value, its effect (for status)."""
         out = []
         for spec in self.params.trackers:
-            ok = self._tracker_status.get(spec.name, spec.initially_ok)
-            value = self._tracker_values.get(spec.name, spec.initial_value)
+            ok = self._tracker_status.get(spec.key, spec.initially_ok)
+            value = self._tracker_values.get(spec.key, spec.initial_value)
             out.append(
                 TrackerState(
                     spec=spec,
@@ -376,14 +393,15 @@ class VrrpInstance:
     def on_startup(self, event: Input, now: Ticks) -> None:
         assert isinstance(event, Startup)
         p = self.params
-        if self.fault_reasons:
+        causes = self._fault_causes()
+        if causes:
             # keepalived names a faulting tracked file at startup (initialise_vrrp_file_tracking_priorities).
             statuses = self._file_statuses()
-            for reason in sorted(self.fault_reasons):
-                if reason.startswith(("tracker file:", "tracker process:")):
-                    words = _fault_words([reason], statuses)
+            for reason, key in sorted(causes.items(), key=_by_reason):
+                if key is not None and key.kind in _SELF_NAMING:
+                    words = _fault_word(reason, key, statuses)
                     # keepalived writes "(VI): entering" for a file, "(VI) entering" for a process.
-                    colon = ":" if reason.startswith("tracker file:") else ""
+                    colon = ":" if key.kind is TrackerKind.FILE else ""
                     self._log("info", f"({self.name}){colon} entering FAULT state {words}")
             self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
         elif event.resume_master:
@@ -560,10 +578,11 @@ class VrrpInstance:
 
     def on_priority_input(self, event: Input, now: Ticks) -> None:
         if isinstance(event, TrackerChanged):
-            if event.name not in self._tracker_status:
-                raise LocalMisuse(f"({self.name}) unknown tracker {event.name!r}")
-            self._tracker_status[event.name] = event.ok
-            if event.name in self._tracker_values:
+            key = event.key
+            if key not in self._tracker_status:
+                raise LocalMisuse(f"({self.name}) unknown tracker {str(key)!r}")
+            self._tracker_status[key] = event.ok
+            if key in self._tracker_values:
                 self._file_changed(event)
         elif isinstance(event, PriorityChanged):
             if not 1 <= event.priority <= PRIORITY_OWNER:
@@ -593,26 +612,29 @@ class VrrpInstance:
 
     def _file_changed(self, event: TrackerChanged) -> None:
         """Record a file tracker's value; name it entering or leaving FAULT as keepalived does."""
-        spec = next(t for t in self.params.trackers if t.name == event.name)
-        before = prio.is_faulting(spec, True, self._tracker_values[event.name])
+        key = event.key
+        spec = next(t for t in self.params.trackers if t.key == key)
+        before = prio.is_faulting(spec, True, self._tracker_values[key])
         value = event.value if event.value is not None else (0 if event.ok else 1)
-        self._tracker_values[event.name] = value
+        self._tracker_values[key] = value
         after = prio.is_faulting(spec, True, value)
         if before != after and self.state is not State.INIT:
             what = "now" if after else "leaving"
-            file = event.name.removeprefix("file:")
-            self._log("info", f"({self.name}): tracked file {file} {what} FAULT state")
+            self._log("info", f"({self.name}): tracked file {key.name} {what} FAULT state")
 
     def _apply_faults(self, now: Ticks) -> None:
-        reasons = self.fault_reasons
-        if reasons and self.state in (State.BACKUP, State.MASTER):
+        causes = self._fault_causes()
+        if causes and self.state in (State.BACKUP, State.MASTER):
             # A file (_file_changed) or a process ("Quorum lost for tracked process") names itself.
-            others = sorted(r for r in reasons if not r.startswith(("tracker file:", "tracker process:")))
+            others = sorted(
+                ((r, k) for r, k in causes.items() if k is None or k.kind not in _SELF_NAMING), key=_by_reason
+            )
             if others:
-                words = _fault_words(others, self._file_statuses())
+                statuses = self._file_statuses()
+                words = " ".join(_fault_word(r, k, statuses) for r, k in others)
                 self._log("info", f"({self.name}): entering FAULT state {words}")
             self.change_state(State.FAULT, "fault", now)
-        elif not reasons and self.state is State.FAULT:
+        elif not causes and self.state is State.FAULT:
             self._leave_fault(now)
 
     def _leave_fault(self, now: Ticks) -> None:

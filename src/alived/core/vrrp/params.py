@@ -10,6 +10,7 @@ import enum
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
+from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, IPAddress
 from alived.defaults import (
     GARP_LOWER_PRIO_DELAY,
@@ -37,7 +38,7 @@ class InitialState(enum.Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrackerSpec:
-    """One tracked object as the instance sees it: a name, a weight and its sense.
+    """One tracked object as the instance sees it: its kind and name, a weight and its sense.
 
     weight 0 means FAULT while failed; otherwise the weight is added while OK (positive weight)
     or while failed (negative weight); reverse flips the sign (keepalived's weight_multiplier -1).
@@ -48,12 +49,21 @@ class TrackerSpec:
     file's content moved since the last start.
     """
 
+    kind: TrackerKind
     name: str
     weight: int = 0
     reverse: bool = False
     initially_ok: bool = True
-    file: bool = False
     initial_value: int = field(default=0, compare=False)
+
+    @property
+    def key(self) -> TrackerKey:
+        return TrackerKey(self.kind, self.name)
+
+    @property
+    def file(self) -> bool:
+        """A track_file: it carries an integer, not just OK/failed."""
+        return self.kind is TrackerKind.FILE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

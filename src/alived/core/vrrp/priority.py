@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from alived.core.vrrp.params import PRIORITY_OWNER, TrackerSpec
+from alived.core.vrrp.tracker import TrackerKey
 
 FILE_FAULT = -254
 FILE_STATUS_MAX = 253
-_NO_VALUES: Mapping[str, int] = MappingProxyType({})
+_NO_VALUES: Mapping[TrackerKey, int] = MappingProxyType({})
 
 
 def raw_file_status(spec: TrackerSpec, value: int) -> int:
@@ -54,13 +55,12 @@ def is_faulting(spec: TrackerSpec, ok: bool, value: int = 0) -> bool:
 def total_priority(
     base: int,
     specs: Iterable[TrackerSpec],
-    status: Mapping[str, bool],
-    values: Mapping[str, int] = _NO_VALUES,
+    status: Mapping[TrackerKey, bool],
+    values: Mapping[TrackerKey, int] = _NO_VALUES,
 ) -> int:
     """base + sum of contributions, unclamped (keepalived's total_priority)."""
     return base + sum(
-        contribution(s, status.get(s.name, s.initially_ok), values.get(s.name, s.initial_value))
-        for s in specs
+        contribution(s, status.get(s.key, s.initially_ok), values.get(s.key, s.initial_value)) for s in specs
     )
 
 
@@ -72,11 +72,13 @@ def effective_priority(base: int, total: int) -> int:
 
 
 def faulting_trackers(
-    specs: Iterable[TrackerSpec], status: Mapping[str, bool], values: Mapping[str, int] = _NO_VALUES
-) -> frozenset[str]:
-    """Names of trackers currently forcing FAULT."""
+    specs: Iterable[TrackerSpec],
+    status: Mapping[TrackerKey, bool],
+    values: Mapping[TrackerKey, int] = _NO_VALUES,
+) -> frozenset[TrackerKey]:
+    """The trackers currently forcing FAULT."""
     return frozenset(
-        s.name
+        s.key
         for s in specs
-        if is_faulting(s, status.get(s.name, s.initially_ok), values.get(s.name, s.initial_value))
+        if is_faulting(s, status.get(s.key, s.initially_ok), values.get(s.key, s.initial_value))
     )

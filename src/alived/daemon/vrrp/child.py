@@ -28,6 +28,7 @@ from alived.core.vrrp.inputs import (
 )
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.sync_group import SyncGroup
+from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
 from alived.daemon.child_main import ChildFrame, run_child
 from alived.daemon.logsetup import IDENT_VRRP
@@ -290,7 +291,7 @@ class VrrpChild:
                         self.feed(name, FaultRaised(reason=f"interface {ifname} down"))
                 for ifname in plan.track_interfaces:
                     if not self._is_up(ifname):
-                        self.feed(name, TrackerChanged(name=f"interface:{ifname}", ok=False))
+                        self.feed(name, TrackerChanged(kind=TrackerKind.INTERFACE, name=ifname, ok=False))
         self.driver.tell_all(Startup, units)
 
     def _is_up(self, ifname: str) -> bool:
@@ -320,7 +321,7 @@ class VrrpChild:
     def _tracker_changed(self, event: TrackerChanged) -> None:
         """Hand a tracker's new state to every instance that tracks it."""
         for name, plan in list(self.plans.items()):
-            if any(t.name == event.name for t in plan.params.trackers):
+            if any(t.key == event.key for t in plan.params.trackers):
                 self.feed(name, event)
 
     # ---- the frame's side (daemon/child_main.py) ---------------------------------------------------

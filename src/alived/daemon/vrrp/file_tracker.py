@@ -6,7 +6,7 @@ unreadable file is 0; a number outside the 32-bit range is logged and ignored (t
 stays). The directory of each file is watched with inotify (close-after-write, delete,
 rename in or out), so a file written, replaced by rename, created or deleted is noticed at
 once; a deleted or renamed-away file counts as 0. Each change of a file's value goes to a
-callback, which feeds `TrackerChanged(name="file:NAME", value=…)` to the instances tracking
+callback, which feeds a file `TrackerChanged` (with the value) to the instances tracking
 it; the weight arithmetic and the FAULT rules live in the core (core/vrrp/priority.py). The
 value reader itself is linux/track_value.py, shared with FILE_CHECK.
 """

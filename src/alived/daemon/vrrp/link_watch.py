@@ -12,6 +12,7 @@ from typing import Protocol
 
 from alived.core.vrrp.inputs import FaultCleared, FaultRaised, TrackerChanged
 from alived.core.vrrp.states import State
+from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
 from alived.daemon.vrrp.view import ChildView
 
@@ -54,7 +55,7 @@ class LinkWatch:
                     log.info("(%s): entering FAULT state (interface %s down)", name, ifname)
                 self.world.feed(name, FaultCleared(reason=reason) if up else FaultRaised(reason=reason))
             if ifname in plan.track_interfaces:
-                self.world.feed(name, TrackerChanged(name=f"interface:{ifname}", ok=up))
+                self.world.feed(name, TrackerChanged(kind=TrackerKind.INTERFACE, name=ifname, ok=up))
 
     def on_address(self, ifname: str, address: IPAddress, added: bool) -> None:
         if self.address_monitoring:

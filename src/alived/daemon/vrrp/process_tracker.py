@@ -6,7 +6,7 @@ the config, scans /proc at start (linux/proc_scan.py), then follows the kernel's
 once. When the connector cannot be opened (no CONFIG_PROC_EVENTS, no privilege) the table is
 rescanned every FALLBACK_INTERVAL instead, and after lost events at once. Each quorum change is
 logged in keepalived's words and handed to a callback, which feeds
-`TrackerChanged(name="process:NAME")` to the instances tracking it; the weight arithmetic and
+a process `TrackerChanged` to the instances tracking it; the weight arithmetic and
 FAULT for weight 0 live in the core (core/vrrp/priority.py), as for scripts.
 
 `tracker_specs` gives an instance's TrackerSpecs (its own track_process entries and its sync
@@ -29,6 +29,7 @@ from alived.core.vrrp.track_process import (
     ProcessTable,
     ProcInfo,
 )
+from alived.core.vrrp.tracker import TrackerKind
 from alived.linux import clock, proc_scan
 from alived.linux.proc_connector import ProcConnector, ProcEvent
 from alived.units import Ticks
@@ -36,7 +37,6 @@ from alived.units import Ticks
 log = logging.getLogger("alived.vrrp")
 
 FALLBACK_INTERVAL = 1.0
-PREFIX = "process:"
 
 
 def process_spec(tp: model.TrackProcess) -> ProcessSpec | None:
@@ -121,7 +121,11 @@ def tracker_specs(inst: model.VrrpInstance, config: model.Config) -> list[Tracke
     quorums = _initial_quorums(config)
     return [
         TrackerSpec(
-            name=f"{PREFIX}{name}", weight=weight, reverse=reverse, initially_ok=quorums.get(name, False)
+            kind=TrackerKind.PROCESS,
+            name=name,
+            weight=weight,
+            reverse=reverse,
+            initially_ok=quorums.get(name, False),
         )
         for name, (weight, reverse) in chosen.items()
     ]

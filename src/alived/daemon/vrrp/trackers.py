@@ -1,11 +1,11 @@
 """vrrp_script trackers: run each tracked script every `interval`, apply rise/fall, report changes.
 
-`RiseFall` is the pure decision (how many results in a row flip the status); `ScriptTracker`
-is the asyncio task around it. As keepalived's, a script starts undecided: its first result
-alone sets the status and is logged (`VRRP_Script(chk) succeeded` at start), then rise/fall
-apply. A status change is logged in keepalived's words and handed to a callback, which feeds
-`TrackerChanged(name="script:NAME")` to the instances tracking it; the weight arithmetic
-and the FAULT rule for weight 0 live in the core.
+The pure decision (how many results in a row flip the status) is core/debounce.py, shared
+with the checkers; `ScriptTracker` is the asyncio task around it. As keepalived's, a script
+starts undecided: its first result alone sets the status and is logged (`VRRP_Script(chk)
+succeeded` at start), then rise/fall apply. A status change is logged in keepalived's words and
+handed to a callback, which feeds a script `TrackerChanged` to the instances tracking it; the
+weight arithmetic and the FAULT rule for weight 0 live in the core.
 """
 
 from __future__ import annotations
@@ -13,41 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from alived.config import model
+from alived.core.debounce import Debounce
 from alived.daemon.script_command import script_command
 from alived.linux.scripts import ScriptRunner
 from alived.units import to_seconds
 
 log = logging.getLogger("alived.vrrp")
-
-
-@dataclass
-class RiseFall:
-    """keepalived's script result filter: `rise` successes in a row to go up, `fall` failures to go down."""
-
-    rise: int
-    fall: int
-    ok: bool
-    undecided: bool = False  # keepalived's INIT: the first result alone decides ("one is enough")
-    _run: int = 0
-
-    def result(self, success: bool) -> bool:
-        """Record one result; True when it flipped the status."""
-        if self.undecided:
-            self.undecided = False
-            flipped, self.ok, self._run = success != self.ok, success, 0
-            return flipped
-        if success == self.ok:
-            self._run = 0
-            return False
-        self._run += 1
-        if self._run >= (self.rise if success else self.fall):
-            self.ok = success
-            self._run = 0
-            return True
-        return False
 
 
 # A start due within this of the timeout counts as due at the timeout itself (float rounding).
@@ -98,10 +71,10 @@ class ScriptTracker:
         self.command = script_command(script.script, defaults)
         self.runner = runner
         self.on_change = on_change
-        self.filter = RiseFall(
+        self.filter = Debounce(
             rise=max(1, script.rise),
             fall=max(1, script.fall),
-            ok=not script.init_fail,
+            up=not script.init_fail,
             undecided=not script.init_fail,
         )
         # The last exit status, as keepalived keeps it: 0 at start, changed only by a run that exited
@@ -146,7 +119,7 @@ class ScriptTracker:
                 log.info("Script `%s` now returning %d", self.name, status)
             self.last_status = status
         first = self.filter.undecided
-        flipped = self.filter.result(success)
+        flipped = self.filter.feed(success)
         if not flipped and not first:
             return
         if success:

@@ -1,83 +1,133 @@
 """The VRRP child's tracker watch: the vrrp_scripts, track_files and track_processes instances track.
 
-One watcher per kind: daemon/vrrp/trackers.py runs scripts, daemon/vrrp/file_tracker.py watches
-files, daemon/vrrp/process_tracker.py follows processes (interfaces come from the link watch). Each
-change goes out as one core `TrackerChanged`, which the child hands to every instance tracking
-it. On (re)load, a watcher whose definition is unchanged keeps running.
+One watcher per tracker kind, all behind one protocol (`TrackerWatcher`): `ScriptWatcher` runs
+scripts (daemon/vrrp/trackers.py), `FileWatcher` watches files (daemon/vrrp/file_tracker.py),
+`ProcessWatcher` follows processes (daemon/vrrp/process_tracker.py); interfaces come from the
+link watch, BFD is next. Each change goes out as one core `TrackerChanged` naming its kind, which
+the child hands to every instance tracking it. On (re)load, a watcher keeps running what is
+unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
+from typing import ClassVar, Protocol
 
 from alived.config import model
 from alived.core.vrrp.inputs import TrackerChanged
+from alived.core.vrrp.tracker import TrackerKind
 from alived.daemon.vrrp.file_tracker import FileTrackers
 from alived.daemon.vrrp.process_tracker import ProcessTrackers
 from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.translate import InstancePlan
 from alived.linux.scripts import ScriptRunner
 
-SCRIPT, FILE, PROCESS = (
-    "script:",
-    "file:",
-    "process:",
-)  # the core's tracker names: kind prefix, then the config name
+Changed = Callable[[TrackerChanged], None]
 
 
-class TrackerWatch:
-    """Runs the script trackers and file watches the plans name; reports changes as core inputs."""
+class TrackerWatcher(Protocol):
+    """What the child runs for one kind of tracked object."""
 
-    def __init__(self, runner: ScriptRunner, changed: Callable[[TrackerChanged], None]) -> None:
+    kind: ClassVar[TrackerKind]
+
+    def update(self, config: model.Config, names: Set[str]) -> None:
+        """Watch the objects of this kind named `names` under `config`; report their state now."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+class ScriptWatcher:
+    """vrrp_script: one periodic ScriptTracker per tracked script."""
+
+    kind: ClassVar[TrackerKind] = TrackerKind.SCRIPT
+
+    def __init__(self, runner: ScriptRunner, changed: Changed) -> None:
         self._runner = runner
         self._changed = changed
         self.scripts: dict[str, ScriptTracker] = {}
-        self.files = FileTrackers(self.on_file)
-        self.processes = ProcessTrackers(self.on_process)  # track_process (issue 12)
 
-    def update(self, config: model.Config, plans: Mapping[str, InstancePlan]) -> None:
-        """Run what `plans` track under `config`; keep running ones whose definition is unchanged."""
-        wanted = {
-            t.name.removeprefix(SCRIPT)
-            for plan in plans.values()
-            for t in plan.params.trackers
-            if t.name.startswith(SCRIPT)
-        }
+    def update(self, config: model.Config, names: Set[str]) -> None:
         for name, tracker in list(self.scripts.items()):
             new = config.script(name)
-            if name not in wanted or new is None or new != tracker.script:
+            if name not in names or new is None or new != tracker.script:
                 tracker.stop()
                 del self.scripts[name]
-        for name in sorted(wanted - set(self.scripts)):
+        for name in sorted(names - set(self.scripts)):
             script = config.script(name)
             if script is None:
                 continue
             tracker = ScriptTracker(script, config.global_defs, self._runner, self.on_script)
             self.scripts[name] = tracker
             tracker.start()
-        # track_files: an unchanged one keeps its watch; every tracking instance learns the value now.
-        files = {t.name for plan in plans.values() for t in plan.params.trackers if t.file}
-        self.files.update(f for f in config.track_files if f"{FILE}{f.name}" in files)
-        for name, value in self.files.values.items():
-            self.on_file(name, value)
-        # track_process (issue 12): tracked blocks follow kernel process events; instances learn the quorum.
-        tracked = [t.name for pl in plans.values() for t in pl.params.trackers]
-        procs = {n.removeprefix(PROCESS) for n in tracked if n.startswith(PROCESS)}
-        self.processes.update(p for p in config.track_processes if p.name in procs)
-        for name, up in self.processes.quorums.items():
-            self.on_process(name, up)
 
     def on_script(self, script: str, ok: bool) -> None:
-        self._changed(TrackerChanged(name=f"{SCRIPT}{script}", ok=ok))
-
-    def on_file(self, track_file: str, value: int) -> None:
-        self._changed(TrackerChanged(name=f"{FILE}{track_file}", ok=value == 0, value=value))
-
-    def on_process(self, process: str, up: bool) -> None:
-        self._changed(TrackerChanged(name=f"{PROCESS}{process}", ok=up))
+        self._changed(TrackerChanged(kind=self.kind, name=script, ok=ok))
 
     def stop(self) -> None:
         for tracker in self.scripts.values():
             tracker.stop()
+
+
+class FileWatcher:
+    """track_file: the files' values through one inotify watch; every tracking instance learns them."""
+
+    kind: ClassVar[TrackerKind] = TrackerKind.FILE
+
+    def __init__(self, changed: Changed) -> None:
+        self._changed = changed
+        self.files = FileTrackers(self.on_file)
+
+    def update(self, config: model.Config, names: Set[str]) -> None:
+        self.files.update(f for f in config.track_files if f.name in names)
+        for name, value in self.files.values.items():
+            self.on_file(name, value)
+
+    def on_file(self, track_file: str, value: int) -> None:
+        self._changed(TrackerChanged(kind=self.kind, name=track_file, ok=value == 0, value=value))
+
+    def stop(self) -> None:
         self.files.stop()
+
+
+class ProcessWatcher:
+    """vrrp_track_process (issue 12): kernel process events; instances learn each quorum."""
+
+    kind: ClassVar[TrackerKind] = TrackerKind.PROCESS
+
+    def __init__(self, changed: Changed) -> None:
+        self._changed = changed
+        self.processes = ProcessTrackers(self.on_process)
+
+    def update(self, config: model.Config, names: Set[str]) -> None:
+        self.processes.update(p for p in config.track_processes if p.name in names)
+        for name, up in self.processes.quorums.items():
+            self.on_process(name, up)
+
+    def on_process(self, process: str, up: bool) -> None:
+        self._changed(TrackerChanged(kind=self.kind, name=process, ok=up))
+
+    def stop(self) -> None:
         self.processes.stop()
+
+
+class TrackerWatch:
+    """Runs one watcher per tracker kind for what the plans track; reports changes as core inputs."""
+
+    def __init__(self, runner: ScriptRunner, changed: Changed) -> None:
+        self.scripts = ScriptWatcher(runner, changed)
+        self.files = FileWatcher(changed)
+        self.processes = ProcessWatcher(changed)
+        self.watchers: tuple[TrackerWatcher, ...] = (self.scripts, self.files, self.processes)
+
+    def update(self, config: model.Config, plans: Mapping[str, InstancePlan]) -> None:
+        """Run what `plans` track under `config`; keep running what is unchanged."""
+        for watcher in self.watchers:
+            names = {
+                t.name for plan in plans.values() for t in plan.params.trackers if t.kind is watcher.kind
+            }
+            watcher.update(config, names)
+
+    def stop(self) -> None:
+        for watcher in self.watchers:
+            watcher.stop()

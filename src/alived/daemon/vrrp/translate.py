@@ -25,6 +25,7 @@ from alived.core.vrrp.params import (
     InstanceParams,
     TrackerSpec,
 )
+from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import (
     AUTH_AH,
     AUTH_NONE,
@@ -372,7 +373,7 @@ def _trackers(
     inst: model.VrrpInstance, config: model.Config, interfaces: dict[str, tuple[int, bool]]
 ) -> tuple[TrackerSpec, ...]:
     out: list[TrackerSpec] = [
-        TrackerSpec(name=f"interface:{name}", weight=weight, reverse=reverse)
+        TrackerSpec(kind=TrackerKind.INTERFACE, name=name, weight=weight, reverse=reverse)
         for name, (weight, reverse) in interfaces.items()
     ]
     for t in inst.track_script:
@@ -385,7 +386,13 @@ def _trackers(
         applied_while_ok = weight != 0 and (weight > 0) != reverse
         initially_ok = not script.init_fail and not applied_while_ok
         out.append(
-            TrackerSpec(name=f"script:{t.name}", weight=weight, reverse=reverse, initially_ok=initially_ok)
+            TrackerSpec(
+                kind=TrackerKind.SCRIPT,
+                name=t.name,
+                weight=weight,
+                reverse=reverse,
+                initially_ok=initially_ok,
+            )
         )
     out.extend(_file_trackers(inst, config))
     out.extend(process_tracker.tracker_specs(inst, config))  # track_process (issue 12)
@@ -433,10 +440,10 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
                 chosen[t.name] = (weight, reverse)
     return [
         TrackerSpec(
-            name=f"file:{name}",
+            kind=TrackerKind.FILE,
+            name=name,
             weight=weight,
             reverse=reverse,
-            file=True,
             initial_value=file_tracker.initial_value(files[name]),
         )
         for name, (weight, reverse) in chosen.items()
