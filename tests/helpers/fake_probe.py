@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from alived.checkers.base import Probe, Target
-from alived.config import model
+from alived.config import model_check
 from alived.core.check.result import ProbeResult
 
 UP = ProbeResult(success=True, reason="ok", log_text="")
@@ -45,6 +45,6 @@ class FakeProbes:
     def __init__(self) -> None:
         self.made: dict[str, FakeProbe] = {}
 
-    def __call__(self, checker: model.Checker, target: Target, vs_virtualhost: str | None) -> Probe:
+    def __call__(self, checker: model_check.Checker, target: Target, vs_virtualhost: str | None) -> Probe:
         name = f"{target.address}:{target.port}"
         return self.made.setdefault(name, FakeProbe(name))

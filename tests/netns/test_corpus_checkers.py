@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from alived.config import model
+from alived.config import model, model_check
 from alived.config.load import load_config
 from tests.helpers.netns import Lab, Namespace, wait_for
 from tests.helpers.shared import samples
@@ -293,7 +293,7 @@ def targets(config: model.Config) -> list[tuple[str, list[Target]]]:
                 elif c.type == "UDP_CHECK":
                     wanted.append(Target("udp", address, port))
                 elif c.type == "SMTP_CHECK":
-                    hosts = c.host or (model.SmtpHost(),)
+                    hosts = c.host or (model_check.SmtpHost(),)
                     for h in hosts:
                         wanted.append(
                             Target("smtp", str(h.connect_ip or address), h.connect_port or port or 25)
@@ -312,7 +312,8 @@ def local_sources(config: model.Config) -> set[str]:
     for vs in config.virtual_servers:
         for rs in vs.real_servers:
             for c in rs.checkers:
-                out |= {str(a) for a in (c.bindto, *(h.bindto for h in c.host)) if a is not None}
+                hosts = c.host if isinstance(c, model_check.SmtpCheck) else ()
+                out |= {str(a) for a in (c.bindto, *(h.bindto for h in hosts)) if a is not None}
     return out
 
 

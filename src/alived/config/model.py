@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from alived.defaults import (
     GARP_LOWER_PRIO_DELAY,
@@ -21,6 +21,9 @@ from alived.defaults import (
 )
 from alived.errors import Location
 from alived.units import SECOND, Ticks
+
+if TYPE_CHECKING:  # the checker blocks live in model_check.py, which builds on this module
+    from alived.config.model_check import Checker
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
@@ -392,95 +395,6 @@ class VrrpInstance:
 
 
 # ---------------------------------------------------------------- LVS
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UrlCheck:
-    path: str | None = None
-    digest: str | None = None
-    status_code: tuple[tuple[int, int], ...] = ()
-    virtualhost: str | None = None
-    regex: str | None = None
-    regex_no_match: bool = False
-    regex_options: tuple[str, ...] = ()
-    regex_min_offset: int | None = None
-    regex_max_offset: int | None = None
-    regex_stack: tuple[int, ...] = ()
-    tls_compliant: bool = False
-    location: Location | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SmtpHost:
-    connect_ip: IPAddress | None = None
-    connect_port: int | None = None
-    bindto: IPAddress | None = None
-    bind_port: int | None = None
-    bind_if: str | None = None
-    connect_timeout: Ticks | None = None
-    fwmark: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Checker:
-    """A checker block inside a real_server. `type` is its keyword (TCP_CHECK, HTTP_GET, ...).
-
-    Scheduling values given as None inherit from the real server, then the virtual server (facts 5.4);
-    the effective_* fields hold the result.
-    """
-
-    type: str
-    connect_ip: IPAddress | None = None
-    connect_port: int | None = None
-    bindto: IPAddress | None = None
-    bind_port: int | None = None
-    bind_if: str | None = None
-    connect_timeout: Ticks | None = None
-    fwmark: int | None = None
-    retry: int | None = None
-    delay_before_retry: Ticks | None = None
-    warmup: Ticks | None = None
-    delay_loop: Ticks | None = None
-    alpha: bool | None = None
-    log_all_failures: bool | None = None
-    # HTTP_GET / SSL_GET
-    url: tuple[UrlCheck, ...] = ()
-    http_protocol: str | None = None
-    virtualhost: str | None = None
-    fast_recovery: bool = False
-    enable_sni: bool = False
-    sni_name: str | None = None
-    tls_compliant: bool = False
-    verify_peer: bool = False  # alived's own: verify the SSL_GET server's certificate and name
-    # SMTP_CHECK
-    helo_name: str | None = None
-    host: tuple[SmtpHost, ...] = ()
-    # DNS_CHECK
-    dns_type: str | None = None
-    dns_name: str | None = None
-    # MISC_CHECK
-    misc_path: Script | None = None
-    misc_timeout: Ticks | None = None
-    misc_dynamic: bool = False
-    user: str | None = None
-    # UDP_CHECK
-    payload: str | None = None
-    require_reply: str | None = None
-    min_reply_length: int | None = None
-    max_reply_length: int | None = None
-    # FILE_CHECK
-    track_file: str | None = None
-    weight: int | None = None
-    weight_reverse: bool = False
-    # BFD_CHECK
-    name: str | None = None
-    effective_retry: int = 1
-    effective_delay_before_retry: Ticks = SECOND
-    effective_connect_timeout: Ticks = _5S
-    effective_delay_loop: Ticks = _60S
-    effective_warmup: Ticks = _60S
-    effective_alpha: bool = False
-    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from ipaddress import ip_address
 
-from alived.config import model
+from alived.config import model, model_check
 from alived.core.check.actions import Mail
 from alived.daemon.check.alerts import CheckMailer, wording
 from alived.daemon.check.params import build
@@ -110,7 +110,7 @@ def test_shutdown_with_omega_mails_shutting_down() -> None:
 
 
 def _config(g: model.GlobalDefs, rs_flag: bool | None, vs_flag: bool | None) -> model.Config:
-    c = model.Checker(type="TCP_CHECK")
+    c = model_check.TcpCheck()
     rs = model.RealServer(
         address=ip_address(RS1), port=80, smtp_alert=rs_flag, checkers=(c,), effective_port=80
     )

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-from alived.config import model
+from alived.config import model, model_check
 from alived.config.keywords import ROOT, ROOT_GLOBALS, all_keywords
 from alived.config.sections.common import Kw
 from tests.helpers.shared import shared
@@ -57,10 +57,10 @@ def test_block_keywords_land_in_model_fields() -> None:
         (k.BFD_INSTANCE.keywords, model.BfdInstance),
         (k.VIRTUAL_SERVER.keywords, model.VirtualServer),
         (k.REAL_SERVER.keywords, model.RealServer),
-        (k.URL.keywords, model.UrlCheck),
+        (k.URL.keywords, model_check.UrlCheck),
         (k.SSL.keywords, model.SslConfig),
         (k.AUTHENTICATION.keywords, model.Authentication),
-        *((spec.keywords, model.Checker) for spec in k.CHECKERS.values()),
+        *((spec.keywords, model_check.CHECKER_TYPES[name]) for name, spec in k.CHECKERS.items()),
     ]
     for table, cls in pairs:
         names = _fields(cls)

@@ -6,17 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from alived.config.diagnostics import Severity
-from alived.config.model import (
-    Checker,
-    Config,
-    RealServer,
-    VirtualServer,
-)
+from alived.config.model import Config, RealServer, VirtualServer
+from alived.config.model_check import BfdCheck, Checker, DnsCheck, FileCheck, HttpGet, MiscCheck
 from alived.config.resolve.common import Out, first
 from alived.errors import Location
 from alived.units import SECOND, Ticks
-
-# ---------------------------------------------------------------- LVS
 
 
 def _rs_name(vs: VirtualServer, address: object, port: int | None) -> str:
@@ -145,26 +139,26 @@ def _defined_before(name: str, where: Location | None, config: Config) -> bool:
 def _resolve_checker(
     config: Config, vs: VirtualServer, rs: RealServer, c: Checker, out: Out
 ) -> Checker | None:
-    if c.type in ("HTTP_GET", "SSL_GET") and not c.url:
+    if isinstance(c, HttpGet) and not c.url:
         out.add(f"{c.type}: no url specified - removing checker", c.location)
         return None
-    if c.type == "MISC_CHECK" and c.misc_path is None:
+    if isinstance(c, MiscCheck) and c.misc_path is None:
         out.add("No script path has been specified for MISC_CHECKER - skipping", c.location)
         return None
-    if c.type == "FILE_CHECK":
+    if isinstance(c, FileCheck):
         if c.track_file is not None and not _defined_before(c.track_file, c.location, config):
             out.add(f"track_file {c.track_file} not found", c.location)
             c = replace(c, track_file=None)
         if c.track_file is None:
             out.add("FILE_CHECK has no track_file specified - ignoring", c.location)
             return None
-    if c.type == "BFD_CHECK" and c.name is None:
+    if isinstance(c, BfdCheck) and c.name is None:
         out.add("BFD_CHECK: no name specified - removing checker", c.location)
         return None
     delay_loop = first(c.delay_loop, rs.delay_loop, vs.delay_loop)
-    if c.type in ("HTTP_GET", "SSL_GET"):
+    if isinstance(c, HttpGet):
         default_dbr: Ticks = Ticks(3 * SECOND)
-    elif c.type == "DNS_CHECK":
+    elif isinstance(c, DnsCheck):
         default_dbr = delay_loop
     else:
         default_dbr = SECOND

@@ -6,7 +6,7 @@ import dataclasses
 import ipaddress
 from typing import Any
 
-from alived.config import model
+from alived.config import model, model_check
 from alived.config.sections.common import INVALID, Ctx, Fields, Set, parse_ip, read_int, required
 from alived.config.tree import Node
 
@@ -73,9 +73,12 @@ def build_real_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
 
 
 def checker_builder(kind: str) -> Any:
+    """The builder of one checker block: the keyword's own class from the registry."""
+    cls = model_check.CHECKER_TYPES[kind]
+
     def build(ctx: Ctx, node: Node, fields: Fields) -> Any:
         del ctx
-        return model.Checker(type=kind, location=node.line.location, **fields.values)
+        return cls(location=node.line.location, **fields.values)
 
     return build
 
@@ -84,13 +87,13 @@ def build_url(ctx: Ctx, node: Node, fields: Fields) -> Any:
     if "path" not in fields:
         ctx.error("url has no path - ignoring", node, "url")
         return INVALID
-    return model.UrlCheck(location=node.line.location, **fields.values)
+    return model_check.UrlCheck(location=node.line.location, **fields.values)
 
 
 def build_smtp_host(ctx: Ctx, node: Node, fields: Fields) -> Any:
     del ctx, node
-    known = {f.name for f in dataclasses.fields(model.SmtpHost)}
-    return model.SmtpHost(**{k: v for k, v in fields.values.items() if k in known})
+    known = {f.name for f in dataclasses.fields(model_check.SmtpHost)}
+    return model_check.SmtpHost(**{k: v for k, v in fields.values.items() if k in known})
 
 
 def build_ssl(ctx: Ctx, node: Node, fields: Fields) -> Any:

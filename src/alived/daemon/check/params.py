@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from alived.checkers.base import Probe, Target
-from alived.config import model
+from alived.config import model, model_check
 from alived.core.check.params import (
     CheckerParams,
     RealServerParams,
@@ -23,13 +23,13 @@ from alived.core.check.params import (
 log = logging.getLogger("alived.check")
 
 # (checker block, its real server's target, the virtual server's virtualhost) -> probe
-ProbeBuilder = Callable[[model.Checker, Target, str | None], Probe]
+ProbeBuilder = Callable[[model_check.Checker, Target, str | None], Probe]
 
 
 def default_builder(config: model.Config) -> ProbeBuilder:
     from alived.daemon.check.probe_params import build_probe  # noqa: PLC0415
 
-    def make(checker: model.Checker, target: Target, vs_virtualhost: str | None) -> Probe:
+    def make(checker: model_check.Checker, target: Target, vs_virtualhost: str | None) -> Probe:
         return build_probe(checker, target, config=config, vs_virtualhost=vs_virtualhost)
 
     return make

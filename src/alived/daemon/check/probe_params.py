@@ -1,4 +1,4 @@
-"""From the config model's flat Checker to a probe: keepalived's per-type defaults and fallbacks.
+"""From the config model's checker blocks (model_check) to a probe: keepalived's per-type defaults.
 
 The checker child calls `build_probe` once per checker block of a real server. Connection
 fields the checker leaves out come from the real server (`target`), the timeout is the
@@ -26,6 +26,19 @@ from alived.checkers.smtp import DEFAULT_HELO, SmtpParams
 from alived.checkers.tcp import TcpParams
 from alived.checkers.udp import DEFAULT_PAYLOAD, UdpParams, parse_hex
 from alived.config import model
+from alived.config.model_check import (
+    Checker,
+    ConnectOptions,
+    DnsCheck,
+    FileCheck,
+    HttpGet,
+    MiscCheck,
+    PingCheck,
+    SmtpCheck,
+    SslGet,
+    TcpCheck,
+    UdpCheck,
+)
 from alived.daemon.script_command import script_command
 from alived.units import Ticks
 
@@ -34,9 +47,7 @@ class UnsupportedChecker(ValueError):
     """A checker type with no probe (BFD_CHECK runs in the BFD process, not as a probe)."""
 
 
-def _connection(
-    checker: model.Checker | model.SmtpHost, target: Target, timeout: Ticks | None = None
-) -> Connection:
+def _connection(checker: ConnectOptions, target: Target, timeout: Ticks | None = None) -> Connection:
     return Connection(
         connect_ip=checker.connect_ip or target.address,
         connect_port=checker.connect_port if checker.connect_port else (target.port or 0),
@@ -48,7 +59,7 @@ def _connection(
     )
 
 
-def _urls(checker: model.Checker, target: Target, vs_virtualhost: str | None) -> tuple[UrlSpec, ...]:
+def _urls(checker: HttpGet, target: Target, vs_virtualhost: str | None) -> tuple[UrlSpec, ...]:
     urls = []
     for url in checker.url:
         host = url.virtualhost or checker.virtualhost or target.virtualhost
@@ -72,7 +83,7 @@ def _urls(checker: model.Checker, target: Target, vs_virtualhost: str | None) ->
     return tuple(urls)
 
 
-def _tls(checker: model.Checker, ssl: model.SslConfig | None) -> TlsParams:
+def _tls(checker: HttpGet, ssl: model.SslConfig | None) -> TlsParams:
     ssl = ssl or model.SslConfig()
     return TlsParams(
         verify_peer=checker.verify_peer,
@@ -83,7 +94,7 @@ def _tls(checker: model.Checker, ssl: model.SslConfig | None) -> TlsParams:
     )
 
 
-def _misc(checker: model.Checker, config: model.Config | None) -> MiscParams:
+def _misc(checker: MiscCheck, config: model.Config | None) -> MiscParams:
     script = checker.misc_path
     assert script is not None  # resolve drops a MISC_CHECK without misc_path
     if checker.user:
@@ -99,7 +110,7 @@ def _misc(checker: model.Checker, config: model.Config | None) -> MiscParams:
     return MiscParams(command=command, misc_timeout=timeout, misc_dynamic=checker.misc_dynamic)
 
 
-def _udp(checker: model.Checker, conn: Connection) -> UdpParams:
+def _udp(checker: UdpCheck, conn: Connection) -> UdpParams:
     payload = DEFAULT_PAYLOAD
     if checker.payload:
         parsed = parse_hex(checker.payload)
@@ -121,7 +132,7 @@ def _udp(checker: model.Checker, conn: Connection) -> UdpParams:
     )
 
 
-def _file(checker: model.Checker, config: model.Config | None) -> FileParams:
+def _file(checker: FileCheck, config: model.Config | None) -> FileParams:
     name = checker.track_file or ""
     track = next((t for t in (config.track_files if config else ()) if t.name == name), None)
     if track is None or not track.file:
@@ -135,7 +146,7 @@ def _file(checker: model.Checker, config: model.Config | None) -> FileParams:
 
 
 def params_for(
-    checker: model.Checker,
+    checker: Checker,
     target: Target,
     *,
     config: model.Config | None = None,
@@ -143,36 +154,38 @@ def params_for(
 ) -> object:
     """The probe's own parameter object for `checker` (UnsupportedChecker for BFD_CHECK)."""
     conn = _connection(checker, target, checker.effective_connect_timeout)
-    kind = checker.type
-    if kind == "TCP_CHECK":
-        return TcpParams(connection=conn)
-    if kind in ("HTTP_GET", "SSL_GET"):
-        return HttpParams(
-            connection=conn,
-            urls=_urls(checker, target, vs_virtualhost),
-            http_protocol=checker.http_protocol or "1.0",
-            tls=_tls(checker, config.ssl if config else None) if kind == "SSL_GET" else None,
-        )
-    if kind == "SMTP_CHECK":
-        hosts = [conn] if not checker.host or _has_connection(checker) else []
-        hosts += [
-            _connection(host, target, host.connect_timeout or conn.connect_timeout) for host in checker.host
-        ]
-        return SmtpParams(hosts=tuple(hosts), helo_name=checker.helo_name or DEFAULT_HELO)
-    if kind == "DNS_CHECK":
-        return DnsParams(connection=conn, type=checker.dns_type or "SOA", name=checker.dns_name or ".")
-    if kind == "UDP_CHECK":
-        return _udp(checker, conn)
-    if kind == "PING_CHECK":
-        return PingParams(connection=conn)
-    if kind == "MISC_CHECK":
-        return _misc(checker, config)
-    if kind == "FILE_CHECK":
-        return _file(checker, config)
-    raise UnsupportedChecker(f"{kind} has no probe")
+    match checker:
+        case TcpCheck():
+            return TcpParams(connection=conn)
+        case HttpGet():  # and SSL_GET, its subclass
+            return HttpParams(
+                connection=conn,
+                urls=_urls(checker, target, vs_virtualhost),
+                http_protocol=checker.http_protocol or "1.0",
+                tls=_tls(checker, config.ssl if config else None) if isinstance(checker, SslGet) else None,
+            )
+        case SmtpCheck():
+            hosts = [conn] if not checker.host or _has_connection(checker) else []
+            hosts += [
+                _connection(host, target, host.connect_timeout or conn.connect_timeout)
+                for host in checker.host
+            ]
+            return SmtpParams(hosts=tuple(hosts), helo_name=checker.helo_name or DEFAULT_HELO)
+        case DnsCheck():
+            return DnsParams(connection=conn, type=checker.dns_type or "SOA", name=checker.dns_name or ".")
+        case UdpCheck():
+            return _udp(checker, conn)
+        case PingCheck():
+            return PingParams(connection=conn)
+        case MiscCheck():
+            return _misc(checker, config)
+        case FileCheck():
+            return _file(checker, config)
+        case _:
+            raise UnsupportedChecker(f"{checker.type} has no probe")
 
 
-def _has_connection(checker: model.Checker) -> bool:
+def _has_connection(checker: ConnectOptions) -> bool:
     """keepalived keeps the SMTP_CHECK's own connection when any connection keyword is set."""
     return any(
         value is not None
@@ -181,7 +194,7 @@ def _has_connection(checker: model.Checker) -> bool:
 
 
 def build_probe(
-    checker: model.Checker,
+    checker: Checker,
     target: Target,
     *,
     config: model.Config | None = None,
