@@ -11,11 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
-from typing import Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from alived.core.check.result import ProbeResult
 
 IPAddress = IPv4Address | IPv6Address
+P = TypeVar("P")  # a probe's own frozen parameter object
 log = logging.getLogger("alived.checkers")
 
 
@@ -69,6 +70,38 @@ def register(keyword: str) -> Callable[[ProbeFactory], ProbeFactory]:
         return factory
 
     return add
+
+
+class ProbeBase(Generic[P]):
+    """What every probe shares: its parameter object and target, its identity, the guarded attempt.
+
+    A subclass names its keepalived keyword in its class line (`class TcpProbe(ProbeBase[TcpParams],
+    keyword="TCP_CHECK")`), which registers it, and implements `_attempt`; an intermediate base
+    (HTTP_GET and SSL_GET's) names none.
+    """
+
+    keyword: ClassVar[str] = ""
+
+    def __init_subclass__(cls, *, keyword: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if keyword is not None:
+            cls.keyword = keyword
+            register(keyword)(cls)
+
+    def __init__(self, params: P, target: Target) -> None:
+        self.params = params
+        self.target = target
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        return (self.keyword, self.params)
+
+    async def attempt(self) -> ProbeResult:
+        return await guarded(self.keyword, self._attempt)
+
+    async def _attempt(self) -> ProbeResult:
+        """One attempt; may raise on the unexpected (guarded turns that into a down)."""
+        raise NotImplementedError
 
 
 async def guarded(keyword: str, attempt: Callable[[], Awaitable[ProbeResult]]) -> ProbeResult:

@@ -21,7 +21,7 @@ import dns.flags
 import dns.message
 import dns.rdatatype
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase
 from alived.checkers.connect import Connection
 from alived.core.check.result import ProbeResult
 from alived.linux.probe_socket import family_of, open_socket, sockaddr
@@ -54,21 +54,7 @@ def judge_reply(query_id: int, reply: bytes) -> int | None:
     return rcode
 
 
-@register("DNS_CHECK")
-class DnsProbe:
-    keyword = "DNS_CHECK"
-
-    def __init__(self, params: DnsParams, target: Target) -> None:
-        self.params = params
-        self.target = target
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
-
+class DnsProbe(ProbeBase[DnsParams], keyword="DNS_CHECK"):
     def _down(self, reason: str, text: str) -> ProbeResult:
         return ProbeResult(success=False, reason=reason, log_text=f"DNS_CHECK ({self.target}) {text}")
 

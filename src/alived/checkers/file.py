@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase, Target
 from alived.core.check.result import ProbeResult
 from alived.linux.track_value import InvalidNumber, read_value
 
@@ -43,21 +43,10 @@ def judge(value: int, weight: int, reverse: bool) -> ProbeResult:
     return ProbeResult(success=True, reason=f"file value {value}", weight_offset=status)
 
 
-@register("FILE_CHECK")
-class FileProbe:
-    keyword = "FILE_CHECK"
-
+class FileProbe(ProbeBase[FileParams], keyword="FILE_CHECK"):
     def __init__(self, params: FileParams, target: Target) -> None:
-        self.params = params
-        self.target = target
+        super().__init__(params, target)
         self._last = 0
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
 
     async def _attempt(self) -> ProbeResult:
         # keepalived: "Invalid number ... - ignoring", the previous value stays

@@ -20,7 +20,7 @@ import re
 import ssl
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase, Target
 from alived.checkers.connect import Connection
 from alived.checkers.http_fetch import FetchFailed, Reply, default_host, fetch
 from alived.core.check.result import ProbeResult
@@ -106,14 +106,11 @@ def regex_matched(pattern: re.Pattern[bytes], url: UrlSpec, body: bytes) -> bool
     return found is not None and (url.regex_max_offset is None or found.start() <= url.regex_max_offset)
 
 
-class _Http:
+class _Http(ProbeBase[HttpParams]):
     """HTTP_GET and SSL_GET share everything but the TLS layer."""
 
-    keyword = "HTTP_GET"
-
     def __init__(self, params: HttpParams, target: Target) -> None:
-        self.params = params
-        self.target = target
+        super().__init__(params, target)
         self._setup_error: str | None = None
         self._tls: ssl.SSLContext | None = None
         self._patterns: list[re.Pattern[bytes] | None] = []
@@ -123,13 +120,6 @@ class _Http:
             self._patterns = [compile_regex(url) for url in params.urls]
         except (OSError, ssl.SSLError, re.error) as err:
             self._setup_error = f"invalid setup: {err}"
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
 
     def _fail(self, reason: str, message: str) -> ProbeResult:
         return ProbeResult(success=False, reason=reason, log_text=f"{message} server {self.target}.")
@@ -178,11 +168,9 @@ class _Http:
         return None
 
 
-@register("HTTP_GET")
-class HttpProbe(_Http):
-    keyword = "HTTP_GET"
+class HttpProbe(_Http, keyword="HTTP_GET"):
+    pass
 
 
-@register("SSL_GET")
-class SslProbe(_Http):
-    keyword = "SSL_GET"
+class SslProbe(_Http, keyword="SSL_GET"):
+    pass

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase, Target
 from alived.core.check.result import ProbeResult
 from alived.linux.scripts import ScriptCommand, ScriptRunner, script_gate
 from alived.units import SECOND, Ticks, to_seconds
@@ -51,23 +51,12 @@ def judge(status: int, *, dynamic: bool) -> ProbeResult:
 _RUNNER = ScriptRunner()
 
 
-@register("MISC_CHECK")
-class MiscProbe:
+class MiscProbe(ProbeBase[MiscParams], keyword="MISC_CHECK"):
     """One run of misc_path."""
 
-    keyword = "MISC_CHECK"
-
     def __init__(self, params: MiscParams, target: Target, runner: ScriptRunner | None = None) -> None:
-        self.params = params
-        self.target = target
+        super().__init__(params, target)
         self.runner = runner or _RUNNER
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
 
     async def _attempt(self) -> ProbeResult:
         refused = security_gate(self.params.command)

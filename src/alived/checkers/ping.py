@@ -16,7 +16,7 @@ import os
 import struct
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase
 from alived.checkers.connect import Connection, describe
 from alived.core.check.result import ProbeResult
 from alived.linux.icmp_socket import open_echo_socket
@@ -65,21 +65,7 @@ class PingParams:
     connection: Connection
 
 
-@register("PING_CHECK")
-class PingProbe:
-    keyword = "PING_CHECK"
-
-    def __init__(self, params: PingParams, target: Target) -> None:
-        self.params = params
-        self.target = target
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
-
+class PingProbe(ProbeBase[PingParams], keyword="PING_CHECK"):
     def _down(self, reason: str, text: str = "") -> ProbeResult:
         return ProbeResult(
             success=False, reason=reason, log_text=text or f"ICMP CHECK on service {self.target} failed."

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase
 from alived.checkers.connect import ConnectFailed, Connection, describe, tcp_connect
 from alived.core.check.result import ProbeResult
 
@@ -93,22 +93,8 @@ async def dialogue(conn: Connection, helo_name: str) -> None:
         writer.transport.abort()
 
 
-@register("SMTP_CHECK")
-class SmtpProbe:
+class SmtpProbe(ProbeBase[SmtpParams], keyword="SMTP_CHECK"):
     """The dialogue with each host in turn; the first failure ends the attempt."""
-
-    keyword = "SMTP_CHECK"
-
-    def __init__(self, params: SmtpParams, target: Target) -> None:
-        self.params = params
-        self.target = target
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
 
     async def _attempt(self) -> ProbeResult:
         for conn in self.params.hosts:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, register
+from alived.checkers.base import ProbeBase, Target
 from alived.checkers.connect import ConnectFailed, Connection, tcp_connect
 from alived.core.check.result import ProbeResult
 
@@ -21,15 +21,11 @@ class TcpParams:
     connection: Connection
 
 
-@register("TCP_CHECK")
-class TcpProbe:
+class TcpProbe(ProbeBase[TcpParams], keyword="TCP_CHECK"):
     """One TCP connect to the checker's connect_ip:connect_port."""
 
-    keyword = "TCP_CHECK"
-
     def __init__(self, params: TcpParams, target: Target) -> None:
-        self.params = params
-        self.target = target
+        super().__init__(params, target)
         # Results are frozen: the common ones are built once, not on every attempt.
         self._success = ProbeResult(
             success=True, reason="connected", log_text=f"TCP connection to {target} success."
@@ -38,10 +34,6 @@ class TcpProbe:
             success=False, reason="connect timeout", log_text=f"TCP connection to {target} timeout."
         )
         self._failed_text = f"TCP connection to {target} failed."
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
 
     async def attempt(self) -> ProbeResult:
         # guarded()'s net inlined: one coroutine less per attempt.

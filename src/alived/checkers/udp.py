@@ -15,7 +15,7 @@ import asyncio
 import socket
 from dataclasses import dataclass
 
-from alived.checkers.base import Target, guarded, register
+from alived.checkers.base import ProbeBase
 from alived.checkers.connect import Connection, describe
 from alived.core.check.result import ProbeResult
 from alived.linux.probe_socket import family_of, open_socket, sockaddr
@@ -87,21 +87,7 @@ class UdpParams:
     max_reply_length: int = 255
 
 
-@register("UDP_CHECK")
-class UdpProbe:
-    keyword = "UDP_CHECK"
-
-    def __init__(self, params: UdpParams, target: Target) -> None:
-        self.params = params
-        self.target = target
-
-    @property
-    def identity(self) -> tuple[object, ...]:
-        return (self.keyword, self.params)
-
-    async def attempt(self) -> ProbeResult:
-        return await guarded(self.keyword, self._attempt)
-
+class UdpProbe(ProbeBase[UdpParams], keyword="UDP_CHECK"):
     def _result(self, success: bool, reason: str, *, mismatch: bool = False) -> ProbeResult:
         if mismatch:
             text = f"UDP check to {self.target} reply data mismatch."
