@@ -20,3 +20,6 @@ GARP_MASTER_REFRESH_REPEAT: Final = 1
 # in force (not a constant of their own); strict mode sets the repeat to 0.
 GARP_LOWER_PRIO_DELAY: Final = GARP_MASTER_DELAY
 GARP_LOWER_PRIO_REPEAT: Final = GARP_MASTER_REPEAT
+
+# Adverts a backup misses before it takes over (RFC 9568's 3; vrrp_down_timer_adverts).
+DOWN_TIMER_ADVERTS: Final = 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alived import defaults
 from alived.config.load import load_text
 from alived.core.vrrp.params import GarpParams
+from alived.daemon.vrrp import dumps
 from alived.daemon.vrrp.translate import translate
 from alived.units import SECOND
 
@@ -47,3 +48,17 @@ def test_the_defaults_are_keepalived_s() -> None:
 def test_lower_prio_repeat_follows_the_master_repeat_when_unset() -> None:
     garp = _garp(CONF.replace("priority 100", "priority 100\n  garp_master_repeat 2"))
     assert (garp.master_repeat, garp.lower_prio_repeat) == (2, 2)
+
+
+def test_the_dumps_show_the_same_defaults_for_an_instance_without_garp_keywords() -> None:
+    config = load_text(CONF).config
+    inst = config.instance("VI_1")
+    assert inst is not None
+    assert dumps.config_view(inst, config, "eth0") == dumps.ConfigView()
+
+
+def test_down_timer_adverts_is_one_number() -> None:
+    (plan,) = translate(load_text(CONF).config, lambda _if, _fam: None, lambda _n, _r: None)
+    assert (
+        plan.params.down_timer_adverts == defaults.DOWN_TIMER_ADVERTS == dumps.ConfigView().down_timer_adverts
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from alived.defaults import (
+    DOWN_TIMER_ADVERTS,
     GARP_LOWER_PRIO_DELAY,
     GARP_LOWER_PRIO_REPEAT,
     GARP_MASTER_DELAY,
@@ -386,7 +387,7 @@ class VrrpInstance:
     effective_garp_master_refresh_repeat: int = GARP_MASTER_REFRESH_REPEAT
     effective_garp_lower_prio_delay: Ticks = GARP_LOWER_PRIO_DELAY
     effective_garp_lower_prio_repeat: int = GARP_LOWER_PRIO_REPEAT
-    effective_down_timer_adverts: int = 3
+    effective_down_timer_adverts: int = DOWN_TIMER_ADVERTS
     effective_lower_prio_no_advert: bool = False
     effective_higher_prio_send_advert: bool = False
     family: int = 4
@@ -567,7 +568,7 @@ class GlobalDefs:
     vrrp_min_garp: bool = False
     vrrp_garp_extra_if: Ticks | None = None
     vrrp_garp_extra_if_all: bool = False
-    vrrp_down_timer_adverts: int = 3
+    vrrp_down_timer_adverts: int = DOWN_TIMER_ADVERTS
     vrrp_lower_prio_no_advert: bool = False
     vrrp_higher_prio_send_advert: bool = False
     vrrp_owner_ignore_adverts: bool = False

@@ -329,15 +329,24 @@ def build_service(
     # A sorry server that is also a real server takes the sorry role only while quorum is lost.
     if sorry is not None and (sorry_active or (params.sorry_server_inhibit and sorry.key not in dests)):
         dests[sorry.key] = sorry.at_weight(SORRY_WEIGHT if sorry_active else 0)
-    granularity = params.persistence_granularity
-    if granularity is None:
-        granularity = 32 if params.key.family == 4 else 128
+    return service_with(params, dests)
+
+
+def persistence_granularity(params: ServiceParams) -> int:
+    """The configured persistence_granularity, else the whole client address (/32 or /128)."""
+    if params.persistence_granularity is not None:
+        return params.persistence_granularity
+    return 32 if params.key.family == 4 else 128
+
+
+def service_with(params: ServiceParams, dests: Mapping[tuple[str, int], RealServer]) -> VirtualService:
+    """The kernel service of `params` holding `dests` (sorted by key), with keepalived's defaults."""
     return VirtualService(
         key=params.key,
         lb_algo=params.lb_algo,
         forwarding=params.forwarding,
         persistence_timeout=params.persistence_timeout,
-        persistence_granularity=granularity,
+        persistence_granularity=persistence_granularity(params),
         flags=params.flags,
         real_servers=tuple(dests[k] for k in sorted(dests)),
         persistence_engine=params.persistence_engine,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.core.vrrp.wire import AUTH_AH, AUTH_NONE, AUTH_PASS, IPAddress
 from alived.defaults import (
+    DOWN_TIMER_ADVERTS,
     GARP_LOWER_PRIO_DELAY,
     GARP_LOWER_PRIO_REPEAT,
     GARP_MASTER_DELAY,
@@ -106,7 +107,7 @@ class InstanceParams:
     unicast_peer_ttl: tuple[tuple[IPAddress, int, int], ...] = ()
     auth_type: int = AUTH_NONE
     auth_key: bytes = b""
-    down_timer_adverts: int = 3
+    down_timer_adverts: int = DOWN_TIMER_ADVERTS
     garp: GarpParams = field(default_factory=GarpParams)
     lower_prio_no_advert: bool = False
     higher_prio_send_advert: bool = False

@@ -6,6 +6,7 @@ Master_Adver_Interval in centiseconds, computed as (p * cs * 625) / 16 microseco
 
 from __future__ import annotations
 
+from alived.defaults import DOWN_TIMER_ADVERTS
 from alived.units import CENTISECOND, SECOND, Ticks
 
 _OWNER = 255
@@ -28,7 +29,7 @@ def skew_time_min(version: int, master_adver_int: Ticks) -> Ticks:
 
 
 def master_down_interval(
-    version: int, priority: int, master_adver_int: Ticks, down_timer_adverts: int = 3
+    version: int, priority: int, master_adver_int: Ticks, down_timer_adverts: int = DOWN_TIMER_ADVERTS
 ) -> Ticks:
     """Master_Down_Interval = down_timer_adverts x Master_Adver_Interval + Skew_Time."""
     return Ticks(down_timer_adverts * master_adver_int + skew_time(version, priority, master_adver_int))

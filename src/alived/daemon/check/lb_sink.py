@@ -33,6 +33,7 @@ from alived.core.lb.model import (
     ServiceKey,
     ServiceParams,
     VirtualService,
+    service_with,
 )
 from alived.core.lb.plan import Op, describe, plan, splice
 from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
@@ -113,16 +114,7 @@ def desired_service(
         made.clear()
         if not twice:
             made.update(pairs)
-    service = VirtualService(
-        key=params.key,
-        lb_algo=params.lb_algo,
-        forwarding=params.forwarding,
-        persistence_timeout=params.persistence_timeout,
-        persistence_granularity=_granularity(params),
-        flags=params.flags,
-        real_servers=tuple(dests[k] for k in sorted(dests)),
-        persistence_engine=params.persistence_engine,
-    )
+    service = service_with(params, dests)
     if (
         previous is not None
         and service.attributes == previous.attributes
@@ -131,12 +123,6 @@ def desired_service(
     ):
         return previous  # unchanged: the planner skips it by identity
     return service
-
-
-def _granularity(params: ServiceParams) -> int:
-    if params.persistence_granularity is not None:
-        return params.persistence_granularity
-    return 32 if params.key.family == 4 else 128
 
 
 class _Builder:

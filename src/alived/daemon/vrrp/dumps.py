@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from alived import defaults
 from alived.config import model
 from alived.core.vrrp import stats as counters
 from alived.core.vrrp.instance import TrackerState
@@ -61,13 +62,13 @@ class ConfigView:
     skip_check_adv_addr: bool = False
     strict_mode: bool = False
     vmac_ifname: str = ""
-    garp_delay_us: int = 5 * SECOND
-    garp_rep: int = 5
-    garp_refresh_us: int = 0
-    garp_refresh_rep: int = 1
-    garp_lower_prio_delay_us: int = 5 * SECOND
-    garp_lower_prio_rep: int = 5
-    down_timer_adverts: int = 3
+    garp_delay_us: int = defaults.GARP_MASTER_DELAY
+    garp_rep: int = defaults.GARP_MASTER_REPEAT
+    garp_refresh_us: int = defaults.GARP_MASTER_REFRESH
+    garp_refresh_rep: int = defaults.GARP_MASTER_REFRESH_REPEAT
+    garp_lower_prio_delay_us: int = defaults.GARP_LOWER_PRIO_DELAY
+    garp_lower_prio_rep: int = defaults.GARP_LOWER_PRIO_REPEAT
+    down_timer_adverts: int = defaults.DOWN_TIMER_ADVERTS
     lower_prio_no_advert: bool = False
     higher_prio_send_advert: bool = False
     promote_secondaries: bool = False
