@@ -10,6 +10,8 @@ Imports inside functions count too: a lazy import is still a dependency.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,15 @@ def test_the_rule_sees_absolute_relative_and_lazy_imports() -> None:
     found = _imports(source, "alived.core.vrrp")
     assert {"alived.daemon.supervisor", "alived.core.linux", "pyroute2"} <= found
     assert _layer("alived.daemon.supervisor") not in ALLOWED["alived.core"]
+
+
+def test_the_parent_and_alivectl_do_not_load_pyroute2() -> None:
+    """pyroute2 is the VRRP child's (and the LB's): the supervisor, the status client and the
+    metrics exporter import the dump formats, which must not drag the netlink shim in."""
+    code = (
+        "import sys\n"
+        "import alived.ctl, alived.daemon.supervisor, alived.daemon.status, alived.daemon.metrics_server\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyroute2'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

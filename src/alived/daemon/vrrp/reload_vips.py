@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from alived.core.vrrp.actions import SendGratuitous
 from alived.core.vrrp.states import State
 from alived.core.vrrp.wire import IPAddress
-from alived.daemon.vrrp.translate import InstancePlan, address_text
+from alived.daemon.vrrp.report import address_text
+from alived.daemon.vrrp.translate import InstancePlan
 from alived.linux.netlink import AddressSpec
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def vips_only(old: InstancePlan, new: InstancePlan) -> bool:
         addresses=old.params.addresses,
         excluded_addresses=old.params.excluded_addresses,
     )
-    rest = replace(new, params=same_addresses, vips=old.vips, evips=old.evips, vip_texts=old.vip_texts)
+    rest = replace(new, params=same_addresses, vips=old.vips, evips=old.evips)
     return rest == old
 
 

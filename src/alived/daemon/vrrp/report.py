@@ -1,7 +1,10 @@
 """What the VRRP child says about its instances: one `InstanceReport` each, for dumps and status.
 
 daemon/vrrp/dumps.py formats the reports (`.data`, `.stats`, `.json`) and daemon/status.py
-serves them; this module only gathers the facts from the plans and the running instances.
+serves them; this module gathers the facts from the plans and the running instances. The dump
+texts of addresses and routes live here (keepalived's `192.0.2.100/24 dev eth0 scope global`):
+they need the netlink spec types, which dumps.py, imported by the parent and alivectl, must not
+pull in (pyroute2 stays out of those processes).
 """
 
 from __future__ import annotations
@@ -20,10 +23,29 @@ from alived.daemon.vrrp import dumps
 from alived.daemon.vrrp.dumps import InstanceReport
 from alived.daemon.vrrp.split_brain import SplitBrainReport
 from alived.daemon.vrrp.translate import InstancePlan
+from alived.linux.netlink import RT_TABLE_MAIN, SCOPES, AddressSpec, RouteSpec
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
 
 log = logging.getLogger("alived.vrrp")
+
+
+def address_text(spec: AddressSpec) -> str:
+    """keepalived's dump form `192.0.2.100/24 dev eth0 scope global`."""
+    scope = next((name for name, value in SCOPES.items() if value == spec.scope), str(spec.scope))
+    return f"{spec.address}/{spec.prefixlen} dev {spec.dev} scope {scope}"
+
+
+def route_text(spec: RouteSpec) -> str:
+    """keepalived's dump form of a virtual route: `198.51.100.0/24 via 192.0.2.1 dev eth0`."""
+    parts = [str(spec.dst)]
+    if spec.via is not None:
+        parts.append(f"via {spec.via}")
+    if spec.dev is not None:
+        parts.append(f"dev {spec.dev}")
+    if spec.table != RT_TABLE_MAIN:
+        parts.append(f"table {spec.table}")
+    return " ".join(parts)
 
 
 class RunnerFacts(Protocol):
@@ -74,14 +96,12 @@ def instance_reports(
                 preempt_delay_us=p.preempt_delay,
                 auth_type=p.auth_type,
                 vips=tuple(
-                    f"{t}{' set' if inst.state is State.MASTER else ''}"
-                    for t in plan.vip_texts[: len(plan.vips)]
+                    f"{address_text(s)}{' set' if inst.state is State.MASTER else ''}" for s in plan.vips
                 ),
                 evips=tuple(
-                    f"{t}{' set' if inst.state is State.MASTER else ''}"
-                    for t in plan.vip_texts[len(plan.vips) :]
+                    f"{address_text(s)}{' set' if inst.state is State.MASTER else ''}" for s in plan.evips
                 ),
-                vroutes=plan.route_texts,
+                vroutes=tuple(route_text(r) for r in plan.routes),
                 vipset=inst.state is State.MASTER,
                 src_ip=str(p.primary_address) if plan.has_source else "",
                 mcast_addr="" if p.unicast else str(plan.group),

@@ -111,8 +111,6 @@ class InstancePlan:
     vmac: VmacPlan | None = None
     sync_group: str | None = None
     dont_track_primary: bool = False
-    vip_texts: tuple[str, ...] = ()
-    route_texts: tuple[str, ...] = ()
     unicast_checksum: UnicastChecksum = UnicastChecksum.NONE
     v3_checksum_as_v2: bool = False  # IPv4 v3 summed without the pseudo-header (keepalived compat)
     send: SendState = field(default_factory=SendState, compare=False)
@@ -217,12 +215,6 @@ def address_spec(entry: model.AddressEntry, default_dev: str) -> AddressSpec:
     )
 
 
-def address_text(spec: AddressSpec) -> str:
-    """keepalived's dump form `192.0.2.100/24 dev eth0 scope global`."""
-    scope = next((name for name, value in SCOPES.items() if value == spec.scope), str(spec.scope))
-    return f"{spec.address}/{spec.prefixlen} dev {spec.dev} scope {scope}"
-
-
 def _table(text: str | None) -> int:
     if text is None:
         return RT_TABLE_MAIN
@@ -255,17 +247,6 @@ def route_spec(entry: model.RouteEntry, default_dev: str | None) -> RouteSpec:
         tos=int(entry.tos, 0) if entry.tos else 0,
         onlink=entry.onlink,
     )
-
-
-def route_text(spec: RouteSpec) -> str:
-    parts = [str(spec.dst)]
-    if spec.via is not None:
-        parts.append(f"via {spec.via}")
-    if spec.dev is not None:
-        parts.append(f"dev {spec.dev}")
-    if spec.table != RT_TABLE_MAIN:
-        parts.append(f"table {spec.table}")
-    return " ".join(parts)
 
 
 def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
@@ -565,8 +546,6 @@ def translate_instance(
         vmac=vmac,
         sync_group=inst.sync_group,
         dont_track_primary=inst.dont_track_primary,
-        vip_texts=tuple(address_text(s) for s in (*vips, *evips)),
-        route_texts=tuple(route_text(r) for r in routes),
         unicast_checksum=_unicast_checksum(inst),
         v3_checksum_as_v2=family == 4
         and (inst.v3_checksum_as_v2 if inst.v3_checksum_as_v2 is not None else g.v3_checksum_as_v2),
