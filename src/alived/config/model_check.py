@@ -10,7 +10,7 @@ inherit from the real server, then the virtual server (facts 5.4).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 from alived.config.model import IPAddress, Script
 from alived.errors import Location
@@ -56,7 +56,13 @@ class SmtpHost(ConnectOptions):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Checker(ConnectOptions):
-    """What every checker block has. `type` is its keyword, fixed by the subclass."""
+    """What every checker block has. `type` is its keyword, fixed by the subclass.
+
+    `default_retry` and `default_delay_before_retry` are keepalived's per-type defaults, taken
+    when neither the checker, its real server nor its virtual server sets the value.
+    """
+
+    default_retry: ClassVar[int] = 1
 
     type: str = field(init=False, default="")
     retry: int | None = None
@@ -72,6 +78,10 @@ class Checker(ConnectOptions):
     effective_warmup: Ticks = _60S
     effective_alpha: bool = False
     location: Location | None = None
+
+    def default_delay_before_retry(self, delay_loop: Ticks) -> Ticks:
+        del delay_loop
+        return SECOND
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +101,10 @@ class HttpGet(Checker):
     tls_compliant: bool = False
     verify_peer: bool = False  # alived's own: verify the SSL_GET server's certificate and name
 
+    def default_delay_before_retry(self, delay_loop: Ticks) -> Ticks:
+        del delay_loop
+        return Ticks(3 * SECOND)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SslGet(HttpGet):
@@ -106,13 +120,20 @@ class SmtpCheck(Checker):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DnsCheck(Checker):
+    default_retry: ClassVar[int] = 3
+
     type: str = field(init=False, default="DNS_CHECK")
     dns_type: str | None = None
     dns_name: str | None = None
 
+    def default_delay_before_retry(self, delay_loop: Ticks) -> Ticks:
+        return delay_loop
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MiscCheck(Checker):
+    default_retry: ClassVar[int] = 0
+
     type: str = field(init=False, default="MISC_CHECK")
     misc_path: Script | None = None
     misc_timeout: Ticks | None = None

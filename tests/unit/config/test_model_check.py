@@ -8,6 +8,7 @@ import pytest
 
 from alived.config import keywords, model_check
 from alived.config.load import load_text
+from alived.units import SECOND
 
 BLOCKS = {
     "TCP_CHECK": "",
@@ -62,3 +63,20 @@ def test_type_specific_keywords_land_on_their_class() -> None:
     assert isinstance(ssl, model_check.HttpGet)  # SSL_GET is an HTTP_GET over TLS
     assert ssl.enable_sni and ssl.url[0].path == "/x"
     assert not hasattr(_checker("TCP_CHECK", ""), "url")
+
+
+@pytest.mark.parametrize(
+    ("keyword", "retry", "delay_before_retry"),
+    [
+        ("TCP_CHECK", 1, SECOND),
+        ("HTTP_GET", 1, 3 * SECOND),
+        ("SSL_GET", 1, 3 * SECOND),
+        ("DNS_CHECK", 3, 7 * SECOND),  # the delay_loop
+        ("MISC_CHECK", 0, SECOND),
+    ],
+)
+def test_each_type_carries_keepalived_s_retry_defaults(
+    keyword: str, retry: int, delay_before_retry: int
+) -> None:
+    checker = _checker(keyword, BLOCKS[keyword] + "\n      delay_loop 7")
+    assert (checker.effective_retry, checker.effective_delay_before_retry) == (retry, delay_before_retry)

@@ -7,10 +7,9 @@ from dataclasses import replace
 
 from alived.config.diagnostics import Severity
 from alived.config.model import Config, RealServer, VirtualServer
-from alived.config.model_check import BfdCheck, Checker, DnsCheck, FileCheck, HttpGet, MiscCheck
+from alived.config.model_check import BfdCheck, Checker, FileCheck, HttpGet, MiscCheck
 from alived.config.resolve.common import Out, first
 from alived.errors import Location
-from alived.units import SECOND, Ticks
 
 
 def _rs_name(vs: VirtualServer, address: object, port: int | None) -> str:
@@ -121,9 +120,6 @@ def _resolve_rs(config: Config, vs: VirtualServer, rs: RealServer, out: Out) -> 
     )
 
 
-_DEFAULT_RETRY = {"DNS_CHECK": 3, "MISC_CHECK": 0}
-
-
 def _defined_before(name: str, where: Location | None, config: Config) -> bool:
     """keepalived looks a checker's track_file up while reading: it must come earlier in the file."""
     for tf in config.track_files:
@@ -156,17 +152,14 @@ def _resolve_checker(
         out.add("BFD_CHECK: no name specified - removing checker", c.location)
         return None
     delay_loop = first(c.delay_loop, rs.delay_loop, vs.delay_loop)
-    if isinstance(c, HttpGet):
-        default_dbr: Ticks = Ticks(3 * SECOND)
-    elif isinstance(c, DnsCheck):
-        default_dbr = delay_loop
-    else:
-        default_dbr = SECOND
     return replace(
         c,
-        effective_retry=first(c.retry, rs.retry, vs.retry, _DEFAULT_RETRY.get(c.type, 1)),
+        effective_retry=first(c.retry, rs.retry, vs.retry, c.default_retry),
         effective_delay_before_retry=first(
-            c.delay_before_retry, rs.delay_before_retry, vs.delay_before_retry, default_dbr
+            c.delay_before_retry,
+            rs.delay_before_retry,
+            vs.delay_before_retry,
+            c.default_delay_before_retry(delay_loop),
         ),
         effective_connect_timeout=first(c.connect_timeout, rs.connect_timeout, vs.connect_timeout),
         effective_delay_loop=delay_loop,
