@@ -31,7 +31,7 @@ from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult
 from alived.config.model import Config
 from alived.core.check.params import format_server
-from alived.daemon.dumpfile import dump_dir
+from alived.daemon.dumpfile import CHECK_DUMPS, VRRP_DUMPS, dump_dir
 from alived.daemon.loader import load_result
 from alived.daemon.metrics import ProcessFacts
 from alived.daemon.options import Options
@@ -44,9 +44,9 @@ log = logging.getLogger("alived.control")
 MAX_REQUEST = 256
 CONFIRM_TIMEOUT = 10.0
 DUMP_FILES: Mapping[str, tuple[Intent, tuple[str, ...]]] = {
-    "data": (Intent.DATA, ("keepalived.data", "keepalived_check.data")),
-    "stats": (Intent.STATS, ("keepalived.stats", "keepalived_check.stats")),
-    "json": (Intent.JSON, ("keepalived.json", "keepalived_check.json")),
+    "data": (Intent.DATA, (VRRP_DUMPS["data"], CHECK_DUMPS["data"])),
+    "stats": (Intent.STATS, (VRRP_DUMPS["stats"], CHECK_DUMPS["stats"])),
+    "json": (Intent.JSON, (VRRP_DUMPS["json"], CHECK_DUMPS["json"])),
 }
 
 

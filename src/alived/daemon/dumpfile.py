@@ -10,6 +10,23 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
+
+DumpKind = Literal["data", "stats", "json"]
+
+# The files keepalived 2.2.7 writes on SIGUSR1 (data), SIGUSR2 (stats) and the JSON signal, per
+# process: the one home of their names (the children write them, `alivectl dump` reads them).
+VRRP_DUMPS: dict[DumpKind, str] = {
+    "data": "keepalived.data",
+    "stats": "keepalived.stats",
+    "json": "keepalived.json",
+}
+CHECK_DUMPS: dict[DumpKind, str] = {
+    "data": "keepalived_check.data",
+    "stats": "keepalived_check.stats",
+    "json": "keepalived_check.json",
+}
+PARENT_DUMP = "keepalived_parent.data"
 
 
 def dump_dir() -> Path:

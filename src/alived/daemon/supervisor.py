@@ -27,7 +27,7 @@ from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
 from alived.daemon.control import ControlServer
 from alived.daemon.control import start_for as start_control
-from alived.daemon.dumpfile import write_dump_file
+from alived.daemon.dumpfile import PARENT_DUMP, write_dump_file
 from alived.daemon.loader import load_result
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
 from alived.daemon.metrics import ProcessFacts
@@ -284,7 +284,7 @@ class Supervisor:
             ),
         ]
         try:
-            write_dump_file("keepalived_parent.data", "\n".join(lines) + "\n")
+            write_dump_file(PARENT_DUMP, "\n".join(lines) + "\n")
         except OSError as err:
             log.error("Unable to write keepalived_parent.data: %s", err)
         self._forward(signal.SIGUSR1)

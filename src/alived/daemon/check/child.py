@@ -25,7 +25,7 @@ from alived.daemon.check.sink import LbSink, RecordingLbSink
 from alived.daemon.check.status import CheckStatusServer, document, table
 from alived.daemon.check.traffic import TrafficCache
 from alived.daemon.child_main import ChildFrame, run_child
-from alived.daemon.dumpfile import write_dump_file
+from alived.daemon.dumpfile import CHECK_DUMPS, write_dump_file
 from alived.daemon.loader import load
 from alived.daemon.options import Options
 from alived.daemon.script_command import script_command
@@ -113,9 +113,9 @@ class CheckerChild:
         """SIGUSR1: keepalived_check.data (the status table); JSON signal: keepalived_check.json."""
         doc = self.document()
         name, text = (
-            ("keepalived_check.json", json.dumps(doc, indent=2) + "\n")
+            (CHECK_DUMPS["json"], json.dumps(doc, indent=2) + "\n")
             if intent is Intent.JSON
-            else ("keepalived_check.data", table(doc))
+            else (CHECK_DUMPS["data"], table(doc))
         )
         try:
             write_dump_file(name, text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from alived.daemon.dumpfile import VRRP_DUMPS
 from alived.daemon.signals import Intent
 from alived.daemon.vrrp.dumps import format_json, format_stats
 from alived.daemon.vrrp.report import data_text, write_dump
@@ -40,10 +41,10 @@ class IntentHandler:
         reload(self.child)
 
     def handle_data(self) -> None:
-        write_dump("keepalived.data", data_text(self.child.reports(), self.child.config))
+        write_dump(VRRP_DUMPS["data"], data_text(self.child.reports(), self.child.config))
 
     def handle_stats(self) -> None:
-        write_dump("keepalived.stats", format_stats(self.child.reports()))
+        write_dump(VRRP_DUMPS["stats"], format_stats(self.child.reports()))
 
     def handle_stats_clear(self) -> None:
         self.handle_stats()
@@ -51,7 +52,7 @@ class IntentHandler:
             inst.stats.clear()
 
     def handle_json(self) -> None:
-        write_dump("keepalived.json", format_json(self.child.reports()))
+        write_dump(VRRP_DUMPS["json"], format_json(self.child.reports()))
 
     def handle_child_exited(self) -> None:
         """Scripts are reaped by the runner; nothing to do here."""
