@@ -23,3 +23,13 @@ GARP_LOWER_PRIO_REPEAT: Final = GARP_MASTER_REPEAT
 
 # Adverts a backup misses before it takes over (RFC 9568's 3; vrrp_down_timer_adverts).
 DOWN_TIMER_ADVERTS: Final = 3
+
+# RFC 5798 section 7.3: the virtual router MACs 00:00:5e:00:01:VRID (IPv4) and 00:00:5e:00:02:VRID
+# (IPv6). The core builds them; the config check refuses them as a configured use_vmac MAC.
+VMAC_OUI: Final = b"\x00\x00\x5e\x00"
+VMAC_FAMILY_OCTET: Final = {4: 1, 6: 2}
+
+
+def is_virtual_router_mac(mac: bytes) -> bool:
+    """Whether `mac` is one of RFC 5798's virtual router MACs (either family)."""
+    return mac[:4] == VMAC_OUI and mac[4:5] in (b"\x01", b"\x02")

@@ -62,3 +62,12 @@ def test_down_timer_adverts_is_one_number() -> None:
     assert (
         plan.params.down_timer_adverts == defaults.DOWN_TIMER_ADVERTS == dumps.ConfigView().down_timer_adverts
     )
+
+
+def test_virtual_router_macs_are_recognised_in_one_place() -> None:
+    from alived.core.vrrp.wire import virtual_mac
+    from alived.defaults import is_virtual_router_mac
+
+    assert is_virtual_router_mac(virtual_mac(51, 4)) and is_virtual_router_mac(virtual_mac(51, 6))
+    assert not is_virtual_router_mac(bytes.fromhex("00005e000351"))
+    assert not is_virtual_router_mac(bytes.fromhex("020000000001"))

@@ -15,6 +15,7 @@ from alived.config.model import (
     VrrpSyncGroup,
 )
 from alived.config.resolve.common import Out, first, unique_tracks
+from alived.defaults import is_virtual_router_mac
 from alived.errors import Location
 from alived.units import SECOND, Ticks
 
@@ -161,7 +162,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     use_vmac = inst.use_vmac
     if use_vmac is not None and use_vmac.mac is not None:
         octets = use_vmac.mac.split(":")
-        if octets[:4] in (["00", "00", "5e", "00"],) and octets[4:5] in (["01"], ["02"]):
+        if is_virtual_router_mac(bytes(int(o, 16) for o in octets)):
             out.add(f"VMAC MAC address not allowed to be RFC5798 address ({use_vmac.mac}) - ignoring", where)
             use_vmac = replace(use_vmac, mac=None)
         elif int(octets[0], 16) & 1:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv6Address
 
 from alived.core.vrrp.auth import ah_icv
+from alived.defaults import VMAC_FAMILY_OCTET, VMAC_OUI
 from alived.errors import DecodeError, LocalMisuse
 from alived.units import Ticks, from_centiseconds, from_seconds
 
@@ -441,14 +442,11 @@ def decode_ipv4_packet(data: bytes, *, v3_checksum_as_v2: bool = False) -> Recei
     )
 
 
-VMAC_OUI = b"\x00\x00\x5e\x00"
-
-
 def virtual_mac(vrid: int, family: int) -> bytes:
     """The RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6."""
     if not 1 <= vrid <= 255 or family not in (4, 6):
         raise LocalMisuse(f"no VMAC for vrid {vrid} family {family}")
-    return VMAC_OUI + bytes((1 if family == 4 else 2, vrid))
+    return VMAC_OUI + bytes((VMAC_FAMILY_OCTET[family], vrid))
 
 
 def peek_vrid(data: bytes, *, ipv6: bool = False) -> int | None:
