@@ -38,7 +38,7 @@ from alived.core.lb.model import (
 from alived.core.lb.plan import Op, describe, plan, splice
 from alived.daemon.check.dr_links import NO_LINKS, DrLinks, kernel_links
 from alived.daemon.check.params import vs_name
-from alived.daemon.lb_params import BackendChoice, choose_backend, service_params
+from alived.daemon.lb_params import BackendChoice, MethodCache, choose_backend, vs_service_params
 from alived.lb.base import Counters, LbBackend
 
 log = logging.getLogger("alived.check.lb")
@@ -46,11 +46,8 @@ log = logging.getLogger("alived.check.lb")
 
 def params_by_name(config: model.Config) -> dict[str, list[ServiceParams]]:
     """Each virtual server's checker-side name -> the services it stands for in the kernel."""
-    result: dict[str, list[ServiceParams]] = {}
-    for vs in config.virtual_servers:
-        one = dataclasses.replace(config, virtual_servers=(vs,))
-        result[vs_name(vs)] = service_params(one)
-    return result
+    methods: MethodCache = {}
+    return {vs_name(vs): vs_service_params(vs, config, methods) for vs in config.virtual_servers}
 
 
 def _by_address(params: ServiceParams) -> dict[str, list[RealServerParams]]:
