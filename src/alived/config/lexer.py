@@ -128,6 +128,11 @@ class Tokens:
     unmatched_quote: bool = False
 
 
+def plain_words(text: str) -> tuple[str, ...]:
+    """`tokenize(text).words` for a text without a double quote."""
+    return tuple(_PLAIN_TOKENS.findall(text))
+
+
 def tokenize(text: str) -> Tokens:
     """Split on ASCII whitespace; a double-quoted run is one word without its quotes.
 

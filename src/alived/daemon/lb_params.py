@@ -43,6 +43,10 @@ def choose_backend(
     return BackendChoice(wanted, f"{source} {wanted}")
 
 
+# The forwarding worked out per LvsMethod object, by id (the object held in the value).
+MethodCache = dict[int, tuple[LvsMethod, Forwarding, Tunnel | None]]
+
+
 def _forwarding(method: LvsMethod) -> tuple[Forwarding, Tunnel | None]:
     kind = Forwarding(method.kind.upper())
     if kind != Forwarding.TUN:
@@ -77,8 +81,23 @@ def _granularity(vs: VirtualServer, family: int) -> int | None:
     return ipaddress.ip_network(f"0.0.0.0/{text}").prefixlen
 
 
-def _real_server(rs: RealServer, vs: VirtualServer, port: int, fwmark: bool) -> RealServerParams:
-    kind, tunnel = _forwarding(rs.lvs_method or vs.lvs_method)
+def _real_server(
+    rs: RealServer,
+    vs: VirtualServer,
+    port: int,
+    fwmark: bool,
+    methods: MethodCache | None = None,
+) -> RealServerParams:
+    """`methods`: the forwarding already worked out per LvsMethod object (by id, the object held
+    there): a virtual server's real servers share one, and 10,000 of them are read per reload."""
+    method = rs.lvs_method or vs.lvs_method
+    if methods is None:
+        kind, tunnel = _forwarding(method)
+    else:
+        known = methods.get(id(method))
+        if known is None:
+            known = methods[id(method)] = (method, *_forwarding(method))
+        _, kind, tunnel = known
     if fwmark:
         rs_port = 0
     elif kind == Forwarding.NAT:
@@ -133,39 +152,50 @@ def _entry_keys(entry: VsgEntry, vs: VirtualServer) -> Iterator[ServiceKey]:
 
 def service_params(config: Config) -> list[ServiceParams]:
     """Every virtual service the configuration asks for (a group expands to its members)."""
+    methods: MethodCache = {}
+    return [p for vs in config.virtual_servers for p in vs_service_params(vs, config, methods)]
+
+
+def vs_service_params(
+    vs: VirtualServer,
+    config: Config,
+    methods: MethodCache | None = None,
+) -> list[ServiceParams]:
+    """The virtual services one virtual_server block asks for (its group's members, or one)."""
+    if methods is None:
+        methods = {}
     result: list[ServiceParams] = []
-    for vs in config.virtual_servers:
-        kind, _ = _forwarding(vs.lvs_method)
-        for key in _keys(vs, config):
-            fwmark = bool(key.fwmark)
-            sorry = None
-            if vs.sorry_server is not None:
-                sorry_rs = RealServer(
-                    address=vs.sorry_server.address,
-                    port=vs.sorry_server.port,
-                    lvs_method=vs.sorry_server_lvs_method,
-                )
-                sorry = _real_server(sorry_rs, vs, key.port, fwmark)
-            dests: dict[tuple[str, int], RealServerParams] = {}
-            for rs in vs.real_servers:
-                params = _real_server(rs, vs, key.port, fwmark)
-                dests.setdefault(params.key, params)  # keepalived drops duplicates
-            result.append(
-                ServiceParams(
-                    key=key,
-                    lb_algo=vs.lb_algo,
-                    forwarding=kind,
-                    persistence_timeout=vs.persistence_timeout or 0,
-                    persistence_granularity=_granularity(vs, key.family),
-                    persistence_engine=vs.persistence_engine or "",
-                    flags=_flags(vs),
-                    real_servers=tuple(dests.values()),
-                    sorry_server=sorry,
-                    sorry_server_inhibit=vs.sorry_server_inhibit,
-                    quorum=vs.quorum,
-                    hysteresis=vs.hysteresis,
-                )
+    kind, _ = _forwarding(vs.lvs_method)
+    for key in _keys(vs, config):
+        fwmark = bool(key.fwmark)
+        sorry = None
+        if vs.sorry_server is not None:
+            sorry_rs = RealServer(
+                address=vs.sorry_server.address,
+                port=vs.sorry_server.port,
+                lvs_method=vs.sorry_server_lvs_method,
             )
+            sorry = _real_server(sorry_rs, vs, key.port, fwmark)
+        dests: dict[tuple[str, int], RealServerParams] = {}
+        for rs in vs.real_servers:
+            params = _real_server(rs, vs, key.port, fwmark, methods)
+            dests.setdefault(params.key, params)  # keepalived drops duplicates
+        result.append(
+            ServiceParams(
+                key=key,
+                lb_algo=vs.lb_algo,
+                forwarding=kind,
+                persistence_timeout=vs.persistence_timeout or 0,
+                persistence_granularity=_granularity(vs, key.family),
+                persistence_engine=vs.persistence_engine or "",
+                flags=_flags(vs),
+                real_servers=tuple(dests.values()),
+                sorry_server=sorry,
+                sorry_server_inhibit=vs.sorry_server_inhibit,
+                quorum=vs.quorum,
+                hysteresis=vs.hysteresis,
+            )
+        )
     return result
 
 

@@ -9,7 +9,8 @@ import pytest
 from alived import cli
 from alived.config.load import load_config
 from alived.config.model import Config
-from alived.core.lb.model import Forwarding, RealServerHealth, ServiceKey, build_service
+from alived.core.lb.model import Forwarding, RealServerHealth, ServiceKey, Tunnel, build_service
+from alived.daemon.check.lb_sink import params_by_name
 from alived.daemon.lb_params import backend_report, choose_backend, service_params
 
 CONF = """
@@ -210,3 +211,17 @@ def test_tun_on_nftables_is_an_error_naming_the_file_and_line(
     assert err.count("ERROR - ") == 2
     assert cli.main(["-t", "-f", str(path), "--lvs-backend", "ipvs"]) == 0
     assert "TUN" not in capsys.readouterr().err
+
+
+def test_each_real_server_keeps_its_own_forwarding(tmp_path: Path) -> None:
+    # The forwarding is worked out once per lvs_method object and reused: a real server with
+    # its own lvs_method must not take its virtual server's, nor the other way round.
+    config = load(tmp_path, TUN_CONF + TUN_CONF.replace("203.0.113.1", "203.0.113.2"))
+    for services in (service_params(config), [p for ps in params_by_name(config).values() for p in ps]):
+        assert [[(rs.address, rs.forwarding, rs.tunnel) for rs in p.real_servers] for p in services] == 2 * [
+            [
+                ("198.51.100.11", Forwarding.NAT, None),
+                ("198.51.100.12", Forwarding.TUN, Tunnel(type="gue", port=6080, csum="nocsum")),
+            ],
+            [("198.51.100.13", Forwarding.TUN, Tunnel(type="ipip", port=0, csum="nocsum"))],
+        ]

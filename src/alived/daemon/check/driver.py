@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection
 from alived.checkers.base import Probe
 from alived.config import model
 from alived.core.check.actions import ApplyLb, Log, Mail, RunProbe, RunScript
+from alived.core.check.desired import DesiredVirtualServer
 from alived.core.check.engine import CheckerCore, VirtualServerReport
 from alived.core.check.result import ProbeResult
 from alived.daemon.check.params import Built
@@ -131,6 +132,9 @@ class CheckDriver:
         self._settle()
 
     def _settle(self) -> None:
+        # Load-balancer changes go to the sink together (one backend transaction: at start-up
+        # every virtual server comes at once), before any script or mail that follows them.
+        pending: list[tuple[DesiredVirtualServer, bool]] = []
         for action in self.core.pop_actions():
             match action:
                 case RunProbe():
@@ -138,13 +142,16 @@ class CheckDriver:
                 case Log():
                     log.info("%s", action.text)
                 case RunScript():
+                    self._flush(pending)
                     if self._run_script is not None and isinstance(action.script, model.Script):
                         self._run_script(action.script, action.what)
                 case ApplyLb():
-                    self.sink.apply(action.desired, removed=action.removed)
+                    pending.append((action.desired, action.removed))
                 case Mail():
+                    self._flush(pending)
                     if self._send_mail is not None:
                         self._send_mail(action)
+        self._flush(pending)
         timer = self._timer
         if timer is not None:
             deadline = self.core.next_deadline()
@@ -154,6 +161,14 @@ class CheckDriver:
                 # Only ever re-armed earlier: a timer armed too early fires, finds nothing due
                 # and re-arms, which is cheaper than cancelling and re-arming on every result.
                 timer.arm(deadline)
+
+    def _flush(self, pending: list[tuple[DesiredVirtualServer, bool]]) -> None:
+        if len(pending) == 1:
+            desired, removed = pending[0]
+            self.sink.apply(desired, removed=removed)
+        elif pending:
+            self.sink.apply_many(pending)
+        pending.clear()
 
     def _launch(self, action: RunProbe) -> None:
         key = action.key

@@ -8,6 +8,7 @@ until they are wired, RecordingLbSink keeps the latest state per virtual server 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from alived.core.check.desired import DesiredVirtualServer
@@ -18,6 +19,11 @@ log = logging.getLogger("alived.check.lb")
 class LbSink(Protocol):
     def apply(self, desired: DesiredVirtualServer, *, removed: bool = False) -> None:
         """Make the kernel's pool for `desired.name` match `desired` (removed: delete the service)."""
+        ...
+
+    def apply_many(self, changes: Sequence[tuple[DesiredVirtualServer, bool]]) -> None:
+        """Several `apply(desired, removed=removed)` at once, in order (a later change to a name
+        wins): a backend makes them one transaction, not one each."""
         ...
 
 
@@ -39,3 +45,7 @@ class RecordingLbSink:
             for d in desired.destinations
         )
         log.debug("LB %s %s: %s", "remove" if removed else "set", desired.name, pool or "(empty)")
+
+    def apply_many(self, changes: Sequence[tuple[DesiredVirtualServer, bool]]) -> None:
+        for desired, removed in changes:
+            self.apply(desired, removed=removed)
