@@ -88,6 +88,7 @@ def main() -> int:
     if args.before is not None:
         bench_startup.BEFORE_ENV["PYTHONPATH"] = str(args.before.resolve() / "src")
         args.impl = [*args.impl, "alived-before"]
+    bench_startup.compile_sources(ROOT / "src", *([args.before / "src"] if args.before is not None else []))
     results: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         for run in range(args.runs):

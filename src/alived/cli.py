@@ -13,11 +13,14 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.signals import signum_of
 from alived.daemon.spawn import TITLE_ENV
+
+if TYPE_CHECKING:
+    from alived.config.load import LoadResult
 
 USAGE = """\
 Usage: alived [OPTION...]
@@ -294,27 +297,28 @@ def _name_processes(args: list[str], *, child: bool) -> None:
     set_process_name(DROP_IN_NAME, argv)
 
 
-def refuse_fatal_config(options: Options) -> int | None:
-    """The exit code keepalived's daemon stops with on this config (None: it runs).
+def refuse_fatal_config(options: Options) -> tuple[int | None, LoadResult | None]:
+    """The exit code keepalived's daemon stops with on this config (None: it runs), and the read.
 
     keepalived gives up on a keyword without its parameter (exit 2) and its VRRP child exits 2
     on a non-existent interface or an instance it cannot complete, taking the parent with it:
-    nothing is installed. alived checks the same before it starts anything.
+    nothing is installed. alived checks the same before it starts anything; the daemon then runs
+    on this read rather than parsing the file again.
     """
     from alived.config.diagnostics import Severity  # noqa: PLC0415 - the parser is only needed here
     from alived.daemon.loader import load_result  # noqa: PLC0415
 
     if not Path(options.config_file).is_file():
-        return None  # the supervisor reports a missing file with keepalived's own exit code
+        return None, None  # the supervisor reports a missing file with keepalived's own exit code
     result = load_result(options)
     code = result.refusal
     if code is None:
-        return None
+        return None, result
     for diagnostic in result.diagnostics:
         if diagnostic.severity > Severity.LOG:
             sys.stderr.write(f"{diagnostic}\n")
     sys.stderr.write(f"{options.config_file}: exited with permanent error CONFIG. Terminating\n")
-    return code
+    return code, result
 
 
 def _program_name() -> str:
@@ -361,11 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_vrrp_child(command.options)
     for notice in command.notices:
         sys.stderr.write(f"alived: {notice}\n")
-    refused = refuse_fatal_config(command.options)
+    refused, loaded = refuse_fatal_config(command.options)
     if refused is not None:
         return refused
     from alived.daemon.supervisor import run_supervisor  # noqa: PLC0415
 
     _name_processes(args, child=False)
 
-    return run_supervisor(command.options, argv0=_program_name(), argv=args)
+    return run_supervisor(command.options, argv0=_program_name(), argv=args, loaded=loaded)

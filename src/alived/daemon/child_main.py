@@ -81,7 +81,7 @@ def run_child(options: Options, frame: ChildFrame) -> int:
         log.error("Unable to write pid file %s: %s", pid_path, err)
         return EXIT_FATAL
     try:
-        config = load(options)
+        config = load(options, start=True)
         if config is None:
             return EXIT_CONFIG
         return asyncio.run(_serve(options, config, frame))

@@ -33,8 +33,8 @@ from alived.config.model import Config
 from alived.core.check.params import format_server
 from alived.daemon.dumpfile import CHECK_DUMPS, VRRP_DUMPS, dump_dir
 from alived.daemon.loader import load_result
-from alived.daemon.metrics import ProcessFacts
 from alived.daemon.options import Options
+from alived.daemon.process_facts import ProcessFacts
 from alived.daemon.signals import Intent
 from alived.daemon.spawn import parent_only, parent_released
 from alived.daemon.status import instance_rows, path_problem, query_async, socket_path

@@ -15,6 +15,7 @@ from alived.config.load import LoadResult, load_config
 from alived.daemon.options import Options
 
 log = logging.getLogger("alived.config")
+reload_log = logging.getLogger("alived.metrics")  # where the parent's reload read always logged
 
 EXIT_CANNOT_RUN = 4
 
@@ -37,13 +38,36 @@ def load_result(options: Options) -> LoadResult:
     )
 
 
-def load(options: Options) -> model.Config | None:
-    """The config to run, diagnostics logged; None (logged) when it cannot be used."""
+# The parent's read of the config at start, for the children it forks then (see `preload`).
+_preloaded: list[LoadResult] = []
+
+
+def preload(result: LoadResult | None) -> None:
+    """Children forked from now on start with `result` (the parent's own read, just made)
+    instead of parsing the file again; None: they read the file (a respawn reads it afresh)."""
+    _preloaded[:] = [] if result is None else [result]
+
+
+def load(options: Options, *, start: bool = False) -> model.Config | None:
+    """The config to run, diagnostics logged; None (logged) when it cannot be used.
+
+    `start`: a child's first load, which takes the parent's read when there is one (at most once).
+    """
     log.info("Opening file '%s'.", options.config_file)
-    result = load_result(options)
+    result = _preloaded.pop() if start and _preloaded else load_result(options)
     for diagnostic in result.diagnostics:
         log.warning("%s", diagnostic)
     if result.exit_code == EXIT_CANNOT_RUN:
         log.error("Configuration file %s cannot be used", options.config_file)
         return None
     return result.config
+
+
+def reload_view(options: Options) -> tuple[model.GlobalDefs, bool]:
+    """The parent's read of the config at a reload: global_defs, and whether it had no errors."""
+    try:
+        result = load_result(options)
+    except Exception as err:  # the parent must outlive any config it is given
+        reload_log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
+        return model.GlobalDefs(), False
+    return result.config.global_defs, result.exit_code == 0

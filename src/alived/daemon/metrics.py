@@ -11,13 +11,13 @@ fewer series, never an exception.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from alived.core.vrrp import stats as counters
+from alived.daemon.process_facts import ProcessFacts
 
 # keepalived's numeric states (its JSON dump and SNMP): what dashboards already plot.
 STATE_NUMBER: Mapping[str, int] = {"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3}
@@ -34,29 +34,6 @@ OWN_METRIC: Mapping[str, tuple[str, str]] = {
     "pri_zero_sent": ("alived_vrrp_priority_zero_sent", "Priority-0 adverts sent"),
 }
 ERROR_REASONS: tuple[str, ...] = tuple(name for name in counters.ALL if name not in OWN_METRIC)
-
-
-@dataclass(slots=True)
-class ProcessFacts:
-    """What the parent knows about itself: children's restarts and liveness, reloads, config load time."""
-
-    version: str = ""
-    keepalived_compat: str = ""
-    commit: str = ""  # the wheel's git commit (alived.build_info), "unknown" from a source tree
-    started_at: float = 0.0
-    restarts: dict[str, int] = field(default_factory=dict)
-    reloads: int = 0
-    reloads_refused: int = 0  # `alivectl reload` refused a config with errors: nothing signalled
-    last_reload_ok: bool | None = None
-    config_load_seconds: float | None = None
-
-    def reloaded(self, ok: bool, seconds: float) -> None:
-        self.reloads += 1
-        self.last_reload_ok = ok
-        self.config_load_seconds = seconds
-
-    def refused(self) -> None:
-        self.reloads_refused += 1
 
 
 def _vrrp_labels(row: Mapping[str, Any]) -> list[str]:

@@ -23,15 +23,14 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from alived.config.model import GlobalDefs
-from alived.daemon.loader import load_result
 from alived.daemon.metrics import (
-    ProcessFacts,
     checker_families,
     kernel_ops_family,
     process_families,
     vrrp_families,
 )
 from alived.daemon.options import Options
+from alived.daemon.process_facts import ProcessFacts
 from alived.daemon.spawn import parent_only, parent_released
 from alived.daemon.status import instance_rows, query
 
@@ -170,13 +169,3 @@ def start_for(parent: _Parent) -> MetricsServer | None:
 
     server = MetricsServer(address, AlivedCollector(children, parent.facts))
     return server if server.start() else None
-
-
-def reload_view(options: Options) -> tuple[GlobalDefs, bool]:
-    """The parent's read of the config at a reload: global_defs, and whether it had no errors."""
-    try:
-        result = load_result(options)
-    except Exception as err:  # the parent must outlive any config it is given
-        log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
-        return GlobalDefs(), False
-    return result.config.global_defs, result.exit_code == 0

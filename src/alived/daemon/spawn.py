@@ -1,11 +1,13 @@
 """Children forked from the initialised parent, as keepalived forks its VRRP and checker children.
 
-The parent imports a child's entry module before the first fork (`preload`), freezes its heap
-(`gc.freeze`, so the collector never writes to the shared objects and copy-on-write pages stay
-shared), then `spawn_child` forks: the child skips a second interpreter start and every import,
-and its code and module objects are the parent's pages. The child never returns into the
-parent's stack: it runs its entry and leaves with `os._exit`. The parent learns of its exit
-through a pidfd in its event loop.
+The parent freezes its heap (`gc.freeze`, so the collector never writes to the shared objects
+and copy-on-write pages stay shared), then `spawn_child` forks: the child skips a second
+interpreter start and the imports the parent already made (config, asyncio, logging). A child's
+own modules (pyroute2, sockets, protocol) are imported in the child only (`lazy_entry`): the
+parent never uses them, and imported there they would cost the parent their memory and, once
+the child's reference counts dirty the shared pages, cost the tree a second copy. The child
+never returns into the parent's stack: it runs its entry and leaves with `os._exit`. The
+parent learns of its exit through a pidfd in its event loop.
 
 Linux has no close-on-fork flag, so the parent's listening sockets (control, metrics) are
 registered here with `parent_only` and closed in each child right after the fork: a child never
@@ -68,6 +70,15 @@ def child_entry(child: str) -> ChildEntry:
     module_name, _, function = CHILD_ENTRIES[child].partition(":")
     entry: ChildEntry = getattr(importlib.import_module(module_name), function)
     return entry
+
+
+def lazy_entry(child: str) -> ChildEntry:
+    """The child's entry, its module imported only when it runs (in the forked child)."""
+
+    def run(options: Options) -> int:
+        return child_entry(child)(options)
+
+    return run
 
 
 class ForkedChild:

@@ -21,12 +21,15 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alived.core.vrrp import stats as counters
 from alived.daemon import process_status
-from alived.daemon.vrrp.dumps import InstanceReport, json_document
 from alived.units import SECOND
+
+if TYPE_CHECKING:
+    # The parent uses this module's client side only; the reports are the VRRP child's.
+    from alived.daemon.vrrp.dumps import InstanceReport
 
 log = logging.getLogger("alived.status")
 
@@ -213,6 +216,8 @@ class StatusServer:
         if request == "ping":
             return "pong\n"
         if request == "json":
+            from alived.daemon.vrrp.dumps import json_document  # noqa: PLC0415 - the VRRP child's
+
             return json.dumps(json_document(self._reports())) + "\n"
         if request == "status-json":
             return json.dumps(status_document(self._reports())) + "\n"

@@ -20,6 +20,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alived import KEEPALIVED_COMPAT, __version__
 from alived.build_info import UNKNOWN, git_commit
@@ -28,10 +29,8 @@ from alived.daemon import signals
 from alived.daemon.control import ControlServer
 from alived.daemon.control import start_for as start_control
 from alived.daemon.dumpfile import PARENT_DUMP, write_dump_file
-from alived.daemon.loader import load_result
+from alived.daemon.loader import load_result, preload, reload_view
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
-from alived.daemon.metrics import ProcessFacts
-from alived.daemon.metrics_server import reload_view, start_for
 from alived.daemon.options import (
     EXIT_FATAL,
     EXIT_NOT_CONFIGURED,
@@ -40,14 +39,19 @@ from alived.daemon.options import (
     Options,
 )
 from alived.daemon.pidfile import PidFile, running_pid
+from alived.daemon.process_facts import ProcessFacts
 from alived.daemon.readiness import Readiness
 from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
-from alived.daemon.spawn import TITLE_ENV, ChildEntry, ForkedChild, child_entry, spawn_child
+from alived.daemon.spawn import TITLE_ENV, ChildEntry, ForkedChild, lazy_entry, spawn_child
 from alived.daemon.status import query_async, socket_path
 from alived.linux.scripts import ScriptRunner
 from alived.linux.sd_notify import Notifier
 from alived.units import Ticks, to_seconds
+
+if TYPE_CHECKING:
+    from alived.config.load import LoadResult
+    from alived.daemon.metrics_server import MetricsServer
 
 log = logging.getLogger("alived.supervisor")
 
@@ -174,14 +178,14 @@ class Supervisor:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
-        metrics = start_for(self)  # None unless --metrics / metrics_address
+        metrics = self._start_metrics()
         control: ControlServer | None = None
         try:
             if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
                 self.children.append(
                     ChildSlot(
                         name="VRRP",
-                        entry=child_entry("vrrp"),
+                        entry=lazy_entry("vrrp"),
                         status_path=socket_path(self.options.vrrp_pid_file),
                     )
                 )
@@ -189,7 +193,7 @@ class Supervisor:
                 self.children.append(
                     ChildSlot(
                         name="Healthcheck",
-                        entry=child_entry("check"),
+                        entry=lazy_entry("check"),
                         status_path=socket_path(self.options.checkers_pid_file),
                     )
                 )
@@ -198,11 +202,14 @@ class Supervisor:
                 return EXIT_FATAL
             control = await start_control(self)  # alivectl reload / stop / dump
             self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
+            if self.defaults.startup_script is not None:
+                preload(None)  # the script may rewrite the config: the children read it after
             await self.run_hook(
                 "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
             )
             for slot in self.children:
                 await self.start_child(slot)
+            preload(None)  # children respawned later read the file as it is then
             while not (self.stopping and all(s.process is None for s in self.children)):
                 intent = await self.intents.get()
                 await self.dispatch(intent)
@@ -216,6 +223,14 @@ class Supervisor:
                 await control.close()
             signals.uninstall(loop, installed)
         return self.exit_code
+
+    def _start_metrics(self) -> MetricsServer | None:
+        """The metrics endpoint, when --metrics or metrics_address asks for one (else None)."""
+        if not (self.options.metrics or self.defaults.metrics_address):
+            return None  # without importing prometheus_client: most parents never serve metrics
+        from alived.daemon.metrics_server import start_for  # noqa: PLC0415
+
+        return start_for(self)
 
     def wants_checker(self) -> bool:
         """keepalived starts the checker child when the config has virtual servers (not with -P)."""
@@ -351,10 +366,13 @@ def _exit_name(rc: int) -> str:
     return {1: "FATAL", 2: "CONFIG"}.get(rc, str(rc))
 
 
-def _parent_view(options: Options) -> tuple[GlobalDefs, bool]:
-    """global_defs, and whether there are virtual servers (the checker child is needed)."""
+def _parent_view(options: Options, loaded: LoadResult | None = None) -> tuple[GlobalDefs, bool]:
+    """global_defs, and whether there are virtual servers (the checker child is needed).
+
+    `loaded`: the command line's read of the file (the refusal check), used instead of a second.
+    """
     try:
-        config = load_result(options).config
+        config = (loaded if loaded is not None else load_result(options)).config
     except Exception as err:
         log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
         return GlobalDefs(), False
@@ -375,8 +393,12 @@ def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
     log.info("Configuration file %s", options.config_file)
 
 
-def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
-    """The daemon's parent: returns the process exit code."""
+def run_supervisor(options: Options, *, argv0: str, argv: list[str], loaded: LoadResult | None = None) -> int:
+    """The daemon's parent: returns the process exit code.
+
+    `loaded`: the config as the command line just read it; the parent and the children it
+    starts first run on it instead of each parsing the file again (a respawn or reload reads it).
+    """
     if not options.dont_fork:
         daemonise()
     if options.umask is not None:
@@ -400,7 +422,8 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str]) -> int:
     start = resource.getrusage(resource.RUSAGE_SELF)
     try:
         loading = time.monotonic()
-        defaults, has_vs = _parent_view(options)
+        defaults, has_vs = _parent_view(options, loaded)
+        preload(loaded)
         supervisor = Supervisor(
             options, defaults, has_virtual_servers=has_vs, config_load_seconds=time.monotonic() - loading
         )

@@ -27,8 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosmtplib
-
 log = logging.getLogger("alived.smtp")
 
 MAX_HEADERS_LENGTH = 256  # keepalived's buffers: the subject and body are cut to fit
@@ -208,6 +206,10 @@ class Mailer:
         return sock
 
     async def _dialogue(self, s: SmtpSettings, sock: socket.socket, text: str, host: str) -> None:
+        # Imported on the first mail only: most configurations never send one, and aiosmtplib
+        # (with the email package) would otherwise cost every child's start-up and memory.
+        import aiosmtplib  # noqa: PLC0415
+
         client = aiosmtplib.SMTP(
             sock=sock, timeout=s.timeout, local_hostname=s.helo, start_tls=False, use_tls=False
         )

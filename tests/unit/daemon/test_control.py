@@ -10,7 +10,7 @@ from pathlib import Path
 from alived.config.load import load_config
 from alived.ctl import describe_changes
 from alived.daemon.control import ControlServer, changes, config_view, refusal, running_view
-from alived.daemon.metrics import ProcessFacts
+from alived.daemon.process_facts import ProcessFacts
 from alived.daemon.signals import Intent
 from alived.daemon.status import query
 

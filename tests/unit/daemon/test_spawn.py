@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from alived.daemon.control import ControlServer
-from alived.daemon.metrics import ProcessFacts
 from alived.daemon.metrics_server import AlivedCollector, MetricsServer
 from alived.daemon.options import Options
+from alived.daemon.process_facts import ProcessFacts
 from alived.daemon.signals import Intent
 from alived.daemon.spawn import CHILD_ENTRIES, child_entry, parent_only, parent_released, spawn_child
 

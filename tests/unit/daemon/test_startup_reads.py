@@ -1,0 +1,99 @@
+"""Start-up cost (issue #9): the config read once for the parent and its first children, and
+each process importing only what it uses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alived.cli import refuse_fatal_config
+from alived.daemon import loader
+from alived.daemon.options import Options
+
+CONF = """\
+vrrp_instance VI_1 {
+    interface lo
+    virtual_router_id 7
+    priority 100
+    virtual_ipaddress {
+        192.0.2.7/24
+    }
+}
+"""
+
+
+@pytest.fixture
+def conf(tmp_path: Path) -> Path:
+    path = tmp_path / "keepalived.conf"
+    path.write_text(CONF)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_preload() -> object:
+    yield
+    loader.preload(None)
+
+
+def test_the_command_line_read_is_handed_on(conf: Path) -> None:
+    code, result = refuse_fatal_config(Options(config_file=str(conf)))
+    assert code is None
+    assert result is not None
+    assert [i.name for i in result.config.instances] == ["VI_1"]
+
+
+def test_a_child_starts_on_the_parents_read_once_then_reads_the_file(conf: Path) -> None:
+    options = Options(config_file=str(conf))
+    _, result = refuse_fatal_config(options)
+    loader.preload(result)
+    conf.write_text(CONF.replace("VI_1", "VI_2"))  # what a respawn or a reload must see
+    assert result is not None
+    first = loader.load(options, start=True)
+    assert first is result.config
+    again = loader.load(options, start=True)
+    assert again is not None
+    assert [i.name for i in again.instances] == ["VI_2"]
+
+
+def test_a_reload_never_takes_the_parents_start_read(conf: Path) -> None:
+    options = Options(config_file=str(conf))
+    _, result = refuse_fatal_config(options)
+    loader.preload(result)
+    conf.write_text(CONF.replace("VI_1", "VI_2"))
+    reloaded = loader.load(options)
+    assert reloaded is not None
+    assert [i.name for i in reloaded.instances] == ["VI_2"]
+
+
+def test_without_a_preload_a_child_reads_the_file(conf: Path) -> None:
+    loader.preload(None)
+    config = loader.load(Options(config_file=str(conf)), start=True)
+    assert config is not None
+    assert [i.name for i in config.instances] == ["VI_1"]
+
+
+# Modules only a child or an optional feature uses; the parent must not pay for them.
+NOT_IN_PARENT = (
+    "pyroute2",
+    "prometheus_client",
+    "aiosmtplib",
+    "alived.daemon.vrrp.child",
+    "alived.daemon.vrrp.dumps",
+    "alived.daemon.check.child",
+    "alived.linux.netlink",
+)
+
+
+def test_the_parent_imports_nothing_only_a_child_or_an_option_needs() -> None:
+    code = (
+        "import sys\n"
+        "import alived.cli, alived.daemon.loader, alived.daemon.supervisor, alived.daemon.control\n"
+        "from alived.daemon.spawn import lazy_entry\n"
+        "lazy_entry('vrrp'); lazy_entry('check')\n"
+        f"print([m for m in {NOT_IN_PARENT!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
