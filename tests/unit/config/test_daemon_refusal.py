@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alived import cli
-from alived.daemon import supervisor
+from alived.daemon import loader, supervisor
 from tests.corpus.paths import SEEDS
 
 
@@ -42,7 +42,7 @@ def test_a_config_with_ordinary_errors_still_starts(tmp_path: Path, monkeypatch:
     conf = tmp_path / "k.conf"
     # keepalived has no `debug` in global_defs: an unknown keyword, reported, and the daemon runs.
     conf.write_text(
-        "global_defs {\n debug\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 51\n"
+        "global_defs {\n debug\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n"
         " virtual_ipaddress {\n  192.0.2.1\n }\n}\n"
     )
     started: list[object] = []
@@ -52,5 +52,7 @@ def test_a_config_with_ordinary_errors_still_starts(tmp_path: Path, monkeypatch:
         return 0
 
     monkeypatch.setattr(supervisor, "run_supervisor", fake)
+    # keepalived refuses a loopback interface for VRRP: the host's links are replaced by a fixed set.
+    monkeypatch.setattr(loader, "local_interfaces", lambda: frozenset({"lo", "eth0"}))
     assert cli.main(["-n", "-f", str(conf), "-p", str(tmp_path / "k.pid")]) == 0
     assert len(started) == 1

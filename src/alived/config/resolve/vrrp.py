@@ -61,8 +61,6 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     if inst.virtual_router_id is None:
         out.add(f"({name}) the virtual router id must be set", where, refuse=True)
         return None
-    # keepalived 2.2.7 also rejects `interface lo` ("cannot use a loopback interface"); alived accepts
-    # it for now because the daemon's tests run instances on lo (see the config report).
     interface = inst.interface
     if interface is None:
         # keepalived 2.2.7 insists on an interface even for unicast instances; without unicast

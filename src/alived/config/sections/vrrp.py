@@ -3,9 +3,11 @@ garp_group, track_group, linkbeat_interfaces, interface_up_down_delays: value pa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from alived.config import model
+from alived.config.diagnostics import Diagnostic
 from alived.config.sections.common import (
     INVALID,
     Ctx,
@@ -40,7 +42,55 @@ def _build(ctx: Ctx, node: Node, fields: Fields, cls: type[Any], what: str, *, f
 
 
 def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    if not node.args:
+        ctx.error("vrrp_instance must have a name", node, "vrrp_instance")
+        return INVALID
+    name = node.args[0]
+    _instance_notes(ctx, node, name)
+    if fields.get("interface") == "lo":
+        # keepalived refuses a loopback interface where it reads the keyword; the instance is then
+        # left without one ("Unknown interface!" once the file is read).
+        where = fields.where.get("interface", node.line.location)
+        ctx.error(f"({name}) cannot use a loopback interface (lo) for vrrp - ignoring", where, "interface")
+        del fields.values["interface"]
     return _build(ctx, node, fields, model.VrrpInstance, "vrrp_instance")
+
+
+# keepalived's instance handlers add a line naming the instance after a bad number; {word}: the value.
+_NUMBER_NOTES: dict[str, str] = {
+    "priority": "({name}) Priority not valid! must be between 1 & 255. Using default 100",
+    "advert_int": "({name}) Advert interval ({word}) not valid! Must be > 0 - ignoring",
+    "version": "({name}): Version must be either 2 or 3",
+    "virtual_router_id": "({name}): VRID '{word}' not valid - must be between 1 & 255",
+}
+# Messages keepalived prefixes with the instance's name (the value parsers cannot know it).
+_NAMED_PREFIXES: tuple[str, ...] = ("unknown state '", "unknown authentication type '")
+
+
+def _instance_notes(ctx: Ctx, node: Node, name: str) -> None:
+    """Name the instance in its block's diagnostics as keepalived's handlers do.
+
+    The block was interpreted just before its builder runs, so its diagnostics are the list's tail.
+    """
+    lines: dict[object, Node] = {}
+    pending = list(node.children or ())
+    while pending:
+        child = pending.pop()
+        lines[child.line.location] = child
+        pending.extend(child.children or ())
+    start = len(ctx.diagnostics)
+    while start > 0 and ctx.diagnostics[start - 1].location in lines:
+        start -= 1
+    out: list[Diagnostic] = []
+    for found in ctx.diagnostics[start:]:
+        owner = lines[found.location]
+        named_one = found.message.startswith(_NAMED_PREFIXES)
+        out.append(replace(found, message=f"({name}) {found.message}") if named_one else found)
+        note = _NUMBER_NOTES.get(owner.keyword)
+        if note is not None and found.message.startswith(("invalid number '", "number '")):
+            word = owner.args[0] if owner.args else ""
+            out.append(replace(found, message=note.format(name=name, word=word)))
+    ctx.diagnostics[start:] = out
 
 
 def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:

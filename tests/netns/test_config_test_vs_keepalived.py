@@ -1,0 +1,88 @@
+"""`-t` on one-point configs: alived's exit code and messages against keepalived 2.2.7's, side by side.
+
+Both run in the same namespace (eth0 exists, as the configs name it). keepalived's children repeat
+the parent's lines and it adds its banner; what is compared is the set of diagnostic lines. A line
+keepalived writes with `(FILE: Line N)` must be in alived's output as written; a line it writes
+without one (a check made once the file is read) must be in alived's output, located or not.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.netns import Lab, Namespace
+
+pytestmark = pytest.mark.netns
+
+
+def instance(extra: str = "", *, interface: str = "eth0", priority: str = "100", vrid: str = "51") -> str:
+    return f"""vrrp_instance VI_1 {{
+  state BACKUP
+  interface {interface}
+  virtual_router_id {vrid}
+  priority {priority}
+  advert_int 1
+{extra}
+  virtual_ipaddress {{
+    192.0.2.100/24
+  }}
+}}
+"""
+
+
+CASES = {
+    "ok": instance(),
+    "loopback": instance(interface="lo"),
+    "priority_zero": instance(priority="0"),
+    "priority_word": instance(priority="abc"),
+    "vrid_high": instance(vrid="256"),
+    "advert_zero": instance("  advert_int 0"),
+    "advert_word": instance("  advert_int x"),
+    "version_4": instance("  version 4"),
+    "bad_state": instance("  state FOO"),
+    "bad_auth_type": instance("  authentication {\n    auth_type FOO\n    auth_pass 1234\n  }"),
+    "nameless": instance().replace("vrrp_instance VI_1", "vrrp_instance"),
+    "unknown_keyword": instance("  foo_bar 1"),
+}
+
+_BANNER = re.compile(
+    r"^(Starting |Running on |Command line|Opening file|Configuration file|WARNING - keepalived was buil"
+    r"|Stopp|Remove|$)"
+)
+_LOCATED = re.compile(r"^\([^()]*: Line \d+\) ")
+
+
+def _lines(text: str, conf: Path) -> set[str]:
+    return {line.replace(str(conf), "F") for line in text.splitlines() if not _BANNER.match(line)}
+
+
+def _host(lab: Lab) -> Namespace:
+    ns = lab.netns("cfgt")
+    lab.veth(ns, "eth0", ns, "eth1")
+    ns.ip("addr", "add", "192.0.2.1/24", "dev", "eth0")
+    return ns
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_config_test_matches_keepalived(name: str, lab: Lab, tmp_path: Path) -> None:
+    assert shutil.which("keepalived"), "keepalived 2.2.7 is part of the test environment"
+    conf = tmp_path / "k.conf"
+    conf.write_text(CASES[name])
+    ns = _host(lab)
+    pids = ("-p", str(tmp_path / "k.pid"), "-r", str(tmp_path / "v.pid"), "-c", str(tmp_path / "c.pid"))
+    # A private mount namespace too, so keepalived's config test cannot touch the host's /run.
+    theirs = ns.exec("unshare", "-m", "keepalived", "-t", "-l", "-f", str(conf), *pids, check=False)
+    ours = ns.exec(sys.executable, "-m", "alived", "-t", "-f", str(conf), check=False)
+    their_lines = _lines(theirs.stdout + theirs.stderr, conf)
+    our_lines = _lines(ours.stdout + ours.stderr, conf)
+    assert ours.returncode == theirs.returncode, (their_lines, our_lines)
+    unlocated = {_LOCATED.sub("", line) for line in our_lines}
+    for line in their_lines:
+        wanted = our_lines if _LOCATED.match(line) else unlocated
+        assert line in wanted, f"alived does not write {line!r}: {sorted(our_lines)}"
+    assert len(unlocated) == len(their_lines), (sorted(their_lines), sorted(our_lines))
