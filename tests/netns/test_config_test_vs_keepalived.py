@@ -48,6 +48,7 @@ CASES = {
     "bad_auth_type": instance("  authentication {\n    auth_type FOO\n    auth_pass 1234\n  }"),
     "nameless": instance().replace("vrrp_instance VI_1", "vrrp_instance"),
     "unknown_keyword": instance("  foo_bar 1"),
+    "vip_prefix_too_long": instance().replace("192.0.2.100/24", "192.0.2.100/33"),
 }
 
 _BANNER = re.compile(

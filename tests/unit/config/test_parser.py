@@ -235,3 +235,14 @@ def test_instance_garp_falls_back_to_global(load: Load) -> None:
     inst = load(text).config.instances[0]
     assert (inst.effective_garp_master_delay, inst.effective_garp_master_repeat) == (SECOND, 2)
     assert inst.effective_garp_lower_prio_delay == SECOND
+
+
+def test_a_vip_prefix_too_long_keeps_the_address_as_a_host(load: Load) -> None:
+    # keepalived 2.2.7: the number's range, then "- using 32", and the VIP stays (as /32).
+    result = load(BASIC.replace("192.0.2.11\n", "192.0.2.11/33\n") % "")
+    assert messages(result) == [
+        "number '33' outside range [0, 32]",
+        "Invalid address prefix len 33 for address 192.0.2.11/33 - using 32",
+    ]
+    vips = [str(v.address) for v in result.config.instances[0].virtual_ipaddress]
+    assert vips == ["192.0.2.10/24", "192.0.2.11/32"]

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from alived.config.model import AddressEntry as Address
-from alived.config.model import IPNetwork, Nexthop, RouteEntry, RuleEntry
+from alived.config.model import IPInterface, IPNetwork, Nexthop, RouteEntry, RuleEntry
 from alived.config.sections.common import INVALID, Ctx, parse_interface, parse_ip
 from alived.config.tree import Node
 
@@ -22,11 +22,25 @@ def _need(ctx: Ctx, node: Node, tokens: tuple[str, ...], i: int, what: str) -> s
     return tokens[i + 1]
 
 
+def _full_length(ctx: Ctx, node: Node, word: str) -> IPInterface | None:
+    """keepalived keeps an address whose prefix length is too long, as a host address, and says so."""
+    ip, _, length = word.partition("/")
+    host = parse_interface(ip)
+    if host is None or not length.isdigit():
+        return None
+    bits = host.max_prefixlen
+    if int(length) <= bits:
+        return None
+    ctx.error(f"number '{length}' outside range [0, {bits}]", node, "virtual_ipaddress")
+    ctx.error(f"Invalid address prefix len {length} for address {word} - using {bits}", node)
+    return host
+
+
 def address_entry(ctx: Ctx, node: Node, *, static: bool = False, vip: bool = True) -> Address | Any:
     """`IP[/MASK] [dev IF] [scope S] [brd IP|-|+] [label L] [peer IP] ...`, one line of a VIP block."""
     tokens = node.line.tokens
     first = tokens[0]
-    address = parse_interface(first)
+    address = parse_interface(first) or _full_length(ctx, node, first)
     if address is None:
         ctx.error(f"VRRP parsed invalid IP {first}. skipping IP...", node, "virtual_ipaddress")
         return INVALID
