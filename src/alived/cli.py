@@ -271,6 +271,10 @@ def config_test(options: Options, log_file: str | None) -> int:
             out.write(lines)
     else:
         sys.stderr.write(lines)
+    if not Path(options.config_file).is_file():
+        # keepalived 2.2.7 -t reports a missing (or directory) config file and exits 0; alivectl
+        # check-config keeps 4 for it.
+        return 0
     return int(result.exit_code)
 
 

@@ -87,3 +87,23 @@ def test_config_test_matches_keepalived(name: str, lab: Lab, tmp_path: Path) -> 
         wanted = our_lines if _LOCATED.match(line) else unlocated
         assert line in wanted, f"alived does not write {line!r}: {sorted(our_lines)}"
     assert len(unlocated) == len(their_lines), (sorted(their_lines), sorted(our_lines))
+
+
+@pytest.mark.parametrize("what", ["missing", "directory"])
+def test_an_unusable_config_file_as_keepalived(what: str, lab: Lab, tmp_path: Path) -> None:
+    """-t prints the line and exits 0 (2.2.7); the daemon logs it and exits 6, naming no file."""
+    path = tmp_path / "gone.conf" if what == "missing" else tmp_path
+    ns = _host(lab)
+    for test_mode in (True, False):
+        flags = ("-t",) if test_mode else ("-n", "-l")
+        pids = ("-p", str(tmp_path / "k.pid"), "-r", str(tmp_path / "v.pid"), "-c", str(tmp_path / "c.pid"))
+        theirs = ns.exec("unshare", "-m", "keepalived", *flags, "-f", str(path), *pids, check=False)
+        ours = ns.exec(sys.executable, "-m", "alived", *flags, "-f", str(path), *pids, check=False)
+        assert ours.returncode == theirs.returncode == (0 if test_mode else 6)
+        their_text, our_text = theirs.stdout + theirs.stderr, ours.stdout + ours.stderr
+        for wanted in ("Config files missing '", "is a directory - skipping", "Configuration file /"):
+            line = next((x.split(": ", 1)[-1] for x in their_text.splitlines() if wanted in x), None)
+            if line is None:
+                assert wanted not in our_text, our_text
+            else:
+                assert line in our_text, (line, our_text)

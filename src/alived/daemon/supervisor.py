@@ -390,7 +390,13 @@ def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
     log.info("Running on %s %s %s", uname.system, uname.release, uname.version)
     for line in command_line_lines(argv0, argv):
         log.info("%s", line)
-    log.info("Configuration file %s", options.config_file)
+
+
+def unusable_config_file(path: str) -> str:
+    """keepalived 2.2.7's line for a config file that is not there, or is a directory."""
+    if Path(path).is_dir():
+        return f"Configuration file '{path.rstrip('/')}/' is a directory - skipping"
+    return f"Config files missing '{path}'."
 
 
 def run_supervisor(options: Options, *, argv0: str, argv: list[str], loaded: LoadResult | None = None) -> int:
@@ -406,9 +412,11 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str], loaded: Loa
     setup_logging(options, ident=IDENT_PARENT)
     _log_startup(options, argv0, argv)
     if not Path(options.config_file).is_file():
-        log.error("Config files missing '%s'.", options.config_file)
+        log.error("%s", unusable_config_file(options.config_file))
         log.info("Stopped %s", banner())
         return EXIT_NOT_CONFIGURED
+    # keepalived names the file only once it has found it.
+    log.info("Configuration file %s", options.config_file)
     for path in (options.pid_file, options.vrrp_pid_file, options.checkers_pid_file):
         if running_pid(path) is not None:
             log.info("daemon is already running")
