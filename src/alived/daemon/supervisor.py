@@ -289,6 +289,7 @@ class Supervisor:
         self.readiness.reloaded()
 
     async def handle_data(self) -> None:
+        log.info("Printing parent data for process(%d) on signal", os.getpid())
         lines = [
             "------< Parent process >------",
             f" alived version = {banner()}",

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -111,6 +112,8 @@ class CheckerChild:
 
     def dump(self, intent: Intent) -> None:
         """SIGUSR1: keepalived_check.data (the status table); JSON signal: keepalived_check.json."""
+        if intent is not Intent.JSON:
+            log.info("Printing checker data for process(%d) on signal", os.getpid())
         doc = self.document()
         name, text = (
             (CHECK_DUMPS["json"], json.dumps(doc, indent=2) + "\n")

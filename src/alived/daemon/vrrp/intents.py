@@ -6,6 +6,8 @@ queue until STOP: a reload (daemon/vrrp/reload.py) or one of keepalived's dump f
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,8 @@ from alived.daemon.vrrp.report import data_text, write_dump
 
 if TYPE_CHECKING:
     from alived.daemon.vrrp.child import VrrpChild
+
+log = logging.getLogger("alived.vrrp")
 
 
 class IntentHandler:
@@ -41,17 +45,21 @@ class IntentHandler:
         reload(self.child)
 
     def handle_data(self) -> None:
+        log.info("Printing VRRP data for process(%d) on signal", os.getpid())
         write_dump(VRRP_DUMPS["data"], data_text(self.child.reports(), self.child.config))
 
     def handle_stats(self) -> None:
+        log.info("Printing VRRP stats for process(%d) on signal", os.getpid())
         write_dump(VRRP_DUMPS["stats"], format_stats(self.child.reports()))
 
     def handle_stats_clear(self) -> None:
-        self.handle_stats()
+        log.info("Printing and clearing VRRP stats for process(%d) on signal", os.getpid())
+        write_dump(VRRP_DUMPS["stats"], format_stats(self.child.reports()))
         for inst in self.child.instances.values():
             inst.stats.clear()
 
     def handle_json(self) -> None:
+        log.info("Printing VRRP as json for process(%d) on signal", os.getpid())
         write_dump(VRRP_DUMPS["json"], format_json(self.child.reports()))
 
     def handle_child_exited(self) -> None:
