@@ -626,8 +626,14 @@ class VrrpInstance:
         causes = self._fault_causes()
         if causes and self.state in (State.BACKUP, State.MASTER):
             # A file (_file_changed) or a process ("Quorum lost for tracked process") names itself.
+            # Nor does keepalived name its own interface going down at run time (only at start-up).
             others = sorted(
-                ((r, k) for r, k in causes.items() if k is None or k.kind not in _SELF_NAMING), key=_by_reason
+                (
+                    (r, k)
+                    for r, k in causes.items()
+                    if (k.kind not in _SELF_NAMING if k is not None else not r.startswith("interface "))
+                ),
+                key=_by_reason,
             )
             if others:
                 statuses = self._file_statuses()

@@ -288,6 +288,8 @@ class VrrpChild:
                 watched = () if plan.dont_track_primary else {plan.interface, plan.base_interface}
                 for ifname in watched:
                     if not self._is_up(ifname):
+                        # keepalived names a link found down only here, at start-up.
+                        log.info("(%s): entering FAULT state (interface %s down)", name, ifname)
                         self.feed(name, FaultRaised(reason=f"interface {ifname} down"))
                 for ifname in plan.track_interfaces:
                     if not self._is_up(ifname):

@@ -11,7 +11,6 @@ import logging
 from typing import Protocol
 
 from alived.core.vrrp.inputs import FaultCleared, FaultRaised, TrackerChanged
-from alived.core.vrrp.states import State
 from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
 from alived.daemon.vrrp.view import ChildView
@@ -42,7 +41,8 @@ class LinkWatch:
         self.world.forget_mac(ifname)
         known = self.link_state.get(ifname)
         self.link_state[ifname] = up
-        if known is not None and known != up:
+        if known is not None and known != up and self._used(ifname):
+            # keepalived reports only the links its instances use.
             log.info("Netlink reports %s %s", ifname, "up" if up else "down")
         for name, plan in list(self.world.plans.items()):
             watched = {plan.interface, plan.base_interface}
@@ -50,12 +50,15 @@ class LinkWatch:
                 watched = set()
             if ifname in watched:
                 reason = f"interface {ifname} down"
-                inst = self.world.instances.get(name)
-                if not up and known is not False and inst is not None and inst.state is not State.FAULT:
-                    log.info("(%s): entering FAULT state (interface %s down)", name, ifname)
                 self.world.feed(name, FaultCleared(reason=reason) if up else FaultRaised(reason=reason))
             if ifname in plan.track_interfaces:
                 self.world.feed(name, TrackerChanged(kind=TrackerKind.INTERFACE, name=ifname, ok=up))
+
+    def _used(self, ifname: str) -> bool:
+        return any(
+            ifname in (plan.interface, plan.base_interface) or ifname in plan.track_interfaces
+            for plan in self.world.plans.values()
+        )
 
     def on_address(self, ifname: str, address: IPAddress, added: bool) -> None:
         if self.address_monitoring:
