@@ -56,7 +56,9 @@ class LinkWatch:
 
     def _used(self, ifname: str) -> bool:
         return any(
-            ifname in (plan.interface, plan.base_interface) or ifname in plan.track_interfaces
+            ifname in (plan.interface, plan.base_interface, plan.vip_interface)
+            or ifname in plan.track_interfaces
+            or any(spec.dev == ifname for spec in (*plan.vips, *plan.evips))
             for plan in self.world.plans.values()
         )
 
