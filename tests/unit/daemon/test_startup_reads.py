@@ -15,7 +15,7 @@ from alived.daemon.options import Options
 
 CONF = """\
 vrrp_instance VI_1 {
-    interface lo
+    interface eth0
     virtual_router_id 7
     priority 100
     virtual_ipaddress {
@@ -30,6 +30,12 @@ def conf(tmp_path: Path) -> Path:
     path = tmp_path / "keepalived.conf"
     path.write_text(CONF)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _links(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keepalived refuses a loopback interface for VRRP: the host's links are replaced by a fixed set.
+    monkeypatch.setattr(loader, "local_interfaces", lambda: frozenset({"lo", "eth0"}))
 
 
 @pytest.fixture(autouse=True)
