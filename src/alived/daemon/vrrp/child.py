@@ -99,7 +99,7 @@ class VrrpChild:
             self,
             perform=self.actions.perform,
             write_fifos=self.actions.write_fifos,
-            send_probe=self.actions.send_probe,
+            send_probe=self.actions.announcer.send_probe,
             open_watch=open_arp,
             now=now,
         )
@@ -160,7 +160,7 @@ class VrrpChild:
     # ---- what the action runner reads and does ---------------------------------------------------
 
     def forget_mac(self, ifname: str) -> None:
-        self.actions.macs.pop(ifname, None)
+        self.actions.announcer.forget_mac(ifname)
 
     def releasing(self) -> bool:
         return not (self.stopping and self.options.dont_release_vrrp)
