@@ -82,6 +82,7 @@ class VrrpChild:
         open6: Callable[..., Vrrp6Socket] = Vrrp6Socket.open,
         open_l2: Callable[[str], L2Socket] = L2Socket.open,
         open_arp: OpenWatch | None = None,
+        open_na: OpenWatch | None = None,
     ) -> None:
         # The kernel-facing adapters are parameters so unit tests run the real child on fakes.
         self.options = options
@@ -101,6 +102,7 @@ class VrrpChild:
             write_fifos=self.actions.write_fifos,
             send_probe=self.actions.announcer.send_probe,
             open_watch=open_arp,
+            open_na=open_na,
             now=now,
         )
         self.driver = Driver(self._perform, now, self._arm)
