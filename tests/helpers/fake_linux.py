@@ -506,6 +506,7 @@ def reset_fake_sockets() -> None:
     FakeVrrp6Socket.opened.clear()
     FakeL2Socket.opened.clear()
     FakeArpWatch.opened.clear()
+    FakeNaWatch.opened.clear()
 
 
 __all__ = [
@@ -514,6 +515,7 @@ __all__ = [
     "FakeL2Socket",
     "FakeLink",
     "FakeMonitor",
+    "FakeNaWatch",
     "FakeNetlink",
     "FakeVmacManager",
     "FakeVrrp4Socket",
@@ -547,3 +549,9 @@ class FakeArpWatch:
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeNaWatch(FakeArpWatch):
+    """One interface's NA watch (linux/na_watch.py): `deliver` plays another host's NA frame."""
+
+    opened: list[FakeArpWatch] = []

@@ -7,7 +7,8 @@ at the loser's MAC (set explicitly, the worst case: which master answers a clien
 during a split brain is chance). The client keeps pinging the VIP, as a real client would. Then
 the rules are removed: adverts flow, the priority-100 node yields, and the run records when one
 master remained and when the client's neighbour entry for the VIP named the winner's MAC (None
-if it did not within `heal_wait` seconds: the client is stale).
+if it did not within `heal_wait` seconds: the client is stale). With `vip=VIP6` the instance is
+IPv6-only (VRRPv3, a `-nodad` VIP so both masters really hold it) and the rule drops IPv6's VRRP.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from tests.helpers.netns import Lab, Namespace, wait_for
 from tests.helpers.peers import KeepalivedPeer, start_alived, start_keepalived
 
 VIP = "192.0.2.100"
+VIP6 = "2001:db8::100"
 TABLE = "alived_sb_test"
 
 
-def conf(priority: int, fifo: Path) -> str:
+def conf(priority: int, fifo: Path, vip: str = VIP) -> str:
+    address = f"{vip}/64 -nodad" if ":" in vip else f"{vip}/24"
     return f"""global_defs {{
     notify_fifo {fifo}
 }}
@@ -39,7 +42,7 @@ vrrp_instance VI_1 {{
     priority {priority}
     advert_int 1
     virtual_ipaddress {{
-        {VIP}/24
+        {address}
     }}
 }}
 """
@@ -48,7 +51,7 @@ vrrp_instance VI_1 {{
 def drop_vrrp(ns: Namespace) -> None:
     ns.exec("nft", "add", "table", "inet", TABLE)
     ns.exec("nft", "add chain inet " + TABLE + " input { type filter hook input priority 0 ; }")
-    ns.exec("nft", "add", "rule", "inet", TABLE, "input", "ip", "protocol", "112", "drop")
+    ns.exec("nft", "add", "rule", "inet", TABLE, "input", "meta", "l4proto", "112", "drop")  # IPv4 and IPv6
 
 
 def allow_vrrp(ns: Namespace) -> None:
@@ -93,6 +96,7 @@ class Side:
     peer: KeepalivedPeer
     fifo: FifoReader
     mac: str
+    vip: str = VIP
 
     def log(self) -> str:
         return self.peer.log_text()
@@ -102,10 +106,10 @@ class Side:
         return found[-1] if found else ""
 
     def master(self) -> bool:
-        return self.state() == "MASTER" and self.ns.has_address("eth0", VIP)
+        return self.state() == "MASTER" and self.ns.has_address("eth0", self.vip)
 
     def backup(self) -> bool:
-        return self.state() == "BACKUP" and not self.ns.has_address("eth0", VIP)
+        return self.state() == "BACKUP" and not self.ns.has_address("eth0", self.vip)
 
     def status_socket(self) -> str:
         return str(self.peer.conf.parent / f"{self.peer.conf.stem}_vrrp.sock")
@@ -124,9 +128,9 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def setup(lab: Lab, workdir: Path, kind: str) -> Outcome:
+def setup(lab: Lab, workdir: Path, kind: str, vip: str = VIP) -> Outcome:
     """Start both nodes with VRRP dropped; return once both are master."""
-    lan = make_lan(lab, 3)
+    lan = make_lan(lab, 3, ipv6=":" in vip)
     a_ns, b_ns, client = lan.hosts
     for ns in (a_ns, b_ns):
         drop_vrrp(ns)
@@ -134,8 +138,8 @@ def setup(lab: Lab, workdir: Path, kind: str) -> Outcome:
     sides = []
     for ns, prio, tag in ((a_ns, 150, "a"), (b_ns, 100, "b")):
         fifo = FifoReader(workdir / f"{kind}-{tag}.fifo")
-        peer = start(ns, conf(prio, fifo.path), workdir, f"{kind}{tag}")
-        sides.append(Side(ns, peer, fifo, mac_of(ns)))
+        peer = start(ns, conf(prio, fifo.path, vip), workdir, f"{kind}{tag}")
+        sides.append(Side(ns, peer, fifo, mac_of(ns), vip))
     winner, loser = sides
     wait_for(
         lambda: winner.master() and loser.master(), timeout=15, what=f"both {kind} nodes master (split brain)"
@@ -155,11 +159,12 @@ def client_talks_to_loser(out: Outcome, *, keep_pinging: bool) -> None:
     client's own neighbour probing also does, after its delay_first_probe_time (5 s) and probes.
     """
     time.sleep(max(0.0, out.both_master_at + SPLIT_FOR_S - time.monotonic()))
-    out.client.exec("ping", "-c", "1", "-W", "2", VIP)
-    out.client.ip("neigh", "replace", VIP, "lladdr", out.loser.mac, "dev", "eth0", "nud", "stale")
-    assert neighbour_mac(out.client) == out.loser.mac
+    vip = out.winner.vip
+    out.client.exec("ping", "-c", "1", "-W", "2", vip)
+    out.client.ip("neigh", "replace", vip, "lladdr", out.loser.mac, "dev", "eth0", "nud", "stale")
+    assert neighbour_mac(out.client, vip) == out.loser.mac
     if keep_pinging:
-        out.client.popen("ping", "-i", "0.2", "-W", "1", VIP)
+        out.client.popen("ping", "-i", "0.2", "-W", "1", vip)
 
 
 def heal(out: Outcome, heal_wait: float, *, loser_first: bool) -> None:
@@ -182,7 +187,7 @@ def heal(out: Outcome, heal_wait: float, *, loser_first: bool) -> None:
         now = time.monotonic() - t0
         if out.one_master_after_s is None and out.winner.master() and out.loser.backup():
             out.one_master_after_s = now
-        if out.client_ok_after_s is None and neighbour_mac(out.client) == out.winner.mac:
+        if out.client_ok_after_s is None and neighbour_mac(out.client, out.winner.vip) == out.winner.mac:
             out.client_ok_after_s = time.monotonic() - t0
         time.sleep(0.01)
 

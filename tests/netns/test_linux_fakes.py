@@ -11,6 +11,7 @@ from alived.errors import BackendError, LocalMisuse
 from alived.linux.arp_watch import ArpWatch
 from alived.linux.l2_socket import L2Socket
 from alived.linux.monitor import Monitor
+from alived.linux.na_watch import NaWatch
 from alived.linux.netlink import AddressSpec, Netlink, RouteSpec, RuleSpec
 from alived.linux.timer import DeadlineTimer
 from alived.linux.vmac import VmacManager
@@ -21,6 +22,7 @@ from tests.helpers.fake_linux import (
     FakeDeadlineTimer,
     FakeL2Socket,
     FakeMonitor,
+    FakeNaWatch,
     FakeNetlink,
     FakeVmacManager,
     FakeVrrp4Socket,
@@ -34,6 +36,7 @@ PAIRS = [
     (Vrrp6Socket, FakeVrrp6Socket, False),
     (L2Socket, FakeL2Socket, False),
     (ArpWatch, FakeArpWatch, False),
+    (NaWatch, FakeNaWatch, False),
     (Monitor, FakeMonitor, True),
     (VmacManager, FakeVmacManager, True),
 ]

@@ -8,8 +8,9 @@ the winner's rule go. The client, which talked to the VIP during the split and w
 entry names the loser, sends nothing afterwards, so only an announcement can correct it: with
 alived its entry names the winner, and one master remains. keepalived 2.2.7 runs the same
 scenario in the same module: only its figures are recorded (it has no split-brain detection to
-check; its client stays stale). Timing figures are printed and kept by bench/bench_split_brain.py,
-never asserted.
+check; its client stays stale). The IPv6-only twin (NAs as evidence, DAD-style solicitations as
+probes) runs the alived scenario with an IPv6 VIP. Timing figures are printed and kept by
+bench/bench_split_brain.py, never asserted.
 """
 
 from __future__ import annotations
@@ -75,6 +76,26 @@ def test_keepalived_same_scenario_figures_only(lab: Lab, tmp_path: Path) -> None
         print(f"\nkeepalived: one master after {out.one_master_after_s:.3f} s, client corrected: {client}")
         # keepalived has no split-brain event: nothing of alived's own appears.
         assert "SPLIT_BRAIN" not in out.winner.fifo.read() + out.loser.fifo.read()
+    finally:
+        for side in (out.winner, out.loser):
+            side.fifo.close()
+
+
+def test_alived_detects_an_ipv6_only_split_brain_by_neighbour_adverts(lab: Lab, tmp_path: Path) -> None:
+    """Issue 12's IPv6 twin: no IPv4 VIP, so NAs are the evidence and DAD-style NSs the probes."""
+    out = sb.setup(lab, tmp_path, "alived", vip=sb.VIP6)
+    try:
+        sb.wait_detected(out)  # by both masters
+        assert "(NA from " + out.loser.mac in out.winner.log()
+        assert "(NA from " + out.winner.mac in out.loser.log()
+        assert _status(out.winner)["split_brain_count"] == 1
+        wait_for(lambda: 'INSTANCE "VI_1" SPLIT_BRAIN 150' in out.winner.fifo.read(), timeout=5)
+        sb.client_talks_to_loser(out, keep_pinging=False)
+        sb.heal(out, heal_wait=10, loser_first=True)
+        assert out.one_master_after_s is not None, "one master once VRRP flows again"
+        assert out.client_ok_after_s is not None, "the client's entry for the IPv6 VIP names the winner"
+        assert sb.neighbour_mac(out.client, sb.VIP6) == out.winner.mac
+        assert "Split brain healing" in out.winner.log()
     finally:
         for side in (out.winner, out.loser):
             side.fifo.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,7 @@ from tests.helpers.fake_linux import (
     FakeArpWatch,
     FakeDeadlineTimer,
     FakeL2Socket,
+    FakeNaWatch,
     FakeNetlink,
     FakeVrrp4Socket,
     FakeVrrp6Socket,
@@ -66,7 +67,7 @@ class Clock:
 class Rig:
     """A VrrpChild started on fakes, and the means to move its time and feed its socket."""
 
-    def __init__(self, tmp_path: Path, text: str = CONF) -> None:
+    def __init__(self, tmp_path: Path, text: str = CONF, *, link_local: str | None = None) -> None:
         self.clock = Clock()
         self.child = VrrpChild(
             Options(config_file=str(tmp_path / "keepalived.conf")),
@@ -75,10 +76,15 @@ class Rig:
             open6=FakeVrrp6Socket.open,
             open_l2=FakeL2Socket.open,
             open_arp=FakeArpWatch.open,
+            open_na=FakeNaWatch.open,
         )
         self.netlink = FakeNetlink()
         self.netlink.add_link("eth0")
         self.netlink.add_fake_address(AddressSpec(address=SRC, prefixlen=24, dev="eth0"))
+        if link_local is not None:  # an IPv6 instance's source
+            self.netlink.add_fake_address(
+                AddressSpec(address=ip_address(link_local), prefixlen=64, dev="eth0")
+            )
         self.child.netlink = self.netlink  # type: ignore[assignment]
         self.timer = FakeDeadlineTimer(None, self.child.driver.on_timer)
         self.child.timer = self.timer  # type: ignore[assignment]
@@ -117,7 +123,7 @@ def rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
     loop = asyncio.new_event_loop()  # the GARP pacers want a loop; nothing runs on it
     asyncio.set_event_loop(loop)
     try:
-        yield lambda text=CONF: Rig(tmp_path, text)
+        yield lambda text=CONF, **kw: Rig(tmp_path, text, **kw)
     finally:
         asyncio.set_event_loop(None)
         loop.close()

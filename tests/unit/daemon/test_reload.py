@@ -121,7 +121,7 @@ def test_vip_change_is_applied_in_place_on_a_master(
     child = running_child(tmp_path, conf("192.0.2.100/24", "192.0.2.101/24"))
     instance = child.instances["VI_1"]
     garps: list[SendGratuitous] = []
-    monkeypatch.setattr(child.actions, "send_gratuitous", lambda name, action: garps.append(action))
+    monkeypatch.setattr(child.actions.announcer, "send_gratuitous", lambda name, action: garps.append(action))
     (tmp_path / "keepalived.conf").write_text(conf("192.0.2.100/24", "192.0.2.102/24"))
     with caplog.at_level(logging.DEBUG):
         assert reload(child) is True

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
 from alived.core.l2.arp import arp_sender
 from alived.core.l2.garp import gratuitous_arp
+from alived.core.l2.ndisc import dad_probe, na_sender, unsolicited_na
 from alived.core.vrrp.states import State
 from alived.daemon.status import status_rows
 from alived.daemon.vrrp.dumps import format_data, format_json
 from alived.units import MILLISECOND, SECOND, Ticks
-from tests.helpers.fake_linux import FakeArpWatch, FakeL2Socket
+from tests.helpers.fake_linux import FakeArpWatch, FakeL2Socket, FakeNaWatch
 from tests.unit.daemon.test_driver import CONF, VIP, Rig, in_loop, rig  # noqa: F401 (fixture)
 
 OTHER_MAC = bytes.fromhex("02aa00000002")
@@ -149,5 +150,67 @@ def test_the_loser_yields_and_reports_the_end(rig: Callable[..., Rig]) -> None: 
         assert fifo[-1] == "INSTANCE VI_1 SPLIT_BRAIN_END 100"
         assert status_rows(r.child.reports())[0]["split_brain_since"] is None
         assert IPv4Address("192.0.2.100") not in r.vips()
+
+    in_loop(body)
+
+
+# ---- an IPv6-only instance: NAs are the evidence, a DAD-style solicitation the probe -----------
+
+VIP6 = IPv6Address("2001:db8::100")
+CONF6 = """
+vrrp_instance VI_6 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 52
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    2001:db8::100/64
+  }
+}
+"""
+
+
+def _answer_from_other() -> bytes:
+    """What Linux sends answering a DAD probe: an NA to ff02::1, Override set, Solicited not."""
+    return unsolicited_na(OTHER_MAC, VIP6, router=False)
+
+
+def test_an_ipv6_only_master_probes_with_a_solicitation_and_declares_a_split_brain(
+    rig: Callable[..., Rig],  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def body() -> None:
+        r = rig(CONF6, link_local="fe80::1")
+        FakeNaWatch.opened.clear()
+        r.run_until(Ticks(5 * SECOND))
+        assert r.child.instances["VI_6"].state is State.MASTER
+        assert [w.ifname for w in FakeNaWatch.opened] == ["eth0"] and not FakeArpWatch.opened
+        watch = FakeNaWatch.opened[0]
+        fifo: list[str] = []
+        r.child.split_brain._write_fifos = lambda kind, name, state, prio: fifo.append(
+            f"{kind} {name} {state} {prio}"
+        )
+        sent = FakeL2Socket.opened[0].frames
+        t = Ticks(6 * SECOND)
+        before = len(sent)
+        _tick(r, t)
+        assert len(sent) == before  # a healthy master probes nothing
+        ours = sent[-1][6:12]
+        watch.deliver(unsolicited_na(ours, VIP6, router=True))  # our own NA (a looped copy): no claim
+        _tick(r, Ticks(t + SECOND // 8))
+        assert len(sent) == before
+        watch.deliver(unsolicited_na(OTHER_MAC, VIP6, router=True))  # the other master's NA
+        _tick(r, Ticks(t + SECOND // 4))
+        probe = sent[-1]
+        assert probe == dad_probe(ours, VIP6) and na_sender(probe) is None
+        with caplog.at_level(logging.WARNING, logger="alived.vrrp"):
+            watch.deliver(_answer_from_other())
+            t = Ticks(t + SECOND + SECOND // 4)
+            _tick(r, t)
+            watch.deliver(_answer_from_other())
+        assert "(VI_6) Split brain: another master holds our VIPs (NA from 02:aa:00:00:00:02" in caplog.text
+        assert fifo == ["INSTANCE VI_6 SPLIT_BRAIN 100"]
+        assert status_rows(r.child.reports())[0]["split_brain_count"] == 1
 
     in_loop(body)

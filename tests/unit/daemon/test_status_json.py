@@ -173,7 +173,7 @@ async def run_child(tmp_path: Path) -> dict[str, Any]:
         now[0] = timer.deadline
         timer.fire()
     doc: dict[str, Any] = json.loads(json.dumps(status_document(child.reports())))
-    for pacer in child.actions.pacers.values():
+    for pacer in child.actions.announcer.pacers.values():
         pacer.cancel()
     return doc
 

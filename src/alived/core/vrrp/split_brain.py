@@ -4,7 +4,8 @@ A split brain is two masters for one virtual router: adverts are lost (a firewal
 VRRP), each side's master-down timer fires, and both hold the VIPs. The instance cannot hear
 the other master's adverts, so the evidence comes from elsewhere:
 
-- another host answers ARP for one of our VIPs (a reply to our probe, or its gratuitous ARP):
+- another host answers ARP for one of our VIPs (a reply to our probe, or its gratuitous ARP),
+  or, for an IPv6 VIP, its NA does (an answer to our DAD-style probe, or its unsolicited NA):
   a *claim*;
 - an advert of lower priority reaches us while we are master (the other side still believes
   it is master: one-way loss, or the moment adverts flow again).
@@ -28,7 +29,7 @@ from typing import Literal
 
 from alived.units import SECOND, Ticks
 
-Evidence = Literal["arp", "advert"]
+Evidence = Literal["arp", "nd", "advert"]
 EndReason = Literal["yielded", "peer_yielded"]
 
 
@@ -41,7 +42,7 @@ class SplitBrainParams:
     forget_after: Ticks  # evidence older than this no longer counts
     misses_to_end: int = 2
     reannounce_gap: Ticks = SECOND
-    can_probe: bool = True  # False: no probe can be sent (no IPv4 VIP), only time ends it
+    can_probe: bool = True  # False: no probe can be sent (no VIP watched), only time ends it
 
     @classmethod
     def for_interval(cls, advert_int: Ticks, *, can_probe: bool = True) -> SplitBrainParams:
@@ -122,12 +123,13 @@ class SplitBrainWatch:
 
     # ---- evidence ------------------------------------------------------------------------------
 
-    def foreign_claim(self, peer: str, now: Ticks) -> list[Verdict]:
-        """Another host answered ARP / ND for one of our VIPs (`peer`: its MAC, as text)."""
+    def foreign_claim(self, peer: str, now: Ticks, kind: Evidence = "arp") -> list[Verdict]:
+        """Another host answered ARP (`kind` "arp") or ND ("nd") for one of our VIPs (`peer`: its
+        MAC, as text)."""
         if not self.master:
             return []
         self._claim_since_probe = True
-        return self._evidence("arp", peer, now)
+        return self._evidence(kind, peer, now)
 
     def lower_advert(self, peer: str, now: Ticks) -> list[Verdict]:
         """An advert of lower priority reached us while master."""

@@ -1,16 +1,15 @@
 """The VRRP child's action runner: what the instances ask for, done on the kernel and the world.
 
 Adverts onto the socket pool's sockets, VIPs, virtual routes and rules through netlink,
-gratuitous ARPs and unsolicited NAs (paced per interface), notify scripts, FIFO lines and
-smtp_alert mails.
+gratuitous ARPs and unsolicited NAs (through its Announcer, announcer.py), notify scripts, FIFO
+lines and smtp_alert mails.
 `perform` names every kind of core action, so a new one cannot be dropped silently. The runner
-owns what only it uses (L2 sockets, MACs, pacers, FIFOs, adopted VIPs, the reload hand-over);
+owns what only it uses (the announcer, FIFOs, adopted VIPs, the reload hand-over);
 it reads the child's plans, config and netlink through the narrow `World` view.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
@@ -19,8 +18,6 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol, assert_never, cast
 
 from alived.config import model
-from alived.core.l2.garp import gratuitous_arp
-from alived.core.l2.ndisc import unsolicited_na
 from alived.core.vrrp.actions import (
     Action,
     InstallRoutes,
@@ -37,7 +34,7 @@ from alived.core.vrrp.auth import pass_field
 from alived.core.vrrp.states import State
 from alived.core.vrrp.wire import AUTH_AH, AhParams, IPAddress, encode_advert, encode_ipv4_packet
 from alived.daemon.script_command import script_command
-from alived.daemon.vrrp.garp_pacer import Pacer
+from alived.daemon.vrrp.announcer import Announcer
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.translate import InstancePlan, SocketKey
 from alived.errors import BackendError
@@ -48,7 +45,6 @@ from alived.linux.vrrp_socket import Vrrp4Socket, Vrrp6Socket
 from alived.notify.fifo import NotifyFifo, fifo_line
 from alived.notify.scripts import NotifyKind, NotifyScripts, commands_for
 from alived.notify.smtp import VrrpMailer
-from alived.units import Ticks, to_seconds
 
 log = logging.getLogger("alived.vrrp")
 
@@ -87,11 +83,8 @@ class ActionRunner:
     def __init__(self, world: World, scripts: ScriptRunner, open_l2: Callable[[str], L2Socket]) -> None:
         self.world = world
         self.scripts = scripts
-        self._open_l2 = open_l2
-        self.l2: dict[str, L2Socket] = {}
-        self.macs: dict[str, bytes] = {}
+        self.announcer = Announcer(world, open_l2)  # GARPs, NAs and split-brain probes
         self.fifos: list[NotifyFifo] = []
-        self.pacers: dict[tuple[str, bool], Pacer] = {}  # (interface, NA?) -> its GARP/NA pacer
         self.adopted: dict[str, set[IPAddress]] = {}
         self.group_notify: dict[str, NotifyScripts] = {}
         self.deleting: set[str] = set()
@@ -99,11 +92,17 @@ class ActionRunner:
         self.quiet: set[str] = set()  # reload: instances whose notifies are suppressed
         self.last_transition: dict[str, float] = {}
         self.last_change: dict[str, tuple[str, str]] = {}  # instance -> (state left, reason)
-        # Per instance, frames handed to the interface's paced sender (status and metrics).
-        self.garps_sent: Counter[str] = Counter()
-        self.nas_sent: Counter[str] = Counter()
         self.mails = VrrpMailer()  # smtp_alert (issue 12)
         self._warned: set[str] = set()
+
+    # Per instance, frames handed to the interfaces' paced senders (status and metrics).
+    @property
+    def garps_sent(self) -> Counter[str]:
+        return self.announcer.garps_sent
+
+    @property
+    def nas_sent(self) -> Counter[str]:
+        return self.announcer.nas_sent
 
     # ---- the reload hand-over ------------------------------------------------------------------
 
@@ -147,12 +146,7 @@ class ActionRunner:
             fifo.write(line)
 
     def close(self) -> None:
-        for pacer in self.pacers.values():
-            pacer.cancel()
-        self.pacers.clear()
-        for l2 in self.l2.values():
-            l2.close()
-        self.l2.clear()
+        self.announcer.close()
         for fifo in self.fifos:
             fifo.close()
 
@@ -173,7 +167,7 @@ class ActionRunner:
                 case RemoveRoutes():
                     self.routes(owner, action.routes, action.rules, add=False)
                 case SendGratuitous():
-                    self.send_gratuitous(owner, action)
+                    self.announcer.send_gratuitous(owner, action)
                 case RunNotify():
                     self.notify(owner, action)
                 case StateChanged():
@@ -284,73 +278,6 @@ class ActionRunner:
                 log.info("(%s) removing Virtual Routes", name)
             for route in route_specs:
                 self.world.netlink.delete_route(route)
-
-    def _l2(self, ifname: str) -> L2Socket:
-        sock = self.l2.get(ifname)
-        if sock is None:
-            sock = self._open_l2(ifname)
-            self.l2[ifname] = sock
-        return sock
-
-    def _mac(self, ifname: str) -> bytes:
-        mac = self.macs.get(ifname)
-        if mac is None:
-            assert self.world.netlink is not None
-            mac = self.world.netlink.link_mac(ifname)
-            self.macs[ifname] = mac
-        return mac
-
-    def send_gratuitous(self, name: str, action: SendGratuitous) -> None:
-        plan = self.world.plans.get(name)
-        if plan is None:
-            return
-        by_dev: dict[str, list[IPAddress]] = {}
-        for spec in plan.vip_specs(action.addresses):
-            by_dev.setdefault(spec.dev, []).append(spec.address)
-        for dev, addresses in by_dev.items():
-            mac = self._mac(dev)
-            for address in addresses:
-                if isinstance(address, IPv4Address):
-                    log.debug("(%s) Sending/queueing gratuitous ARPs on %s for %s", name, dev, address)
-                    frame = gratuitous_arp(mac, address)
-                    what = "gratuitous ARP"
-                else:
-                    log.debug(
-                        "(%s) Sending/queueing Unsolicited Neighbour Adverts on %s for %s", name, dev, address
-                    )
-                    frame = unsolicited_na(mac, address, router=True)
-                    what = "unsolicited Neighbour Advert"
-                pacer = self._pacer(dev, na=not isinstance(address, IPv4Address))
-                sent = self.garps_sent if isinstance(address, IPv4Address) else self.nas_sent
-                sent[name] += action.repeat
-                for _ in range(action.repeat):
-                    log.debug("Sending %s on %s for %s", what, dev, address)
-                    pacer.submit(frame)
-
-    def send_probe(self, ifname: str, frame: bytes) -> None:
-        """A split-brain ARP probe (split_brain.py), spaced like the GARPs; skipped while GARPs wait."""
-        pacer = self._pacer(ifname, na=False)
-        if not pacer.queue:
-            pacer.submit(frame)
-
-    def _pacer(self, ifname: str, *, na: bool) -> Pacer:
-        """The interface's GARP (or NA) pacer, with the interval the current config gives it."""
-        interval = Ticks(0)
-        if self.world.config is not None:
-            g = self.world.config.global_defs
-            interval = g.vrrp_gna_interval if na else g.vrrp_garp_interval
-            for group in self.world.config.garp_groups:
-                if ifname in group.interfaces:
-                    chosen = group.gna_interval if na else group.garp_interval
-                    if chosen is not None:
-                        interval = chosen
-        pacer = self.pacers.get((ifname, na))
-        if pacer is None:
-            loop = asyncio.get_running_loop()
-            pacer = Pacer(loop, lambda frame: self._l2(ifname).send(frame), to_seconds(interval))
-            self.pacers[(ifname, na)] = pacer
-        pacer.interval = to_seconds(interval)
-        return pacer
 
     def notify(self, owner: str, action: RunNotify) -> None:
         if owner in self.quiet:

@@ -82,6 +82,7 @@ class VrrpChild:
         open6: Callable[..., Vrrp6Socket] = Vrrp6Socket.open,
         open_l2: Callable[[str], L2Socket] = L2Socket.open,
         open_arp: OpenWatch | None = None,
+        open_na: OpenWatch | None = None,
     ) -> None:
         # The kernel-facing adapters are parameters so unit tests run the real child on fakes.
         self.options = options
@@ -99,8 +100,9 @@ class VrrpChild:
             self,
             perform=self.actions.perform,
             write_fifos=self.actions.write_fifos,
-            send_probe=self.actions.send_probe,
+            send_probe=self.actions.announcer.send_probe,
             open_watch=open_arp,
+            open_na=open_na,
             now=now,
         )
         self.driver = Driver(self._perform, now, self._arm)
@@ -160,7 +162,7 @@ class VrrpChild:
     # ---- what the action runner reads and does ---------------------------------------------------
 
     def forget_mac(self, ifname: str) -> None:
-        self.actions.macs.pop(ifname, None)
+        self.actions.announcer.forget_mac(ifname)
 
     def releasing(self) -> bool:
         return not (self.stopping and self.options.dont_release_vrrp)

@@ -27,6 +27,7 @@ from alived.daemon.vrrp.unsupported import log_notices
 from alived.errors import BackendError, LocalMisuse
 from alived.linux.arp_watch import ArpWatch
 from alived.linux.monitor import Monitor
+from alived.linux.na_watch import NaWatch
 from alived.linux.netlink import Netlink
 from alived.linux.timer import DeadlineTimer
 from alived.linux.vmac import VmacManager
@@ -50,7 +51,8 @@ class Lifecycle:
         child.config = config
         child.netlink = Netlink()
         child.vmacs = VmacManager(child.netlink)
-        child.split_brain.use_arp(ArpWatch.open)  # unless a test gave a fake: never before start()
+        # Unless a test gave fakes; never before start().
+        child.split_brain.use_arp(ArpWatch.open, NaWatch.open)
         loop = asyncio.get_running_loop()
         child.timer = DeadlineTimer(loop, child.driver.on_timer)
         log.info("Registering Kernel netlink reflector")

@@ -67,6 +67,6 @@ def apply(child: VrrpChild, name: str, new: InstancePlan) -> None:
         child.netlink.add_address(spec)
     if added:
         every = tuple(spec.address for spec in after.values())
-        child.actions.send_gratuitous(
+        child.actions.announcer.send_gratuitous(
             name, SendGratuitous(addresses=every, repeat=inst.params.garp.master_repeat, reason="reload")
         )

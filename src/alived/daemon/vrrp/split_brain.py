@@ -1,13 +1,14 @@
 """The VRRP child's split-brain watch: core/vrrp/split_brain.py per instance, fed from the actions
-the instances emit and from the ARP frames of their VIP interfaces.
+the instances emit and from the ARP and NA frames of their VIP interfaces.
 
 It sees every action after the action runner has carried it out (`on_action`): a StateChanged
 to or from MASTER starts or stops the instance's watch, a MASTER_RX_LOWER_PRI notify is a
-lower-priority advert heard while master. Another host's gratuitous ARP, or its answer to
-our probe, for any of the instance's VIPs is a claim. Probes (an ARP request for the first IPv4
-VIP) go out only while the core watch suspects or sees a split brain, eight per advert interval,
-through the interface's GARP pacer (so `vrrp_garp_interval` spaces them too): a healthy master
-sends nothing keepalived's would not.
+lower-priority advert heard while master. Another host's gratuitous ARP or unsolicited NA, or
+its answer to our probe, for any of the instance's VIPs is a claim. Probes (an ARP probe for the
+first IPv4 VIP; with none, a DAD-style neighbour solicitation for the first IPv6 VIP) go out only
+while the core watch suspects or sees a split brain, eight per advert interval, through the
+interface's GARP (NA) pacer (so `vrrp_garp_interval` / `vrrp_gna_interval` space them too): a
+healthy master sends nothing keepalived's would not.
 
 What it does with the verdicts: a warning in the log, the instance's count and "since" for the
 status and dumps, a notify FIFO line (`INSTANCE "VI_1" SPLIT_BRAIN 150`, then
@@ -23,14 +24,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
 from alived.core.l2.arp import arp_probe, arp_sender, mac_text
+from alived.core.l2.ndisc import dad_probe, na_sender
 from alived.core.vrrp.actions import Action, RunNotify, SendGratuitous, StateChanged
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.split_brain import (
     Ended,
+    Evidence,
     Reannounce,
     SplitBrainParams,
     SplitBrainWatch,
@@ -50,7 +53,7 @@ FIFO_END = "SPLIT_BRAIN_END"
 
 
 class Watch(Protocol):
-    """linux/arp_watch.ArpWatch, or its fake."""
+    """linux/arp_watch.ArpWatch or linux/na_watch.NaWatch, or their fakes."""
 
     def close(self) -> None: ...
 
@@ -80,7 +83,8 @@ class SplitBrainReport:
 
 
 class SplitBrainMonitor:
-    """One SplitBrainWatch per instance that has been master, one ArpWatch per VIP interface."""
+    """One SplitBrainWatch per instance that has been master, one ArpWatch (NaWatch) per interface
+    of its IPv4 (IPv6) VIPs."""
 
     def __init__(
         self,
@@ -88,19 +92,22 @@ class SplitBrainMonitor:
         *,
         perform: Callable[[str, Action], None],
         write_fifos: Callable[[str, str, str, int], None],
-        send_probe: Callable[[str, bytes], None],
+        send_probe: Callable[..., None],
         open_watch: OpenWatch | None,
         now: Callable[[], Ticks],
+        open_na: OpenWatch | None = None,
     ) -> None:
         self.world = world
         self._perform = perform
         self._write_fifos = write_fifos
         self._send_probe = send_probe
         self._open_watch = open_watch  # None: adverts are the only evidence (no ARP watch yet)
+        self._open_na = open_na  # the same for IPv6 VIPs
         self._now = now
         self.watches: dict[str, SplitBrainWatch] = {}
         self.since: dict[str, float] = {}  # wall-clock start of a split brain that lasts
         self.arp: dict[str, Watch | None] = {}  # None: could not open (logged once)
+        self.na: dict[str, Watch | None] = {}
         self._macs: dict[str, bytes] = {}
         self._timer: asyncio.TimerHandle | None = None
 
@@ -126,9 +133,12 @@ class SplitBrainMonitor:
         self._rearm()
 
     def on_frame(self, ifname: str, frame: bytes) -> None:
-        sender = arp_sender(frame)
+        sender = arp_sender(frame) or na_sender(frame)
         if sender is None:
             return
+        kind: Evidence = "arp" if isinstance(sender.address, IPv4Address) else "nd"
+        if kind == "nd" and sender.mac == self._mac(ifname):
+            return  # an NA naming our MAC is ours (our kernel's answer to another host's probe)
         now = self._now()
         for name, watch in list(self.watches.items()):
             plan = self.world.plans.get(name)
@@ -136,14 +146,14 @@ class SplitBrainMonitor:
                 continue
             if any(s.address == sender.address and s.dev == ifname for s in (*plan.vips, *plan.evips)):
                 peer = f"{mac_text(sender.mac)} for {sender.address}"
-                self._verdicts(name, watch.foreign_claim(peer, now))
+                self._verdicts(name, watch.foreign_claim(peer, now, kind))
         self._rearm()
 
     def _became_master(self, name: str) -> None:
         plan = self.world.plans.get(name)
         if plan is None:
             return
-        probe = self._probe_spec(plan) if self._open_watch is not None else None
+        probe = self._probe_spec(plan)
         params = SplitBrainParams.for_interval(plan.params.advert_int, can_probe=probe is not None)
         watch = self.watches.get(name)
         if watch is None or watch.params != params:
@@ -153,8 +163,7 @@ class SplitBrainMonitor:
                 watch.count = old.count
             self.watches[name] = watch
         for spec in (*plan.vips, *plan.evips):
-            if isinstance(spec.address, IPv4Address):
-                self._arp(spec.dev)
+            self._watch(spec.dev, v6=isinstance(spec.address, IPv6Address))
         watch.became_master(self._now())
 
     # ---- verdicts ------------------------------------------------------------------------------
@@ -164,7 +173,7 @@ class SplitBrainMonitor:
             match verdict:
                 case Started():
                     self.since[name] = time.time()
-                    seen = "ARP answered by " if verdict.evidence == "arp" else ""
+                    seen = {"arp": "ARP answered by ", "nd": "NA from "}.get(verdict.evidence, "")
                     log.warning(
                         "(%s) Split brain: another master holds our VIPs (%s%s) while we are MASTER",
                         name,
@@ -204,30 +213,34 @@ class SplitBrainMonitor:
 
     # ---- probes and the timer ------------------------------------------------------------------
 
-    @staticmethod
-    def _probe_spec(plan: InstancePlan) -> tuple[str, IPv4Address] | None:
-        for spec in plan.vips:
-            if isinstance(spec.address, IPv4Address):
-                return spec.dev, spec.address
+    def _probe_spec(self, plan: InstancePlan) -> tuple[str, IPv4Address | IPv6Address] | None:
+        """The first IPv4 VIP (ARP watched), else the first IPv6 one (NA watched), else None."""
+        for v6, opener in ((False, self._open_watch), (True, self._open_na)):
+            if opener is None:
+                continue
+            for spec in plan.vips:
+                if isinstance(spec.address, IPv6Address) == v6:
+                    return spec.dev, spec.address
         return None
 
-    def use_arp(self, open_watch: OpenWatch) -> None:
-        """Watch ARP with `open_watch` from now on, unless another opener was given already."""
-        if self._open_watch is None:
-            self._open_watch = open_watch
+    def use_arp(self, open_watch: OpenWatch, open_na: OpenWatch | None = None) -> None:
+        """Watch ARP (and NAs) with these openers from now on, unless a test gave its fakes."""
+        if self._open_watch is None and self._open_na is None:
+            self._open_watch, self._open_na = open_watch, open_na
 
-    def _arp(self, ifname: str) -> Watch | None:
-        if ifname in self.arp:
-            return self.arp[ifname]
-        if self._open_watch is None:
+    def _watch(self, ifname: str, *, v6: bool) -> Watch | None:
+        watches, opener = (self.na, self._open_na) if v6 else (self.arp, self._open_watch)
+        if ifname in watches:
+            return watches[ifname]
+        if opener is None:
             return None
         watch: Watch | None
         try:
-            watch = self._open_watch(ifname, self.on_frame)
+            watch = opener(ifname, self.on_frame)
         except (BackendError, LocalMisuse, OSError) as err:
             log.warning("split-brain watch on %s unavailable: %s", ifname, err)
             watch = None
-        self.arp[ifname] = watch
+        watches[ifname] = watch
         return watch
 
     def _mac(self, ifname: str) -> bytes | None:
@@ -246,11 +259,15 @@ class SplitBrainMonitor:
         if spec is None:
             return
         dev, address = spec
-        watch, mac = self._arp(dev), self._mac(dev)
+        v6 = isinstance(address, IPv6Address)
+        watch, mac = self._watch(dev, v6=v6), self._mac(dev)
         if watch is None or mac is None:
             return  # nobody would hear the answer
         try:
-            self._send_probe(dev, arp_probe(mac, address))
+            if isinstance(address, IPv6Address):
+                self._send_probe(dev, dad_probe(mac, address), na=True)
+            else:
+                self._send_probe(dev, arp_probe(mac, address))
         except (BackendError, LocalMisuse) as err:
             log.debug("(%s) split-brain probe on %s failed: %s", name, dev, err)
 
@@ -293,7 +310,8 @@ class SplitBrainMonitor:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for watch in self.arp.values():
-            if watch is not None:
-                watch.close()
-        self.arp.clear()
+        for watches in (self.arp, self.na):
+            for watch in watches.values():
+                if watch is not None:
+                    watch.close()
+            watches.clear()
