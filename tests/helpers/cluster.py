@@ -248,7 +248,7 @@ def link_local(ns: Namespace, dev: str = "eth0") -> str:
 
 
 # Slack for process start-up and scheduling on a loaded CI host, on top of the protocol's own bound.
-START_SLACK_S = 4.0
+START_SLACK_S = 8.0  # a daemon (FRR: zebra + vrrpd) may take seconds to start on a loaded host
 MOVE_SLACK_S = 2.0
 
 
