@@ -264,7 +264,7 @@ def config_test(options: Options, log_file: str | None) -> int:
     result = load_result(options)
     choice = choose_backend(result.config.global_defs.lvs_backend, options.lvs_backend)
     report = backend_report(result.config, choice)
-    lines = "".join(f"{d}\n" for d in result.diagnostics if d.severity > Severity.LOG)
+    lines = "".join(f"{d.keepalived_text()}\n" for d in result.diagnostics if d.severity > Severity.LOG)
     lines += "".join(f"{line}\n" for line in report)
     if log_file:
         with open(log_file, "a", encoding="utf-8") as out:
@@ -320,7 +320,7 @@ def refuse_fatal_config(options: Options) -> tuple[int | None, LoadResult | None
         return None, result
     for diagnostic in result.diagnostics:
         if diagnostic.severity > Severity.LOG:
-            sys.stderr.write(f"{diagnostic}\n")
+            sys.stderr.write(f"{diagnostic.keepalived_text()}\n")
     sys.stderr.write(f"{options.config_file}: exited with permanent error CONFIG. Terminating\n")
     return code, result
 

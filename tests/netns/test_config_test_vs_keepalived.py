@@ -1,9 +1,9 @@
 """`-t` on one-point configs: alived's exit code and messages against keepalived 2.2.7's, side by side.
 
 Both run in the same namespace (eth0 exists, as the configs name it). keepalived's children repeat
-the parent's lines and it adds its banner; what is compared is the set of diagnostic lines. A line
-keepalived writes with `(FILE: Line N)` must be in alived's output as written; a line it writes
-without one (a check made once the file is read) must be in alived's output, located or not.
+the parent's lines and it adds its banner; what is compared is the set of diagnostic lines, each as
+written: with `(FILE: Line N)` where keepalived locates it, without one where it does not (a check
+made once the file is read).
 """
 
 from __future__ import annotations
@@ -49,13 +49,51 @@ CASES = {
     "nameless": instance().replace("vrrp_instance VI_1", "vrrp_instance"),
     "unknown_keyword": instance("  foo_bar 1"),
     "vip_prefix_too_long": instance().replace("192.0.2.100/24", "192.0.2.100/33"),
+    # checks made once the file is read: keepalived writes them with no location
+    "unknown_interface": instance(interface="eth9"),
+    "no_interface": instance().replace("  interface eth0\n", ""),
+    "no_vrid": instance().replace("  virtual_router_id 51\n", ""),
+    "nopreempt_master": instance("  nopreempt").replace("state BACKUP", "state MASTER"),
+    "nopreempt_255": instance("  nopreempt", priority="255"),
+    "v3_auth": instance("  version 3\n  authentication {\n    auth_type PASS\n    auth_pass 1234\n  }"),
+    "auth_no_pass": instance("  authentication {\n    auth_type PASS\n  }"),
+    "advert_fraction": instance("  advert_int 1.5"),
+    "no_vip": instance().replace("  virtual_ipaddress {\n    192.0.2.100/24\n  }\n", ""),
+    "missing_brace": instance()[: -len("}\n")],
+    "duplicate_vrid": instance() + instance().replace("VI_1", "VI_2"),
+    "sync_group_one_missing": instance() + "vrrp_sync_group G1 {\n  group {\n    VI_1\n    VI_9\n  }\n}\n",
+    "sync_group_none_found": instance() + "vrrp_sync_group G1 {\n  group {\n    VI_9\n  }\n}\n",
+    "sync_group_no_group": instance() + "vrrp_sync_group G1 {\n}\n",
+    "vs_defaults_and_duplicate_rs": (
+        "virtual_server 192.0.2.10 80 {\n  lb_algo rr\n  protocol TCP\n}\n"
+        "virtual_server 192.0.2.11 80 {\n  lb_algo rr\n  protocol TCP\n"
+        "  real_server 192.0.2.20 80 {\n    weight 1\n  }\n"
+        "  real_server 192.0.2.20 80 {\n    weight 1\n  }\n}\n"
+    ),
+    "vs_quorum_ports": (
+        "virtual_server 192.0.2.10 80 {\n  lb_algo rr\n  lb_kind DR\n  quorum 5\n  hysteresis 9\n"
+        "  real_server 192.0.2.20 81 {\n  }\n}\n"
+    ),
+    "vs_zero_port": (
+        "virtual_server 192.0.2.10 0 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n"
+        "  real_server 192.0.2.20 81 {\n  }\n}\n"
+    ),
+    # located, at the line keepalived names: the `interface` keyword, the block's `}`
+    "no_script": "vrrp_script chk {\n  interval 2\n}\n" + instance("  track_script {\n    chk\n  }"),
+    # the address quoted as written
+    "vip_family": instance().replace(
+        "192.0.2.100/24", "192.0.2.100/24\n    2001:db8::100/64\n    2001:db8::101\n    2001:db8::102/128"
+    ),
 }
 
 _BANNER = re.compile(
     r"^(Starting |Running on |Command line|Opening file|Configuration file|WARNING - keepalived was buil"
     r"|Stopp|Remove|$)"
 )
-_LOCATED = re.compile(r"^\([^()]*: Line \d+\) ")
+
+# alived's own notes on its load-balancer backend (nftables here: the test kernel has no IPVS);
+# keepalived has no such backend to report on.
+_OUR_BACKEND = re.compile(r"^Load balancer backend: |\bnftables\b")
 
 
 def _lines(text: str, conf: Path) -> set[str]:
@@ -80,13 +118,9 @@ def test_config_test_matches_keepalived(name: str, lab: Lab, tmp_path: Path) -> 
     theirs = ns.exec("unshare", "-m", "keepalived", "-t", "-l", "-f", str(conf), *pids, check=False)
     ours = ns.exec(sys.executable, "-m", "alived", "-t", "-f", str(conf), check=False)
     their_lines = _lines(theirs.stdout + theirs.stderr, conf)
-    our_lines = _lines(ours.stdout + ours.stderr, conf)
+    our_lines = {line for line in _lines(ours.stdout + ours.stderr, conf) if not _OUR_BACKEND.search(line)}
     assert ours.returncode == theirs.returncode, (their_lines, our_lines)
-    unlocated = {_LOCATED.sub("", line) for line in our_lines}
-    for line in their_lines:
-        wanted = our_lines if _LOCATED.match(line) else unlocated
-        assert line in wanted, f"alived does not write {line!r}: {sorted(our_lines)}"
-    assert len(unlocated) == len(their_lines), (sorted(their_lines), sorted(our_lines))
+    assert our_lines == their_lines, (sorted(their_lines), sorted(our_lines))
 
 
 @pytest.mark.parametrize("what", ["missing", "directory"])

@@ -29,11 +29,18 @@ class Diagnostic:
     keyword: str = ""
     # keepalived's daemon refuses to start on this one (its child exits 2), though -t only counts it
     refuse: bool = False
+    # False for a check keepalived makes once the file is read: it writes no `(FILE: Line N)`
+    # prefix there, so `-t` and the daemon's log do not either (alivectl still shows the place)
+    located: bool = True
 
     def __str__(self) -> str:
         if self.location is None:
             return self.message
         return f"{self.location} {self.message}"
+
+    def keepalived_text(self) -> str:
+        """The line as keepalived 2.2.7 writes it: located only where keepalived locates it."""
+        return str(self) if self.located else self.message
 
 
 EXIT_OK = 0

@@ -76,6 +76,8 @@ class AddressEntry:
     track_group: str | None = None
     use_vmac: bool = False
     location: Location | None = None
+    # the address token as written (keepalived quotes it so); not part of the address's value
+    written: str | None = field(default=None, compare=False)
 
     @property
     def family(self) -> int:
@@ -155,6 +157,7 @@ class VrrpScript:
     group: str | None = None
     init_fail: bool = False
     location: Location | None = None
+    end_location: Location | None = field(default=None, compare=False)  # the block's `}`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -393,6 +396,7 @@ class VrrpInstance:
     family: int = 4
     sync_group: str | None = None
     location: Location | None = None
+    interface_location: Location | None = field(default=None, compare=False)  # the `interface` line
 
 
 # ---------------------------------------------------------------- LVS

@@ -10,11 +10,12 @@ nesting is purely lexical. Brace counts are reported as keepalived's line reader
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from alived.config.diagnostics import Diagnostic, Severity
 from alived.config.source import Line
+from alived.errors import Location
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class Node:
 
     line: Line
     children: tuple[Node, ...] | None = None
+    # the block's last line (its `}`), where keepalived reports what it checks as the block ends
+    end: Location | None = field(default=None, compare=False)
 
     @property
     def keyword(self) -> str:
@@ -102,6 +105,7 @@ def _count_braces(items: Sequence[Line], diagnostics: list[Diagnostic]) -> None:
                 f"There are {depth} missing '}}'s or extra '{{'s",
                 first_open.location if first_open is not None else None,
                 Severity.ERROR,
+                located=False,  # keepalived counts them once the file is read
             )
         )
 
@@ -181,8 +185,10 @@ class _Reader:
                 self.diagnostics.append(
                     Diagnostic("Missing '{' at beginning of configuration block", where, Severity.ERROR)
                 )
-            return Node(line, self.block(kw.block.keywords, level + 1))
-        return Node(line, self.values(line))
+            children = self.block(kw.block.keywords, level + 1)
+        else:
+            children = self.values(line)
+        return Node(line, children, self.items[self.pos - 1].location)
 
     def values(self, opener: Line) -> tuple[Node, ...]:
         """A value block (alloc_value_block): every line up to the next `}` is one entry."""
@@ -238,6 +244,7 @@ def _lexical(lines: Iterable[Line], diagnostics: list[Diagnostic]) -> tuple[Node
                 f"There are {missing} missing '}}'s or extra '{{'s",
                 opener.location if opener is not None else None,
                 Severity.ERROR,
+                located=False,  # keepalived counts them once the file is read
             )
         )
     return _freeze(root)

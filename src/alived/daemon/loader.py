@@ -56,7 +56,7 @@ def load(options: Options, *, start: bool = False) -> model.Config | None:
     log.info("Opening file '%s'.", options.config_file)
     result = _preloaded.pop() if start and _preloaded else load_result(options)
     for diagnostic in result.diagnostics:
-        log.warning("%s", diagnostic)
+        log.warning("%s", diagnostic.keepalived_text())
     if result.exit_code == EXIT_CANNOT_RUN:
         log.error("Configuration file %s cannot be used", options.config_file)
         return None

@@ -29,7 +29,7 @@ def config_check_failed(options: Options, log_file: str) -> bool:
     if log_file:
         try:
             with open(log_file, "w", encoding="utf-8") as out:
-                out.writelines(f"{line}\n" for line in result.diagnostics)
+                out.writelines(f"{d.keepalived_text()}\n" for d in result.diagnostics)
         except OSError as err:
             log.error("Unable to write the config check log %s: %s", log_file, err)
     log.error("New config failed validation, see %s for details", target)

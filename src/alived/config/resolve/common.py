@@ -20,8 +20,9 @@ class Out:
         severity: Severity = Severity.ERROR,
         *,
         refuse: bool = False,
+        located: bool = True,
     ) -> None:
-        self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse))
+        self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse, located=located))
 
 
 def unique_tracks(name: str, kind: str, entries: tuple[Any, ...], out: Out) -> tuple[Any, ...]:

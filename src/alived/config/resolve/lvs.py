@@ -23,6 +23,7 @@ def resolve_vs(config: Config, vs: VirtualServer, out: Out) -> VirtualServer | N
             f"Warning: Virtual server {vs.key}: protocol specified for fwmark - protocol will be ignored",
             where,
             Severity.WARNING,
+            located=False,
         )
     if vs.group is not None and not any(g.name == vs.group for g in config.virtual_server_groups):
         # keepalived 2.2.7 drops such a service without a word.
@@ -41,17 +42,20 @@ def resolve_vs(config: Config, vs: VirtualServer, out: Out) -> VirtualServer | N
         name = (
             f"[{vs.group}]:{vs.port or 0}" if vs.group is not None else f"[{vs.address}]:none:{vs.port or 0}"
         )
-        out.add(f"Virtual server {name}: no protocol set - defaulting to UDP", where, Severity.WARNING)
+        out.add(
+            f"Virtual server {name}: no protocol set - defaulting to UDP",
+            where,
+            Severity.WARNING,
+            located=False,
+        )
         vs = replace(vs, protocol="UDP")
     if addressed and vs.group is None and not vs.persistence_timeout and not vs.port:
-        out.add(f"Virtual server {vs.key}: zero port only valid for persistent services - setting", where)
-        vs = replace(vs, persistence_timeout=360)
-    if not vs.lb_algo_set:
-        out.add(f"Virtual server {vs.key}: no scheduler set, setting default 'wlc'", where, Severity.WARNING)
-    if not vs.lvs_method_set:
         out.add(
-            f"Virtual server {vs.key}: no forwarding method set, setting default NAT", where, Severity.WARNING
+            f"Virtual server {vs.key}: zero port only valid for persistent services - setting",
+            where,
+            located=False,
         )
+        vs = replace(vs, persistence_timeout=360)
     servers: list[RealServer] = []
     seen: set[tuple[str, int | None]] = set()
     for rs in vs.real_servers:
@@ -62,13 +66,29 @@ def resolve_vs(config: Config, vs: VirtualServer, out: Out) -> VirtualServer | N
                 f"VS {vs.key}: real server {_rs_name(vs, rs.address, resolved.effective_port)} is duplicated"
                 " - removing second rs",
                 rs.location,
+                located=False,
             )
             continue
         seen.add(key)
         servers.append(resolved)
     if not servers:
-        out.add(f"Virtual server {vs.key} has no real servers - ignoring", where)
+        out.add(f"Virtual server {vs.key} has no real servers - ignoring", where, located=False)
         return None
+    # keepalived names the defaults it fills in only for a service it keeps.
+    if not vs.lb_algo_set:
+        out.add(
+            f"Virtual server {vs.key}: no scheduler set, setting default 'wlc'",
+            where,
+            Severity.WARNING,
+            located=False,
+        )
+    if not vs.lvs_method_set:
+        out.add(
+            f"Virtual server {vs.key}: no forwarding method set, setting default NAT",
+            where,
+            Severity.WARNING,
+            located=False,
+        )
     quorum, hysteresis = vs.quorum, vs.hysteresis
     weight_sum = sum(rs.effective_weight for rs in servers)
     if quorum > weight_sum:
@@ -77,6 +97,7 @@ def resolve_vs(config: Config, vs: VirtualServer, out: Out) -> VirtualServer | N
             f" reducing quorum to {weight_sum}",
             where,
             Severity.WARNING,
+            located=False,
         )
         quorum = weight_sum
     if hysteresis >= quorum:
@@ -87,6 +108,7 @@ def resolve_vs(config: Config, vs: VirtualServer, out: Out) -> VirtualServer | N
             f" setting hysteresis to {fixed}",
             where,
             Severity.WARNING,
+            located=False,
         )
         hysteresis = fixed
     return replace(vs, real_servers=tuple(servers), quorum=quorum, hysteresis=hysteresis)
@@ -105,6 +127,7 @@ def _resolve_rs(config: Config, vs: VirtualServer, rs: RealServer, out: Out) -> 
             " don't match - resetting",
             rs.location,
             Severity.WARNING,
+            located=False,
         )
         port = vs.port
     checkers = tuple(

@@ -85,7 +85,7 @@ def resolve_scripts(config: Config, out: Out) -> tuple[VrrpScript, ...]:
     for written in config.vrrp_scripts:
         vs = written
         if vs.script is None:
-            out.add(f"No script set for vrrp_script {vs.name} - removing", vs.location)
+            out.add(f"No script set for vrrp_script {vs.name} - removing", vs.end_location or vs.location)
             continue
         if vs.timeout == 0:
             out.add(f"({vs.name}): vrrp script timeout must be greater than 0, setting to 1", vs.location)

@@ -59,13 +59,13 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         track_bfd=unique_tracks(name, "track_bfd", inst.track_bfd, out),
     )
     if inst.virtual_router_id is None:
-        out.add(f"({name}) the virtual router id must be set", where, refuse=True)
+        out.add(f"({name}) the virtual router id must be set", where, refuse=True, located=False)
         return None
     interface = inst.interface
     if interface is None:
         # keepalived 2.2.7 insists on an interface even for unicast instances; without unicast
         # peers the instance cannot be completed and the daemon stops (chk_min_cfg).
-        out.add(f"({name}) Unknown interface!", where, refuse=not inst.unicast_peer)
+        out.add(f"({name}) Unknown interface!", where, refuse=not inst.unicast_peer, located=False)
     if inst.linkbeat_use_polling:
         out.add(
             f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
@@ -84,15 +84,16 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     vips: list[AddressEntry] = []
     for vip in inst.virtual_ipaddress:
         if vip.family != family:
+            written = vip.written or vip.address.ip
             out.add(
-                f"({name}): address family must match VRRP instance [{vip.address.ip}] - ignoring",
+                f"({name}): address family must match VRRP instance [{written}] - ignoring",
                 vip.location,
             )
             continue
         vips.append(vip)
     excluded = inst.virtual_ipaddress_excluded
     if not vips and not inst.no_virtual_ipaddress:
-        out.add(f"({name}) No VIP specified; at least one is sensible", where)
+        out.add(f"({name}) No VIP specified; at least one is sensible", where, located=False)
     version = inst.version if inst.version is not None else g.vrrp_version
     strict = inst.strict_mode if inst.strict_mode is not None else g.vrrp_strict
     if family == 6 and version == 2:
@@ -101,22 +102,26 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         version = 3
     if not vips and not inst.no_virtual_ipaddress and (version == 3 or family == 6 or strict):
         # vrrp_complete_instance gives up on the instance, and the VRRP child with it.
-        out.add(f"({name}) No VIP specified; at least one is required", where, refuse=True)
+        out.add(f"({name}) No VIP specified; at least one is required", where, refuse=True, located=False)
     if inst.vmac_xmit_base and inst.use_vmac is None:
-        out.add(f"({name}) vmac_xmit_base is only valid with a vmac", where)
+        out.add(f"({name}) vmac_xmit_base is only valid with a vmac", where, located=False)
     state = inst.state
     priority = inst.priority
     auth = inst.authentication
     if auth is not None and auth.auth_type is None:
         auth = None
     if auth is not None and (version == 3 or family == 6):
-        out.add(f"({name}) VRRP version 3 does not support authentication. Ignoring.", where)
+        out.add(f"({name}) VRRP version 3 does not support authentication. Ignoring.", where, located=False)
         auth = None
     elif auth is not None and not auth.auth_pass:
-        out.add(f"({name}) Authentication specified but no password given. Ignoring", where)
+        out.add(f"({name}) Authentication specified but no password given. Ignoring", where, located=False)
         auth = None
     if auth is not None and auth.auth_type == "AH" and state == "MASTER":
-        out.add(f"({name}) Initial state master is incompatible with AH authentication - clearing", where)
+        out.add(
+            f"({name}) Initial state master is incompatible with AH authentication - clearing",
+            where,
+            located=False,
+        )
         state = None
     if priority is None:
         priority = 255 if state == "MASTER" else 100
@@ -124,16 +129,26 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         state = "MASTER" if priority == 255 else "BACKUP"
     nopreempt = inst.nopreempt
     if nopreempt and priority == 255:
-        out.add(f"({name}) nopreempt is incompatible with priority 255. resetting nopreempt", where)
+        out.add(
+            f"({name}) nopreempt is incompatible with priority 255. resetting nopreempt", where, located=False
+        )
         nopreempt = False
     elif nopreempt and state == "MASTER":
-        out.add(f"({name}) Warning - nopreempt will not work with initial state MASTER - clearing", where)
+        out.add(
+            f"({name}) Warning - nopreempt will not work with initial state MASTER - clearing",
+            where,
+            located=False,
+        )
         nopreempt = False
     advert = inst.advert_int if inst.advert_int is not None else Ticks(SECOND)
     if version == 2:
         if advert % SECOND:
             secs = advert / SECOND
-            out.add(f"({name}) VRRPv2 advertisement interval {secs:.6f}s must be an integer. rounding", where)
+            out.add(
+                f"({name}) VRRPv2 advertisement interval {secs:.6f}s must be an integer. rounding",
+                where,
+                located=False,
+            )
             advert = Ticks(max(1, round(secs)) * SECOND)
     else:
         if advert > Ticks(40_950_000):
@@ -141,6 +156,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
                 f"({name}) VRRPv3 advertisement interval {advert / SECOND:.2f}s is out of range."
                 " Must be less than 40.96s. Setting to 40.95s",
                 where,
+                located=False,
             )
             advert = Ticks(40_950_000)
         cs = (advert + 5_000) // 10_000
@@ -305,6 +321,7 @@ def check_duplicate_vrids(instances: tuple[VrrpInstance, ...], out: Out) -> tupl
                 f" on interface {inst.interface}",
                 inst.location,
                 refuse=True,
+                located=False,
             )
         else:
             seen[key] = inst
@@ -331,6 +348,7 @@ def resolve_sync_groups(
                 out.add(
                     f"Virtual router {member} specified in sync group {group.name} doesn't exist - ignoring",
                     group.location,
+                    located=False,
                 )
             elif member in owner:
                 out.add(
@@ -342,13 +360,19 @@ def resolve_sync_groups(
                 members.append(member)
                 owner[member] = group.name  # a repeat in the same group is a second membership too
         if not members:
-            out.add(f"Sync group {group.name} has no virtual router(s). removing", group.location)
+            message = (
+                f"Sync group {group.name}, no matching virtual router found in group declaration - removing"
+                if group.group
+                else f"Sync group {group.name} has no virtual router(s). removing"
+            )
+            out.add(message, group.location, located=False)
             continue
         if len(members) == 1:
             out.add(
                 f"Sync group {group.name} has only 1 virtual router(s) - this probably isn't what you want",
                 group.location,
                 Severity.WARNING,
+                located=False,
             )
         kept.append(replace(group, group=tuple(members)))
     instances = tuple(replace(i, sync_group=owner[i.name]) if i.name in owner else i for i in instances)
@@ -409,7 +433,7 @@ def check_interfaces(config: Config, interfaces: set[str], out: Out) -> bool:
         lacks(
             inst.interface,
             f"WARNING - interface {{name}} for vrrp_instance {inst.name} doesn't exist",
-            inst.location,
+            inst.interface_location or inst.location,
         )
         for entry in inst.track_interface:
             lacks(entry.name, f"({inst.name}) tracked interface {{name}} doesn't exist", entry.location)

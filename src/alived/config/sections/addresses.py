@@ -84,7 +84,7 @@ def address_entry(ctx: Ctx, node: Node, *, static: bool = False, vip: bool = Tru
         else:
             ctx.error(f"Unknown configuration entry '{word}' for ip address - ignoring", node)
         i += 1
-    return Address(address=address, location=node.line.location, **opts)
+    return Address(address=address, location=node.line.location, written=first, **opts)
 
 
 def static_address_entry(ctx: Ctx, node: Node) -> Address | Any:

@@ -30,15 +30,18 @@ def named(ctx: Ctx, node: Node, what: str) -> str | None:
     return node.args[0]
 
 
-def _build(ctx: Ctx, node: Node, fields: Fields, cls: type[Any], what: str, *, fatal: bool = False) -> Any:
-    """fatal: keepalived reads this block's name unchecked, so a nameless block exits 2."""
+def _build(
+    ctx: Ctx, node: Node, fields: Fields, cls: type[Any], what: str, *, fatal: bool = False, **extra: Any
+) -> Any:
+    """fatal: keepalived reads this block's name unchecked, so a nameless block exits 2; extra: the
+    places (compare=False fields) keepalived reports some later checks at."""
     if fatal and not node.args:
         ctx.missing(node)
         return INVALID
     name = named(ctx, node, what)
     if name is None:
         return INVALID
-    return cls(name=name, location=node.line.location, **fields.values)
+    return cls(name=name, location=node.line.location, **fields.values, **extra)
 
 
 def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -53,7 +56,8 @@ def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         where = fields.where.get("interface", node.line.location)
         ctx.error(f"({name}) cannot use a loopback interface (lo) for vrrp - ignoring", where, "interface")
         del fields.values["interface"]
-    return _build(ctx, node, fields, model.VrrpInstance, "vrrp_instance")
+    interface_at = fields.where.get("interface")
+    return _build(ctx, node, fields, model.VrrpInstance, "vrrp_instance", interface_location=interface_at)
 
 
 # keepalived's instance handlers add a line naming the instance after a bad number; {word}: the value.
@@ -98,7 +102,7 @@ def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
 
 
 def build_script(ctx: Ctx, node: Node, fields: Fields) -> Any:
-    return _build(ctx, node, fields, model.VrrpScript, "vrrp_script", fatal=True)
+    return _build(ctx, node, fields, model.VrrpScript, "vrrp_script", fatal=True, end_location=node.end)
 
 
 def build_track_file(ctx: Ctx, node: Node, fields: Fields) -> Any:
