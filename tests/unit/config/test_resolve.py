@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult
+from alived.config.render import render_config
 from alived.config.resolve import ScriptFile
 from alived.units import SECOND
 
@@ -235,3 +236,21 @@ def test_a_virtual_server_without_protocol_is_udp_as_keepalived_says(load: Load)
         (VS % "TCP_CHECK {\n }").replace("    protocol TCP\n", "").replace("192.0.2.9 80", "fwmark 3")
     )
     assert not any("no protocol set" in d.message for d in fwmark.diagnostics)
+
+
+def test_a_post_read_check_is_unlocated_as_keepalived_writes_it_but_keeps_its_place(load: Load) -> None:
+    result = load(INSTANCE.replace("    virtual_router_id 51\n", ""))
+    (diag,) = (d for d in result.problems if "virtual router id" in d.message)
+    assert diag.keepalived_text() == "(VI_1) the virtual router id must be set"
+    assert diag.location is not None and str(diag).startswith(f"{diag.location} ")  # alivectl's view
+
+
+def test_written_tokens_do_not_change_the_model_or_its_dump(load: Load) -> None:
+    text = SCRIPT + INSTANCE
+    plain = load(text).config.instances[0].virtual_ipaddress[0]
+    written = load(text.replace("192.0.2.1\n", "192.0.2.1/32\n")).config.instances[0].virtual_ipaddress[0]
+    assert (plain.written, written.written) == ("192.0.2.1", "192.0.2.1/32")
+    assert plain == written  # a reload sees no change
+    rendered = render_config(load(text).config)
+    assert "written" not in rendered["instances"][0]["virtual_ipaddress"][0]
+    assert "interface_location" not in rendered["instances"][0]
