@@ -78,8 +78,11 @@ CASES = {
         "virtual_server 192.0.2.10 0 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n"
         "  real_server 192.0.2.20 81 {\n  }\n}\n"
     ),
-    # located, at the line keepalived names: the `interface` keyword, the block's `}`
+    # located, at the line keepalived names: the `interface` keyword, the block's `}` (the empty
+    # group blocks below too, with their owner's name)
     "no_script": "vrrp_script chk {\n  interval 2\n}\n" + instance("  track_script {\n    chk\n  }"),
+    "sync_group_empty_group": instance() + "vrrp_sync_group G1 {\n  group {\n  }\n}\n",
+    "track_group_empty_group": instance() + "track_group TG {\n  group {\n  }\n}\n",
     # the address quoted as written
     "vip_family": instance().replace(
         "192.0.2.100/24", "192.0.2.100/24\n    2001:db8::100/64\n    2001:db8::101\n    2001:db8::102/128"

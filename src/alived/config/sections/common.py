@@ -220,12 +220,12 @@ def run_keyword(ctx: Ctx, node: Node, kw: Kw) -> Any:
 
 
 def nonempty(message: str) -> Builder:
-    """A value block keepalived warns about when it is empty (its words, {name}: the block's owner)."""
+    """A value block keepalived warns about when it is empty: at its `}`, where it sees it so."""
 
     def build(ctx: Ctx, node: Node, fields: Fields) -> Any:
         entries = fields.get("entries", ())
         if not entries:
-            ctx.error(message, node, node.keyword)
+            ctx.error(message, node.end or node, node.keyword)
             return INVALID
         return entries
 

@@ -97,7 +97,24 @@ def _instance_notes(ctx: Ctx, node: Node, name: str) -> None:
     ctx.diagnostics[start:] = out
 
 
+def _name_empty_group(ctx: Ctx, node: Node, what: str) -> None:
+    """keepalived names the group in its empty `group {}` warning; the value block cannot know it."""
+    if not node.args:
+        return
+    generic = f"Warning - {what} has empty group block"
+    inside = range(node.line.location.line, (node.end or node.line.location).line + 1)
+    for i in range(len(ctx.diagnostics) - 1, -1, -1):
+        found = ctx.diagnostics[i]
+        where = found.location
+        if where is None or where.file != node.line.location.file or where.line not in inside:
+            break
+        if found.message == generic:
+            named = f"Warning - {what} {node.args[0]} has empty group block"
+            ctx.diagnostics[i] = replace(found, message=named)
+
+
 def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    _name_empty_group(ctx, node, "sync group")
     return _build(ctx, node, fields, model.VrrpSyncGroup, "vrrp_sync_group")
 
 
@@ -114,6 +131,7 @@ def build_track_process(ctx: Ctx, node: Node, fields: Fields) -> Any:
 
 
 def build_track_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    _name_empty_group(ctx, node, "track group")
     return _build(ctx, node, fields, model.TrackGroup, "track_group")
 
 
