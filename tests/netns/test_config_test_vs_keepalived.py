@@ -59,6 +59,11 @@ CASES = {
     "auth_no_pass": instance("  authentication {\n    auth_type PASS\n  }"),
     "advert_fraction": instance("  advert_int 1.5"),
     "no_vip": instance().replace("  virtual_ipaddress {\n    192.0.2.100/24\n  }\n", ""),
+    "strict_auth_preempt_delay": instance(
+        "  strict_mode\n  preempt_delay 5\n  authentication {\n    auth_type PASS\n    auth_pass 12\n  }"
+    ),
+    "strict_master": instance("  strict_mode").replace("state BACKUP", "state MASTER"),
+    "unicast_src_without_peers": instance("  unicast_src_ip 192.0.2.1"),
     "missing_brace": instance()[: -len("}\n")],
     "duplicate_vrid": instance() + instance().replace("VI_1", "VI_2"),
     "sync_group_one_missing": instance() + "vrrp_sync_group G1 {\n  group {\n    VI_1\n    VI_9\n  }\n}\n",
@@ -81,6 +86,8 @@ CASES = {
     # located, at the line keepalived names: the `interface` keyword, the block's `}` (the empty
     # group blocks below too, with their owner's name)
     "no_script": "vrrp_script chk {\n  interval 2\n}\n" + instance("  track_script {\n    chk\n  }"),
+    "unicast_ttl_without_peers": instance("  unicast_ttl 5"),
+    "vmac_unicast": instance("  use_vmac\n  unicast_peer {\n    192.0.2.5\n  }"),
     "sync_group_empty_group": instance() + "vrrp_sync_group G1 {\n  group {\n  }\n}\n",
     "track_group_empty_group": instance() + "track_group TG {\n  group {\n  }\n}\n",
     # the address quoted as written

@@ -397,6 +397,7 @@ class VrrpInstance:
     sync_group: str | None = None
     location: Location | None = None
     interface_location: Location | None = field(default=None, compare=False)  # the `interface` line
+    end_location: Location | None = field(default=None, compare=False)  # the block's `}`
 
 
 # ---------------------------------------------------------------- LVS

@@ -50,6 +50,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     g = config.global_defs
     name = inst.name
     where = inst.location
+    end = inst.end_location or where  # checks keepalived makes as it reads the block's `}`
     inst = replace(
         inst,
         track_interface=unique_tracks(name, "track_interface", inst.track_interface, out),
@@ -189,13 +190,15 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
             out.add(f"({name}) Unicast peers are not supported in strict mode", where, refuse=True)
             peers = ()
         if auth is not None:
-            out.add(f"({name}) Strict mode does not support authentication. Ignoring.", where)
+            out.add(f"({name}) Strict mode does not support authentication. Ignoring.", where, located=False)
             auth = None
         if preempt_delay:
-            out.add(f"({name}) preempt_delay is incompatible with strict mode - resetting", where)
+            out.add(
+                f"({name}) preempt_delay is incompatible with strict mode - resetting", where, located=False
+            )
             preempt_delay = None
         if state == "MASTER" and priority != 255:
-            out.add(f"({name}) State MASTER must match being address owner", where)
+            out.add(f"({name}) State MASTER must match being address owner", where, located=False)
             state = "BACKUP"
         if family == 6 and vips and not vips[0].address.ip.is_link_local:
             out.add(f"({name}) the first IPv6 VIP address must be link local in strict mode", where)
@@ -216,7 +219,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     if accept is None:
         accept = True
     if peers and use_vmac is not None and not inst.vmac_xmit_base:
-        out.add(f"({name}) unicast with use_vmac requires vmac_xmit_base - setting", where, Severity.WARNING)
+        out.add(f"({name}) unicast with use_vmac requires vmac_xmit_base - setting", end, Severity.WARNING)
     for peer in peers:
         if peer.address.version != family:
             out.add(
@@ -240,9 +243,10 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
                 f"({name}) A unicast keyword has been specified without any unicast peers. Defaulting to"
                 " multicast. This usage is deprecated - please update your configuration.",
                 where,
+                located=False,
             )
         if unicast_ttl is not None:
-            out.add(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", where)
+            out.add(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", end)
             unicast_ttl = None
     master_delay = first(inst.garp_master_delay, g.vrrp_garp_master_delay)
     master_repeat = first(inst.garp_master_repeat, g.vrrp_garp_master_repeat)

@@ -57,7 +57,15 @@ def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         ctx.error(f"({name}) cannot use a loopback interface (lo) for vrrp - ignoring", where, "interface")
         del fields.values["interface"]
     interface_at = fields.where.get("interface")
-    return _build(ctx, node, fields, model.VrrpInstance, "vrrp_instance", interface_location=interface_at)
+    return _build(
+        ctx,
+        node,
+        fields,
+        model.VrrpInstance,
+        "vrrp_instance",
+        interface_location=interface_at,
+        end_location=node.end,
+    )
 
 
 # keepalived's instance handlers add a line naming the instance after a bad number; {word}: the value.
