@@ -79,6 +79,10 @@ CASES = {
         "virtual_server 192.0.2.10 80 {\n  lb_algo rr\n  lb_kind DR\n  quorum 5\n  hysteresis 9\n"
         "  real_server 192.0.2.20 81 {\n  }\n}\n"
     ),
+    "vs_fwmark_protocol_and_rs_port": (
+        "virtual_server fwmark 5 {\n  protocol TCP\n  lb_algo rr\n  lb_kind DR\n"
+        "  real_server 192.0.2.20 80 {\n  }\n}\n"
+    ),
     "vs_zero_port": (
         "virtual_server 192.0.2.10 0 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n"
         "  real_server 192.0.2.20 81 {\n  }\n}\n"

@@ -118,6 +118,14 @@ def _resolve_rs(config: Config, vs: VirtualServer, rs: RealServer, out: Out) -> 
     method = rs.lvs_method or vs.lvs_method
     port = rs.port
     if vs.fwmark is not None:
+        if port:
+            out.add(
+                f"WARNING - fwmark virtual server {vs.key}, real server [{rs.address}]:none:{port}"
+                " has port specified - clearing",
+                rs.location,
+                Severity.WARNING,
+                located=False,
+            )
         port = None
     elif port is None:
         port = vs.port
