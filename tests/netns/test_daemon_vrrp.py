@@ -184,6 +184,8 @@ def test_election_by_priority_notify_and_fifo(lab: Lab, tmp_path: Path) -> None:
             "extra-arg INSTANCE VI_1 BACKUP 150",
             "extra-arg INSTANCE VI_1 MASTER 150",
         ]
+        # b's notify script runs after its log line: wait for it, as for a's above.
+        wait_for(lambda: lines(tmp_path / "b.notify") != [], what="b's notify")
         assert lines(tmp_path / "b.notify") == ["extra-arg INSTANCE VI_1 BACKUP 100"]
         assert lines(tmp_path / "a.master") == ["master 0"]  # specific scripts get no arguments
         assert os.read(reader, 4096).decode() == 'INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\n'
