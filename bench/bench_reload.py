@@ -9,8 +9,8 @@ figure is the time until the child's status socket reports the reload done (`pro
 its reload count moved; the child answers only once the new config is applied, since the reload
 runs on its loop). Each case is run with the same file (a no-op reload) and with one change
 (a VIP added to / removed from one instance; one real server's weight changed), `--runs` times
-each, alternating; medians are printed, with the child's own handling time (the `Reload
-finished` span), the kernel operations the reload made (process-json's tally) and, for the
+each, alternating; medians are printed, with the child's own handling time (process-json's
+`last_seconds`), the kernel operations the reload made (process-json's tally) and, for the
 load balancer, what a full start-up costs. Rewrites the "## Reload" section of
 bench/README.md unless --no-readme.
 
@@ -303,8 +303,9 @@ def main() -> int:
             "`bench/bench_reload.py`: alived in a namespace; the parent is sent SIGHUP and the figure "
             "is the time until the child's status socket reports the reload applied (its "
             "`process-json` reload count moved; the reload runs on the child's loop, so the answer "
-            "comes after it). Medians; 'child's own handling' is the span the child logs as `Reload "
-            "finished`, its CPU the child's threads' run time over the reload (steadier than wall time "
+            "comes after it). Medians; 'child's own handling' is the span the child reports as "
+            "`last_seconds` in process-json, its CPU the child's threads' run time over the reload "
+            "(steadier than wall time "
             "on a shared machine); kernel operations are the netlink and nftables requests the reload made "
             "(the most in any run). VRRP: 250 VRIDs per link, one /32 VIP each, every instance MASTER. "
             "Load balancer: NAT, wrr, 10 real servers per virtual server without health checks, "

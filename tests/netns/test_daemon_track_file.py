@@ -52,7 +52,7 @@ def test_weighted_file_moves_mastership_and_survives_reload(lab: Lab, tmp_path: 
     master_and_backup(a, b)
     # A reload keeps watching the file; the kept instance keeps its state.
     a.send(signal.SIGHUP)
-    a.wait_log("Reload finished")
+    a.wait_log("Reload complete")
     assert a.has()
     value.write_text("garbage\n")  # reads as 0: nothing changes
     value.write_text("99999999999\n")

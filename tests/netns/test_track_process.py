@@ -100,7 +100,7 @@ def test_exec_into_and_out_of_the_tracked_name(lab: Lab, tmp_path: Path) -> None
     a.wait_log("Quorum lost for tracked process bysleep")
     # A reload keeps following the kernel's events.
     a.send(signal.SIGHUP)
-    a.wait_log("Reload finished")
+    a.wait_log("Reload complete")
     again = run_as(lab, a.ns, name, "1000")
     wait_for(
         lambda: a.log_text().count("Quorum gained for tracked process bysleep") == 2,

@@ -48,12 +48,14 @@ def preload(result: LoadResult | None) -> None:
     _preloaded[:] = [] if result is None else [result]
 
 
-def load(options: Options, *, start: bool = False) -> model.Config | None:
+def load(options: Options, *, start: bool = False, named: bool = False) -> model.Config | None:
     """The config to run, diagnostics logged; None (logged) when it cannot be used.
 
     `start`: a child's first load, which takes the parent's read when there is one (at most once).
+    `named`: the parent has already logged the file's name (a reload), so it is not logged again.
     """
-    log.info("Opening file '%s'.", options.config_file)
+    if not named:
+        log.info("Opening file '%s'.", options.config_file)
     result = _preloaded.pop() if start and _preloaded else load_result(options)
     for diagnostic in result.diagnostics:
         log.warning("%s", diagnostic.keepalived_text())

@@ -327,8 +327,13 @@ class VrrpInstance:
 
     # ---- the one state changer -------------------------------------------------------------
 
-    def change_state(self, new: State, reason: str, now: Ticks, *, log_suffix: str = "") -> None:
-        """Leave the current state, enter `new`: the only code that assigns self.state."""
+    def change_state(
+        self, new: State, reason: str, now: Ticks, *, log_suffix: str = "", line: str | None = None
+    ) -> None:
+        """Leave the current state, enter `new`: the only code that assigns self.state.
+
+        `line`: what to log instead of `Entering <STATE> STATE<log_suffix>`.
+        """
         old = self.state
         if old is new:
             raise LocalMisuse(f"({self.name}) change_state to the same state {new.value}")
@@ -352,7 +357,7 @@ class VrrpInstance:
         self.state = new
         self._actions.append(StateChanged(name=self.name, old=old.value, new=new.value, reason=reason))
         if new is not State.STOP and not announce_first:
-            self._log("info", f"({self.name}) Entering {new.value} STATE{log_suffix}")
+            self._log("info", line or f"({self.name}) Entering {new.value} STATE{log_suffix}")
         if new is State.MASTER:
             self._enter_master(now)
         elif new is State.BACKUP:
@@ -403,7 +408,12 @@ class VrrpInstance:
                     # keepalived writes "(VI): entering" for a file, "(VI) entering" for a process.
                     colon = ":" if key.kind is TrackerKind.FILE else ""
                     self._log("info", f"({self.name}){colon} entering FAULT state {words}")
-            self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
+            if any(key is None for key in causes.values()):
+                # A fault the adapter found at start (no source address, link down) puts keepalived
+                # in FAULT before vrrp_init_state, which then has no state change to log.
+                self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
+            else:
+                self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
         elif (

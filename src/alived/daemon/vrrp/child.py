@@ -283,20 +283,28 @@ class VrrpChild:
         for unit in units:
             for name in unit.members:
                 plan = self.plans[name]
-                if not plan.has_source:
-                    what = "IPv4 address" if plan.family == 4 else "IPv6 link-local address"
-                    log.info("(%s) entering FAULT state (no %s for interface)", name, what)
-                    self.feed(name, FaultRaised(reason="no source address"))
-                watched = () if plan.dont_track_primary else {plan.interface, plan.base_interface}
-                for ifname in watched:
-                    if not self._is_up(ifname):
-                        # keepalived names a link found down only here, at start-up.
-                        log.info("(%s): entering FAULT state (interface %s down)", name, ifname)
-                        self.feed(name, FaultRaised(reason=f"interface {ifname} down"))
+                for line, reason in self.start_faults(plan):
+                    log.info("%s", line)
+                    self.feed(name, FaultRaised(reason=reason))
                 for ifname in plan.track_interfaces:
                     if not self._is_up(ifname):
                         self.feed(name, TrackerChanged(kind=TrackerKind.INTERFACE, name=ifname, ok=False))
         self.driver.tell_all(Startup, units)
+
+    def start_faults(self, plan: InstancePlan) -> list[tuple[str, str]]:
+        """(log line, reason) for each fault an instance starts with: no source address, link down."""
+        faults: list[tuple[str, str]] = []
+        if not plan.has_source:
+            what = "IPv4 address" if plan.family == 4 else "IPv6 link-local address"
+            line = f"({plan.name}) entering FAULT state (no {what} for interface)"
+            faults.append((line, "no source address"))
+        watched = () if plan.dont_track_primary else {plan.interface, plan.base_interface}
+        for ifname in watched:
+            if not self._is_up(ifname):
+                # keepalived names a link found down only here, at start-up.
+                line = f"({plan.name}): entering FAULT state (interface {ifname} down)"
+                faults.append((line, f"interface {ifname} down"))
+        return faults
 
     def _is_up(self, ifname: str) -> bool:
         assert self.netlink is not None
@@ -305,9 +313,15 @@ class VrrpChild:
         except BackendError:
             return False
 
-    def adopt(self, names: Iterable[str], *, respawned: bool) -> None:
+    def adopt(self, names: Iterable[str], *, respawned: bool) -> set[str]:
+        """Adopt or clear the VIPs found at start; returns the instances starting in FAULT whose
+        `removing VIPs.` line is still to be logged (keepalived logs it after their FAULT lines)."""
         assert self.netlink is not None
-        self.actions.adopted.update(adopt_found(self.netlink, self.plans, names, respawned=respawned))
+        names = list(names)
+        untold = {n for n in names if n in self.plans and self.start_faults(self.plans[n])}
+        found = adopt_found(self.netlink, self.plans, names, respawned=respawned, untold=untold)
+        self.actions.adopted.update(found)
+        return untold
 
     def apply_static(self, config: model.Config) -> None:
         assert self.netlink is not None

@@ -22,13 +22,21 @@ log = logging.getLogger("alived.vrrp")
 
 
 def adopt_found(
-    nl: Netlink, plans: Mapping[str, InstancePlan], names: Iterable[str], *, respawned: bool
+    nl: Netlink,
+    plans: Mapping[str, InstancePlan],
+    names: Iterable[str],
+    *,
+    respawned: bool,
+    untold: set[str] | None = None,
 ) -> dict[str, set[IPAddress]]:
     """Handle VIPs already present at start; returns the ones kept, by instance.
 
     A respawned child keeps its predecessor's (no flap); a fresh start removes them, as
     keepalived does, since they are left from a killed run and another router may hold them now.
+    The instances in `untold` have their `removing VIPs.` line left to the caller: they are
+    removed from the set unless that line is due.
     """
+    told: set[str] = set()
     adopted: dict[str, set[IPAddress]] = {}
     present: dict[str, set[IPAddress]] = {}
     existing = nl.interface_names()
@@ -53,10 +61,14 @@ def adopt_found(
         elif found or (not respawned and plan.vmac is None and plan.base_interface in existing):
             # keepalived clears the VIPs of an instance whose interface already existed at
             # start, and says so even when none was there.
-            log.info("(%s) removing VIPs.", name)
+            told.add(name)
+            if untold is None or name not in untold:
+                log.info("(%s) removing VIPs.", name)
             for spec in plan.vip_specs(found):
                 nl.delete_address(spec)
 
+    if untold is not None:
+        untold &= told
     return adopted
 
 

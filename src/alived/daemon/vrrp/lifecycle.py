@@ -69,7 +69,7 @@ class Lifecycle:
                 log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
         child.plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
         log_assigned_addresses(child.plans.values(), child.primary_address)
-        child.adopt(child.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
+        untold = child.adopt(child.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
         for plan in child.plans.values():
             child.open_socket(plan)
         child.rebuild_socket_index()
@@ -91,6 +91,8 @@ class Lifecycle:
                 log.info("%s", line)
         if any(plan.family == 4 for plan in child.plans.values()):
             log.info("Registering gratuitous ARP shared channel")
+        for name in [n for n in child.plans if n in untold]:
+            log.info("(%s) removing VIPs.", name)
         log.info("Startup complete")
 
     def resume_adopted(self) -> None:

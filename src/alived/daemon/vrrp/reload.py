@@ -107,7 +107,7 @@ def prepare(child: VrrpChild) -> Prepared | None:
     check = child.config.global_defs.reload_check_config
     if check is not None and config_check_failed(child.options, check):
         return None
-    config = load(child.options)
+    config = load(child.options, named=True)
     if config is None:
         log.error("Reload failed: keeping the running configuration")
         return None
@@ -129,7 +129,7 @@ def reload(child: VrrpChild) -> bool:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        ok = _reload(child, started)
+        ok = _reload(child)
     finally:
         if collecting:
             gc.enable()
@@ -137,7 +137,7 @@ def reload(child: VrrpChild) -> bool:
     return ok
 
 
-def _reload(child: VrrpChild, started: float) -> bool:
+def _reload(child: VrrpChild) -> bool:
     log.info("Reloading")
     try:
         prepared = prepare(child)
@@ -155,7 +155,6 @@ def _reload(child: VrrpChild, started: float) -> bool:
     finally:
         child.end_handover()
     log.info("Reload complete")
-    log.info("Reload finished in %d usec", int((time.monotonic() - started) * 1_000_000))
     return True
 
 
@@ -196,6 +195,13 @@ def apply(
             child.setup_vmac(new_plans[name])
     with _addresses_once(child):
         log_assigned_addresses(child.plans.values(), child.primary_address)
+    # keepalived sets a kept master's VIPs again (the kernel already has them: only the line is
+    # ours to write) and reopens its whole sockpool, naming each socket as it does at start-up.
+    for name in sorted(kept):
+        inst = child.instances.get(name)
+        if inst is not None and inst.state is State.MASTER:
+            log.info("(%s) setting VIPs.", name)
+    child.pool.announce({plan.socket_key for plan in child.plans.values()})
     for name in fresh:
         child.open_socket(child.plans[name])
     child.rebuild_socket_index()
@@ -228,11 +234,3 @@ def apply(
     if config.global_defs.fifo_write_vrrp_states_on_reload:
         for name, inst in child.instances.items():
             child.actions.write_fifos("INSTANCE", name, inst.state.value, inst.effective_priority)
-    log.debug(
-        "Reload: kept %d, changed in place %d, restarted %d, removed %d, added %d",
-        len(kept),
-        len(reprio),
-        len(restarted),
-        len(removed),
-        len(fresh - restarted),
-    )

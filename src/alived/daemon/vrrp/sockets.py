@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import IPv4Address, IPv6Address
@@ -99,15 +99,26 @@ class SocketPool:
         else:
             cast(Vrrp6Socket, sock).set_receiver(partial(self.on_packet6, made))
         self.entries[plan.socket_key] = made
-        kind = "unicast" if unicast else f"multicast, address({plan.group})"
+        self._log_entry(made)
+        return made
+
+    def announce(self, keys: Collection[SocketKey]) -> None:
+        """Name again the open sockets among `keys`, as keepalived does when a reload reopens them."""
+        for key, entry in self.entries.items():
+            if key in keys:
+                self._log_entry(entry)
+
+    @staticmethod
+    def _log_entry(entry: SocketEntry) -> None:
+        _, family, unicast, group, proto = entry.key
+        kind = "unicast" if unicast else f"multicast, address({group})"
         log.info(
             "VRRP sockpool: [ifindex(%3d), family(IPv%d), proto(%d), %s]",
-            sock.ifindex,
+            entry.sock.ifindex,
             family,
             AH_PROTO if proto == "ah" else VRRP_PROTO,
             kind,
         )
-        return made
 
     def reindex(self, plans: Mapping[str, InstancePlan]) -> None:
         """Rebuild the per-VRID index from `plans`; a socket no plan uses any more is closed."""
