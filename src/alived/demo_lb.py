@@ -30,10 +30,12 @@ CLIENT_IP = "203.0.113.2"
 DIRECTORS = (("dir-a", 150, "203.0.113.11", "198.51.100.2"), ("dir-b", 100, "203.0.113.12", "198.51.100.3"))
 WEB = {"web-1": "198.51.100.11", "web-2": "198.51.100.12", "web-3": "198.51.100.13"}
 
+# The real servers of the demo and of the tests: a name per server, so a client sees who answered.
 WEB_SERVER = """
 import http.server, socketserver, sys
 name = sys.argv[1].encode()
 class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Length", str(len(name)))

@@ -31,6 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alived.demo_lb import WEB_SERVER
 from tests.helpers.netns import Lab, Namespace, unique, wait_for
 from tests.helpers.peers import start_alived, start_keepalived
 
@@ -40,22 +41,6 @@ ADDRESSES = {"a": "192.0.2.1", "b": "192.0.2.2", "client": "192.0.2.3"}
 PERIOD_S = 0.05
 REQUEST_TIMEOUT_S = 0.5
 
-WEB_SERVER = """
-import http.server, socketserver, sys
-name = sys.argv[1].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(name)))
-        self.end_headers()
-        self.wfile.write(name)
-    def log_message(self, *a):
-        pass
-class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-S(("0.0.0.0", 80), H).serve_forever()
-"""
 
 POLLER = """
 import http.client, sys, time

@@ -29,6 +29,7 @@ from alived.core.lb.model import (
     build_service,
 )
 from alived.core.lb.plan import plan
+from alived.demo_lb import WEB_SERVER as HTTP_SERVER
 from alived.lb.base import OpFailure
 from tests.helpers.inns import inside, run_python
 from tests.helpers.netns import Lab, Namespace, wait_for
@@ -39,23 +40,6 @@ RS_ADDR = {"rs1": "198.51.100.11", "rs2": "198.51.100.12", "rs3": "198.51.100.13
 SORRY_ADDR = "198.51.100.99"
 KEY = ServiceKey(protocol="TCP", address=VIP, port=80)
 
-HTTP_SERVER = """
-import http.server, socketserver, sys
-name = sys.argv[1].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(name)))
-        self.end_headers()
-        self.wfile.write(name)
-    def log_message(self, *a):
-        pass
-class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-S(("0.0.0.0", 80), H).serve_forever()
-"""
 
 CLIENT = """
 import http.client, json, socket, sys
@@ -71,6 +55,14 @@ for _ in range(n):
         names.append("error:" + type(e).__name__)
 print(json.dumps(names))
 """
+
+
+def client_requests(client: Namespace, vip: str, n: int, source: str) -> list[str]:
+    """`n` requests to `vip` from `source`, each on a fresh connection: the names that answered."""
+    code = CLIENT.replace("sys.argv[1], int(sys.argv[2]), sys.argv[3]", f"{vip!r}, {n}, {source!r}")
+    names: list[str] = run_python(client, code, timeout=120)
+    return names
+
 
 # Chi-squared critical values at p = 1e-6 by degrees of freedom: a fair balancer exceeds them
 # once in a million runs, a broken one (e.g. all to one server) exceeds them by far.
@@ -98,9 +90,7 @@ class LbLab:
             yield
 
     def requests(self, n: int, source: str = CLIENTS[0]) -> list[str]:
-        code = CLIENT.replace("sys.argv[1], int(sys.argv[2]), sys.argv[3]", f"{VIP!r}, {n}, {source!r}")
-        result: list[str] = run_python(self.client, code, timeout=120)
-        return result
+        return client_requests(self.client, VIP, n, source)
 
     def counts(self, n: int, source: str = CLIENTS[0]) -> Counter[str]:
         return Counter(self.requests(n, source))

@@ -22,8 +22,8 @@ from alived.core.lb.model import (
 )
 from alived.lb import nft_render
 from alived.lb.nftables import NftablesBackend
-from tests.helpers.inns import inside, run_python
-from tests.helpers.lb_topology import CHI2_1E6, HTTP_SERVER, chi_squared, converge, nft_json
+from tests.helpers.inns import inside
+from tests.helpers.lb_topology import CHI2_1E6, HTTP_SERVER, chi_squared, client_requests, converge, nft_json
 from tests.helpers.netns import Lab, Namespace, wait_for
 
 pytestmark = pytest.mark.netns
@@ -39,20 +39,6 @@ SERVER6 = HTTP_SERVER.replace(
     "import socket\nclass S(socketserver.ThreadingMixIn, http.server.HTTPServer):\n"
     "    address_family = socket.AF_INET6",
 ).replace('S(("0.0.0.0", 80), H)', 'S(("::", 80), H)')
-
-CLIENT = """
-import http.client, json
-names = []
-for _ in range(N):
-    try:
-        c = http.client.HTTPConnection(VIP, 80, timeout=3, source_address=(SOURCE, 0))
-        c.request("GET", "/", headers={"Connection": "close"})
-        names.append(c.getresponse().read().decode())
-        c.close()
-    except OSError as e:
-        names.append("error:" + type(e).__name__)
-print(json.dumps(names))
-"""
 
 
 def _build(lab: Lab) -> tuple[Namespace, Namespace]:
@@ -93,9 +79,7 @@ def _service(persistence: int = 0, *down: str) -> VirtualService:
 
 
 def _requests(client: Namespace, n: int, source: str = CLIENT6) -> list[str]:
-    code = CLIENT.replace("N)", f"{n})").replace("VIP,", f"{VIP6!r},").replace("SOURCE,", f"{source!r},")
-    names: list[str] = run_python(client, code, timeout=120)
-    return names
+    return client_requests(client, VIP6, n, source)
 
 
 def _persisted(director: Namespace) -> dict[str, str]:
