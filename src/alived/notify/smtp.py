@@ -7,10 +7,13 @@ comes from global_defs (daemon/vrrp/mail_alerts.py); without one nothing is ever
 
 `Mailer.send(subject, body)` only queues: each mail is delivered by its own asyncio task
 (at most MAX_PENDING waiting or in flight; beyond that a mail is dropped and logged), over
-plain SMTP with aiosmtplib: HELO, MAIL FROM, one RCPT TO per recipient, DATA, QUIT, the
-connect and every reply bounded by smtp_connect_timeout. A refused, silent or unhappy server
-costs one log line in keepalived's words and nothing else. Mails still pending when the daemon
-stops are abandoned, as keepalived's are when it exits.
+plain SMTP as keepalived's smtp.c speaks it: a non-blocking connect, HELO (never EHLO),
+MAIL FROM, one RCPT TO per recipient, DATA, the text, QUIT, with aiosmtplib's protocol
+parsing the replies; the connect and every reply are bounded by smtp_connect_timeout. An
+unexpected code or a silent server is logged in keepalived's words and answered with QUIT;
+a connect that fails at once (no route) is dropped without a word, as keepalived drops it.
+Nothing of this ever blocks the loop. Mails still pending when the daemon stops are
+abandoned, as keepalived's are when it exits.
 
 The checker child calls `Mailer.send(*checker_alert(...))` (texts below) with the same
 settings; `VrrpMailer` adds keepalived's per-instance rules on top (smtp_alert, no_email_faults,
@@ -20,12 +23,16 @@ one mail per state actually entered).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import errno
 import logging
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiosmtplib.protocol import SMTPProtocol
 
 log = logging.getLogger("alived.smtp")
 
@@ -173,80 +180,151 @@ class Mailer:
             task.cancel()
 
     async def _deliver(self, s: SmtpSettings, text: str) -> None:
-        host = format_host(s.server, s.port)
-        try:
-            sock = await self._connect(s, host)
-        except OSError as err:
-            self.failed += 1
-            if isinstance(err, TimeoutError):
-                log.info("Timeout opening connection to remote SMTP server %s.", host)
-            return
-        try:
-            await self._dialogue(s, sock, text, host)
-        finally:
-            sock.close()
-
-    async def _connect(self, s: SmtpSettings, host: str) -> socket.socket:
         loop = asyncio.get_running_loop()
-        infos = await loop.getaddrinfo(s.server, s.port, type=socket.SOCK_STREAM)
-        family, kind, proto, _, address = infos[0]
-        sock = socket.socket(family, kind | socket.SOCK_CLOEXEC, proto)
-        sock.setblocking(False)
         try:
-            async with asyncio.timeout(s.timeout):
-                await loop.sock_connect(sock, address)
-        except TimeoutError:
-            sock.close()
-            raise
+            infos = await loop.getaddrinfo(s.server, s.port, type=socket.SOCK_STREAM)
         except OSError:
-            log.info("smtp fd %d returned write error", sock.fileno())
+            # keepalived resolves the name once, when it reads the config, and sends nothing
+            # for a server it cannot resolve.
+            self.failed += 1
+            return
+        family, kind, proto, _, address = infos[0]
+        host = format_host(str(address[0]), int(address[1]))
+        sock = socket.socket(family, kind | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK, proto)
+        try:
+            connected = await _connect(sock, address, s.timeout, host)
+        except BaseException:
             sock.close()
             raise
-        log.debug("Remote SMTP server %s connected.", host)
-        return sock
+        if not connected:
+            sock.close()
+            self.failed += 1
+            return
+        if await _Dialogue(s, host, sock.fileno()).run(sock, text):
+            self.sent += 1
+        else:
+            self.failed += 1
 
-    async def _dialogue(self, s: SmtpSettings, sock: socket.socket, text: str, host: str) -> None:
-        # Imported on the first mail only: most configurations never send one, and aiosmtplib
-        # (with the email package) would otherwise cost every child's start-up and memory.
+
+async def _connect(sock: socket.socket, address: tuple[object, ...], timeout: float, host: str) -> bool:
+    """keepalived's non-blocking connect: True once connected, else False after its log line if any."""
+    loop = asyncio.get_running_loop()
+    fd = sock.fileno()
+    err = sock.connect_ex(address)
+    if err not in (0, errno.EINPROGRESS):
+        # No route, refused at once...: keepalived's connect_fail, closed without a word.
+        return False
+    if err == errno.EINPROGRESS:
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def writable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_writer(fd, writable)
+        try:
+            async with asyncio.timeout(timeout):
+                await ready
+        except TimeoutError:
+            log.info("Timeout opening connection to remote SMTP server %s.", host)
+            return False
+        finally:
+            loop.remove_writer(fd)
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            # keepalived's scheduler sees the error on the write event before it looks at SO_ERROR.
+            log.info("smtp fd %d returned write error", fd)
+            return False
+    log.debug("Remote SMTP server %s connected.", host)
+    return True
+
+
+_EXPECTED = {"(E)SMTP": 220, "HELO": 250, "MAIL": 250, "RCPT": 250, "DATA": 354, "BODY": 250, "QUIT": 221}
+
+
+class _Dialogue:
+    """keepalived's SMTP state machine over aiosmtplib's reply parser: one reply per command.
+
+    A reply with another code than the step expects, or a read timeout, is logged and followed
+    by QUIT (a second timeout waiting for its reply is logged again); the server closing or
+    resetting the connection ends the session at once. The message goes out as keepalived
+    writes it: the DATA text as is, then the final dot.
+    """
+
+    def __init__(self, s: SmtpSettings, host: str, fd: int) -> None:
+        self.s = s
+        self.host = host
+        self.fd = fd
+        self.sent = False
+
+    async def run(self, sock: socket.socket, text: str) -> bool:
+        # Imported on the first mail only: most configurations never send one.
+        from aiosmtplib.protocol import SMTPProtocol  # noqa: PLC0415
+
+        loop = asyncio.get_running_loop()
+        protocol = SMTPProtocol(loop=loop)
+        try:
+            transport, _ = await loop.create_connection(lambda: protocol, sock=sock)
+        except OSError:
+            sock.close()
+            return False
+        s = self.s
+        steps = [("(E)SMTP", b""), ("HELO", f"HELO {s.helo}\r\n".encode())]
+        steps.append(("MAIL", f"MAIL FROM:<{s.sender}>\r\n".encode()))
+        steps += [("RCPT", f"RCPT TO:<{rcpt}>\r\n".encode()) for rcpt in s.recipients]
+        steps += [("DATA", b"DATA\r\n"), ("BODY", text.encode() + b".\r\n"), ("QUIT", b"QUIT\r\n")]
+        try:
+            for step, line in steps:
+                outcome = await self._exchange(protocol, step, line)
+                if outcome == "next":
+                    continue
+                if outcome == "quit" and step != "QUIT":
+                    await self._exchange(protocol, "QUIT", b"QUIT\r\n")
+                break
+        finally:
+            transport.close()
+        return self.sent
+
+    async def _exchange(self, protocol: SMTPProtocol, step: str, line: bytes) -> str:
+        """Send `line` (nothing for the greeting) and judge the reply: "next", "quit" or "end"."""
         import aiosmtplib  # noqa: PLC0415
 
-        client = aiosmtplib.SMTP(
-            sock=sock, timeout=s.timeout, local_hostname=s.helo, start_tls=False, use_tls=False
-        )
-        step = "(E)SMTP"
+        host = self.host
+        if line:
+            try:
+                protocol.write(line)
+            except aiosmtplib.SMTPServerDisconnected:
+                log.info("Cannot send data to remote SMTP server %s.", host)
+                return "end"
         try:
-            await client.connect()
-            step = "HELO"
-            await client.helo(hostname=s.helo)
-            step = "MAIL"
-            await client.mail(s.sender)
-            step = "RCPT"
-            for rcpt in s.recipients:
-                await client.rcpt(rcpt)
-            step = "DATA"
-            await client.data(text)
-            log.debug("SMTP alert successfully sent.")
-            self.sent += 1
-            step = "QUIT"
-            await client.quit()
-        except aiosmtplib.SMTPResponseException as err:
-            code = err.code
-            if step != "QUIT":
-                self.failed += 1
-            log.info("Error processing %s cmd on SMTP server %s. SMTP status code = %d", step, host, code)
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                await client.quit()
-        except aiosmtplib.SMTPServerDisconnected:
-            self.failed += 1
-            log.info("Remote SMTP server %s has closed the connection.", host)
-        except (aiosmtplib.SMTPTimeoutError, TimeoutError):
-            self.failed += 1
+            # No await between the write and this read: no reply can slip past the parser.
+            reply = await protocol.read_response(timeout=self.s.timeout)
+        except aiosmtplib.SMTPTimeoutError:
             log.info("Timeout reading data to remote SMTP server %s.", host)
-        except (aiosmtplib.SMTPException, OSError) as err:
-            self.failed += 1
-            log.info("Error reading data from remote SMTP server %s. (%s)", host, err)
-        finally:
-            client.close()
+            return "quit"
+        except aiosmtplib.SMTPServerDisconnected as err:
+            if err.__cause__ is not None:  # a reset: keepalived's scheduler reports an error event
+                log.info("smtp fd %d returned read error", self.fd)
+            else:
+                log.info("Remote SMTP server %s has closed the connection.", host)
+            return "end"
+        except aiosmtplib.SMTPResponseException as err:
+            if "too long" in err.message:
+                log.info(
+                    "Received buffer from remote SMTP server %s overflow our get read buffer length.", host
+                )
+                return "quit"
+            reply_code = err.code
+        else:
+            reply_code = reply.code
+        if reply_code != _EXPECTED[step]:
+            log.info(
+                "Error processing %s cmd on SMTP server %s. SMTP status code = %d", step, host, reply_code
+            )
+            return "quit"
+        if step == "BODY":
+            log.debug("SMTP alert successfully sent.")
+            self.sent = True
+        return "end" if step == "QUIT" else "next"
 
 
 class VrrpMailer:

@@ -238,3 +238,137 @@ vrrp_instance VI_2 { interface eth0
         "[r1] VRRP Instance VI_1 - Entering BACKUP state",
         "[r1] VRRP Group G - Entering MASTER state",
     ]
+
+
+class Scripted:
+    """A loopback SMTP server that answers from a script and keeps what the client wrote.
+
+    `greeting` is the first reply (None: never a word); each line read is answered from
+    `replies` by its verb (absent: no answer); "HANGUP" as the greeting closes at once.
+    """
+
+    def __init__(self, greeting: str | None, replies: dict[str, str]) -> None:
+        self.greeting = greeting
+        self.replies = replies
+        self.received = b""
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.greeting == "HANGUP":
+            writer.close()
+            return
+        if self.greeting is not None:
+            writer.write(self.greeting.encode() + b"\r\n")
+        in_data = False
+        while line := await reader.readline():
+            self.received += line
+            if in_data:
+                if line == b".\r\n":
+                    in_data = False
+                    writer.write(self.replies["."].encode() + b"\r\n")
+                continue
+            verb = line.split(b" ")[0].split(b":")[0].strip().decode()
+            reply = self.replies.get(verb)
+            if reply is not None:
+                writer.write(reply.encode() + b"\r\n")
+                in_data = verb == "DATA" and reply.startswith("354")
+            if verb == "QUIT" and reply is not None:
+                break
+        writer.close()
+
+
+HAPPY = {
+    "HELO": "250 hi",
+    "MAIL": "250 ok",
+    "RCPT": "250 ok",
+    "DATA": "354 go",
+    ".": "250 queued",
+    "QUIT": "221 bye",
+}
+
+
+def converse(server: Scripted, timeout: float = 5.0) -> tuple[Mailer, list[str], int]:
+    """One mail to `server`; the mailer, its log lines (fd numbers masked) and the port."""
+
+    async def go() -> tuple[Mailer, int]:
+        listener = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        mailer = Mailer(settings(port, timeout=timeout), clock=lambda: 0.0)
+        assert mailer.send("[node-a] VRRP Instance VI_1 - Entering MASTER state", "=> body <=")
+        await mailer.drain(10)
+        listener.close()
+        return mailer, port
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("alived.smtp")
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        mailer, port = asyncio.run(go())
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+    return mailer, [r.getMessage().replace(str(port), "PORT") for r in records], port
+
+
+def test_the_dialogue_is_keepalived_s_byte_for_byte() -> None:
+    server = Scripted("220 mx ready", HAPPY)
+    mailer, lines, _ = converse(server)
+    date = rfc822_date(0.0)
+    assert server.received.decode() == (
+        "HELO node-a\r\nMAIL FROM:<alived@example.com>\r\n"
+        "RCPT TO:<ops@example.com>\r\nRCPT TO:<dev@example.com>\r\nDATA\r\n"
+        f"Date: {date}\r\nFrom: alived@example.com\r\n"
+        "Subject: [node-a] VRRP Instance VI_1 - Entering MASTER state\r\nX-Mailer: Keepalived\r\n"
+        "To: ops@example.com, dev@example.com\r\n\r\n=> body <=\r\n\r\n.\r\nQUIT\r\n"
+    )
+    assert (mailer.sent, mailer.failed) == (1, 0)
+    assert lines == ["Remote SMTP server [127.0.0.1]:PORT connected.", "SMTP alert successfully sent."]
+
+
+@pytest.mark.parametrize(
+    ("greeting", "replies", "logged", "quit_sent"),
+    [
+        # a silent server: the greeting times out, QUIT is sent, its reply times out too
+        (None, {}, ["Timeout reading data to remote SMTP server [127.0.0.1]:PORT."] * 2, True),
+        ("HANGUP", {}, ["Remote SMTP server [127.0.0.1]:PORT has closed the connection."], False),
+        (
+            "554 go away",
+            {"QUIT": "221 bye"},
+            ["Error processing (E)SMTP cmd on SMTP server [127.0.0.1]:PORT. SMTP status code = 554"],
+            True,
+        ),
+        (
+            "220 mx",
+            {**HAPPY, ".": "452 full"},
+            ["Error processing BODY cmd on SMTP server [127.0.0.1]:PORT. SMTP status code = 452"],
+            True,
+        ),
+        (
+            "220 mx",
+            {**HAPPY, "DATA": "503 no"},
+            ["Error processing DATA cmd on SMTP server [127.0.0.1]:PORT. SMTP status code = 503"],
+            True,
+        ),
+        (
+            "220 mx",
+            {**HAPPY, "QUIT": "500 what"},
+            [
+                "SMTP alert successfully sent.",
+                "Error processing QUIT cmd on SMTP server [127.0.0.1]:PORT. SMTP status code = 500",
+            ],
+            True,
+        ),
+    ],
+)
+def test_an_unhappy_server_costs_keepalived_s_lines(
+    greeting: str | None, replies: dict[str, str], logged: list[str], quit_sent: bool
+) -> None:
+    server = Scripted(greeting, replies)
+    mailer, lines, _ = converse(server, timeout=0.3)
+    assert lines[0] == "Remote SMTP server [127.0.0.1]:PORT connected."
+    assert lines[1:] == logged
+    assert server.received.endswith(b"QUIT\r\n") is quit_sent
+    assert mailer.pending == 0
