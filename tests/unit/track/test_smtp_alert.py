@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
@@ -94,9 +95,42 @@ def test_settings_defaults_and_absence() -> None:
     conf = "global_defs {\n notification_email { ops@example.com }\n smtp_server 192.0.2.9 2525\n}\n" + base
     s = settings_from(load_text(conf).config.global_defs)
     assert s is not None
-    host = socket.gethostname()
+    host = mail_alerts.local_name()
     assert (s.server, s.port, s.helo, s.router_id, s.timeout) == ("192.0.2.9", 2525, host, host, 30.0)
     assert s.sender.endswith(f"@{host}")
+
+
+def test_the_local_name_is_keepalived_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The canonical name of the node name; unresolvable: "[unknown]", HELO localhost, no sender."""
+    conf = (
+        "global_defs {\n notification_email { ops@example.com }\n smtp_server 192.0.2.9\n}\n"
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 192.0.2.1 }\n}\n"
+    )
+    g = load_text(conf).config.global_defs
+    asked: list[tuple[object, ...]] = []
+
+    def canonical(*args: object, **kw: object) -> list[tuple[object, ...]]:
+        asked.append((*args, kw.get("flags")))
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "box.example.com", ("192.0.2.7", 0))]
+
+    def unknown(*args: object, **kw: object) -> list[tuple[object, ...]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    mail_alerts.local_name.cache_clear()
+    monkeypatch.setattr(mail_alerts.socket, "getaddrinfo", canonical)
+    try:
+        s = settings_from(g)
+        assert s is not None and (s.helo, s.router_id) == ("box.example.com", "box.example.com")
+        assert s.sender.endswith("@box.example.com")
+        assert asked == [(os.uname().nodename, None, socket.AI_CANONNAME)]
+        settings_from(g)
+        assert len(asked) == 1  # looked up once per process
+        mail_alerts.local_name.cache_clear()
+        monkeypatch.setattr(mail_alerts.socket, "getaddrinfo", unknown)
+        s = settings_from(g)
+        assert s is not None and (s.helo, s.router_id, s.sender) == ("localhost", "[unknown]", "(null)")
+    finally:
+        mail_alerts.local_name.cache_clear()
 
 
 class Sink:
