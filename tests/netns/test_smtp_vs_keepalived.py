@@ -4,12 +4,13 @@ One SMTP host (aiosmtpd, as tests/netns/test_smtp_alert.py runs it) sits on a LA
 daemon's namespace; it writes each session it accepts as a JSON line: who connected, HELO or
 EHLO and its name, the envelope and the DATA text. keepalived and alived run the same config,
 each in its own namespace, in lockstep: they start, then the links under VI_1 and under the
-sync group's VI_3 go down, then up again. Each phase's mails must be keepalived's, mail by
-mail, with only the Date header masked.
+sync group's VI_3 go down, then up again, then they get SIGTERM. Each phase's mails must be
+keepalived's, mail by mail, with only the Date header's value masked (its format is checked).
 
 The error cases run both daemons against a server that refuses the recipient (550), a port
-where nothing listens, a port whose SYNs are dropped (connect timeout) and a server that never
-says hello (read timeout): the lines each logs about SMTP must be keepalived's, fd numbers aside.
+where nothing listens, a port whose SYNs are dropped (connect timeout), a server that never
+says hello (read timeout), one that hangs up at once, one that greets with 554, and an address
+with no route: the lines each logs about SMTP must be keepalived's, fd numbers aside.
 
 keepalived's checker child needs IPVS, absent here, so only its VRRP child's mails are compared;
 `keepalived -t` with a virtual server and smtp_alert parses the config and sends nothing.
@@ -257,9 +258,11 @@ def run_transitions(lab: Lab, tmp_path: Path, variant: str) -> list[list[list[di
         found.append(batch)
         theirs = Counter(subject(m) for m in batch[0])
         assert theirs == expected, (phase, theirs)
+    # SIGTERM: neither mails "Stopping" (keepalived exits before any such mail could go out).
     for side in sides:
         assert side.daemon is not None
-        lab.kill(side.daemon.proc)
+        assert lab.kill(side.daemon.proc) == 0
+        assert len(side.mails(box)) == done, [subject(m) for m in side.mails(box)[done:]]
     return found
 
 
