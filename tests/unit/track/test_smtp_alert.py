@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
+import struct
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -278,7 +280,8 @@ class Scripted:
     """A loopback SMTP server that answers from a script and keeps what the client wrote.
 
     `greeting` is the first reply (None: never a word); each line read is answered from
-    `replies` by its verb (absent: no answer); "HANGUP" as the greeting closes at once.
+    `replies` by its verb (absent: no answer; "RESET": a reset); "HANGUP" as the greeting
+    closes at once.
     """
 
     def __init__(self, greeting: str | None, replies: dict[str, str]) -> None:
@@ -302,6 +305,10 @@ class Scripted:
                 continue
             verb = line.split(b" ")[0].split(b":")[0].strip().decode()
             reply = self.replies.get(verb)
+            if reply == "RESET":  # an RST, not a FIN: the client reads an error, not an end
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                break
             if reply is not None:
                 writer.write(reply.encode() + b"\r\n")
                 in_data = verb == "DATA" and reply.startswith("354")
@@ -344,7 +351,8 @@ def converse(server: Scripted, timeout: float = 5.0) -> tuple[Mailer, list[str],
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old)
-    return mailer, [r.getMessage().replace(str(port), "PORT") for r in records], port
+    lines = [re.sub(r"fd \d+", "fd N", r.getMessage().replace(str(port), "PORT")) for r in records]
+    return mailer, lines, port
 
 
 def test_the_dialogue_is_keepalived_s_byte_for_byte() -> None:
@@ -386,6 +394,7 @@ def test_the_dialogue_is_keepalived_s_byte_for_byte() -> None:
             ["Error processing DATA cmd on SMTP server [127.0.0.1]:PORT. SMTP status code = 503"],
             True,
         ),
+        ("220 mx", {"HELO": "RESET"}, ["smtp fd N returned read error"], False),
         (
             "220 mx",
             {**HAPPY, "QUIT": "500 what"},
