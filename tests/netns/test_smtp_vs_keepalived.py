@@ -9,8 +9,9 @@ keepalived's, mail by mail, with only the Date header's value masked (its format
 
 The error cases run both daemons against a server that refuses the recipient (550), a port
 where nothing listens, a port whose SYNs are dropped (connect timeout), a server that never
-says hello (read timeout), one that hangs up at once, one that greets with 554, and an address
-with no route: the lines each logs about SMTP must be keepalived's, fd numbers aside.
+says hello (read timeout), one that hangs up at once, one that greets with 554, an address
+with no route, and a good server with more recipients than keepalived's buffers hold: the
+lines each logs about SMTP must be keepalived's, fd numbers aside.
 
 keepalived's checker child needs IPVS, absent here, so only its VRRP child's mails are compared;
 `keepalived -t` with a virtual server and smtp_alert parses the config and sends nothing.
@@ -281,7 +282,11 @@ ERROR_CASES = {
     "no route": "203.0.113.25 2525",  # no route to the host at all
     "hang up": f"{MAIL_HOST} 2530",  # accepted, then closed at once
     "554": f"{MAIL_HOST} 2531",  # greets with 554, answers QUIT
+    # a good server, but 60 recipients: keepalived's 1024-byte buffer cuts the DATA text before
+    # its final dot, so the server waits for more and the reply never comes
+    "cut": f"{MAIL_HOST} 2525",
 }
+MANY = "".join(f"    user-{i:02d}@example.com\n" for i in range(60))
 
 
 def error_lines(case: str) -> list[str]:
@@ -297,6 +302,7 @@ def error_lines(case: str) -> list[str]:
         "no route": [],  # connect() fails at once: keepalived closes the socket without a word
         "hang up": [connected, f"Remote SMTP server {host} has closed the connection."],
         "554": [connected, f"Error processing (E)SMTP cmd on SMTP server {host}. SMTP status code = 554"],
+        "cut": [connected] + [f"Timeout reading data to remote SMTP server {host}."] * 2,
     }[case]
 
 
@@ -318,6 +324,8 @@ def test_errors_are_logged_as_keepalived_logs_them(lab: Lab, tmp_path: Path) -> 
     peers: dict[tuple[str, bool], KeepalivedPeer] = {}
     for i, (case, server) in enumerate(ERROR_CASES.items()):
         conf = global_defs("rtr-e", server, None, True, 1) + LONE_MASTER
+        if case == "cut":
+            conf = conf.replace("    ops@example.com\n", MANY)
         for keepalived in (True, False):
             ns = hosts[2 * i + (0 if keepalived else 1)]
             lab.veth(ns, "eth0", ns, "eth9")

@@ -38,6 +38,10 @@ log = logging.getLogger("alived.smtp")
 
 MAX_HEADERS_LENGTH = 256  # keepalived's buffers: the subject and body are cut to fit
 MAX_BODY_LENGTH = 512
+# keepalived writes every command, the DATA text included, into one 1024-byte buffer with
+# snprintf: anything longer is cut, the final dot too (the server then waits, and so does
+# keepalived, until its read times out). The To header has a buffer of the same size.
+SMTP_BUFFER_MAX = 1024
 MAX_PENDING = 32
 
 _VRRP_TEXTS = {
@@ -112,11 +116,32 @@ def rfc822_date(when: float | None = None) -> str:
     return time.strftime("%a, %d %b %Y %H:%M:%S %z", time.localtime(when))
 
 
+def to_header(recipients: tuple[str, ...]) -> str:
+    """The To header's value as keepalived builds it: addresses while they fit its buffer.
+
+    Its ", " goes in before it checks that the next address fits, so a cut list ends with one.
+    """
+    out = ""
+    room = SMTP_BUFFER_MAX - 1
+    for i, rcpt in enumerate(recipients):
+        if i:
+            if room < 2:
+                break
+            out += ", "
+            room -= 2
+        size = len(rcpt.encode())
+        if room < size:
+            break
+        out += rcpt
+        room -= size
+    return out
+
+
 def format_message(sender: str, recipients: tuple[str, ...], subject: str, body: str, date: str) -> str:
     """The DATA text (without the final dot), headers in keepalived's order."""
     return (
         f"Date: {date}\r\nFrom: {sender}\r\nSubject: {subject}\r\n"
-        f"X-Mailer: Keepalived\r\nTo: {', '.join(recipients)}\r\n\r\n{body}\r\n\r\n"
+        f"X-Mailer: Keepalived\r\nTo: {to_header(recipients)}\r\n\r\n{body}\r\n\r\n"
     )
 
 
@@ -291,7 +316,7 @@ class _Dialogue:
         host = self.host
         if line:
             try:
-                protocol.write(line)
+                protocol.write(line[: SMTP_BUFFER_MAX - 1])
             except aiosmtplib.SMTPServerDisconnected:
                 log.info("Cannot send data to remote SMTP server %s.", host)
                 return "end"

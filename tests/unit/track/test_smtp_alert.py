@@ -26,6 +26,7 @@ from alived.notify.smtp import (
     format_message,
     real_server_removed_alert,
     rfc822_date,
+    to_header,
     virtual_server_alert,
     vrrp_alert,
 )
@@ -415,3 +416,34 @@ def test_an_unhappy_server_costs_keepalived_s_lines(
     assert lines[1:] == logged
     assert server.received.endswith(b"QUIT\r\n") is quit_sent
     assert mailer.pending == 0
+
+
+def test_the_to_header_holds_what_keepalived_s_buffer_holds() -> None:
+    assert to_header(("a@example.com", "b@example.com")) == "a@example.com, b@example.com"
+    long = tuple(f"user-{i:02d}@example.com" for i in range(60))  # 19 bytes each, 21 with ", "
+    header = to_header(long)
+    # 48 addresses fit in 1023 bytes (48 * 21 - 2 = 1006); the 49th's ", " (1008) fits, it does not
+    assert header == ", ".join(long[:48]) + ", "
+    assert len(header) == 1008
+
+
+def test_a_text_longer_than_keepalived_s_buffer_is_cut_before_its_dot() -> None:
+    server = Scripted("220 mx", HAPPY)
+    many = tuple(f"user-{i:02d}@example.com" for i in range(60))
+
+    async def go() -> list[str]:
+        listener = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        mailer = Mailer(settings(port, timeout=0.3, recipients=many), clock=lambda: 0.0)
+        assert mailer.send("subject", "=> body <=")
+        await mailer.drain(10)
+        listener.close()
+        return [str(mailer.sent), str(mailer.failed)]
+
+    assert asyncio.run(go()) == ["0", "1"]
+    data = server.received.split(b"DATA\r\n", 1)[1]
+    assert data.endswith(b"QUIT\r\n")  # sent after the read timed out, read as more text
+    text = data[: -len(b"QUIT\r\n")]
+    assert len(text) == 1023 and b"\r\n.\r\n" not in text
+    full = format_message("alived@example.com", many, "subject", "=> body <=", rfc822_date(0.0))
+    assert text == (full + ".\r\n").encode()[:1023]
