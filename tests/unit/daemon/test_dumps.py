@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
+from alived import localname
+from alived.config import model
 from alived.config.load import load_config
 from alived.core.vrrp import stats
 from alived.daemon import dumpfile
 from alived.daemon.vrrp import dumps
+from alived.daemon.vrrp import report as vrrp_report
 from alived.daemon.vrrp.dumps import InstanceReport
 
 
@@ -172,3 +176,19 @@ def test_config_view_resolves_defaults_and_drops_the_own_interface_from_tracking
     assert view.auth_data == "01234567"  # keepalived keeps 8 bytes
     assert view.skip_check_adv_addr and view.vmac_ifname == "vrrp.51"
     assert view.garp_delay_us == 5_000_000 and view.garp_lower_prio_rep == 5
+
+
+def test_the_data_dump_router_id_defaults_to_keepalived_s_local_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The canonical name of the node name, as the mails use, not gethostname()."""
+
+    def canonical(*args: object, **kw: object) -> list[tuple[object, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "box.example.com", ("192.0.2.7", 0))]
+
+    localname.local_name.cache_clear()
+    monkeypatch.setattr(localname.socket, "getaddrinfo", canonical)
+    try:
+        assert " Router ID = box.example.com" in vrrp_report.data_text([], None).splitlines()
+        conf = model.Config(global_defs=model.GlobalDefs(router_id="lb-1"))
+        assert " Router ID = lb-1" in vrrp_report.data_text([], conf).splitlines()
+    finally:
+        localname.local_name.cache_clear()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from alived import localname
 from alived.config.load import load_text
 from alived.daemon.vrrp import mail_alerts
 from alived.daemon.vrrp.mail_alerts import settings_from
@@ -98,7 +99,7 @@ def test_settings_defaults_and_absence() -> None:
     conf = "global_defs {\n notification_email { ops@example.com }\n smtp_server 192.0.2.9 2525\n}\n" + base
     s = settings_from(load_text(conf).config.global_defs)
     assert s is not None
-    host = mail_alerts.local_name() or "localhost"  # a node name that resolves, as on most hosts
+    host = localname.local_name() or "localhost"  # a node name that resolves, as on most hosts
     assert (s.server, s.port, s.helo, s.timeout) == ("192.0.2.9", 2525, host, 30.0)
     assert s.sender.endswith(f"@{host}") or s.sender == "(null)"
 
@@ -119,8 +120,8 @@ def test_the_local_name_is_keepalived_s(monkeypatch: pytest.MonkeyPatch) -> None
     def unknown(*args: object, **kw: object) -> list[tuple[object, ...]]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    mail_alerts.local_name.cache_clear()
-    monkeypatch.setattr(mail_alerts.socket, "getaddrinfo", canonical)
+    localname.local_name.cache_clear()
+    monkeypatch.setattr(localname.socket, "getaddrinfo", canonical)
     try:
         s = settings_from(g)
         assert s is not None and (s.helo, s.router_id) == ("box.example.com", "box.example.com")
@@ -128,12 +129,12 @@ def test_the_local_name_is_keepalived_s(monkeypatch: pytest.MonkeyPatch) -> None
         assert asked == [(os.uname().nodename, None, socket.AI_CANONNAME)]
         settings_from(g)
         assert len(asked) == 1  # looked up once per process
-        mail_alerts.local_name.cache_clear()
-        monkeypatch.setattr(mail_alerts.socket, "getaddrinfo", unknown)
+        localname.local_name.cache_clear()
+        monkeypatch.setattr(localname.socket, "getaddrinfo", unknown)
         s = settings_from(g)
         assert s is not None and (s.helo, s.router_id, s.sender) == ("localhost", "[unknown]", "(null)")
     finally:
-        mail_alerts.local_name.cache_clear()
+        localname.local_name.cache_clear()
 
 
 class Sink:

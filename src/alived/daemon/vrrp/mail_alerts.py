@@ -1,37 +1,24 @@
 """E-mail alert settings from the config: global_defs to SmtpSettings, and who mails (smtp_alert).
 
 The sending and the texts are notify/smtp.py; this is the config side, as keepalived fills its
-defaults (global_data.c): router_id and the HELO name default to the local name (the canonical
-name of the node name, as getaddrinfo gives it), the sender to USER@LOCALNAME, the connect
-timeout to 30 s; an instance's smtp_alert falls back to smtp_alert_vrrp, then smtp_alert
-(resolve.py), and a sync group's the same way. A node name that does not resolve leaves
-keepalived with "[unknown]" as router_id, "localhost" as HELO name and no sender at all,
-which its printf writes "(null)": the same here.
+defaults (global_data.c): router_id and the HELO name default to the local name (localname.py),
+the sender to USER@LOCALNAME, the connect timeout to 30 s; an instance's smtp_alert falls back
+to smtp_alert_vrrp, then smtp_alert (resolve.py), and a sync group's the same way.
+A node name that does not resolve leaves keepalived with "[unknown]" as router_id, "localhost"
+as HELO name and no sender at all, which its printf writes "(null)": the same here.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import pwd
-import socket
 
 from alived.config import model
+from alived.localname import local_name, router_id
 from alived.notify.smtp import SmtpSettings, VrrpMailer
 from alived.units import to_seconds
 
-UNKNOWN_NAME = "[unknown]"
 NULL_SENDER = "(null)"
-
-
-@functools.cache
-def local_name() -> str | None:
-    """keepalived's get_local_name, once per process: the lookup may wait on a resolver."""
-    try:
-        infos = socket.getaddrinfo(os.uname().nodename, None, flags=socket.AI_CANONNAME)
-    except OSError:
-        return None
-    return (infos[0][3] or None) if infos else None
 
 
 def settings_from(g: model.GlobalDefs) -> SmtpSettings | None:
@@ -52,7 +39,7 @@ def settings_from(g: model.GlobalDefs) -> SmtpSettings | None:
         sender=sender,
         recipients=tuple(g.notification_email),
         timeout=to_seconds(g.smtp_connect_timeout) or 30.0,
-        router_id=g.router_id or name or UNKNOWN_NAME,
+        router_id=router_id(g.router_id),
     )
 
 

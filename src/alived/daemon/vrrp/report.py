@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -25,6 +24,7 @@ from alived.daemon.vrrp.split_brain import SplitBrainReport
 from alived.daemon.vrrp.translate import InstancePlan
 from alived.linux.netlink import RT_TABLE_MAIN, SCOPES, AddressSpec, RouteSpec
 from alived.linux.scripts import ScriptCommand
+from alived.localname import router_id
 from alived.notify.scripts import NotifyScripts
 
 log = logging.getLogger("alived.vrrp")
@@ -141,7 +141,7 @@ def _script_reports(scripts: NotifyScripts) -> tuple[dumps.ScriptReport, ...]:
 def data_text(reports: Sequence[InstanceReport], config: model.Config | None) -> str:
     """The SIGUSR1 `.data` text: global lines, then each instance."""
     g = config.global_defs if config is not None else model.GlobalDefs()
-    lines = dumps.global_lines(g, g.router_id or socket.gethostname(), dumps.default_script_ids(g))
+    lines = dumps.global_lines(g, router_id(g.router_id), dumps.default_script_ids(g))
     return dumps.format_data(reports, lines)
 
 
