@@ -454,5 +454,14 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str], loaded: Loa
         used.ru_stime - start.ru_stime,
         children.ru_stime,
     )
+    if options.log_detail:
+        # keepalived's parent adds its whole run's usage (not from the start, as above) with -D.
+        log.info(
+            "CPU usage (self/children) user: %.6f/%.6f system: %.6f/%.6f",
+            used.ru_utime,
+            children.ru_utime,
+            used.ru_stime,
+            children.ru_stime,
+        )
     log.info("Stopped %s", banner())
     return code

@@ -494,8 +494,12 @@ class VrrpInstance:
             self.master_priority = advert.priority
             if p.preempt_delay:
                 if advert.priority >= self.effective_priority:
+                    if self._preempt_time is not None:
+                        self._log("debug", f"({self.name}) stop preempt delay")
                     self._preempt_time = None
                 elif self._preempt_time is None:
+                    seconds, micros = divmod(p.preempt_delay, SECOND)
+                    self._log("debug", f"({self.name}) start preempt delay ({seconds}.{micros:06d})")
                     self._preempt_time = Ticks(now + p.preempt_delay)
             self.wantstate = State.BACKUP
             if self._clean_accept and not p.preempt_delay and packet.ah is None:
@@ -635,14 +639,11 @@ class VrrpInstance:
     def _apply_faults(self, now: Ticks) -> None:
         causes = self._fault_causes()
         if causes and self.state in (State.BACKUP, State.MASTER):
-            # A file (_file_changed) or a process ("Quorum lost for tracked process") names itself.
-            # Nor does keepalived name its own interface going down at run time (only at start-up).
+            # keepalived's down_instance() names no tracker at run time (its "entering FAULT state
+            # due to script / (interface X down)" lines are start-up only); a file or a process
+            # names itself in its own line. Nor is its own interface going down named.
             others = sorted(
-                (
-                    (r, k)
-                    for r, k in causes.items()
-                    if (k.kind not in _SELF_NAMING if k is not None else not r.startswith("interface "))
-                ),
+                ((r, k) for r, k in causes.items() if k is None and not r.startswith("interface ")),
                 key=_by_reason,
             )
             if others:

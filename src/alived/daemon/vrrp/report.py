@@ -148,8 +148,7 @@ def data_text(reports: Sequence[InstanceReport], config: model.Config | None) ->
 def write_dump(name: str, text: str) -> None:
     """Write one dump file; a failure is logged, never raised (the child keeps running)."""
     try:
-        path = write_dump_file(name, text)
+        # keepalived says nothing once the file is written, even with -D.
+        write_dump_file(name, text)
     except OSError as err:
         log.error("Unable to write %s: %s", name, err)
-    else:
-        log.debug("Wrote %s", path)

@@ -1,0 +1,416 @@
+"""Run-time events logged, notified and written to the FIFO as keepalived 2.2.7 does, side by side.
+
+keepalived (the oracle) and alived run the same config at the same time, each in namespaces of its
+own; where a peer is needed it is a keepalived 2.2.7 on the same bridge. From the event to the
+settled state, the lines each test names are first found in keepalived's record, then alived's
+record must equal keepalived's: the log lines in order, each notify script's calls (per instance
+or group, in order) and the notify_fifo lines in order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.netns import Lab, Namespace, wait_for
+from tests.helpers.peers import KeepalivedPeer, start_alived, start_keepalived
+
+pytestmark = pytest.mark.netns
+
+# The lines a run-time event brings: the instances' own, the trackers', the groups', the links'.
+KEPT = re.compile(
+    r": ((?:\(VI_\d\)|\(G1\))(?! Sending/queueing).*|VRRP_Script.*|Script `.*|VRRP_Group.*"
+    r"|Netlink reports .*|Stopping|Stopped.*|CPU usage.*|Printing .*|Wrote .*)$"
+)
+# Figures that must differ between two runs, and the banner (alived names itself).
+MASKED = [
+    (re.compile(r"used .* system time"), "used N system time"),
+    (re.compile(r"user: .*"), "user: N"),
+    (re.compile(r"process\(\d+\)"), "process(N)"),
+    (re.compile(r"^Stopped (Keepalived|alived) v.*"), "Stopped BANNER"),
+]
+
+# The first argument names the configured keyword. The generic script gets the daemon's four
+# arguments after it; a specific one is configured with its instance's or group's name. Scripts
+# of one transition start together, so the generic and the specific ones keep records of their own.
+NOTE = """#!/bin/sh
+kind=$1
+shift
+if [ "$kind" = notify ]; then echo "$*" >> {out}.notify; else echo "$kind $*" >> {out}.specific; fi
+"""
+
+VIP = "192.0.2.100/24"
+
+
+def notify_lines(note: Path, name: str) -> str:
+    specific = (
+        f'  {key} "{note} {key} {name}"' for key in ("notify_master", "notify_backup", "notify_fault")
+    )
+    return "\n".join([f'  notify "{note} notify"', *specific, f'  notify_stop "{note} notify_stop {name}"'])
+
+
+def global_defs(workdir: Path) -> str:
+    return f"""global_defs {{
+  router_id r1
+  enable_script_security
+  script_user root
+  notify_fifo {workdir / "events.fifo"}
+}}
+"""
+
+
+def instance(
+    note: Path,
+    *,
+    name: str = "VI_1",
+    vrid: int = 51,
+    priority: int = 150,
+    state: str = "MASTER",
+    interface: str = "eth0",
+    vip: str = VIP,
+    extra: str = "",
+) -> str:
+    return f"""vrrp_instance {name} {{
+  state {state}
+  interface {interface}
+  virtual_router_id {vrid}
+  priority {priority}
+  advert_int 1
+{extra}
+{notify_lines(note, name)}
+  virtual_ipaddress {{
+    {vip}
+  }}
+}}
+"""
+
+
+def kept(text: str) -> list[str]:
+    """The compared lines of a log, in order, with run-specific figures masked.
+
+    How many lower-priority adverts a preempting backup hears before its down timer fires depends
+    on the phase of the master's adverts (3 or 4 in 3.4 s): a run of them counts as one line.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if not (m := KEPT.search(line)):
+            continue
+        kept_line = m.group(1)
+        for pattern, mask in MASKED:
+            kept_line = pattern.sub(mask, kept_line)
+        if not (out and out[-1] == kept_line and "lower priority" in kept_line):
+            out.append(kept_line)
+    return out
+
+
+def by_name(lines: list[str], column: int) -> dict[str, list[str]]:
+    """Script calls grouped by the instance or group they are about (in `column`), in order."""
+    out: dict[str, list[str]] = {}
+    for line in lines:
+        words = line.split()
+        out.setdefault(words[column], []).append(line)
+    return out
+
+
+@dataclass
+class Record:
+    """What one daemon did from the event on: log lines, script calls, FIFO lines, its peer's lines."""
+
+    lines: list[str]
+    calls: dict[str, list[str]]
+    specific: dict[str, list[str]]
+    fifo: list[str]
+    peer: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Side:
+    """One daemon under test (keepalived or alived) in `ns`, with an optional keepalived peer."""
+
+    lab: Lab
+    ns: Namespace
+    workdir: Path
+    keepalived: bool
+    peer_ns: Namespace | None = None
+    daemon: KeepalivedPeer | None = None
+    peer: KeepalivedPeer | None = None
+    reader: int | None = None
+    fifo_text: str = ""
+    mark: int = 0
+    peer_mark: int = 0
+
+    @property
+    def note(self) -> Path:
+        return self.workdir / "note.sh"
+
+    def start(self, conf: str) -> None:
+        start = start_keepalived if self.keepalived else start_alived
+        self.daemon = start(self.ns, conf, self.workdir, env={**os.environ, "TMPDIR": str(self.workdir)})
+
+    def start_peer(self, priority: int, extra: str = "") -> None:
+        assert self.peer_ns is not None
+        conf = f"""vrrp_instance VI_1 {{
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority {priority}
+  advert_int 1
+{extra}
+  virtual_ipaddress {{
+    {VIP}
+  }}
+}}
+"""
+        self.peer = start_keepalived(self.peer_ns, conf, self.workdir / "peer", "peer")
+
+    def log(self) -> str:
+        assert self.daemon is not None
+        return self.daemon.log_text()
+
+    def peer_log(self) -> str:
+        return self.peer.log_text() if self.peer is not None else ""
+
+    def wait_log(self, words: str, count: int = 1, timeout: float = 20) -> None:
+        wait_for(lambda: self.log()[self.mark :].count(words) >= count, timeout=timeout, what=words)
+
+    def wait_peer_log(self, words: str, timeout: float = 20) -> None:
+        wait_for(lambda: words in self.peer_log()[self.peer_mark :], timeout=timeout, what=f"peer: {words}")
+
+    def calls(self) -> list[str]:
+        """The generic notify script's arguments, one call a line."""
+        out = self.workdir / "calls.notify"
+        return out.read_text().splitlines() if out.exists() else []
+
+    def specific(self) -> list[str]:
+        """notify_master/backup/fault/stop calls, one a line: the keyword and the name."""
+        out = self.workdir / "calls.specific"
+        return out.read_text().splitlines() if out.exists() else []
+
+    def fifo(self) -> list[str]:
+        path = self.workdir / "events.fifo"
+        if self.reader is None and path.exists():
+            self.reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        if self.reader is not None:
+            with suppress(BlockingIOError):
+                self.fifo_text += os.read(self.reader, 65536).decode()
+        return self.fifo_text.splitlines()
+
+    def settle(self, events: int) -> None:
+        """Wait until `events` state changes in all have reached the scripts and the FIFO."""
+        for what, got in (("notify", self.calls), ("notify_*", self.specific), ("FIFO", self.fifo)):
+            wait_for(lambda got=got: len(got()) >= events, timeout=15, what=f"{events} {what} records")
+
+    def event(self) -> None:
+        """From here on, log lines count."""
+        self.mark = len(self.log())
+        self.peer_mark = len(self.peer_log())
+
+    def record(self) -> Record:
+        return Record(
+            kept(self.log()[self.mark :]),
+            by_name(self.calls(), 1),
+            by_name(self.specific(), 1),
+            self.fifo(),
+            kept(self.peer_log()[self.peer_mark :]),
+        )
+
+    def close(self) -> None:
+        if self.reader is not None:
+            os.close(self.reader)
+            self.reader = None
+
+
+def make_side(lab: Lab, tmp_path: Path, keepalived: bool, links: int = 1, peer: bool = False) -> Side:
+    """The subject's namespace: eth0 (192.0.2.1) and, for links=2, eth2 (198.51.100.1).
+
+    Alone, each ethN is a veth looped to eth(N+1) in the same namespace, so setting that end
+    down takes the carrier away. With a peer, eth0 is on a bridge with the peer's eth0 (192.0.2.2).
+    """
+    role = "k" if keepalived else "a"
+    workdir = tmp_path / role
+    workdir.mkdir(parents=True, exist_ok=True)
+    ns = lab.netns(role)
+    side = Side(lab, ns, workdir, keepalived)
+    if peer:
+        side.peer_ns = lab.netns(role + "p")
+        sw = lab.netns(role + "sw")
+        sw.ip("link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0")
+        sw.ip("link", "set", "br0", "type", "bridge", "mcast_snooping", "0")
+        sw.ip("link", "set", "br0", "up")
+        for i, host in enumerate((ns, side.peer_ns)):
+            lab.veth(sw, f"p{i}", host, "eth0")
+            sw.ip("link", "set", f"p{i}", "master", "br0")
+        side.peer_ns.ip("addr", "add", "192.0.2.2/24", "dev", "eth0")
+    else:
+        lab.veth(ns, "eth0", ns, "eth1")
+    ns.ip("addr", "add", "192.0.2.1/24", "dev", "eth0")
+    if links == 2:
+        lab.veth(ns, "eth2", ns, "eth3")
+        ns.ip("addr", "add", "198.51.100.1/24", "dev", "eth2")
+    side.note.write_text(NOTE.format(out=workdir / "calls"))
+    side.note.chmod(0o755)
+    return side
+
+
+def side_by_side(
+    lab: Lab, tmp_path: Path, scenario: Callable[[Side], None], **kw: object
+) -> tuple[Record, Record]:
+    """Run `scenario` against keepalived and alived at once; (keepalived's record, alived's)."""
+
+    def one(keepalived: bool) -> Record:
+        side = make_side(lab, tmp_path, keepalived, **kw)  # type: ignore[arg-type]
+        try:
+            scenario(side)
+            return side.record()
+        finally:
+            side.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        theirs, ours = pool.map(one, (True, False))
+    return theirs, ours
+
+
+def assert_same(theirs: Record, ours: Record, expected: list[str], peer: list[str] = ()) -> None:  # type: ignore[assignment]
+    """keepalived's record holds `expected` (and its peer `peer`) in order; alived's equals it."""
+    for want, got in ((expected, theirs.lines), (list(peer), theirs.peer)):
+        it = iter(got)
+        missing = [line for line in want if line not in it]
+        assert not missing, f"keepalived no longer logs {missing} in {got}"
+    assert ours == theirs, f"\nkeepalived: {theirs}\nalived:     {ours}"
+
+
+def adverts_heard(side: Side) -> int:
+    """The instance's received-advert count, from a JSON dump (SIGRTMIN+2) of the daemon."""
+    assert side.daemon is not None
+    dump = side.workdir / "keepalived.json"
+    dump.unlink(missing_ok=True)
+    side.daemon.proc.send_signal(signal.SIGRTMIN + 2)
+    wait_for(
+        lambda: dump.exists() and dump.read_text().strip().endswith("]"), timeout=10, what="the JSON dump"
+    )
+    return int(json.loads(dump.read_text())[0]["stats"]["advert_rcvd"])
+
+
+def stop(side: Side) -> int:
+    """SIGTERM to the parent alone, as systemd's KillMode=process does; its exit code."""
+    assert side.daemon is not None
+    side.daemon.proc.send_signal(signal.SIGTERM)
+    return side.daemon.proc.wait(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. vrrp_script failing, then recovering.
+
+
+def script_scenario(weight: int) -> Callable[[Side], None]:
+    def scenario(side: Side) -> None:
+        flag = side.workdir / "failing"
+        chk = side.workdir / "chk.sh"
+        chk.write_text(f"#!/bin/sh\n[ ! -e {flag} ]\n")
+        chk.chmod(0o755)
+        script = (
+            f'vrrp_script chk {{\n  script "{chk}"\n  interval 1\n  weight {weight}\n  rise 2\n  fall 2\n}}\n'
+        )
+        track = "  track_script {\n    chk\n  }"
+        side.start(global_defs(side.workdir) + script + instance(side.note, extra=track))
+        side.wait_log("Entering MASTER STATE")
+        side.wait_log("VRRP_Script(chk) succeeded")
+        side.settle(2)
+        side.event()
+        flag.touch()
+        side.wait_log("VRRP_Script(chk) failed")
+        if weight == 0:
+            side.settle(3)
+        flag.unlink()
+        side.wait_log("VRRP_Script(chk) succeeded")
+        if weight == 0:
+            side.wait_log("Entering MASTER STATE")
+            side.wait_log("setting VIPs.", count=1)
+            side.settle(5)
+
+    return scenario
+
+
+def test_a_weighted_script_failing_and_recovering_changes_the_priority_as_keepalived(
+    lab: Lab, tmp_path: Path
+) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, script_scenario(-20))
+    assert_same(
+        theirs,
+        ours,
+        [
+            "Script `chk` now returning 1",
+            "VRRP_Script(chk) failed (exited with status 1)",
+            "(VI_1) Changing effective priority from 150 to 130",
+            "Script `chk` now returning 0",
+            "VRRP_Script(chk) succeeded",
+            "(VI_1) Changing effective priority from 130 to 150",
+        ],
+    )
+
+
+def test_a_weight_0_script_failing_and_recovering_faults_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, script_scenario(0))
+    assert_same(
+        theirs,
+        ours,
+        [
+            "VRRP_Script(chk) failed (exited with status 1)",
+            "(VI_1) Entering FAULT STATE",
+            "(VI_1) sent 0 priority",
+            "(VI_1) removing VIPs.",
+            "VRRP_Script(chk) succeeded",
+            "(VI_1) Entering BACKUP STATE",
+            "(VI_1) Entering MASTER STATE",
+        ],
+    )
+    assert theirs.fifo[2:5] == [
+        'INSTANCE "VI_1" FAULT 150',
+        'INSTANCE "VI_1" BACKUP 150',
+        'INSTANCE "VI_1" MASTER 150',
+    ]
+    assert theirs.specific["VI_1"][2] == "notify_fault VI_1"
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Graceful stop of a master: its STOP lines and scripts, the backup's view.
+
+
+def stop_scenario(side: Side) -> None:
+    side.start(global_defs(side.workdir) + instance(side.note))
+    side.wait_log("Entering MASTER STATE")
+    side.start_peer(100)
+    side.wait_peer_log("Entering BACKUP STATE (init)")
+    side.settle(2)
+    side.event()
+    assert adverts_heard(side) == 0  # the dump says nothing more than keepalived's
+    assert stop(side) == 0
+    side.wait_peer_log("Entering MASTER STATE")
+    side.settle(3)
+
+
+def test_a_stopped_master_logs_notifies_and_hands_over_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, stop_scenario, peer=True)
+    assert_same(
+        theirs,
+        ours,
+        [
+            "Printing VRRP as json for process(N) on signal",
+            "Stopping",
+            "(VI_1) sent 0 priority",
+            "(VI_1) removing VIPs.",
+            "Stopped - used N system time",
+            "CPU usage (self/children) user: N",
+            "Stopped BANNER",
+        ],
+        peer=["(VI_1) Backup received priority 0 advertisement", "(VI_1) Entering MASTER STATE"],
+    )
