@@ -211,7 +211,7 @@ class Side:
 
     def event(self) -> None:
         """From here on, log lines count."""
-        self.mark = len(self.log())
+        self.mark = len(self.log()) if self.daemon is not None else 0
         self.peer_mark = len(self.peer_log())
 
     def record(self) -> Record:
@@ -414,3 +414,166 @@ def test_a_stopped_master_logs_notifies_and_hands_over_as_keepalived(lab: Lab, t
         ],
         peer=["(VI_1) Backup received priority 0 advertisement", "(VI_1) Entering MASTER STATE"],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Preemption: a higher priority peer arrives; a higher priority subject arrives (nopreempt,
+# preempt_delay).
+
+
+def preempted_scenario(side: Side) -> None:
+    side.start(global_defs(side.workdir) + instance(side.note, priority=100))
+    side.wait_log("Entering MASTER STATE")
+    side.settle(2)
+    side.event()
+    side.start_peer(150)
+    side.wait_peer_log("Entering MASTER STATE")
+    side.wait_log("removing VIPs.")
+    side.settle(3)
+
+
+def test_a_master_preempted_by_a_higher_priority_peer_logs_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, preempted_scenario, peer=True)
+    assert_same(
+        theirs,
+        ours,
+        [
+            "(VI_1) Master received advert from 192.0.2.2 with higher priority 150, ours 100",
+            "(VI_1) Entering BACKUP STATE",
+            "(VI_1) removing VIPs.",
+        ],
+    )
+    assert theirs.fifo[-1] == 'INSTANCE "VI_1" BACKUP 100'
+
+
+def preempting_scenario(extra: str) -> Callable[[Side], None]:
+    def scenario(side: Side) -> None:
+        side.start_peer(100)
+        side.wait_peer_log("Entering MASTER STATE")
+        side.event()
+        side.start(global_defs(side.workdir) + instance(side.note, state="BACKUP", extra=extra))
+        side.wait_log("Entering BACKUP STATE (init)")
+        if "nopreempt" in extra:
+            # Settled once the subject has heard more adverts than its master-down interval holds.
+            wait_for(lambda: adverts_heard(side) >= 5, timeout=20, interval=0.5, what="5 adverts heard")
+            side.settle(1)
+        else:
+            side.wait_log("setting VIPs.")
+            side.wait_peer_log("removing VIPs.")
+            side.settle(2)
+
+    return scenario
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "",
+            [
+                "(VI_1) Entering BACKUP STATE (init)",
+                "(VI_1) received lower priority (100) advert from 192.0.2.2 - discarding",
+                "(VI_1) Receive advertisement timeout",
+                "(VI_1) Entering MASTER STATE",
+                "(VI_1) setting VIPs.",
+            ],
+        ),
+        (
+            "  nopreempt",
+            ["(VI_1) Entering BACKUP STATE (init)", "Printing VRRP as json for process(N) on signal"],
+        ),
+        (
+            "  preempt_delay 3",
+            [
+                "(VI_1) Entering BACKUP STATE (init)",
+                "(VI_1) start preempt delay (3.000000)",
+                "(VI_1) received lower priority (100) advert from 192.0.2.2 - discarding",
+                "(VI_1) Entering MASTER STATE",
+            ],
+        ),
+    ],
+    ids=["preempt", "nopreempt", "preempt_delay"],
+)
+def test_a_higher_priority_backup_arriving_logs_as_keepalived(
+    lab: Lab, tmp_path: Path, extra: str, expected: list[str]
+) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, preempting_scenario(extra), peer=True)
+    # The JSON dumps asked for while waiting: as many as the machine's speed needed.
+    for record in (theirs, ours):
+        record.lines = [
+            x for i, x in enumerate(record.lines) if "Printing" not in x or x not in record.lines[:i]
+        ]
+    assert_same(theirs, ours, expected)
+    if "nopreempt" in extra:
+        assert "(VI_1) Entering MASTER STATE" not in theirs.lines
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. A sync group: one member's interface goes down (the whole group faults), then comes back.
+
+
+def sync_group_scenario(side: Side) -> None:
+    group = f"""vrrp_sync_group G1 {{
+  group {{
+    VI_1
+    VI_2
+  }}
+{notify_lines(side.note, "G1")}
+}}
+"""
+    second = instance(side.note, name="VI_2", vrid=52, interface="eth2", vip="198.51.100.100/24")
+    side.start(global_defs(side.workdir) + group + instance(side.note) + second)
+    side.wait_log("(VI_1) Entering MASTER STATE")
+    side.wait_log("(VI_2) Entering MASTER STATE")
+    side.settle(6)
+    side.event()
+    side.ns.ip("link", "set", "eth3", "down")
+    wait_for(lambda: side.fifo().count('GROUP "G1" FAULT 0') == 1, timeout=15, what="the group FAULT")
+    side.wait_log("removing VIPs.", count=2)
+    side.settle(9)
+    side.ns.ip("link", "set", "eth3", "up")
+    wait_for(lambda: side.fifo().count('GROUP "G1" MASTER 0') == 2, timeout=20, what="the group MASTER")
+    side.wait_log("setting VIPs.", count=2)
+    side.settle(15)
+
+
+def test_a_sync_group_member_losing_its_link_faults_the_group_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, sync_group_scenario, links=2)
+    assert_same(theirs, ours, ["Netlink reports eth2 down", "Netlink reports eth2 up"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. track_interface with a weight, and with weight 0.
+
+
+def track_interface_scenario(weight: int) -> Callable[[Side], None]:
+    def scenario(side: Side) -> None:
+        track = f"  track_interface {{\n    eth2 weight {weight}\n  }}"
+        side.start(global_defs(side.workdir) + instance(side.note, extra=track))
+        side.wait_log("Entering MASTER STATE")
+        side.settle(2)
+        side.event()
+        side.ns.ip("link", "set", "eth3", "down")
+        side.wait_log("Netlink reports eth2 down")
+        if weight:
+            side.wait_log("Changing effective priority")
+        else:
+            side.wait_log("removing VIPs.")
+            side.settle(3)
+        side.ns.ip("link", "set", "eth3", "up")
+        side.wait_log("Netlink reports eth2 up")
+        if weight:
+            side.wait_log("Changing effective priority", count=2)
+        else:
+            side.wait_log("setting VIPs.")
+            side.settle(5)
+
+    return scenario
+
+
+@pytest.mark.parametrize("weight", [-30, 0])
+def test_a_tracked_interface_going_down_and_up_logs_as_keepalived(
+    lab: Lab, tmp_path: Path, weight: int
+) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, track_interface_scenario(weight), links=2)
+    assert_same(theirs, ours, ["Netlink reports eth2 down", "Netlink reports eth2 up"])

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from alived.core.vrrp.actions import Log, RunNotify
+from alived.core.vrrp.actions import Log, RunNotify, SendAdvert
 from alived.core.vrrp.inputs import (
     AdvertReceived,
     FaultCleared,
@@ -56,6 +56,53 @@ def test_startup_reports_group_backup() -> None:
     assert (one.state, two.state) == (State.BACKUP, State.BACKUP)
 
 
+def test_the_group_is_notified_before_its_members_at_startup() -> None:
+    g, _, _ = group()
+    notifies = [(a.kind, a.name) for _, a in g.pop_actions() if isinstance(a, RunNotify)]
+    # keepalived's vrrp_init_state notifies groups first.
+    assert notifies == [("GROUP", "G1"), ("INSTANCE", "VI_1"), ("INSTANCE", "VI_2")]
+
+
+def test_a_member_held_in_backup_still_logs_its_timeout() -> None:
+    g, one, _ = group()
+    g.pop_actions()
+    g.handle(one, MasterDownFired(), Ticks(T0 + 4 * SECOND))
+    assert one.state is State.BACKUP
+    texts = [a.text for _, a in g.pop_actions() if isinstance(a, Log)]
+    assert texts == ["(VI_1) Receive advertisement timeout"]
+
+
+def test_a_master_member_the_group_faults_sends_priority_0_unlogged() -> None:
+    g, one, two = group()
+    g.handle_timer(Ticks(T0 + 10 * SECOND))
+    assert g.state is State.MASTER
+    g.pop_actions()
+    g.handle(two, FaultRaised(reason="interface eth2 down"), Ticks(T0 + 11 * SECOND))
+    actions = g.pop_actions()
+    zeros = {n: [a for o, a in actions if o == n and isinstance(a, SendAdvert)] for n in ("VI_1", "VI_2")}
+    texts = [a.text for _, a in actions if isinstance(a, Log)]
+    assert len(zeros["VI_2"]) == 2 and len(zeros["VI_1"]) == 1  # the faulting one: two, as keepalived
+    assert all(a.priority == 0 for a in zeros["VI_1"] + zeros["VI_2"])
+    assert "(VI_2) sent 0 priority" in texts and "(VI_1) sent 0 priority" not in texts
+    assert (one.stats["pri_zero_sent"], two.stats["pri_zero_sent"]) == (0, 1)
+
+
+def test_equal_deadlines_fire_in_the_order_they_were_set() -> None:
+    g, one, two = group()
+    g.handle(two, FaultRaised(reason="interface eth2 down"), Ticks(T0 + SECOND))
+    g.handle(two, FaultCleared(reason="interface eth2 down"), Ticks(T0 + 2 * SECOND))
+    assert one.next_deadline() == two.next_deadline()  # VI_2 left FAULT, then brought VI_1 along
+    g.pop_actions()
+    g.handle_timer(Ticks(T0 + 10 * SECOND))
+    texts = [a.text for _, a in g.pop_actions() if isinstance(a, Log)]
+    assert texts[:4] == [
+        "(VI_2) Receive advertisement timeout",  # held: VI_1 does not want MASTER yet
+        "(VI_1) Receive advertisement timeout",
+        "(VI_1) Entering MASTER STATE",
+        "VRRP_Group(G1) Syncing instances to MASTER state",
+    ]
+
+
 def test_one_member_alone_may_not_become_master_until_all_want_it() -> None:
     g, one, two = group()
     g.pop_actions()
@@ -95,12 +142,17 @@ def test_fault_spreads_and_clears_only_when_every_fault_is_gone() -> None:
     assert g.state is State.BACKUP
 
 
-def test_member_wanting_master_starts_with_one_interval_plus_minimum_skew() -> None:
+@pytest.mark.parametrize("two_state", [InitialState.BACKUP, InitialState.MASTER])
+def test_a_member_not_owner_wanting_master_starts_as_a_backup(two_state: InitialState) -> None:
+    # keepalived's vrrp_complete_init: in a group, `state MASTER` holds only if every member
+    # is an address owner; otherwise each waits a full master-down interval.
     one = VrrpInstance(make_params("VI_1", vrid=1, initial_state=InitialState.MASTER))
-    two = VrrpInstance(make_params("VI_2", vrid=2, address="192.0.2.3"))
+    two = VrrpInstance(make_params("VI_2", vrid=2, address="192.0.2.3", initial_state=two_state))
     g = SyncGroup("G1", [one, two])
+    assert one.wantstate is State.BACKUP and two.wantstate is State.BACKUP
     g.handle(one, Startup(), T0)
-    assert one.next_deadline() == T0 + SECOND + skew_time_min(2, SECOND)
+    assert one.next_deadline() == T0 + one.down_timer
+    assert one.down_timer > SECOND + skew_time_min(2, SECOND)
 
 
 def test_all_stopped_reports_group_stop() -> None:

@@ -300,14 +300,15 @@ class VrrpInstance:
             self._adverts[priority] = advert
         return advert
 
-    def _send_advert(self, priority: int) -> None:
+    def _send_advert(self, priority: int, *, quiet: bool = False) -> None:
+        """Queue an advert; `quiet`: a priority 0 keepalived neither logs nor counts as such."""
         seq: int | None = None
         if self.params.auth_type == AUTH_AH:
             self._ah_seq = (self._ah_seq + 1) & 0xFFFFFFFF
             seq = self._ah_seq
         self._actions.append(SendAdvert(advert=self._advert(priority), ah_seq=seq))
         self.stats.bump("advert_sent")
-        if priority == PRIORITY_STOP:
+        if priority == PRIORITY_STOP and not quiet:
             self.stats.bump("pri_zero_sent")
             self._log("debug", f"({self.name}) sent 0 priority")
 
@@ -344,7 +345,12 @@ class VrrpInstance:
         if announce_first:
             self._log("info", f"({self.name}) Entering {new.value} STATE{log_suffix}")
         if old is State.MASTER:
-            if new in (State.FAULT, State.STOP):
+            if new is State.FAULT:
+                # keepalived's vrrp_state_leave_master sends a priority 0 it does not log; a fault
+                # of the instance's own (down_instance) then sends the logged one as it releases
+                # the addresses, a member its sync group brings down does not.
+                self._send_advert(PRIORITY_STOP, quiet=True)
+            if new is State.STOP or (new is State.FAULT and reason != "sync_group"):
                 self._send_advert(PRIORITY_STOP)
             if p.virtual_routes or p.virtual_rules:
                 self._actions.append(RemoveRoutes(routes=p.virtual_routes, rules=p.virtual_rules))
@@ -434,12 +440,13 @@ class VrrpInstance:
     def on_master_down(self, event: Input, now: Ticks) -> None:
         del event
         self.wantstate = State.MASTER
+        # keepalived logs the timeout even when its sync group then holds the instance in BACKUP.
+        self._log("debug", f"({self.name}) Receive advertisement timeout")
         if self.group is not None and not self.group.may_become_master(self):
             # The group prefers BACKUP until every member wants MASTER (vrrp_sync_can_goto_master).
             self._ms_down_timer = self._master_down_interval()
             self._sands = Ticks(now + self._ms_down_timer)
             return
-        self._log("debug", f"({self.name}) Receive advertisement timeout")
         self.change_state(State.MASTER, "master_down", now)
 
     def on_adver_timer(self, event: Input, now: Ticks) -> None:

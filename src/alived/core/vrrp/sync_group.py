@@ -40,10 +40,20 @@ class SyncGroup:
         self.members = tuple(members)
         self.state = State.INIT
         self._actions: list[tuple[str, Action]] = []
+        # When each member last handled an input: among equal deadlines, the one set first fires
+        # first, as in keepalived's timer tree (its clock has moved between the two).
+        self._handled: dict[str, int] = {}
+        self._inputs = 0
         for member in self.members:
             if member.group is not None:
                 raise LocalMisuse(f"({member.name}) is already in a sync group")
             member.group = self
+        wants_master = [m for m in self.members if m.wantstate is State.MASTER]
+        if wants_master and any(m.wantstate is State.BACKUP or not m.params.owner for m in self.members):
+            # keepalived (vrrp_complete_init) starts every member as BACKUP unless all of them
+            # are address owners wanting MASTER: they then wait a full master-down interval.
+            for member in wants_master:
+                member.wantstate = State.BACKUP
 
     # ---- interface ------------------------------------------------------------------------
 
@@ -58,16 +68,26 @@ class SyncGroup:
         target = self.member(member) if isinstance(member, str) else member
         if target.group is not self:
             raise LocalMisuse(f"({target.name}) is not in VRRP_Group({self.name})")
-        target.handle(event, now)
+        self._handle_member(target, event, now)
         self._drain(target)
         self._settle(now)
 
     def handle_timer(self, now: Ticks) -> None:
-        """Feed TimerFired to every member whose deadline has come."""
-        for member in self.members:
-            deadline = member.next_deadline()
-            if deadline is not None and deadline <= now:
-                self.handle(member, TimerFired(), now)
+        """Feed TimerFired to each member whose deadline has come, earliest deadline first."""
+        fired: set[str] = set()
+        while due := [
+            (deadline, self._handled.get(m.name, 0), m)
+            for m in self.members
+            if m.name not in fired and (deadline := m.next_deadline()) is not None and deadline <= now
+        ]:
+            member = min(due, key=lambda d: (d[0], d[1]))[2]
+            fired.add(member.name)
+            self.handle(member, TimerFired(), now)
+
+    def _handle_member(self, member: VrrpInstance, event: Input, now: Ticks) -> None:
+        self._inputs += 1
+        self._handled[member.name] = self._inputs
+        member.handle(event, now)
 
     def next_deadline(self) -> Ticks | None:
         deadlines = [d for d in (m.next_deadline() for m in self.members) if d is not None]
@@ -118,7 +138,7 @@ class SyncGroup:
         )
         for member in self.members:
             if member.state is not new and member.state is not skip:
-                member.handle(event, now)
+                self._handle_member(member, event, now)
                 self._drain(member)
         self._set_state(new)
 
@@ -127,6 +147,13 @@ class SyncGroup:
         self._actions.append(
             (self.name, RunNotify(kind="GROUP", name=self.name, state=new.value, priority=0))
         )
+
+    def _start_backup(self) -> None:
+        """The group's first state: keepalived's vrrp_init_state notifies groups before members."""
+        self.state = State.BACKUP
+        notify = (self.name, RunNotify(kind="GROUP", name=self.name, state=State.BACKUP.value, priority=0))
+        first = next((i for i, (_, a) in enumerate(self._actions) if isinstance(a, RunNotify)), None)
+        self._actions.insert(len(self._actions) if first is None else first, notify)
 
     def _in(self, state: State) -> bool:
         return any(m.state is state for m in self.members)
@@ -194,8 +221,8 @@ SYNC_RULES: tuple[SyncRule, ...] = (
     SyncRule(
         name="initial_backup",
         applies=_initial_backup,
-        apply=lambda g, now: g._set_state(State.BACKUP),
-        text="group INIT and every member BACKUP: the group is BACKUP",
+        apply=lambda g, now: g._start_backup(),
+        text="group INIT and every member BACKUP: the group is BACKUP (notified before the members)",
     ),
 )
 
