@@ -311,7 +311,9 @@ def stop(side: Side) -> int:
 # 1. vrrp_script failing, then recovering.
 
 
-def script_scenario(weight: int) -> Callable[[Side], None]:
+def script_scenario(weight: int, peer: bool = False) -> Callable[[Side], None]:
+    """The subject (150) master, a keepalived peer (100) backup if `peer`; the script fails, recovers."""
+
     def scenario(side: Side) -> None:
         flag = side.workdir / "failing"
         chk = side.workdir / "chk.sh"
@@ -324,18 +326,27 @@ def script_scenario(weight: int) -> Callable[[Side], None]:
         side.start(global_defs(side.workdir) + script + instance(side.note, extra=track))
         side.wait_log("Entering MASTER STATE")
         side.wait_log("VRRP_Script(chk) succeeded")
+        if peer:
+            side.start_peer(100)
+            side.wait_peer_log("Entering BACKUP STATE (init)")
         side.settle(2)
         side.event()
         flag.touch()
         side.wait_log("VRRP_Script(chk) failed")
-        if weight == 0:
+        moves = weight == 0 or peer
+        if moves:
+            side.wait_log("removing VIPs.")
             side.settle(3)
+        if peer:
+            side.wait_peer_log("Entering MASTER STATE")
         flag.unlink()
         side.wait_log("VRRP_Script(chk) succeeded")
-        if weight == 0:
-            side.wait_log("Entering MASTER STATE")
-            side.wait_log("setting VIPs.", count=1)
-            side.settle(5)
+        if moves:
+            side.wait_log("setting VIPs.")
+            side.settle(5 if weight == 0 else 4)
+        if peer:
+            side.wait_peer_log("Entering BACKUP STATE")
+            side.wait_peer_log("removing VIPs.")
 
     return scenario
 
@@ -358,8 +369,31 @@ def test_a_weighted_script_failing_and_recovering_changes_the_priority_as_keepal
     )
 
 
+def test_a_weighted_script_failing_below_the_peer_hands_over_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, script_scenario(-60, peer=True), peer=True)
+    assert_same(
+        theirs,
+        ours,
+        [
+            "VRRP_Script(chk) failed (exited with status 1)",
+            "(VI_1) Changing effective priority from 150 to 90",
+            "(VI_1) Master received advert from 192.0.2.2 with higher priority 100, ours 90",
+            "(VI_1) Entering BACKUP STATE",
+            "VRRP_Script(chk) succeeded",
+            "(VI_1) Changing effective priority from 90 to 150",
+            "(VI_1) received lower priority (100) advert from 192.0.2.2 - discarding",
+            "(VI_1) Entering MASTER STATE",
+        ],
+        peer=[
+            "(VI_1) received lower priority (90) advert from 192.0.2.1 - discarding",
+            "(VI_1) Entering MASTER STATE",
+            "(VI_1) Master received advert from 192.0.2.1 with higher priority 150, ours 100",
+        ],
+    )
+
+
 def test_a_weight_0_script_failing_and_recovering_faults_as_keepalived(lab: Lab, tmp_path: Path) -> None:
-    theirs, ours = side_by_side(lab, tmp_path, script_scenario(0))
+    theirs, ours = side_by_side(lab, tmp_path, script_scenario(0, peer=True), peer=True)
     assert_same(
         theirs,
         ours,
@@ -372,6 +406,8 @@ def test_a_weight_0_script_failing_and_recovering_faults_as_keepalived(lab: Lab,
             "(VI_1) Entering BACKUP STATE",
             "(VI_1) Entering MASTER STATE",
         ],
+        # Two priority 0 adverts (the one leaving MASTER, the one releasing the addresses).
+        peer=["(VI_1) Backup received priority 0 advertisement"] * 2 + ["(VI_1) Entering MASTER STATE"],
     )
     assert theirs.fifo[2:5] == [
         'INSTANCE "VI_1" FAULT 150',
@@ -413,6 +449,35 @@ def test_a_stopped_master_logs_notifies_and_hands_over_as_keepalived(lab: Lab, t
             "Stopped BANNER",
         ],
         peer=["(VI_1) Backup received priority 0 advertisement", "(VI_1) Entering MASTER STATE"],
+    )
+
+
+def backup_scenario(side: Side) -> None:
+    """The subject (100) is the backup of a keepalived master (150), which is stopped."""
+    side.start_peer(150)
+    side.wait_peer_log("Entering MASTER STATE")
+    side.start(global_defs(side.workdir) + instance(side.note, priority=100, state="BACKUP"))
+    side.wait_log("Entering BACKUP STATE (init)")
+    side.settle(1)
+    side.event()
+    assert side.peer is not None
+    side.peer.proc.send_signal(signal.SIGTERM)
+    assert side.peer.proc.wait(timeout=30) == 0
+    side.wait_log("setting VIPs.")
+    side.settle(2)
+
+
+def test_a_backup_hearing_priority_0_takes_over_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, backup_scenario, peer=True)
+    assert_same(
+        theirs,
+        ours,
+        [
+            "(VI_1) Backup received priority 0 advertisement",
+            "(VI_1) Receive advertisement timeout",
+            "(VI_1) Entering MASTER STATE",
+            "(VI_1) setting VIPs.",
+        ],
     )
 
 
