@@ -577,7 +577,7 @@ def test_a_higher_priority_backup_arriving_logs_as_keepalived(
 # 3. A sync group: one member's interface goes down (the whole group faults), then comes back.
 
 
-def sync_group_scenario(side: Side) -> None:
+def sync_group_conf(side: Side) -> str:
     group = f"""vrrp_sync_group G1 {{
   group {{
     VI_1
@@ -587,7 +587,19 @@ def sync_group_scenario(side: Side) -> None:
 }}
 """
     second = instance(side.note, name="VI_2", vrid=52, interface="eth2", vip="198.51.100.100/24")
-    side.start(global_defs(side.workdir) + group + instance(side.note) + second)
+    return global_defs(side.workdir) + group + instance(side.note) + second
+
+
+def stop_group(side: Side, before: int) -> None:
+    """SIGTERM; wait for both members' STOP in the FIFO and as many STOP script calls."""
+    assert stop(side) == 0
+    wait_for(lambda: sum("STOP" in x for x in side.fifo()) >= 2, timeout=10, what="the STOP lines")
+    stops = sum("STOP" in x for x in side.fifo())
+    side.settle(before + stops)
+
+
+def sync_group_scenario(side: Side) -> None:
+    side.start(sync_group_conf(side))
     side.wait_log("(VI_1) Entering MASTER STATE")
     side.wait_log("(VI_2) Entering MASTER STATE")
     side.settle(6)
@@ -600,11 +612,42 @@ def sync_group_scenario(side: Side) -> None:
     wait_for(lambda: side.fifo().count('GROUP "G1" MASTER 0') == 2, timeout=20, what="the group MASTER")
     side.wait_log("setting VIPs.", count=2)
     side.settle(15)
+    stop_group(side, 15)
 
 
 def test_a_sync_group_member_losing_its_link_faults_the_group_as_keepalived(lab: Lab, tmp_path: Path) -> None:
     theirs, ours = side_by_side(lab, tmp_path, sync_group_scenario, links=2)
-    assert_same(theirs, ours, ["Netlink reports eth2 down", "Netlink reports eth2 up"])
+    assert_same(
+        theirs,
+        ours,
+        [
+            "Netlink reports eth2 down",
+            "(VI_2) Entering FAULT STATE",
+            "VRRP_Group(G1) Syncing instances to FAULT state",
+            "(VI_1) Entering FAULT STATE",
+            "Netlink reports eth2 up",
+            "VRRP_Group(G1) Syncing instances to BACKUP state",
+            "VRRP_Group(G1) Syncing instances to MASTER state",
+            "Stopping",
+        ],
+    )
+
+
+def sync_group_down_at_start_scenario(side: Side) -> None:
+    side.ns.ip("link", "set", "eth3", "down")
+    side.start(sync_group_conf(side))
+    wait_for(lambda: 'GROUP "G1" FAULT 0' in side.fifo(), timeout=20, what="the group FAULT")
+    side.wait_log("(VI_1) removing VIPs.")
+    side.settle(3)
+    side.ns.ip("link", "set", "eth3", "up")
+    wait_for(lambda: 'GROUP "G1" MASTER 0' in side.fifo(), timeout=20, what="the group MASTER")
+    side.wait_log("setting VIPs.", count=2)
+    side.settle(9)
+
+
+def test_a_sync_group_starting_with_a_link_down_logs_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, sync_group_down_at_start_scenario, links=2)
+    assert_same(theirs, ours, ["Netlink reports eth2 up", "VRRP_Group(G1) Syncing instances to MASTER state"])
 
 
 # ---------------------------------------------------------------------------------------------

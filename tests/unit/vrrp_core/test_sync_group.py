@@ -189,3 +189,23 @@ def test_misuse() -> None:
 
 def test_rules_have_distinct_names() -> None:
     assert len({r.name for r in SYNC_RULES}) == len(SYNC_RULES)
+
+
+def test_a_group_starting_in_fault_starts_every_member_in_fault_then_notifies_itself() -> None:
+    one = VrrpInstance(make_params("VI_1", vrid=1))
+    two = VrrpInstance(make_params("VI_2", vrid=2, address="192.0.2.3"))
+    g = SyncGroup("G1", [one, two])
+    g.handle(two, FaultRaised(reason="interface eth2 down"), T0)
+    g.start_in_fault()
+    for member in (one, two):
+        g.handle(member, Startup(), T0)
+    actions = g.pop_actions()
+    assert (one.state, two.state, g.state) == (State.FAULT, State.FAULT, State.FAULT)
+    assert [a.text for _, a in actions if isinstance(a, Log)] == [
+        "(VI_1) entering FAULT state",
+        "(VI_2) entering FAULT state",
+    ]
+    notifies = [(a.name, a.state) for _, a in actions if isinstance(a, RunNotify)]
+    assert notifies == [("VI_1", "FAULT"), ("VI_2", "FAULT"), ("G1", "FAULT")]
+    g.handle(two, FaultCleared(reason="interface eth2 down"), Ticks(T0 + SECOND))
+    assert (one.state, two.state, g.state) == (State.BACKUP, State.BACKUP, State.BACKUP)

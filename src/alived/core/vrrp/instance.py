@@ -107,6 +107,8 @@ class SyncGate(Protocol):
 
     def quick_start(self, member: VrrpInstance) -> bool: ...
 
+    def starts_in_fault(self, member: VrrpInstance) -> bool: ...
+
 
 class VrrpInstance:
     """One vrrp_instance. Public read-only attributes describe it for status and tests."""
@@ -420,6 +422,9 @@ class VrrpInstance:
                 self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
             else:
                 self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
+        elif self.group is not None and self.group.starts_in_fault(self):
+            # Its sync group starts in FAULT for another member (SyncGroup.start_in_fault).
+            self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
         elif (

@@ -44,6 +44,7 @@ class SyncGroup:
         # first, as in keepalived's timer tree (its clock has moved between the two).
         self._handled: dict[str, int] = {}
         self._inputs = 0
+        self._fault_unnotified = False
         for member in self.members:
             if member.group is not None:
                 raise LocalMisuse(f"({member.name}) is already in a sync group")
@@ -70,6 +71,9 @@ class SyncGroup:
             raise LocalMisuse(f"({target.name}) is not in VRRP_Group({self.name})")
         self._handle_member(target, event, now)
         self._drain(target)
+        if self._fault_unnotified and not self._in(State.INIT):
+            self._fault_unnotified = False
+            self._set_state(State.FAULT)
         self._settle(now)
 
     def handle_timer(self, now: Ticks) -> None:
@@ -109,6 +113,17 @@ class SyncGroup:
 
     def may_leave_fault(self, member: VrrpInstance) -> bool:
         return all(m is member or not m.fault_reasons for m in self.members)
+
+    def start_in_fault(self) -> None:
+        """A member faults before the group starts: every member starts in FAULT, and the group's
+        FAULT is notified once they all have been (keepalived's vrrp_complete_init, then
+        vrrp_init_state); no "Syncing instances" line."""
+        self.state = State.FAULT
+        self._fault_unnotified = True
+
+    def starts_in_fault(self, member: VrrpInstance) -> bool:
+        del member
+        return self._fault_unnotified
 
     def quick_start(self, member: VrrpInstance) -> bool:
         del member

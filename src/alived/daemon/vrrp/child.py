@@ -281,14 +281,21 @@ class VrrpChild:
         """Initial faults, then Startup, for freshly built units."""
         assert self.netlink is not None
         for unit in units:
+            faulted: list[str] = []
             for name in unit.members:
                 plan = self.plans[name]
                 for line, reason in self.start_faults(plan):
                     log.info("%s", line)
                     self.feed(name, FaultRaised(reason=reason))
+                    if name not in faulted:
+                        faulted.append(name)
                 for ifname in plan.track_interfaces:
                     if not self._is_up(ifname):
                         self.feed(name, TrackerChanged(kind=TrackerKind.INTERFACE, name=ifname, ok=False))
+            if unit.group is not None and faulted:
+                # keepalived (initialise_tracking_priorities) puts the whole group in FAULT first.
+                log.info("VRRP_Group(%s): Syncing %s to FAULT state", unit.group.name, faulted[0])
+                unit.group.start_in_fault()
         self.driver.tell_all(Startup, units)
 
     def start_faults(self, plan: InstancePlan) -> list[tuple[str, str]]:
@@ -319,6 +326,11 @@ class VrrpChild:
         assert self.netlink is not None
         names = list(names)
         untold = {n for n in names if n in self.plans and self.start_faults(self.plans[n])}
+        if self.config is not None:
+            # A sync group with a member in FAULT at start starts all its members in FAULT.
+            for sg in self.config.sync_groups:
+                if untold.intersection(sg.group):
+                    untold.update(n for n in sg.group if n in names and n in self.plans)
         found = adopt_found(self.netlink, self.plans, names, respawned=respawned, untold=untold)
         self.actions.adopted.update(found)
         return untold
