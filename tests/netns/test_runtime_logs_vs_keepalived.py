@@ -29,7 +29,7 @@ pytestmark = pytest.mark.netns
 # The lines a run-time event brings: the instances' own, the trackers', the groups', the links'.
 KEPT = re.compile(
     r": ((?:\(VI_\d\)|\(G1\))(?! Sending/queueing).*|VRRP_Script.*|Script `.*|VRRP_Group.*"
-    r"|Netlink reports .*|Stopping|Stopped.*|CPU usage.*|Printing .*|Wrote .*)$"
+    r"|Netlink reports .*|Stopping|Stopped.*|CPU usage.*|Printing .*|Wrote .*|Track script .*)$"
 )
 # Figures that must differ between two runs, and the banner (alived names itself).
 MASKED = [
@@ -311,16 +311,26 @@ def stop(side: Side) -> int:
 # 1. vrrp_script failing, then recovering.
 
 
-def script_scenario(weight: int, peer: bool = False) -> Callable[[Side], None]:
+# The check fails while the flag file exists: by its exit status, by a signal, or by a timeout.
+FAILING = {
+    "status": "[ ! -e {flag} ]",
+    "signal": "[ -e {flag} ] && kill -KILL $$\nexit 0",
+    "timeout": "[ -e {flag} ] && sleep 4\nexit 0",
+}
+
+
+def script_scenario(weight: int, peer: bool = False, how: str = "status") -> Callable[[Side], None]:
     """The subject (150) master, a keepalived peer (100) backup if `peer`; the script fails, recovers."""
 
     def scenario(side: Side) -> None:
         flag = side.workdir / "failing"
         chk = side.workdir / "chk.sh"
-        chk.write_text(f"#!/bin/sh\n[ ! -e {flag} ]\n")
+        chk.write_text("#!/bin/sh\n" + FAILING[how].format(flag=flag) + "\n")
         chk.chmod(0o755)
         script = (
-            f'vrrp_script chk {{\n  script "{chk}"\n  interval 1\n  weight {weight}\n  rise 2\n  fall 2\n}}\n'
+            # A timeout shorter than the interval: no run finds the last one still going.
+            f'vrrp_script chk {{\n  script "{chk}"\n  interval {2 if how == "timeout" else 1}\n  timeout 1\n'
+            f"  weight {weight}\n  rise 2\n  fall 2\n}}\n"
         )
         track = "  track_script {\n    chk\n  }"
         side.start(global_defs(side.workdir) + script + instance(side.note, extra=track))
@@ -332,8 +342,9 @@ def script_scenario(weight: int, peer: bool = False) -> Callable[[Side], None]:
         side.settle(2)
         side.event()
         flag.touch()
-        side.wait_log("VRRP_Script(chk) failed")
         moves = weight == 0 or peer
+        if not moves:
+            side.wait_log("Changing effective priority")
         if moves:
             side.wait_log("removing VIPs.")
             side.settle(3)
@@ -341,7 +352,9 @@ def script_scenario(weight: int, peer: bool = False) -> Callable[[Side], None]:
             side.wait_peer_log("Entering MASTER STATE")
         flag.unlink()
         side.wait_log("VRRP_Script(chk) succeeded")
-        if moves:
+        if not moves:
+            side.wait_log("Changing effective priority", count=2)
+        else:
             side.wait_log("setting VIPs.")
             side.settle(5 if weight == 0 else 4)
         if peer:
@@ -366,6 +379,14 @@ def test_a_weighted_script_failing_and_recovering_changes_the_priority_as_keepal
             "VRRP_Script(chk) succeeded",
             "(VI_1) Changing effective priority from 130 to 150",
         ],
+    )
+
+
+@pytest.mark.parametrize("how", ["signal", "timeout"])
+def test_a_script_killed_or_timing_out_is_logged_as_keepalived(lab: Lab, tmp_path: Path, how: str) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, script_scenario(-20, how=how))
+    assert_same(
+        theirs, ours, ["(VI_1) Changing effective priority from 150 to 130", "VRRP_Script(chk) succeeded"]
     )
 
 
