@@ -319,7 +319,9 @@ FAILING = {
 }
 
 
-def script_scenario(weight: int, peer: bool = False, how: str = "status") -> Callable[[Side], None]:
+def script_scenario(
+    weight: int, peer: bool = False, how: str = "status", extra: str = ""
+) -> Callable[[Side], None]:
     """The subject (150) master, a keepalived peer (100) backup if `peer`; the script fails, recovers."""
 
     def scenario(side: Side) -> None:
@@ -333,7 +335,7 @@ def script_scenario(weight: int, peer: bool = False, how: str = "status") -> Cal
             f"  weight {weight}\n  rise 2\n  fall 2\n}}\n"
         )
         track = "  track_script {\n    chk\n  }"
-        side.start(global_defs(side.workdir) + script + instance(side.note, extra=track))
+        side.start(global_defs(side.workdir) + script + instance(side.note, extra=track + extra))
         side.wait_log("Entering MASTER STATE")
         side.wait_log("VRRP_Script(chk) succeeded")
         if peer:
@@ -354,6 +356,8 @@ def script_scenario(weight: int, peer: bool = False, how: str = "status") -> Cal
         side.wait_log("VRRP_Script(chk) succeeded")
         if not moves:
             side.wait_log("Changing effective priority", count=2)
+            if "notify_priority_changes" in extra:
+                wait_for(lambda: len(side.fifo()) >= 4, timeout=10, what="the priority lines")
         else:
             side.wait_log("setting VIPs.")
             side.settle(5 if weight == 0 else 4)
@@ -364,10 +368,13 @@ def script_scenario(weight: int, peer: bool = False, how: str = "status") -> Cal
     return scenario
 
 
+@pytest.mark.parametrize(
+    "extra", ["", "\n  notify_priority_changes"], ids=["quiet", "notify_priority_changes"]
+)
 def test_a_weighted_script_failing_and_recovering_changes_the_priority_as_keepalived(
-    lab: Lab, tmp_path: Path
+    lab: Lab, tmp_path: Path, extra: str
 ) -> None:
-    theirs, ours = side_by_side(lab, tmp_path, script_scenario(-20))
+    theirs, ours = side_by_side(lab, tmp_path, script_scenario(-20, extra=extra))
     assert_same(
         theirs,
         ours,
@@ -706,3 +713,47 @@ def test_a_tracked_interface_going_down_and_up_logs_as_keepalived(
 ) -> None:
     theirs, ours = side_by_side(lab, tmp_path, track_interface_scenario(weight), links=2)
     assert_same(theirs, ours, ["Netlink reports eth2 down", "Netlink reports eth2 up"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. track_file: a weighted value, and weight 0 (FAULT while non-zero).
+
+
+def track_file_scenario(weight: int) -> Callable[[Side], None]:
+    def scenario(side: Side) -> None:
+        value = side.workdir / "tf.value"
+        value.write_text("0\n")
+        block = f'track_file tf {{\n  file "{value}"\n  weight {weight}\n}}\n'
+        track = "  track_file {\n    tf\n  }"
+        side.start(global_defs(side.workdir) + block + instance(side.note, extra=track))
+        side.wait_log("Entering MASTER STATE")
+        side.settle(2)
+        side.event()
+        value.write_text("5\n")
+        if weight:
+            side.wait_log("Changing effective priority")
+        else:
+            side.wait_log("removing VIPs.")
+            side.settle(3)
+        value.write_text("0\n")
+        if weight:
+            side.wait_log("Changing effective priority", count=2)
+        else:
+            side.wait_log("setting VIPs.")
+            side.settle(5)
+
+    return scenario
+
+
+@pytest.mark.parametrize("weight", [-10, 0])
+def test_a_tracked_file_changing_logs_as_keepalived(lab: Lab, tmp_path: Path, weight: int) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, track_file_scenario(weight))
+    assert_same(
+        theirs,
+        ours,
+        [
+            "(VI_1) Entering MASTER STATE"
+            if weight == 0
+            else "(VI_1) Changing effective priority from 150 to 100"
+        ],
+    )
