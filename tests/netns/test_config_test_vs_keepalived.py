@@ -20,7 +20,16 @@ from tests.helpers.netns import Lab, Namespace
 pytestmark = pytest.mark.netns
 
 
-def instance(extra: str = "", *, interface: str = "eth0", priority: str = "100", vrid: str = "51") -> str:
+def instance(
+    extra: str = "",
+    *,
+    interface: str = "eth0",
+    priority: str = "100",
+    vrid: str = "51",
+    vip: str = "192.0.2.100/24",
+    tail: str = "",
+) -> str:
+    """One instance; `extra` goes before its VIP block, `tail` after it (keepalived reads in order)."""
     return f"""vrrp_instance VI_1 {{
   state BACKUP
   interface {interface}
@@ -29,10 +38,15 @@ def instance(extra: str = "", *, interface: str = "eth0", priority: str = "100",
   advert_int 1
 {extra}
   virtual_ipaddress {{
-    192.0.2.100/24
+    {vip}
   }}
+{tail}
 }}
 """
+
+
+def garp(*bodies: str) -> str:
+    return "".join(f"garp_group {{\n{body}}}\n" for body in bodies)
 
 
 CASES = {
@@ -94,6 +108,33 @@ CASES = {
     "vmac_unicast": instance("  use_vmac\n  unicast_peer {\n    192.0.2.5\n  }"),
     "sync_group_empty_group": instance() + "vrrp_sync_group G1 {\n  group {\n  }\n}\n",
     "track_group_empty_group": instance() + "track_group TG {\n  group {\n  }\n}\n",
+    # 2.2.7 accepts unicast peers in strict mode (it tests for unicast before noting it)
+    "strict_unicast": instance("  strict_mode\n  unicast_peer {\n    192.0.2.5\n  }"),
+    "strict_ipv6": instance("  strict_mode", vip="2001:db8::100/64"),
+    "strict_accept_v2": instance("  strict_mode\n  accept"),
+    "strict_vmac_mac": instance("  strict_mode\n  use_vmac 02:00:5e:00:00:33"),
+    "vmac_mac_multicast": instance("  use_vmac 01:00:5e:00:00:01"),
+    "vmac_mac_rfc5798": instance("  use_vmac 00:00:5e:00:01:33"),
+    # the first address read fixes the family; the others are skipped where they are read
+    "peer_family_first": instance("  unicast_peer {\n    2001:db8::5\n  }"),
+    "peer_family_after": instance(tail="  unicast_peer {\n    192.0.2.6\n    2001:db8::5\n  }"),
+    "peer_family_none_left": instance(tail="  unicast_peer {\n    2001:db8::5\n  }"),
+    "unicast_peer_empty": instance(tail="  unicast_peer {\n  }"),
+    "src_family": instance("  unicast_src_ip 2001:db8::1", tail="  mcast_src_ip 192.0.2.1\n  native_ipv6"),
+    "mcast_dst_family": instance("  mcast_dst_ip 2001:db8::1"),
+    "native_ipv6_after_v4": instance(tail="  native_ipv6"),
+    # deprecated instance keywords: at their own line
+    "linkbeat_use_polling": instance("  linkbeat_use_polling"),
+    "lvs_sync_daemon_interface": instance("  lvs_sync_daemon_interface eth0"),
+    # garp_group: no interfaces is fine; no delay, a repeated interface, bad intervals are not
+    "garp_no_interfaces": garp("  garp_interval 1\n"),
+    "garp_no_delay": garp("  interfaces {\n    eth0\n  }\n", "  interfaces {\n    eth1\n  }\n"),
+    "garp_both_forms": garp("  garp_interval 0.1\n  interface eth0\n  interfaces {\n    eth1\n  }\n"),
+    "garp_repeated_interface": garp(
+        "  garp_interval 0.1\n  interface eth0\n", "  gna_interval 0.1\n  interfaces {\n    eth0 eth1\n  }\n"
+    ),
+    "garp_bad_intervals": garp("  garp_interval 5000\n  gna_interval abc\n  interface eth0\n"),
+    "garp_missing_interface": garp("  garp_interval 0.1\n  interfaces {\n    eth0 eth9\n  }\n"),
     # the address quoted as written
     "vip_family": instance().replace(
         "192.0.2.100/24", "192.0.2.100/24\n    2001:db8::100/64\n    2001:db8::101\n    2001:db8::102/128"

@@ -464,8 +464,8 @@ TRACK_PROCESS = BlockSpec(
 GARP_GROUP = BlockSpec(
     "garp_group",
     keywords(
-        Kw("garp_interval", parse=timer(0, 1)),
-        Kw("gna_interval", parse=timer(0, 1)),
+        Kw("garp_interval", parse=vrrp.garp_timer),
+        Kw("gna_interval", parse=vrrp.garp_timer),
         Kw("interface", parse=string),
         Kw("interfaces", words=True, wrap=nonempty("Warning - empty garp_group interfaces block")),
     ),

@@ -38,10 +38,13 @@ INVALID: Final = _Invalid()
 class Ctx:
     """Collects diagnostics while the tree is interpreted."""
 
-    __slots__ = ("diagnostics",)
+    __slots__ = ("diagnostics", "memo")
 
     def __init__(self, diagnostics: list[Diagnostic] | None = None) -> None:
         self.diagnostics: list[Diagnostic] = diagnostics if diagnostics is not None else []
+        # what keepalived's parser remembers from one block to the next (e.g. which interfaces
+        # already have a garp_group), by topic
+        self.memo: dict[str, Any] = {}
 
     def report(
         self,
