@@ -135,6 +135,22 @@ CASES = {
     ),
     "garp_bad_intervals": garp("  garp_interval 5000\n  gna_interval abc\n  interface eth0\n"),
     "garp_missing_interface": garp("  garp_interval 0.1\n  interfaces {\n    eth0 eth9\n  }\n"),
+    # keepalived's parent reads global_defs and the root level of the main file as its only file:
+    # `(Line N)`, no file name; the children report the root level again, named
+    "global_defs_errors": "global_defs {\n  foo_bar 1\n  vrrp_garp_interval abc\n  vrrp_startup_delay 0\n}\n"
+    + instance(),
+    "root_unknown_and_extra_brace": "foo_root 1\n}\n" + instance(),
+    "missing_include": "include nothere.conf\n" + instance(),
+    "vrrp_script_values": (
+        "global_defs {\n  script_user root\n  enable_script_security\n}\n"
+        'vrrp_script chk {\n  script "/bin/true"\n  interval 0\n  timeout abc\n  weight 300\n  rise 0\n'
+        "  fall x\n}\n"
+        'vrrp_script chk2 {\n  script "/bin/true"\n  interval 1.5\n  timeout 0\n  weight 10 foo\n}\n'
+        'vrrp_script chk3 {\n  script "/bin/true"\n  interval 5000\n}\n'
+    ),
+    # checked as the block ends
+    "bfd_no_neighbor": "bfd_instance b1 {\n  min_rx 100\n}\n" + instance(),
+    "track_file_no_file": "track_file tf {\n  weight 1\n}\n" + instance(),
     # the address quoted as written
     "vip_family": instance().replace(
         "192.0.2.100/24", "192.0.2.100/24\n    2001:db8::100/64\n    2001:db8::101\n    2001:db8::102/128"
@@ -164,10 +180,24 @@ def _host(lab: Lab) -> Namespace:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_config_test_matches_keepalived(name: str, lab: Lab, tmp_path: Path) -> None:
-    assert shutil.which("keepalived"), "keepalived 2.2.7 is part of the test environment"
     conf = tmp_path / "k.conf"
     conf.write_text(CASES[name])
-    ns = _host(lab)
+    _compare(conf, _host(lab), tmp_path)
+
+
+def test_included_files_named_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    """keepalived names an included file as its include line's pattern matched it, from the
+    including file's directory (here relative), in the parent's reports and the children's."""
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "a.inc").write_text("global_defs {\n  baz 2\n}\n")
+    (tmp_path / "inc" / "b.inc").write_text(instance("  foo 3"))
+    conf = tmp_path / "k.conf"
+    conf.write_text("global_defs {\n  foo_bar 1\n}\ninclude inc/*.inc\n")
+    _compare(conf, _host(lab), tmp_path)
+
+
+def _compare(conf: Path, ns: Namespace, tmp_path: Path) -> None:
+    assert shutil.which("keepalived"), "keepalived 2.2.7 is part of the test environment"
     pids = ("-p", str(tmp_path / "k.pid"), "-r", str(tmp_path / "v.pid"), "-c", str(tmp_path / "c.pid"))
     # A private mount namespace too, so keepalived's config test cannot touch the host's /run.
     theirs = ns.exec("unshare", "-m", "keepalived", "-t", "-l", "-f", str(conf), *pids, check=False)

@@ -131,8 +131,8 @@ GLOBAL_DEFS = BlockSpec(
         Kw("vrrp_garp_lower_prio_repeat", parse=integer(0, _I32)),
         Kw("vrrp_down_timer_adverts", parse=integer(1, 100)),
         # 2.2.7 rejects an explicit 0 for both intervals (facts 2.2).
-        Kw("vrrp_garp_interval", parse=timer(0.000001, _MAX_TIMER)),
-        Kw("vrrp_gna_interval", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("vrrp_garp_interval", parse=timer(0.000001, _MAX_TIMER, invalid="{keyword} '{word}' is invalid")),
+        Kw("vrrp_gna_interval", parse=timer(0.000001, _MAX_TIMER, invalid="{keyword} '{word}' is invalid")),
         Kw("vrrp_min_garp", parse=global_defs.vrrp_min_garp),
         Kw("vrrp_garp_extra_if", parse=vrrp.garp_extra_if),
         Kw(
@@ -233,7 +233,7 @@ GLOBAL_DEFS = BlockSpec(
         Kw("no_checker_emails", parse=flag()),
         Kw("vrrp_rx_bufs_policy", parse=words, missing="vrrp_rx_bufs_policy missing"),
         Kw("vrrp_rx_bufs_multiplier", parse=integer(1, _I32), missing="Invalid vrrp_rx_bufs_multiplier"),
-        Kw("vrrp_startup_delay", parse=timer(0, 3600)),
+        Kw("vrrp_startup_delay", parse=timer(0.001, _MAX_TIMER, invalid="{keyword} '{word}' is invalid")),
         Kw(
             "vrrp_delay_after_boot",
             parse=timer(0, 3600),
@@ -409,8 +409,8 @@ VRRP_SCRIPT = BlockSpec(
     "vrrp_script",
     keywords(
         Kw("script", parse=script, missing=""),
-        Kw("interval", parse=timer(0.001, 86400)),
-        Kw("timeout", parse=timer(0, 86400)),
+        Kw("interval", parse=vrrp.script_seconds),
+        Kw("timeout", parse=vrrp.script_seconds),
         Kw("weight", parse=weighted(-253, 253)),
         Kw("rise", parse=integer(1, _I32)),
         Kw("fall", parse=integer(1, _I32)),

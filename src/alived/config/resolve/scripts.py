@@ -21,7 +21,6 @@ from alived.config.model import (
 from alived.config.resolve.common import Out
 from alived.errors import Location
 from alived.script_security import DEFAULT_SCRIPT_USER, ScriptVerdict, UserIds
-from alived.units import SECOND
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,9 +86,6 @@ def resolve_scripts(config: Config, out: Out) -> tuple[VrrpScript, ...]:
         if vs.script is None:
             out.add(f"No script set for vrrp_script {vs.name} - removing", vs.end_location or vs.location)
             continue
-        if vs.timeout == 0:
-            out.add(f"({vs.name}): vrrp script timeout must be greater than 0, setting to 1", vs.location)
-            vs = replace(vs, timeout=SECOND)
         kept[vs.name] = vs
     return tuple(kept.values())
 

@@ -347,14 +347,21 @@ def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks |
     return Ticks(int((seconds * 1_000_000).to_integral_value()))
 
 
-def timer(lo: float = 0, hi: float = 4294.0, *, optional: Ticks | None = None) -> ValueParser:
+def timer(
+    lo: float = 0, hi: float = 4294.0, *, optional: Ticks | None = None, invalid: str = ""
+) -> ValueParser:
+    """invalid: the handler's own line after a bad value ({keyword}, {word})."""
+
     def parse(ctx: Ctx, node: Node) -> Ticks | _Invalid:
         if not node.args:
             if optional is not None:
                 return optional
             ctx.missing(node)
             return INVALID
-        return read_timer(ctx, node, node.args[0], lo, hi)
+        value = read_timer(ctx, node, node.args[0], lo, hi)
+        if value is INVALID and invalid:
+            ctx.error(invalid.format(keyword=node.keyword, word=node.args[0]), node, node.keyword)
+        return value
 
     return parse
 

@@ -236,11 +236,52 @@ def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
     return _build(ctx, node, fields, model.VrrpSyncGroup, "vrrp_sync_group")
 
 
+# keepalived's vrrp_script handlers add a line naming the script after a bad value.
+_SCRIPT_NOTES: dict[str, str] = {
+    "interval": "({name}): vrrp script interval '{word}' must be between 1 and 4294 - ignoring",
+    "timeout": "({name}): vrrp script timeout '{word}' invalid - ignoring",
+    "weight": "vrrp_script {name} weight {word} must be in [-253, 253]",
+    "rise": "({name}): vrrp script rise value '{word}' invalid, defaulting to 1",
+    "fall": "({name}): vrrp script fall value '{word}' invalid, defaulting to 1",
+}
+
+
+def _script_notes(ctx: Ctx, node: Node, fields: Fields) -> None:
+    if not node.args:
+        return
+    name = node.args[0]
+    bad = {d.location for d in ctx.diagnostics if d.message.startswith(("invalid number '", "number '"))}
+    for child in node.children or ():
+        key, where = child.keyword, child.line.location
+        note = _SCRIPT_NOTES.get(key)
+        if note is None or not child.args:
+            continue
+        if where in bad:
+            ctx.error(note.format(name=name, word=child.args[0]), child, key)
+        elif key in ("interval", "timeout") and fields.get(key) == 0 and fields.where.get(key) == where:
+            ctx.error(f"({name}): vrrp script {key} must be greater than 0, setting to 1", child, key)
+            fields.values[key] = Ticks(1_000_000)
+        if key == "weight" and len(child.args) > 1 and child.args[1] != "reverse":
+            ctx.error(f"vrrp_script {name} unknown weight option {child.args[1]}", child, key)
+
+
+@required
+def script_seconds(ctx: Ctx, node: Node) -> Any:
+    """vrrp_script interval / timeout: whole seconds (0 is taken, then set to 1)."""
+    value = read_int(ctx, node, node.args[0], 0, 4294)
+    return Ticks(value * 1_000_000) if isinstance(value, int) else INVALID
+
+
 def build_script(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    _script_notes(ctx, node, fields)
     return _build(ctx, node, fields, model.VrrpScript, "vrrp_script", fatal=True, end_location=node.end)
 
 
 def build_track_file(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    if node.args and fields.get("file") is None:
+        # keepalived checks it as the block ends, and drops the tracker
+        ctx.error(f"No file set for track_file {node.args[0]} - ignoring", node.end or node, node.keyword)
+        return INVALID
     return _build(ctx, node, fields, model.TrackFile, node.keyword, fatal=True)
 
 
