@@ -45,6 +45,14 @@ def instance(
 """
 
 
+def vs(head: str, body: str) -> str:
+    return f"virtual_server {head} {{\n{body}}}\n"
+
+
+def rs(head: str, body: str = "") -> str:
+    return f"  real_server {head} {{\n{body}  }}\n"
+
+
 def garp(*bodies: str) -> str:
     return "".join(f"garp_group {{\n{body}}}\n" for body in bodies)
 
@@ -151,6 +159,90 @@ CASES = {
     # checked as the block ends
     "bfd_no_neighbor": "bfd_instance b1 {\n  min_rx 100\n}\n" + instance(),
     "track_file_no_file": "track_file tf {\n  weight 1\n}\n" + instance(),
+    # the load balancer and its checkers (keepalived -t reads them without IPVS)
+    "lvs_bad_words": vs(
+        "192.0.2.10",
+        "  lb_algo bogus\n  lb_kind FOO\n  protocol XYZ\n" + rs("192.0.2.20", "    lvs_method BAR\n"),
+    ),
+    "lvs_defaults_no_port": vs(
+        "192.0.2.10", rs("192.0.2.20", "    TCP_CHECK {\n      connect_port 0\n    }\n")
+    ),
+    "lvs_quorum_and_sorry": vs(
+        "192.0.2.10 80",
+        "  protocol TCP\n  quorum 10\n  hysteresis 12\n  sorry_server 192.0.2.99 8080\n  lb_kind DR\n"
+        + rs("192.0.2.20 80", "    weight 3\n")
+        + rs("192.0.2.21 81", "    weight 2\n"),
+    ),
+    "lvs_fwmark_ports": vs(
+        "fwmark 5",
+        "  lb_algo rr\n  lb_kind DR\n  protocol TCP\n  ha_suspend\n  sorry_server 192.0.2.99 8080\n"
+        + rs("192.0.2.20 80"),
+    ),
+    "lvs_ops_tcp_and_sorry_method": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  ops\n  sorry_server 192.0.2.99 81\n  sorry_server_lvs_method TUN\n"
+        + rs("192.0.2.20 80")
+        + rs("192.0.2.20 80"),
+    ),
+    "lvs_numbers": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  connect_timeout abc\n  delay_loop 0\n  retry y\n"
+        "  quorum 0\n  hysteresis q\n  weight 0\n  persistence_timeout 0\n"
+        + rs(
+            "192.0.2.20 80",
+            "    weight 70000\n    uthreshold a\n    connect_timeout c\n    delay_loop d\n    retry f\n",
+        ),
+    ),
+    "lvs_http_checks": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n"
+        + rs(
+            "192.0.2.20 80",
+            "    HTTP_GET {\n      url {\n        path /\n        digest zzz\n      }\n"
+            "      url {\n        path /a\n        digest 0123456789abcdef0123456789abcdeg\n      }\n"
+            "      url {\n        path /b\n        digest 0123456789abcdef0123456789abcdef\n"
+            "        digest 0123456789abcdef0123456789abcdef\n      }\n      foo_bar 1\n    }\n"
+            "    SSL_GET {\n    }\n",
+        ),
+    ),
+    "lvs_other_checks": "track_file late {\n  file /nonexistent\n}\n"
+    + vs(
+        "192.0.2.10 53",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol UDP\n"
+        + rs(
+            "192.0.2.20 53",
+            "    DNS_CHECK {\n      type XYZ\n      name example.\n    }\n"
+            "    UDP_CHECK {\n      require_reply zz\n      payload 0g\n    }\n"
+            "    SMTP_CHECK {\n      host {\n        connect_ip 192.0.2.21\n        bogus 1\n      }\n    }\n"
+            "    MISC_CHECK {\n      misc_timeout 3\n    }\n"
+            "    FILE_CHECK {\n      track_file nothere\n    }\n"
+            "    FILE_CHECK {\n      track_file late\n    }\n"
+            "    TCP_CHECK {\n      connect_port 70000\n      bogus_kw\n    }\n",
+        ),
+    ),
+    "lvs_check_scripts": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n"
+        + rs("192.0.2.20 80", "    MISC_CHECK {\n      misc_path /bin/true\n    }\n"),
+    ),
+    "lvs_group_ranges": (
+        "virtual_server_group G1 {\n  192.0.2.10/33 80\n  192.0.2.1/30 80\n  192.0.2.20-192.0.2.10 80\n"
+        "  192.0.2.10-2001:db8::1 80\n  192.0.2.5-300 80\n  192.0.2.5-7x 80\n  192.0.2.30-25 80\n"
+        "  bogus 80\n  192.0.2.40 0\n  fwmark 3 inet\n}\n"
+        "virtual_server_group G2 {\n}\n"
+        + vs(
+            "group G1",
+            "  protocol TCP\n  lb_algo rr\n  lb_kind DR\n  sorry_server 192.0.2.99 8080\n"
+            + rs("192.0.2.40 81"),
+        )
+        + vs("group G2", "  protocol TCP\n" + rs("192.0.2.41 80"))
+        + vs("group G9", "  protocol TCP\n" + rs("192.0.2.42 80"))
+    ),
+    "lvs_group_families": (
+        "virtual_server_group G1 {\n  192.0.2.10-20 80\n  2001:db8::1-ff 80\n  fwmark 7\n}\n"
+        + vs("group G1", "  protocol TCP\n  lb_algo rr\n" + rs("192.0.2.40 80"))
+    ),
+    "lvs_no_real_servers": vs("192.0.2.10 80", "  lb_algo rr\n"),
     # the address quoted as written
     "vip_family": instance().replace(
         "192.0.2.100/24", "192.0.2.100/24\n    2001:db8::100/64\n    2001:db8::101\n    2001:db8::102/128"

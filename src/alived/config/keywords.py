@@ -7,6 +7,7 @@ Each entry says how a keyword's value is read and which model field it sets; the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from alived.config.sections import addresses, bfd, global_defs, lvs, vrrp
 from alived.config.sections.common import (
@@ -32,7 +33,8 @@ from alived.config.sections.common import (
 
 _U32 = 2**32 - 1
 _MAX_TIMER = 4294.967295  # keepalived's timers are unsigned 32-bit microsecond counts
-_ULONG_TIMER = 18446744073709.551614  # read_timer's own limit (ULONG_MAX - 1 microseconds)
+# read_timer's own limit (ULONG_MAX - 1 microseconds); a Decimal, which a float cannot hold exactly
+_ULONG_TIMER = Decimal("18446744073709.551614")
 _I32 = 2**31 - 1
 
 
@@ -506,7 +508,7 @@ BFD_INSTANCE = BlockSpec(
 
 _CONNECTION = [
     Kw("connect_ip", parse=ip),
-    Kw("connect_port", parse=integer(0, 65535)),
+    Kw("connect_port", parse=lvs.connect_port),
     Kw("bindto", parse=ip),
     Kw("bind_port", parse=integer(0, 65535)),
     Kw("bind_if", parse=string),
@@ -526,7 +528,7 @@ URL = BlockSpec(
     "url",
     keywords(
         Kw("path", parse=joined),
-        Kw("digest", parse=lvs.digest),
+        Kw("digest", parse=lvs.digest, once="Digest '{arg}' is a duplicate"),
         Kw("status_code", parse=lvs.status_code),
         Kw("virtualhost", parse=string, missing="Missing HTTP_GET virtualhost name"),
         Kw("regex", parse=joined, missing=""),
@@ -611,7 +613,7 @@ CHECKERS: dict[str, BlockSpec] = {
         keywords(
             *_CONNECTION,
             *_SCHEDULING,
-            Kw("payload", parse=joined, missing="UDP_CHECK payload requires a payload"),
+            Kw("payload", parse=lvs.hex_payload, missing="UDP_CHECK payload requires a payload"),
             Kw("require_reply", parse=lvs.hex_words),
             Kw("min_reply_length", parse=integer(0, 65535)),
             Kw("max_reply_length", parse=integer(0, 65535)),
@@ -644,19 +646,27 @@ CHECKERS: dict[str, BlockSpec] = {
 REAL_SERVER = BlockSpec(
     "real_server",
     keywords(
-        Kw("weight", parse=integer(0, 65535)),
-        Kw("lvs_method", parse=lvs.lvs_method),
-        Kw("uthreshold", parse=integer(0, _U32)),
-        Kw("lthreshold", parse=integer(0, _U32)),
+        Kw("weight", parse=integer(0, _I32), after="Real server weight {arg} is outside range 0-2147483647"),
+        Kw("lvs_method", parse=lvs.lvs_method("real")),
+        Kw("uthreshold", parse=integer(0, _U32), after="Invalid real_server uthreshold '{arg}' - ignoring"),
+        Kw("lthreshold", parse=integer(0, _U32), after="Invalid real_server lthreshold '{arg}' - ignoring"),
         Kw("inhibit_on_failure", parse=boolean),
         Kw("notify_up", parse=script, once="notify_up script already specified - ignoring {arg}"),
         Kw("notify_down", parse=script, once="notify_down script already specified - ignoring {arg}"),
         Kw("alpha", parse=boolean),
-        Kw("retry", parse=integer(0, _I32)),
+        Kw("retry", parse=integer(0, _I32), after="retry value invalid - {arg}"),
         Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
         Kw("warmup", parse=timer(0, _ULONG_TIMER)),
-        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
-        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
+        Kw(
+            "connect_timeout",
+            parse=timer(0.000001, _MAX_TIMER),
+            after="real server connect_timeout {arg} invalid - ignoring",
+        ),
+        Kw(
+            "delay_loop",
+            parse=timer(0.000001, _ULONG_TIMER),
+            after="real server delay_loop '{arg}' invalid - ignoring",
+        ),
         Kw("smtp_alert", parse=boolean),
         Kw("virtualhost", parse=string, missing="real server virtualhost missing"),
         Kw("snmp_name", parse=string, missing="real server snmp_name missing or extra parameters"),
@@ -669,11 +679,19 @@ VIRTUAL_SERVER = BlockSpec(
     "virtual_server",
     keywords(
         Kw("ip_family", parse=lvs.ip_family),
-        Kw("retry", parse=integer(0, _I32)),
+        Kw("retry", parse=integer(0, _I32), after="retry value invalid - {arg}"),
         Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
         Kw("warmup", parse=timer(0, _ULONG_TIMER)),
-        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
-        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
+        Kw(
+            "connect_timeout",
+            parse=timer(0.000001, _MAX_TIMER),
+            after="virtual server connect_timeout {arg} invalid - ignoring",
+        ),
+        Kw(
+            "delay_loop",
+            parse=timer(0.000001, _ULONG_TIMER),
+            after="virtual server delay loop '{arg}' invalid - ignoring",
+        ),
         Kw("inhibit_on_failure", parse=boolean),
         Kw("lb_algo", parse=lvs.lb_algo),
         Kw("lvs_sched", field="lb_algo", parse=lvs.lb_algo),
@@ -686,10 +704,10 @@ VIRTUAL_SERVER = BlockSpec(
         Kw("sh-fallback", parse=flag()),
         Kw("mh-port", parse=flag()),
         Kw("mh-fallback", parse=flag()),
-        Kw("lb_kind", field="lvs_method", parse=lvs.lvs_method),
-        Kw("lvs_method", parse=lvs.lvs_method),
+        Kw("lb_kind", field="lvs_method", parse=lvs.lvs_method("virtual")),
+        Kw("lvs_method", parse=lvs.lvs_method("virtual")),
         Kw("persistence_engine", parse=string),
-        Kw("persistence_timeout", parse=lvs.persistence_timeout),
+        Kw("persistence_timeout", parse=lvs.persistence_timeout, after="persistence_timeout invalid"),
         Kw("persistence_granularity", parse=string),
         Kw("protocol", parse=lvs.protocol),
         Kw("ha_suspend", parse=flag()),
@@ -700,12 +718,20 @@ VIRTUAL_SERVER = BlockSpec(
         Kw("omega", parse=flag()),
         Kw("quorum_up", parse=script, once="quorum_up script already specified - ignoring {arg}"),
         Kw("quorum_down", parse=script, once="quorum_down script already specified - ignoring {arg}"),
-        Kw("quorum", parse=integer(1, _U32)),
-        Kw("hysteresis", parse=integer(0, _U32)),
-        Kw("weight", parse=integer(1, 65535)),
+        Kw("quorum", parse=integer(1, _U32), after="Quorum {arg} must be in [1, 4294967295]. Setting to 1."),
+        Kw(
+            "hysteresis",
+            parse=integer(0, _U32),
+            after="Hysteresis {arg} must be in [0, 4294967295] - ignoring",
+        ),
+        Kw(
+            "weight",
+            parse=integer(1, _I32),
+            after="Virtual server weight {arg} is outside range 1-2147483647",
+        ),
         Kw("sorry_server", parse=lvs.sorry_server),
         Kw("sorry_server_inhibit", parse=boolean),
-        Kw("sorry_server_lvs_method", parse=lvs.lvs_method, missing=""),
+        Kw("sorry_server_lvs_method", parse=lvs.lvs_method("sorry"), missing=""),
         Kw("real_server", field="real_servers", block=REAL_SERVER, multi=True),
     ),
     build=lvs.build_virtual_server,

@@ -127,6 +127,7 @@ class Kw:
     rc 5; "" skips silently); without it a value parser that needs a parameter makes a bare
     keyword fatal, as keepalived's unchecked handlers are (exit 2). once: keepalived keeps the
     first value and reports a repeat with these words ({arg}: the repeat's first parameter).
+    after: the handler's own line after its value reader reported a bad value ({arg}: the value).
     """
 
     name: str
@@ -140,6 +141,7 @@ class Kw:
     wrap: Builder | None = None
     missing: str | None = None
     once: str | None = None
+    after: str | None = None
 
     @property
     def target(self) -> str:
@@ -177,8 +179,11 @@ def interpret(ctx: Ctx, nodes: Iterable[Node], table: Mapping[str, Kw]) -> Field
         if kw.once is not None and name in given and node.args:
             ctx.error(kw.once.format(arg=node.args[0] if node.args else ""), node, name)
             continue
+        before = len(ctx.diagnostics)
         value = run_keyword(ctx, node, kw)
         if value is INVALID:
+            if kw.after is not None and node.args and len(ctx.diagnostics) > before:
+                ctx.error(kw.after.format(arg=node.args[0]), node, name)
             continue
         given.add(name)
         store(fields, kw, value, node.line.location)
@@ -331,7 +336,7 @@ def integer(lo: int = -(2**31), hi: int = 2**31 - 1, *, optional: int | None = N
 _DECIMAL: Final = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
-def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks | _Invalid:
+def read_timer(ctx: Ctx, node: Node, word: str, lo: float | Decimal, hi: float | Decimal) -> Ticks | _Invalid:
     """Decimal seconds with microsecond resolution (keepalived's read_timer): digits and one point."""
     if not _DECIMAL.fullmatch(word):
         ctx.error(f"invalid number '{word}'", node, node.keyword)
@@ -348,7 +353,7 @@ def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks |
 
 
 def timer(
-    lo: float = 0, hi: float = 4294.0, *, optional: Ticks | None = None, invalid: str = ""
+    lo: float | Decimal = 0, hi: float | Decimal = 4294.0, *, optional: Ticks | None = None, invalid: str = ""
 ) -> ValueParser:
     """invalid: the handler's own line after a bad value ({keyword}, {word})."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
+import re
 from typing import Any
 
 from alived.config import model, model_check
@@ -77,10 +77,33 @@ def checker_builder(kind: str) -> Any:
     cls = model_check.CHECKER_TYPES[kind]
 
     def build(ctx: Ctx, node: Node, fields: Fields) -> Any:
-        del ctx
+        if not _complete(ctx, node, fields):
+            return INVALID
         return cls(location=node.line.location, **fields.values)
 
     return build
+
+
+def _complete(ctx: Ctx, node: Node, fields: Fields) -> bool:
+    """The checks keepalived makes as a checker's block ends (at its `}`); False drops it."""
+    end = node.end or node
+    kind = node.keyword
+    if kind in ("HTTP_GET", "SSL_GET") and not fields.get("url"):
+        ctx.error("HTTP/SSL_GET checker has no urls specified - ignoring", end, kind)
+        return False
+    if kind == "MISC_CHECK" and fields.get("misc_path") is None:
+        ctx.error("No script path has been specified for MISC_CHECKER - skipping", end, kind)
+        return False
+    if kind == "FILE_CHECK":
+        name = fields.get("track_file")
+        # keepalived looks the file up as it reads the line: it must be defined earlier
+        if name is not None and name not in ctx.memo.get("track_files", ()):
+            ctx.error(f"track_file {name} not found", fields.where["track_file"], kind)
+            del fields.values["track_file"]
+        if fields.get("track_file") is None:
+            ctx.error("FILE_CHECK has no track_file specified - ignoring", end, kind)
+            return False
+    return True
 
 
 def build_url(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -105,9 +128,20 @@ def build_vsg(ctx: Ctx, node: Node, fields: Fields) -> Any:
     if not node.args:
         ctx.missing(node)
         return INVALID
-    return model.VirtualServerGroup(
-        name=node.args[0], entries=fields.get("entries", ()), location=node.line.location
-    )
+    name = node.args[0]
+    entries: tuple[model.VsgEntry, ...] = fields.get("entries", ())
+    families = {e.first.version for e in entries if e.first is not None}
+    where = node.end or node
+    # keepalived checks the group as its block ends, and drops it
+    if not entries:
+        ctx.error(f"virtual server group {name} has no entries - removing", where)
+        return INVALID
+    if families == {4, 6} and any(e.fwmark is not None and e.family is None for e in entries):
+        ctx.error(
+            f"virtual server group {name} cannot have IPv4, IPv6 and fwmark without family - removing", where
+        )
+        return INVALID
+    return model.VirtualServerGroup(name=name, entries=entries, location=node.line.location)
 
 
 def vsg_entry(ctx: Ctx, node: Node) -> Any:
@@ -123,42 +157,71 @@ def vsg_entry(ctx: Ctx, node: Node) -> Any:
         family = {"inet": 4, "inet6": 6}.get(tokens[2]) if len(tokens) > 2 else None
         return model.VsgEntry(fwmark=mark, family=family, location=node.line.location)
     spec = tokens[0]
-    first: model.IPAddress | None
-    last: model.IPAddress | None
-    if "/" in spec:
-        try:
-            net = ipaddress.ip_network(spec, strict=False)
-        except ValueError:
-            ctx.error(f"Invalid virtual server group IP address {spec} - skipping", node)
-            return INVALID
-        first, last = net.network_address, net.broadcast_address
-    elif "-" in spec:
-        base, _, end = spec.partition("-")
-        first = parse_ip(base)
-        last = parse_ip(end)
-        if first is not None and last is None:
-            # `IP-LAST`: the last octet (IPv4) or last hextet (IPv6) of the range's end.
-            try:
-                if first.version == 4:
-                    last = ipaddress.IPv4Address((int(first) & ~0xFF) | int(end, 10))
-                else:
-                    last = ipaddress.IPv6Address((int(first) & ~0xFFFF) | int(end, 16))
-            except ValueError:
-                last = None
-        if first is None or last is None or first.version != last.version or int(last) < int(first):
-            ctx.error(f"Invalid virtual server group IP range {spec} - skipping", node)
-            return INVALID
-    else:
-        first = last = parse_ip(spec)
-        if first is None:
-            ctx.error(f"Invalid virtual server group IP address {spec} - skipping", node)
-            return INVALID
+    # a port of all zeros is no port (keepalived's legacy form)
+    port_word = tokens[1] if len(tokens) > 1 and tokens[1].strip("0") else None
+    base = re.split(r"[-/]", spec, maxsplit=1)[0]
+    first = parse_ip(base)
     port = None
-    if len(tokens) > 1:
-        port = _port(ctx, node, tokens[1])
-        if port is None:
-            return INVALID
+    if port_word is not None:
+        port = int(port_word) if port_word.isdigit() and int(port_word) <= 65535 else None
+    # keepalived takes the family from the whole word: a ':' anywhere makes it IPv6
+    if first is not None and first.version == 4 and ":" in spec:
+        first = None
+    if first is None or (port_word is not None and port is None):
+        shown = f"/port/{port_word}" if port_word is not None else ""
+        ctx.error(f"Invalid virtual server group IP address {spec} {shown} - skipping", node)
+        return INVALID
+    last = _vsg_last(ctx, node, spec, first)
+    if last is None:
+        return INVALID
     return model.VsgEntry(first=first, last=last, port=port, location=node.line.location)
+
+
+def _vsg_last(ctx: Ctx, node: Node, spec: str, first: model.IPAddress) -> model.IPAddress | None:
+    """The range's last address, as keepalived's alloc_vsg_entry reads it (None: skipped)."""
+    bits = first.max_prefixlen
+    if "/" in spec:
+        mask_word = spec.split("/", 1)[1]
+        mask = int(mask_word) if mask_word.isdigit() else 0
+        if not 0 < mask <= bits:
+            ctx.error(f"Invalid netmask - {spec} - skipping", node)
+            return None
+        host = (1 << (bits - mask)) - 1
+        if int(first) & host:
+            ctx.error(f"Address mask bits not empty - {spec} - skipping", node)
+            return None
+        return type(first)(int(first) | host)
+    if "-" not in spec:
+        return first
+    end = spec.split("-", 1)[1]
+    if ("." if first.version == 4 else ":") in end:
+        last = parse_ip(end)
+        if last is None:
+            ctx.error(f"Invalid range end {spec} - skipping", node)
+            return None
+        if last.version != first.version:
+            ctx.error(f"Range address families do not match {spec} - skipping", node)
+            return None
+        if int(last) < int(first):
+            ctx.error(f"Address range end is less than address range start - {spec} - skipping", node)
+            return None
+        return last
+    digits = re.match(r"[0-9a-fA-F]*" if first.version == 6 else r"[0-9]*", end)
+    number = digits.group(0) if digits else ""
+    value = int(number, 16 if first.version == 6 else 10) if number else 0
+    if number != end:
+        ctx.error(
+            f"Virtual server group range '{spec}' has extra characters at end '{end[len(number) :]}'", node
+        )
+        return None  # keepalived -t then skips the entry (its daemon would take the digits)
+    if value > (0xFFFF if first.version == 6 else 0xFF):
+        ctx.error(f"Virtual server group range '{spec}' end '{end}' too large", node)
+        return None
+    low = 0xFFFF if first.version == 6 else 0xFF
+    if (int(first) & low) >= value:
+        ctx.error(f"Address range end is not greater than address range start - {spec} - skipping", node)
+        return None
+    return type(first)((int(first) & ~low) | value)
 
 
 @required
@@ -170,34 +233,39 @@ def lb_algo(ctx: Ctx, node: Node) -> Any:
     return Set({"lb_algo": word, "lb_algo_set": True})
 
 
-@required
-def lvs_method(ctx: Ctx, node: Node) -> Any:
-    """`NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`."""
-    args = node.args
-    if not args or args[0] not in ("NAT", "DR", "TUN"):
-        ctx.error(f"Invalid lvs_method {args[0] if args else ''}", node, node.keyword)
-        return INVALID
-    opts: dict[str, Any] = {"kind": args[0]}
-    i = 1
-    while i < len(args):
-        word = args[i]
-        if word == "type" and i + 1 < len(args):
-            opts["tun_type"] = args[i + 1]
-            i += 2
-            continue
-        if word == "port" and i + 1 < len(args):
-            port = _port(ctx, node, args[i + 1])
-            if port is None:
-                return INVALID
-            opts["tun_port"] = port
-            i += 2
-            continue
-        if word in ("nocsum", "csum", "remcsum"):
-            opts["tun_csum"] = word
-        else:
-            ctx.error(f"Unknown lvs_method option '{word}'", node, node.keyword)
-        i += 1
-    return model.LvsMethod(**opts)
+def lvs_method(server: str) -> Any:
+    """`NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` of a virtual, real or
+    sorry server (keepalived names which in its messages)."""
+
+    @required
+    def parse(ctx: Ctx, node: Node) -> Any:
+        args = node.args
+        if args[0] not in ("NAT", "DR", "TUN"):
+            ctx.error(f"PARSER : unknown [{args[0]}] routing method for {server} server.", node, node.keyword)
+            return INVALID
+        opts: dict[str, Any] = {"kind": args[0]}
+        i = 1
+        while i < len(args):
+            word = args[i]
+            if word == "type" and i + 1 < len(args):
+                opts["tun_type"] = args[i + 1]
+                i += 2
+                continue
+            if word == "port" and i + 1 < len(args):
+                port = _port(ctx, node, args[i + 1])
+                if port is None:
+                    return INVALID
+                opts["tun_port"] = port
+                i += 2
+                continue
+            if word in ("nocsum", "csum", "remcsum"):
+                opts["tun_csum"] = word
+            else:
+                ctx.error(f"Unknown lvs_method option '{word}'", node, node.keyword)
+            i += 1
+        return model.LvsMethod(**opts)
+
+    return parse
 
 
 @required
@@ -247,11 +315,25 @@ def status_code(ctx: Ctx, node: Node) -> Any:
 
 @required
 def digest(ctx: Ctx, node: Node) -> Any:
-    word = node.args[0] if node.args else ""
-    if len(word) != 32 or any(c not in "0123456789abcdefABCDEF" for c in word):
-        ctx.error(f"digest '{word}' is not a valid MD5 hex string", node, "digest")
+    """32 hex digits; keepalived reads the pairs from the last one and names the first bad one
+    with the text up to it."""
+    word = node.args[0]
+    if len(word) != 32:
+        ctx.error(f"digest '{word}' character length should be 32 rather than {len(word)}", node, "digest")
         return INVALID
+    for i in range(15, -1, -1):
+        pair = word[2 * i : 2 * i + 2]
+        if not _HEX_PAIR.fullmatch(pair):
+            shown = word[: 2 * i + 2]
+            ctx.error(
+                f"Unable to interpret hex digit in '{shown}' at offset {2 * i}/{2 * i + 1}", node, "digest"
+            )
+            return INVALID
     return word.lower()
+
+
+# strtoul's view of two characters: hex digits, maybe after a sign
+_HEX_PAIR = re.compile(r"[+-]?[0-9a-fA-F]{1,2}")
 
 
 def http_protocol(ctx: Ctx, node: Node) -> Any:
@@ -264,17 +346,35 @@ def http_protocol(ctx: Ctx, node: Node) -> Any:
 
 @required
 def dns_type(ctx: Ctx, node: Node) -> Any:
-    word = node.args[0].upper() if node.args else ""
-    if word not in ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"):
-        ctx.error(f"Unknown DNS check type '{word}'", node, "type")
+    word = node.args[0].upper()
+    if word not in ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"):
+        ctx.error(f"Unknown DNS check type {node.args[0]} - ignoring", node, "type")
         return INVALID
     return word
 
 
 def hex_words(ctx: Ctx, node: Node) -> Any:
     """`require_reply [HEX ...]`: the hex words joined ("" when bare, to tell it from absent)."""
-    del ctx
-    return " ".join(node.args)
+    text = " ".join(node.args)
+    if text and not _valid_hex(text, wildcards=True):
+        ctx.error("Invalid hex string for UDP_CHECK reply", node, node.keyword)
+        return ""  # keepalived still requires a reply, of any content
+    return text
+
+
+def hex_payload(ctx: Ctx, node: Node) -> Any:
+    text = " ".join(node.args)
+    if not _valid_hex(text, wildcards=False):
+        ctx.error("Invalid hex string for UDP_CHECK payload", node, node.keyword)
+        return INVALID
+    return text
+
+
+def _valid_hex(text: str, *, wildcards: bool) -> bool:
+    """keepalived's read_hex_str: hex digits (X: any nibble, in a reply), spaces between bytes."""
+    digits = "0123456789abcdefABCDEF" + ("xX" if wildcards else "")
+    words = text.split()
+    return bool(words) and all(c in digits for w in words for c in w)
 
 
 @required
@@ -284,3 +384,12 @@ def ip_family(ctx: Ctx, node: Node) -> Any:
         ctx.error(f"Unknown ip_family '{word}'", node, "ip_family")
         return INVALID
     return word
+
+
+@required
+def connect_port(ctx: Ctx, node: Node) -> Any:
+    value = read_int(ctx, node, node.args[0], 1, 65535)
+    if not isinstance(value, int):
+        ctx.error(f"Invalid checker connect_port '{node.args[0]}'", node, node.keyword)
+        return INVALID
+    return value

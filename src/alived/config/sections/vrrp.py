@@ -282,7 +282,11 @@ def build_track_file(ctx: Ctx, node: Node, fields: Fields) -> Any:
         # keepalived checks it as the block ends, and drops the tracker
         ctx.error(f"No file set for track_file {node.args[0]} - ignoring", node.end or node, node.keyword)
         return INVALID
-    return _build(ctx, node, fields, model.TrackFile, node.keyword, fatal=True)
+    built = _build(ctx, node, fields, model.TrackFile, node.keyword, fatal=True)
+    if built is not INVALID:
+        # a checker's FILE_CHECK finds only the files defined before it
+        ctx.memo.setdefault("track_files", set()).add(built.name)
+    return built
 
 
 def build_track_process(ctx: Ctx, node: Node, fields: Fields) -> Any:
