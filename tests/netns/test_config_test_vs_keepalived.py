@@ -242,6 +242,21 @@ CASES = {
         "virtual_server_group G1 {\n  192.0.2.10-20 80\n  2001:db8::1-ff 80\n  fwmark 7\n}\n"
         + vs("group G1", "  protocol TCP\n  lb_algo rr\n" + rs("192.0.2.40 80"))
     ),
+    "lvs_checker_options": "SSL {\n  password\n  ca /nonexistent\n  foo 1\n}\n"
+    + vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n"
+        + rs(
+            "192.0.2.20 80",
+            "    TCP_CHECK {\n      connect_timeout x\n      retry -1\n      delay_before_retry y\n"
+            "      delay_loop 0\n      warmup w\n      bindto 2001:db8::1\n      bind_port 70000\n"
+            "      fwmark abc\n    }\n"
+            "    TCP_CHECK {\n      bindto 2001:db8::1\n      connect_ip 192.0.2.30\n    }\n"
+            "    HTTP_GET {\n      url {\n        path /\n        status_code 99 200-300x 201\n      }\n"
+            "      url {\n        digest 0123456789abcdef0123456789abcdef\n      }\n"
+            "      http_protocol 2.0\n    }\n",
+        ),
+    ),
     "lvs_no_real_servers": vs("192.0.2.10 80", "  lb_algo rr\n"),
     # the address quoted as written
     "vip_family": instance().replace(

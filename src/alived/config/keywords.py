@@ -26,6 +26,7 @@ from alived.config.sections.common import (
     script,
     string,
     timer,
+    unsigned,
     weighted,
     whole_seconds,
     words,
@@ -510,16 +511,20 @@ _CONNECTION = [
     Kw("connect_ip", parse=ip),
     Kw("connect_port", parse=lvs.connect_port),
     Kw("bindto", parse=ip),
-    Kw("bind_port", parse=integer(0, 65535)),
+    Kw("bind_port", parse=integer(1, 65535), after="Invalid checker bind_port '{arg}'"),
     Kw("bind_if", parse=string),
-    Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
-    Kw("fwmark", parse=integer(0, _U32)),
+    Kw(
+        "connect_timeout",
+        parse=timer(0.000001, _MAX_TIMER),
+        after="connect_timeout {arg} invalid - ignoring",
+    ),
+    Kw("fwmark", parse=integer(0, _U32), after="Invalid fwmark connection value '{arg}'"),
 ]
 _SCHEDULING = [
-    Kw("retry", parse=integer(0, _I32)),
+    Kw("retry", parse=unsigned(0, _I32), after="Invalid retry connection value '{arg}'"),
     Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
     Kw("warmup", parse=timer(0, _ULONG_TIMER)),
-    Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
+    Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER), after="delay_loop '{arg}' is invalid - ignoring"),
     Kw("alpha", parse=boolean),
     Kw("log_all_failures", parse=boolean),
 ]

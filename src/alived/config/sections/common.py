@@ -333,6 +333,22 @@ def integer(lo: int = -(2**31), hi: int = 2**31 - 1, *, optional: int | None = N
     return parse
 
 
+def unsigned(lo: int = 0, hi: int = 2**32 - 1) -> ValueParser:
+    """keepalived's read_unsigned: a negative value is reported as such, not as out of range."""
+
+    def parse(ctx: Ctx, node: Node) -> int | _Invalid:
+        if not node.args:
+            ctx.missing(node)
+            return INVALID
+        word = node.args[0]
+        if word.startswith("-"):
+            ctx.error(f"negative number '{word}'", node, node.keyword)
+            return INVALID
+        return read_int(ctx, node, word, lo, hi)
+
+    return parse
+
+
 _DECIMAL: Final = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 

@@ -69,7 +69,51 @@ def build_real_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
         port = _port(ctx, node, args[1])
         if port is None:
             return INVALID
+    _connect_families(ctx, node, address, fields)
     return model.RealServer(address=address, port=port, location=node.line.location, **fields.values)
+
+
+def _connect_families(ctx: Ctx, node: Node, address: model.IPAddress, fields: Fields) -> None:
+    """A checker connects to its real server's address unless told otherwise; keepalived skips a
+    connect_ip or bindto of the other family, in the order it reads them."""
+    built = {c.location: c for c in fields.get("checkers", ())}
+    checkers = []
+    for child in node.children or ():
+        checker = built.get(child.line.location)
+        if checker is None:
+            continue
+        dst: int | None = address.version
+        bind: int | None = None
+        changes: dict[str, None] = {}
+        for line in child.children or ():
+            found = parse_ip(line.args[0]) if line.args else None
+            if found is None:
+                continue
+            if line.keyword == "connect_ip":
+                if bind is not None and bind != found.version:
+                    message = (
+                        f"connect_ip address {line.args[0]} does not match address family of bindto"
+                        " - skipping"
+                    )
+                    ctx.error(message, line, line.keyword)
+                    changes["connect_ip"] = None
+                    dst = None
+                else:
+                    dst = found.version
+            elif line.keyword == "bindto":
+                if dst is not None and dst != found.version:
+                    message = (
+                        f"bindto address {line.args[0]} does not match address family of connect_ip"
+                        " - skipping"
+                    )
+                    ctx.error(message, line, line.keyword)
+                    changes["bindto"] = None
+                    bind = None
+                else:
+                    bind = found.version
+        checkers.append(dataclasses.replace(checker, **changes) if changes else checker)
+    if "checkers" in fields:
+        fields.values["checkers"] = tuple(checkers)
 
 
 def checker_builder(kind: str) -> Any:
@@ -108,7 +152,8 @@ def _complete(ctx: Ctx, node: Node, fields: Fields) -> bool:
 
 def build_url(ctx: Ctx, node: Node, fields: Fields) -> Any:
     if "path" not in fields:
-        ctx.error("url has no path - ignoring", node, "url")
+        # checked as the url block ends
+        ctx.error("HTTP/SSL_GET checker url has no path - ignoring", node.end or node, "url")
         return INVALID
     return model_check.UrlCheck(location=node.line.location, **fields.values)
 
@@ -299,18 +344,20 @@ def sorry_server(ctx: Ctx, node: Node) -> Any:
 
 
 def status_code(ctx: Ctx, node: Node) -> Any:
+    """`status_code CODE|LOW-HIGH ...`, each within 100-599; a bad one is reported and skipped."""
     ranges: list[tuple[int, int]] = []
     for word in node.args:
-        lo, _, hi = word.partition("-")
-        a = read_int(ctx, node, lo, 100, 999)
-        b = read_int(ctx, node, hi, 100, 999) if hi else a
-        if not isinstance(a, int) or not isinstance(b, int):
-            return INVALID
-        ranges.append((a, b))
-    if not ranges:
+        found = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", word)
+        low = int(found.group(1)) if found else 0
+        high = int(found.group(2)) if found and found.group(2) else low
+        if not 100 <= low <= high <= 599:
+            ctx.error(f"Invalid HTTP_GET status code '{word}'", node, "status_code")
+            continue
+        ranges.append((low, high))
+    if not node.args:
         ctx.error("status_code requires a parameter", node)
         return INVALID
-    return tuple(ranges)
+    return tuple(ranges) if ranges else INVALID
 
 
 @required
@@ -337,9 +384,12 @@ _HEX_PAIR = re.compile(r"[+-]?[0-9a-fA-F]{1,2}")
 
 
 def http_protocol(ctx: Ctx, node: Node) -> Any:
-    word = node.args[0] if node.args else ""
+    if not node.args:
+        ctx.error("Missing http_protocol version", node, "http_protocol")
+        return INVALID
+    word = node.args[0]
     if word not in ("1.0", "1.0C", "1.0c", "1.1"):
-        ctx.error(f"Invalid http_protocol '{word}'", node, "http_protocol")
+        ctx.error(f"Invalid http_protocol version {word}", node, "http_protocol")
         return INVALID
     return word.upper()
 
