@@ -257,6 +257,24 @@ CASES = {
             "      http_protocol 2.0\n    }\n",
         ),
     ),
+    # checked against what the block has read so far (and the service's address family)
+    "lvs_reading_order": vs(
+        "2001:db8::10 80",
+        "  ip_family inet\n  lb_algo sh\n  sh-port\n  lb_kind TUN type gue\n  protocol SCTP\n"
+        "  persistence_timeout 60\n  persistence_granularity 255.255.0.255\n  sorry_server_inhibit\n"
+        "  sorry_server_lvs_method DR\n  smtp_alert maybe\n"
+        + rs(
+            "192.0.2.20 80",
+            "    inhibit_on_failure maybe\n    alpha x\n    notify_up /bin/true\n    notify_up /bin/false\n",
+        )
+        + rs("2001:db8::20 80", "    lvs_method TUN type ipip csum\n    smtp_alert maybe\n"),
+    ),
+    "lvs_tunnel_and_granularity": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 255.255.0.0\n  smtp_alert yes\n"
+        + rs("192.0.2.20 80", "    lvs_method TUN type gue port 6080\n")
+        + rs("192.0.2.21 80", "    lvs_method TUN type foo\n"),
+    ),
     "lvs_no_real_servers": vs("192.0.2.10 80", "  lb_algo rr\n"),
     # the address quoted as written
     "vip_family": instance().replace(

@@ -50,9 +50,112 @@ def build_virtual_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
             if port is None:
                 return INVALID
             head["port"] = port
+    _vs_reading_order(ctx, node, fields, head)
     return model.VirtualServer(
         location=node.line.location, lvs_method_set="lvs_method" in fields, **head, **fields.values
     )
+
+
+_REPEATS = tuple(
+    f"{w} script already specified - ignoring "
+    for w in ("notify_up", "notify_down", "quorum_up", "quorum_down")
+)
+
+
+def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]) -> None:
+    """What keepalived's virtual_server handlers check against what they have read so far."""
+    family = head["address"].version if "address" in head else None
+    have_sorry = False
+    for child in node.children or ():
+        key, where = child.keyword, child.line.location
+        if key == "sorry_server" and fields.where.get("sorry_server") == where:
+            have_sorry = True
+        elif key in ("sorry_server_inhibit", "sorry_server_lvs_method") and not have_sorry:
+            message = (
+                "Ignoring sorry_server inhibit used before or without sorry_server"
+                if key == "sorry_server_inhibit"
+                else "sorry_server forwarding used without sorry_server"
+            )
+            ctx.error(message, child, key)
+            fields.values.pop(key, None)
+        elif key == "ip_family" and fields.where.get(key) == where:
+            wanted = 4 if fields.values[key] == "inet" else 6
+            if family is not None and wanted != family:
+                ctx.error(
+                    f"Virtual server specified family {child.args[0]} conflicts with server family",
+                    child,
+                    key,
+                )
+                del fields.values[key]
+            else:
+                family = wanted
+        elif (
+            key == "persistence_granularity"
+            and fields.where.get(key) == where
+            and not _granularity_ok(ctx, child, family)
+        ):
+            del fields.values[key]
+        elif key == "smtp_alert":
+            _rename(
+                ctx,
+                node,
+                where,
+                "Invalid smtp_alert parameter",
+                "Invalid virtual_server smtp_alert parameter",
+            )
+    # the repeated-script lines name the service's group ("(null)" without one)
+    group = head.get("group") or "(null)"
+    for i in _block_tail(ctx, node):
+        found = ctx.diagnostics[i]
+        if found.message.startswith(_REPEATS):
+            ctx.diagnostics[i] = dataclasses.replace(found, message=f"({group}) {found.message}")
+
+
+def _block_tail(ctx: Ctx, node: Node) -> list[int]:
+    """The indexes of the diagnostics the block just read gave (the list's tail, located in it)."""
+    start = node.line.location
+    end = node.end or start
+    found: list[int] = []
+    i = len(ctx.diagnostics) - 1
+    while i >= 0:
+        where = ctx.diagnostics[i].location
+        if where is None or where.file != start.file or not start.line <= where.line <= end.line:
+            break
+        found.append(i)
+        i -= 1
+    return found
+
+
+def _rename(ctx: Ctx, node: Node, where: object, generic: str, named: str) -> None:
+    """Give a generic value parser's message at `where` (in the block just read) the words
+    keepalived's handler uses."""
+    for i in _block_tail(ctx, node):
+        found = ctx.diagnostics[i]
+        if found.location == where and found.message.startswith(generic):
+            ctx.diagnostics[i] = dataclasses.replace(found, message=named + found.message[len(generic) :])
+
+
+def _granularity_ok(ctx: Ctx, node: Node, family: int | None) -> bool:
+    word = node.args[0]
+    if family is None:
+        family = 4 if "." in word else 6
+    if family == 6:
+        if word.isdigit() and 1 <= int(word) <= 128:
+            return True
+        if not word.isdigit():
+            ctx.error(f"invalid number '{word}'", node, node.keyword)
+        ctx.error(f"Invalid IPv6 persistence_granularity specified - {word}", node, node.keyword)
+        return False
+    mask = parse_ip(word)
+    if mask is None or mask.version != 4:
+        ctx.error(f"Invalid IPv4 persistence_granularity specified - {word}", node, node.keyword)
+        return False
+    bits = int(mask)
+    if bits and (bits | (bits - 1)) & 0xFFFFFFFF != 0xFFFFFFFF:
+        # keepalived passes such a mask on; alived's backends take a prefix (a deliberate difference)
+        ctx.error(f"IPv4 persistence_granularity netmask is not solid - {word}", node, node.keyword)
+        return False
+    return True
 
 
 def build_real_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -70,6 +173,10 @@ def build_real_server(ctx: Ctx, node: Node, fields: Fields) -> Any:
         if port is None:
             return INVALID
     _connect_families(ctx, node, address, fields)
+    for child in node.children or ():
+        if child.keyword == "smtp_alert":
+            generic = "Invalid smtp_alert parameter"
+            _rename(ctx, node, child.line.location, generic, "Invalid real_server smtp_alert parameter")
     return model.RealServer(address=address, port=port, location=node.line.location, **fields.values)
 
 
@@ -292,22 +399,44 @@ def lvs_method(server: str) -> Any:
         i = 1
         while i < len(args):
             word = args[i]
-            if word == "type" and i + 1 < len(args):
+            if word == "type":
+                if i + 1 >= len(args):
+                    ctx.error(f"Missing tunnel type for {server} server.", node, node.keyword)
+                    return model.LvsMethod(kind=args[0])
+                if args[i + 1] not in ("ipip", "gue", "gre"):
+                    ctx.error(f"Unknown tunnel type {args[i + 1]} for {server} server.", node, node.keyword)
+                    return model.LvsMethod(kind=args[0])
                 opts["tun_type"] = args[i + 1]
                 i += 2
                 continue
-            if word == "port" and i + 1 < len(args):
-                port = _port(ctx, node, args[i + 1])
-                if port is None:
-                    return INVALID
-                opts["tun_port"] = port
+            if word == "port":
+                if i + 1 >= len(args):
+                    ctx.error(f"Missing port for {server} server gue tunnel.", node, node.keyword)
+                    return model.LvsMethod(kind=args[0])
+                word = args[i + 1]
+                if not (word.isdigit() and 1 <= int(word) <= 65535):
+                    ctx.error(f"Invalid gue tunnel port {word} for {server} server.", node, node.keyword)
+                    return model.LvsMethod(kind=args[0])
+                opts["tun_port"] = int(word)
                 i += 2
                 continue
-            if word in ("nocsum", "csum", "remcsum"):
-                opts["tun_csum"] = word
-            else:
-                ctx.error(f"Unknown lvs_method option '{word}'", node, node.keyword)
+            if word not in ("nocsum", "csum", "remcsum"):
+                ctx.error(f"Invalid tunnel option {word} for {server} server.", node, node.keyword)
+                return model.LvsMethod(kind=args[0])
+            opts["tun_csum"] = word
             i += 1
+        # keepalived has set the forwarding method before it checks the tunnel's options
+        tun_type = opts.get("tun_type", "ipip")
+        csum = opts.get("tun_csum", "nocsum")
+        if (tun_type == "gue") != ("tun_port" in opts):
+            ctx.error("gue tunnels require port, otherwise cannot have port.", node, node.keyword)
+            return model.LvsMethod(kind=args[0])
+        if tun_type == "ipip" and csum != "nocsum":
+            ctx.error("ipip tunnels do not support checksum option.", node, node.keyword)
+            return model.LvsMethod(kind=args[0])
+        if tun_type == "gre" and csum == "remcsum":
+            ctx.error("gre tunnels do not support remote checksum option.", node, node.keyword)
+            return model.LvsMethod(kind=args[0])
         return model.LvsMethod(**opts)
 
     return parse
