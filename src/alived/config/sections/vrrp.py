@@ -98,6 +98,10 @@ def _deprecated(ctx: Ctx, fields: Fields, name: str) -> None:
         ctx.warning(f"{pad}Please use global lvs_sync_daemon", where, "lvs_sync_daemon_interface")
 
 
+_ADDRESS_KEYS = frozenset({"unicast_src_ip", "mcast_src_ip", "mcast_dst_ip"})
+_FAMILY_KEYS = _ADDRESS_KEYS | {"native_ipv6", "use_ipvlan", "unicast_peer"}
+
+
 def _settle_family(ctx: Ctx, node: Node, fields: Fields, name: str) -> None:
     """keepalived fixes an instance's address family with the first address it reads (or with
     native_ipv6) and skips, where it reads them, the addresses of the other family."""
@@ -118,9 +122,14 @@ def _settle_family(ctx: Ctx, node: Node, fields: Fields, name: str) -> None:
             del fields.values[key]
 
     vips = {e.location: e.family for e in fields.get("virtual_ipaddress", ())}
+    if not _FAMILY_KEYS.intersection(fields.values) and len(set(vips.values())) <= 1:
+        # the common case: nothing but VIPs of one family (or none) to settle it
+        if vips:
+            fields.values["family"] = next(iter(vips.values()))
+        return
     for child in node.children or ():
         key = child.keyword
-        address = parse_ip(child.args[0]) if child.args else None
+        address = parse_ip(child.args[0]) if child.args and key in _ADDRESS_KEYS else None
         if key in ("unicast_src_ip", "mcast_src_ip") and address is not None:
             written = child.args[0]
             message = (
