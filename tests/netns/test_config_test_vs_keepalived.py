@@ -20,7 +20,16 @@ from tests.helpers.netns import Lab, Namespace
 pytestmark = pytest.mark.netns
 
 
-def instance(extra: str = "", *, interface: str = "eth0", priority: str = "100", vrid: str = "51") -> str:
+def instance(
+    extra: str = "",
+    *,
+    interface: str = "eth0",
+    priority: str = "100",
+    vrid: str = "51",
+    vip: str = "192.0.2.100/24",
+    tail: str = "",
+) -> str:
+    """One instance; `extra` goes before its VIP block, `tail` after it (keepalived reads in order)."""
     return f"""vrrp_instance VI_1 {{
   state BACKUP
   interface {interface}
@@ -29,10 +38,23 @@ def instance(extra: str = "", *, interface: str = "eth0", priority: str = "100",
   advert_int 1
 {extra}
   virtual_ipaddress {{
-    192.0.2.100/24
+    {vip}
   }}
+{tail}
 }}
 """
+
+
+def vs(head: str, body: str) -> str:
+    return f"virtual_server {head} {{\n{body}}}\n"
+
+
+def rs(head: str, body: str = "") -> str:
+    return f"  real_server {head} {{\n{body}  }}\n"
+
+
+def garp(*bodies: str) -> str:
+    return "".join(f"garp_group {{\n{body}}}\n" for body in bodies)
 
 
 CASES = {
@@ -94,6 +116,166 @@ CASES = {
     "vmac_unicast": instance("  use_vmac\n  unicast_peer {\n    192.0.2.5\n  }"),
     "sync_group_empty_group": instance() + "vrrp_sync_group G1 {\n  group {\n  }\n}\n",
     "track_group_empty_group": instance() + "track_group TG {\n  group {\n  }\n}\n",
+    # 2.2.7 accepts unicast peers in strict mode (it tests for unicast before noting it)
+    "strict_unicast": instance("  strict_mode\n  unicast_peer {\n    192.0.2.5\n  }"),
+    "strict_ipv6": instance("  strict_mode", vip="2001:db8::100/64"),
+    "strict_accept_v2": instance("  strict_mode\n  accept"),
+    "strict_vmac_mac": instance("  strict_mode\n  use_vmac 02:00:5e:00:00:33"),
+    "vmac_mac_multicast": instance("  use_vmac 01:00:5e:00:00:01"),
+    "vmac_mac_rfc5798": instance("  use_vmac 00:00:5e:00:01:33"),
+    # the first address read fixes the family; the others are skipped where they are read
+    "peer_family_first": instance("  unicast_peer {\n    2001:db8::5\n  }"),
+    "peer_family_after": instance(tail="  unicast_peer {\n    192.0.2.6\n    2001:db8::5\n  }"),
+    "peer_family_none_left": instance(tail="  unicast_peer {\n    2001:db8::5\n  }"),
+    "unicast_peer_empty": instance(tail="  unicast_peer {\n  }"),
+    "src_family": instance("  unicast_src_ip 2001:db8::1", tail="  mcast_src_ip 192.0.2.1\n  native_ipv6"),
+    "mcast_dst_family": instance("  mcast_dst_ip 2001:db8::1"),
+    "native_ipv6_after_v4": instance(tail="  native_ipv6"),
+    # deprecated instance keywords: at their own line
+    "linkbeat_use_polling": instance("  linkbeat_use_polling"),
+    "lvs_sync_daemon_interface": instance("  lvs_sync_daemon_interface eth0"),
+    # garp_group: no interfaces is fine; no delay, a repeated interface, bad intervals are not
+    "garp_no_interfaces": garp("  garp_interval 1\n"),
+    "garp_no_delay": garp("  interfaces {\n    eth0\n  }\n", "  interfaces {\n    eth1\n  }\n"),
+    "garp_both_forms": garp("  garp_interval 0.1\n  interface eth0\n  interfaces {\n    eth1\n  }\n"),
+    "garp_repeated_interface": garp(
+        "  garp_interval 0.1\n  interface eth0\n", "  gna_interval 0.1\n  interfaces {\n    eth0 eth1\n  }\n"
+    ),
+    "garp_bad_intervals": garp("  garp_interval 5000\n  gna_interval abc\n  interface eth0\n"),
+    "garp_missing_interface": garp("  garp_interval 0.1\n  interfaces {\n    eth0 eth9\n  }\n"),
+    # keepalived's parent reads global_defs and the root level of the main file as its only file:
+    # `(Line N)`, no file name; the children report the root level again, named
+    "global_defs_errors": "global_defs {\n  foo_bar 1\n  vrrp_garp_interval abc\n  vrrp_startup_delay 0\n}\n"
+    + instance(),
+    "root_unknown_and_extra_brace": "foo_root 1\n}\n" + instance(),
+    "missing_include": "include nothere.conf\n" + instance(),
+    "vrrp_script_values": (
+        "global_defs {\n  script_user root\n  enable_script_security\n}\n"
+        'vrrp_script chk {\n  script "/bin/true"\n  interval 0\n  timeout abc\n  weight 300\n  rise 0\n'
+        "  fall x\n}\n"
+        'vrrp_script chk2 {\n  script "/bin/true"\n  interval 1.5\n  timeout 0\n  weight 10 foo\n}\n'
+        'vrrp_script chk3 {\n  script "/bin/true"\n  interval 5000\n}\n'
+    ),
+    # checked as the block ends
+    "bfd_no_neighbor": "bfd_instance b1 {\n  min_rx 100\n}\n" + instance(),
+    "track_file_no_file": "track_file tf {\n  weight 1\n}\n" + instance(),
+    # the load balancer and its checkers (keepalived -t reads them without IPVS)
+    "lvs_bad_words": vs(
+        "192.0.2.10",
+        "  lb_algo bogus\n  lb_kind FOO\n  protocol XYZ\n" + rs("192.0.2.20", "    lvs_method BAR\n"),
+    ),
+    "lvs_defaults_no_port": vs(
+        "192.0.2.10", rs("192.0.2.20", "    TCP_CHECK {\n      connect_port 0\n    }\n")
+    ),
+    "lvs_quorum_and_sorry": vs(
+        "192.0.2.10 80",
+        "  protocol TCP\n  quorum 10\n  hysteresis 12\n  sorry_server 192.0.2.99 8080\n  lb_kind DR\n"
+        + rs("192.0.2.20 80", "    weight 3\n")
+        + rs("192.0.2.21 81", "    weight 2\n"),
+    ),
+    "lvs_fwmark_ports": vs(
+        "fwmark 5",
+        "  lb_algo rr\n  lb_kind DR\n  protocol TCP\n  ha_suspend\n  sorry_server 192.0.2.99 8080\n"
+        + rs("192.0.2.20 80"),
+    ),
+    "lvs_ops_tcp_and_sorry_method": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  ops\n  sorry_server 192.0.2.99 81\n  sorry_server_lvs_method TUN\n"
+        + rs("192.0.2.20 80")
+        + rs("192.0.2.20 80"),
+    ),
+    "lvs_numbers": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  connect_timeout abc\n  delay_loop 0\n  retry y\n"
+        "  quorum 0\n  hysteresis q\n  weight 0\n  persistence_timeout 0\n"
+        + rs(
+            "192.0.2.20 80",
+            "    weight 70000\n    uthreshold a\n    connect_timeout c\n    delay_loop d\n    retry f\n",
+        ),
+    ),
+    "lvs_http_checks": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n"
+        + rs(
+            "192.0.2.20 80",
+            "    HTTP_GET {\n      url {\n        path /\n        digest zzz\n      }\n"
+            "      url {\n        path /a\n        digest 0123456789abcdef0123456789abcdeg\n      }\n"
+            "      url {\n        path /b\n        digest 0123456789abcdef0123456789abcdef\n"
+            "        digest 0123456789abcdef0123456789abcdef\n      }\n      foo_bar 1\n    }\n"
+            "    SSL_GET {\n    }\n",
+        ),
+    ),
+    "lvs_other_checks": "track_file late {\n  file /nonexistent\n}\n"
+    + vs(
+        "192.0.2.10 53",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol UDP\n"
+        + rs(
+            "192.0.2.20 53",
+            "    DNS_CHECK {\n      type XYZ\n      name example.\n    }\n"
+            "    UDP_CHECK {\n      require_reply zz\n      payload 0g\n    }\n"
+            "    SMTP_CHECK {\n      host {\n        connect_ip 192.0.2.21\n        bogus 1\n      }\n    }\n"
+            "    MISC_CHECK {\n      misc_timeout 3\n    }\n"
+            "    FILE_CHECK {\n      track_file nothere\n    }\n"
+            "    FILE_CHECK {\n      track_file late\n    }\n"
+            "    TCP_CHECK {\n      connect_port 70000\n      bogus_kw\n    }\n",
+        ),
+    ),
+    "lvs_check_scripts": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n"
+        + rs("192.0.2.20 80", "    MISC_CHECK {\n      misc_path /bin/true\n    }\n"),
+    ),
+    "lvs_group_ranges": (
+        "virtual_server_group G1 {\n  192.0.2.10/33 80\n  192.0.2.1/30 80\n  192.0.2.20-192.0.2.10 80\n"
+        "  192.0.2.10-2001:db8::1 80\n  192.0.2.5-300 80\n  192.0.2.5-7x 80\n  192.0.2.30-25 80\n"
+        "  bogus 80\n  192.0.2.40 0\n  fwmark 3 inet\n}\n"
+        "virtual_server_group G2 {\n}\n"
+        + vs(
+            "group G1",
+            "  protocol TCP\n  lb_algo rr\n  lb_kind DR\n  sorry_server 192.0.2.99 8080\n"
+            + rs("192.0.2.40 81"),
+        )
+        + vs("group G2", "  protocol TCP\n" + rs("192.0.2.41 80"))
+        + vs("group G9", "  protocol TCP\n" + rs("192.0.2.42 80"))
+    ),
+    "lvs_group_families": (
+        "virtual_server_group G1 {\n  192.0.2.10-20 80\n  2001:db8::1-ff 80\n  fwmark 7\n}\n"
+        + vs("group G1", "  protocol TCP\n  lb_algo rr\n" + rs("192.0.2.40 80"))
+    ),
+    "lvs_checker_options": "SSL {\n  password\n  ca /nonexistent\n  foo 1\n}\n"
+    + vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n"
+        + rs(
+            "192.0.2.20 80",
+            "    TCP_CHECK {\n      connect_timeout x\n      retry -1\n      delay_before_retry y\n"
+            "      delay_loop 0\n      warmup w\n      bindto 2001:db8::1\n      bind_port 70000\n"
+            "      fwmark abc\n    }\n"
+            "    TCP_CHECK {\n      bindto 2001:db8::1\n      connect_ip 192.0.2.30\n    }\n"
+            "    HTTP_GET {\n      url {\n        path /\n        status_code 99 200-300x 201\n      }\n"
+            "      url {\n        digest 0123456789abcdef0123456789abcdef\n      }\n"
+            "      http_protocol 2.0\n    }\n",
+        ),
+    ),
+    # checked against what the block has read so far (and the service's address family)
+    "lvs_reading_order": vs(
+        "2001:db8::10 80",
+        "  ip_family inet\n  lb_algo sh\n  sh-port\n  lb_kind TUN type gue\n  protocol SCTP\n"
+        "  persistence_timeout 60\n  persistence_granularity 255.255.0.255\n  sorry_server_inhibit\n"
+        "  sorry_server_lvs_method DR\n  smtp_alert maybe\n"
+        + rs(
+            "192.0.2.20 80",
+            "    inhibit_on_failure maybe\n    alpha x\n    notify_up /bin/true\n    notify_up /bin/false\n",
+        )
+        + rs("2001:db8::20 80", "    lvs_method TUN type ipip csum\n    smtp_alert maybe\n"),
+    ),
+    "lvs_tunnel_and_granularity": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 255.255.0.0\n  smtp_alert yes\n"
+        + rs("192.0.2.20 80", "    lvs_method TUN type gue port 6080\n")
+        + rs("192.0.2.21 80", "    lvs_method TUN type foo\n"),
+    ),
+    "lvs_no_real_servers": vs("192.0.2.10 80", "  lb_algo rr\n"),
     # the address quoted as written
     "vip_family": instance().replace(
         "192.0.2.100/24", "192.0.2.100/24\n    2001:db8::100/64\n    2001:db8::101\n    2001:db8::102/128"
@@ -123,10 +305,24 @@ def _host(lab: Lab) -> Namespace:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_config_test_matches_keepalived(name: str, lab: Lab, tmp_path: Path) -> None:
-    assert shutil.which("keepalived"), "keepalived 2.2.7 is part of the test environment"
     conf = tmp_path / "k.conf"
     conf.write_text(CASES[name])
-    ns = _host(lab)
+    _compare(conf, _host(lab), tmp_path)
+
+
+def test_included_files_named_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    """keepalived names an included file as its include line's pattern matched it, from the
+    including file's directory (here relative), in the parent's reports and the children's."""
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "a.inc").write_text("global_defs {\n  baz 2\n}\n")
+    (tmp_path / "inc" / "b.inc").write_text(instance("  foo 3"))
+    conf = tmp_path / "k.conf"
+    conf.write_text("global_defs {\n  foo_bar 1\n}\ninclude inc/*.inc\n")
+    _compare(conf, _host(lab), tmp_path)
+
+
+def _compare(conf: Path, ns: Namespace, tmp_path: Path) -> None:
+    assert shutil.which("keepalived"), "keepalived 2.2.7 is part of the test environment"
     pids = ("-p", str(tmp_path / "k.pid"), "-r", str(tmp_path / "v.pid"), "-c", str(tmp_path / "c.pid"))
     # A private mount namespace too, so keepalived's config test cannot touch the host's /run.
     theirs = ns.exec("unshare", "-m", "keepalived", "-t", "-l", "-f", str(conf), *pids, check=False)

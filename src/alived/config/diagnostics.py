@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class Diagnostic:
     # False for a check keepalived makes once the file is read: it writes no `(FILE: Line N)`
     # prefix there, so `-t` and the daemon's log do not either (alivectl still shows the place)
     located: bool = True
+    # keepalived's parent process reads the main file as its only file, so it writes `(Line N)`
+    # with no file name there (global_defs, the include lines, the root level)
+    bare: bool = False
 
     def __str__(self) -> str:
         if self.location is None:
@@ -40,7 +44,21 @@ class Diagnostic:
 
     def keepalived_text(self) -> str:
         """The line as keepalived 2.2.7 writes it: located only where keepalived locates it."""
-        return str(self) if self.located else self.message
+        if not self.located:
+            return self.message
+        if self.bare and self.location is not None:
+            return f"(Line {self.location.line}) {self.message}"
+        return str(self)
+
+
+def as_parent(diagnostic: Diagnostic, main: str | None, *, also_child: bool = False) -> list[Diagnostic]:
+    """A diagnostic keepalived's parent reports (and, also_child, its children too): in the main
+    file the parent's copy has the file-less `(Line N)` form."""
+    where = diagnostic.location
+    if main is None or where is None or where.file != main or not diagnostic.located:
+        return [diagnostic]
+    bare = dataclasses.replace(diagnostic, bare=True)
+    return [bare, diagnostic] if also_child else [bare]
 
 
 EXIT_OK = 0

@@ -7,6 +7,7 @@ Each entry says how a keyword's value is read and which model field it sets; the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from alived.config.sections import addresses, bfd, global_defs, lvs, vrrp
 from alived.config.sections.common import (
@@ -25,6 +26,7 @@ from alived.config.sections.common import (
     script,
     string,
     timer,
+    unsigned,
     weighted,
     whole_seconds,
     words,
@@ -32,7 +34,8 @@ from alived.config.sections.common import (
 
 _U32 = 2**32 - 1
 _MAX_TIMER = 4294.967295  # keepalived's timers are unsigned 32-bit microsecond counts
-_ULONG_TIMER = 18446744073709.551614  # read_timer's own limit (ULONG_MAX - 1 microseconds)
+# read_timer's own limit (ULONG_MAX - 1 microseconds); a Decimal, which a float cannot hold exactly
+_ULONG_TIMER = Decimal("18446744073709.551614")
 _I32 = 2**31 - 1
 
 
@@ -131,8 +134,8 @@ GLOBAL_DEFS = BlockSpec(
         Kw("vrrp_garp_lower_prio_repeat", parse=integer(0, _I32)),
         Kw("vrrp_down_timer_adverts", parse=integer(1, 100)),
         # 2.2.7 rejects an explicit 0 for both intervals (facts 2.2).
-        Kw("vrrp_garp_interval", parse=timer(0.000001, _MAX_TIMER)),
-        Kw("vrrp_gna_interval", parse=timer(0.000001, _MAX_TIMER)),
+        Kw("vrrp_garp_interval", parse=timer(0.000001, _MAX_TIMER, invalid="{keyword} '{word}' is invalid")),
+        Kw("vrrp_gna_interval", parse=timer(0.000001, _MAX_TIMER, invalid="{keyword} '{word}' is invalid")),
         Kw("vrrp_min_garp", parse=global_defs.vrrp_min_garp),
         Kw("vrrp_garp_extra_if", parse=vrrp.garp_extra_if),
         Kw(
@@ -233,7 +236,7 @@ GLOBAL_DEFS = BlockSpec(
         Kw("no_checker_emails", parse=flag()),
         Kw("vrrp_rx_bufs_policy", parse=words, missing="vrrp_rx_bufs_policy missing"),
         Kw("vrrp_rx_bufs_multiplier", parse=integer(1, _I32), missing="Invalid vrrp_rx_bufs_multiplier"),
-        Kw("vrrp_startup_delay", parse=timer(0, 3600)),
+        Kw("vrrp_startup_delay", parse=timer(0.001, _MAX_TIMER, invalid="{keyword} '{word}' is invalid")),
         Kw(
             "vrrp_delay_after_boot",
             parse=timer(0, 3600),
@@ -409,8 +412,8 @@ VRRP_SCRIPT = BlockSpec(
     "vrrp_script",
     keywords(
         Kw("script", parse=script, missing=""),
-        Kw("interval", parse=timer(0.001, 86400)),
-        Kw("timeout", parse=timer(0, 86400)),
+        Kw("interval", parse=vrrp.script_seconds),
+        Kw("timeout", parse=vrrp.script_seconds),
         Kw("weight", parse=weighted(-253, 253)),
         Kw("rise", parse=integer(1, _I32)),
         Kw("fall", parse=integer(1, _I32)),
@@ -464,8 +467,8 @@ TRACK_PROCESS = BlockSpec(
 GARP_GROUP = BlockSpec(
     "garp_group",
     keywords(
-        Kw("garp_interval", parse=timer(0, 1)),
-        Kw("gna_interval", parse=timer(0, 1)),
+        Kw("garp_interval", parse=vrrp.garp_timer),
+        Kw("gna_interval", parse=vrrp.garp_timer),
         Kw("interface", parse=string),
         Kw("interfaces", words=True, wrap=nonempty("Warning - empty garp_group interfaces block")),
     ),
@@ -506,18 +509,22 @@ BFD_INSTANCE = BlockSpec(
 
 _CONNECTION = [
     Kw("connect_ip", parse=ip),
-    Kw("connect_port", parse=integer(0, 65535)),
+    Kw("connect_port", parse=lvs.connect_port),
     Kw("bindto", parse=ip),
-    Kw("bind_port", parse=integer(0, 65535)),
+    Kw("bind_port", parse=integer(1, 65535), after="Invalid checker bind_port '{arg}'"),
     Kw("bind_if", parse=string),
-    Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
-    Kw("fwmark", parse=integer(0, _U32)),
+    Kw(
+        "connect_timeout",
+        parse=timer(0.000001, _MAX_TIMER),
+        after="connect_timeout {arg} invalid - ignoring",
+    ),
+    Kw("fwmark", parse=integer(0, _U32), after="Invalid fwmark connection value '{arg}'"),
 ]
 _SCHEDULING = [
-    Kw("retry", parse=integer(0, _I32)),
+    Kw("retry", parse=unsigned(0, _I32), after="Invalid retry connection value '{arg}'"),
     Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
     Kw("warmup", parse=timer(0, _ULONG_TIMER)),
-    Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
+    Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER), after="delay_loop '{arg}' is invalid - ignoring"),
     Kw("alpha", parse=boolean),
     Kw("log_all_failures", parse=boolean),
 ]
@@ -526,7 +533,7 @@ URL = BlockSpec(
     "url",
     keywords(
         Kw("path", parse=joined),
-        Kw("digest", parse=lvs.digest),
+        Kw("digest", parse=lvs.digest, once="Digest '{arg}' is a duplicate"),
         Kw("status_code", parse=lvs.status_code),
         Kw("virtualhost", parse=string, missing="Missing HTTP_GET virtualhost name"),
         Kw("regex", parse=joined, missing=""),
@@ -611,7 +618,7 @@ CHECKERS: dict[str, BlockSpec] = {
         keywords(
             *_CONNECTION,
             *_SCHEDULING,
-            Kw("payload", parse=joined, missing="UDP_CHECK payload requires a payload"),
+            Kw("payload", parse=lvs.hex_payload, missing="UDP_CHECK payload requires a payload"),
             Kw("require_reply", parse=lvs.hex_words),
             Kw("min_reply_length", parse=integer(0, 65535)),
             Kw("max_reply_length", parse=integer(0, 65535)),
@@ -644,19 +651,27 @@ CHECKERS: dict[str, BlockSpec] = {
 REAL_SERVER = BlockSpec(
     "real_server",
     keywords(
-        Kw("weight", parse=integer(0, 65535)),
-        Kw("lvs_method", parse=lvs.lvs_method),
-        Kw("uthreshold", parse=integer(0, _U32)),
-        Kw("lthreshold", parse=integer(0, _U32)),
+        Kw("weight", parse=integer(0, _I32), after="Real server weight {arg} is outside range 0-2147483647"),
+        Kw("lvs_method", parse=lvs.lvs_method("real")),
+        Kw("uthreshold", parse=integer(0, _U32), after="Invalid real_server uthreshold '{arg}' - ignoring"),
+        Kw("lthreshold", parse=integer(0, _U32), after="Invalid real_server lthreshold '{arg}' - ignoring"),
         Kw("inhibit_on_failure", parse=boolean),
         Kw("notify_up", parse=script, once="notify_up script already specified - ignoring {arg}"),
         Kw("notify_down", parse=script, once="notify_down script already specified - ignoring {arg}"),
         Kw("alpha", parse=boolean),
-        Kw("retry", parse=integer(0, _I32)),
+        Kw("retry", parse=integer(0, _I32), after="retry value invalid - {arg}"),
         Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
         Kw("warmup", parse=timer(0, _ULONG_TIMER)),
-        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
-        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
+        Kw(
+            "connect_timeout",
+            parse=timer(0.000001, _MAX_TIMER),
+            after="real server connect_timeout {arg} invalid - ignoring",
+        ),
+        Kw(
+            "delay_loop",
+            parse=timer(0.000001, _ULONG_TIMER),
+            after="real server delay_loop '{arg}' invalid - ignoring",
+        ),
         Kw("smtp_alert", parse=boolean),
         Kw("virtualhost", parse=string, missing="real server virtualhost missing"),
         Kw("snmp_name", parse=string, missing="real server snmp_name missing or extra parameters"),
@@ -669,11 +684,19 @@ VIRTUAL_SERVER = BlockSpec(
     "virtual_server",
     keywords(
         Kw("ip_family", parse=lvs.ip_family),
-        Kw("retry", parse=integer(0, _I32)),
+        Kw("retry", parse=integer(0, _I32), after="retry value invalid - {arg}"),
         Kw("delay_before_retry", parse=timer(0, _ULONG_TIMER)),
         Kw("warmup", parse=timer(0, _ULONG_TIMER)),
-        Kw("connect_timeout", parse=timer(0.000001, _MAX_TIMER)),
-        Kw("delay_loop", parse=timer(0.000001, _ULONG_TIMER)),
+        Kw(
+            "connect_timeout",
+            parse=timer(0.000001, _MAX_TIMER),
+            after="virtual server connect_timeout {arg} invalid - ignoring",
+        ),
+        Kw(
+            "delay_loop",
+            parse=timer(0.000001, _ULONG_TIMER),
+            after="virtual server delay loop '{arg}' invalid - ignoring",
+        ),
         Kw("inhibit_on_failure", parse=boolean),
         Kw("lb_algo", parse=lvs.lb_algo),
         Kw("lvs_sched", field="lb_algo", parse=lvs.lb_algo),
@@ -686,10 +709,10 @@ VIRTUAL_SERVER = BlockSpec(
         Kw("sh-fallback", parse=flag()),
         Kw("mh-port", parse=flag()),
         Kw("mh-fallback", parse=flag()),
-        Kw("lb_kind", field="lvs_method", parse=lvs.lvs_method),
-        Kw("lvs_method", parse=lvs.lvs_method),
+        Kw("lb_kind", field="lvs_method", parse=lvs.lvs_method("virtual")),
+        Kw("lvs_method", parse=lvs.lvs_method("virtual")),
         Kw("persistence_engine", parse=string),
-        Kw("persistence_timeout", parse=lvs.persistence_timeout),
+        Kw("persistence_timeout", parse=lvs.persistence_timeout, after="persistence_timeout invalid"),
         Kw("persistence_granularity", parse=string),
         Kw("protocol", parse=lvs.protocol),
         Kw("ha_suspend", parse=flag()),
@@ -700,12 +723,20 @@ VIRTUAL_SERVER = BlockSpec(
         Kw("omega", parse=flag()),
         Kw("quorum_up", parse=script, once="quorum_up script already specified - ignoring {arg}"),
         Kw("quorum_down", parse=script, once="quorum_down script already specified - ignoring {arg}"),
-        Kw("quorum", parse=integer(1, _U32)),
-        Kw("hysteresis", parse=integer(0, _U32)),
-        Kw("weight", parse=integer(1, 65535)),
+        Kw("quorum", parse=integer(1, _U32), after="Quorum {arg} must be in [1, 4294967295]. Setting to 1."),
+        Kw(
+            "hysteresis",
+            parse=integer(0, _U32),
+            after="Hysteresis {arg} must be in [0, 4294967295] - ignoring",
+        ),
+        Kw(
+            "weight",
+            parse=integer(1, _I32),
+            after="Virtual server weight {arg} is outside range 1-2147483647",
+        ),
         Kw("sorry_server", parse=lvs.sorry_server),
         Kw("sorry_server_inhibit", parse=boolean),
-        Kw("sorry_server_lvs_method", parse=lvs.lvs_method, missing=""),
+        Kw("sorry_server_lvs_method", parse=lvs.lvs_method("sorry"), missing=""),
         Kw("real_server", field="real_servers", block=REAL_SERVER, multi=True),
     ),
     build=lvs.build_virtual_server,

@@ -14,11 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from alived.config import keywords, model
-from alived.config.diagnostics import Diagnostic, Severity, config_test_exit_code, daemon_exit_code
+from alived.config.diagnostics import (
+    Diagnostic,
+    Severity,
+    as_parent,
+    config_test_exit_code,
+    daemon_exit_code,
+)
 from alived.config.resolve import resolve
 from alived.config.sections.common import Ctx, Fields, interpret
 from alived.config.source import Line
-from alived.config.tree import build_tree
+from alived.config.tree import Node, build_tree
+from alived.errors import Location
 from alived.script_security import ScriptVerdict, lookup_user, script_verdict
 
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -64,7 +71,9 @@ def load_config(
                 f"Unable to read configuration file {path}: {exc.strerror}", None, Severity.FATAL
             )
             return LoadResult(config=model.Config(), diagnostics=(diag,))
-        result = load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+        result = load_lines(
+            pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics, main=os.fspath(path)
+        )
     files = tuple(str(f) for f in getattr(pre, "files", ()))
     return LoadResult(config=result.config, diagnostics=result.diagnostics, files=files)
 
@@ -82,7 +91,7 @@ def load_text(
 
     with _bulk():
         pre = preprocess_text(text, name=name, base_dir=base_dir, config_id=config_id)
-        return load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics)
+        return load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics, main=name)
 
 
 @contextlib.contextmanager
@@ -105,12 +114,19 @@ def load_lines(
     diagnostics: Iterable[Diagnostic] = (),
     script_probe: Any = None,
     user_exists: Any = None,
+    main: str | None = None,
 ) -> LoadResult:
-    """Parse already-preprocessed lines: the part of loading that does not touch files."""
-    diags: list[Diagnostic] = list(diagnostics)
-    tree = build_tree(lines, diags, keywords.ROOT, keywords.ROOT_PASSES)
-    ctx = Ctx(diags)
+    """Parse already-preprocessed lines: the part of loading that does not touch files.
+
+    main: the main config file's name; keepalived's parent, which reads it as its only file,
+    writes its own reports there as `(Line N)` (see diagnostics.as_parent).
+    """
+    # the parent reads the files (includes, $definitions, @conditions): its reports alone
+    diags: list[Diagnostic] = [d for diag in diagnostics for d in as_parent(diag, main)]
+    tree = build_tree(lines, diags, keywords.ROOT, keywords.ROOT_PASSES, main)
+    ctx = Ctx([])
     root = interpret(ctx, tree, keywords.ROOT)
+    diags.extend(_by_reader(ctx.diagnostics, tree, main))
     written = assemble(root)
     config, resolved = resolve(
         written,
@@ -119,6 +135,37 @@ def load_lines(
         user_exists=user_exists or lookup_user,
     )
     return LoadResult(config=config, diagnostics=(*diags, *resolved))
+
+
+def _by_reader(found: list[Diagnostic], tree: tuple[Node, ...], main: str | None) -> Iterator[Diagnostic]:
+    """The parent alone reads global_defs and the other global root keywords; every process
+    reports an unknown root keyword."""
+    if main is None:
+        yield from found
+        return
+    parent: set[Location] = set()
+    everyone: set[Location] = set()
+    for node in tree:
+        readers = keywords.ROOT_PASSES.get(node.keyword)
+        if node.keyword not in keywords.ROOT:
+            everyone.add(node.line.location)
+        elif readers is not None and readers == {"global"}:
+            parent.update(_places(node))
+    for diag in found:
+        if diag.location in parent:
+            yield from as_parent(diag, main)
+        elif diag.location in everyone:
+            yield from as_parent(diag, main, also_child=True)
+        else:
+            yield diag
+
+
+def _places(node: Node) -> Iterator[Location]:
+    yield node.line.location
+    if node.end is not None:
+        yield node.end
+    for child in node.children or ():
+        yield from _places(child)
 
 
 def assemble(root: Fields) -> model.Config:

@@ -215,6 +215,7 @@ class GarpGroup:
     gna_interval: Ticks | None = None
     interfaces: tuple[str, ...] = ()
     location: Location | None = None
+    interface_locations: tuple[Location, ...] = field(default=(), compare=False)  # where each is named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -329,6 +330,7 @@ class VrrpInstance:
     unicast_peer: tuple[UnicastPeer, ...] = ()
     unicast_ttl: int | None = None
     unicast_fault_no_peer: bool = False
+    unicast_configured: bool = False  # a unicast keyword was given, peers or not (keepalived notes it)
     check_unicast_src: bool = False
     old_unicast_checksum: str | None = None
     v3_checksum_as_v2: bool | None = None

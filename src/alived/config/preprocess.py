@@ -303,8 +303,9 @@ class _Preprocessor:
         if self.accumulating is not None:
             self._end_accumulation()
 
-    def _read_data(self, data: bytes, name: str, directory: str, real: str) -> None:
-        self.files.append(name)
+    def _read_data(self, data: bytes, name: str, directory: str, real: str, opened: str = "") -> None:
+        """name: as keepalived writes it in its reports; opened: the path read, if another."""
+        self.files.append(opened or name)
         self.dir_stack.append(directory)
         self.active_files.append(real)
         try:
@@ -396,11 +397,14 @@ class _Preprocessor:
                 return
         saved_check = self.include_check
         for path in matches:
-            self._include_one(path, location, checks)
+            # keepalived globs from the including file's directory: a relative pattern gives
+            # relative names, which it writes in its reports
+            shown = path if Path(pattern).is_absolute() else os.path.relpath(path, base)
+            self._include_one(path, location, checks, shown)
             # include_check set inside an included file does not leak out of it
             self.include_check = saved_check
 
-    def _include_one(self, path: str, location: Location, checks: IncludeCheck) -> None:
+    def _include_one(self, path: str, location: Location, checks: IncludeCheck, shown: str) -> None:
         self._count_include(location)
         if path.endswith("/"):
             self._include_error(
@@ -435,7 +439,7 @@ class _Preprocessor:
                 checks,
             )
             return
-        self._read_data(data, path, str(Path(path).resolve().parent), real)
+        self._read_data(data, shown, str(Path(path).resolve().parent), real, path)
 
     def _apply_include_check(self, words: tuple[str, ...]) -> None:
         """Track `include_check` lines so later includes use them (the parser validates the words)."""

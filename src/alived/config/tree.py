@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alived.config.diagnostics import Diagnostic, Severity
+from alived.config.diagnostics import Diagnostic, Severity, as_parent
 from alived.config.source import Line
 from alived.errors import Location
 
@@ -53,6 +53,7 @@ def build_tree(
     diagnostics: list[Diagnostic],
     table: Mapping[str, Any] | None = None,
     passes: Mapping[str, frozenset[str]] | None = None,
+    main: str | None = None,
 ) -> tuple[Node, ...]:
     """The top-level nodes; unbalanced braces become diagnostics and parsing carries on.
 
@@ -60,24 +61,31 @@ def build_tree(
     passes: root keyword -> the keepalived processes that read it (PASSES order); each process
     skips the other root blocks by counting braces, so where braces do not balance they can
     disagree on what is where: every root block is taken from a process that reads it.
+    main: the main file's name, where the parent's own reports have keepalived's `(Line N)` form.
     """
     if table is None:
         return _lexical(lines, diagnostics)
     items = [line for line in lines if line.tokens]
-    _count_braces(items, diagnostics)
     if passes is None:
+        _count_braces(items, diagnostics)
         return _Reader(items, diagnostics).block(table, 0)
+    counted: list[Diagnostic] = []
+    _count_braces(items, counted)
+    # every process's line reader counts braces
+    diagnostics.extend(d for diag in counted for d in as_parent(diag, main, also_child=True))
     kept: dict[int, Node] = {}
-    reported: set[tuple[str, object]] = set()
+    readers: dict[tuple[str, object], tuple[Diagnostic, set[str]]] = {}
     for name in PASSES:
         found: list[Diagnostic] = []
         for index, node in _Reader(items, found).root(table, passes, name):
             kept.setdefault(index, node)
         for diag in found:
-            key = (diag.message, diag.location)
-            if key not in reported:
-                reported.add(key)
-                diagnostics.append(diag)
+            readers.setdefault((diag.message, diag.location), (diag, set()))[1].add(name)
+    for diag, names in readers.values():
+        if "global" in names:
+            diagnostics.extend(as_parent(diag, main, also_child=len(names) > 1))
+        else:
+            diagnostics.append(diag)
     return tuple(kept[i] for i in sorted(kept))
 
 

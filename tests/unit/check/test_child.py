@@ -235,7 +235,8 @@ def test_virtual_server_group_services_are_named_and_carried_as_keepalived_names
     group, mark = built.virtual_servers
     assert (group.name, group.group, group.protocol) == ("[G]:0", "G", "tcp")
     assert (mark.name, mark.fwmark, mark.protocol) == ("FWM 7", 7, "none")
-    assert built.virtual_servers[1].real_servers[0].port is None  # fwmark services drop the ports
+    # keepalived clears a fwmark service's real server ports unless NAT (which may remap them)
+    assert built.virtual_servers[1].real_servers[0].port == 80
 
     async def scenario() -> RecordingLbSink:
         sink = RecordingLbSink()
@@ -246,7 +247,7 @@ def test_virtual_server_group_services_are_named_and_carried_as_keepalived_names
 
     sink = asyncio.run(scenario())
     assert sink.state["[G]:0"].group == "G"
-    assert [d.port for d in sink.state["FWM 7"].destinations] == [None, None]
+    assert [d.port for d in sink.state["FWM 7"].destinations] == [80, 80]  # NAT keeps them
 
 
 def test_late_but_progressing_is_healthy_late_and_idle_is_stalled(load: Load) -> None:

@@ -68,8 +68,9 @@ def test_corpus_tree_with_globs_braces_nesting_and_pwd() -> None:
         str(inc / "b.conf"),
         nested,
     )
-    assert result.lines[6].location == Location(str(inc / "a.conf"), 2)
-    assert result.lines[12].location == Location(nested, 1)
+    # keepalived names an included file as its pattern matched it from the including file's directory
+    assert result.lines[6].location == Location("inc/a.conf", 2)
+    assert result.lines[12].location == Location("../nested/c.conf", 1)
     assert result.lines[-1].location == Location(str(main), 7)
     # plain include never errors: the missing brace alternative is only logged
     assert [(d.severity, d.message) for d in result.diagnostics] == [
@@ -83,7 +84,7 @@ def test_include_loop_is_a_diagnostic_not_a_hang() -> None:
     result = preprocess_file(one, config_id="nodeA")
     assert toks(result) == [("one", "1"), ("two", "1"), ("two", "2"), ("one", "2")]
     assert messages(result) == [f"Configuration file '{one}' includes itself - skipping"]
-    assert result.diagnostics[0].location == Location(str(CORPUS / "loop" / "two.conf"), 2)
+    assert result.diagnostics[0].location == Location("two.conf", 2)
 
 
 def test_missing_main_file_is_fatal(tmp_path: Path) -> None:

@@ -182,7 +182,7 @@ def test_initial_value_sets_startup_state_and_priority() -> None:
     assert faulty.state is State.FAULT
     assert logs(faulty.pop_actions())[:2] == [
         "(VI_1): entering FAULT state (tracked file tf has status -254)",
-        "(VI_1) Entering FAULT STATE (init)",
+        "(VI_1) entering FAULT state",  # keepalived 2.2.7: no "Entering FAULT STATE (init)"
     ]
     weighted = VrrpInstance(make_params(trackers=(spec(-10, value=2),)))
     assert weighted.effective_priority == 80

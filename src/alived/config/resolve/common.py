@@ -25,6 +25,23 @@ class Out:
         self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse, located=located))
 
 
+class ReadChecksOnly(Out):
+    """Past the point where keepalived gives up on an item: only the checks it made as it read
+    the block (those it locates) are still reported."""
+
+    def add(
+        self,
+        message: str,
+        where: Location | None,
+        severity: Severity = Severity.ERROR,
+        *,
+        refuse: bool = False,
+        located: bool = True,
+    ) -> None:
+        if located:
+            super().add(message, where, severity, refuse=refuse, located=located)
+
+
 def unique_tracks(name: str, kind: str, entries: tuple[Any, ...], out: Out) -> tuple[Any, ...]:
     """keepalived tracks an object once per instance: a repeated entry is reported and dropped."""
     seen: set[str] = set()

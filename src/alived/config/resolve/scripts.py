@@ -21,7 +21,6 @@ from alived.config.model import (
 from alived.config.resolve.common import Out
 from alived.errors import Location
 from alived.script_security import DEFAULT_SCRIPT_USER, ScriptVerdict, UserIds
-from alived.units import SECOND
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,9 +86,6 @@ def resolve_scripts(config: Config, out: Out) -> tuple[VrrpScript, ...]:
         if vs.script is None:
             out.add(f"No script set for vrrp_script {vs.name} - removing", vs.end_location or vs.location)
             continue
-        if vs.timeout == 0:
-            out.add(f"({vs.name}): vrrp script timeout must be greater than 0, setting to 1", vs.location)
-            vs = replace(vs, timeout=SECOND)
         kept[vs.name] = vs
     return tuple(kept.values())
 
@@ -111,6 +107,8 @@ def _script_fields(cls: type[Any]) -> tuple[str, ...]:
 
 # The global scripts the VRRP child checks with the instances' (keepalived's check_vrrp_script_security).
 _VRRP_GLOBALS = frozenset({"notify_fifo_script", "vrrp_notify_fifo_script"})
+_CHECK_GLOBALS = frozenset({"notify_fifo_script", "lvs_notify_fifo_script"})
+_PARENT_GLOBALS = frozenset({"startup_script", "shutdown_script"})
 
 
 def _drop_scripts(config: Config, removed: set[str], out: Out, *, report: bool = True) -> Config:
@@ -285,15 +283,25 @@ def check_script_security(
     # child judges its scripts before it completes the instances.
     if vrrp_side and config.global_defs.net_namespace is None:
         config = _vrrp_security(gate, config, runs_as, out)
-    config = _other_security(gate, config)
+    # each keepalived process judges its own scripts and names itself in the verdict
+    _violation(gate, "", enforce, out)
+    config = _check_security(gate, config)
+    _violation(gate, "check ", enforce, out)
+    config = replace(config, global_defs=gate.notify_fields(config.global_defs, _PARENT_GLOBALS))
+    _violation(gate, "start/shutdown ", enforce, out)
+    return config
+
+
+def _violation(gate: _Gate, who: str, enforce: bool, out: Out) -> None:
+    """One process's SECURITY VIOLATION line, if its scripts run unchecked; the gate starts over."""
     if gate.is_script and not enforce:
         out.add(
-            "SECURITY VIOLATION - scripts are being executed but script_security not enabled."
+            f"SECURITY VIOLATION - {who}scripts are being executed but script_security not enabled."
             + (" There are insecure scripts." if gate.insecure else ""),
             None,
             Severity.SECURITY,
         )
-    return config
+    gate.is_script = gate.insecure = False
 
 
 def _vrrp_security(gate: _Gate, config: Config, runs_as: dict[str, UserIds], out: Out) -> Config:
@@ -319,15 +327,16 @@ def _vrrp_security(gate: _Gate, config: Config, runs_as: dict[str, UserIds], out
     )
 
 
-def _other_security(gate: _Gate, config: Config) -> Config:
-    """The parent's scripts (startup/shutdown, LVS FIFO) are removed when refused; the virtual
-    servers' are judged for the report but kept: the checker side gates them again when it starts
-    them (alived.linux.scripts.ScriptRunner, through alived.script_security.script_verdict)."""
-    others = frozenset(_script_fields(GlobalDefs)) - _VRRP_GLOBALS
+def _check_security(gate: _Gate, config: Config) -> Config:
+    """The checker's scripts, judged when it has virtual servers: theirs, and the FIFO scripts it
+    runs. The virtual servers' are judged for the report but kept: the checker side gates them
+    again when it starts them (alived.linux.scripts.ScriptRunner, through script_verdict)."""
+    if not config.virtual_servers:
+        return config
     for server in config.virtual_servers:
         objects: list[Any] = [server]
         for rs in server.real_servers:
             objects += [rs, *rs.checkers]
         for obj in objects:
             gate.notify_fields(obj)
-    return replace(config, global_defs=gate.notify_fields(config.global_defs, others))
+    return replace(config, global_defs=gate.notify_fields(config.global_defs, _CHECK_GLOBALS))

@@ -7,15 +7,13 @@ from dataclasses import replace
 
 from alived.config.diagnostics import Severity
 from alived.config.model import (
-    AddressEntry,
     Config,
     RouteEntry,
     RuleEntry,
     VrrpInstance,
     VrrpSyncGroup,
 )
-from alived.config.resolve.common import Out, first, unique_tracks
-from alived.defaults import is_virtual_router_mac
+from alived.config.resolve.common import Out, ReadChecksOnly, first, unique_tracks
 from alived.errors import Location
 from alived.units import SECOND, Ticks
 
@@ -36,11 +34,14 @@ def unique_instances(config: Config, out: Out) -> list[VrrpInstance]:
 
 
 def _family(inst: VrrpInstance) -> int:
-    if inst.native_ipv6:
+    """The instance's family; only items of that family are left once its block was read."""
+    if inst.native_ipv6 or inst.family == 6:  # 6 if an address that was then skipped said so
         return 6
     if inst.virtual_ipaddress:
         return inst.virtual_ipaddress[0].family
-    for addr in (inst.unicast_src_ip, inst.mcast_src_ip, *(p.address for p in inst.unicast_peer)):
+    ipvlan = inst.use_ipvlan.address if inst.use_ipvlan is not None else None
+    addresses = (inst.unicast_src_ip, inst.mcast_src_ip, inst.mcast_dst_ip, ipvlan)
+    for addr in (*addresses, *(p.address for p in inst.unicast_peer)):
         if addr is not None:
             return addr.version
     return 4
@@ -67,43 +68,23 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         # keepalived 2.2.7 insists on an interface even for unicast instances; without unicast
         # peers the instance cannot be completed and the daemon stops (chk_min_cfg).
         out.add(f"({name}) Unknown interface!", where, refuse=not inst.unicast_peer, located=False)
-    if inst.linkbeat_use_polling:
-        out.add(
-            f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block",
-            where,
-            Severity.WARNING,
-        )
-    if inst.lvs_sync_daemon_interface is not None:
-        out.add(
-            f"({name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.",
-            where,
-            Severity.WARNING,
-        )
+    # the family was settled as the block was read (sections.vrrp): what is left matches it
     family = _family(inst)
-    if inst.native_ipv6 and any(v.family == 4 for v in inst.virtual_ipaddress):
-        out.add(f"({name}) Cannot specify native_ipv6 with IPv4 addresses", where)
-    vips: list[AddressEntry] = []
-    for vip in inst.virtual_ipaddress:
-        if vip.family != family:
-            written = vip.written or vip.address.ip
-            out.add(
-                f"({name}): address family must match VRRP instance [{written}] - ignoring",
-                vip.location,
-            )
-            continue
-        vips.append(vip)
+    vips = list(inst.virtual_ipaddress)
     excluded = inst.virtual_ipaddress_excluded
-    if not vips and not inst.no_virtual_ipaddress:
-        out.add(f"({name}) No VIP specified; at least one is sensible", where, located=False)
     version = inst.version if inst.version is not None else g.vrrp_version
     strict = inst.strict_mode if inst.strict_mode is not None else g.vrrp_strict
     if family == 6 and version == 2:
-        if strict:
-            out.add(f"({name}) cannot use IPv6 with VRRP version 2; setting version 3", where)
+        if strict and inst.version == 2:  # keepalived applies the global version after this check
+            out.add(f"({name}) cannot use IPv6 with VRRP version 2; setting version 3", where, located=False)
         version = 3
     if not vips and not inst.no_virtual_ipaddress and (version == 3 or family == 6 or strict):
-        # vrrp_complete_instance gives up on the instance, and the VRRP child with it.
+        # vrrp_complete_instance gives up on the instance, and the VRRP child with it: it makes
+        # none of its later checks (those made as the block was read are already reported).
         out.add(f"({name}) No VIP specified; at least one is required", where, refuse=True, located=False)
+        out = ReadChecksOnly(out.diagnostics)
+    elif not vips and not inst.no_virtual_ipaddress:
+        out.add(f"({name}) No VIP specified; at least one is sensible", where, located=False)
     if inst.vmac_xmit_base and inst.use_vmac is None:
         out.add(f"({name}) vmac_xmit_base is only valid with a vmac", where, located=False)
     state = inst.state
@@ -175,20 +156,8 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     higher_prio_send_advert = first(inst.higher_prio_send_advert, g.vrrp_higher_prio_send_advert)
     down_timer_adverts = first(inst.down_timer_adverts, g.vrrp_down_timer_adverts)
     use_vmac = inst.use_vmac
-    if use_vmac is not None and use_vmac.mac is not None:
-        octets = use_vmac.mac.split(":")
-        if is_virtual_router_mac(bytes(int(o, 16) for o in octets)):
-            out.add(f"VMAC MAC address not allowed to be RFC5798 address ({use_vmac.mac}) - ignoring", where)
-            use_vmac = replace(use_vmac, mac=None)
-        elif int(octets[0], 16) & 1:
-            out.add(
-                f"VMAC MAC address not allowed to be a multicast address ({use_vmac.mac}) - ignoring", where
-            )
-            use_vmac = replace(use_vmac, mac=None)
     if strict:
-        if peers:
-            out.add(f"({name}) Unicast peers are not supported in strict mode", where, refuse=True)
-            peers = ()
+        # keepalived 2.2.7 tests for unicast before it has noted it: strict mode keeps the peers.
         if auth is not None:
             out.add(f"({name}) Strict mode does not support authentication. Ignoring.", where, located=False)
             auth = None
@@ -200,17 +169,19 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         if state == "MASTER" and priority != 255:
             out.add(f"({name}) State MASTER must match being address owner", where, located=False)
             state = "BACKUP"
-        if family == 6 and vips and not vips[0].address.ip.is_link_local:
-            out.add(f"({name}) the first IPv6 VIP address must be link local in strict mode", where)
-        if accept and priority != 255:
+        if family == 6 and not peers and vips and not vips[0].address.ip.is_link_local:
+            out.add(f"({name}) the first IPv6 VIP address must be link local", where, located=False)
+        if accept and priority != 255 and version == 2:
             out.add(
-                f"({name}) warning - accept mode for VRRP version {version} does not comply with"
-                f" RFC{'3768' if version == 2 else '5798'} - resetting",
+                f"({name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting",
                 where,
+                located=False,
             )
-        accept = priority == 255 if not accept or priority != 255 else True
+            accept = False
+        if accept is None:
+            accept = priority == 255
         if use_vmac is not None and use_vmac.mac is not None:
-            out.add(f"({name}) Strict mode does not allow a specified VMAC MAC address - ignoring", where)
+            out.add(f"({name}): cannot specify MAC address with strict mode - clearing", where, located=False)
             use_vmac = replace(use_vmac, mac=None)
         garp_lower_prio_repeat = 0
         lower_prio_no_advert = True
@@ -220,34 +191,18 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         accept = True
     if peers and use_vmac is not None and not inst.vmac_xmit_base:
         out.add(f"({name}) unicast with use_vmac requires vmac_xmit_base - setting", end, Severity.WARNING)
-    for peer in peers:
-        if peer.address.version != family:
-            out.add(
-                f"Configuration error: VRRP instance[{name}] and unicast peer address[{peer.address}] MUST be"
-                " of the same family !!! Skipping...",
-                where,
-            )
-    had_peers = bool(peers)
-    peers = tuple(p for p in peers if p.address.version == family)
-    if had_peers and not peers:
+    if not peers and inst.unicast_configured and not inst.unicast_fault_no_peer:
         out.add(
             f"({name}) A unicast keyword has been specified without any unicast peers. Defaulting to"
             " multicast. This usage is deprecated - please update your configuration.",
             where,
+            Severity.WARNING,
+            located=False,
         )
     unicast_ttl = inst.unicast_ttl
-    if not had_peers:
-        # keepalived 2.2.7 counts these against the config (-t exits 5) and runs multicast.
-        if inst.unicast_src_ip is not None or inst.check_unicast_src or inst.old_unicast_checksum is not None:
-            out.add(
-                f"({name}) A unicast keyword has been specified without any unicast peers. Defaulting to"
-                " multicast. This usage is deprecated - please update your configuration.",
-                where,
-                located=False,
-            )
-        if unicast_ttl is not None:
-            out.add(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", end)
-            unicast_ttl = None
+    if not peers and unicast_ttl is not None:
+        out.add(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", end)
+        unicast_ttl = None
     master_delay = first(inst.garp_master_delay, g.vrrp_garp_master_delay)
     master_repeat = first(inst.garp_master_repeat, g.vrrp_garp_master_repeat)
     for entry in inst.track_script:
@@ -470,8 +425,9 @@ def check_interfaces(config: Config, interfaces: set[str], out: Out) -> bool:
             if key in ("dev", "iif", "oif"):
                 lacks(value, "WARNING - interface {name} for rule doesn't exist", rule.location)
     for garp in config.garp_groups:
-        for name in garp.interfaces:
-            lacks(name, "WARNING - interface {name} specified for garp_group doesn't exist", garp.location)
+        places = garp.interface_locations or (garp.location,) * len(garp.interfaces)
+        for name, where in zip(garp.interfaces, places, strict=False):
+            lacks(name, "WARNING - interface {name} specified for garp_group doesn't exist", where)
     # These two are looked up without creating a placeholder: fatal for -t, skipped by the daemon.
     for beat in config.linkbeat_interfaces:
         if beat.interface not in interfaces:

@@ -17,7 +17,7 @@ def build_bfd_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         ctx.error(
             f"Configuration error: BFD instance {node.args[0]} has no neighbor address set,"
             " disabling instance",
-            node,
+            node.end or node,  # checked as the block ends
             "bfd_instance",
         )
         return INVALID

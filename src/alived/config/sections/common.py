@@ -38,10 +38,13 @@ INVALID: Final = _Invalid()
 class Ctx:
     """Collects diagnostics while the tree is interpreted."""
 
-    __slots__ = ("diagnostics",)
+    __slots__ = ("diagnostics", "memo")
 
     def __init__(self, diagnostics: list[Diagnostic] | None = None) -> None:
         self.diagnostics: list[Diagnostic] = diagnostics if diagnostics is not None else []
+        # what keepalived's parser remembers from one block to the next (e.g. which interfaces
+        # already have a garp_group), by topic
+        self.memo: dict[str, Any] = {}
 
     def report(
         self,
@@ -124,6 +127,7 @@ class Kw:
     rc 5; "" skips silently); without it a value parser that needs a parameter makes a bare
     keyword fatal, as keepalived's unchecked handlers are (exit 2). once: keepalived keeps the
     first value and reports a repeat with these words ({arg}: the repeat's first parameter).
+    after: the handler's own line after its value reader reported a bad value ({arg}: the value).
     """
 
     name: str
@@ -137,6 +141,7 @@ class Kw:
     wrap: Builder | None = None
     missing: str | None = None
     once: str | None = None
+    after: str | None = None
 
     @property
     def target(self) -> str:
@@ -174,8 +179,11 @@ def interpret(ctx: Ctx, nodes: Iterable[Node], table: Mapping[str, Kw]) -> Field
         if kw.once is not None and name in given and node.args:
             ctx.error(kw.once.format(arg=node.args[0] if node.args else ""), node, name)
             continue
+        before = len(ctx.diagnostics)
         value = run_keyword(ctx, node, kw)
         if value is INVALID:
+            if kw.after is not None and node.args and len(ctx.diagnostics) > before:
+                ctx.error(kw.after.format(arg=node.args[0]), node, name)
             continue
         given.add(name)
         store(fields, kw, value, node.line.location)
@@ -325,10 +333,26 @@ def integer(lo: int = -(2**31), hi: int = 2**31 - 1, *, optional: int | None = N
     return parse
 
 
+def unsigned(lo: int = 0, hi: int = 2**32 - 1) -> ValueParser:
+    """keepalived's read_unsigned: a negative value is reported as such, not as out of range."""
+
+    def parse(ctx: Ctx, node: Node) -> int | _Invalid:
+        if not node.args:
+            ctx.missing(node)
+            return INVALID
+        word = node.args[0]
+        if word.startswith("-"):
+            ctx.error(f"negative number '{word}'", node, node.keyword)
+            return INVALID
+        return read_int(ctx, node, word, lo, hi)
+
+    return parse
+
+
 _DECIMAL: Final = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
-def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks | _Invalid:
+def read_timer(ctx: Ctx, node: Node, word: str, lo: float | Decimal, hi: float | Decimal) -> Ticks | _Invalid:
     """Decimal seconds with microsecond resolution (keepalived's read_timer): digits and one point."""
     if not _DECIMAL.fullmatch(word):
         ctx.error(f"invalid number '{word}'", node, node.keyword)
@@ -344,14 +368,21 @@ def read_timer(ctx: Ctx, node: Node, word: str, lo: float, hi: float) -> Ticks |
     return Ticks(int((seconds * 1_000_000).to_integral_value()))
 
 
-def timer(lo: float = 0, hi: float = 4294.0, *, optional: Ticks | None = None) -> ValueParser:
+def timer(
+    lo: float | Decimal = 0, hi: float | Decimal = 4294.0, *, optional: Ticks | None = None, invalid: str = ""
+) -> ValueParser:
+    """invalid: the handler's own line after a bad value ({keyword}, {word})."""
+
     def parse(ctx: Ctx, node: Node) -> Ticks | _Invalid:
         if not node.args:
             if optional is not None:
                 return optional
             ctx.missing(node)
             return INVALID
-        return read_timer(ctx, node, node.args[0], lo, hi)
+        value = read_timer(ctx, node, node.args[0], lo, hi)
+        if value is INVALID and invalid:
+            ctx.error(invalid.format(keyword=node.keyword, word=node.args[0]), node, node.keyword)
+        return value
 
     return parse
 

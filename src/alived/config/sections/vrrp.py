@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from alived.config import model
-from alived.config.diagnostics import Diagnostic
+from alived.config.diagnostics import Diagnostic, Severity
 from alived.config.sections.common import (
     INVALID,
     Ctx,
@@ -21,6 +21,9 @@ from alived.config.sections.common import (
     script,
 )
 from alived.config.tree import Node
+from alived.defaults import is_virtual_router_mac
+from alived.errors import Location
+from alived.units import Ticks
 
 
 def named(ctx: Ctx, node: Node, what: str) -> str | None:
@@ -50,6 +53,8 @@ def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         return INVALID
     name = node.args[0]
     _instance_notes(ctx, node, name)
+    _settle_family(ctx, node, fields, name)
+    _deprecated(ctx, fields, name)
     if fields.get("interface") == "lo":
         # keepalived refuses a loopback interface where it reads the keyword; the instance is then
         # left without one ("Unknown interface!" once the file is read).
@@ -57,6 +62,15 @@ def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         ctx.error(f"({name}) cannot use a loopback interface (lo) for vrrp - ignoring", where, "interface")
         del fields.values["interface"]
     interface_at = fields.where.get("interface")
+    unicast = (
+        "unicast_peer",
+        "unicast_src_ip",
+        "check_unicast_src",
+        "old_unicast_checksum",
+        "unicast_fault_no_peer",
+    )
+    if any(child.keyword in unicast for child in node.children or ()):
+        fields.values["unicast_configured"] = True
     return _build(
         ctx,
         node,
@@ -66,6 +80,111 @@ def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         interface_location=interface_at,
         end_location=node.end,
     )
+
+
+def _deprecated(ctx: Ctx, fields: Fields, name: str) -> None:
+    """Instance keywords keepalived warns about where it reads them, naming the instance."""
+    if fields.get("linkbeat_use_polling"):
+        message = (
+            f"({name}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"
+        )
+        ctx.warning(message, fields.where["linkbeat_use_polling"], "linkbeat_use_polling")
+    if fields.get("lvs_sync_daemon_interface") is not None:
+        where = fields.where["lvs_sync_daemon_interface"]
+        message = f"({name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."
+        ctx.warning(message, where, "lvs_sync_daemon_interface")
+        # its second line lines the advice up under the first's text (a negative C width pads too)
+        pad = " " * (6 + abs(len(name) - 2))
+        ctx.warning(f"{pad}Please use global lvs_sync_daemon", where, "lvs_sync_daemon_interface")
+
+
+_ADDRESS_KEYS = frozenset({"unicast_src_ip", "mcast_src_ip", "mcast_dst_ip"})
+_FAMILY_KEYS = _ADDRESS_KEYS | {"native_ipv6", "use_ipvlan", "unicast_peer"}
+
+
+def _settle_family(ctx: Ctx, node: Node, fields: Fields, name: str) -> None:
+    """keepalived fixes an instance's address family with the first address it reads (or with
+    native_ipv6) and skips, where it reads them, the addresses of the other family."""
+    family: int | None = None
+
+    def fits(version: int, message: str, child: Node) -> bool:
+        nonlocal family
+        if family is None:
+            family = version
+        if version == family:
+            return True
+        ctx.error(message, child, child.keyword)
+        return False
+
+    def drop(child: Node) -> None:
+        key = child.keyword
+        if fields.where.get(key) == child.line.location:
+            del fields.values[key]
+
+    vips = {e.location: e.family for e in fields.get("virtual_ipaddress", ())}
+    if not _FAMILY_KEYS.intersection(fields.values) and len(set(vips.values())) <= 1:
+        # the common case: nothing but VIPs of one family (or none) to settle it
+        if vips:
+            fields.values["family"] = next(iter(vips.values()))
+        return
+    for child in node.children or ():
+        key = child.keyword
+        address = parse_ip(child.args[0]) if child.args and key in _ADDRESS_KEYS else None
+        if key in ("unicast_src_ip", "mcast_src_ip") and address is not None:
+            written = child.args[0]
+            message = (
+                f"Configuration error: VRRP instance[{name}] and src address[{written}]"
+                " MUST be of the same family !!! Skipping..."
+            )
+            if not fits(address.version, message, child):
+                drop(child)
+        elif key == "mcast_dst_ip" and address is not None:
+            written = child.args[0]
+            message = f"({name}) mcast dest address {written} MUST match VRRP instance family. Skipping..."
+            if not fits(address.version, message, child):
+                drop(child)
+            elif not (address.is_multicast and (address.version == 4 or address.packed[1] & 0x0F == 2)):
+                local = " link-local" if address.version == 6 else ""
+                ctx.error(f"({name}) mcast_dst_ip {written} not{local} multicast. Skipping...", child, key)
+                drop(child)
+        elif key == "native_ipv6":
+            if family == 4:
+                ctx.error(f"({name}) Cannot specify native_ipv6 with IPv4 addresses", child, key)
+                drop(child)
+            else:
+                family = 6
+        elif key == "use_ipvlan" and isinstance(fields.get(key), model.UseIpvlan):
+            ipvlan = fields.values[key].address
+            if ipvlan is not None and fields.where.get(key) == child.line.location:
+                message = f"({name}) ipvlan address[{ipvlan}] MUST match vrrp instance family !!! Skipping..."
+                if not fits(ipvlan.version, message, child):
+                    fields.values[key] = replace(fields.values[key], address=None)
+        elif key == "unicast_peer":
+            for line in child.children or ():
+                peer = parse_ip(line.keyword)
+                if peer is not None:
+                    message = (
+                        f"Configuration error: VRRP instance[{name}] and unicast peer address"
+                        f"[{line.keyword}] MUST be of the same family !!! Skipping..."
+                    )
+                    fits(peer.version, message, line)
+        elif key == "virtual_ipaddress":
+            for line in child.children or ():
+                version = vips.get(line.line.location)
+                if version is not None:
+                    message = f"({name}): address family must match VRRP instance [{line.keyword}] - ignoring"
+                    fits(version, message, line)
+    if family is None:
+        return
+    fields.values["family"] = family
+    if "unicast_peer" in fields:
+        fields.values["unicast_peer"] = tuple(
+            p for p in fields.values["unicast_peer"] if p.address.version == family
+        )
+    if "virtual_ipaddress" in fields:
+        fields.values["virtual_ipaddress"] = tuple(
+            v for v in fields.values["virtual_ipaddress"] if v.family == family
+        )
 
 
 # keepalived's instance handlers add a line naming the instance after a bad number; {word}: the value.
@@ -126,12 +245,57 @@ def build_sync_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
     return _build(ctx, node, fields, model.VrrpSyncGroup, "vrrp_sync_group")
 
 
+# keepalived's vrrp_script handlers add a line naming the script after a bad value.
+_SCRIPT_NOTES: dict[str, str] = {
+    "interval": "({name}): vrrp script interval '{word}' must be between 1 and 4294 - ignoring",
+    "timeout": "({name}): vrrp script timeout '{word}' invalid - ignoring",
+    "weight": "vrrp_script {name} weight {word} must be in [-253, 253]",
+    "rise": "({name}): vrrp script rise value '{word}' invalid, defaulting to 1",
+    "fall": "({name}): vrrp script fall value '{word}' invalid, defaulting to 1",
+}
+
+
+def _script_notes(ctx: Ctx, node: Node, fields: Fields) -> None:
+    if not node.args:
+        return
+    name = node.args[0]
+    bad = {d.location for d in ctx.diagnostics if d.message.startswith(("invalid number '", "number '"))}
+    for child in node.children or ():
+        key, where = child.keyword, child.line.location
+        note = _SCRIPT_NOTES.get(key)
+        if note is None or not child.args:
+            continue
+        if where in bad:
+            ctx.error(note.format(name=name, word=child.args[0]), child, key)
+        elif key in ("interval", "timeout") and fields.get(key) == 0 and fields.where.get(key) == where:
+            ctx.error(f"({name}): vrrp script {key} must be greater than 0, setting to 1", child, key)
+            fields.values[key] = Ticks(1_000_000)
+        if key == "weight" and len(child.args) > 1 and child.args[1] != "reverse":
+            ctx.error(f"vrrp_script {name} unknown weight option {child.args[1]}", child, key)
+
+
+@required
+def script_seconds(ctx: Ctx, node: Node) -> Any:
+    """vrrp_script interval / timeout: whole seconds (0 is taken, then set to 1)."""
+    value = read_int(ctx, node, node.args[0], 0, 4294)
+    return Ticks(value * 1_000_000) if isinstance(value, int) else INVALID
+
+
 def build_script(ctx: Ctx, node: Node, fields: Fields) -> Any:
+    _script_notes(ctx, node, fields)
     return _build(ctx, node, fields, model.VrrpScript, "vrrp_script", fatal=True, end_location=node.end)
 
 
 def build_track_file(ctx: Ctx, node: Node, fields: Fields) -> Any:
-    return _build(ctx, node, fields, model.TrackFile, node.keyword, fatal=True)
+    if node.args and fields.get("file") is None:
+        # keepalived checks it as the block ends, and drops the tracker
+        ctx.error(f"No file set for track_file {node.args[0]} - ignoring", node.end or node, node.keyword)
+        return INVALID
+    built = _build(ctx, node, fields, model.TrackFile, node.keyword, fatal=True)
+    if built is not INVALID:
+        # a checker's FILE_CHECK finds only the files defined before it
+        ctx.memo.setdefault("track_files", set()).add(built.name)
+    return built
 
 
 def build_track_process(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -144,16 +308,69 @@ def build_track_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
 
 
 def build_garp_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
-    values = dict(fields.values)
-    single = values.pop("interface", None)
-    many = values.pop("interfaces", ())
-    if single is not None and many:
-        ctx.error("garp_group cannot have both interface and interfaces", node)
-    interfaces = (single,) if single is not None else many
-    if not interfaces:
-        ctx.error("garp_group has no interfaces - ignoring", node)
+    """keepalived gives each interface to one garp_group, in file order; a group without any delay
+    is removed at its `}` (naming its aggregation number: 0 unless it has an `interfaces` block)."""
+    taken: set[str] = ctx.memo.setdefault("garp_interfaces", set())
+    numbered: list[int] = ctx.memo.setdefault("garp_numbered", [0])
+    names: list[str] = []
+    places: list[Location] = []
+    number = 0
+    for child in node.children or ():
+        if child.keyword == "interface" and child.args:
+            # keepalived names the interface it is reading
+            found = [(child.args[0], child.args[0], child.line.location)]
+        elif child.keyword == "interfaces" and child.children:
+            words = [w for c in child.children if c.children is None for w in c.line.tokens]
+            if not words:
+                continue
+            number = numbered[0] + 1
+            where = child.end or child.line.location
+            # keepalived's repeat message names the block's second word, whichever was repeated
+            shown = words[1] if len(words) > 1 else ""
+            found = [(w, shown, where) for w in words]
+        else:
+            continue
+        for name, named_as, where in found:
+            if name in taken or name in names:
+                if not named_as:
+                    # the block has no second word: keepalived's parser stops on the missing word
+                    ctx.report(
+                        f"*** Configuration line starting `{name}` is missing a parameter after keyword"
+                        f" `{name}` at word position 2",
+                        where,
+                        Severity.ABORT,
+                    )
+                    return INVALID
+                ctx.error(f"garp_group already specified for {named_as} - ignoring", where)
+                continue
+            names.append(name)
+            places.append(where)
+    values = {k: v for k, v in fields.values.items() if k not in ("interface", "interfaces")}
+    if values.get("garp_interval") is None and values.get("gna_interval") is None:
+        ctx.error(f"garp group {number} does not have any delay set - removing", node.end or node)
         return INVALID
-    return model.GarpGroup(interfaces=tuple(interfaces), location=node.line.location, **values)
+    if number:
+        numbered[0] = number
+    taken.update(names)
+    return model.GarpGroup(
+        interfaces=tuple(names), location=node.line.location, interface_locations=tuple(places), **values
+    )
+
+
+def garp_timer(ctx: Ctx, node: Node) -> Any:
+    """garp_interval / gna_interval: seconds, up to keepalived's INT_MAX microseconds."""
+    if not node.args:
+        ctx.missing(node)
+        return INVALID
+    word = node.args[0]
+    value = read_timer(ctx, node, word, 0, 2147.483647)
+    if value is not INVALID:
+        return value
+    if ctx.diagnostics[-1].message.startswith("number '"):
+        ctx.error(f"garp_group {node.keyword} '{word}' invalid", node, node.keyword)
+        return INVALID
+    # keepalived's reader reports a non-number but lets the handler take it, as 0
+    return Ticks(0)
 
 
 def build_authentication(ctx: Ctx, node: Node, fields: Fields) -> Any:
@@ -273,7 +490,13 @@ def use_vmac(ctx: Ctx, node: Node) -> Any:
             opts["name"] = args[i + 1]
             i += 1
         elif _is_mac(word):
-            opts["mac"] = word.lower()
+            octets = bytes(int(o, 16) for o in word.split(":"))
+            if octets[0] & 1:
+                ctx.error(f"VMAC MAC address is multicast {word} - ignoring", node, "use_vmac")
+            elif is_virtual_router_mac(octets[:4] + octets[4:5]):
+                ctx.error(f"VMAC MAC address not allowed to be RFC5798 address ({word}) - ignoring", node)
+            else:
+                opts["mac"] = word.lower()
         elif "name" not in opts:
             if len(word) >= 16:
                 ctx.error(f"VMAC interface name '{word}' too long - ignoring", node, "use_vmac")

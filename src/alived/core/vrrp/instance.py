@@ -331,11 +331,18 @@ class VrrpInstance:
     # ---- the one state changer -------------------------------------------------------------
 
     def change_state(
-        self, new: State, reason: str, now: Ticks, *, log_suffix: str = "", line: str | None = None
+        self,
+        new: State,
+        reason: str,
+        now: Ticks,
+        *,
+        log_suffix: str = "",
+        line: str | None = None,
+        quiet: bool = False,
     ) -> None:
         """Leave the current state, enter `new`: the only code that assigns self.state.
 
-        `line`: what to log instead of `Entering <STATE> STATE<log_suffix>`.
+        `line`: what to log instead of `Entering <STATE> STATE<log_suffix>`; quiet: log nothing.
         """
         old = self.state
         if old is new:
@@ -364,7 +371,7 @@ class VrrpInstance:
             self._send_advert(self.effective_priority)
         self.state = new
         self._actions.append(StateChanged(name=self.name, old=old.value, new=new.value, reason=reason))
-        if new is not State.STOP and not announce_first:
+        if new is not State.STOP and not announce_first and not quiet:
             self._log("info", line or f"({self.name}) Entering {new.value} STATE{log_suffix}")
         if new is State.MASTER:
             self._enter_master(now)
@@ -416,10 +423,14 @@ class VrrpInstance:
                     # keepalived writes "(VI): entering" for a file, "(VI) entering" for a process.
                     colon = ":" if key.kind is TrackerKind.FILE else ""
                     self._log("info", f"({self.name}){colon} entering FAULT state {words}")
-            if any(key is None for key in causes.values()):
-                # A fault the adapter found at start (no source address, link down) puts keepalived
-                # in FAULT before vrrp_init_state, which then has no state change to log.
+            if any(key is None or key.kind in _SELF_NAMING for key in causes.values()):
+                # A fault found at start (no source address, link down, a tracked file or process)
+                # puts keepalived in FAULT before vrrp_init_state, which then has no state change
+                # to log: vrrp_complete_init names it once.
                 self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
+            elif all(key.kind is TrackerKind.SCRIPT for key in causes.values() if key is not None):
+                # a script failed by config (init_fail): keepalived 2.2.7 starts in FAULT silently
+                self.change_state(State.FAULT, "init", now, quiet=True)
             else:
                 self.change_state(State.FAULT, "init", now, log_suffix=" (init)")
         elif self.group is not None and self.group.starts_in_fault(self):

@@ -27,6 +27,7 @@ from alived.core.vrrp.inputs import (
     TrackerChanged,
 )
 from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.priority import faulting_trackers
 from alived.core.vrrp.sync_group import SyncGroup
 from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
@@ -298,6 +299,14 @@ class VrrpChild:
                 unit.group.start_in_fault()
         self.driver.tell_all(Startup, units)
 
+    def _starts_in_fault(self, plan: InstancePlan) -> bool:
+        """A fault found at start, by the adapter or a tracked file or process (keepalived names
+        those, then the instance, then removes its VIPs)."""
+        trackers = faulting_trackers(plan.params.trackers, {})
+        return bool(self.start_faults(plan)) or any(
+            k.kind in (TrackerKind.FILE, TrackerKind.PROCESS) for k in trackers
+        )
+
     def start_faults(self, plan: InstancePlan) -> list[tuple[str, str]]:
         """(log line, reason) for each fault an instance starts with: no source address, link down."""
         faults: list[tuple[str, str]] = []
@@ -325,7 +334,7 @@ class VrrpChild:
         `removing VIPs.` line is still to be logged (keepalived logs it after their FAULT lines)."""
         assert self.netlink is not None
         names = list(names)
-        untold = {n for n in names if n in self.plans and self.start_faults(self.plans[n])}
+        untold = {n for n in names if n in self.plans and self._starts_in_fault(self.plans[n])}
         if self.config is not None:
             # A sync group with a member in FAULT at start starts all its members in FAULT.
             for sg in self.config.sync_groups:

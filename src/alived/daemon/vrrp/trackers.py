@@ -80,6 +80,7 @@ class ScriptTracker:
         # The last exit status, as keepalived keeps it: 0 at start, changed only by a run that exited
         # (not one killed by a signal), so a recovery logs `now returning 0` and the first success not.
         self.last_status = 0
+        self.untold = True  # no result logged yet
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -119,8 +120,11 @@ class ScriptTracker:
                 log.info("Script `%s` now returning %d", self.name, status)
             self.last_status = status
         first = self.filter.undecided
-        flipped = self.filter.feed(success)
-        if not flipped and not first:
+        # keepalived names the first result even of an init_fail script it took as failed
+        told = flipped = self.filter.feed(success)
+        if self.untold:
+            self.untold, told = False, True
+        if not told:
             return
         if success:
             log.info("VRRP_Script(%s) succeeded", self.name)

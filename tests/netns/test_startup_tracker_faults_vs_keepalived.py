@@ -1,0 +1,79 @@
+"""What keepalived 2.2.7 logs when a tracked file, process or script faults an instance at start.
+
+Each daemon runs alone in a namespace of its own. keepalived names a faulting file or process, then
+the instance ("(VI_1) entering FAULT state", no "Entering FAULT STATE (init)"), then removes its
+VIPs; a script failed by config (init_fail) starts the instance in FAULT without a word, and its
+first result is named all the same. The instance's and the script's lines must be keepalived's,
+in its order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.netns import Lab, wait_for
+from tests.helpers.peers import start_alived, start_keepalived
+
+pytestmark = pytest.mark.netns
+
+KEPT = re.compile(r"(\(VI_1\).*|VRRP_Script\(.*)$")
+
+INSTANCE = """vrrp_instance VI_1 {{
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+  {kind} {{
+    {name}
+  }}
+  virtual_ipaddress {{
+    192.0.2.100/24
+  }}
+}}
+"""
+
+GLOBALS = "global_defs {\n  script_user root\n  enable_script_security\n}\n"
+
+
+def config(what: str, tmp_path: Path) -> tuple[str, str]:
+    """The config and the line that says its tracker has been looked at."""
+    if what == "file":
+        value = tmp_path / "value"
+        value.write_text("5\n")
+        block = f"track_file tf {{\n  file {value}\n  weight 0\n}}\n"
+        return GLOBALS + block + INSTANCE.format(kind="track_file", name="tf"), "(VI_1) removing VIPs."
+    if what == "process":
+        block = "vrrp_track_process tp {\n  process no-such-process-here\n}\n"
+        return GLOBALS + block + INSTANCE.format(kind="track_process", name="tp"), "(VI_1) removing VIPs."
+    block = 'vrrp_script chk {\n  script "/bin/false"\n  interval 1\n  init_fail\n}\n'
+    return GLOBALS + block + INSTANCE.format(kind="track_script", name="chk"), "VRRP_Script(chk) failed"
+
+
+def start_lines(lab: Lab, tmp_path: Path, what: str, keepalived: bool) -> list[str]:
+    role = "sk" if keepalived else "sa"
+    ns = lab.netns(role)
+    lab.veth(ns, "eth0", ns, "eth1")
+    ns.ip("addr", "add", "192.0.2.1/24", "dev", "eth0")
+    text, seen = config(what, tmp_path)
+    start = start_keepalived if keepalived else start_alived
+    workdir = tmp_path / role
+    peer = start(ns, text, workdir, env={**os.environ, "TMPDIR": str(workdir)})
+    wait_for(lambda: seen in peer.log_text(), timeout=20, what="the start-up")
+    wait_for(lambda: "Startup complete" in peer.log_text(), timeout=20, what="the start-up's end")
+    lab.kill(peer.proc)
+    return [m.group(1) for line in peer.log_text().splitlines() if (m := KEPT.search(line))]
+
+
+@pytest.mark.parametrize("what", ["file", "process", "script"])
+def test_a_tracker_faulting_at_start_is_logged_as_keepalived_logs_it(
+    what: str, lab: Lab, tmp_path: Path
+) -> None:
+    theirs = start_lines(lab, tmp_path, what, keepalived=True)
+    assert "(VI_1) Entering FAULT STATE (init)" not in theirs, theirs
+    assert "(VI_1) removing VIPs." in theirs, theirs
+    assert start_lines(lab, tmp_path, what, keepalived=False) == theirs
