@@ -16,6 +16,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -122,6 +123,8 @@ class Sample:
     cpu_percent: float
     rss_mib: float
     processes: int
+    load: float = 0.0  # 1-minute load average over the window (mean of its two ends)
+    clean: bool = True  # roles held through the window
 
 
 def vip_count(node: Node) -> int:
@@ -148,11 +151,14 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
         time.sleep(GARP_SETTLE_S)
         nodes = {"master": master, "backup": backup}
         pids = {role: tree(n.proc.pid) for role, n in nodes.items() if n.proc is not None}
+        load0 = os.getloadavg()[0]
         t0, ticks0 = time.monotonic(), {r: cpu_ticks(p) for r, p in pids.items()}
         time.sleep(seconds)
         t1, ticks1 = time.monotonic(), {r: cpu_ticks(p) for r, p in pids.items()}
-        if vip_count(master) != count or vip_count(backup) != 0:
-            print(f"  warning: {impl} x{count}: roles changed during the window", flush=True)
+        load = (load0 + os.getloadavg()[0]) / 2
+        clean = vip_count(master) == count and vip_count(backup) == 0
+        if not clean:
+            print(f"  warning: {impl} x{count}: roles changed during the window (run left out)", flush=True)
         return [
             Sample(
                 impl=impl,
@@ -161,6 +167,8 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
                 cpu_percent=100.0 * (ticks1[role] - ticks0[role]) / CLK_TCK / (t1 - t0),
                 rss_mib=rss_kib(p) / 1024,
                 processes=len(p),
+                load=load,
+                clean=clean,
             )
             for role, p in pids.items()
         ]
@@ -169,10 +177,11 @@ def measure(impl: str, count: int, seconds: float, workdir: Path) -> list[Sample
 
 
 def medians(runs: list[Sample]) -> list[Sample]:
-    """One sample per (impl, count, role): the median CPU and RSS of its runs."""
+    """One sample per (impl, count, role): the median CPU and RSS of its clean runs (roles held)."""
     groups: dict[tuple[str, int, str], list[Sample]] = {}
     for s in runs:
-        groups.setdefault((s.impl, s.count, s.role), []).append(s)
+        if s.clean:
+            groups.setdefault((s.impl, s.count, s.role), []).append(s)
     return [
         Sample(
             impl=impl,
@@ -181,6 +190,7 @@ def medians(runs: list[Sample]) -> list[Sample]:
             cpu_percent=statistics.median(s.cpu_percent for s in group),
             rss_mib=statistics.median(s.rss_mib for s in group),
             processes=group[0].processes,
+            load=statistics.median(s.load for s in group),
         )
         for (impl, count, role), group in groups.items()
     ]
@@ -224,6 +234,7 @@ def main() -> int:
         BEFORE_SRC.append(str(args.before.resolve() / "src"))
         args.impl = [*args.impl, "alived-before"]
     samples: list[Sample] = []
+    every: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
         for count in args.counts:
             runs: list[Sample] = []
@@ -232,15 +243,24 @@ def main() -> int:
                     print(f"{impl}: {count} instances ...", flush=True)
                     try:
                         got = measure(impl, count, args.seconds, Path(tmp) / f"{impl}-{count}-{run}")
-                    except AssertionError as err:
+                    except (AssertionError, subprocess.TimeoutExpired) as err:
+                        # A loaded machine may not settle, or `ip` may time out: one lost run.
                         print(f"  failed: {err}", flush=True)
                         continue
                     for s in got:
-                        print(f"  {s.role}: {s.cpu_percent:.2f} % CPU, {s.rss_mib:.1f} MiB", flush=True)
+                        print(
+                            f"  {s.role}: {s.cpu_percent:.2f} % CPU, {s.rss_mib:.1f} MiB, "
+                            f"load average {s.load:.2f}",
+                            flush=True,
+                        )
                     runs += got
             samples += medians(runs)
+            every += runs
     out = table(samples, args.counts, args.impl)
     print(out)
+    print("runs (in order): instances, implementation, role, CPU %, load average, roles held")
+    for s in every:
+        print(f"  {s.count} {s.impl} {s.role} {s.cpu_percent:.2f} {s.load:.2f} {s.clean}")
     if not args.no_readme:
         procs = sorted({(s.impl, s.processes) for s in samples})
         body = (

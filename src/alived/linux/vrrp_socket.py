@@ -6,8 +6,9 @@ socket per IP protocol (112, and 51 when AH is in use).
 IPv6: the kernel builds the header (hop limit 255 for multicast, traffic class 0xc0) and the checksum
 (IPV6_CHECKSUM offset 6); receive delivers the VRRP payload with source, destination and hop limit.
 
-Receiving is `loop.add_reader` based; a callback gets one packet at a time. Sockets are
-non-blocking; a failed send raises BackendError and the caller decides (log and carry on).
+Receiving is `loop.add_reader` based; each wake-up reads up to RECV_BATCH packets (until the
+socket would block) and hands them to the callback one at a time. Sockets are non-blocking; a
+failed send raises BackendError and the caller decides (log and carry on).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ IPV6_MULTICAST_ALL = 29
 IPV6_FREEBIND = 78
 
 _RECV_SIZE = 65535
+# Packets read per wake-up at most: a burst is read in one go (one loop iteration, one EAGAIN),
+# and a flood cannot hold the loop for ever (level-triggered readiness brings the reader back).
+# It must exceed what a default receive buffer holds (a few hundred adverts): with 64, a child
+# busy as master for 255 instances at 0.1 s read too little per turn of the loop, the kernel
+# dropped the rest, and the instances kept timing out.
+RECV_BATCH = 1024
 _CMSG_SPACE = socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4)
 
 Receiver4 = Callable[[bytes], None]
@@ -45,8 +52,8 @@ def _bind_to_device(sock: socket.socket, ifname: str) -> None:
 
 
 def _drain(sock: socket.socket, handle: Callable[[], None]) -> None:
-    """Read until the socket would block; one slow packet must not leave others queued."""
-    while True:
+    """Read until the socket would block or RECV_BATCH packets were read."""
+    for _ in range(RECV_BATCH):
         try:
             handle()
         except (BlockingIOError, InterruptedError):
@@ -155,12 +162,20 @@ class Vrrp4Socket:
             self._readers.append(sock.fileno())
 
     def _readable(self, sock: socket.socket) -> None:
-        def one() -> None:
-            data = sock.recv(_RECV_SIZE)
-            if self._receiver is not None:
-                self._receiver(data)
-
-        _drain(sock, one)
+        # `_drain` inlined: this runs for every advert a backup hears (thousands a second).
+        recv = sock.recv
+        for _ in range(RECV_BATCH):
+            try:
+                data = recv(_RECV_SIZE)
+            except OSError:
+                # EAGAIN ends the batch; a transient error (e.g. ENOBUFS, an ICMP error queued
+                # on the socket) must not take the reader down: the next wake-up reads on.
+                return
+            receiver = self._receiver
+            if receiver is not None:
+                receiver(data)
+            if sock.fileno() < 0:  # the receiver closed us
+                return
 
     def _remove_readers(self) -> None:
         if self._loop is not None:

@@ -249,3 +249,64 @@ def test_the_driver_arms_the_earliest_deadline_and_fires_only_live_units() -> No
     assert any(isinstance(a, SendAdvert) for _, a in done)
     assert {owner for owner, _ in done} == {"slow"}
     assert armed[-1] == slow.next_deadline(), "re-armed for the master's next advert"
+
+
+def repeat_of_peer(r: Rig, ident: int, priority: int = 150, name: str = "VI_1") -> bytes:
+    """The peer's advert as it comes again: same bytes but the IPv4 identification."""
+    advert = advert_from(r.child.plans[name].params, priority=priority)
+    return encode_ipv4_packet(advert, source=PEER, destination=VRRP_GROUP4, ident=ident)
+
+
+def test_repeats_move_the_master_down_timer_without_touching_the_armed_timer(
+    rig: Callable[..., Rig],
+) -> None:
+    """Lazy deadlines: a repeated advert leaves the heap entry and the armed timer where they are;
+    the early wake-up that follows finds the instance not due and arms its real deadline, so the
+    backup still takes over exactly one Master_Down_Interval after the last advert."""
+
+    def body() -> None:
+        r = rig()
+        r.sock.deliver(repeat_of_peer(r, 1))
+        inst = r.child.instances["VI_1"]
+        assert r.state() is State.BACKUP
+        armed, arms, heard = r.timer.deadline, r.timer.arms, inst.stats["advert_rcvd"]
+        assert armed == r.clock.now + inst.down_timer
+        for ident in range(2, 12):
+            r.clock.now = Ticks(r.clock.now + SECOND // 4)
+            r.sock.deliver(repeat_of_peer(r, ident))
+        assert inst.stats["advert_rcvd"] == heard + 10
+        assert (r.timer.deadline, r.timer.arms) == (armed, arms), "no re-arm per repeat"
+        takeover = r.clock.now + inst.down_timer
+        r.run_until(Ticks(takeover - 1))
+        assert r.state() is State.BACKUP, "the early wake-up is not a master-down"
+        assert r.timer.deadline == takeover
+        r.run_until(takeover)
+        assert r.state() is State.MASTER and r.vips() == {VIP}
+
+    in_loop(body)
+
+
+def test_a_deadline_that_moves_earlier_after_repeats_is_armed_at_once(rig: Callable[..., Rig]) -> None:
+    """After repeats left VI_1's heap entry early, a priority-0 advert (takeover after Skew_Time)
+    moves its deadline before VI_2's, the earliest in the heap: it must be queued and armed anew."""
+
+    def body() -> None:
+        r = rig(CONF + CONF.replace("VI_1", "VI_2").replace("51", "52").replace(".100/", ".101/"))
+        r.sock.deliver(repeat_of_peer(r, 1, name="VI_2"))
+        r.clock.now = Ticks(r.clock.now + SECOND // 10)
+        r.sock.deliver(repeat_of_peer(r, 1))
+        for ident in range(2, 6):
+            r.clock.now = Ticks(r.clock.now + SECOND // 2)
+            r.sock.deliver(repeat_of_peer(r, ident))
+        others = r.child.instances["VI_2"].next_deadline()
+        assert r.timer.deadline == others
+        r.clock.now = Ticks(r.clock.now + SECOND // 2)
+        r.sock.deliver(repeat_of_peer(r, 6, priority=0))
+        skew = (256 - 100) * SECOND // 256
+        assert others is not None and r.clock.now + skew < others
+        assert r.timer.deadline == r.clock.now + skew
+        r.run_until(Ticks(r.clock.now + skew))
+        assert r.state() is State.MASTER
+        assert r.child.instances["VI_2"].state is State.BACKUP
+
+    in_loop(body)

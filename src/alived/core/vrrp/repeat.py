@@ -20,40 +20,39 @@ def _id_sum(data: bytes) -> int:
     return (((data[4] + data[10]) << 8) + data[5] + data[11]) % _ONES
 
 
-def _key(data: bytes) -> bytes:
-    """The packet without its identification and header checksum."""
-    return data[:4] + data[6:10] + data[12:]
-
-
-def vrid_of(data: bytes) -> int | None:
-    """The VRID byte of a raw IPv4 VRRP packet without AH, or None if too short to hold one."""
-    if len(data) < _IPV4_HEADER_LEN:
-        return None
-    offset = (data[0] & 0x0F) * 4 + 1
-    return data[offset] if len(data) > offset else None
-
-
 class RepeatFilter:
     """Per socket: the last accepted raw IPv4 advert of each VRID."""
 
     __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._last: dict[int, tuple[bytes, int]] = {}
+        # VRID -> (the packet from byte 12 on, bytes 0-3, bytes 6-9, identification + checksum).
+        self._last: dict[int, tuple[bytes, bytes, bytes, int]] = {}
 
     def match(self, data: bytes) -> int | None:
         """The VRID if `data` repeats the last remembered packet of its VRID, else None."""
-        vrid = vrid_of(data)
-        if vrid is None:
+        # Inlined (the VRID byte, the compare, `_id_sum`): this runs for every advert a backup hears.
+        size = len(data)
+        if size < _IPV4_HEADER_LEN:
             return None
+        offset = (data[0] & 0x0F) * 4 + 1
+        if size <= offset:
+            return None
+        vrid = data[offset]
         last = self._last.get(vrid)
-        if last is None or _key(data) != last[0] or _id_sum(data) != last[1]:
+        if (
+            last is None
+            or data[12:] != last[0]
+            or data[:4] != last[1]
+            or data[6:10] != last[2]
+            or (((data[4] + data[10]) << 8) + data[5] + data[11]) % _ONES != last[3]
+        ):
             return None
         return vrid
 
     def remember(self, vrid: int, data: bytes) -> None:
         """`data` (a well-formed IPv4 packet without AH) was accepted in full for `vrid`."""
-        self._last[vrid] = (_key(data), _id_sum(data))
+        self._last[vrid] = (data[12:], data[:4], data[6:10], _id_sum(data))
 
     def forget(self, vrid: int) -> None:
         self._last.pop(vrid, None)

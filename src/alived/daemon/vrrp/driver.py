@@ -27,6 +27,8 @@ class Unit:
     def __init__(self, members: Iterable[VrrpInstance], group: SyncGroup | None = None) -> None:
         self.members = {m.name: m for m in members}
         self.group = group
+        # A lone instance, asked directly on the hot paths.
+        self.lone = next(iter(self.members.values())) if group is None and len(self.members) == 1 else None
 
     @property
     def name(self) -> str:
@@ -48,6 +50,8 @@ class Unit:
                 inst.handle(TimerFired(), now)
 
     def next_deadline(self) -> Ticks | None:
+        if self.lone is not None:
+            return self.lone.next_deadline()
         if self.group is not None:
             return self.group.next_deadline()
         deadlines = [d for d in (m.next_deadline() for m in self.members.values()) if d is not None]
@@ -74,7 +78,10 @@ class Driver:
         self.units: dict[str, Unit] = {}
         self.unit_of: dict[str, Unit] = {}
         self.instances: dict[str, VrrpInstance] = {}
-        self._heap: list[tuple[Ticks, int, Unit]] = []  # (deadline, tie-break, unit), lazily pruned
+        # (deadline, tie-break, unit): one live entry per unit, at `_queued[unit]`, never later
+        # than the unit's deadline (`_deadline_of`); other entries are stale and skipped.
+        self._heap: list[tuple[Ticks, int, Unit]] = []
+        self._queued: dict[Unit, Ticks] = {}
         self._deadline_of: dict[Unit, Ticks | None] = {}
         self._seq = 0
 
@@ -95,6 +102,8 @@ class Driver:
             if unit is None:
                 continue
             self.units.pop(unit.name, None)
+            self._queued.pop(unit, None)
+            self._deadline_of.pop(unit, None)
             for member in unit.members:
                 self.unit_of.pop(member, None)
                 self.instances.pop(member, None)
@@ -118,11 +127,13 @@ class Driver:
 
     def repeat(self, name: str) -> bool:
         """A byte-equal repeat of `name`'s last accepted advert: only the master-down timer moves."""
-        unit, inst = self.unit_of.get(name), self.instances.get(name)
-        if unit is None or unit.group is not None or inst is None or not inst.repeat_advert(self._now()):
+        unit = self.unit_of.get(name)
+        if unit is None or unit.lone is None or not unit.lone.repeat_advert(self._now()):
             return False
-        self._track(unit)  # a repeat queues no action: only the deadline moved
-        self.rearm()
+        # A repeat queues no action and only moves the deadline, almost always later: the heap
+        # entry stays where it is (see `_track`) and the armed timer with it.
+        if self._track(unit):
+            self.rearm()
         return True
 
     def repeatable(self, name: str) -> bool:
@@ -145,29 +156,53 @@ class Driver:
                 self._perform(owner, action)
         if units is None:
             self._deadline_of.clear()
+            self._queued.clear()
             self._heap.clear()
         for unit in targets:
             self._track(unit)
         self.rearm()
 
-    def _track(self, unit: Unit) -> None:
-        deadline = unit.next_deadline()
-        if self._deadline_of.get(unit) == deadline:
-            return
-        self._deadline_of[unit] = deadline
-        if deadline is not None:
-            self._seq += 1
-            heapq.heappush(self._heap, (deadline, self._seq, unit))
+    def _track(self, unit: Unit) -> bool:
+        """Note `unit`'s deadline; True if it went into the heap (it may be the new earliest).
 
-    def _current(self, deadline: Ticks, unit: Unit) -> bool:
+        A deadline that moved later leaves the unit's entry in place (lazy deadlines): a backup
+        hearing its master every interval would otherwise push and pop one entry per advert
+        and re-arm the loop's timer each time. The early entry is moved on when it comes up."""
+        deadline = unit.next_deadline()
+        self._deadline_of[unit] = deadline
+        if deadline is None:
+            return False  # the queued entry, if any, finds no deadline when it comes up
+        queued = self._queued.get(unit)
+        if queued is not None and queued <= deadline:
+            return False
+        self._queued[unit] = deadline
+        self._seq += 1
+        heapq.heappush(self._heap, (deadline, self._seq, unit))
+        return True
+
+    def _live(self, queued: Ticks, unit: Unit) -> bool:
         """False for a heap entry left behind by a re-armed or removed unit (lazy deletion)."""
-        return self._deadline_of.get(unit) == deadline and self.units.get(unit.name) is unit
+        return self._queued.get(unit) == queued and self.units.get(unit.name) is unit
 
     def next_deadline(self) -> Ticks | None:
+        """The earliest deadline of any unit; entries that come up early are moved on first."""
         heap = self._heap
-        while heap and not self._current(heap[0][0], heap[0][2]):
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        while heap:
+            queued, _, unit = heap[0]
+            if not self._live(queued, unit):
+                heapq.heappop(heap)
+                continue
+            deadline = self._deadline_of.get(unit)
+            if deadline == queued:
+                return queued
+            if deadline is None:
+                del self._queued[unit]
+                heapq.heappop(heap)
+                continue
+            self._queued[unit] = deadline
+            self._seq += 1
+            heapq.heapreplace(heap, (deadline, self._seq, unit))
+        return None
 
     def rearm(self) -> None:
         self._arm(self.next_deadline())
@@ -175,11 +210,22 @@ class Driver:
     def on_timer(self) -> None:
         now = self._now()
         due: list[Unit] = []
-        while self._heap and self._heap[0][0] <= now:
-            deadline, _, unit = heapq.heappop(self._heap)
-            if self._current(deadline, unit) and unit not in due:
-                self._deadline_of[unit] = None
-                due.append(unit)
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            queued, _, unit = heapq.heappop(heap)
+            if not self._live(queued, unit):
+                continue
+            del self._queued[unit]
+            deadline = self._deadline_of.get(unit)
+            if deadline is None:
+                continue
+            if deadline > now:  # it moved on since it was queued (a repeat): queue it again
+                self._queued[unit] = deadline
+                self._seq += 1
+                heapq.heappush(heap, (deadline, self._seq, unit))
+                continue
+            self._deadline_of[unit] = None
+            due.append(unit)
         for unit in due:
             unit.handle_timer(now)
         self.settle(due)
