@@ -27,7 +27,6 @@ from alived.core.vrrp.inputs import (
     TrackerChanged,
 )
 from alived.core.vrrp.instance import VrrpInstance
-from alived.core.vrrp.priority import faulting_trackers
 from alived.core.vrrp.sync_group import SyncGroup
 from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
@@ -48,6 +47,7 @@ from alived.daemon.vrrp.reception import Reception
 from alived.daemon.vrrp.report import instance_reports
 from alived.daemon.vrrp.sockets import SocketEntry, SocketPool
 from alived.daemon.vrrp.split_brain import OpenWatch, SplitBrainMonitor
+from alived.daemon.vrrp.start_faults import link_checker, start_faults, starts_in_fault
 from alived.daemon.vrrp.tracking import TrackerWatch
 from alived.daemon.vrrp.translate import (
     InstancePlan,
@@ -285,7 +285,7 @@ class VrrpChild:
             faulted: list[str] = []
             for name in unit.members:
                 plan = self.plans[name]
-                for line, reason in self.start_faults(plan):
+                for line, reason in start_faults(plan, self._is_up):
                     log.info("%s", line)
                     self.feed(name, FaultRaised(reason=reason))
                     if name not in faulted:
@@ -299,42 +299,16 @@ class VrrpChild:
                 unit.group.start_in_fault()
         self.driver.tell_all(Startup, units)
 
-    def _starts_in_fault(self, plan: InstancePlan) -> bool:
-        """A fault found at start, by the adapter or a tracked file or process (keepalived names
-        those, then the instance, then removes its VIPs)."""
-        trackers = faulting_trackers(plan.params.trackers, {})
-        return bool(self.start_faults(plan)) or any(
-            k.kind in (TrackerKind.FILE, TrackerKind.PROCESS) for k in trackers
-        )
-
-    def start_faults(self, plan: InstancePlan) -> list[tuple[str, str]]:
-        """(log line, reason) for each fault an instance starts with: no source address, link down."""
-        faults: list[tuple[str, str]] = []
-        if not plan.has_source:
-            what = "IPv4 address" if plan.family == 4 else "IPv6 link-local address"
-            line = f"({plan.name}) entering FAULT state (no {what} for interface)"
-            faults.append((line, "no source address"))
-        watched = () if plan.dont_track_primary else {plan.interface, plan.base_interface}
-        for ifname in watched:
-            if not self._is_up(ifname):
-                # keepalived names a link found down only here, at start-up.
-                line = f"({plan.name}): entering FAULT state (interface {ifname} down)"
-                faults.append((line, f"interface {ifname} down"))
-        return faults
-
     def _is_up(self, ifname: str) -> bool:
         assert self.netlink is not None
-        try:
-            return self.netlink.link_is_up(ifname)
-        except BackendError:
-            return False
+        return link_checker(self.netlink)(ifname)
 
     def adopt(self, names: Iterable[str], *, respawned: bool) -> set[str]:
         """Adopt or clear the VIPs found at start; returns the instances starting in FAULT whose
         `removing VIPs.` line is still to be logged (keepalived logs it after their FAULT lines)."""
         assert self.netlink is not None
         names = list(names)
-        untold = {n for n in names if n in self.plans and self._starts_in_fault(self.plans[n])}
+        untold = {n for n in names if n in self.plans and starts_in_fault(self.plans[n], self._is_up)}
         if self.config is not None:
             # A sync group with a member in FAULT at start starts all its members in FAULT.
             for sg in self.config.sync_groups:
