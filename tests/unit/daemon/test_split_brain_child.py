@@ -214,3 +214,20 @@ def test_an_ipv6_only_master_probes_with_a_solicitation_and_declares_a_split_bra
         assert status_rows(r.child.reports())[0]["split_brain_count"] == 1
 
     in_loop(body)
+
+
+def test_a_frame_for_no_vip_of_ours_moves_no_timer(rig: Callable[..., Rig]) -> None:  # noqa: F811
+    """The receive path of a busy LAN: ARP for other addresses costs no timer work (no re-arm)."""
+
+    def body() -> None:
+        r = rig()
+        watch = _master(r)
+        rearms: list[None] = []
+        real = r.child.split_brain._rearm
+        r.child.split_brain._rearm = lambda: (rearms.append(None), real())[1]  # type: ignore[method-assign]
+        watch.deliver(gratuitous_arp(OTHER_MAC, IPv4Address("192.0.2.222")))
+        assert rearms == []
+        watch.deliver(gratuitous_arp(OTHER_MAC, VIP))  # a claim: its deadline must be armed
+        assert len(rearms) == 1
+
+    in_loop(body)

@@ -140,6 +140,7 @@ class SplitBrainMonitor:
         if kind == "nd" and sender.mac == self._mac(ifname):
             return  # an NA naming our MAC is ours (our kernel's answer to another host's probe)
         now = self._now()
+        claimed = False
         for name, watch in list(self.watches.items()):
             plan = self.world.plans.get(name)
             if not watch.master or plan is None:
@@ -147,7 +148,9 @@ class SplitBrainMonitor:
             if any(s.address == sender.address and s.dev == ifname for s in (*plan.vips, *plan.evips)):
                 peer = f"{mac_text(sender.mac)} for {sender.address}"
                 self._verdicts(name, watch.foreign_claim(peer, now, kind))
-        self._rearm()
+                claimed = True
+        if claimed:  # only a claim moves a deadline; a backup hearing the master's ARPs does nothing
+            self._rearm()
 
     def _became_master(self, name: str) -> None:
         plan = self.world.plans.get(name)
