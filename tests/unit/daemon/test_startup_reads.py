@@ -3,6 +3,8 @@ each process importing only what it uses."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from alived.cli import refuse_fatal_config
 from alived.daemon import loader
 from alived.daemon.options import Options
+from alived.daemon.spawn import spawn_child
 
 CONF = """\
 vrrp_instance VI_1 {
@@ -103,3 +106,33 @@ def test_the_parent_imports_nothing_only_a_child_or_an_option_needs() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_command_line_takes_dataclass_methods_from_the_cache() -> None:
+    code = (
+        "import dataclasses\n"
+        "from alived import cli\n"
+        "from alived.config import model_methods\n"
+        "cli.main(['--version'])\n"
+        "print(dataclasses.__dict__.get('exec') is model_methods._exec)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_a_child_starts_on_the_parents_frozen_heap(tmp_path: Path) -> None:
+    out = tmp_path / "frozen"
+
+    def entry(options: Options) -> int:
+        out.write_text(str(gc.get_freeze_count()))
+        return 0
+
+    async def main() -> int:
+        child = spawn_child(entry, Options(), env={})
+        return await asyncio.wait_for(child.wait(), 20)
+
+    try:
+        assert asyncio.run(main()) == 0
+    finally:
+        gc.unfreeze()
+    assert int(out.read_text()) > 0  # the collector never writes to the pages it shares

@@ -1,0 +1,117 @@
+"""Dataclass methods compiled once (config/model_methods.py): same classes, no second compile."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alived.config import model_methods
+
+MODULE = """\
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Point:
+    x: int
+    y: int = 2
+    tags: tuple[str, ...] = field(default_factory=tuple)
+"""
+
+
+@pytest.fixture
+def module_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    model_methods.install()
+    try:
+        yield tmp_path
+    finally:
+        model_methods.uninstall()
+        for name in [n for n in sys.modules if n.startswith("mm_sample")]:
+            del sys.modules[name]
+
+
+def _import(directory: Path, name: str, text: str = MODULE) -> Any:
+    (directory / f"{name}.py").write_text(text)
+    importlib.invalidate_caches()
+    sys.modules.pop(name, None)
+    return importlib.import_module(name)
+
+
+def _cache_file(directory: Path, name: str) -> Path:
+    path = model_methods.cache_path(str(directory / f"{name}.py"))
+    assert path is not None
+    return Path(path)
+
+
+def _behaviour(cls: Any) -> list[object]:
+    p = cls(x=1)
+    q = cls(x=1, tags=("a",))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 3
+    return [repr(p), p == cls(x=1), p == q, hash(p) == hash(cls(x=1)), p.tags, cls.__init__.__name__]
+
+
+def test_the_methods_are_written_once_then_run_without_compiling(
+    module_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _import(module_dir, "mm_sample")
+    model_methods.flush()
+    assert _cache_file(module_dir, "mm_sample").is_file()
+
+    def no_compile(*args: object, **kwargs: object) -> object:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(model_methods, "compile", no_compile, raising=False)
+    second = _import(module_dir, "mm_sample")
+    assert second.Point is not first.Point
+    assert _behaviour(second.Point) == _behaviour(first.Point)
+    assert _behaviour(second.Point)[0] == "Point(x=1, y=2, tags=())"
+
+
+def test_a_changed_class_is_compiled_afresh_and_the_file_follows_it(module_dir: Path) -> None:
+    _import(module_dir, "mm_sample")
+    model_methods.flush()
+    text = MODULE.replace("y: int = 2", "y: int = 2\n    z: int = 3")
+    changed = _import(module_dir, "mm_sample", text)
+    model_methods.flush()
+    assert repr(changed.Point(x=1)) == "Point(x=1, y=2, z=3, tags=())"
+    stored = model_methods._read(str(_cache_file(module_dir, "mm_sample")))
+    assert stored and all("z" in source for source in stored if "__repr__" in source)
+    again = _import(module_dir, "mm_sample", text)
+    assert repr(again.Point(x=1, z=4)) == "Point(x=1, y=2, z=4, tags=())"
+
+
+def test_a_damaged_file_only_means_compiling(module_dir: Path) -> None:
+    _import(module_dir, "mm_sample")
+    model_methods.flush()
+    cache = _cache_file(module_dir, "mm_sample")
+    cache.write_bytes(cache.read_bytes()[:40])
+    module = _import(module_dir, "mm_sample")
+    assert repr(module.Point(x=1)) == "Point(x=1, y=2, tags=())"
+    model_methods.flush()
+    assert model_methods._read(str(cache))  # written whole again
+
+
+def test_nothing_is_written_under_dont_write_bytecode(
+    module_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    _import(module_dir, "mm_sample")
+    model_methods.flush()
+    assert not _cache_file(module_dir, "mm_sample").exists()
+
+
+def test_uninstall_gives_dataclasses_its_own_exec_back(module_dir: Path) -> None:
+    assert dataclasses.__dict__.get("exec") is model_methods._exec
+    model_methods.uninstall()
+    assert "exec" not in dataclasses.__dict__
