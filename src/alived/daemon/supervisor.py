@@ -26,8 +26,6 @@ from alived import KEEPALIVED_COMPAT, __version__
 from alived.build_info import UNKNOWN, git_commit
 from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
-from alived.daemon.control import ControlServer
-from alived.daemon.control import start_for as start_control
 from alived.daemon.dumpfile import PARENT_DUMP, write_dump_file
 from alived.daemon.loader import load_result, preload, reload_view
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
@@ -51,6 +49,7 @@ from alived.units import Ticks, to_seconds
 
 if TYPE_CHECKING:
     from alived.config.load import LoadResult
+    from alived.daemon.control import ControlServer
     from alived.daemon.metrics_server import MetricsServer
 
 log = logging.getLogger("alived.supervisor")
@@ -178,7 +177,7 @@ class Supervisor:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         installed = signals.install(loop, self.intents, ignore_sigint=self.options.ignore_sigint)
-        metrics = self._start_metrics()
+        metrics: MetricsServer | None = None
         control: ControlServer | None = None
         try:
             if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
@@ -200,8 +199,6 @@ class Supervisor:
             if not self.children:
                 log.error("No subsystem to run (-C without any virtual_server)")
                 return EXIT_FATAL
-            control = await start_control(self)  # alivectl reload / stop / dump
-            self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
             if self.defaults.startup_script is not None:
                 preload(None)  # the script may rewrite the config: the children read it after
             await self.run_hook(
@@ -210,6 +207,12 @@ class Supervisor:
             for slot in self.children:
                 await self.start_child(slot)
             preload(None)  # children respawned later read the file as it is then
+            # The parent's own endpoints come once the children are on their way to their first
+            # advert (issue #9): their imports and sockets are the parent's alone, and no thread
+            # (the metrics server's) is running at the fork.
+            metrics = self._start_metrics()
+            control = await self._start_control()  # alivectl reload / stop / dump
+            self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
             while not (self.stopping and all(s.process is None for s in self.children)):
                 intent = await self.intents.get()
                 await self.dispatch(intent)
@@ -223,6 +226,11 @@ class Supervisor:
                 await control.close()
             signals.uninstall(loop, installed)
         return self.exit_code
+
+    async def _start_control(self) -> ControlServer | None:
+        from alived.daemon.control import start_for  # noqa: PLC0415 - after the children's fork
+
+        return await start_for(self)
 
     def _start_metrics(self) -> MetricsServer | None:
         """The metrics endpoint, when --metrics or metrics_address asks for one (else None)."""

@@ -136,3 +136,13 @@ def test_a_child_starts_on_the_parents_frozen_heap(tmp_path: Path) -> None:
     finally:
         gc.unfreeze()
     assert int(out.read_text()) > 0  # the collector never writes to the pages it shares
+
+
+def test_the_parents_endpoints_are_imported_after_its_children_are_forked() -> None:
+    code = (
+        "import sys\n"
+        "import alived.cli, alived.daemon.loader, alived.daemon.supervisor\n"
+        "print([m for m in ('alived.daemon.control', 'alived.core.check.params') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
