@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from alived.cli import refuse_fatal_config
-from alived.daemon import loader
+from alived.daemon import loader, spawn
 from alived.daemon.options import Options
 from alived.daemon.spawn import spawn_child
 
@@ -146,3 +146,17 @@ def test_the_parents_endpoints_are_imported_after_its_children_are_forked() -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_child_imports_its_modules_without_collector_passes_then_collects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "probe_child_entry.py").write_text(
+        "import gc\nAT_IMPORT = gc.isenabled()\n\ndef run(options):\n    return (AT_IMPORT, gc.isenabled())\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(spawn.CHILD_ENTRIES, "probe", "probe_child_entry:run")
+    try:
+        assert spawn.lazy_entry("probe")(Options()) == (False, True)  # type: ignore[comparison-overlap]
+    finally:
+        sys.modules.pop("probe_child_entry", None)
