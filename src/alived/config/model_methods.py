@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
 import marshal
 import os
@@ -30,13 +31,18 @@ _HEADER = importlib.util.MAGIC_NUMBER + b"dataclass-methods\n"
 
 
 class _ModuleCache:
-    """One module's sources and their code: what the file held, and what this process used."""
+    """One module's methods: what its file holds, what this process ran and what it compiled.
+
+    Keys are digests of the sources, and each code object is let go as soon as it has run: the
+    cache must not leave the parent's heap holier at the fork than compiling does (each hole a
+    child fills is a page copied).
+    """
 
     def __init__(self, path: str | None) -> None:
         self.path = path
-        self.stored: dict[str, CodeType] = _read(path) if path is not None else {}
-        self.used: dict[str, CodeType] = {}
-        self.compiled = False
+        self.stored: dict[bytes, CodeType] = _read(path) if path is not None else {}
+        self.used: set[bytes] = set()
+        self.compiled: dict[bytes, CodeType] = {}
 
 
 _caches: dict[str, _ModuleCache] = {}
@@ -51,7 +57,11 @@ def cache_path(module_file: str) -> str | None:
     return pyc.removesuffix(".pyc") + SUFFIX
 
 
-def _read(path: str) -> dict[str, CodeType]:
+def _key(source: str) -> bytes:
+    return hashlib.blake2b(source.encode(), digest_size=16).digest()
+
+
+def _read(path: str) -> dict[bytes, CodeType]:
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -65,7 +75,7 @@ def _read(path: str) -> dict[str, CodeType]:
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return {k: v for k, v in loaded.items() if isinstance(k, bytes) and isinstance(v, CodeType)}
 
 
 def _cache_for(module_globals: dict[str, Any] | None) -> _ModuleCache | None:
@@ -87,12 +97,12 @@ def _exec(source: str, module_globals: dict[str, Any] | None = None, local_ns: A
     if cache is None:
         builtins.exec(source, module_globals, local_ns)
         return
-    code = cache.stored.get(source)
+    key = _key(source)
+    code = cache.stored.pop(key, None)
     if code is None:
         # dont_inherit: compiled as dataclasses compiles it, without this module's __future__ flags.
-        code = compile(source, "<string>", "exec", dont_inherit=True)
-        cache.compiled = True
-    cache.used[source] = code
+        code = cache.compiled[key] = compile(source, "<string>", "exec", dont_inherit=True)
+    cache.used.add(key)
     builtins.exec(code, module_globals, local_ns)
 
 
@@ -118,10 +128,13 @@ def flush() -> None:
         return
     for cache in caches:
         if cache.compiled and cache.path is not None:
-            _write(cache.path, cache.used)
+            # What ran from the file is read again: holding it until now would hold the memory.
+            kept = _read(cache.path)
+            codes = {k: kept[k] for k in cache.used if k in kept}
+            _write(cache.path, codes | cache.compiled)
 
 
-def _write(path: str, codes: dict[str, CodeType]) -> None:
+def _write(path: str, codes: dict[bytes, CodeType]) -> None:
     tmp = Path(f"{path}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(_HEADER + marshal.dumps(codes))
