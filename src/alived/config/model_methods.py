@@ -5,11 +5,11 @@ For every dataclass, `dataclasses` writes the source of its `__init__`, `__repr_
 classes cost the daemon's start-up more to compile than anything else it imports (issue #9). With
 `install()`, the compiled code of each such source is kept per module in its `__pycache__`
 (`<module>.<tag>.dataclass-methods`, next to the `.pyc`) and, at the next start, executed from
-there: the same source, the same code object, hence the same classes. A file from another
-Python, an unreadable or damaged one, or a source it lacks only means compiling as before;
-nothing is written under `-B` / PYTHONDONTWRITEBYTECODE, nor where `__pycache__` is not
-writable. `flush()` writes what was compiled and drops the loaded code (the memory is the
-process's, and a module's classes are all made at its import).
+there: code compiled from the same source (found by its BLAKE2b digest), hence the same
+classes. A file from another Python, an unreadable or damaged one, or a source it lacks only
+means compiling as before; nothing is written under `-B` / PYTHONDONTWRITEBYTECODE, nor where
+`__pycache__` is not writable. `flush()` writes what was compiled and drops the loaded code (the
+memory is the process's, and a module's classes are all made at its import).
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ def _exec(source: str, module_globals: dict[str, Any] | None = None, local_ns: A
     code = cache.stored.pop(key, None)
     if code is None:
         # dont_inherit: compiled as dataclasses compiles it, without this module's __future__ flags.
-        code = cache.compiled[key] = compile(source, "<string>", "exec", dont_inherit=True)
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        if key not in cache.used:  # else a second class with the same methods: the file has them
+            cache.compiled[key] = code
     cache.used.add(key)
     builtins.exec(code, module_globals, local_ns)
 

@@ -115,3 +115,17 @@ def test_uninstall_gives_dataclasses_its_own_exec_back(module_dir: Path) -> None
     assert dataclasses.__dict__.get("exec") is model_methods._exec
     model_methods.uninstall()
     assert "exec" not in dataclasses.__dict__
+
+
+def test_two_classes_with_the_same_methods_do_not_rewrite_the_file(module_dir: Path) -> None:
+    text = MODULE + "\n\n@dataclass(frozen=True, slots=True, kw_only=True)\nclass Twin(Point):\n    pass\n"
+    _import(module_dir, "mm_sample", text)
+    model_methods.flush()
+    cache = _cache_file(module_dir, "mm_sample")
+    written = cache.stat().st_mtime_ns
+    cache.touch()  # a rewrite would move the time again
+    touched = cache.stat().st_mtime_ns
+    module = _import(module_dir, "mm_sample", text)
+    model_methods.flush()
+    assert cache.stat().st_mtime_ns == touched != 0 and written != 0
+    assert repr(module.Twin(x=1)) == "Twin(x=1, y=2, tags=())"
