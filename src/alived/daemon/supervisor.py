@@ -199,20 +199,24 @@ class Supervisor:
             if not self.children:
                 log.error("No subsystem to run (-C without any virtual_server)")
                 return EXIT_FATAL
+            self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
             if self.defaults.startup_script is not None:
                 preload(None)  # the script may rewrite the config: the children read it after
+                # The script may take its time: alivectl and the metrics answer meanwhile.
+                metrics = self._start_metrics()
+                control = await self._start_control()
             await self.run_hook(
                 "startup_script", self.defaults.startup_script, self.defaults.startup_script_timeout
             )
             for slot in self.children:
                 await self.start_child(slot)
             preload(None)  # children respawned later read the file as it is then
-            # The parent's own endpoints come once the children are on their way to their first
-            # advert (issue #9): their imports and sockets are the parent's alone, and no thread
-            # (the metrics server's) is running at the fork.
-            metrics = self._start_metrics()
-            control = await self._start_control()  # alivectl reload / stop / dump
-            self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
+            if self.defaults.startup_script is None:
+                # Otherwise the parent's own endpoints come once the children are on their way to
+                # their first advert (issue #9): their imports and sockets are the parent's
+                # alone, and no thread (the metrics server's) is running at the fork.
+                metrics = self._start_metrics()
+                control = await self._start_control()  # alivectl reload / stop / dump
             while not (self.stopping and all(s.process is None for s in self.children)):
                 intent = await self.intents.get()
                 await self.dispatch(intent)

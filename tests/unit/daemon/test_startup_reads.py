@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from alived.cli import refuse_fatal_config
+from alived.config.model import GlobalDefs, Script
 from alived.daemon import loader, spawn
 from alived.daemon.options import Options
 from alived.daemon.spawn import spawn_child
+from alived.daemon.supervisor import Supervisor
 
 CONF = """\
 vrrp_instance VI_1 {
@@ -160,3 +162,41 @@ def test_a_child_imports_its_modules_without_collector_passes_then_collects(
         assert spawn.lazy_entry("probe")(Options()) == (False, True)  # type: ignore[comparison-overlap]
     finally:
         sys.modules.pop("probe_child_entry", None)
+
+
+def _start_order(tmp_path: Path, defaults: GlobalDefs) -> list[str]:
+    """What the supervisor starts, in order, until its first child is started (then it stops)."""
+    options = Options(pid_file=str(tmp_path / "a.pid"), vrrp_pid_file=str(tmp_path / "v.pid"))
+    supervisor = Supervisor(options, defaults)
+    order: list[str] = []
+
+    async def start_child(slot: object, *, respawn: bool = False) -> None:
+        order.append("child")
+        supervisor.stopping = True  # nothing to wait for: run() returns
+
+    async def start_control() -> None:
+        order.append("control")
+
+    def start_metrics() -> None:
+        order.append("metrics")
+
+    async def run_hook(what: str, script: object, timeout: object) -> None:
+        if script is not None:
+            order.append(what)
+
+    supervisor.start_child = start_child  # type: ignore[method-assign]
+    supervisor._start_control = start_control  # type: ignore[method-assign]
+    supervisor._start_metrics = start_metrics  # type: ignore[method-assign]
+    supervisor.run_hook = run_hook  # type: ignore[method-assign]
+    asyncio.run(supervisor.run())
+    return order
+
+
+def test_the_parents_endpoints_start_after_its_children_are_forked(tmp_path: Path) -> None:
+    assert _start_order(tmp_path, GlobalDefs()) == ["child", "metrics", "control"]
+
+
+def test_with_a_startup_script_the_endpoints_answer_while_it_runs(tmp_path: Path) -> None:
+    defaults = GlobalDefs(startup_script=Script(argv=("/bin/true",)))
+    order = _start_order(tmp_path, defaults)
+    assert order == ["metrics", "control", "startup_script", "child"]
