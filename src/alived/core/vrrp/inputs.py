@@ -20,9 +20,12 @@ class Startup:
     resume_master: the instance was MASTER before a reload or a restart of the VRRP child and its
     addresses are still in place; it stays MASTER at once (keepalived's reload_master) instead of
     waiting a Master_Down_Interval and flapping the addresses.
+    await_scripts: the daemon itself is starting; an instance tracking a weight-0 script without
+    init_fail stays in INIT, silent, until that script's first result (keepalived 2.2.7).
     """
 
     resume_master: bool = False
+    await_scripts: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -127,6 +127,9 @@ class VrrpInstance:
         self._base_priority = self.params.priority
         self._tracker_status: dict[TrackerKey, bool] = {t.key: t.initially_ok for t in self.params.trackers}
         self._tracker_values = {t.key: t.initial_value for t in self.params.trackers if t.file}
+        # Scripts whose first result a starting instance still waits for in INIT (on_startup).
+        self._awaiting = {t.key for t in self.params.trackers if t.awaited}
+        self._waiting = False
         self.effective_priority = prio.effective_priority(
             self._base_priority,
             prio.total_priority(
@@ -412,7 +415,6 @@ class VrrpInstance:
 
     def on_startup(self, event: Input, now: Ticks) -> None:
         assert isinstance(event, Startup)
-        p = self.params
         causes = self._fault_causes()
         if causes:
             # keepalived names a faulting tracked file at startup (initialise_vrrp_file_tracking_priorities).
@@ -438,14 +440,23 @@ class VrrpInstance:
             self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
-        elif (
+        elif event.await_scripts and self._awaiting and self.group is None:
+            # keepalived 2.2.7 leaves the instance in INIT, silent, until its weight-0 scripts
+            # answer (_finish_waiting); no advert, no VIP, no notify before.
+            self._waiting = True
+        else:
+            self._start_running(now, log_suffix=" (init)")
+
+    def _start_running(self, now: Ticks, *, log_suffix: str) -> None:
+        p = self.params
+        if (
             p.owner
             and self.wantstate is State.MASTER
             and (self.group is None or self.group.may_become_master(self))
         ):
             self.change_state(State.MASTER, "init", now)
         else:
-            self.change_state(State.BACKUP, "init", now, log_suffix=" (init)")
+            self.change_state(State.BACKUP, "init", now, log_suffix=log_suffix)
             if self.wantstate is State.MASTER and self.group is not None and self.group.quick_start(self):
                 # vrrp_init_state(): one advert interval is enough to be sure there is no master.
                 self._ms_down_timer = Ticks(
@@ -619,6 +630,7 @@ class VrrpInstance:
             if key not in self._tracker_status:
                 raise LocalMisuse(f"({self.name}) unknown tracker {str(key)!r}")
             self._tracker_status[key] = event.ok
+            self._awaiting.discard(key)
             if key in self._tracker_values:
                 self._file_changed(event)
         elif isinstance(event, PriorityChanged):
@@ -627,6 +639,19 @@ class VrrpInstance:
             self._base_priority = event.priority
         self._update_priority(now)
         self._apply_faults(now)
+        self._finish_waiting(now)
+
+    def _finish_waiting(self, now: Ticks) -> None:
+        """A waiting instance starts on its scripts' first results: all OK, or one failing."""
+        if not self._waiting or self.state is not State.INIT:
+            return
+        if self._fault_causes():
+            # keepalived enters FAULT without a line here; the notify scripts still hear FAULT.
+            self._waiting = False
+            self.change_state(State.FAULT, "init", now, quiet=True)
+        elif not self._awaiting:
+            self._waiting = False
+            self._start_running(now, log_suffix="")
 
     def _update_priority(self, now: Ticks) -> None:
         p = self.params

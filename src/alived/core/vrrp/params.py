@@ -56,6 +56,8 @@ class TrackerSpec:
     reverse: bool = False
     initially_ok: bool = True
     initial_value: int = field(default=0, compare=False)
+    # A weight-0 script without init_fail: a starting daemon waits in INIT for its first result.
+    awaited: bool = False
 
     @property
     def key(self) -> TrackerKey:

@@ -278,8 +278,8 @@ class VrrpChild:
             made.append(unit)
         return made
 
-    def start_units(self, units: list[Unit]) -> None:
-        """Initial faults, then Startup, for freshly built units."""
+    def start_units(self, units: list[Unit], *, await_scripts: bool = False) -> None:
+        """Initial faults, then Startup, for freshly built units (await_scripts: see Startup)."""
         assert self.netlink is not None
         for unit in units:
             faulted: list[str] = []
@@ -297,7 +297,7 @@ class VrrpChild:
                 # keepalived (initialise_tracking_priorities) puts the whole group in FAULT first.
                 log.info("VRRP_Group(%s): Syncing %s to FAULT state", unit.group.name, faulted[0])
                 unit.group.start_in_fault()
-        self.driver.tell_all(Startup, units)
+        self.driver.tell_all(lambda: Startup(await_scripts=await_scripts), units)
 
     def _is_up(self, ifname: str) -> bool:
         assert self.netlink is not None

@@ -69,7 +69,8 @@ class Lifecycle:
                 log.error("(%s) cannot create VMAC %s: %s", vmac_plan.name, vmac_plan.vmac, err)
         child.plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
         log_assigned_addresses(child.plans.values(), child.primary_address)
-        untold = child.adopt(child.plans, respawned=os.environ.get(RESPAWN_ENV) == "1")
+        respawned = os.environ.get(RESPAWN_ENV) == "1"
+        untold = child.adopt(child.plans, respawned=respawned)
         for plan in child.plans.values():
             child.open_socket(plan)
         child.rebuild_socket_index()
@@ -79,7 +80,8 @@ class Lifecycle:
             child.monitor.start()
         except BackendError as err:
             log.error("netlink monitor: %s", err)
-        child.start_units(units)
+        # A respawned child resumes what it had (resume_adopted); only a first start waits.
+        child.start_units(units, await_scripts=not respawned)
         self.resume_adopted()
         child.start_trackers(config)
         try:

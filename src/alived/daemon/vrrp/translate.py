@@ -373,6 +373,7 @@ def _trackers(
                 weight=weight,
                 reverse=reverse,
                 initially_ok=initially_ok,
+                awaited=weight == 0 and not script.init_fail,
             )
         )
     out.extend(_file_trackers(inst, config))
