@@ -2,7 +2,7 @@
 
 units, errors <- core <- linux <- notify, checkers, lb <- daemon <- cli/ctl; config sees only
 units and errors (config and linux also share the script-security leaf, config and core the
-defaults leaf). pyroute2 is imported by
+defaults leaf, config and the daemon the gc-pause leaf). pyroute2 is imported by
 the netlink shims only, nftables by its backend only.
 Imports inside functions count too: a lazy import is still a dependency.
 """
@@ -25,13 +25,17 @@ SCRIPT_SECURITY = "alived.script_security"
 # keepalived's defaults that the config model and the core both carry: a leaf over units, so
 # each is written once.
 DEFAULTS = "alived.defaults"
+# Pausing the cyclic GC around bulk work (a config load, a child's imports, a reload): a
+# stdlib-only leaf, so the loader and the daemon share one helper.
+GC_PAUSE = "alived.gc_pause"
 ALLOWED: dict[str, set[str]] = {
     "alived.units": set(),
     "alived.errors": set(),
     SCRIPT_SECURITY: set(),
     DEFAULTS: {"alived.units"},
+    GC_PAUSE: set(),
     "alived.core": BASE | {"alived.core", DEFAULTS},
-    "alived.config": BASE | {"alived.config", SCRIPT_SECURITY, DEFAULTS},
+    "alived.config": BASE | {"alived.config", SCRIPT_SECURITY, DEFAULTS, GC_PAUSE},
     "alived.linux": BASE | {"alived.core", "alived.linux", SCRIPT_SECURITY},
     "alived.notify": BASE | {"alived.core", "alived.linux", "alived.notify"},
     "alived.checkers": BASE | {"alived.core", "alived.linux", "alived.checkers"},

@@ -6,8 +6,6 @@ file (through the preprocessor) and looks at script paths and users for the scri
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from alived.config.sections.common import Ctx, Fields, interpret
 from alived.config.source import Line
 from alived.config.tree import Node, build_tree
 from alived.errors import Location
+from alived.gc_pause import gc_paused
 from alived.script_security import ScriptVerdict, lookup_user, script_verdict
 
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -63,7 +62,7 @@ def load_config(
     """Load a config file with its includes; a missing file is a FATAL diagnostic, not an exception."""
     from alived.config.preprocess import preprocess_file  # noqa: PLC0415 - keep import cost off `alived --help`
 
-    with _bulk():
+    with gc_paused():
         try:
             pre = preprocess_file(path, config_id=config_id, all_config=all_config)
         except OSError as exc:
@@ -89,22 +88,9 @@ def load_text(
     """Load config text (tests, `alivectl`); includes resolve against base_dir."""
     from alived.config.preprocess import preprocess_text  # noqa: PLC0415
 
-    with _bulk():
+    with gc_paused():
         pre = preprocess_text(text, name=name, base_dir=base_dir, config_id=config_id)
         return load_lines(pre.lines, interfaces=interfaces, diagnostics=pre.diagnostics, main=name)
-
-
-@contextlib.contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cyclic GC while loading: the model is a large acyclic tree, and repeated full
-    collections over it cost a third of a 10,000-instance load."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_lines(

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 
 from alived.config import model_methods
 from alived.daemon.options import EXIT_FATAL, Options
+from alived.gc_pause import gc_paused
 
 log = logging.getLogger("alived.supervisor")
 
@@ -79,13 +80,8 @@ def lazy_entry(child: str) -> ChildEntry:
     def run(options: Options) -> int:
         # Importing makes garbage only in cycles a later pass collects (each slotted dataclass
         # leaves its first class behind); passes while importing cost the first advert ~10%.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             entry = child_entry(child)
-        finally:
-            if collecting:
-                gc.enable()
         model_methods.flush()  # the child's own classes' methods, for its next start
         return entry(options)
 

@@ -12,6 +12,9 @@ from alived.errors import Location
 @dataclass(slots=True)
 class Out:
     diagnostics: list[Diagnostic]
+    # Past the point where keepalived gives up on an item, only the checks it made as it read
+    # the block (those it locates) are still reported.
+    located_only: bool = False
 
     def add(
         self,
@@ -22,24 +25,8 @@ class Out:
         refuse: bool = False,
         located: bool = True,
     ) -> None:
-        self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse, located=located))
-
-
-class ReadChecksOnly(Out):
-    """Past the point where keepalived gives up on an item: only the checks it made as it read
-    the block (those it locates) are still reported."""
-
-    def add(
-        self,
-        message: str,
-        where: Location | None,
-        severity: Severity = Severity.ERROR,
-        *,
-        refuse: bool = False,
-        located: bool = True,
-    ) -> None:
-        if located:
-            super().add(message, where, severity, refuse=refuse, located=located)
+        if located or not self.located_only:
+            self.diagnostics.append(Diagnostic(message, where, severity, refuse=refuse, located=located))
 
 
 def unique_tracks(name: str, kind: str, entries: tuple[Any, ...], out: Out) -> tuple[Any, ...]:

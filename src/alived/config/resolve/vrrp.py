@@ -13,7 +13,7 @@ from alived.config.model import (
     VrrpInstance,
     VrrpSyncGroup,
 )
-from alived.config.resolve.common import Out, ReadChecksOnly, first, unique_tracks
+from alived.config.resolve.common import Out, first, unique_tracks
 from alived.errors import Location
 from alived.units import SECOND, Ticks
 
@@ -82,7 +82,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         # vrrp_complete_instance gives up on the instance, and the VRRP child with it: it makes
         # none of its later checks (those made as the block was read are already reported).
         out.add(f"({name}) No VIP specified; at least one is required", where, refuse=True, located=False)
-        out = ReadChecksOnly(out.diagnostics)
+        out = Out(out.diagnostics, located_only=True)
     elif not vips and not inst.no_virtual_ipaddress:
         out.add(f"({name}) No VIP specified; at least one is sensible", where, located=False)
     if inst.vmac_xmit_base and inst.use_vmac is None:

@@ -32,6 +32,7 @@ from alived.daemon.options import Options
 from alived.daemon.script_command import script_command
 from alived.daemon.signals import Intent
 from alived.daemon.status import socket_path
+from alived.gc_pause import gc_paused
 from alived.linux import clock
 from alived.linux.scripts import ScriptRunner
 
@@ -129,13 +130,8 @@ class CheckerChild:
         started = time.monotonic()
         # No cyclic collection in the middle of a reload (as in the VRRP child's reload): its own
         # allocations would trigger passes over every probe and server of the running config.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             ok = self._reload()
-        finally:
-            if collecting:
-                gc.enable()
         process_status.RELOADS.done(ok, time.monotonic() - started)
 
     def _reload(self) -> bool:

@@ -16,7 +16,6 @@ translated: an error there, or any exception, keeps the running configuration an
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import time
 from dataclasses import replace
@@ -34,6 +33,7 @@ from alived.daemon.vrrp.startup_log import log_assigned_addresses
 from alived.daemon.vrrp.translate import InstancePlan, translate
 from alived.daemon.vrrp.unsupported import log_notices
 from alived.errors import BackendError
+from alived.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from alived.daemon.vrrp.child import VrrpChild
@@ -126,13 +126,8 @@ def reload(child: VrrpChild) -> bool:
     started = time.monotonic()
     # No cyclic collection in the middle of a reload: with thousands of instances alive, the
     # collector's passes (triggered by the reload's own allocations) cost more than the reload.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         ok = _reload(child)
-    finally:
-        if collecting:
-            gc.enable()
     process_status.RELOADS.done(ok, time.monotonic() - started)
     return ok
 
