@@ -95,24 +95,24 @@ def first_advert_ms(lab: Lan, impl: str, workdir: Path, tag: str) -> float:
 
 
 # Imports every module the parent and the children make dataclasses in, with the methods' cache on
-# (a tree without config/model_methods.py has none to write).
+# (a tree without config/method_cache.py has none to write).
 WARM = """
 try:
-    from alived.config import model_methods
+    from alived.daemon import method_cache
 except ImportError:
-    model_methods = None
+    method_cache = None
 else:
-    model_methods.install()
+    method_cache.install()
 import alived.cli, alived.daemon.loader, alived.daemon.supervisor, alived.daemon.control
 import alived.config.load, alived.daemon.vrrp.child, alived.daemon.check.child
-if model_methods is not None:
-    model_methods.flush()
+if method_cache is not None:
+    method_cache.flush()
 """
 
 
 def compile_sources(*trees: Path) -> None:
     """Write the bytecode of each source tree, as installing the package does, and the dataclass
-    methods' cache (config/model_methods.py), as the daemon's first start does.
+    methods' cache (config/method_cache.py), as the daemon's first start does.
 
     A checkout run with PYTHONDONTWRITEBYTECODE (as the test machines are) would otherwise
     compile every alived module again at each start, a cost no installed daemon pays.

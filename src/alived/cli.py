@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from alived.config import model_methods
+from alived.daemon import method_cache
 from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
 from alived.daemon.signals import signum_of
 from alived.daemon.spawn import TITLE_ENV
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     # The config model's classes and the children's are made from code compiled at an earlier
     # start (issue #9: compiling their generated methods was the parent's largest import cost).
-    model_methods.install()
+    method_cache.install()
     try:
         command = parse_args(args)
     except UsageError as err:
@@ -361,18 +361,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return config_test(command.options, command.config_test_log)
         finally:
-            model_methods.flush()
+            method_cache.flush()
     if command.mode == "child" and command.child == "check":
         from alived.daemon.check.child import run_checker_child  # noqa: PLC0415
 
-        model_methods.flush()
+        method_cache.flush()
         _name_processes(args, child=True)
 
         return run_checker_child(command.options)
     if command.mode == "child":
         from alived.daemon.vrrp.child import run_vrrp_child  # noqa: PLC0415
 
-        model_methods.flush()
+        method_cache.flush()
         _name_processes(args, child=True)
 
         return run_vrrp_child(command.options)
@@ -383,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         return refused
     from alived.daemon.supervisor import run_supervisor  # noqa: PLC0415
 
-    model_methods.flush()  # before the children are forked: they start without the loaded code
+    method_cache.flush()  # before the children are forked: they start without the loaded code
     _name_processes(args, child=False)
 
     return run_supervisor(command.options, argv0=_program_name(), argv=args, loaded=loaded)

@@ -26,7 +26,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping
 
-from alived.config import model_methods
+from alived.daemon import method_cache
 from alived.daemon.options import EXIT_FATAL, Options
 from alived.gc_pause import gc_paused
 
@@ -82,7 +82,7 @@ def lazy_entry(child: str) -> ChildEntry:
         # leaves its first class behind); passes while importing cost the first advert ~10%.
         with gc_paused():
             entry = child_entry(child)
-        model_methods.flush()  # the child's own classes' methods, for its next start
+        method_cache.flush()  # the child's own classes' methods, for its next start
         return entry(options)
 
     return run

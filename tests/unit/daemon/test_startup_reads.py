@@ -114,9 +114,9 @@ def test_the_command_line_takes_dataclass_methods_from_the_cache() -> None:
     code = (
         "import dataclasses\n"
         "from alived import cli\n"
-        "from alived.config import model_methods\n"
+        "from alived.daemon import method_cache\n"
         "cli.main(['--version'])\n"
-        "print(dataclasses.__dict__.get('exec') is model_methods._exec)\n"
+        "print(dataclasses.__dict__.get('exec') is method_cache._exec)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
