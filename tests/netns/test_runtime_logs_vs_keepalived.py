@@ -187,6 +187,11 @@ class Side:
     def wait_peer_log(self, words: str, timeout: float = 40) -> None:
         wait_for(lambda: words in self.peer_log()[self.peer_mark :], timeout=timeout, what=f"peer: {words}")
 
+    def wait_peer_master(self) -> None:
+        """The peer is master with its VIPs set: both of its lines are in, not only the first."""
+        self.wait_peer_log("Entering MASTER STATE")
+        self.wait_peer_log("setting VIPs.")
+
     def calls(self) -> list[str]:
         """The generic notify script's arguments, one call a line."""
         out = self.workdir / "calls.notify"
@@ -354,7 +359,7 @@ def script_scenario(
             side.wait_log("removing VIPs.")
             side.settle(3)
         if peer:
-            side.wait_peer_log("Entering MASTER STATE")
+            side.wait_peer_master()
         flag.unlink()
         side.wait_log("VRRP_Script(chk) succeeded")
         if not moves:
@@ -461,7 +466,7 @@ def stop_scenario(side: Side) -> None:
     side.event()
     assert adverts_heard(side) == 0  # the dump says nothing more than keepalived's
     assert stop(side) == 0
-    side.wait_peer_log("Entering MASTER STATE")
+    side.wait_peer_master()
     side.settle(3)
 
 
@@ -486,7 +491,7 @@ def test_a_stopped_master_logs_notifies_and_hands_over_as_keepalived(lab: Lab, t
 def backup_scenario(side: Side) -> None:
     """The subject (100) is the backup of a keepalived master (150), which is stopped."""
     side.start_peer(150)
-    side.wait_peer_log("Entering MASTER STATE")
+    side.wait_peer_master()
     side.start(global_defs(side.workdir) + instance(side.note, priority=100, state="BACKUP"))
     side.wait_log("Entering BACKUP STATE (init)")
     side.settle(1)
@@ -523,7 +528,7 @@ def preempted_scenario(side: Side) -> None:
     side.settle(2)
     side.event()
     side.start_peer(150)
-    side.wait_peer_log("Entering MASTER STATE")
+    side.wait_peer_master()
     side.wait_log("removing VIPs.")
     side.settle(3)
 
@@ -545,7 +550,7 @@ def test_a_master_preempted_by_a_higher_priority_peer_logs_as_keepalived(lab: La
 def preempting_scenario(extra: str) -> Callable[[Side], None]:
     def scenario(side: Side) -> None:
         side.start_peer(100)
-        side.wait_peer_log("Entering MASTER STATE")
+        side.wait_peer_master()
         side.event()
         side.start(global_defs(side.workdir) + instance(side.note, state="BACKUP", extra=extra))
         side.wait_log("Entering BACKUP STATE (init)")
