@@ -2,7 +2,8 @@
 
 Each file is flattened to {path: shape}. A shape is a JSON value's type (`int`, `float`, `str`,
 `bool`, `list[str]`...) or, for the text files, the value with every number replaced by `N`
-(`N usecs`, `N sec`), quoted words by `'S'` and on/off words folded to `flag`, so a unit or
+(`N usecs`, `N sec`), MAC and IPv6 addresses by `X`, quoted words by `'S'` and on/off words
+folded to `flag`, so a unit or
 type change shows while values that legitimately differ (counts, times, addresses) do not.
 `compare` reports each path present on one side only, or with another shape, as one line; a
 section of keepalived.data that one side lacks is one line, not one per key.
@@ -18,6 +19,8 @@ from alived.core.vrrp.stats import STATS_FILE
 
 FILES = ("keepalived.json", "keepalived.stats", "keepalived.data")
 _NUMBER = re.compile(r"\d+(\.\d+)?")
+# Colon-separated hex words (MAC and IPv6 addresses): one value whatever digits or letters they hold.
+_HEX_COLONS = re.compile(r"\b[0-9a-f]*(?::[0-9a-f]*){2,}\b")
 _QUOTED = re.compile(r"'[^']*'")
 _FLAGS = {"true", "false", "enabled", "disabled", "yes", "no"}
 _SECTION = re.compile(r"^------< (.+) >------$")
@@ -54,7 +57,7 @@ def _shape(value: str) -> str:
     if value.lower() in _FLAGS:
         return "flag"
     # Quoted words are commands (keepalived prints a script's resolved path): values, not shape.
-    return _NUMBER.sub("N", _QUOTED.sub("'S'", value))
+    return _NUMBER.sub("N", _HEX_COLONS.sub("X", _QUOTED.sub("'S'", value)))
 
 
 def stats_paths(text: str) -> dict[str, str]:
@@ -83,19 +86,32 @@ def _key(body: str) -> tuple[str, str]:
     return _NUMBER.sub("N", body), ""
 
 
-def data_paths(text: str) -> dict[str, str]:
-    """`data:<section>/<key>` (instances: `data:VRRP Topology/<iname>/<key>`) -> shape of the value.
+# Sections listing entries, and the depth-1 line that names each: `data:<section>/<name>/<key>`.
+ENTRY_SECTIONS = {
+    "VRRP Topology": "VRRP Instance = ",
+    "VRRP Scripts": "VRRP Script = ",
+    "Interfaces": "Name = ",
+}
+# The socket pool's entries open with their fds (`fd_in 12 fd_out = 13`): named by rank, `socket 1`.
+_SOCKPOOL = "VRRP Sockpool"
 
-    A line ending in ':' opens a list whose items are the deeper-indented lines after it; the
-    list's path has the shape `list` and its items are not compared (they are addresses).
-    Lines without ' = ' are their own key, numbers folded (`Multicast address N.N.N.N`).
+
+def data_paths(text: str) -> dict[str, str]:
+    """`data:<section>/<key>` (entries: `data:VRRP Topology/<iname>/<key>`) -> shape of the value.
+
+    Entries are keyed by name (instances, scripts, interfaces) or by rank (sockets), so each is
+    compared with its namesake. A line ending in ':' opens a list whose items are the
+    deeper-indented lines after it; the list's path has the shape `list` and its items are not
+    compared (they are addresses). Lines without ' = ' are their own key, numbers folded
+    (`Multicast address N.N.N.N`).
     """
     out: dict[str, str] = {}
-    section, instance = "", ""
+    section, entry = "", ""
     list_depth: int | None = None
+    sockets = 0
     for line in text.splitlines():
         if match := _SECTION.match(line):
-            section, instance, list_depth = match.group(1), "", None
+            section, entry, list_depth = match.group(1), "", None
             out[f"data:{section}"] = "section"
             continue
         if not line.strip():
@@ -105,12 +121,14 @@ def data_paths(text: str) -> dict[str, str]:
             continue
         list_depth = None
         body = line.strip()
-        if section == "VRRP Topology" and depth == 1 and body.startswith("VRRP Instance = "):
-            instance = body.split(" = ", 1)[1]
+        opener = ENTRY_SECTIONS.get(section)
+        if depth == 1 and opener is not None and body.startswith(opener):
+            entry = body.split(" = ", 1)[1]
             continue
-        prefix = (
-            f"data:{section}/{instance}/" if section == "VRRP Topology" and instance else f"data:{section}/"
-        )
+        if depth == 1 and section == _SOCKPOOL:
+            sockets += 1
+            entry = f"socket {sockets}"
+        prefix = f"data:{section}/{entry}/" if entry else f"data:{section}/"
         if body.endswith(":"):
             list_depth = depth
             header = re.sub(r"\(\d+\)", "(N)", body[:-1]).strip()

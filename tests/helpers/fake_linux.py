@@ -303,6 +303,11 @@ class FakeVrrp4Socket:
         cls.opened.append(sock)
         return sock
 
+    @property
+    def fds(self) -> tuple[int, int]:
+        # No kernel socket behind it: a fixed number, the same both ways as a real one's.
+        return (-1, -1) if self.closed else (3, 3)
+
     def send(self, packet: bytes, destination: IPv4Address) -> None:
         if self.closed:
             raise LocalMisuse("send on a closed socket")
@@ -350,6 +355,11 @@ class FakeVrrp6Socket:
         sock.unicast_hops = unicast_hops
         cls.opened.append(sock)
         return sock
+
+    @property
+    def fds(self) -> tuple[int, int]:
+        # No kernel socket behind it: a fixed number, the same both ways as a real one's.
+        return (-1, -1) if self.closed else (3, 3)
 
     def send(self, payload: bytes, destination: IPv6Address) -> None:
         if self.closed:

@@ -113,28 +113,8 @@ _KEEPALIVED_ONLY_GLOBALS = (
     "LVS flush", "LVS flush on stop", "Network namespace ipvs", "Default smtp_alert",
     "Default smtp_alert_checker", "Default smtp_alert_vrrp", "Checkers log all failures", "no_checker_emails",
     "rs_init_notifies", "Max auto priority", "Min auto priority delay",
-    # settings alived reads but does not print yet
-    "Network namespace", "Default interface", "Disable local IGMP", "Dynamic interfaces",
-    "FIFO write vrrp states on reload", "VRRP notify priority changes", "No test config before reload",
-    "Gratuitous ARP for each secondary VMAC",
 )  # fmt: skip
-_KEEPALIVED_ONLY_INSTANCE = (
-    "Number of config faults",
-    "Number of interface and track script faults",
-    "Number of track scripts init",
-    "Read timeout",
-    "Total priority",
-    "fd_in N, fd_out N",
-)
-KNOWN = sorted(
-    [f"data:Global definitions/{key}: only in keepalived" for key in _KEEPALIVED_ONLY_GLOBALS]
-    + [f"data:{section}: only in keepalived" for section in ("Interfaces", "VRRP Scripts", "VRRP Sockpool")]
-    + [
-        f"data:VRRP Topology/{name}/{key}: only in keepalived"
-        for name in ("VI_1", "VI_2")
-        for key in _KEEPALIVED_ONLY_INSTANCE
-    ]
-)
+KNOWN = sorted([f"data:Global definitions/{key}: only in keepalived" for key in _KEEPALIVED_ONLY_GLOBALS])
 
 
 def _settled(path: Path, parse: Callable[[str], object]) -> bool:

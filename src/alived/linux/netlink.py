@@ -257,6 +257,8 @@ class LinkInfo:
     group: int
     kind: str | None
     parent_index: int | None
+    broadcast: bytes = b""  # the link-layer broadcast address
+    hw_type: int = 1  # ARPHRD_* (1: Ethernet)
 
     @property
     def is_up(self) -> bool:
@@ -698,6 +700,7 @@ def _address_entry(msg: Any) -> AddressEntry:
 
 def _link_info(msg: Any) -> LinkInfo:
     mac_text = msg.get_attr("IFLA_ADDRESS")
+    broadcast = msg.get_attr("IFLA_BROADCAST")
     linkinfo = msg.get_attr("IFLA_LINKINFO")
     kind = linkinfo.get_attr("IFLA_INFO_KIND") if linkinfo is not None else None
     parent = msg.get_attr("IFLA_LINK")
@@ -710,6 +713,8 @@ def _link_info(msg: Any) -> LinkInfo:
         group=int(msg.get_attr("IFLA_GROUP") or 0),
         kind=str(kind) if kind is not None else None,
         parent_index=int(parent) if parent is not None else None,
+        broadcast=bytes.fromhex(broadcast.replace(":", "")) if broadcast else b"",
+        hw_type=int(msg["ifi_type"]),
     )
 
 

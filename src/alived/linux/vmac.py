@@ -50,6 +50,11 @@ class VmacManager:
     def vmacs(self) -> dict[str, Vmac]:
         return dict(self._vmacs)
 
+    @property
+    def saved_sysctls(self) -> dict[str, str]:
+        """Each sysctl changed for the VMACs, with the value it had before (put back at the end)."""
+        return self._sysctls.saved
+
     def create(
         self, *, parent: str, vrid: int, family: int, name: str | None = None, mac: bytes | None = None
     ) -> Vmac:

@@ -141,6 +141,14 @@ class Vrrp4Socket:
             raise
         return sock
 
+    @property
+    def fds(self) -> tuple[int, int]:
+        """(receiving fd, sending fd), as keepalived's dump names its fd_in and fd_out; -1 once closed."""
+        socks = list(self._sockets.values())
+        if not socks:
+            return -1, -1
+        return socks[-1].fileno(), socks[0].fileno()
+
     def send(self, packet: bytes, destination: IPv4Address) -> None:
         """Send a complete IPv4 packet (header built by the caller) to `destination`."""
         sock = next(iter(self._sockets.values()))
@@ -257,6 +265,12 @@ class Vrrp6Socket:
             sock.close()
             raise BackendError("vrrp6_socket", exc.errno, ifname) from exc
         return cls(ifname=ifname, ifindex=ifindex, group=None if unicast else group, sock=sock, loop=loop)
+
+    @property
+    def fds(self) -> tuple[int, int]:
+        """(receiving fd, sending fd): one socket does both; -1 once closed."""
+        fd = self._sock.fileno() if self._sock is not None else -1
+        return fd, fd
 
     def send(self, payload: bytes, destination: IPv6Address) -> None:
         """Send a VRRP message (checksum field left for the kernel) to `destination`."""

@@ -13,9 +13,10 @@ from alived.config import model
 from alived.config.load import load_config
 from alived.core.vrrp import stats
 from alived.daemon import dumpfile
-from alived.daemon.vrrp import dumps
-from alived.daemon.vrrp import report as vrrp_report
+from alived.daemon.vrrp import data_dump, dumps
+from alived.daemon.vrrp.data_report import data_text
 from alived.daemon.vrrp.dumps import InstanceReport
+from tests.helpers.dump_views import EmptyChild
 
 
 def report(**kw: object) -> InstanceReport:
@@ -71,7 +72,7 @@ def test_stats_layout() -> None:
 
 
 def test_data_layout() -> None:
-    text = dumps.format_data([report(src_ip="192.0.2.1", mcast_addr="224.0.0.18")])
+    text = data_dump.format_data([report(src_ip="192.0.2.1", mcast_addr="224.0.0.18")])
     assert "------< VRRP Topology >------" in text
     for line in (
         " VRRP Instance = VI_1",
@@ -152,7 +153,7 @@ def test_json_units_types_and_optional_keys_follow_keepalived() -> None:
     assert data["script_master"] == "'/bin/true' 'x'" and data["auth_data"] == "s3cret"
     assert "evips" not in data and "track_ifp" not in data  # keepalived leaves empty lists out
     assert "auth_data" not in dumps.json_document([report()])[0]["data"]
-    text = dumps.format_data([r])
+    text = data_dump.format_data([r])
     assert "   Master state transition script = '/bin/true' 'x', uid:gid 65534:65534" in text
     assert "   Advert interval = 500 milli-sec" in text
     assert "   Password = s3cret" in text
@@ -187,8 +188,8 @@ def test_the_data_dump_router_id_defaults_to_keepalived_s_local_name(monkeypatch
     localname.local_name.cache_clear()
     monkeypatch.setattr(localname.socket, "getaddrinfo", canonical)
     try:
-        assert " Router ID = box.example.com" in vrrp_report.data_text([], None).splitlines()
+        assert " Router ID = box.example.com" in data_text(EmptyChild(None)).splitlines()
         conf = model.Config(global_defs=model.GlobalDefs(router_id="lb-1"))
-        assert " Router ID = lb-1" in vrrp_report.data_text([], conf).splitlines()
+        assert " Router ID = lb-1" in data_text(EmptyChild(conf)).splitlines()
     finally:
         localname.local_name.cache_clear()

@@ -13,7 +13,8 @@ from alived.core.l2.garp import gratuitous_arp
 from alived.core.l2.ndisc import dad_probe, na_sender, unsolicited_na
 from alived.core.vrrp.states import State
 from alived.daemon.status import status_rows
-from alived.daemon.vrrp.dumps import format_data, format_json
+from alived.daemon.vrrp.data_dump import format_data
+from alived.daemon.vrrp.dumps import format_json
 from alived.units import MILLISECOND, SECOND, Ticks
 from tests.helpers.fake_linux import FakeArpWatch, FakeL2Socket, FakeNaWatch
 from tests.unit.daemon.test_driver import CONF, VIP, Rig, in_loop, rig  # noqa: F401 (fixture)

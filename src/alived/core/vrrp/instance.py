@@ -229,6 +229,23 @@ class VrrpInstance:
         }
 
     @property
+    def total_priority(self) -> int:
+        """The base priority plus every tracker's contribution, unclamped (keepalived's total_priority)."""
+        return prio.total_priority(
+            self._base_priority, self.params.trackers, self._tracker_status, self._tracker_values
+        )
+
+    @property
+    def scripts_awaited(self) -> int:
+        """Weight-0 scripts whose first result a starting instance still waits for (num_script_init)."""
+        return len(self._awaiting)
+
+    @property
+    def read_timeout(self) -> Ticks | None:
+        """When the instance's advert or master-down timer fires next (keepalived's sands); None: off."""
+        return self._sands
+
+    @property
     def down_timer(self) -> Ticks:
         """The current Master_Down_Timer length (keepalived's ms_down_timer)."""
         return self._ms_down_timer

@@ -48,6 +48,7 @@ from alived.daemon.vrrp.report import instance_reports
 from alived.daemon.vrrp.sockets import SocketEntry, SocketPool
 from alived.daemon.vrrp.split_brain import OpenWatch, SplitBrainMonitor
 from alived.daemon.vrrp.start_faults import link_checker, start_faults, starts_in_fault
+from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.tracking import TrackerWatch
 from alived.daemon.vrrp.translate import (
     InstancePlan,
@@ -349,8 +350,16 @@ class VrrpChild:
 
     def reports(self) -> list[InstanceReport]:
         return instance_reports(
-            self.plans, self.instances, self.config, self.actions, self.split_brain.reports()
+            self.plans,
+            self.instances,
+            self.config,
+            self.actions,
+            split_brain=self.split_brain.reports(),
+            sockets=self.sockets,
         )
+
+    def script_trackers(self) -> dict[str, ScriptTracker]:
+        return self.trackers.scripts.scripts
 
 
 def _group_scripts(sg: model.VrrpSyncGroup, config: model.Config) -> NotifyScripts:

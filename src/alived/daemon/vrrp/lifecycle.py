@@ -19,7 +19,7 @@ from alived.core.vrrp.inputs import MasterDownFired, Shutdown
 from alived.core.vrrp.states import State
 from alived.daemon.options import RESPAWN_ENV
 from alived.daemon.vrrp import mail_alerts
-from alived.daemon.vrrp.dumps import format_data
+from alived.daemon.vrrp.data_dump import format_data
 from alived.daemon.vrrp.kernel_setup import remove_static
 from alived.daemon.vrrp.startup_log import log_assigned_addresses
 from alived.daemon.vrrp.translate import translate

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from alived.config import model
@@ -20,12 +21,14 @@ from alived.core.vrrp.states import State
 from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.vrrp import dumps
 from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.split_brain import SplitBrainReport
-from alived.daemon.vrrp.translate import InstancePlan
+from alived.daemon.vrrp.translate import InstancePlan, SocketKey
+from alived.linux import clock
 from alived.linux.netlink import RT_TABLE_MAIN, SCOPES, AddressSpec, RouteSpec
 from alived.linux.scripts import ScriptCommand
-from alived.localname import router_id
 from alived.notify.scripts import NotifyScripts
+from alived.units import SECOND, Ticks
 
 log = logging.getLogger("alived.vrrp")
 
@@ -69,16 +72,22 @@ def instance_reports(
     instances: Mapping[str, VrrpInstance],
     config: model.Config | None,
     facts: RunnerFacts,
+    *,
     split_brain: Mapping[str, SplitBrainReport] | None = None,
+    sockets: Mapping[SocketKey, SocketEntry] | None = None,
+    now: Callable[[], Ticks] = clock.now,
 ) -> list[InstanceReport]:
     """One report per running instance, in plan order."""
     out: list[InstanceReport] = []
+    mono, wall = now(), time.time()
     for name, plan in plans.items():
         inst = instances.get(name)
         if inst is None:
             continue
         split = (split_brain or {}).get(name, SplitBrainReport(count=0, since=None))
         p = inst.params
+        entry = (sockets or {}).get(plan.socket_key)
+        sands = inst.read_timeout
         out.append(
             InstanceReport(
                 iname=name,
@@ -115,6 +124,13 @@ def instance_reports(
                 garps_sent=facts.garps_sent.get(name, 0),
                 nas_sent=facts.nas_sent.get(name, 0),
                 trackers=tuple(inst.tracker_states()),
+                total_priority=inst.total_priority,
+                # alived refuses what keepalived counts as config faults at load: none is left.
+                config_faults=0,
+                if_script_faults=len(inst.fault_reasons),
+                scripts_init=inst.scripts_awaited,
+                read_timeout=None if sands is None else wall + (sands - mono) / SECOND,
+                fds=None if entry is None else entry.sock.fds,
                 scripts=_script_reports(plan.notify),
                 conf=dumps.config_view(cfg, config, plan.base_interface, plan.vmac.name if plan.vmac else "")
                 if config is not None and (cfg := config.instance(name)) is not None
@@ -127,22 +143,15 @@ def instance_reports(
     return out
 
 
-def _ids(command: ScriptCommand) -> tuple[tuple[str, ...], int, int]:
+def run_ids(command: ScriptCommand) -> tuple[tuple[str, ...], int, int]:
     # No uid/gid: the script runs as this process.
     uid = os.geteuid() if command.uid is None else command.uid
     return command.argv, uid, os.getegid() if command.gid is None else command.gid
 
 
 def _script_reports(scripts: NotifyScripts) -> tuple[dumps.ScriptReport, ...]:
-    generic = None if scripts.generic is None else _ids(scripts.generic)
-    return dumps.script_reports({k: _ids(v) for k, v in scripts.specific.items()}, generic)
-
-
-def data_text(reports: Sequence[InstanceReport], config: model.Config | None) -> str:
-    """The SIGUSR1 `.data` text: global lines, then each instance."""
-    g = config.global_defs if config is not None else model.GlobalDefs()
-    lines = dumps.global_lines(g, router_id(g.router_id), dumps.default_script_ids(g))
-    return dumps.format_data(reports, lines)
+    generic = None if scripts.generic is None else run_ids(scripts.generic)
+    return dumps.script_reports({k: run_ids(v) for k, v in scripts.specific.items()}, generic)
 
 
 def write_dump(name: str, text: str) -> None:

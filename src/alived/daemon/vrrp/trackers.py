@@ -81,6 +81,7 @@ class ScriptTracker:
         # (not one killed by a signal), so a recovery logs `now returning 0` and the first success not.
         self.last_status = 0
         self.untold = True  # no result logged yet
+        self.running = False  # a run is under way (the .data dump's `State = running`)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -100,7 +101,11 @@ class ScriptTracker:
         tick = loop.time()
         while True:
             started = loop.time()
-            status = await self.runner.run(self.command, timeout=timeout)
+            self.running = True
+            try:
+                status = await self.runner.run(self.command, timeout=timeout)
+            finally:
+                self.running = False
             ended = loop.time()
             # The runner signals a script only once its timeout has run out; any other signal came
             # from elsewhere.

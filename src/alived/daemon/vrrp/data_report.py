@@ -1,0 +1,281 @@
+"""What the VRRP child knows for its SIGUSR1 `.data` dump, gathered into data_sections.py's reports.
+
+The socket pool, the vrrp_scripts it runs (with keepalived's `result` counter), and every
+interface of the namespace as netlink reports it now, with the instances each one is tracked
+by. daemon/vrrp/data_dump.py writes the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from ipaddress import IPv4Address, IPv6Address
+from typing import Protocol
+
+from alived.config import model
+from alived.core.vrrp.tracker import TrackerKind
+from alived.daemon.vrrp import data_dump
+from alived.daemon.vrrp.data_sections import (
+    NOT_TRACKED_WEIGHT,
+    InterfaceReport,
+    SocketReport,
+    Tracking,
+    VrrpScriptReport,
+)
+from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.report import run_ids
+from alived.daemon.vrrp.sockets import SocketEntry
+from alived.daemon.vrrp.trackers import ScriptTracker
+from alived.daemon.vrrp.translate import InstancePlan, SocketKey
+from alived.errors import BackendError
+from alived.linux.netlink import RT_SCOPE_LINK, LinkInfo, Netlink
+from alived.linux.vmac import Vmac, VmacManager
+from alived.localname import router_id
+
+log = logging.getLogger("alived.vrrp")
+
+
+class DataWorld(Protocol):
+    """What the `.data` dump reads of the VRRP child."""
+
+    @property
+    def config(self) -> model.Config | None: ...
+
+    @property
+    def plans(self) -> dict[str, InstancePlan]: ...
+
+    @property
+    def sockets(self) -> dict[SocketKey, SocketEntry]: ...
+
+    @property
+    def netlink(self) -> Netlink | None: ...
+
+    @property
+    def vmacs(self) -> VmacManager | None: ...
+
+    def reports(self) -> list[InstanceReport]: ...
+
+    def script_trackers(self) -> Mapping[str, ScriptTracker]: ...
+
+
+def data_text(world: DataWorld) -> str:
+    """The SIGUSR1 `.data` text of the child now."""
+    config = world.config
+    g = config.global_defs if config is not None else model.GlobalDefs()
+    lines = data_dump.global_lines(g, router_id(g.router_id), data_dump.default_script_ids(g))
+    sections = data_dump.DataSections(
+        sockets=socket_reports(world.sockets, world.plans),
+        scripts=script_reports(config, world.plans, world.script_trackers()),
+        interfaces=interface_reports(world),
+    )
+    return data_dump.format_data(world.reports(), lines, sections)
+
+
+def socket_reports(
+    sockets: Mapping[SocketKey, SocketEntry], plans: Mapping[str, InstancePlan]
+) -> tuple[SocketReport, ...]:
+    """Each open VRRP socket, with the instances that share it by VRID."""
+    out = []
+    for key, entry in sockets.items():
+        ifname, family, unicast, _, proto = key
+        names = [n for vrid in sorted(entry.by_vrid) for n in entry.by_vrid[vrid]]
+        source = ""
+        if unicast:
+            sources = [plans[n].params.primary_address for n in names if n in plans and plans[n].has_source]
+            source = str(sources[0]) if sources else ""
+        fd_in, fd_out = entry.sock.fds
+        out.append(
+            SocketReport(
+                fd_in=fd_in,
+                fd_out=fd_out,
+                interface=ifname,
+                family=family,
+                protocol="AH" if proto == "ah" else "VRRP",
+                unicast_src=source if unicast else "",
+                instances=tuple((n, plans[n].params.vrid) for n in names if n in plans),
+            )
+        )
+    return tuple(out)
+
+
+def _result(tracker: ScriptTracker) -> int:
+    """keepalived's `result`: rise-1 while undecided, then counting from 0 (failed) or from
+    rise+fall-1 (good) towards the flip, by the contradicting results seen."""
+    f = tracker.filter
+    if f.undecided:
+        return f.rise - 1
+    return f.rise + f.fall - 1 - f.pending if f.up else f.pending
+
+
+def script_reports(
+    config: model.Config | None, plans: Mapping[str, InstancePlan], trackers: Mapping[str, ScriptTracker]
+) -> tuple[VrrpScriptReport, ...]:
+    """Each vrrp_script the child runs, in config order, with the instances tracking it."""
+    if config is None:
+        return ()
+    out = []
+    for script in config.vrrp_scripts:
+        tracker = trackers.get(script.name)
+        if tracker is None:
+            continue
+        tracking = tuple(
+            Tracking(iname=name, weight=t.weight, reverse=t.reverse)
+            for name, plan in plans.items()
+            for t in plan.params.trackers
+            if t.kind is TrackerKind.SCRIPT and t.name == script.name
+        )
+        command = tracker.command
+        if command is not None:
+            argv, uid, gid = run_ids(command)
+        else:
+            argv, uid, gid = (script.script.argv if script.script is not None else ()), 0, 0
+        init = ("INIT/FAILED" if script.init_fail else "INIT") if tracker.untold else "unknown"
+        out.append(
+            VrrpScriptReport(
+                name=script.name,
+                argv=argv,
+                interval_us=script.interval,
+                timeout_us=script.timeout or 0,
+                weight=script.weight,
+                reverse=script.weight_reverse,
+                rise=tracker.filter.rise,
+                fall=tracker.filter.fall,
+                result=_result(tracker),
+                # A script alived would not run (its user unknown) is keepalived's insecure one.
+                insecure=command is None,
+                init_state=init,
+                uid=uid,
+                gid=gid,
+                tracking=tracking,
+                running=tracker.running,
+            )
+        )
+    return tuple(out)
+
+
+def _tracking(plans: Mapping[str, InstancePlan]) -> dict[str, list[Tracking]]:
+    """Per interface, the instances it is tracked by, in keepalived's order: each instance's
+    track_interface entries, then its own interface (weight 255 with dont_track_primary)."""
+    out: dict[str, list[Tracking]] = {}
+    for name, plan in plans.items():
+        for t in plan.params.trackers:
+            if t.kind is TrackerKind.INTERFACE:
+                out.setdefault(t.name, []).append(Tracking(iname=name, weight=t.weight, reverse=t.reverse))
+        weight = NOT_TRACKED_WEIGHT if plan.dont_track_primary else 0
+        for ifname in dict.fromkeys((plan.base_interface, plan.interface)):
+            listed = out.setdefault(ifname, [])
+            if all(t.iname != name for t in listed):
+                listed.append(Tracking(iname=name, weight=weight))
+    return out
+
+
+def _mac(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def _garp(
+    config: model.Config | None, plans: Mapping[str, InstancePlan]
+) -> dict[str, tuple[int | None, int | None, int]]:
+    """Per interface with GARP pacing: (GARP interval, NA interval, garp_group number) in Ticks."""
+    if config is None:
+        return {}
+    g = config.global_defs
+    out: dict[str, tuple[int | None, int | None, int]] = {}
+    default = (g.vrrp_garp_interval or None, g.vrrp_gna_interval or None, 0)
+    for plan in plans.values():
+        for ifname in (plan.base_interface, *(s.dev for s in (*plan.vips, *plan.evips))):
+            out.setdefault(ifname, default)
+    for number, group in enumerate(config.garp_groups, start=1):
+        for ifname in group.interfaces:
+            out[ifname] = (group.garp_interval, group.gna_interval, number)
+    return out
+
+
+def interface_reports(world: DataWorld) -> tuple[InterfaceReport, ...]:
+    """Every interface of the namespace, as keepalived lists them (by index)."""
+    netlink = world.netlink
+    if netlink is None:
+        return ()
+    plans = world.plans
+    ours = {s.address for plan in plans.values() for s in (*plan.vips, *plan.evips)}
+    vmacs = world.vmacs.vmacs if world.vmacs is not None else {}
+    saved = world.vmacs.saved_sysctls if world.vmacs is not None else {}
+    tracking = _tracking(plans)
+    garp = _garp(world.config, plans)
+    try:
+        links = sorted(netlink.all_links(), key=lambda link: link.index)
+        by_name = {link.name: link for link in links}
+        out = []
+        with netlink.address_snapshot():
+            for link in links:
+                out.append(
+                    _interface(
+                        netlink,
+                        link,
+                        ours=ours,
+                        by_name=by_name,
+                        vmacs=vmacs,
+                        saved=saved,
+                        tracking=tracking,
+                        garp=garp,
+                    )
+                )
+    except BackendError as err:
+        log.error("Unable to list the interfaces for the data dump: %s", err)
+        return ()
+    return tuple(out)
+
+
+def _interface(
+    netlink: Netlink,
+    link: LinkInfo,
+    *,
+    ours: set[IPv4Address | IPv6Address],
+    by_name: Mapping[str, LinkInfo],
+    vmacs: Mapping[str, Vmac],
+    saved: Mapping[str, str],
+    tracking: Mapping[str, list[Tracking]],
+    garp: Mapping[str, tuple[int | None, int | None, int]],
+) -> InterfaceReport:
+    v4: list[str] = []
+    v6: list[str] = []
+    for entry in netlink.address_entries(link.name):
+        if entry.address in ours:
+            continue
+        if isinstance(entry.address, IPv4Address):
+            v4.append(str(entry.address))
+        elif entry.scope == RT_SCOPE_LINK:  # keepalived keeps IPv6 link-locals only
+            v6.append(str(entry.address))
+    vmac = vmacs.get(link.name)
+    parent = vmac.parent if vmac is not None else ""
+    parent_flags = by_name[parent].flags if parent in by_name else 0
+    garp_us, gna_us, group = garp.get(link.name, (None, None, 0))
+
+    def original(setting: str) -> int | None:
+        value = saved.get(f"net.ipv4.conf.{link.name}.{setting}")
+        return int(value) if value is not None and value.strip().lstrip("-").isdigit() else None
+
+    return InterfaceReport(
+        name=link.name,
+        index=link.index,
+        ipv4=v4[0] if v4 else "",
+        ipv4_more=tuple(v4[1:]),
+        ipv6=v6[0] if v6 else "",
+        ipv6_more=tuple(v6[1:]),
+        mac=_mac(link.mac) if any(link.mac) else "",
+        mac_broadcast=_mac(link.broadcast),
+        flags=link.flags,
+        seen_up=link.is_up,
+        mtu=link.mtu,
+        hw_type=link.hw_type,
+        vmac_parent=parent,
+        vmac_parent_flags=parent_flags,
+        garp_interval_us=garp_us,
+        gna_interval_us=gna_us,
+        garp_group=group,
+        arp_resets=sum(1 for v in vmacs.values() if v.parent == link.name),
+        arp_ignore=original("arp_ignore") or 0,
+        arp_filter=original("arp_filter") or 0,
+        rp_filter=original("rp_filter"),
+        tracking=tuple(tracking.get(link.name, ())),
+    )

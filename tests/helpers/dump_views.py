@@ -1,0 +1,31 @@
+"""A VRRP child as the `.data` dump sees it (daemon/vrrp/data_report.py's `DataWorld`), for unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from alived.config import model
+from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.sockets import SocketEntry
+from alived.daemon.vrrp.trackers import ScriptTracker
+from alived.daemon.vrrp.translate import InstancePlan, SocketKey
+from alived.linux.netlink import Netlink
+from alived.linux.vmac import VmacManager
+
+
+@dataclass
+class EmptyChild:
+    """A child with a config and nothing running: no plans, sockets, trackers or netlink."""
+
+    config: model.Config | None
+    plans: dict[str, InstancePlan] = field(default_factory=dict)
+    sockets: dict[SocketKey, SocketEntry] = field(default_factory=dict)
+    netlink: Netlink | None = None
+    vmacs: VmacManager | None = None
+
+    def reports(self) -> list[InstanceReport]:
+        return []
+
+    def script_trackers(self) -> Mapping[str, ScriptTracker]:
+        return {}
