@@ -88,6 +88,7 @@ class VrrpChild:
     ) -> None:
         # The kernel-facing adapters are parameters so unit tests run the real child on fakes.
         self.options = options
+        self.now = now
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.config: model.Config | None = None
         self.plans: dict[str, InstancePlan] = {}
@@ -356,6 +357,7 @@ class VrrpChild:
             self.actions,
             split_brain=self.split_brain.reports(),
             sockets=self.sockets,
+            now=self.now,
         )
 
     def script_trackers(self) -> dict[str, ScriptTracker]:

@@ -141,9 +141,12 @@ def config_view(
     scripts = []
     for entry in inst.track_script:
         spec = config.script(entry.name)
+        # An entry without its own weight (or reverse word) takes the vrrp_script's.
         weight = entry.weight if entry.weight is not None else (spec.weight if spec is not None else 0)
+        own = spec.weight_reverse if spec is not None else False
+        reverse = entry.reverse if entry.reverse is not None else own
         argv = spec.script.argv if spec is not None and spec.script is not None else ()
-        scripts.append(TrackReport(name=entry.name, weight=weight, reverse=bool(entry.reverse), argv=argv))
+        scripts.append(TrackReport(name=entry.name, weight=weight, reverse=reverse, argv=argv))
     return ConfigView(
         dont_track_primary=inst.dont_track_primary,
         skip_check_adv_addr=bool(
@@ -163,7 +166,9 @@ def config_view(
         promote_secondaries=inst.promote_secondaries,
         smtp_alert=inst.effective_smtp_alert,
         notify_deleted=inst.notify_deleted_set,
-        notify_priority_changes=bool(inst.notify_priority_changes),
+        notify_priority_changes=inst.notify_priority_changes
+        if inst.notify_priority_changes is not None
+        else g.vrrp_notify_priority_changes,
         auth_data=(auth.auth_pass or "")[:8] if auth is not None and auth.auth_type == "PASS" else "",
         sync_group=inst.sync_group or "",
         # keepalived ignores a track_interface naming the instance's own interface.
