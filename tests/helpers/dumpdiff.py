@@ -22,7 +22,8 @@ _NUMBER = re.compile(r"\d+(\.\d+)?")
 # Colon-separated hex words (MAC and IPv6 addresses): one value whatever digits or letters they hold.
 _HEX_COLONS = re.compile(r"\b[0-9a-f]*(?::[0-9a-f]*){2,}\b")
 _QUOTED = re.compile(r"'[^']*'")
-_FLAGS = {"true", "false", "enabled", "disabled", "yes", "no"}
+# On/off words, and a vrrp_script's `State = idle|running` (a run may be under way at the dump).
+_FLAGS = {"true", "false", "enabled", "disabled", "yes", "no", "idle", "running"}
 _SECTION = re.compile(r"^------< (.+) >------$")
 
 
@@ -128,6 +129,8 @@ def data_paths(text: str) -> dict[str, str]:
         if depth == 1 and section == _SOCKPOOL:
             sockets += 1
             entry = f"socket {sockets}"
+            # The fds are each daemon's own: `fd_in N fd_out = N`.
+            body = _NUMBER.sub("N", body)
         prefix = f"data:{section}/{entry}/" if entry else f"data:{section}/"
         if body.endswith(":"):
             list_depth = depth
