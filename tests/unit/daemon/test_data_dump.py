@@ -439,3 +439,51 @@ def test_a_tracked_script_and_priority_notices_take_the_defaults_keepalived_give
     assert view.notify_priority_changes
     text = data_dump.format_data([_report(conf=view)])
     assert "     chk weight -5 reverse\n" in text and "   Notify priority changes = true\n" in text
+
+
+def test_a_unicast_instance_shows_its_ttl_source_check_peers_and_checksum_form() -> None:
+    r = _report(
+        unicast_peers=("192.0.2.9", "192.0.2.10"),
+        unicast_peer_ttls=((0, 255), (250, 255)),
+        unicast_ttl=255,
+        unicast_checksum="never",
+        conf=dumps.ConfigView(flags=True, unicast_configured=True, check_unicast_src=True),
+    )
+    lines = data_dump.format_data([r]).splitlines()
+    assert lines[lines.index("   Flags:") + 1] == "     Using unicast"
+    at = lines.index("   Unicast TTL = 255")
+    assert lines[at : at + 5] == [
+        "   Unicast TTL = 255",
+        "   Check unicast src : yes",
+        "   Unicast Peer :",
+        "     192.0.2.9 min_ttl 0 max_ttl 255",
+        "     192.0.2.10 min_ttl 250 max_ttl 255",
+    ]
+    assert lines[at + 5] == "   Unicast checksum compatibility = never"
+
+
+def test_flags_show_when_any_of_keepalived_s_flag_bits_is_set(tmp_path: Path) -> None:
+    """nopreempt, dont_track_primary, a source address... are flag bits keepalived does not name."""
+
+    def view(body: str, globals_: str = "") -> dumps.ConfigView:
+        conf = tmp_path / "keepalived.conf"
+        conf.write_text(
+            f"global_defs {{\n{globals_}}}\n"
+            f"vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}"
+            " virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n"
+        )
+        (inst,) = load_config(str(conf), interfaces=None).config.instances
+        return dumps.config_view(inst, load_config(str(conf), interfaces=None).config, "eth0")
+
+    assert not view("").flags
+    for body in (
+        " nopreempt\n",
+        " dont_track_primary\n",
+        " mcast_src_ip 192.0.2.1\n",
+        " promote_secondaries\n",
+    ):
+        assert view(body).flags, body
+    assert view("", " vrrp_skip_check_adv_addr\n").flags
+    text = data_dump.format_data([_report(conf=view(" nopreempt\n"))])
+    assert "   Flags:\n   Wantstate" in text
+    assert "   Flags: none\n" in data_dump.format_data([_report()])

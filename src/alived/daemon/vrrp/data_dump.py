@@ -128,8 +128,12 @@ def _instance_lines(r: InstanceReport) -> list[str]:
         out.append(f"   Master priority = {r.master_priority}")
         if r.version == 3:
             out.append(f"   Master advert int = {r.master_adver_int_us / SECOND:.2f} sec")
-    if r.unicast_peers:
-        out += ["   Flags:", "     Using unicast"]
+    if r.unicast_peers or c.flags:
+        out.append("   Flags:")
+        if r.unicast_peers:
+            out.append("     Using unicast")
+        elif c.unicast_configured:
+            out.append("     Unicast config option specified but using multicast")
     else:
         out.append("   Flags: none")
     out += [
@@ -191,8 +195,16 @@ def _instance_lines(r: InstanceReport) -> list[str]:
         out.append("   Virtual IP Excluded :")
         out.extend(f"     {vip}" for vip in r.evips)
     if r.unicast_peers:
+        if r.unicast_ttl is not None:
+            out.append(f"   Unicast TTL = {r.unicast_ttl}")
+        out.append(f"   Check unicast src : {_yes(c.check_unicast_src, ('yes', 'no'))}")
         out.append("   Unicast Peer :")
-        out.extend(f"     {peer}" for peer in r.unicast_peers)
+        ttls = r.unicast_peer_ttls or ((0, 255),) * len(r.unicast_peers)
+        out.extend(
+            f"     {peer} min_ttl {lo} max_ttl {hi}"
+            for peer, (lo, hi) in zip(r.unicast_peers, ttls, strict=True)
+        )
+        out.append(f"   Unicast checksum compatibility = {r.unicast_checksum}")
     out.append("   No sockets allocated" if r.fds is None else f"   fd_in {r.fds[0]}, fd_out {r.fds[1]}")
     if r.vroutes:
         out.append("   Virtual Routes :")

@@ -78,6 +78,10 @@ class ConfigView:
     sync_group: str = ""
     track_ifp: tuple[TrackReport, ...] = ()
     track_script: tuple[TrackReport, ...] = ()
+    # keepalived's flag bits: any set shows `Flags:` (over `Flags: none`), even when none is named.
+    flags: bool = False
+    unicast_configured: bool = False  # a unicast keyword, peers or not
+    check_unicast_src: bool = False  # the instance's own check (or a peer's TTL range), not the global
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +110,9 @@ class InstanceReport:
     src_ip: str = ""
     mcast_addr: str = ""
     unicast_peers: tuple[str, ...] = ()
+    unicast_peer_ttls: tuple[tuple[int, int], ...] = ()  # each peer's accepted TTL range
+    unicast_ttl: int | None = None  # the TTL unicast adverts go out with; None: the kernel's
+    unicast_checksum: str = "no"  # keepalived's words: no, never, config, auto
     master_down_timer_us: int | None = None
     master_router: str = ""
     master_priority: int = 0
@@ -147,11 +154,35 @@ def config_view(
         reverse = entry.reverse if entry.reverse is not None else own
         argv = spec.script.argv if spec is not None and spec.script is not None else ()
         scripts.append(TrackReport(name=entry.name, weight=weight, reverse=reverse, argv=argv))
+    skip_check = bool(
+        inst.skip_check_adv_addr if inst.skip_check_adv_addr is not None else g.vrrp_skip_check_adv_addr
+    )
+    check_src = inst.check_unicast_src or any(
+        p.min_ttl is not None or p.max_ttl is not None for p in inst.unicast_peer
+    )
+    extra_if_all = inst.garp_extra_if_all if inst.garp_extra_if is not None else g.vrrp_garp_extra_if_all
+    flags = (
+        inst.unicast_configured
+        or bool(inst.unicast_peer)
+        or inst.dont_track_primary
+        or skip_check
+        or inst.unicast_src_ip is not None
+        or inst.mcast_src_ip is not None
+        or inst.track_src_ip
+        or check_src
+        or inst.promote_secondaries
+        or inst.nopreempt
+        or inst.use_vmac is not None
+        or inst.use_vmac_addr
+        or inst.linkbeat_use_polling
+        or extra_if_all
+    )
     return ConfigView(
+        flags=flags,
+        unicast_configured=inst.unicast_configured or bool(inst.unicast_peer),
+        check_unicast_src=check_src,
         dont_track_primary=inst.dont_track_primary,
-        skip_check_adv_addr=bool(
-            inst.skip_check_adv_addr if inst.skip_check_adv_addr is not None else g.vrrp_skip_check_adv_addr
-        ),
+        skip_check_adv_addr=skip_check,
         strict_mode=inst.effective_strict,
         vmac_ifname=vmac_ifname,
         garp_delay_us=inst.effective_garp_master_delay,

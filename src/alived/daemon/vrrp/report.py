@@ -16,8 +16,11 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from alived.config import model
+from alived.core.vrrp.checksum import UnicastChecksum
 from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.params import InstanceParams
 from alived.core.vrrp.states import State
+from alived.core.vrrp.wire import IPAddress
 from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.vrrp import dumps
 from alived.daemon.vrrp.dumps import InstanceReport
@@ -115,6 +118,10 @@ def instance_reports(
                 src_ip=str(p.primary_address) if plan.has_source else "",
                 mcast_addr="" if p.unicast else str(plan.group),
                 unicast_peers=tuple(str(a) for a in p.unicast_peers),
+                unicast_peer_ttls=tuple(_ttl_range(p, a) for a in p.unicast_peers),
+                # IPv4 adverts go out with TTL 255 unless unicast_ttl says otherwise.
+                unicast_ttl=plan.unicast_ttl if plan.unicast_ttl is not None or plan.family == 6 else 255,
+                unicast_checksum=_checksum_words(plan),
                 master_down_timer_us=inst.down_timer,
                 master_router=str(inst.master_address or ""),
                 master_priority=inst.master_priority,
@@ -141,6 +148,19 @@ def instance_reports(
             )
         )
     return out
+
+
+def _ttl_range(params: InstanceParams, peer: IPAddress) -> tuple[int, int]:
+    return next(((lo, hi) for a, lo, hi in params.unicast_peer_ttl if a == peer), (0, 255))
+
+
+def _checksum_words(plan: InstancePlan) -> str:
+    """keepalived's `Unicast checksum compatibility`: `auto` once the old form was taken from a peer."""
+    if plan.send.old_checksum_adopted and plan.unicast_checksum is UnicastChecksum.NONE:
+        return "auto"
+    return {UnicastChecksum.NONE: "no", UnicastChecksum.NEVER: "never", UnicastChecksum.CONFIG: "config"}[
+        plan.unicast_checksum
+    ]
 
 
 def run_ids(command: ScriptCommand) -> tuple[tuple[str, ...], int, int]:
