@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from alived.config import model
+from alived.core.vrrp.sync_group import SyncGroup
 from alived.daemon.vrrp.dumps import InstanceReport
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.translate import InstancePlan, SocketKey
 from alived.linux.netlink import Netlink
 from alived.linux.vmac import VmacManager
+from alived.notify.scripts import NotifyScripts
 
 
 @dataclass
@@ -28,4 +30,10 @@ class EmptyChild:
         return []
 
     def script_trackers(self) -> Mapping[str, ScriptTracker]:
+        return {}
+
+    def sync_groups(self) -> Mapping[str, SyncGroup]:
+        return {}
+
+    def group_scripts(self) -> Mapping[str, NotifyScripts]:
         return {}

@@ -487,3 +487,78 @@ def test_flags_show_when_any_of_keepalived_s_flag_bits_is_set(tmp_path: Path) ->
     text = data_dump.format_data([_report(conf=view(" nopreempt\n"))])
     assert "   Flags:\n   Wantstate" in text
     assert "   Flags: none\n" in data_dump.format_data([_report()])
+
+
+def test_a_sync_group_in_keepalived_s_words() -> None:
+    group = data_sections.SyncGroupReport(
+        name="G1",
+        state="MASTER",
+        members=("VI_A", "VI_B"),
+        notify_priority_changes=True,
+        track_ifp=(Tracking(iname="trk1"),),
+        track_script=(Tracking(iname="chk", weight=7, reverse=True),),
+        scripts=(("Master", ("/bin/true", "gm"), 65534, 65534),),
+    )
+    assert data_sections.sync_group_lines([group]) == [
+        " VRRP Sync Group = G1, MASTER",
+        "   Num member fault 0, num member init 0",
+        "   VRRP member instances :",
+        "     VI_A",
+        "     VI_B",
+        "   Using smtp notification = no",
+        "   Notify priority changes = yes",
+        "   Tracked interfaces :",
+        "     trk1 weight 0",
+        "   Tracked scripts :",
+        "     chk weight 7 reverse",
+        "   Master state transition script = '/bin/true' 'gm', uid:gid 65534:65534",
+    ]
+
+
+SYNC_CONF = """
+vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+  smtp_alert
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.101/24
+  }
+}
+"""
+
+
+def test_the_child_s_sync_group_section_follows_its_group(rig: Callable[..., Rig]) -> None:  # noqa: F811
+    def body() -> None:
+        r = rig(SYNC_CONF)
+        r.run_until(Ticks(5 * SECOND))
+        lines = data_report.data_text(r.child).splitlines()
+        at = lines.index("------< VRRP Sync groups >------")
+        state = r.child.sync_groups()["G1"].state.value
+        assert lines[at + 1 : at + 6] == [
+            f" VRRP Sync Group = G1, {state}",
+            "   Num member fault 0, num member init 0",
+            "   VRRP member instances :",
+            "     VI_1",
+            "     VI_2",
+        ]
+        assert lines[at + 6] == "   Using smtp notification = yes"
+        assert lines[at + 7] == "------< Interfaces >------"
+
+    in_loop(body)

@@ -363,6 +363,12 @@ class VrrpChild:
     def script_trackers(self) -> dict[str, ScriptTracker]:
         return self.trackers.scripts.scripts
 
+    def sync_groups(self) -> dict[str, SyncGroup]:
+        return {u.group.name: u.group for u in self.driver.units.values() if u.group is not None}
+
+    def group_scripts(self) -> dict[str, NotifyScripts]:
+        return self.actions.group_notify
+
 
 def _group_scripts(sg: model.VrrpSyncGroup, config: model.Config) -> NotifyScripts:
     return notify_scripts(sg, config.global_defs)

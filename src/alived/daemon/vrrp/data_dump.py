@@ -15,10 +15,12 @@ from alived.config import model
 from alived.daemon.vrrp.data_sections import (
     InterfaceReport,
     SocketReport,
+    SyncGroupReport,
     VrrpScriptReport,
     interface_lines,
     script_lines,
     sockpool_lines,
+    sync_group_lines,
 )
 from alived.daemon.vrrp.dumps import InstanceReport, cmd_str
 from alived.script_security import default_user, lookup_user
@@ -27,9 +29,10 @@ from alived.units import SECOND
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataSections:
-    """What the `.data` dump says after the instances: the socket pool, the scripts, the interfaces."""
+    """What the `.data` dump says after the instances: sockets, sync groups, scripts, interfaces."""
 
     sockets: tuple[SocketReport, ...] = ()
+    sync_groups: tuple[SyncGroupReport, ...] = ()
     scripts: tuple[VrrpScriptReport, ...] = ()
     interfaces: tuple[InterfaceReport, ...] = ()
 
@@ -242,6 +245,7 @@ def format_data(
     for title, lines in (
         ("VRRP Topology", [line for r in reports for line in _instance_lines(r)]),
         ("VRRP Sockpool", sockpool_lines(s.sockets)),
+        ("VRRP Sync groups", sync_group_lines(s.sync_groups)),
         ("VRRP Scripts", script_lines(s.scripts)),
         ("Interfaces", interface_lines(s.interfaces)),
     ):

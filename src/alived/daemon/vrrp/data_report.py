@@ -13,17 +13,20 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
 from alived.config import model
+from alived.core.vrrp.states import State
+from alived.core.vrrp.sync_group import SyncGroup
 from alived.core.vrrp.tracker import TrackerKind
 from alived.daemon.vrrp import data_dump
 from alived.daemon.vrrp.data_sections import (
     NOT_TRACKED_WEIGHT,
     InterfaceReport,
     SocketReport,
+    SyncGroupReport,
     Tracking,
     VrrpScriptReport,
 )
 from alived.daemon.vrrp.dumps import InstanceReport
-from alived.daemon.vrrp.report import run_ids
+from alived.daemon.vrrp.report import notify_script_reports, run_ids
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.translate import InstancePlan, SocketKey
@@ -31,6 +34,7 @@ from alived.errors import BackendError
 from alived.linux.netlink import RT_SCOPE_LINK, LinkInfo, Netlink
 from alived.linux.vmac import Vmac, VmacManager
 from alived.localname import router_id
+from alived.notify.scripts import NotifyScripts
 
 log = logging.getLogger("alived.vrrp")
 
@@ -57,6 +61,10 @@ class DataWorld(Protocol):
 
     def script_trackers(self) -> Mapping[str, ScriptTracker]: ...
 
+    def sync_groups(self) -> Mapping[str, SyncGroup]: ...
+
+    def group_scripts(self) -> Mapping[str, NotifyScripts]: ...
+
 
 def data_text(world: DataWorld) -> str:
     """The SIGUSR1 `.data` text of the child now."""
@@ -65,6 +73,7 @@ def data_text(world: DataWorld) -> str:
     lines = data_dump.global_lines(g, router_id(g.router_id), data_dump.default_script_ids(g))
     sections = data_dump.DataSections(
         sockets=socket_reports(world.sockets, world.plans),
+        sync_groups=sync_group_reports(config, world.sync_groups(), world.group_scripts()),
         scripts=script_reports(config, world.plans, world.script_trackers()),
         interfaces=interface_reports(world),
     )
@@ -93,6 +102,48 @@ def socket_reports(
                 protocol="AH" if proto == "ah" else "VRRP",
                 unicast_src=source if unicast else "",
                 instances=tuple((n, plans[n].params.vrid) for n in names if n in plans),
+            )
+        )
+    return tuple(out)
+
+
+def sync_group_reports(
+    config: model.Config | None, groups: Mapping[str, SyncGroup], scripts: Mapping[str, NotifyScripts]
+) -> tuple[SyncGroupReport, ...]:
+    """Each running sync group, in config order: its state and its members' faults and waits."""
+    if config is None:
+        return ()
+    g = config.global_defs
+    out = []
+    for sg in config.sync_groups:
+        group = groups.get(sg.name)
+        if group is None:
+            continue
+        track_scripts = []
+        for entry in sg.track_script:
+            spec = config.script(entry.name)
+            weight = entry.weight if entry.weight is not None else (spec.weight if spec is not None else 0)
+            own = spec.weight_reverse if spec is not None else False
+            reverse = entry.reverse if entry.reverse is not None else own
+            track_scripts.append(Tracking(iname=entry.name, weight=weight, reverse=reverse))
+        notify = notify_script_reports(scripts.get(sg.name, NotifyScripts()))
+        smtp = next((v for v in (sg.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert) if v is not None), False)
+        out.append(
+            SyncGroupReport(
+                name=sg.name,
+                state=group.state.value,
+                members_fault=sum(1 for m in group.members if m.state is State.FAULT),
+                members_init=sum(1 for m in group.members if m.scripts_awaited),
+                members=tuple(m.name for m in group.members),
+                tracking_weight=sg.sync_group_tracking_weight,
+                smtp_alert=smtp,
+                notify_priority_changes=sg.notify_priority_changes,
+                track_ifp=tuple(
+                    Tracking(iname=t.name, weight=t.weight or 0, reverse=bool(t.reverse))
+                    for t in sg.track_interface
+                ),
+                track_script=tuple(track_scripts),
+                scripts=tuple((s.label, s.argv, s.uid, s.gid) for s in notify),
             )
         )
     return tuple(out)

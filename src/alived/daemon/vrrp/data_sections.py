@@ -101,6 +101,51 @@ class InterfaceReport:
     tracking: tuple[Tracking, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncGroupReport:
+    """One vrrp_sync_group: its state, its members and what they wait on, its own settings."""
+
+    name: str
+    state: str
+    members_fault: int = 0
+    members_init: int = 0
+    members: tuple[str, ...] = ()
+    tracking_weight: bool = False
+    smtp_alert: bool = False
+    notify_priority_changes: bool | None = None  # None: not set on the group
+    track_ifp: tuple[Tracking, ...] = ()  # iname: the tracked interface's name
+    track_script: tuple[Tracking, ...] = ()  # iname: the vrrp_script's name
+    scripts: tuple[tuple[str, tuple[str, ...], int, int], ...] = ()  # (label, argv, uid, gid)
+
+
+def sync_group_lines(groups: Sequence[SyncGroupReport]) -> list[str]:
+    out: list[str] = []
+    for g in groups:
+        out += [
+            f" VRRP Sync Group = {g.name}, {g.state}",
+            f"   Num member fault {g.members_fault}, num member init {g.members_init}",
+        ]
+        if g.members:
+            out.append("   VRRP member instances :")
+            out.extend(f"     {name}" for name in g.members)
+        if g.tracking_weight:
+            out.append("   sync group tracking weight set")
+        out.append(f"   Using smtp notification = {'yes' if g.smtp_alert else 'no'}")
+        if g.notify_priority_changes is not None:
+            out.append(f"   Notify priority changes = {'yes' if g.notify_priority_changes else 'no'}")
+        for title, tracked in (("interfaces", g.track_ifp), ("scripts", g.track_script)):
+            if tracked:
+                out.append(f"   Tracked {title} :")
+                out.extend(
+                    f"     {t.iname} weight {t.weight}{' reverse' if t.reverse else ''}" for t in tracked
+                )
+        out.extend(
+            f"   {label} state transition script = {cmd_str(argv)}, uid:gid {uid}:{gid}"
+            for label, argv, uid, gid in g.scripts
+        )
+    return out
+
+
 def tracking_line(t: Tracking) -> str:
     return f"     {t.iname}, weight {t.weight}{' reverse' if t.reverse else ''}"
 

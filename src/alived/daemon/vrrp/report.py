@@ -138,7 +138,7 @@ def instance_reports(
                 scripts_init=inst.scripts_awaited,
                 read_timeout=None if sands is None else wall + (sands - mono) / SECOND,
                 fds=None if entry is None else entry.sock.fds,
-                scripts=_script_reports(plan.notify),
+                scripts=notify_script_reports(plan.notify),
                 conf=dumps.config_view(cfg, config, plan.base_interface, plan.vmac.name if plan.vmac else "")
                 if config is not None and (cfg := config.instance(name)) is not None
                 else dumps.ConfigView(),
@@ -169,7 +169,7 @@ def run_ids(command: ScriptCommand) -> tuple[tuple[str, ...], int, int]:
     return command.argv, uid, os.getegid() if command.gid is None else command.gid
 
 
-def _script_reports(scripts: NotifyScripts) -> tuple[dumps.ScriptReport, ...]:
+def notify_script_reports(scripts: NotifyScripts) -> tuple[dumps.ScriptReport, ...]:
     generic = None if scripts.generic is None else run_ids(scripts.generic)
     return dumps.script_reports({k: run_ids(v) for k, v in scripts.specific.items()}, generic)
 
