@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from alived.config import model
 from alived.core.vrrp.sync_group import SyncGroup
+from alived.core.vrrp.track_process import ProcessTable
 from alived.daemon.vrrp.dumps import InstanceReport
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
@@ -37,3 +38,9 @@ class EmptyChild:
 
     def group_scripts(self) -> Mapping[str, NotifyScripts]:
         return {}
+
+    def track_file_values(self) -> Mapping[str, int]:
+        return {}
+
+    def process_table(self) -> ProcessTable:
+        return ProcessTable(())

@@ -562,3 +562,106 @@ def test_the_child_s_sync_group_section_follows_its_group(rig: Callable[..., Rig
         assert lines[at + 7] == "------< Interfaces >------"
 
     in_loop(body)
+
+
+def test_track_files_and_processes_in_keepalived_s_words() -> None:
+    tf = data_sections.TrackFileReport(
+        name="tf",
+        path="/run/tf",
+        status=2,
+        weight=-3,
+        tracking=(Tracking(iname="VI_V", weight=4, reverse=True),),
+    )
+    assert data_sections.track_file_lines([tf]) == [
+        " Track file = tf",
+        "   File = /run/tf",
+        "   Status = 2",
+        "   Weight = -3",
+        "   Tracking instances :",
+        "     VI_V, weight 4 reverse",
+    ]
+    tp = data_sections.TrackProcessReport(
+        name="tp",
+        process="sleep",
+        params="5 x",
+        param_match="partial",
+        quorum=2,
+        quorum_max=3,
+        count=1,
+        weight=2,
+        fork_delay_us=1_500_000,
+        fork_timer=True,
+        tracking=(Tracking(iname="VI_V", weight=2),),
+    )
+    assert data_sections.track_process_lines([tp]) == [
+        " VRRP Track process = tp",
+        "   Process = sleep",
+        "   Parameters = 5 x",
+        "   Param match = partial",
+        "   Min processes = 2",
+        "   Max processes = 3",
+        "   Current processes = 1",
+        "   Have quorum = false",
+        "   Weight = 2",
+        "   Terminate delay = 0.000000s",
+        "   Fork delay = 1.500000s",
+        "   Fork delay timer running",
+        "   Terminate delay timer not running",
+        "   Full command = false",
+        "   Tracking instances :",
+        "     VI_V, weight 2",
+    ]
+    # An instance names what it tracks with keepalived's comma for these two kinds.
+    r = _report(
+        track_files=(dumps.TrackReport(name="tf", weight=4, reverse=True),),
+        track_processes=(dumps.TrackReport(name="tp", weight=2),),
+    )
+    text = data_dump.format_data([r])
+    assert (
+        "   Tracked files :\n     tf, weight 4 reverse\n   Tracked processes :\n     tp, weight 2\n" in text
+    )
+
+
+def test_the_child_s_track_file_section_shows_the_value_it_read(
+    rig: Callable[..., Rig],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    flag = tmp_path / "tf"
+    flag.write_text("2\n")
+    conf = f"""
+vrrp_track_file tf {{
+  file "{flag}"
+  weight -3
+}}
+vrrp_instance VI_1 {{
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  track_file {{
+    tf weight 4 reverse
+  }}
+  virtual_ipaddress {{
+    192.0.2.100/24
+  }}
+}}
+"""
+
+    def body() -> None:
+        r = rig(conf)
+        r.child.start_trackers(r.child.config)
+        try:
+            lines = data_report.data_text(r.child).splitlines()
+        finally:
+            r.child.trackers.stop()
+        at = lines.index("------< VRRP Track files >------")
+        assert lines[at + 1 : at + 7] == [
+            " Track file = tf",
+            f"   File = {flag}",
+            "   Status = 2",
+            "   Weight = -3",
+            "   Tracking instances :",
+            "     VI_1, weight 4 reverse",
+        ]
+        assert "   Tracked files :" in lines and "     tf, weight 4 reverse" in lines
+
+    in_loop(body)

@@ -123,6 +123,15 @@ class ProcessTable:
     def count(self, name: str) -> int:
         return self._states[name].count
 
+    def spec(self, name: str) -> ProcessSpec | None:
+        st = self._states.get(name)
+        return st.spec if st is not None else None
+
+    def delays_running(self, name: str) -> tuple[bool, bool]:
+        """Whether the tracker's fork delay and terminate delay are counting down now."""
+        st = self._states[name]
+        return st.fork_deadline is not None, st.terminate_deadline is not None
+
     def counted(self, pid: int) -> frozenset[str]:
         """The trackers this pid counts for (empty: untracked)."""
         return frozenset(self._pids.get(pid, ()))

@@ -28,6 +28,7 @@ from alived.core.vrrp.inputs import (
 )
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.sync_group import SyncGroup
+from alived.core.vrrp.track_process import ProcessTable
 from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
 from alived.daemon.child_main import ChildFrame, run_child
@@ -365,6 +366,12 @@ class VrrpChild:
 
     def sync_groups(self) -> dict[str, SyncGroup]:
         return {u.group.name: u.group for u in self.driver.units.values() if u.group is not None}
+
+    def process_table(self) -> ProcessTable:
+        return self.trackers.processes.processes.table
+
+    def track_file_values(self) -> dict[str, int]:
+        return self.trackers.files.files.values
 
     def group_scripts(self) -> dict[str, NotifyScripts]:
         return self.actions.group_notify

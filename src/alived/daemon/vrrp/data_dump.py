@@ -16,11 +16,15 @@ from alived.daemon.vrrp.data_sections import (
     InterfaceReport,
     SocketReport,
     SyncGroupReport,
+    TrackFileReport,
+    TrackProcessReport,
     VrrpScriptReport,
     interface_lines,
     script_lines,
     sockpool_lines,
     sync_group_lines,
+    track_file_lines,
+    track_process_lines,
 )
 from alived.daemon.vrrp.dumps import InstanceReport, cmd_str
 from alived.script_security import default_user, lookup_user
@@ -34,6 +38,8 @@ class DataSections:
     sockets: tuple[SocketReport, ...] = ()
     sync_groups: tuple[SyncGroupReport, ...] = ()
     scripts: tuple[VrrpScriptReport, ...] = ()
+    track_files: tuple[TrackFileReport, ...] = ()
+    track_processes: tuple[TrackProcessReport, ...] = ()
     interfaces: tuple[InterfaceReport, ...] = ()
 
 
@@ -219,6 +225,10 @@ def _instance_lines(r: InstanceReport) -> list[str]:
         if tracked:
             out.append(f"   Tracked {title} :")
             out.extend(f"     {t.name} weight {t.weight}{' reverse' if t.reverse else ''}" for t in tracked)
+    for title, tracked in (("files", r.track_files), ("processes", r.track_processes)):
+        if tracked:  # keepalived writes these two with a comma
+            out.append(f"   Tracked {title} :")
+            out.extend(f"     {t.name}, weight {t.weight}{' reverse' if t.reverse else ''}" for t in tracked)
     out.append(f"   Using smtp notification = {_yes(c.smtp_alert, ('yes', 'no'))}")
     out.append(f"   Notify deleted = {_yes(c.notify_deleted, ('Deleted', 'Fault'))}")
     out.extend(
@@ -247,6 +257,8 @@ def format_data(
         ("VRRP Sockpool", sockpool_lines(s.sockets)),
         ("VRRP Sync groups", sync_group_lines(s.sync_groups)),
         ("VRRP Scripts", script_lines(s.scripts)),
+        ("VRRP Track files", track_file_lines(s.track_files)),
+        ("VRRP Track processes", track_process_lines(s.track_processes)),
         ("Interfaces", interface_lines(s.interfaces)),
     ):
         if lines:

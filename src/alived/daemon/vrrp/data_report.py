@@ -15,6 +15,7 @@ from typing import Protocol
 from alived.config import model
 from alived.core.vrrp.states import State
 from alived.core.vrrp.sync_group import SyncGroup
+from alived.core.vrrp.track_process import QUORUM_MAX_UNSET, ParamMatch, ProcessTable
 from alived.core.vrrp.tracker import TrackerKind
 from alived.daemon.vrrp import data_dump
 from alived.daemon.vrrp.data_sections import (
@@ -22,7 +23,9 @@ from alived.daemon.vrrp.data_sections import (
     InterfaceReport,
     SocketReport,
     SyncGroupReport,
+    TrackFileReport,
     Tracking,
+    TrackProcessReport,
     VrrpScriptReport,
 )
 from alived.daemon.vrrp.dumps import InstanceReport
@@ -63,6 +66,10 @@ class DataWorld(Protocol):
 
     def sync_groups(self) -> Mapping[str, SyncGroup]: ...
 
+    def track_file_values(self) -> Mapping[str, int]: ...
+
+    def process_table(self) -> ProcessTable: ...
+
     def group_scripts(self) -> Mapping[str, NotifyScripts]: ...
 
 
@@ -75,6 +82,8 @@ def data_text(world: DataWorld) -> str:
         sockets=socket_reports(world.sockets, world.plans),
         sync_groups=sync_group_reports(config, world.sync_groups(), world.group_scripts()),
         scripts=script_reports(config, world.plans, world.script_trackers()),
+        track_files=track_file_reports(config, world.plans, world.track_file_values()),
+        track_processes=track_process_reports(config, world.plans, world.process_table()),
         interfaces=interface_reports(world),
     )
     return data_dump.format_data(world.reports(), lines, sections)
@@ -149,6 +158,73 @@ def sync_group_reports(
     return tuple(out)
 
 
+def _trackers_of(plans: Mapping[str, InstancePlan], kind: TrackerKind, name: str) -> tuple[Tracking, ...]:
+    return tuple(
+        Tracking(iname=iname, weight=t.weight, reverse=t.reverse)
+        for iname, plan in plans.items()
+        for t in plan.params.trackers
+        if t.kind is kind and t.name == name
+    )
+
+
+def track_file_reports(
+    config: model.Config | None, plans: Mapping[str, InstancePlan], values: Mapping[str, int]
+) -> tuple[TrackFileReport, ...]:
+    """Each track_file the child watches, in config order, with its value and who tracks it."""
+    if config is None:
+        return ()
+    return tuple(
+        TrackFileReport(
+            name=f.name,
+            path=f.file or "",
+            status=values[f.name],
+            weight=f.weight,
+            reverse=f.weight_reverse,
+            tracking=_trackers_of(plans, TrackerKind.FILE, f.name),
+        )
+        for f in config.track_files
+        if f.name in values
+    )
+
+
+def track_process_reports(
+    config: model.Config | None, plans: Mapping[str, InstancePlan], table: ProcessTable
+) -> tuple[TrackProcessReport, ...]:
+    """Each vrrp_track_process the child follows, in config order, with its count and quorum now."""
+    if config is None:
+        return ()
+    out = []
+    for block in config.track_processes:
+        spec = table.spec(block.name)
+        if spec is None:
+            continue
+        fork_timer, terminate_timer = table.delays_running(spec.name)
+        params = (
+            spec.params.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace") if spec.params else ""
+        )
+        out.append(
+            TrackProcessReport(
+                name=spec.name,
+                process=spec.process,
+                params=params,
+                param_match="" if spec.param_match is ParamMatch.NONE else spec.param_match.value,
+                quorum=spec.quorum,
+                quorum_max=None if spec.quorum_max == QUORUM_MAX_UNSET else spec.quorum_max,
+                count=table.count(spec.name),
+                have_quorum=table.have_quorum(spec.name),
+                weight=block.weight,
+                reverse=block.weight_reverse,
+                terminate_delay_us=spec.terminate_delay,
+                fork_delay_us=spec.fork_delay,
+                fork_timer=fork_timer,
+                terminate_timer=terminate_timer,
+                full_command=spec.full_command,
+                tracking=_trackers_of(plans, TrackerKind.PROCESS, spec.name),
+            )
+        )
+    return tuple(out)
+
+
 def _result(tracker: ScriptTracker) -> int:
     """keepalived's `result`: rise-1 while undecided, then counting from 0 (failed) or from
     rise+fall-1 (good) towards the flip, by the contradicting results seen."""
@@ -169,12 +245,7 @@ def script_reports(
         tracker = trackers.get(script.name)
         if tracker is None:
             continue
-        tracking = tuple(
-            Tracking(iname=name, weight=t.weight, reverse=t.reverse)
-            for name, plan in plans.items()
-            for t in plan.params.trackers
-            if t.kind is TrackerKind.SCRIPT and t.name == script.name
-        )
+        tracking = _trackers_of(plans, TrackerKind.SCRIPT, script.name)
         command = tracker.command
         if command is not None:
             argv, uid, gid = run_ids(command)

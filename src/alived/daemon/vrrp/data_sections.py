@@ -118,6 +118,85 @@ class SyncGroupReport:
     scripts: tuple[tuple[str, tuple[str, ...], int, int], ...] = ()  # (label, argv, uid, gid)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackFileReport:
+    """One track_file: its path, the value last read, its weight and the instances tracking it."""
+
+    name: str
+    path: str
+    status: int
+    weight: int
+    reverse: bool = False
+    tracking: tuple[Tracking, ...] = ()
+
+
+def track_file_lines(files: Sequence[TrackFileReport]) -> list[str]:
+    out: list[str] = []
+    for f in files:
+        out += [
+            f" Track file = {f.name}",
+            f"   File = {f.path}",
+            f"   Status = {f.status}",
+            f"   Weight = {f.weight}{' reverse' if f.reverse else ''}",
+        ]
+        if f.tracking:
+            out.append("   Tracking instances :")
+            out.extend(tracking_line(t) for t in f.tracking)
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackProcessReport:
+    """One vrrp_track_process: what it matches, its quorum, the count now, delays and trackers."""
+
+    name: str
+    process: str
+    params: str = ""  # the configured arguments, space-separated
+    param_match: str = ""  # "", "exact", "partial" or "initial"
+    quorum: int = 1
+    quorum_max: int | None = None
+    count: int = 0
+    have_quorum: bool = False
+    weight: int = 0
+    reverse: bool = False
+    terminate_delay_us: int = 0
+    fork_delay_us: int = 0
+    fork_timer: bool = False
+    terminate_timer: bool = False
+    full_command: bool = False
+    tracking: tuple[Tracking, ...] = ()
+
+
+_PARAM_MATCH = {"exact": "", "partial": " = partial", "initial": " = initial"}
+
+
+def track_process_lines(processes: Sequence[TrackProcessReport]) -> list[str]:
+    out: list[str] = []
+    for p in processes:
+        out += [f" VRRP Track process = {p.name}", f"   Process = {p.process}"]
+        if p.params:
+            out.append(f"   Parameters = {p.params}")
+        if p.param_match:
+            out.append(f"   Param match{_PARAM_MATCH.get(p.param_match, 'unknown')}")
+        out.append(f"   Min processes = {p.quorum}")
+        if p.quorum_max is not None:
+            out.append(f"   Max processes = {p.quorum_max}")
+        out += [
+            f"   Current processes = {p.count}",
+            f"   Have quorum = {'true' if p.have_quorum else 'false'}",
+            f"   Weight = {p.weight}{' reverse' if p.reverse else ''}",
+            f"   Terminate delay = {p.terminate_delay_us / SECOND:f}s",
+            f"   Fork delay = {p.fork_delay_us / SECOND:f}s",
+            f"   Fork delay timer {'' if p.fork_timer else 'not '}running",
+            f"   Terminate delay timer {'' if p.terminate_timer else 'not '}running",
+            f"   Full command = {'true' if p.full_command else 'false'}",
+        ]
+        if p.tracking:
+            out.append("   Tracking instances :")
+            out.extend(tracking_line(t) for t in p.tracking)
+    return out
+
+
 def sync_group_lines(groups: Sequence[SyncGroupReport]) -> list[str]:
     out: list[str] = []
     for g in groups:

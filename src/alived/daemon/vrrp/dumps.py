@@ -122,6 +122,8 @@ class InstanceReport:
     garps_sent: int = 0
     nas_sent: int = 0
     trackers: tuple[TrackerState, ...] = ()
+    track_files: tuple[TrackReport, ...] = ()  # with the weights the instance applies
+    track_processes: tuple[TrackReport, ...] = ()
     total_priority: int = 0  # base plus the trackers' weights, unclamped
     config_faults: int = 0
     if_script_faults: int = 0  # every reason the instance is (or would be) in FAULT

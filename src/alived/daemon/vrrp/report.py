@@ -20,6 +20,7 @@ from alived.core.vrrp.checksum import UnicastChecksum
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.params import InstanceParams
 from alived.core.vrrp.states import State
+from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
 from alived.daemon.dumpfile import write_dump_file
 from alived.daemon.vrrp import dumps
@@ -131,6 +132,8 @@ def instance_reports(
                 garps_sent=facts.garps_sent.get(name, 0),
                 nas_sent=facts.nas_sent.get(name, 0),
                 trackers=tuple(inst.tracker_states()),
+                track_files=_tracked(p, TrackerKind.FILE),
+                track_processes=_tracked(p, TrackerKind.PROCESS),
                 total_priority=inst.total_priority,
                 # alived refuses what keepalived counts as config faults at load: none is left.
                 config_faults=0,
@@ -148,6 +151,14 @@ def instance_reports(
             )
         )
     return out
+
+
+def _tracked(params: InstanceParams, kind: TrackerKind) -> tuple[dumps.TrackReport, ...]:
+    return tuple(
+        dumps.TrackReport(name=t.name, weight=t.weight, reverse=t.reverse)
+        for t in params.trackers
+        if t.kind is kind
+    )
 
 
 def _ttl_range(params: InstanceParams, peer: IPAddress) -> tuple[int, int]:
