@@ -665,3 +665,42 @@ vrrp_instance VI_1 {{
         assert "   Tracked files :" in lines and "     tf, weight 4 reverse" in lines
 
     in_loop(body)
+
+
+def test_static_addresses_and_routes_come_first_and_say_when_set(rig: Callable[..., Rig]) -> None:  # noqa: F811
+    conf = """
+static_ipaddress {
+  203.0.113.5/24 dev eth0
+}
+static_routes {
+  198.51.100.0/24 via 192.0.2.254 dev eth0
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+}
+"""
+
+    def body() -> None:
+        r = rig(conf)
+        before = data_report.data_text(r.child).splitlines()
+        assert "     203.0.113.5/24 dev eth0 scope global" in before
+        assert r.child.config is not None
+        r.child.apply_static(r.child.config)
+        lines = data_report.data_text(r.child).splitlines()
+        at = lines.index("------< Static Addresses >------")
+        assert lines[at + 1 : at + 5] == [
+            "     203.0.113.5/24 dev eth0 scope global set",
+            "------< Static Routes >------",
+            "     198.51.100.0/24 via 192.0.2.254 dev eth0",
+            "------< VRRP Topology >------",
+        ]
+        # An address alived set is not the interface's own (keepalived says the same).
+        eth0 = lines.index(" Name = eth0")
+        assert lines[eth0 + 2] == "   IPv4 address = 192.0.2.1" and "     203.0.113.5" not in lines
+
+    in_loop(body)

@@ -35,6 +35,8 @@ from alived.units import SECOND
 class DataSections:
     """What the `.data` dump says after the instances: sockets, sync groups, scripts, interfaces."""
 
+    static_addresses: tuple[str, ...] = ()  # in the dump's words, as the VIPs
+    static_routes: tuple[str, ...] = ()
     sockets: tuple[SocketReport, ...] = ()
     sync_groups: tuple[SyncGroupReport, ...] = ()
     scripts: tuple[VrrpScriptReport, ...] = ()
@@ -253,6 +255,8 @@ def format_data(
     s = sections or DataSections()
     out = ["------< Global definitions >------", *(f" {line}" for line in global_lines)]
     for title, lines in (
+        ("Static Addresses", [f"     {a}" for a in s.static_addresses]),
+        ("Static Routes", [f"     {r}" for r in s.static_routes]),
         ("VRRP Topology", [line for r in reports for line in _instance_lines(r)]),
         ("VRRP Sockpool", sockpool_lines(s.sockets)),
         ("VRRP Sync groups", sync_group_lines(s.sync_groups)),

@@ -29,10 +29,10 @@ from alived.daemon.vrrp.data_sections import (
     VrrpScriptReport,
 )
 from alived.daemon.vrrp.dumps import InstanceReport
-from alived.daemon.vrrp.report import notify_script_reports, run_ids
+from alived.daemon.vrrp.report import address_text, notify_script_reports, route_text, run_ids
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
-from alived.daemon.vrrp.translate import InstancePlan, SocketKey
+from alived.daemon.vrrp.translate import InstancePlan, SocketKey, static_addresses, static_routes
 from alived.errors import BackendError
 from alived.linux.netlink import RT_SCOPE_LINK, LinkInfo, Netlink
 from alived.linux.vmac import Vmac, VmacManager
@@ -79,6 +79,8 @@ def data_text(world: DataWorld) -> str:
     g = config.global_defs if config is not None else model.GlobalDefs()
     lines = data_dump.global_lines(g, router_id(g.router_id), data_dump.default_script_ids(g))
     sections = data_dump.DataSections(
+        static_addresses=_static_address_lines(world),
+        static_routes=tuple(route_text(r) for r in static_routes(config)) if config else (),
         sockets=socket_reports(world.sockets, world.plans),
         sync_groups=sync_group_reports(config, world.sync_groups(), world.group_scripts()),
         scripts=script_reports(config, world.plans, world.script_trackers()),
@@ -87,6 +89,23 @@ def data_text(world: DataWorld) -> str:
         interfaces=interface_reports(world),
     )
     return data_dump.format_data(world.reports(), lines, sections)
+
+
+def _static_address_lines(world: DataWorld) -> tuple[str, ...]:
+    """The static addresses, ` set` on those the interface has now."""
+    if world.config is None:
+        return ()
+    specs = static_addresses(world.config)
+    netlink = world.netlink
+    present: set[tuple[str, object]] = set()
+    if specs and netlink is not None:
+        try:
+            with netlink.address_snapshot():
+                for dev in {s.dev for s in specs}:
+                    present.update((dev, e.address) for e in netlink.address_entries(dev))
+        except BackendError as err:
+            log.error("Unable to read the static addresses for the data dump: %s", err)
+    return tuple(f"{address_text(s)}{' set' if (s.dev, s.address) in present else ''}" for s in specs)
 
 
 def socket_reports(
@@ -319,7 +338,10 @@ def interface_reports(world: DataWorld) -> tuple[InterfaceReport, ...]:
     if netlink is None:
         return ()
     plans = world.plans
+    # Addresses alived sets (VIPs, eVIPs, static ones) are not the interface's own, as keepalived's.
     ours = {s.address for plan in plans.values() for s in (*plan.vips, *plan.evips)}
+    if world.config is not None:
+        ours.update(a.address for a in static_addresses(world.config))
     vmacs = world.vmacs.vmacs if world.vmacs is not None else {}
     saved = world.vmacs.saved_sysctls if world.vmacs is not None else {}
     tracking = _tracking(plans)
