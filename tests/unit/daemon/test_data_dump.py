@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from ipaddress import ip_network
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -20,7 +21,7 @@ from alived.config import model
 from alived.config.load import load_config
 from alived.core.vrrp.params import TrackerSpec
 from alived.core.vrrp.tracker import TrackerKind
-from alived.daemon.vrrp import data_dump, data_report, data_sections, dumps
+from alived.daemon.vrrp import data_dump, data_report, data_sections, dumps, report
 from alived.daemon.vrrp.data_sections import (
     ARPHRD_LOOPBACK,
     IFF_BROADCAST,
@@ -35,6 +36,7 @@ from alived.daemon.vrrp.data_sections import (
 )
 from alived.daemon.vrrp.dumps import InstanceReport
 from alived.daemon.vrrp.trackers import ScriptTracker
+from alived.linux.netlink import RuleSpec
 from alived.linux.scripts import ScriptRunner
 from alived.units import SECOND, Ticks
 from tests.unit.daemon.test_driver import Rig, in_loop, rig  # noqa: F401 (fixture)
@@ -667,7 +669,7 @@ vrrp_instance VI_1 {{
     in_loop(body)
 
 
-def test_static_addresses_and_routes_come_first_and_say_when_set(rig: Callable[..., Rig]) -> None:  # noqa: F811
+def test_static_addresses_routes_and_rules_come_first(rig: Callable[..., Rig]) -> None:  # noqa: F811
     conf = """
 static_ipaddress {
   203.0.113.5/24 dev eth0
@@ -675,12 +677,18 @@ static_ipaddress {
 static_routes {
   198.51.100.0/24 via 192.0.2.254 dev eth0
 }
+static_rules {
+  from 198.51.100.0/24 table 100 priority 70
+}
 vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   priority 100
   virtual_ipaddress {
     192.0.2.100/24
+  }
+  virtual_rules {
+    from 203.0.113.0/24 table 101 priority 50
   }
 }
 """
@@ -693,14 +701,36 @@ vrrp_instance VI_1 {
         r.child.apply_static(r.child.config)
         lines = data_report.data_text(r.child).splitlines()
         at = lines.index("------< Static Addresses >------")
-        assert lines[at + 1 : at + 5] == [
+        assert lines[at + 1 : at + 7] == [
             "     203.0.113.5/24 dev eth0 scope global set",
             "------< Static Routes >------",
             "     198.51.100.0/24 via 192.0.2.254 dev eth0",
+            "------< Static Rules >------",
+            "     from 198.51.100.0/24 priority 70 tos 0x0 protocol 3 lookup 100",
             "------< VRRP Topology >------",
         ]
+        rules = lines.index("   Virtual Rules :")
+        assert lines[rules + 1] == "     from 203.0.113.0/24 priority 50 tos 0x0 protocol 3 lookup 101"
         # An address alived set is not the interface's own (keepalived says the same).
         eth0 = lines.index(" Name = eth0")
         assert lines[eth0 + 2] == "   IPv4 address = 192.0.2.1" and "     203.0.113.5" not in lines
 
     in_loop(body)
+
+
+def test_rules_in_keepalived_s_words() -> None:
+    """keepalived 2.2.7 wrote these two as `from 203.0.113.0/24 priority 50 tos 0x0 protocol 18
+    lookup 101` and `from all to 198.51.100.7 priority 40 tos 0x0 fwmark 0x10/0xff iif eth0
+    protocol 18 lookup 102`: alived's rules carry its own protocol (3, boot)."""
+    first = RuleSpec(src=ip_network("203.0.113.0/24"), table=101, priority=50)
+    second = RuleSpec(
+        dst=ip_network("198.51.100.7/32"), table=102, priority=40, fwmark=0x10, fwmask=0xFF, iif="eth0"
+    )
+    assert report.rule_text(first) == "from 203.0.113.0/24 priority 50 tos 0x0 protocol 3 lookup 101"
+    assert (
+        report.rule_text(second)
+        == "from all to 198.51.100.7 priority 40 tos 0x0 fwmark 0x10/0xff iif eth0 protocol 3 lookup 102"
+    )
+    assert report.rule_text(RuleSpec(family=6, action="goto", goto=60, table=None)) == (
+        "inet6 from all tos 0x0 protocol 3 goto 60"
+    )

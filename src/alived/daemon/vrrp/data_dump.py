@@ -37,6 +37,7 @@ class DataSections:
 
     static_addresses: tuple[str, ...] = ()  # in the dump's words, as the VIPs
     static_routes: tuple[str, ...] = ()
+    static_rules: tuple[str, ...] = ()
     sockets: tuple[SocketReport, ...] = ()
     sync_groups: tuple[SyncGroupReport, ...] = ()
     scripts: tuple[VrrpScriptReport, ...] = ()
@@ -257,6 +258,7 @@ def format_data(
     for title, lines in (
         ("Static Addresses", [f"     {a}" for a in s.static_addresses]),
         ("Static Routes", [f"     {r}" for r in s.static_routes]),
+        ("Static Rules", [f"     {r}" for r in s.static_rules]),
         ("VRRP Topology", [line for r in reports for line in _instance_lines(r)]),
         ("VRRP Sockpool", sockpool_lines(s.sockets)),
         ("VRRP Sync groups", sync_group_lines(s.sync_groups)),

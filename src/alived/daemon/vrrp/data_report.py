@@ -29,10 +29,16 @@ from alived.daemon.vrrp.data_sections import (
     VrrpScriptReport,
 )
 from alived.daemon.vrrp.dumps import InstanceReport
-from alived.daemon.vrrp.report import address_text, notify_script_reports, route_text, run_ids
+from alived.daemon.vrrp.report import address_text, notify_script_reports, route_text, rule_text, run_ids
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
-from alived.daemon.vrrp.translate import InstancePlan, SocketKey, static_addresses, static_routes
+from alived.daemon.vrrp.translate import (
+    InstancePlan,
+    SocketKey,
+    static_addresses,
+    static_routes,
+    static_rules,
+)
 from alived.errors import BackendError
 from alived.linux.netlink import RT_SCOPE_LINK, LinkInfo, Netlink
 from alived.linux.vmac import Vmac, VmacManager
@@ -81,6 +87,7 @@ def data_text(world: DataWorld) -> str:
     sections = data_dump.DataSections(
         static_addresses=_static_address_lines(world),
         static_routes=tuple(route_text(r) for r in static_routes(config)) if config else (),
+        static_rules=tuple(rule_text(r) for r in static_rules(config)) if config else (),
         sockets=socket_reports(world.sockets, world.plans),
         sync_groups=sync_group_reports(config, world.sync_groups(), world.group_scripts()),
         scripts=script_reports(config, world.plans, world.script_trackers()),

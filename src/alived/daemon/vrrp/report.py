@@ -29,7 +29,7 @@ from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.split_brain import SplitBrainReport
 from alived.daemon.vrrp.translate import InstancePlan, SocketKey
 from alived.linux import clock
-from alived.linux.netlink import RT_TABLE_MAIN, SCOPES, AddressSpec, RouteSpec
+from alived.linux.netlink import RT_TABLE_MAIN, SCOPES, AddressSpec, IPNetwork, RouteSpec, RuleSpec
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
 from alived.units import SECOND, Ticks
@@ -52,6 +52,50 @@ def route_text(spec: RouteSpec) -> str:
         parts.append(f"dev {spec.dev}")
     if spec.table != RT_TABLE_MAIN:
         parts.append(f"table {spec.table}")
+    return " ".join(parts)
+
+
+def _net(network: IPNetwork) -> str:
+    # keepalived's ipaddresstos: no prefix on a host address.
+    host = network.prefixlen == network.max_prefixlen
+    return str(network.network_address) if host else str(network)
+
+
+def rule_text(spec: RuleSpec) -> str:
+    """keepalived's dump form of a virtual rule: `from 192.0.2.0/24 tos 0x0 lookup 100`."""
+    parts = ["inet6"] if spec.src is None and spec.dst is None and spec.family == 6 else []
+    if spec.invert:
+        parts.append("not")
+    parts.append(f"from {_net(spec.src) if spec.src is not None else 'all'}")
+    if spec.dst is not None:
+        parts.append(f"to {_net(spec.dst)}")
+    if spec.priority is not None:
+        parts.append(f"priority {spec.priority}")
+    parts.append(f"tos 0x{spec.tos:x}")
+    if spec.fwmark is not None or spec.fwmask is not None:
+        mask = "" if spec.fwmask in (None, 0xFFFFFFFF) else f"/0x{spec.fwmask:x}"
+        parts.append(f"fwmark 0x{spec.fwmark or 0:x}{mask}")
+    parts += [f"{word} {dev}" for word, dev in (("iif", spec.iif), ("oif", spec.oif)) if dev is not None]
+    if spec.suppress_prefixlength is not None:
+        parts.append(f"suppress_prefixlen {spec.suppress_prefixlength}")
+    if spec.suppress_ifgroup is not None:
+        parts.append(f"suppress_ifgroup {spec.suppress_ifgroup}")
+    if spec.uidrange is not None:
+        parts.append(f"uidrange {spec.uidrange[0]}-{spec.uidrange[1]}")
+    if spec.l3mdev:
+        parts.append("l3mdev")
+    parts.append(f"protocol {spec.protocol}")
+    if spec.ipproto is not None:
+        parts.append(f"ipproto {spec.ipproto}")
+    parts += [
+        f"{word} {r[0]}-{r[1]}" for word, r in (("sport", spec.sport), ("dport", spec.dport)) if r is not None
+    ]
+    if spec.action == "to_tbl":
+        parts.append(f"lookup {spec.table if spec.table is not None else RT_TABLE_MAIN}")
+    elif spec.action == "goto":
+        parts.append(f"goto {spec.goto}")
+    else:
+        parts.append("nop" if spec.action == "nop" else f"type {spec.action}")
     return " ".join(parts)
 
 
@@ -115,6 +159,7 @@ def instance_reports(
                     f"{address_text(s)}{' set' if inst.state is State.MASTER else ''}" for s in plan.evips
                 ),
                 vroutes=tuple(route_text(r) for r in plan.routes),
+                vrules=tuple(rule_text(r) for r in plan.rules),
                 vipset=inst.state is State.MASTER,
                 src_ip=str(p.primary_address) if plan.has_source else "",
                 mcast_addr="" if p.unicast else str(plan.group),
