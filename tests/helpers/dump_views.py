@@ -9,6 +9,7 @@ from alived.config import model
 from alived.core.vrrp.sync_group import SyncGroup
 from alived.core.vrrp.track_process import ProcessTable
 from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.garp_pacer import Pacer
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.translate import InstancePlan, SocketKey
@@ -44,3 +45,6 @@ class EmptyChild:
 
     def process_table(self) -> ProcessTable:
         return ProcessTable(())
+
+    def garp_pacers(self) -> Mapping[tuple[str, bool], Pacer]:
+        return {}

@@ -214,6 +214,7 @@ class GarpGroup:
     garp_interval: Ticks | None = None
     gna_interval: Ticks | None = None
     interfaces: tuple[str, ...] = ()
+    aggregation_group: int = 0  # numbered from 1 among groups with an `interfaces` block, else 0
     location: Location | None = None
     interface_locations: tuple[Location, ...] = field(default=(), compare=False)  # where each is named
 

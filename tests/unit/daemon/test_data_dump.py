@@ -734,3 +734,74 @@ def test_rules_in_keepalived_s_words() -> None:
     assert report.rule_text(RuleSpec(family=6, action="goto", goto=60, table=None)) == (
         "inet6 from all tos 0x0 protocol 3 goto 60"
     )
+
+
+def test_garp_delays_in_keepalived_s_words() -> None:
+    delays = [
+        data_sections.GarpDelayReport(group=1, gna_interval_us=400_000, interfaces=("trk1",)),
+        data_sections.GarpDelayReport(group=0, garp_interval_us=500_000, interfaces=("eth0",)),
+        data_sections.GarpDelayReport(group=0, interfaces=("eth1",)),
+    ]
+    lines = data_sections.garp_delay_lines(delays)
+    epoch = f"0.000000 ({time.ctime(0)[:19]}.000000)"  # nothing sent yet
+    assert lines == [
+        "------< GARP delay group 1 >------",
+        " GNA interval = 0.4",
+        f" GNA next time {epoch}",
+        " Interfaces",
+        "  trk1",
+        "------< GARP delay group 0 >------",
+        " GARP interval = 0.5",
+        f" GARP next time {epoch}",
+        " Interfaces",
+        "  eth0",
+        "------< GARP delay group 0 >------",
+        " No configuration",
+        " Interfaces",
+        "  eth1",
+    ]
+    text = data_dump.format_data(
+        [_report()], ["Router ID = x"], data_dump.DataSections(garp_delays=tuple(delays))
+    )
+    titles = [line for line in text.splitlines() if line.startswith("------<")]
+    assert titles[:3] == [
+        "------< Global definitions >------",
+        "------< Gratuitous ARP delays >------",
+        "------< GARP delay group 1 >------",
+    ]
+
+
+def test_the_child_s_garp_delays_follow_its_groups_and_the_global_interval(rig: Callable[..., Rig]) -> None:  # noqa: F811
+    conf = """
+global_defs {
+  vrrp_garp_interval 0.5
+}
+garp_group {
+  gna_interval 0.4
+  interfaces {
+    lo
+  }
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+}
+"""
+
+    def body() -> None:
+        r = rig(conf)
+        lines = data_report.data_text(r.child).splitlines()
+        at = lines.index("------< Gratuitous ARP delays >------")
+        assert lines[at + 1 : at + 3] == ["------< GARP delay group 1 >------", " GNA interval = 0.4"]
+        assert lines[at + 4 : at + 7] == [" Interfaces", "  lo", "------< GARP delay group 0 >------"]
+        assert lines[at + 7] == " GARP interval = 0.5" and lines[at + 10] == "  eth0"
+        eth0 = lines.index(" Name = eth0")
+        assert "   Gratuitous ARP interval 500ms" in lines[eth0:]
+        lo = lines.index(" Name = lo")
+        assert lines[lo:eth0].count("   Gratuitous ARP aggregation group 1") == 1
+
+    in_loop(body)

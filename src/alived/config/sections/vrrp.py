@@ -353,7 +353,11 @@ def build_garp_group(ctx: Ctx, node: Node, fields: Fields) -> Any:
         numbered[0] = number
     taken.update(names)
     return model.GarpGroup(
-        interfaces=tuple(names), location=node.line.location, interface_locations=tuple(places), **values
+        interfaces=tuple(names),
+        aggregation_group=number,
+        location=node.line.location,
+        interface_locations=tuple(places),
+        **values,
     )
 
 

@@ -40,6 +40,7 @@ from alived.daemon.vrrp import mail_alerts
 from alived.daemon.vrrp.action_runner import ActionRunner
 from alived.daemon.vrrp.driver import Driver, Unit
 from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.garp_pacer import Pacer
 from alived.daemon.vrrp.intents import IntentHandler
 from alived.daemon.vrrp.kernel_setup import adopt_found, apply_static
 from alived.daemon.vrrp.lifecycle import Lifecycle
@@ -366,6 +367,9 @@ class VrrpChild:
 
     def sync_groups(self) -> dict[str, SyncGroup]:
         return {u.group.name: u.group for u in self.driver.units.values() if u.group is not None}
+
+    def garp_pacers(self) -> dict[tuple[str, bool], Pacer]:
+        return self.actions.announcer.pacers
 
     def process_table(self) -> ProcessTable:
         return self.trackers.processes.processes.table

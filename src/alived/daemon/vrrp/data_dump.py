@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from alived.config import model
 from alived.daemon.vrrp.data_sections import (
+    GarpDelayReport,
     InterfaceReport,
     SocketReport,
     SyncGroupReport,
     TrackFileReport,
     TrackProcessReport,
     VrrpScriptReport,
+    garp_delay_lines,
     interface_lines,
     script_lines,
     sockpool_lines,
@@ -35,6 +37,7 @@ from alived.units import SECOND
 class DataSections:
     """What the `.data` dump says after the instances: sockets, sync groups, scripts, interfaces."""
 
+    garp_delays: tuple[GarpDelayReport, ...] = ()
     static_addresses: tuple[str, ...] = ()  # in the dump's words, as the VIPs
     static_routes: tuple[str, ...] = ()
     static_rules: tuple[str, ...] = ()
@@ -256,6 +259,7 @@ def format_data(
     s = sections or DataSections()
     out = ["------< Global definitions >------", *(f" {line}" for line in global_lines)]
     for title, lines in (
+        ("Gratuitous ARP delays", garp_delay_lines(s.garp_delays)),
         ("Static Addresses", [f"     {a}" for a in s.static_addresses]),
         ("Static Routes", [f"     {r}" for r in s.static_routes]),
         ("Static Rules", [f"     {r}" for r in s.static_rules]),

@@ -8,7 +8,8 @@ by. daemon/vrrp/data_dump.py writes the text.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
@@ -20,6 +21,7 @@ from alived.core.vrrp.tracker import TrackerKind
 from alived.daemon.vrrp import data_dump
 from alived.daemon.vrrp.data_sections import (
     NOT_TRACKED_WEIGHT,
+    GarpDelayReport,
     InterfaceReport,
     SocketReport,
     SyncGroupReport,
@@ -29,6 +31,7 @@ from alived.daemon.vrrp.data_sections import (
     VrrpScriptReport,
 )
 from alived.daemon.vrrp.dumps import InstanceReport
+from alived.daemon.vrrp.garp_pacer import Pacer
 from alived.daemon.vrrp.report import address_text, notify_script_reports, route_text, rule_text, run_ids
 from alived.daemon.vrrp.sockets import SocketEntry
 from alived.daemon.vrrp.trackers import ScriptTracker
@@ -76,6 +79,8 @@ class DataWorld(Protocol):
 
     def process_table(self) -> ProcessTable: ...
 
+    def garp_pacers(self) -> Mapping[tuple[str, bool], Pacer]: ...
+
     def group_scripts(self) -> Mapping[str, NotifyScripts]: ...
 
 
@@ -85,6 +90,7 @@ def data_text(world: DataWorld) -> str:
     g = config.global_defs if config is not None else model.GlobalDefs()
     lines = data_dump.global_lines(g, router_id(g.router_id), data_dump.default_script_ids(g))
     sections = data_dump.DataSections(
+        garp_delays=garp_delay_reports(world),
         static_addresses=_static_address_lines(world),
         static_routes=tuple(route_text(r) for r in static_routes(config)) if config else (),
         static_rules=tuple(rule_text(r) for r in static_rules(config)) if config else (),
@@ -96,6 +102,72 @@ def data_text(world: DataWorld) -> str:
         interfaces=interface_reports(world),
     )
     return data_dump.format_data(world.reports(), lines, sections)
+
+
+def _wall(pacer: Pacer | None) -> float:
+    """When the pacer lets its next frame go, as Unix time; 0.0 before its first frame."""
+    if pacer is None or not pacer.next_at:
+        return 0.0
+    return time.time() + (pacer.next_at - pacer.loop.time())
+
+
+def garp_delay_reports(world: DataWorld) -> tuple[GarpDelayReport, ...]:
+    """The GARP/NA spacings: each garp_group, then each interface the instances use, when the
+    global vrrp_garp_interval or vrrp_gna_interval is set (keepalived's set_default_garp_delay)."""
+    config = world.config
+    if config is None:
+        return ()
+    pacers = world.garp_pacers()
+    names = _link_names(world)
+
+    def latest(ifnames: Sequence[str], na: bool) -> float:
+        return max((_wall(pacers.get((n, na))) for n in ifnames), default=0.0)
+
+    out = []
+    grouped: set[str] = set()
+    for group in config.garp_groups:
+        members = [n for n in names if n in group.interfaces] if names else list(group.interfaces)
+        grouped.update(group.interfaces)
+        out.append(
+            GarpDelayReport(
+                group=group.aggregation_group,
+                garp_interval_us=group.garp_interval,
+                gna_interval_us=group.gna_interval,
+                garp_next=latest(members, False),
+                gna_next=latest(members, True),
+                interfaces=tuple(members),
+            )
+        )
+    g = config.global_defs
+    if g.vrrp_garp_interval or g.vrrp_gna_interval:
+        used = dict.fromkeys(
+            n
+            for plan in world.plans.values()
+            for n in (plan.base_interface, *(s.dev for s in (*plan.vips, *plan.evips)))
+            if n not in grouped
+        )
+        out += [
+            GarpDelayReport(
+                group=0,
+                garp_interval_us=g.vrrp_garp_interval or None,
+                gna_interval_us=g.vrrp_gna_interval or None,
+                garp_next=_wall(pacers.get((n, False))),
+                gna_next=_wall(pacers.get((n, True))),
+                interfaces=(n,),
+            )
+            for n in used
+        ]
+    return tuple(out)
+
+
+def _link_names(world: DataWorld) -> list[str]:
+    """The namespace's interfaces by index ([] when netlink cannot say)."""
+    if world.netlink is None:
+        return []
+    try:
+        return [link.name for link in sorted(world.netlink.all_links(), key=lambda link: link.index)]
+    except BackendError:
+        return []
 
 
 def _static_address_lines(world: DataWorld) -> tuple[str, ...]:
@@ -333,9 +405,9 @@ def _garp(
     for plan in plans.values():
         for ifname in (plan.base_interface, *(s.dev for s in (*plan.vips, *plan.evips))):
             out.setdefault(ifname, default)
-    for number, group in enumerate(config.garp_groups, start=1):
+    for group in config.garp_groups:
         for ifname in group.interfaces:
-            out[ifname] = (group.garp_interval, group.gna_interval, number)
+            out[ifname] = (group.garp_interval, group.gna_interval, group.aggregation_group)
     return out
 
 

@@ -8,6 +8,7 @@ report carries alived's own (the fd of alived's socket).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -93,7 +94,7 @@ class InterfaceReport:
     vmac_parent_flags: int = 0
     garp_interval_us: int | None = None
     gna_interval_us: int | None = None
-    garp_group: int = 0  # its garp_group's number (1 up), 0 for none
+    garp_group: int = 0  # its garp_group's aggregation number, 0 for none
     arp_resets: int = 0  # VMACs on it that changed its ARP sysctls
     arp_ignore: int = 0  # the values saved before they were changed
     arp_filter: int = 0
@@ -222,6 +223,45 @@ def sync_group_lines(groups: Sequence[SyncGroupReport]) -> list[str]:
             f"   {label} state transition script = {cmd_str(argv)}, uid:gid {uid}:{gid}"
             for label, argv, uid, gid in g.scripts
         )
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GarpDelayReport:
+    """One GARP/NA spacing: a garp_group, or an interface's default from the global intervals.
+
+    `group` is keepalived's aggregation number: from 1 for a garp_group with an `interfaces`
+    block, 0 otherwise."""
+
+    group: int
+    garp_interval_us: int | None = None
+    gna_interval_us: int | None = None
+    garp_next: float = 0.0  # Unix time the next frame may go; 0: none sent yet
+    gna_next: float = 0.0
+    interfaces: tuple[str, ...] = ()
+
+
+def _next_time(when: float) -> str:
+    # keepalived: seconds.micro (the first 19 characters of ctime.micro)
+    whole = int(when)
+    micro = round((when - whole) * 1_000_000)
+    return f"{whole}.{micro:06d} ({time.ctime(whole)[:19]}.{micro:06d})"
+
+
+def garp_delay_lines(delays: Sequence[GarpDelayReport]) -> list[str]:
+    out: list[str] = []
+    for d in delays:
+        out.append(f"------< GARP delay group {d.group} >------")
+        if d.garp_interval_us is not None:
+            out.append(f" GARP interval = {d.garp_interval_us / SECOND:g}")
+            out.append(f" GARP next time {_next_time(d.garp_next)}")
+        if d.gna_interval_us is not None:
+            out.append(f" GNA interval = {d.gna_interval_us / SECOND:g}")
+            out.append(f" GNA next time {_next_time(d.gna_next)}")
+        elif d.garp_interval_us is None:
+            out.append(" No configuration")
+        out.append(" Interfaces")
+        out.extend(f"  {name}" for name in d.interfaces)
     return out
 
 

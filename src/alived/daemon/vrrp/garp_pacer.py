@@ -31,6 +31,11 @@ class Pacer:
         self._next_at = 0.0
         self._handle: asyncio.TimerHandle | None = None
 
+    @property
+    def next_at(self) -> float:
+        """Loop time before which the next frame may not go (0.0: none sent yet)."""
+        return self._next_at
+
     def submit(self, frame: bytes) -> None:
         self.queue.append(frame)
         if self._handle is None:
