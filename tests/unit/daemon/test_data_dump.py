@@ -21,7 +21,7 @@ from alived.config import model
 from alived.config.load import load_config
 from alived.core.vrrp.params import TrackerSpec
 from alived.core.vrrp.tracker import TrackerKind
-from alived.daemon.vrrp import data_dump, data_report, data_sections, dumps, report
+from alived.daemon.vrrp import data_dump, data_links, data_report, data_sections, dumps, report
 from alived.daemon.vrrp.data_sections import (
     ARPHRD_LOOPBACK,
     IFF_BROADCAST,
@@ -382,7 +382,7 @@ def test_interfaces_list_the_instances_tracking_them_in_keepalived_s_order() -> 
     trk = TrackerSpec(kind=TrackerKind.INTERFACE, name="trk0", weight=-10, reverse=True)
     chk = TrackerSpec(kind=TrackerKind.SCRIPT, name="chk", weight=5)
     plans = {"VI_1": plan("eth0", (trk, chk)), "VI_2": plan("eth0", dont_track=True), "VI_3": plan("trk0")}
-    assert data_report._tracking(plans) == {
+    assert data_links._tracking(plans) == {
         "trk0": [Tracking(iname="VI_1", weight=-10, reverse=True), Tracking(iname="VI_3")],
         # dont_track_primary: listed, with keepalived's "not tracked" weight.
         "eth0": [Tracking(iname="VI_1"), Tracking(iname="VI_2", weight=255)],
