@@ -100,11 +100,21 @@ def test_non_owner_configured_master_still_starts_backup() -> None:
     assert inst.next_deadline() == T0 + 3 * SECOND + (56 * SECOND) // 256
 
 
-def test_owner_with_state_master_is_master_at_once() -> None:
+def test_owner_with_state_master_is_master_after_a_1us_silent_backup() -> None:
+    # keepalived's vrrp_init_state: BACKUP without a line or notify, master-down timer 1 us.
     inst = started(priority=255, initial_state=InitialState.MASTER)
+    assert inst.state is State.BACKUP
+    assert kinds(inst.pop_actions()) == ["StateChanged"]
+    assert inst.next_deadline() == T0 + 1
+    inst.handle(TimerFired(), Ticks(T0 + 1))
     assert inst.state is State.MASTER
-    assert kinds(inst.pop_actions())[:2] == ["SendAdvert", "StateChanged"]
-    assert inst.next_deadline() == T0 + SECOND
+    actions = inst.pop_actions()
+    assert [a.text for a in actions if isinstance(a, Log)][:2] == [
+        "(VI_1) Receive advertisement timeout",
+        "(VI_1) Entering MASTER STATE",
+    ]
+    assert [a.state for a in actions if isinstance(a, RunNotify)] == ["MASTER"]
+    assert inst.next_deadline() == T0 + 1 + SECOND
 
 
 def test_startup_with_a_fault_enters_fault_init() -> None:
@@ -402,6 +412,7 @@ def test_strict_mode_forces_lower_prio_no_advert() -> None:
 
 def test_owner_ignore_adverts() -> None:
     inst = started(priority=255, initial_state=InitialState.MASTER, owner_ignore_adverts=True)
+    inst.handle(TimerFired(), Ticks(T0 + 1))
     inst.pop_actions()
     rx(
         inst,

@@ -29,6 +29,15 @@ class Startup:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NameStartFaults:
+    """The daemon is starting: name the tracked files and processes already failing, now.
+
+    keepalived names them for every instance (initialise_tracking_priorities) before any sync group
+    or instance line; Startup then does not name them again. Without it, Startup names them.
+    """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AdvertReceived:
     """A decoded advertisement arrived for this instance's VRID (not yet validated)."""
 
@@ -116,6 +125,7 @@ class SyncToFault:
 
 Input = (
     Startup
+    | NameStartFaults
     | AdvertReceived
     | TimerFired
     | MasterDownFired
@@ -134,6 +144,7 @@ Input = (
 # Every input type that goes through the transition table (TimerFired is expanded first).
 TABLE_INPUTS: tuple[type[Input], ...] = (
     Startup,
+    NameStartFaults,
     AdvertReceived,
     MasterDownFired,
     AdverTimerFired,

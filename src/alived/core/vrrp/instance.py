@@ -34,8 +34,10 @@ from alived.core.vrrp.inputs import (
     GarpTimerFired,
     Input,
     MasterDownFired,
+    NameStartFaults,
     PriorityChanged,
     Startup,
+    SyncToFault,
     TimerFired,
     TrackerChanged,
 )
@@ -109,6 +111,8 @@ class SyncGate(Protocol):
 
     def starts_in_fault(self, member: VrrpInstance) -> bool: ...
 
+    def awaits_scripts(self, member: VrrpInstance) -> bool: ...
+
 
 class VrrpInstance:
     """One vrrp_instance. Public read-only attributes describe it for status and tests."""
@@ -130,6 +134,7 @@ class VrrpInstance:
         # Scripts whose first result a starting instance still waits for in INIT (on_startup).
         self._awaiting = {t.key for t in self.params.trackers if t.awaited}
         self._waiting = False
+        self._start_named = False  # NameStartFaults named the failing files and processes
         self.effective_priority = prio.effective_priority(
             self._base_priority,
             prio.total_priority(
@@ -207,6 +212,16 @@ class VrrpInstance:
         """Count (and log once) a packet for our VRID that the codec rejected, as keepalived counts it."""
         self.stats.bump(decode_stat(error.reason))
         self._log_limited(f"decode_{error.reason}", f"({self.name}) dropped a malformed VRRP packet: {error}")
+
+    @property
+    def waiting(self) -> bool:
+        """Started, but held in INIT for first script results (its own or its group's)."""
+        return self._waiting
+
+    @property
+    def awaiting_scripts(self) -> bool:
+        """A weight-0 script's first result is still awaited (see Startup.await_scripts)."""
+        return bool(self._awaiting)
 
     @property
     def fault_reasons(self) -> frozenset[str]:
@@ -359,10 +374,12 @@ class VrrpInstance:
         log_suffix: str = "",
         line: str | None = None,
         quiet: bool = False,
+        notify: bool = True,
     ) -> None:
         """Leave the current state, enter `new`: the only code that assigns self.state.
 
-        `line`: what to log instead of `Entering <STATE> STATE<log_suffix>`; quiet: log nothing.
+        `line`: what to log instead of `Entering <STATE> STATE<log_suffix>`; quiet: log nothing;
+        notify False: no notify script or FIFO line either.
         """
         old = self.state
         if old is new:
@@ -404,7 +421,8 @@ class VrrpInstance:
         else:
             self._sands = None
             self.master_adver_int = p.advert_int
-        self._notify(new.value)
+        if notify:
+            self._notify(new.value)
 
     def _enter_master(self, now: Ticks) -> None:
         p = self.params
@@ -430,18 +448,29 @@ class VrrpInstance:
 
     # ---- handlers (named in states.TRANSITIONS) ----------------------------------------------
 
+    def on_name_start_faults(self, event: Input, now: Ticks) -> None:
+        assert isinstance(event, NameStartFaults)
+        del now
+        self._name_start_faults()
+        self._start_named = True
+
+    def _name_start_faults(self) -> None:
+        # keepalived names a faulting tracked file at startup (initialise_vrrp_file_tracking_priorities).
+        causes = self._fault_causes()
+        statuses = self._file_statuses()
+        for reason, key in sorted(causes.items(), key=_by_reason):
+            if key is not None and key.kind in _SELF_NAMING:
+                words = _fault_word(reason, key, statuses)
+                # keepalived writes "(VI): entering" for a file, "(VI) entering" for a process.
+                colon = ":" if key.kind is TrackerKind.FILE else ""
+                self._log("info", f"({self.name}){colon} entering FAULT state {words}")
+
     def on_startup(self, event: Input, now: Ticks) -> None:
         assert isinstance(event, Startup)
         causes = self._fault_causes()
         if causes:
-            # keepalived names a faulting tracked file at startup (initialise_vrrp_file_tracking_priorities).
-            statuses = self._file_statuses()
-            for reason, key in sorted(causes.items(), key=_by_reason):
-                if key is not None and key.kind in _SELF_NAMING:
-                    words = _fault_word(reason, key, statuses)
-                    # keepalived writes "(VI): entering" for a file, "(VI) entering" for a process.
-                    colon = ":" if key.kind is TrackerKind.FILE else ""
-                    self._log("info", f"({self.name}){colon} entering FAULT state {words}")
+            if not self._start_named:
+                self._name_start_faults()
             if any(key is None or key.kind in _SELF_NAMING for key in causes.values()):
                 # A fault found at start (no source address, link down, a tracked file or process)
                 # puts keepalived in FAULT before vrrp_init_state, which then has no state change
@@ -457,21 +486,31 @@ class VrrpInstance:
             self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
-        elif event.await_scripts and self._awaiting and self.group is None:
+        elif event.await_scripts and (
+            self._awaiting if self.group is None else self.group.awaits_scripts(self)
+        ):
             # keepalived 2.2.7 leaves the instance in INIT, silent, until its weight-0 scripts
-            # answer (_finish_waiting); no advert, no VIP, no notify before.
+            # answer (_finish_waiting); no advert, no VIP, no notify before. In a sync group, every
+            # member waits for all the members' scripts (the group's num_member_init).
             self._waiting = True
         else:
-            self._start_running(now, log_suffix=" (init)")
+            self._start_running(now, log_suffix=" (init)", first=True)
 
-    def _start_running(self, now: Ticks, *, log_suffix: str) -> None:
+    def _start_running(self, now: Ticks, *, log_suffix: str, first: bool = False) -> None:
         p = self.params
         if (
             p.owner
             and self.wantstate is State.MASTER
             and (self.group is None or self.group.may_become_master(self))
         ):
-            self.change_state(State.MASTER, "init", now)
+            if first:
+                # keepalived's vrrp_init_state: an address owner starts as BACKUP, silent and
+                # unnotified, with a 1 us master-down timer ("Receive advertisement timeout").
+                self.change_state(State.BACKUP, "init", now, quiet=True, notify=False)
+                self._ms_down_timer = Ticks(1)
+                self._sands = Ticks(now + self._ms_down_timer)
+            else:
+                self.change_state(State.MASTER, "init", now)
         else:
             self.change_state(State.BACKUP, "init", now, log_suffix=log_suffix)
             if self.wantstate is State.MASTER and self.group is not None and self.group.quick_start(self):
@@ -666,9 +705,28 @@ class VrrpInstance:
             # keepalived enters FAULT without a line here; the notify scripts still hear FAULT.
             self._waiting = False
             self.change_state(State.FAULT, "init", now, quiet=True)
-        elif not self._awaiting:
+        elif not self._awaiting and (self.group is None or not self.group.awaits_scripts(self)):
             self._waiting = False
+            if self.group is not None and not self.params.owner:
+                # try_up_instance: a member leaving INIT waits a full master-down interval.
+                self.wantstate = State.BACKUP
             self._start_running(now, log_suffix="")
+
+    def on_sync_end_wait(self, event: Input, now: Ticks) -> None:
+        """The group of a member waiting at start goes BACKUP or FAULT: the member goes along.
+
+        keepalived held such a member in FAULT, silent: going FAULT with the group says and
+        notifies nothing; going BACKUP is its first state change, logged and notified.
+        """
+        if not self._waiting:
+            self.stats.bump("dropped_in_state")
+            return
+        self._waiting = False
+        if isinstance(event, SyncToFault):
+            self.change_state(State.FAULT, "sync_group", now, quiet=True, notify=False)
+        else:
+            self.wantstate = State.BACKUP
+            self.change_state(State.BACKUP, "sync_group", now)
 
     def _update_priority(self, now: Ticks) -> None:
         p = self.params

@@ -19,6 +19,7 @@ from alived.core.vrrp.inputs import (
     GarpTimerFired,
     Input,
     MasterDownFired,
+    NameStartFaults,
     PriorityChanged,
     Shutdown,
     Startup,
@@ -59,6 +60,7 @@ _STALE_TIMER = _drop()
 TRANSITIONS: dict[tuple[State, type[Input]], Transition] = {
     # INIT: configured, not started. Trackers and faults are recorded for Startup to see.
     (_S.INIT, Startup): Transition(handler="on_startup", targets=(_S.BACKUP, _S.MASTER, _S.FAULT)),
+    (_S.INIT, NameStartFaults): Transition(handler="on_name_start_faults"),
     (_S.INIT, AdvertReceived): _drop(),
     (_S.INIT, MasterDownFired): _STALE_TIMER,
     (_S.INIT, AdverTimerFired): _STALE_TIMER,
@@ -69,9 +71,11 @@ TRANSITIONS: dict[tuple[State, type[Input]], Transition] = {
     (_S.INIT, FaultCleared): Transition(handler="on_fault_record"),
     (_S.INIT, Shutdown): Transition(handler="on_shutdown", targets=(_S.STOP,)),
     (_S.INIT, SyncToMaster): _drop(),
-    (_S.INIT, SyncToBackup): _drop(),
-    (_S.INIT, SyncToFault): _drop(),
+    # A member waiting for its group's first script results starts with the group.
+    (_S.INIT, SyncToBackup): Transition(handler="on_sync_end_wait", targets=(_S.BACKUP,)),
+    (_S.INIT, SyncToFault): Transition(handler="on_sync_end_wait", targets=(_S.FAULT,)),
     # BACKUP
+    (_S.BACKUP, NameStartFaults): _drop(),
     (_S.BACKUP, AdvertReceived): Transition(handler="on_backup_advert"),
     (_S.BACKUP, MasterDownFired): Transition(handler="on_master_down", targets=(_S.MASTER,)),
     (_S.BACKUP, AdverTimerFired): _STALE_TIMER,
@@ -85,6 +89,7 @@ TRANSITIONS: dict[tuple[State, type[Input]], Transition] = {
     (_S.BACKUP, SyncToBackup): _drop(),
     (_S.BACKUP, SyncToFault): Transition(handler="on_sync_fault", targets=(_S.FAULT,)),
     # MASTER
+    (_S.MASTER, NameStartFaults): _drop(),
     (_S.MASTER, AdvertReceived): Transition(handler="on_master_advert", targets=(_S.BACKUP,)),
     (_S.MASTER, MasterDownFired): _STALE_TIMER,
     (_S.MASTER, AdverTimerFired): Transition(handler="on_adver_timer"),
@@ -98,6 +103,7 @@ TRANSITIONS: dict[tuple[State, type[Input]], Transition] = {
     (_S.MASTER, SyncToBackup): Transition(handler="on_sync_backup", targets=(_S.BACKUP,)),
     (_S.MASTER, SyncToFault): Transition(handler="on_sync_fault", targets=(_S.FAULT,)),
     # FAULT: no adverts sent or heeded, no VIPs held.
+    (_S.FAULT, NameStartFaults): _drop(),
     (_S.FAULT, AdvertReceived): _drop(),
     (_S.FAULT, MasterDownFired): _STALE_TIMER,
     (_S.FAULT, AdverTimerFired): _STALE_TIMER,
@@ -111,6 +117,7 @@ TRANSITIONS: dict[tuple[State, type[Input]], Transition] = {
     (_S.FAULT, SyncToBackup): Transition(handler="on_sync_leave_fault", targets=(_S.BACKUP,)),
     (_S.FAULT, SyncToFault): _drop(),
     # STOP: final. A late packet, timer or tracker result is dropped; Shutdown is idempotent.
+    (_S.STOP, NameStartFaults): _drop(),
     (_S.STOP, AdvertReceived): _drop(),
     (_S.STOP, MasterDownFired): _STALE_TIMER,
     (_S.STOP, AdverTimerFired): _STALE_TIMER,

@@ -45,16 +45,24 @@ class SyncGroup:
         self._handled: dict[str, int] = {}
         self._inputs = 0
         self._fault_unnotified = False
+        self._fault_held = False  # start_in_fault(announce=False): announce_start() notifies
         for member in self.members:
             if member.group is not None:
                 raise LocalMisuse(f"({member.name}) is already in a sync group")
             member.group = self
         wants_master = [m for m in self.members if m.wantstate is State.MASTER]
+        # Members of an all-owner group on their way to MASTER at start (see _backup_spreads).
+        self._owners_starting: set[str] = set()
         if wants_master and any(m.wantstate is State.BACKUP or not m.params.owner for m in self.members):
             # keepalived (vrrp_complete_init) starts every member as BACKUP unless all of them
             # are address owners wanting MASTER: they then wait a full master-down interval.
             for member in wants_master:
                 member.wantstate = State.BACKUP
+        elif wants_master:
+            # keepalived (vrrp_sync_set_group) then has the group MASTER from the start, unnotified:
+            # each member goes MASTER on its own 1 us timer, no "Syncing" line, no group notify.
+            self.state = State.MASTER
+            self._owners_starting = {m.name for m in self.members}
 
     # ---- interface ------------------------------------------------------------------------
 
@@ -71,6 +79,10 @@ class SyncGroup:
             raise LocalMisuse(f"({target.name}) is not in VRRP_Group({self.name})")
         self._handle_member(target, event, now)
         self._drain(target)
+        if self._owners_starting:
+            self._owners_starting -= {
+                m.name for m in self.members if m.state not in (State.INIT, State.BACKUP)
+            }
         if self._fault_unnotified and not self._in(State.INIT):
             self._fault_unnotified = False
             self._set_state(State.FAULT)
@@ -114,16 +126,32 @@ class SyncGroup:
     def may_leave_fault(self, member: VrrpInstance) -> bool:
         return all(m is member or not m.fault_reasons for m in self.members)
 
-    def start_in_fault(self) -> None:
+    def start_in_fault(self, *, announce: bool = True) -> None:
         """A member faults before the group starts: every member starts in FAULT, and the group's
         FAULT is notified once they all have been (keepalived's vrrp_complete_init, then
-        vrrp_init_state); no "Syncing instances" line."""
+        vrrp_init_state); no "Syncing instances" line. announce False: announce_start() does."""
         self.state = State.FAULT
-        self._fault_unnotified = True
+        self._fault_unnotified = announce
+        self._fault_held = not announce
 
     def starts_in_fault(self, member: VrrpInstance) -> bool:
         del member
-        return self._fault_unnotified
+        return self._fault_unnotified or self._fault_held
+
+    def announce_start(self, *, await_scripts: bool) -> None:
+        """keepalived's vrrp_init_state notifies each group starting in FAULT or BACKUP before any
+        member starts: a held FAULT, or BACKUP unless the group starts MASTER (all owners) or waits
+        for first script results (INIT). Members then start without moving the group."""
+        if self._fault_held:
+            self._fault_held = False
+            self._set_state(State.FAULT)
+        elif self.state is State.INIT and not (await_scripts and self.awaits_scripts(self.members[0])):
+            self._set_state(State.BACKUP)
+
+    def awaits_scripts(self, member: VrrpInstance) -> bool:
+        """A member still awaits a first script result: every member waits (num_member_init)."""
+        del member
+        return any(m.awaiting_scripts for m in self.members)
 
     def quick_start(self, member: VrrpInstance) -> bool:
         del member
@@ -191,7 +219,17 @@ def _master_spreads(g: SyncGroup) -> bool:
 
 
 def _backup_spreads(g: SyncGroup) -> bool:
-    return g.state is State.MASTER and g._in(State.BACKUP)
+    return g.state is State.MASTER and any(
+        m.state is State.BACKUP and m.name not in g._owners_starting for m in g.members
+    )
+
+
+def _wait_over(g: SyncGroup) -> bool:
+    return (
+        g.state is not State.FAULT
+        and any(m.waiting for m in g.members)
+        and any(m.state in (State.BACKUP, State.MASTER) for m in g.members)
+    )
 
 
 def _initial_backup(g: SyncGroup) -> bool:
@@ -232,6 +270,12 @@ SYNC_RULES: tuple[SyncRule, ...] = (
         applies=_backup_spreads,
         apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.STOP),
         text="group MASTER and a member went BACKUP: every MASTER member goes BACKUP",
+    ),
+    SyncRule(
+        name="wait_over",
+        applies=_wait_over,
+        apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.MASTER),
+        text="a member waiting at start for first script results has a BACKUP member: it goes BACKUP",
     ),
     SyncRule(
         name="initial_backup",
