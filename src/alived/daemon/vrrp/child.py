@@ -307,12 +307,15 @@ class VrrpChild:
         assert self.netlink is not None
         return link_checker(self.netlink)(ifname)
 
-    def adopt(self, names: Iterable[str], *, respawned: bool) -> set[str]:
-        """Adopt or clear the VIPs found at start; returns the instances starting in FAULT whose
-        `removing VIPs.` line is still to be logged (keepalived logs it after their FAULT lines)."""
+    def adopt(self, names: Iterable[str], *, respawned: bool, defer_all: bool = False) -> set[str]:
+        """Adopt or clear the VIPs found at start; returns the instances starting in FAULT (all of
+        them with defer_all) whose `removing VIPs.` line is still to be logged (keepalived logs it
+        after their FAULT lines)."""
         assert self.netlink is not None
         names = list(names)
-        untold = {n for n in names if n in self.plans and starts_in_fault(self.plans[n], self._is_up)}
+        untold = {
+            n for n in names if n in self.plans and (defer_all or starts_in_fault(self.plans[n], self._is_up))
+        }
         if self.config is not None:
             # A sync group with a member in FAULT at start starts all its members in FAULT.
             for sg in self.config.sync_groups:

@@ -21,6 +21,8 @@ from alived.daemon.options import RESPAWN_ENV
 from alived.daemon.vrrp import mail_alerts
 from alived.daemon.vrrp.data_dump import format_data
 from alived.daemon.vrrp.kernel_setup import remove_static
+from alived.daemon.vrrp.start_faults import link_checker
+from alived.daemon.vrrp.start_order import FirstStart
 from alived.daemon.vrrp.startup_log import log_assigned_addresses
 from alived.daemon.vrrp.translate import translate
 from alived.daemon.vrrp.unsupported import log_notices
@@ -70,7 +72,8 @@ class Lifecycle:
         child.plans = {p.name: p for p in translate(config, child.primary_address, child.bad_instance)}
         log_assigned_addresses(child.plans.values(), child.primary_address)
         respawned = os.environ.get(RESPAWN_ENV) == "1"
-        untold = child.adopt(child.plans, respawned=respawned)
+        # Every "removing VIPs." line waits for its instance's start (FirstStart.start).
+        untold = child.adopt(child.plans, respawned=respawned, defer_all=True)
         for plan in child.plans.values():
             child.open_socket(plan)
         child.rebuild_socket_index()
@@ -81,7 +84,14 @@ class Lifecycle:
         except BackendError as err:
             log.error("netlink monitor: %s", err)
         # A respawned child resumes what it had (resume_adopted); only a first start waits.
-        child.start_units(units, await_scripts=not respawned)
+        first = FirstStart(child, units, link_checker(child.netlink), await_scripts=not respawned)
+        first.find_faults()
+        if any(plan.family == 4 for plan in child.plans.values()):
+            log.info("Registering gratuitous ARP shared channel")
+        # keepalived's parent logs it once the child has read its config, before the child starts
+        # its instances (the two race there; this is the order seen most often).
+        log.info("Startup complete")
+        first.start(untold)
         self.resume_adopted()
         child.start_trackers(config)
         try:
@@ -91,11 +101,6 @@ class Lifecycle:
         if child.options.dump_conf:
             for line in format_data(child.reports()).splitlines():
                 log.info("%s", line)
-        if any(plan.family == 4 for plan in child.plans.values()):
-            log.info("Registering gratuitous ARP shared channel")
-        for name in [n for n in child.plans if n in untold]:
-            log.info("(%s) removing VIPs.", name)
-        log.info("Startup complete")
 
     def resume_adopted(self) -> None:
         """A respawned child that found all its VIPs was master a moment ago: be master again now,
