@@ -452,6 +452,38 @@ virtual_server 192.0.2.9 80 {
         code=5,
         reason="Virtual server [192.0.2.9]:tcp:80: no forwarding method set, setting default NAT",
     ),
+    "predelaynopre": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ state BACKUP
+ nopreempt
+ preempt_delay 3
+}
+""",
+        code=5,
+        reason="(VI_1) preempt_delay is incompatible with nopreempt mode - resetting",
+    ),
+    "predelaymaster": Case(
+        text="""\
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ virtual_ipaddress {
+  192.0.2.1
+ }
+ state MASTER
+ priority 100
+ preempt_delay 3
+}
+""",
+        code=5,
+        reason="(VI_1) Warning - preempt delay will not work with initial state MASTER - clearing",
+    ),
     "nopremaster": Case(
         text="""\
 vrrp_instance VI_1 {

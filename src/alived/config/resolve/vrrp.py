@@ -122,6 +122,14 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
             located=False,
         )
         nopreempt = False
+    preempt_delay = inst.preempt_delay
+    if preempt_delay and state == "MASTER":
+        out.add(
+            f"({name}) Warning - preempt delay will not work with initial state MASTER - clearing",
+            where,
+            located=False,
+        )
+        preempt_delay = None
     advert = inst.advert_int if inst.advert_int is not None else Ticks(SECOND)
     if version == 2:
         if advert % SECOND:
@@ -144,7 +152,6 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         cs = (advert + 5_000) // 10_000
         advert = Ticks(max(1, cs) * 10_000)
     peers = inst.unicast_peer
-    preempt_delay = inst.preempt_delay
     accept = inst.accept
     garp_lower_prio_repeat = first(
         inst.garp_lower_prio_repeat,
@@ -187,6 +194,11 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         lower_prio_no_advert = True
         higher_prio_send_advert = False
         down_timer_adverts = 3
+    if preempt_delay and nopreempt:
+        out.add(
+            f"({name}) preempt_delay is incompatible with nopreempt mode - resetting", where, located=False
+        )
+        preempt_delay = None
     if accept is None:
         accept = True
     if peers and use_vmac is not None and not inst.vmac_xmit_base:
