@@ -156,6 +156,48 @@ def test_a_sync_group_waiting_for_a_members_first_script_failure_faults_as_keepa
     check_startup_complete(logs)
 
 
+def test_a_sync_group_awaiting_a_script_with_a_link_down_starts_in_fault_as_keepalived(
+    lab: Lab, tmp_path: Path
+) -> None:
+    # The group is in FAULT for the link: the script's first success changes nothing until the
+    # link comes back, then the group goes BACKUP and MASTER.
+    def conf(side: Side) -> str:
+        side.ns.ip("link", "set", "eth3", "down")
+        script = 'vrrp_script chk {\n  script "/bin/true"\n  interval 1\n}\n'
+        return (
+            global_defs(side.workdir)
+            + script
+            + group(side, "G1", ["VI_1", "VI_2"])
+            + instance(side.note, extra=TRACK)
+            + instance(side.note, **SECOND_LINK)  # type: ignore[arg-type]
+        )
+
+    def link_up(side: Side) -> None:
+        side.ns.ip("link", "set", "eth3", "up")
+        side.wait_log("(VI_1) setting VIPs.")
+        side.wait_log("(VI_2) setting VIPs.")
+        side.settle(9)
+
+    waits = ["(VI_2) removing VIPs.", "VRRP_Script(chk) succeeded"]
+    theirs, ours, logs = run(lab, tmp_path, conf, waits, 3, then=link_up)
+    assert theirs.fifo[:3] == ['INSTANCE "VI_1" FAULT 150', 'INSTANCE "VI_2" FAULT 150', 'GROUP "G1" FAULT 0']
+    assert_same(
+        theirs,
+        ours,
+        [
+            "(VI_2): entering FAULT state (interface eth2 down)",
+            "VRRP_Group(G1): Syncing VI_2 to FAULT state",
+            "(VI_1) entering FAULT state",
+            "(VI_2) entering FAULT state",
+            "VRRP_Script(chk) succeeded",
+            "Netlink reports eth2 up",
+            "VRRP_Group(G1) Syncing instances to BACKUP state",
+            "VRRP_Group(G1) Syncing instances to MASTER state",
+        ],
+    )
+    check_startup_complete(logs)
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Address owners (priority 255, state MASTER): BACKUP first, silent, for 1 us; a group of
 # owners is MASTER from the start, so it never syncs nor notifies.
