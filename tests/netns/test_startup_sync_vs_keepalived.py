@@ -233,6 +233,32 @@ def test_a_sync_group_of_address_owners_starts_as_keepalived(lab: Lab, tmp_path:
     check_startup_complete(logs)
 
 
+def test_a_sync_group_of_owners_awaiting_a_script_starts_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    def conf(side: Side) -> str:
+        script = 'vrrp_script chk {\n  script "/bin/sleep 2"\n  interval 10\n}\n'
+        return (
+            global_defs(side.workdir)
+            + script
+            + group(side, "G1", ["VI_1", "VI_2"])
+            + instance(side.note, priority=255, extra=TRACK)
+            + instance(side.note, priority=255, **SECOND_LINK)  # type: ignore[arg-type]
+        )
+
+    theirs, ours, logs = run(lab, tmp_path, conf, ["(VI_1) setting VIPs.", "(VI_2) setting VIPs."], 3)
+    assert theirs.fifo == ['INSTANCE "VI_1" MASTER 255', 'INSTANCE "VI_2" MASTER 255', 'GROUP "G1" MASTER 0']
+    assert_same(
+        theirs,
+        ours,
+        [
+            "VRRP_Script(chk) succeeded",
+            "(VI_1) Entering MASTER STATE",
+            "VRRP_Group(G1) Syncing instances to MASTER state",
+            "(VI_2) Entering MASTER STATE",
+        ],
+    )
+    check_startup_complete(logs)
+
+
 def test_a_lone_address_owner_starts_as_keepalived(lab: Lab, tmp_path: Path) -> None:
     theirs, ours, logs = run(lab, tmp_path, lone_owner, ["(VI_1) setting VIPs."], 1)
     assert theirs.fifo == ['INSTANCE "VI_1" MASTER 255']

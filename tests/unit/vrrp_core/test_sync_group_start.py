@@ -148,6 +148,22 @@ def test_a_group_of_address_owners_is_master_from_the_start_and_never_syncs() ->
     ]
 
 
+def test_a_group_of_owners_awaiting_a_script_waits_then_goes_master_together() -> None:
+    g, one, two = members(one=(CHK,), priority=255, initial_state=InitialState.MASTER)
+    start(g)
+    assert (one.state, two.state, g.state) == (State.INIT, State.INIT, State.INIT)
+    g.handle(one, script("chk", True), T0)
+    assert events(g) == [
+        "(VI_1) Entering MASTER STATE",
+        "VI_1 MASTER",
+        "VRRP_Group(G1) Syncing instances to MASTER state",
+        "(VI_2) Entering MASTER STATE",
+        "VI_2 MASTER",
+        "G1 MASTER",
+    ]
+    assert (one.state, two.state, g.state) == (State.MASTER, State.MASTER, State.MASTER)
+
+
 def test_a_held_start_fault_is_notified_by_announce_start_after_the_members() -> None:
     g, one, _ = members()
     one.handle(FaultRaised(reason="interface eth0 down"), T0)

@@ -38,6 +38,7 @@ from alived.core.vrrp.inputs import (
     PriorityChanged,
     Startup,
     SyncToFault,
+    SyncToMaster,
     TimerFired,
     TrackerChanged,
 )
@@ -713,7 +714,7 @@ class VrrpInstance:
             self._start_running(now, log_suffix="")
 
     def on_sync_end_wait(self, event: Input, now: Ticks) -> None:
-        """The group of a member waiting at start goes BACKUP or FAULT: the member goes along.
+        """The group of a member waiting at start moves (BACKUP, MASTER, FAULT): it goes along.
 
         keepalived held such a member in FAULT, silent: going FAULT with the group says and
         notifies nothing; going BACKUP is its first state change, logged and notified.
@@ -724,6 +725,8 @@ class VrrpInstance:
         self._waiting = False
         if isinstance(event, SyncToFault):
             self.change_state(State.FAULT, "sync_group", now, quiet=True, notify=False)
+        elif isinstance(event, SyncToMaster):
+            self.change_state(State.MASTER, "sync_group", now)
         else:
             self.wantstate = State.BACKUP
             self.change_state(State.BACKUP, "sync_group", now)

@@ -70,7 +70,7 @@ TRANSITIONS: dict[tuple[State, type[Input]], Transition] = {
     (_S.INIT, FaultRaised): Transition(handler="on_fault_record"),
     (_S.INIT, FaultCleared): Transition(handler="on_fault_record"),
     (_S.INIT, Shutdown): Transition(handler="on_shutdown", targets=(_S.STOP,)),
-    (_S.INIT, SyncToMaster): _drop(),
+    (_S.INIT, SyncToMaster): Transition(handler="on_sync_end_wait", targets=(_S.MASTER,)),
     # A member waiting for its group's first script results starts with the group.
     (_S.INIT, SyncToBackup): Transition(handler="on_sync_end_wait", targets=(_S.BACKUP,)),
     (_S.INIT, SyncToFault): Transition(handler="on_sync_end_wait", targets=(_S.FAULT,)),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alived.core.vrrp.actions import Action, Log, RunNotify
-from alived.core.vrrp.inputs import Input, SyncToBackup, SyncToFault, SyncToMaster, TimerFired
+from alived.core.vrrp.inputs import Input, Startup, SyncToBackup, SyncToFault, SyncToMaster, TimerFired
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.states import State
 from alived.errors import LocalMisuse
@@ -77,6 +77,11 @@ class SyncGroup:
         target = self.member(member) if isinstance(member, str) else member
         if target.group is not self:
             raise LocalMisuse(f"({target.name}) is not in VRRP_Group({self.name})")
+        starting = isinstance(event, Startup) and event.await_scripts
+        if starting and self._owners_starting and self.awaits_scripts(target):
+            # initialise_tracking_priorities: a member awaiting a script makes the group INIT.
+            self.state = State.INIT
+            self._owners_starting = set()
         self._handle_member(target, event, now)
         self._drain(target)
         if self._owners_starting:
@@ -228,7 +233,7 @@ def _wait_over(g: SyncGroup) -> bool:
     return (
         g.state is not State.FAULT
         and any(m.waiting for m in g.members)
-        and any(m.state in (State.BACKUP, State.MASTER) for m in g.members)
+        and any(m.state is State.BACKUP for m in g.members)
     )
 
 
@@ -275,7 +280,7 @@ SYNC_RULES: tuple[SyncRule, ...] = (
         name="wait_over",
         applies=_wait_over,
         apply=lambda g, now: g._move(State.BACKUP, SyncToBackup(), now, skip=State.MASTER),
-        text="a member waiting at start for first script results has a BACKUP member: it goes BACKUP",
+        text="a member waits at start for first script results, another is BACKUP: it goes BACKUP",
     ),
     SyncRule(
         name="initial_backup",
