@@ -220,11 +220,6 @@ class VrrpInstance:
         return self._waiting
 
     @property
-    def awaiting_scripts(self) -> bool:
-        """A weight-0 script's first result is still awaited (see Startup.await_scripts)."""
-        return bool(self._awaiting)
-
-    @property
     def fault_reasons(self) -> frozenset[str]:
         """Why the instance is (or would be) in FAULT: adapter faults and weight-0 trackers."""
         return frozenset(self._fault_causes())

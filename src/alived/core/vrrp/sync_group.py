@@ -156,7 +156,7 @@ class SyncGroup:
     def awaits_scripts(self, member: VrrpInstance) -> bool:
         """A member still awaits a first script result: every member waits (num_member_init)."""
         del member
-        return any(m.awaiting_scripts for m in self.members)
+        return any(m.scripts_awaited for m in self.members)
 
     def quick_start(self, member: VrrpInstance) -> bool:
         del member
