@@ -22,7 +22,7 @@ from alived.daemon import signals
 from alived.daemon.loader import load
 from alived.daemon.logsetup import setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
-from alived.daemon.pidfile import PidFile
+from alived.daemon.pidfile import PidFile, cannot_write
 from alived.daemon.signals import Intent
 from alived.daemon.status import path_problem, socket_path
 
@@ -60,6 +60,7 @@ class ChildFrame:
     log_suffix: str
     pid_file: Callable[[Options], str]
     pid_option: str  # the command-line option that names the pid file, for the path message
+    title: str  # as keepalived names the child in "<title> child process: ..."
     make: Callable[[Options, model.Config], Child]
 
 
@@ -77,9 +78,11 @@ def run_child(options: Options, frame: ChildFrame) -> int:
     pidfile = PidFile(pid_path)
     try:
         pidfile.write()
-    except OSError as err:
-        log.error("Unable to write pid file %s: %s", pid_path, err)
-        return EXIT_FATAL
+    except OSError:
+        # keepalived's child exits 0 here, so its parent respawns it (with the back-off).
+        log.info("%s", cannot_write(pid_path))
+        log.info("%s child process: cannot write pidfile", frame.title)
+        return EXIT_OK
     try:
         config = load(options, start=True)
         if config is None:

@@ -65,6 +65,17 @@ class Options:
     lvs_backend: str | None = None  # alived's --lvs-backend: overrides global_defs lvs_backend
     metrics: str | None = None  # alived's --metrics ADDRESS:PORT: overrides global_defs metrics_address
 
+    def pid_files_checked(self) -> tuple[str, ...]:
+        """The pid files keepalived looks at for "already running": the parent's, then each
+        subsystem's the command line leaves on (BFD's too, though alived has no BFD)."""
+        every = self.all_children
+        return (
+            self.pid_file,
+            *((self.vrrp_pid_file,) if every or not self.check_only else ()),
+            *((self.checkers_pid_file,) if every or not self.vrrp_only else ()),
+            *((self.bfd_pid_file,) if every or not self.no_bfd else ()),
+        )
+
     def effective_config_id(self, hostname: str) -> str:
         """keepalived's default config id is the node name up to the first dot."""
         return self.config_id if self.config_id is not None else hostname.split(".", 1)[0]

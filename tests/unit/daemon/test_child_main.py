@@ -61,6 +61,7 @@ def _frame(made: list[FakeChild], pid_path: Path, *, fail: bool = False) -> Chil
         log_suffix="test",
         pid_file=lambda options: options.vrrp_pid_file,
         pid_option="-r",
+        title="VRRP",
         make=make,
     )
 
@@ -125,3 +126,20 @@ def test_an_unusable_config_is_the_config_exit_code(tmp_path: Path) -> None:
     assert run_child(options, _frame(made, tmp_path / "v.pid")) == EXIT_CONFIG
     assert not made
     assert not (tmp_path / "v.pid").exists()
+
+
+def test_a_pid_file_it_cannot_write_ends_the_child_with_0_as_keepalived(tmp_path: Path) -> None:
+    """keepalived's child logs two lines and exits 0, so that its parent respawns it."""
+    made: list[FakeChild] = []
+    options = replace(_options(tmp_path), vrrp_pid_file=str(tmp_path / "nodir" / "v.pid"))
+    lines = Lines()
+    logging.getLogger("alived.test").addHandler(lines)
+    try:
+        assert run_child(options, _frame(made, tmp_path / "nodir" / "v.pid")) == EXIT_OK
+    finally:
+        logging.getLogger("alived.test").removeHandler(lines)
+    assert not made and not (tmp_path / "nodir").exists()
+    assert lines.lines[-2:] == [
+        f"pidfile_write : Cannot open {tmp_path}/nodir/v.pid pidfile",
+        "VRRP child process: cannot write pidfile",
+    ]
