@@ -360,8 +360,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FATAL
         print(number)
         return EXIT_OK
-    if command.operands:
-        # keepalived reports them on stdout and, unless an option was bad, runs regardless.
+    if command.operands and (command.bad or command.mode == "config_test" or sys.stdout.isatty()):
+        # keepalived reports them on stdout and, unless an option was bad, runs regardless. Its
+        # line is buffered: a daemon run closes stdout before exiting, so a pipe or a file never
+        # gets it; a terminal does, and so does a run that ends at the command line or after -t.
         sys.stdout.write(f"Unexpected argument(s): {' '.join(command.operands)} \n")
         sys.stdout.flush()
     if command.bad:
