@@ -92,7 +92,6 @@ _NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
     ("namespace", "-s/--namespace: running in a named network namespace is not supported yet; ignoring"),
     ("core_dump", "-m/--core-dump: core dumps are not supported yet; ignoring"),
     ("core_dump_pattern", "-M/--core-dump-pattern: core dumps are not supported yet; ignoring"),
-    ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
     ("release_vips", "-X/--release-vips: dropping VIPs on signal-driven transitions is not supported yet"),
 )
 
@@ -145,13 +144,18 @@ _LVS_BACKENDS = ("ipvs", "nftables", "auto")
 _CHILDREN = ("vrrp", "check")
 
 
+_REOPENS_LOG = ("log_console", "no_syslog", "log_facility")
+
+
 def _set(field: str, flag: Flag, value: str | None, values: dict[str, object], messages: list[str]) -> bool:
     """Apply one daemon flag to `values`; False when the mistake ends the run (exit 1)."""
     if field == "log_facility":
         if value is not None and _facility(value):
             values[field] = value
-        else:
-            messages.append(f"Invalid log facility '{value}'\n")  # keepalived goes on
+        elif not any(values.get(f) for f in _REOPENS_LOG):
+            # keepalived goes on, and says so only while no earlier -l, -G or good -S has set
+            # the flag its message is conditioned on (its reopen_log).
+            messages.append(f"Invalid log facility '{value}'\n")
     elif field == "umask":
         mask = parse_umask(value or "")
         if mask is None:

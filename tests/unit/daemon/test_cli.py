@@ -57,7 +57,7 @@ def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -
 
 @pytest.mark.parametrize(
     "argv",
-    [["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-b", "/b"], ["-X"]],
+    [["-x"], ["-A", "/s"], ["-s", "ns1"], ["-m"], ["-M"], ["-X"]],
 )
 def test_unbuilt_features_are_accepted_with_a_notice(argv: list[str]) -> None:
     cmd = cli.parse_args(argv)
@@ -207,3 +207,11 @@ def test_genhash_mode_without_a_command_prints_its_usage(capsys: pytest.CaptureF
 def test_config_id_defaults_to_short_hostname() -> None:
     assert Options().effective_config_id("node1.example.org") == "node1"
     assert Options(config_id="x").effective_config_id("node1.example.org") == "x"
+
+
+def test_a_bad_facility_is_only_reported_before_a_log_flag() -> None:
+    """keepalived's quirk: -l, -G or a good -S before a bad -S silence its complaint."""
+    assert cli.parse_args(["-S", "bogus", "-l"]).messages == ("Invalid log facility 'bogus'\n",)
+    for earlier in (["-l"], ["-G"], ["-S", "user"]):
+        cmd = cli.parse_args([*earlier, "-S", "bogus"])
+        assert cmd.messages == () and not cmd.bad
