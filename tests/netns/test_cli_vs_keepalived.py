@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -480,3 +481,21 @@ def test_daemonising(lab: Lab, host: Namespace, sides: tuple[Side, Side]) -> Non
         wait_for(
             lambda side=side: not files(side), timeout=30, what=f"{side.name} to stop, removing its files"
         )
+
+
+def test_config_test_of_an_unreadable_file(host: Namespace) -> None:
+    """Run as nobody (root reads any file): both say they cannot read it and exit 4."""
+    with tempfile.TemporaryDirectory() as name:
+        d = Path(name)
+        d.chmod(0o755)  # nobody may look in, not read the file
+        conf = d / "k.conf"
+        conf.write_text(CONF)
+        conf.chmod(0)
+        nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+        results = []
+        for command in (("keepalived",), (sys.executable, "-m", "alived")):
+            done = host.exec(*nobody, *command, "-t", "-f", str(conf), check=False)
+            results.append((done.returncode, done.stdout, done.stderr.replace(str(d), "D")))
+    theirs, ours = results
+    assert theirs == (4, "", "Unable to read configuration file D/k.conf\n")
+    assert ours == theirs
