@@ -157,10 +157,17 @@ def test_a_run_that_ends_at_the_command_line(case: str, host: Namespace, sides: 
 
 
 def test_missing_value_of_a_long_option_at_the_end(host: Namespace, sides: tuple[Side, Side]) -> None:
-    """keepalived 2.2.7 names no option here (it reads its table at index -1); alived names it."""
+    """keepalived 2.2.7 names no option here: it reads its table at index -1, which gives an empty
+    name or a few stray bytes from one run to the next; alived names the option."""
     keepalived, alived = sides
-    theirs = run(host, keepalived, ["-n", "--pid"])
-    assert (theirs.returncode, theirs.stdout, theirs.stderr) == (1, "", "Missing parameter for option --\n")
+    theirs = subprocess.run(
+        ["ip", "netns", "exec", host.name, *keepalived.command, "-n", "--pid"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert (theirs.returncode, theirs.stdout) == (1, b"")
+    assert theirs.stderr.startswith(b"Missing parameter for option --") and theirs.stderr.endswith(b"\n")
     ours = run(host, alived, ["-n", "--pid"])
     assert (ours.returncode, ours.stdout, ours.stderr) == (1, "", "Missing parameter for option --pid\n")
 

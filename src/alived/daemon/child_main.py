@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -75,6 +76,19 @@ def run_child(options: Options, frame: ChildFrame) -> int:
     if problem is not None:
         log.error("%s", problem)
         return EXIT_FATAL
+    # The operator's signals wait from before the pid file exists until the child's handlers are
+    # in place (keepalived's children inherit its blocked signals likewise): a STOP forwarded
+    # meanwhile then stops the child through them, and the pid file goes with it.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, signals.INTENT_OF_SIGNAL)
+    try:
+        return _with_pid_file(options, frame, pid_path, log, held)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _with_pid_file(
+    options: Options, frame: ChildFrame, pid_path: str, log: logging.Logger, held: set[int]
+) -> int:
     pidfile = PidFile(pid_path)
     try:
         pidfile.write()
@@ -87,15 +101,16 @@ def run_child(options: Options, frame: ChildFrame) -> int:
         config = load(options, start=True)
         if config is None:
             return EXIT_CONFIG
-        return asyncio.run(_serve(options, config, frame))
+        return asyncio.run(_serve(options, config, frame, held))
     finally:
         pidfile.remove()
 
 
-async def _serve(options: Options, config: model.Config, frame: ChildFrame) -> int:
+async def _serve(options: Options, config: model.Config, frame: ChildFrame, held: set[int]) -> int:
     child = frame.make(options, config)
     loop = asyncio.get_running_loop()
     installed = signals.install(loop, child.intents, ignore_sigint=options.ignore_sigint)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # what arrived meanwhile is handled now
     try:
         await child.serve(config)
     except BaseException:
