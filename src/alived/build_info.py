@@ -53,9 +53,20 @@ def distro(os_release: Path = Path("/etc/os-release")) -> str:
     return UNKNOWN
 
 
+# keepalived 2.2.7's version string's date, as its `-v` headline carries it.
+KEEPALIVED_DATE = "01/16,2022"
+
+
 def headline() -> str:
-    """The first line: what scripts grep (`alived vX.Y.Z (keepalived A.B.C compatible)`)."""
-    return f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible), git commit {git_commit()}"
+    """The first line, parsed by scripts written for keepalived as its own.
+
+    They take the second word (`awk '{print $2}'`) or what follows `Keepalived v`: both give the
+    keepalived version alived stands in for; alived's own version and commit follow.
+    """
+    return (
+        f"Keepalived v{KEEPALIVED_COMPAT} ({KEEPALIVED_DATE}) compatible: alived v{__version__}, "
+        f"git commit {git_commit()}"
+    )
 
 
 def version_text() -> str:

@@ -7,16 +7,29 @@ supervisor (or, for the hidden `--_child vrrp`, to the VRRP child process).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
-from alived.daemon import method_cache
-from alived.daemon.options import EXIT_FATAL, EXIT_OK, Options
+from alived.daemon import cmdline, method_cache
+from alived.daemon.options import (
+    CHILD,
+    CONFIG_FD,
+    CONFIG_TEST,
+    EXIT_FATAL,
+    EXIT_OK,
+    FLAGS,
+    GENHASH,
+    HELP,
+    SIGNUM,
+    VERSION,
+    Arg,
+    Flag,
+    Options,
+)
 from alived.daemon.signals import signum_of
 from alived.daemon.spawn import TITLE_ENV
 
@@ -56,7 +69,7 @@ Usage: alived [OPTION...]
   -s, --namespace=NAME         Run in network namespace NAME (overrides config)
   -m, --core-dump              Produce core dump if terminate abnormally
   -M, --core-dump-pattern=PATN Also set /proc/sys/kernel/core_pattern to PATN (default 'core')
-  -e, --all-config             Error if any configuration file missing
+  -e, --all-config             Error if any configuration file missing (same as includet)
   -i, --config-id id           Skip any configuration lines beginning '@' that don't match id
                                 or any lines beginning @^ that do match.
                                 The config-id defaults to the node name if option not used
@@ -79,25 +92,18 @@ _NOT_SUPPORTED: tuple[tuple[str, str], ...] = (
     ("namespace", "-s/--namespace: running in a named network namespace is not supported yet; ignoring"),
     ("core_dump", "-m/--core-dump: core dumps are not supported yet; ignoring"),
     ("core_dump_pattern", "-M/--core-dump-pattern: core dumps are not supported yet; ignoring"),
-    ("bfd_pid_file", "-b/--bfd_pid: BFD is not supported yet; ignoring"),
     ("release_vips", "-X/--release-vips: dropping VIPs on signal-driven transitions is not supported yet"),
 )
-
-_FACILITIES = {str(n) for n in range(8)} | {f"local{n}" for n in range(8)} | {"user", "daemon"}
-
-
-class UsageError(Exception):
-    """A command-line mistake: printed as keepalived prints it, exit code 1."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
-    """What the command line asks for: a one-shot mode or the daemon with its options."""
+    """What the command line asks for: a one-shot mode or the daemon with its options.
+
+    `messages` are written to stderr first, as keepalived writes them while it scans (each ends
+    in its own newline, or not: keepalived's umask complaint has none); `operands` then go to
+    stdout as "Unexpected argument(s): ..." and `bad` makes the exit code 1.
+    """
 
     options: Options
     mode: str = "daemon"  # daemon | help | version | signum | config_test | genhash | child
@@ -105,149 +111,132 @@ class Command:
     config_test_log: str | None = None
     child: str = ""
     notices: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
+    operands: tuple[str, ...] = ()
+    bad: bool = False
+    genhash_args: tuple[str, ...] = ()
 
 
-def _parser() -> _Parser:
-    p = _Parser(prog="alived", add_help=False, allow_abbrev=False)
-    a = p.add_argument
-    a("-f", "--use-file", dest="config_file")
-    a("-P", "--vrrp", dest="vrrp_only", action="store_true")
-    a("-C", "--check", dest="check_only", action="store_true")
-    a("-B", "--no_bfd", dest="no_bfd", action="store_true")
-    a("--all", dest="all_children", action="store_true")
-    a("-l", "--log-console", dest="log_console", action="store_true")
-    a("-D", "--log-detail", dest="log_detail", action="store_true")
-    a("-S", "--log-facility", dest="log_facility")
-    a("-g", "--log-file", dest="log_file", nargs="?", const=DEFAULT_LOG_FILE)
-    a("--flush-log-file", dest="flush_log_file", action="store_true")
-    a("-G", "--no-syslog", dest="no_syslog", action="store_true")
-    a("-u", "--umask", dest="umask")
-    a("-X", "--release-vips", dest="release_vips", action="store_true")
-    a("-V", "--dont-release-vrrp", dest="dont_release_vrrp", action="store_true")
-    a("-I", "--dont-release-ipvs", dest="dont_release_ipvs", action="store_true")
-    a("-R", "--dont-respawn", dest="dont_respawn", action="store_true")
-    a("-n", "--dont-fork", dest="dont_fork", action="store_true")
-    a("-d", "--dump-conf", dest="dump_conf", action="store_true")
-    a("-p", "--pid", dest="pid_file")
-    a("-r", "--vrrp_pid", dest="vrrp_pid_file")
-    a("-c", "--checkers_pid", dest="checkers_pid_file")
-    a("-b", "--bfd_pid", dest="bfd_pid_file")
-    a("-a", "--address-monitoring", dest="address_monitoring", action="store_true")
-    a("-s", "--namespace", dest="namespace")
-    a("-e", "--all-config", dest="all_config", action="store_true")
-    a("-i", "--config-id", dest="config_id")
-    a("-x", "--snmp", dest="snmp", action="store_true")
-    a("-A", "--snmp-agent-socket", dest="snmp_agent_socket")
-    a("-m", "--core-dump", dest="core_dump", action="store_true")
-    a("-M", "--core-dump-pattern", dest="core_dump_pattern", nargs="?", const="core")
-    a("--ignore-sigint", dest="ignore_sigint", action="store_true")
-    a("-t", "--config-test", dest="config_test", nargs="?", const="")
-    a("--lvs-backend", dest="lvs_backend", choices=["ipvs", "nftables", "auto"])
-    a("--metrics", dest="metrics")
-    a("--signum", dest="signum")
-    a("-T", "--genhash", dest="genhash", action="store_true")
-    a("-v", "--version", dest="version", action="store_true")
-    a("-h", "--help", dest="help", action="store_true")
-    # Debug-build and internal flags of keepalived, accepted so scripts written for it still parse.
-    a("--perf", dest="perf", nargs="?", const="run")
-    a("--debug", dest="debug", nargs="?", const="")
-    a("--no-mem-check", dest="no_mem_check", action="store_true")
-    a("-L", "--mem-check-log", dest="mem_check_log", action="store_true")
-    a("--openssl-mem-check", dest="openssl_mem_check", action="store_true")
-    a("--config-fd", dest="config_fd")
-    a("--_child", dest="child", choices=["vrrp", "check"], help=argparse.SUPPRESS)
-    return p
-
-
-def parse_umask(text: str) -> int:
-    """keepalived's numeric umask: strtoul base 0 (0x.. hex, 0.. octal, else decimal)."""
+def parse_umask(text: str) -> int | None:
+    """keepalived's numeric umask (strtoll base 0: 0x.. hex, 0.. octal, else decimal); None if bad."""
     t = text.strip().lower()
+    sign, body = (t[0], t[1:]) if t[:1] in ("+", "-") else ("", t)
     try:
-        if t.startswith("0x"):
-            value = int(t[2:], 16)
-        elif t.startswith("0") and len(t) > 1:
-            value = int(t[1:], 8)
+        if body.startswith("0x"):
+            value = int(body[2:], 16)
+        elif body.startswith("0") and len(body) > 1:
+            value = int(body[1:], 8)
         else:
-            value = int(t, 10)
+            value = int(body, 10)
     except ValueError:
-        raise UsageError(f"Invalid umask '{text}'") from None
-    if not 0 <= value <= 0o777:
-        raise UsageError(f"Invalid umask '{text}'")
-    return value
+        return None
+    if sign == "-" and value:
+        return None
+    return value if 0 <= value <= 0o777 else None
+
+
+def _facility(text: str) -> bool:
+    number = text[5:] if text.startswith("local") else text
+    return (number.isdigit() and int(number) <= 7) or text in ("daemon", "user")
+
+
+_LVS_BACKENDS = ("ipvs", "nftables", "auto")
+_CHILDREN = ("vrrp", "check")
+
+
+_REOPENS_LOG = ("log_console", "no_syslog", "log_facility")
+
+
+def _set(field: str, flag: Flag, value: str | None, values: dict[str, object], messages: list[str]) -> bool:
+    """Apply one daemon flag to `values`; False when the mistake ends the run (exit 1)."""
+    if field == "log_facility":
+        if value is not None and _facility(value):
+            values[field] = value
+        elif not any(values.get(f) for f in _REOPENS_LOG):
+            # keepalived goes on, and says so only while no earlier -l, -G or good -S has set
+            # the flag its message is conditioned on (its reopen_log).
+            messages.append(f"Invalid log facility '{value}'\n")
+    elif field == "umask":
+        mask = parse_umask(value or "")
+        if mask is None:
+            messages.append(f"Invalid --umask option {value}")  # sic: no newline; keepalived goes on
+        else:
+            values[field] = mask
+    elif field == "lvs_backend":
+        if value not in _LVS_BACKENDS:
+            messages.append(f"Invalid --lvs-backend {value}: expected one of {', '.join(_LVS_BACKENDS)}\n")
+            return False
+        values[field] = value
+    elif field == "log_file":
+        values[field] = value or DEFAULT_LOG_FILE
+    elif field == "core_dump_pattern":
+        values[field] = value or "core"
+        values["core_dump"] = True  # keepalived's -M implies -m
+    elif flag.arg is Arg.NONE:
+        values[field] = True
+    else:
+        values[field] = value
+    return True
 
 
 def parse_args(argv: list[str]) -> Command:
-    """The command line as a Command; raise UsageError with keepalived's wording on a mistake."""
-    if argv and argv[0] in ("-T", "--genhash"):
-        return Command(options=Options(), mode="genhash")
-    ns, unknown = _parser().parse_known_args(argv)
-    if unknown:
-        raise UsageError(f"Unknown option {unknown[0]}")
-    if ns.genhash:
-        raise UsageError("-T/--genhash must be the first option")
+    """The command line as keepalived 2.2.7 reads it (daemon/cmdline.py scans it).
+
+    `-h`, `-v`, `--signum` and `-T` act where they are met, with the complaints about the
+    words before them; everything else is read to the end first.
+    """
     values: dict[str, object] = {}
-    for name in (
-        "config_file",
-        "log_file",
-        "pid_file",
-        "vrrp_pid_file",
-        "checkers_pid_file",
-        "bfd_pid_file",
-        "namespace",
-        "config_id",
-        "snmp_agent_socket",
-        "core_dump_pattern",
-        "lvs_backend",
-        "metrics",
-    ):
-        if getattr(ns, name) is not None:
-            values[name] = getattr(ns, name)
-    for name in (
-        "vrrp_only",
-        "check_only",
-        "no_bfd",
-        "all_children",
-        "log_console",
-        "log_detail",
-        "flush_log_file",
-        "no_syslog",
-        "release_vips",
-        "dont_release_vrrp",
-        "dont_release_ipvs",
-        "dont_respawn",
-        "dont_fork",
-        "dump_conf",
-        "address_monitoring",
-        "all_config",
-        "snmp",
-        "core_dump",
-        "ignore_sigint",
-    ):
-        if getattr(ns, name):
-            values[name] = True
-    if ns.log_facility is not None:
-        if ns.log_facility not in _FACILITIES:
-            raise UsageError(f"Invalid log facility '{ns.log_facility}'")
-        values["log_facility"] = ns.log_facility
-    if ns.umask is not None:
-        values["umask"] = parse_umask(ns.umask)
+    messages: list[str] = []
+    bad = False
+    config_test_log: str | None = None
+    config_test_given = False
+    child = ""
+    operands: tuple[str, ...] = ()
+    first = True
+    for event in cmdline.scan(argv, FLAGS):
+        if isinstance(event, cmdline.Unknown):
+            messages.append(f"Unknown option {event.text}\n")
+            bad = True
+        elif isinstance(event, cmdline.Missing):
+            messages.append(f"Missing parameter for option {event.text}\n")
+            bad = True
+        elif isinstance(event, cmdline.Operands):
+            operands = event.words
+        else:
+            flag, value, field = event.flag, event.value, event.flag.field
+            if field in (HELP, VERSION, SIGNUM):
+                mode = {HELP: "help", VERSION: "version", SIGNUM: "signum"}[field]
+                return Command(options=Options(), mode=mode, signum=value or "", messages=tuple(messages))
+            if field == GENHASH:
+                done = tuple(messages)
+                if not first:
+                    name = "genhash" if argv[event.rest - 1].startswith("--") else "-T"
+                    done += (f"Warning -- `{name}` not used as first option, previous options ignored\n",)
+                rest = tuple(argv[event.rest :])
+                return Command(options=Options(), mode="genhash", messages=done, genhash_args=rest)
+            if field == CONFIG_TEST:
+                config_test_given = True
+                config_test_log = value or None
+            elif field == CHILD:
+                if value not in _CHILDREN:
+                    messages.append(f"Unknown child process {value}\n")
+                    bad = True
+                child = value or ""
+            elif field != CONFIG_FD and not _set(field, flag, value, values, messages):
+                bad = True
+        first = False
     options = Options(**values)  # type: ignore[arg-type]
+    done = tuple(messages)
+    if config_test_given:
+        return Command(
+            options=options, mode="config_test", config_test_log=config_test_log,
+            messages=done, operands=operands, bad=bad,
+        )  # fmt: skip
     notices = tuple(text for name, text in _NOT_SUPPORTED if name in values)
-    if ns.perf is not None or ns.debug is not None or ns.no_mem_check or ns.mem_check_log:
-        notices += ("--perf/--debug/--no-mem-check/-L: debug-build options are not supported; ignoring",)
-    if ns.openssl_mem_check or ns.config_fd is not None:
-        notices += ("--openssl-mem-check/--config-fd: internal options are not supported; ignoring",)
-    if ns.help:
-        return Command(options=options, mode="help")
-    if ns.version:
-        return Command(options=options, mode="version")
-    if ns.signum is not None:
-        return Command(options=options, mode="signum", signum=ns.signum)
-    if ns.config_test is not None:
-        return Command(options=options, mode="config_test", config_test_log=ns.config_test or None)
-    if ns.child:
-        return Command(options=options, mode="child", child=ns.child, notices=notices)
-    return Command(options=options, notices=notices)
+    mode = "child" if child else "daemon"
+    return Command(
+        options=options, mode=mode, child=child, notices=notices, messages=done, operands=operands, bad=bad
+    )
 
 
 def version_text() -> str:
@@ -262,13 +251,21 @@ def config_test(options: Options, log_file: str | None) -> int:
     from alived.daemon.lb_params import backend_report, choose_backend  # noqa: PLC0415
     from alived.daemon.loader import load_result  # noqa: PLC0415
 
+    log_fd = -1
+    if log_file:
+        try:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            log_fd = os.open(log_file, flags, 0o644)
+        except OSError as err:
+            sys.stderr.write(f"Unable to open config-test log file {log_file} {err.errno} - {err.strerror}\n")
+            return EXIT_FATAL
     result = load_result(options)
     choice = choose_backend(result.config.global_defs.lvs_backend, options.lvs_backend)
     report = backend_report(result.config, choice)
     lines = "".join(f"{d.keepalived_text()}\n" for d in result.diagnostics if d.severity > Severity.LOG)
     lines += "".join(f"{line}\n" for line in report)
     if log_file:
-        with open(log_file, "a", encoding="utf-8") as out:
+        with os.fdopen(log_fd, "a", encoding="utf-8") as out:
             out.write(lines)
     else:
         sys.stderr.write(lines)
@@ -326,6 +323,12 @@ def refuse_fatal_config(options: Options) -> tuple[int | None, LoadResult | None
     return code, result
 
 
+def _invoked_as() -> str:
+    """argv[0] as typed, as keepalived names itself in its usage lines (alived under `-m`)."""
+    arg0 = sys.argv[0] if sys.argv else ""
+    return "alived" if not arg0 or Path(arg0).name in ("__main__.py", "-c") else arg0
+
+
 def _program_name() -> str:
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     return "alived" if name in ("", "__main__.py", "-c") else name
@@ -336,27 +339,39 @@ def main(argv: list[str] | None = None) -> int:
     # The config model's classes and the children's are made from code compiled at an earlier
     # start (issue #9: compiling their generated methods was the parent's largest import cost).
     method_cache.install()
-    try:
-        command = parse_args(args)
-    except UsageError as err:
-        sys.stderr.write(f"{err}\n")
-        return EXIT_FATAL
+    command = parse_args(args)
+    sys.stderr.write("".join(command.messages))
+    sys.stderr.flush()
     if command.mode == "help":
-        sys.stderr.write(USAGE)
+        sys.stderr.write(USAGE.replace("alived", _invoked_as(), 1))
         return EXIT_OK
     if command.mode == "version":
         sys.stderr.write(version_text())
         return EXIT_OK
     if command.mode == "genhash":
-        sys.stderr.write("alived: genhash mode (-T/--genhash) is not supported yet\n")
-        return EXIT_FATAL
+        from alived import genhash  # noqa: PLC0415 - only -T needs it
+
+        # keepalived checks its whole argv for at least one genhash option besides -T.
+        if len(args) < 2:
+            genhash.usage(f"{_invoked_as()} --genhash", sys.stderr)
+            return EXIT_FATAL
+        return genhash.main(list(command.genhash_args), prog=f"{_invoked_as()} --genhash")
     if command.mode == "signum":
-        number = signum_of(command.signum)
+        # keepalived matches the names exactly (`stop` is unknown), as alivectl need not.
+        number = signum_of(command.signum) if command.signum.isupper() else None
         if number is None:
             sys.stderr.write(f"Unknown sigfunc {command.signum}\n")
             return EXIT_FATAL
         print(number)
         return EXIT_OK
+    if command.operands and (command.bad or command.mode == "config_test" or sys.stdout.isatty()):
+        # keepalived reports them on stdout and, unless an option was bad, runs regardless. Its
+        # line is buffered: a daemon run closes stdout before exiting, so a pipe or a file never
+        # gets it; a terminal does, and so does a run that ends at the command line or after -t.
+        sys.stdout.write(f"Unexpected argument(s): {' '.join(command.operands)} \n")
+        sys.stdout.flush()
+    if command.bad:
+        return EXIT_FATAL
     if command.mode == "config_test":
         try:
             return config_test(command.options, command.config_test_log)

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.netns
 
 UNIT = REPO / "packaging" / "systemd" / "alived.service"
 ENTRY_POINT = Path(sys.prefix) / "bin" / "keepalived"
-STAMP = re.compile(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}: ")
+STAMP = re.compile(r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: ")
 
 
 class Notifications:

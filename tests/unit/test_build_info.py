@@ -18,8 +18,10 @@ def test_version_goes_to_stderr_exit_0_shaped_as_keepalived(capsys: pytest.Captu
     assert out == ""
     lines = err.split("\n")
     # keepalived: headline, blank, copyright, blank, build/running/distro, blank, ..., options last.
+    # scripts read the keepalived version as the second word, or after "Keepalived v"
+    assert lines[0].split()[1] == f"v{KEEPALIVED_COMPAT}"
     assert lines[0].startswith(
-        f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible), git commit "
+        f"Keepalived v{KEEPALIVED_COMPAT} (01/16,2022) compatible: alived v{__version__}, git commit "
     )
     assert lines[1] == "" and lines[2].startswith("Copyright(C)") and lines[3] == ""
     assert lines[4].startswith("Built on ") and lines[5].startswith("Running on Linux ")
@@ -40,7 +42,8 @@ def test_generated_module_gives_commit_and_date(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "alived._build", generated)
     text = build_info.version_text()
     assert text.startswith(
-        f"alived v{__version__} (keepalived {KEEPALIVED_COMPAT} compatible), git commit 0123456789ab-dirty\n"
+        f"Keepalived v{KEEPALIVED_COMPAT} (01/16,2022) compatible: alived v{__version__}, "
+        "git commit 0123456789ab-dirty\n"
     )
     assert "Built on 2026-12-02 09:00:00 UTC\n" in text
 

@@ -109,7 +109,7 @@ def test_version_names_the_build_commit_on_stderr(installed: tuple[Path, str]) -
         out = run(venv / "bin" / program, "--version")
         assert out.returncode == 0 and out.stdout == ""
         first = out.stderr.splitlines()[0]
-        assert first == f"alived v0.1.0 (keepalived 2.2.7 compatible), git commit {commit}"
+        assert first == f"Keepalived v2.2.7 (01/16,2022) compatible: alived v0.1.0, git commit {commit}"
         assert f"package in {venv}" in out.stderr  # the wheel's copy, not the source tree
         assert "Built on unknown" not in out.stderr
 

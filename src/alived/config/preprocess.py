@@ -292,8 +292,9 @@ class _Preprocessor:
         try:
             with open(path, "rb") as f:
                 data = f.read()
-        except OSError as e:
-            self.report(f"Unable to read configuration file {path} ({e.strerror})", None, Severity.FATAL)
+        except OSError:
+            # keepalived's words, without the reason
+            self.report(f"Unable to read configuration file {path}", None, Severity.FATAL)
             return
         self.run_text(data, path, str(Path(path).resolve().parent))
 

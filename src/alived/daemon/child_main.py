@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,7 +23,7 @@ from alived.daemon import signals
 from alived.daemon.loader import load
 from alived.daemon.logsetup import setup_logging
 from alived.daemon.options import EXIT_CONFIG, EXIT_FATAL, EXIT_OK, Options
-from alived.daemon.pidfile import PidFile
+from alived.daemon.pidfile import PidFile, cannot_write
 from alived.daemon.signals import Intent
 from alived.daemon.status import path_problem, socket_path
 
@@ -60,6 +61,7 @@ class ChildFrame:
     log_suffix: str
     pid_file: Callable[[Options], str]
     pid_option: str  # the command-line option that names the pid file, for the path message
+    title: str  # as keepalived names the child in "<title> child process: ..."
     make: Callable[[Options, model.Config], Child]
 
 
@@ -74,25 +76,41 @@ def run_child(options: Options, frame: ChildFrame) -> int:
     if problem is not None:
         log.error("%s", problem)
         return EXIT_FATAL
+    # The operator's signals wait from before the pid file exists until the child's handlers are
+    # in place (keepalived's children inherit its blocked signals likewise): a STOP forwarded
+    # meanwhile then stops the child through them, and the pid file goes with it.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, signals.INTENT_OF_SIGNAL)
+    try:
+        return _with_pid_file(options, frame, pid_path, log, held)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _with_pid_file(
+    options: Options, frame: ChildFrame, pid_path: str, log: logging.Logger, held: set[int]
+) -> int:
     pidfile = PidFile(pid_path)
     try:
         pidfile.write()
-    except OSError as err:
-        log.error("Unable to write pid file %s: %s", pid_path, err)
-        return EXIT_FATAL
+    except OSError:
+        # keepalived's child exits 0 here, so its parent respawns it (with the back-off).
+        log.info("%s", cannot_write(pid_path))
+        log.info("%s child process: cannot write pidfile", frame.title)
+        return EXIT_OK
     try:
         config = load(options, start=True)
         if config is None:
             return EXIT_CONFIG
-        return asyncio.run(_serve(options, config, frame))
+        return asyncio.run(_serve(options, config, frame, held))
     finally:
         pidfile.remove()
 
 
-async def _serve(options: Options, config: model.Config, frame: ChildFrame) -> int:
+async def _serve(options: Options, config: model.Config, frame: ChildFrame, held: set[int]) -> int:
     child = frame.make(options, config)
     loop = asyncio.get_running_loop()
     installed = signals.install(loop, child.intents, ignore_sigint=options.ignore_sigint)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # what arrived meanwhile is handled now
     try:
         await child.serve(config)
     except BaseException:

@@ -65,11 +65,16 @@ def load(options: Options, *, start: bool = False, named: bool = False) -> model
     return result.config
 
 
-def reload_view(options: Options) -> tuple[model.GlobalDefs, bool]:
-    """The parent's read of the config at a reload: global_defs, and whether it had no errors."""
+def reload_view(options: Options) -> tuple[model.Config | None, bool]:
+    """The parent's read of the config at a reload (None if unreadable), and whether it had no errors."""
     try:
         result = load_result(options)
     except Exception as err:  # the parent must outlive any config it is given
         reload_log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
-        return model.GlobalDefs(), False
-    return result.config.global_defs, result.exit_code == 0
+        return None, False
+    return result.config, result.exit_code == 0
+
+
+def has_vrrp_config(config: model.Config) -> bool:
+    """keepalived's have_vrrp_config: a VRRP instance or a static address, route or rule."""
+    return bool(config.instances or config.static_ipaddress or config.static_routes or config.static_rules)

@@ -36,10 +36,21 @@ def syslog_facility(name: str) -> int:
 
 
 class ConsoleFormatter(logging.Formatter):
-    """keepalived's console prefix: ctime-like local time, a colon, the message."""
+    """keepalived's console prefix: strftime("%c") in the C locale (`Wed Dec  2 15:29:52 2026`)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%a %b %d %H:%M:%S %Y", time.localtime(record.created))
+        t = time.localtime(record.created)
+        stamp = f"{time.strftime('%a %b', t)} {t.tm_mday:2d} {time.strftime('%H:%M:%S %Y', t)}"
+        return f"{stamp}: {record.getMessage()}"
+
+
+class FileFormatter(logging.Formatter):
+    """keepalived's -g log file prefix: "%a %b %d %T" (day padded with 0), nanoseconds, the year."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        t = time.localtime(record.created)
+        nanoseconds = int(record.created % 1 * 1e9)
+        stamp = f"{time.strftime('%a %b %d %H:%M:%S', t)}.{nanoseconds:09d} {time.strftime('%Y', t)}"
         return f"{stamp}: {record.getMessage()}"
 
 
@@ -115,7 +126,7 @@ def setup_logging(options: Options, *, ident: str, child_suffix: str = "") -> lo
     if options.log_file:
         handler_cls = _FlushingFileHandler if options.flush_log_file else logging.FileHandler
         file_handler = handler_cls(child_log_file(options.log_file, child_suffix), encoding="utf-8")
-        file_handler.setFormatter(ConsoleFormatter())
+        file_handler.setFormatter(FileFormatter())
         logger.addHandler(file_handler)
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())

@@ -1,14 +1,18 @@
 """Pid files as keepalived keeps them: one per process, refused when the daemon already runs.
 
-A pid file whose process is gone is stale and gets replaced; one naming a live process
-means "daemon is already running". The file is written through a temporary name and
-renamed, so a reader never sees a half-written pid.
+A pid file whose process is gone is stale: keepalived logs "Remove a zombie pid file" and
+removes it. One naming a live process means "daemon is already running"; so does one it
+cannot read a pid from (it logs "Error reading pid file" and removes it, so the next start
+goes ahead). The file is written through a temporary name and renamed, so a reader never
+sees a half-written pid; as keepalived, alived does not create a missing directory for it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -53,6 +57,45 @@ def running_pid(path: str) -> int | None:
     return pid
 
 
+# What fscanf("%d") accepts at the start of the file.
+_LEADING_INT = re.compile(r"\s*([+-]?\d+)")
+
+
+def _claims_running(path: str, log: Callable[[str], None]) -> bool:
+    """keepalived's process_running(): whether `path` stops a new daemon; tidies a bad file."""
+    try:
+        text = Path(path).read_bytes().decode("ascii", errors="replace")
+    except OSError:
+        return False
+    match = _LEADING_INT.match(text)
+    if match is None:
+        log(f"Error reading pid file {path}")
+        with contextlib.suppress(OSError):
+            Path(path).unlink()
+        return True  # keepalived cannot tell, so it assumes a daemon is running
+    pid = int(match.group(1))
+    if pid == 0:
+        return True
+    if pid == os.getpid():
+        return False
+    if pid < 0 or not process_alive(pid):
+        log(f"Remove a zombie pid file {path}")
+        with contextlib.suppress(OSError):
+            Path(path).unlink()
+        return False
+    return True
+
+
+def keepalived_running(paths: Sequence[str], log: Callable[[str], None]) -> bool:
+    """Whether a daemon holds any of `paths` (checked in order, as keepalived checks them)."""
+    return any(_claims_running(path, log) for path in paths)
+
+
+def cannot_write(path: str) -> str:
+    """keepalived's line when a pid file cannot be created."""
+    return f"pidfile_write : Cannot open {path} pidfile"
+
+
 class PidFile:
     """A pid file owned by this process from `write()` until `remove()`."""
 
@@ -70,7 +113,6 @@ class PidFile:
         """Record `pid` (default: ours), atomically, mode 0644."""
         value = os.getpid() if pid is None else pid
         target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         try:

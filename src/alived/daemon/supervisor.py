@@ -27,7 +27,7 @@ from alived.build_info import UNKNOWN, git_commit
 from alived.config.model import GlobalDefs, Script
 from alived.daemon import signals
 from alived.daemon.dumpfile import PARENT_DUMP, write_dump_file
-from alived.daemon.loader import load_result, preload, reload_view
+from alived.daemon.loader import has_vrrp_config, load_result, preload, reload_view
 from alived.daemon.logsetup import IDENT_PARENT, command_line_lines, setup_logging
 from alived.daemon.options import (
     EXIT_FATAL,
@@ -36,7 +36,7 @@ from alived.daemon.options import (
     RESPAWN_ENV,
     Options,
 )
-from alived.daemon.pidfile import PidFile, running_pid
+from alived.daemon.pidfile import PidFile, cannot_write, keepalived_running
 from alived.daemon.process_facts import ProcessFacts
 from alived.daemon.readiness import Readiness
 from alived.daemon.script_command import script_command
@@ -106,11 +106,13 @@ class Supervisor:
         defaults: GlobalDefs | None = None,
         *,
         has_virtual_servers: bool = False,
+        has_vrrp: bool = True,
         config_load_seconds: float | None = None,
     ) -> None:
         self.options = options
         self.defaults = defaults if defaults is not None else GlobalDefs()
         self.has_virtual_servers = has_virtual_servers
+        self.has_vrrp = has_vrrp
         self.runner = ScriptRunner()
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.children: list[ChildSlot] = []
@@ -180,25 +182,10 @@ class Supervisor:
         metrics: MetricsServer | None = None
         control: ControlServer | None = None
         try:
-            if not self.options.check_only or self.options.vrrp_only or self.options.all_children:
-                self.children.append(
-                    ChildSlot(
-                        name="VRRP",
-                        entry=lazy_entry("vrrp"),
-                        status_path=socket_path(self.options.vrrp_pid_file),
-                    )
-                )
-            if self.wants_checker():
-                self.children.append(
-                    ChildSlot(
-                        name="Healthcheck",
-                        entry=lazy_entry("check"),
-                        status_path=socket_path(self.options.checkers_pid_file),
-                    )
-                )
+            self._add_wanted_slots()
             if not self.children:
-                log.error("No subsystem to run (-C without any virtual_server)")
-                return EXIT_FATAL
+                # keepalived's parent then idles until it is stopped or reloaded with some.
+                log.info("Warning - keepalived has no configuration to run")
             self._spawn(self.readiness.watchdog())  # systemd WATCHDOG=1 (when WATCHDOG_USEC is set)
             if self.defaults.startup_script is not None:
                 preload(None)  # the script may rewrite the config: the children read it after
@@ -243,6 +230,26 @@ class Supervisor:
         from alived.daemon.metrics_server import start_for  # noqa: PLC0415
 
         return start_for(self)
+
+    def _add_wanted_slots(self) -> list[ChildSlot]:
+        """A slot for each child the config and the command line want and that has none yet."""
+        added: list[ChildSlot] = []
+        have = {slot.name for slot in self.children}
+        if self.wants_vrrp() and "VRRP" not in have:
+            status = socket_path(self.options.vrrp_pid_file)
+            added.append(ChildSlot(name="VRRP", entry=lazy_entry("vrrp"), status_path=status))
+        if self.wants_checker() and "Healthcheck" not in have:
+            status = socket_path(self.options.checkers_pid_file)
+            added.append(ChildSlot(name="Healthcheck", entry=lazy_entry("check"), status_path=status))
+        self.children.extend(added)
+        return added
+
+    def wants_vrrp(self) -> bool:
+        """keepalived starts the VRRP child when the config has VRRP (not with -C)."""
+        o = self.options
+        if o.check_only and not o.vrrp_only and not o.all_children:
+            return False
+        return self.has_vrrp or o.all_children
 
     def wants_checker(self) -> bool:
         """keepalived starts the checker child when the config has virtual servers (not with -P)."""
@@ -302,7 +309,14 @@ class Supervisor:
         self._forward(signal.SIGHUP)
         started, ok = time.monotonic(), False  # metrics: config load time and result
         if found:
-            self.defaults, ok = reload_view(self.options)
+            config, ok = reload_view(self.options)
+            self.defaults = config.global_defs if config is not None else GlobalDefs()
+            if config is not None:
+                # A child the config did not want before starts now, as keepalived's does.
+                self.has_vrrp = has_vrrp_config(config)
+                self.has_virtual_servers = bool(config.virtual_servers)
+                for slot in self._add_wanted_slots():
+                    await self.start_child(slot)
         self.facts.reloaded(ok, time.monotonic() - started)
         self.readiness.reloaded()
 
@@ -385,8 +399,9 @@ def _exit_name(rc: int) -> str:
     return {1: "FATAL", 2: "CONFIG"}.get(rc, str(rc))
 
 
-def _parent_view(options: Options, loaded: LoadResult | None = None) -> tuple[GlobalDefs, bool]:
-    """global_defs, and whether there are virtual servers (the checker child is needed).
+def _parent_view(options: Options, loaded: LoadResult | None = None) -> tuple[GlobalDefs, bool, bool]:
+    """global_defs, whether there are virtual servers and whether there is VRRP config (which
+    children are needed; the VRRP child, to report them, when the parent cannot read it).
 
     `loaded`: the command line's read of the file (the refusal check), used instead of a second.
     """
@@ -394,8 +409,8 @@ def _parent_view(options: Options, loaded: LoadResult | None = None) -> tuple[Gl
         config = (loaded if loaded is not None else load_result(options)).config
     except Exception as err:
         log.warning("Reading global_defs from %s failed: %s", options.config_file, err)
-        return GlobalDefs(), False
-    return config.global_defs, bool(config.virtual_servers)
+        return GlobalDefs(), False, True
+    return config.global_defs, bool(config.virtual_servers), has_vrrp_config(config)
 
 
 def _log_startup(options: Options, argv0: str, argv: list[str]) -> None:
@@ -436,23 +451,28 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str], loaded: Loa
         return EXIT_NOT_CONFIGURED
     # keepalived names the file only once it has found it.
     log.info("Configuration file %s", options.config_file)
-    for path in (options.pid_file, options.vrrp_pid_file, options.checkers_pid_file):
-        if running_pid(path) is not None:
-            log.info("daemon is already running")
-            return EXIT_OK
+    if keepalived_running(options.pid_files_checked(), log.info):
+        log.info("daemon is already running")
+        return EXIT_OK
     pidfile = PidFile(options.pid_file)
     try:
         pidfile.write()
-    except OSError as err:
-        log.error("Unable to write pid file %s: %s", options.pid_file, err)
-        return EXIT_FATAL
+    except OSError:
+        # keepalived gives up here, quietly: exit 0 once it has said so and that it stopped.
+        log.info("%s", cannot_write(options.pid_file))
+        log.info("Stopped %s", banner())
+        return EXIT_OK
     start = resource.getrusage(resource.RUSAGE_SELF)
     try:
         loading = time.monotonic()
-        defaults, has_vs = _parent_view(options, loaded)
+        defaults, has_vs, has_vrrp = _parent_view(options, loaded)
         preload(loaded)
         supervisor = Supervisor(
-            options, defaults, has_virtual_servers=has_vs, config_load_seconds=time.monotonic() - loading
+            options,
+            defaults,
+            has_virtual_servers=has_vs,
+            has_vrrp=has_vrrp,
+            config_load_seconds=time.monotonic() - loading,
         )
         code = asyncio.run(supervisor.run())
     finally:

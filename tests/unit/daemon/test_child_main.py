@@ -6,6 +6,8 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -61,6 +63,7 @@ def _frame(made: list[FakeChild], pid_path: Path, *, fail: bool = False) -> Chil
         log_suffix="test",
         pid_file=lambda options: options.vrrp_pid_file,
         pid_option="-r",
+        title="VRRP",
         make=make,
     )
 
@@ -122,6 +125,58 @@ def test_an_unusable_config_is_the_config_exit_code(tmp_path: Path) -> None:
     options = Options(
         vrrp_pid_file=str(tmp_path / "v.pid"), config_file=str(tmp_path / "missing.conf"), no_syslog=True
     )
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     assert run_child(options, _frame(made, tmp_path / "v.pid")) == EXIT_CONFIG
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # the signals held meanwhile, freed
     assert not made
+    assert not (tmp_path / "v.pid").exists()
+
+
+def test_a_pid_file_it_cannot_write_ends_the_child_with_0_as_keepalived(tmp_path: Path) -> None:
+    """keepalived's child logs two lines and exits 0, so that its parent respawns it."""
+    made: list[FakeChild] = []
+    options = replace(_options(tmp_path), vrrp_pid_file=str(tmp_path / "nodir" / "v.pid"))
+    lines = Lines()
+    logging.getLogger("alived.test").addHandler(lines)
+    try:
+        assert run_child(options, _frame(made, tmp_path / "nodir" / "v.pid")) == EXIT_OK
+    finally:
+        logging.getLogger("alived.test").removeHandler(lines)
+    assert not made and not (tmp_path / "nodir").exists()
+    assert lines.lines[-2:] == [
+        f"pidfile_write : Cannot open {tmp_path}/nodir/v.pid pidfile",
+        "VRRP child process: cannot write pidfile",
+    ]
+
+
+_EARLY_STOP = """
+import os, signal, sys
+from dataclasses import replace
+from pathlib import Path
+from alived.daemon.child_main import run_child
+from tests.unit.daemon.test_child_main import _frame, _options
+
+work = Path(sys.argv[1])
+made = []
+frame = _frame(made, work / "v.pid")
+
+def early(options, config):
+    os.kill(os.getpid(), signal.SIGTERM)  # a STOP before the child's handlers exist
+    return frame.make(options, config)
+
+sys.exit(run_child(_options(work), replace(frame, make=early)))
+"""
+
+
+def test_a_stop_before_the_handlers_waits_for_them_and_the_pid_file_goes(tmp_path: Path) -> None:
+    """In its own process: without the held signals SIGTERM would end it there, leaving v.pid."""
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", _EARLY_STOP, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_OK, done.stderr
     assert not (tmp_path / "v.pid").exists()

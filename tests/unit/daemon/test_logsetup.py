@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from alived.daemon.logsetup import (
     ConsoleFormatter,
+    FileFormatter,
     child_log_file,
     command_line_lines,
     setup_logging,
@@ -33,8 +35,12 @@ def test_console_format() -> None:
     record = logging.LogRecord(
         "alived", logging.INFO, __file__, 1, "(VI_1) Entering MASTER STATE", None, None
     )
-    text = ConsoleFormatter().format(record)
-    assert re.fullmatch(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering MASTER STATE", text)
+    record.created = time.mktime((2026, 12, 2, 15, 29, 52, 0, 0, -1)) + 0.25
+    # keepalived's console: "%c" (day padded with a space); its log file: "%d" and nanoseconds
+    assert ConsoleFormatter().format(record) == "Wed Dec  2 15:29:52 2026: (VI_1) Entering MASTER STATE"
+    assert (
+        FileFormatter().format(record) == "Wed Dec 02 15:29:52.250000000 2026: (VI_1) Entering MASTER STATE"
+    )
 
 
 def test_command_line_wraps_like_keepalived() -> None:
@@ -107,4 +113,4 @@ def test_console_keeps_its_timestamp_unless_stderr_is_the_journal_stream(
     # JOURNAL_STREAM inherited by a process whose stderr went elsewhere does not count.
     lines = _log_console_to(tmp_path / "stderr", monkeypatch, journal_stream)
     assert len(lines) == 4
-    assert all(re.match(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}: ", line) for line in lines)
+    assert all(re.match(r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: ", line) for line in lines)

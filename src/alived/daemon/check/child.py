@@ -159,6 +159,7 @@ FRAME = ChildFrame(
     log_suffix="checkers",
     pid_file=lambda options: options.checkers_pid_file,
     pid_option="-c",
+    title="Healthcheck",
     make=_make,
 )
 

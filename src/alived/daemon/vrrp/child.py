@@ -394,6 +394,7 @@ FRAME = ChildFrame(
     log_suffix="vrrp",
     pid_file=lambda options: options.vrrp_pid_file,
     pid_option="-r",
+    title="VRRP",
     make=lambda options, config: VrrpChild(options),
 )
 
