@@ -19,6 +19,7 @@ from alived.core.vrrp.inputs import (
     GarpTimerFired,
     Input,
     MasterDownFired,
+    NameStartFaults,
     PriorityChanged,
     Shutdown,
     Startup,
@@ -113,6 +114,7 @@ def any_input(kind: type[Input], params: InstanceParams) -> st.SearchStrategy[In
         return st.builds(kind, reason=st.sampled_from(["x", "y"]))
     simple: dict[type[Input], Input] = {
         Startup: Startup(),
+        NameStartFaults: NameStartFaults(),
         MasterDownFired: MasterDownFired(),
         AdverTimerFired: AdverTimerFired(),
         GarpTimerFired: GarpTimerFired(),
