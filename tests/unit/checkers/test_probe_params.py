@@ -172,6 +172,7 @@ def test_http_get_from_config_against_a_real_server() -> None:
             f"""
         HTTP_GET {{
             connect_port {port}
+            connect_timeout 30
             url {{ path /index.html digest {digest} status_code 200 }}
         }}
 """
