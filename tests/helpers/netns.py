@@ -143,7 +143,7 @@ class Lab:
         self.namespaces.clear()
 
 
-def wait_for(predicate: object, timeout: float = 10.0, interval: float = 0.05, what: str = "") -> None:
+def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.05, what: str = "") -> None:
     """Poll a condition on the real system (netns tier only); raise AssertionError on timeout."""
     assert callable(predicate)
     deadline = time.monotonic() + timeout

@@ -142,7 +142,7 @@ def setup(lab: Lab, workdir: Path, kind: str, vip: str = VIP) -> Outcome:
         sides.append(Side(ns, peer, fifo, mac_of(ns), vip))
     winner, loser = sides
     wait_for(
-        lambda: winner.master() and loser.master(), timeout=15, what=f"both {kind} nodes master (split brain)"
+        lambda: winner.master() and loser.master(), timeout=40, what=f"both {kind} nodes master (split brain)"
     )
     return Outcome(kind=kind, winner=winner, loser=loser, client=client, both_master_at=time.monotonic())
 
@@ -177,7 +177,7 @@ def heal(out: Outcome, heal_wait: float, *, loser_first: bool) -> None:
     t0 = time.monotonic()
     if loser_first:
         allow_vrrp(out.loser.ns)
-        wait_for(out.loser.backup, timeout=5, interval=0.01, what="the loser to yield")
+        wait_for(out.loser.backup, timeout=40, interval=0.01, what="the loser to yield")
         allow_vrrp(out.winner.ns)
     else:
         for side in (out.winner, out.loser):
@@ -196,7 +196,7 @@ def wait_detected(out: Outcome) -> None:
     """alived: both masters log the split brain; records how long after both were master."""
     for side in (out.winner, out.loser):
         wait_for(
-            lambda s=side: "Split brain:" in s.log(), timeout=10, interval=0.01, what="the split brain logged"
+            lambda s=side: "Split brain:" in s.log(), timeout=40, interval=0.01, what="the split brain logged"
         )
     out.detected_after_s = time.monotonic() - out.both_master_at
 

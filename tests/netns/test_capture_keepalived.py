@@ -126,7 +126,7 @@ def test_keepalived_accepts_our_packets(lab: Lab, tmp_path: Path) -> None:
     )
     log = tmp_path / "keepalived.log"
     wait_for(
-        lambda: f"({WRONG_KEY_AH.name}) Entering MASTER STATE" in log.read_text(), timeout=15, what="control"
+        lambda: f"({WRONG_KEY_AH.name}) Entering MASTER STATE" in log.read_text(), timeout=40, what="control"
     )
     assert ours.wait(timeout=20) == 0, (tmp_path / "send_ours.log").read_text()
     lab.kill(keepalived)

@@ -78,7 +78,7 @@ def test_dead_child_is_respawned_without_dropping_vips(lab: Lab, tmp_path: Path)
     b.write(conf(instance(100, advert_int="1"), version=2))
     a.start()
     b.start()
-    wait_for(lambda: a.has() and not b.has(), timeout=15, what="a master, b backup")
+    wait_for(lambda: a.has() and not b.has(), timeout=40, what="a master, b backup")
     child = read_pid(str(a.vrrp_pid_file))
     assert child is not None
     # b may have held the VIP for a moment at start-up if a came up later: judge b from the kill on.
@@ -160,8 +160,8 @@ def test_status_socket_and_hung_child(lab: Lab, tmp_path: Path) -> None:
     assert child is not None
     time.sleep(PING_INTERVAL + 0.5)  # the supervisor has heard the child at least once
     os.kill(child, signal.SIGSTOP)
-    a.wait_log(f"VRRP child process({child}) is not responding: killing it", timeout=20)
-    wait_for(lambda: read_pid(str(a.vrrp_pid_file)) not in (None, child), timeout=10, what="a new child")
+    a.wait_log(f"VRRP child process({child}) is not responding: killing it", timeout=40)
+    wait_for(lambda: read_pid(str(a.vrrp_pid_file)) not in (None, child), timeout=40, what="a new child")
 
     def answers() -> bool:
         try:

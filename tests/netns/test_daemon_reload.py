@@ -145,11 +145,11 @@ def test_reload_to_ah_opens_the_ah_socket_and_the_group_converges(lab: Lab, tmp_
     a.write(conf(instance(150, advert_int="1"), version=2))
     a.start()
     # Neither hears the other: alived's VRRP socket does not receive AH (protocol 51).
-    wait_for(lambda: a.has() and b.has(), timeout=15, what="a dual master before the reload")
+    wait_for(lambda: a.has() and b.has(), timeout=40, what="a dual master before the reload")
     a.write(conf(instance(150, advert_int="1", extra=AH), version=2))
     a.send(signal.SIGHUP)
     a.wait_log("Reload complete")
-    wait_for(lambda: not a.has(), timeout=15, what="alived hearing keepalived's AH adverts")
+    wait_for(lambda: not a.has(), timeout=40, what="alived hearing keepalived's AH adverts")
     assert b.has()
     assert "proto(51)" in a.log_text()
     # Steady: one master for a few advert intervals.

@@ -93,6 +93,6 @@ def test_sync_group_fails_over_together(lab: Lab, tmp_path: Path) -> None:
     assert not b.has() and not b.has("198.51.100.100", dev="eth1")
     a.ns.ip("link", "set", "eth1", "down")
     # VI_2 faults; the group takes VI_1 along, so both addresses move to b.
-    wait_for(lambda: b.has() and b.has("198.51.100.100", dev="eth1"), timeout=10, what="b master of both")
+    wait_for(lambda: b.has() and b.has("198.51.100.100", dev="eth1"), timeout=40, what="b master of both")
     assert not a.has()
     a.wait_log("VRRP_Group(G1) Syncing instances to FAULT state")

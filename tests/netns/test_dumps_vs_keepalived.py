@@ -149,7 +149,7 @@ def _dump_all(peer: KeepalivedPeer, tmp: Path) -> None:
         wait_for(lambda: _settled(tmp / "keepalived.json", json.loads), what=f"keepalived.json in {tmp}")
         return _flowed(tmp)
 
-    wait_for(fresh_json, timeout=20, interval=0.5, what=f"adverts to flow ({tmp.name})")
+    wait_for(fresh_json, timeout=40, interval=0.5, what=f"adverts to flow ({tmp.name})")
     for sig, name in ((signal.SIGUSR1, "keepalived.data"), (signal.SIGUSR2, "keepalived.stats")):
         os.kill(peer.proc.pid, sig)
         wait_for(lambda name=name: _settled(tmp / name, str), what=f"{name} in {tmp}")  # type: ignore[misc]
@@ -179,7 +179,7 @@ def test_the_three_dump_files_have_keepalived_structure(lab: Lab, tmp_path: Path
     al = start_alived(al_node, CONF, tmp_path / "al", env={"TMPDIR": str(tmps["al"])})
     for ns, peer in ((ka_node, ka), (al_node, al)):
         # Signals sent before the daemon has installed its handlers would be lost (or fatal).
-        wait_for(lambda ns=ns: ns.has_address("eth0", "192.0.2.100"), timeout=20, what="VI_1 master")  # type: ignore[misc]
+        wait_for(lambda ns=ns: ns.has_address("eth0", "192.0.2.100"), timeout=40, what="VI_1 master")  # type: ignore[misc]
         wait_for(lambda peer=peer: "(VI_2) Entering BACKUP STATE" in peer.log_text(), what="VI_2 backup")  # type: ignore[misc]
     _dump_all(ka, tmps["ka"])
     _dump_all(al, tmps["al"])

@@ -129,9 +129,9 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
     ka = start_keepalived(n0, CONF, tmp_path / "ka", env={**os.environ, "TMPDIR": str(ka_tmp)})
     # Equal priorities: the first master stays (a backup yields to an equal priority), so
     # keepalived is master and alived backup; adverts flow.
-    wait_for(lambda: n0.has_address("eth0", str(VIP)), timeout=15, what="keepalived master")
+    wait_for(lambda: n0.has_address("eth0", str(VIP)), timeout=40, what="keepalived master")
     al = start_alived(n1, CONF, tmp_path / "al", env={"TMPDIR": str(al_tmp)})
-    wait_for(lambda: "(VI_1) Entering BACKUP STATE" in al.log_text(), timeout=15, what="alived backup")
+    wait_for(lambda: "(VI_1) Entering BACKUP STATE" in al.log_text(), timeout=40, what="alived backup")
 
     packets = malformed()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -151,7 +151,7 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
         return counters
 
     # The priority-0 packet went last: once alived counted it, it has seen them all.
-    wait_for(lambda: status()["pri_zero_rcvd"] == 1, timeout=10, what="alived counted the packets")
+    wait_for(lambda: status()["pri_zero_rcvd"] == 1, timeout=40, what="alived counted the packets")
     shown = status()
 
     def dumped(proc: subprocess.Popen[bytes], where: Path) -> tuple[dict[str, int], dict[str, Any]]:
@@ -173,7 +173,7 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
             found.append((counts, entry))
             return counts["pri_zero_rcvd"] == 1 and entry["stats"]["pri_zero_rcvd"] == 1
 
-        wait_for(fresh, timeout=15, interval=0.3, what=f"the dumps in {where.name}")
+        wait_for(fresh, timeout=40, interval=0.3, what=f"the dumps in {where.name}")
         return found[-1]
 
     ka_stats, ka_json = dumped(ka.proc, ka_tmp)

@@ -249,7 +249,7 @@ def run_transitions(lab: Lab, tmp_path: Path, variant: str) -> list[list[list[di
         for i, side in enumerate(sides):
             wait_for(
                 lambda side=side, done=done: len(side.mails(box)) >= done,
-                timeout=20,
+                timeout=40,
                 what=f"{phase}: {done} mails from {'keepalived' if i == 0 else 'alived'}",
             )
         batch = []
@@ -342,8 +342,8 @@ def test_errors_are_logged_as_keepalived_logs_them(lab: Lab, tmp_path: Path) -> 
             return len(got) >= wanted and (not lines or got[-1] == lines[-1])
 
         who = "keepalived" if keepalived else "alived"
-        wait_for(lambda peer=peer: "(VI_1) Entering MASTER STATE" in peer.log_text(), timeout=20, what=who)
-        wait_for(done, timeout=10, what=f"{case}: {who}'s {wanted} lines")
+        wait_for(lambda peer=peer: "(VI_1) Entering MASTER STATE" in peer.log_text(), timeout=40, what=who)
+        wait_for(done, timeout=40, what=f"{case}: {who}'s {wanted} lines")
     for case in ERROR_CASES:
         theirs = smtp_lines(peers[case, True])
         assert theirs == error_lines(case) * 2, (case, theirs)

@@ -79,8 +79,8 @@ def host(lab: Lab, role: str) -> Namespace:
 def run(lab: Lab, tmp_path: Path, keepalived: bool) -> KeepalivedPeer:
     start = start_keepalived if keepalived else start_alived
     peer = start(host(lab, "hk" if keepalived else "ha"), CONF, tmp_path / ("ka" if keepalived else "alived"))
-    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=20, what="MASTER")
-    wait_for(lambda: "VRRP_Script(chk_web)" in peer.log_text(), timeout=10, what="the script's first result")
+    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=40, what="MASTER")
+    wait_for(lambda: "VRRP_Script(chk_web)" in peer.log_text(), timeout=40, what="the script's first result")
     lab.kill(peer.proc)
     return peer
 
