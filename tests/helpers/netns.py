@@ -75,6 +75,17 @@ class Namespace:
     def sysctl(self, key: str, value: str) -> None:
         self.exec("sysctl", "-qw", f"{key}={value}")
 
+    def holds_open(self, path: Path) -> bool:
+        """Whether a process in this namespace has `path` open: a writer not done with it yet."""
+        target = os.path.realpath(path)  # as the kernel names an open file
+        for pid in run(["ip", "netns", "pids", self.name], check=False).stdout.split():
+            with contextlib.suppress(OSError):  # the process may be gone meanwhile
+                for fd in (Path("/proc") / pid / "fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd) == target:
+                            return True
+        return False
+
 
 @dataclass
 class Lab:
