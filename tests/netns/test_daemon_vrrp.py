@@ -7,6 +7,7 @@ Most tests run VRRPv3 with a 0.2 s advert interval so convergence takes well und
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -153,6 +154,11 @@ def master_and_backup(a: Node, b: Node, timeout: float = 30.0) -> None:
     wait_for(lambda: a.has() and not b.has(), timeout=timeout, what=f"{a.name} master, {b.name} backup")
 
 
+def listening(capture: Path) -> None:
+    """tcpdump has its filter on the interface (it says so on stderr): from here it misses nothing."""
+    wait_for(lambda: "listening on" in capture.read_text(errors="replace"), what="tcpdump to listen")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -179,7 +185,9 @@ def test_election_by_priority_notify_and_fifo(lab: Lab, tmp_path: Path) -> None:
         master_and_backup(a, b, timeout=40)
         a.wait_log("(VI_1) Entering MASTER STATE")
         b.wait_log("(VI_1) Entering BACKUP STATE (init)")
-        wait_for(lambda: "MASTER" in (tmp_path / "a.notify").read_text(), what="a's notify")
+        # The generic and the specific script of one transition run side by side: each is waited
+        # for, as is the FIFO, a third channel.
+        wait_for(lambda: len(lines(tmp_path / "a.notify")) >= 2, what="a's notify")
         assert lines(tmp_path / "a.notify") == [
             "extra-arg INSTANCE VI_1 BACKUP 150",
             "extra-arg INSTANCE VI_1 MASTER 150",
@@ -187,13 +195,24 @@ def test_election_by_priority_notify_and_fifo(lab: Lab, tmp_path: Path) -> None:
         # b's notify script runs after its log line: wait for it, as for a's above.
         wait_for(lambda: lines(tmp_path / "b.notify") != [], what="b's notify")
         assert lines(tmp_path / "b.notify") == ["extra-arg INSTANCE VI_1 BACKUP 100"]
+        wait_for(lambda: lines(tmp_path / "a.master") != [], what="a's notify_master")
         assert lines(tmp_path / "a.master") == ["master 0"]  # specific scripts get no arguments
-        assert os.read(reader, 4096).decode() == 'INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\n'
+        fifo_text = b""
+
+        def fifo_lines(count: int) -> bool:
+            nonlocal fifo_text
+            with contextlib.suppress(BlockingIOError):
+                fifo_text += os.read(reader, 4096)
+            return fifo_text.count(b"\n") >= count
+
+        wait_for(lambda: fifo_lines(2), what="a's FIFO lines")
+        assert fifo_text.decode() == 'INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\n'
         assert a.stop() == 0
         wait_for(b.has, timeout=40, what="b takes over")
         wait_for(lambda: "STOP" in (tmp_path / "a.notify").read_text(), what="a's STOP notify")
         assert lines(tmp_path / "a.notify")[-1] == "extra-arg INSTANCE VI_1 STOP 150"
-        assert os.read(reader, 4096).decode() == 'INSTANCE "VI_1" STOP 150\n'
+        wait_for(lambda: fifo_lines(3), what="a's STOP FIFO line")
+        assert fifo_text.decode().splitlines()[2:] == ['INSTANCE "VI_1" STOP 150']
     finally:
         os.close(reader)
     wait_for(lambda: "MASTER" in (tmp_path / "b.notify").read_text(), what="b's MASTER notify")
@@ -338,12 +357,12 @@ def test_gratuitous_arp_after_takeover(lab: Lab, tmp_path: Path) -> None:
     b.start()
     b.wait_log("(VI_1) Entering BACKUP STATE (init)")
     capture = b.ns.popen(
-        "timeout", "10", "tcpdump", "-l", "-n", "-i", "eth0", "-c", "1", "arp", log=tmp_path / "arp"
+        "timeout", "30", "tcpdump", "-l", "-n", "-i", "eth0", "-c", "1", "arp", log=tmp_path / "arp"
     )
-    time.sleep(0.5)  # let tcpdump attach before the takeover
+    listening(tmp_path / "arp")
     a.start()
     master_and_backup(a, b)
-    capture.wait(timeout=15)
+    capture.wait(timeout=40)
     text = (tmp_path / "arp").read_text()
     assert re.search(rf"Request who-has {re.escape(VIP)} .*tell {re.escape(VIP)}", text), text
 
@@ -359,12 +378,12 @@ def test_garp_interval_spaces_gratuitous_arps(lab: Lab, tmp_path: Path, where: s
         group = "garp_group {\n  garp_interval 0.3\n  interface eth0\n}\n"
         a.write(group + conf(instance(150, vips=vips)))
     capture = b.ns.popen(
-        "timeout", "15", "tcpdump", "-l", "-n", "-tt", "-i", "eth0", "-c", "3", "arp", log=tmp_path / "arp"
+        "timeout", "40", "tcpdump", "-l", "-n", "-tt", "-i", "eth0", "-c", "3", "arp", log=tmp_path / "arp"
     )
-    time.sleep(0.5)  # let tcpdump attach before the takeover
+    listening(tmp_path / "arp")
     a.start()
     wait_for(a.has, what="a master")
-    capture.wait(timeout=20)
+    capture.wait(timeout=50)
     lines = [ln for ln in (tmp_path / "arp").read_text().splitlines() if "who-has" in ln]
     assert len(lines) == 3, lines
     stamps = [float(ln.split()[0]) for ln in lines]
