@@ -75,6 +75,15 @@ class Namespace:
     def sysctl(self, key: str, value: str) -> None:
         self.exec("sysctl", "-qw", f"{key}={value}")
 
+    def netlink_listening(self, pid: int) -> bool:
+        """Whether process `pid` (e.g. `ip monitor`) has joined a route netlink group in this
+        namespace: from then on it misses no event; before, its output proves nothing."""
+        for row in self.exec("cat", "/proc/net/netlink").stdout.splitlines()[1:]:
+            fields = row.split()  # sk Eth Pid Groups ...
+            if len(fields) > 3 and fields[1] == "0" and fields[2] == str(pid) and int(fields[3], 16):
+                return True
+        return False
+
     def holds_open(self, path: Path) -> bool:
         """Whether a process in this namespace has `path` open: a writer not done with it yet."""
         target = os.path.realpath(path)  # as the kernel names an open file

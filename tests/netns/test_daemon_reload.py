@@ -54,7 +54,7 @@ def test_reload_keeps_unchanged_instances_and_does_not_flap(lab: Lab, tmp_path: 
         what="a's MASTER notifies",
     )
     monitor = a.ns.popen("ip", "monitor", "address", log=tmp_path / "addr-events")
-    wait_for((tmp_path / "addr-events").exists, what="ip monitor")
+    wait_for(lambda: a.ns.netlink_listening(monitor.pid), what="ip monitor to listen")
     before = (tmp_path / "a.notify").read_text()
 
     a.write(config(150, after=True))
@@ -66,6 +66,11 @@ def test_reload_keeps_unchanged_instances_and_does_not_flap(lab: Lab, tmp_path: 
     wait_for(lambda: not a.has("192.0.2.104"), what="the removed instance's VIP gone")
     assert a.has("192.0.2.100") and a.has("192.0.2.101")
     assert not b.has("192.0.2.103")
+    # The notify scripts of the reload run beside the address changes, not before them.
+    wait_for(
+        lambda: "INSTANCE VI_4 FAULT 150" in (tmp_path / "a.notify").read_text()[len(before) :],
+        what="VI_4's FAULT notify",
+    )
     lab.kill(monitor, signal.SIGTERM)
     events = (tmp_path / "addr-events").read_text()
     for kept in ("192.0.2.100/", "192.0.2.101/"):

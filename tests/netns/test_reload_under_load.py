@@ -133,7 +133,7 @@ def test_200_reloads_under_load_no_failed_request_no_flap_no_op_touches_nothing(
     before = {"d1": transitions(d1), "d2": transitions(d2)}
     counters = {n: vrrp_counters(tmp_path, n) for n in ("d1", "d2")}
     monitor = d1.ns.popen("ip", "-o", "monitor", "address", log=tmp_path / "addr-events")
-    wait_for((tmp_path / "addr-events").exists, what="ip monitor")
+    wait_for(lambda: d1.ns.netlink_listening(monitor.pid), what="ip monitor to listen")
 
     noop_deltas: list[tuple[int, dict[str, object], dict[str, object]]] = []
     changed_ops = {"vrrp": 0, "checker": 0}
