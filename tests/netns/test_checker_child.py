@@ -276,7 +276,9 @@ def test_checker_child_has_its_own_pid_file_and_is_respawned(setup: Setup) -> No
     assert second is not None
     time.sleep(PING_INTERVAL + 0.5)  # the supervisor has heard the child at least once
     os.kill(second, signal.SIGSTOP)
-    s.wait_log(f"Healthcheck child process({second}) is not responding: killing it", timeout=30)
+    # Bound past the supervisor's start-up grace (30 s) and three failed pings, in case the
+    # sleep above was too short for its first ping on a loaded host.
+    s.wait_log(f"Healthcheck child process({second}) is not responding: killing it", timeout=90)
     wait_for(lambda: read_pid(str(s.checkers_pid_file)) not in (None, second), what="a third child")
 
     def answers() -> bool:
