@@ -221,7 +221,10 @@ def test_vip_added_and_removed_on_a_master_keeps_it_master_as_keepalived(lab: La
     a.send(signal.SIGHUP)
     wait_for(lambda: not a.has("192.0.2.101"), what="the removed VIP gone")
     wait_for(lambda: a.log_text().count("Reload complete") == 2, what="the second reload")
-    time.sleep(1)
+    # The second reload's VIP lines are waited for, not assumed written by "Reload complete".
+    wait_for(lambda: a.log_text()[mark:].count("(VI_1) setting VIPs.") == 2, what="the second VIPs line")
+    wait_for(lambda: "192.0.2.101/24 dev eth0, no longer exist" in a.log_text()[mark:], what="removal line")
+    time.sleep(1)  # a GARP for the removal would be out by now
     lab.kill(tcpdump)
     assert (garps(capture, VIP), garps(capture, "192.0.2.101")) == (5, 5)
     assert a.has() and not b.has()
