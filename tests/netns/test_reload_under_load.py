@@ -127,7 +127,7 @@ def test_200_reloads_under_load_no_failed_request_no_flap_no_op_touches_nothing(
     d1, d2 = dl.directors["d1"], dl.directors["d2"]
     # The backup has heard the master; the pool is up (every real server's first check passed).
     wait_for(lambda: all(dl.master() is d1 for _ in range(3)), what="d1 master")
-    dl.client.start(timeout=1.0, pause=0.005)
+    dl.client.start(timeout=3.0, pause=0.005)
     dl.client.wait_count(20)
     reloader = Reloader(d1, tmp_path)
     before = {"d1": transitions(d1), "d2": transitions(d2)}
