@@ -71,7 +71,11 @@ def test_failover_moves_the_vrrp_metrics(lab: Lab, tmp_path: Path) -> None:
     def settled(samples: Samples, state: float) -> bool:
         return value(samples, "alived_vrrp_state", **labels) == state
 
-    wait_for(lambda: settled(scrape(monitor.ns, "192.0.2.2"), 1), what="b's metrics to say BACKUP")
+    def heard(samples: Samples) -> bool:
+        """BACKUP, and a's first advert counted: b may have just come up when a became master."""
+        return settled(samples, 1) and bool(value(samples, "alived_vrrp_adverts_received_total", **labels))
+
+    wait_for(lambda: heard(scrape(monitor.ns, "192.0.2.2")), what="b's metrics to say BACKUP, a heard")
     wait_for(lambda: settled(scrape(monitor.ns, "192.0.2.1"), 2), what="a's metrics to say MASTER")
     on_a = scrape(monitor.ns, "192.0.2.1")
     before = scrape(monitor.ns, "192.0.2.2")
