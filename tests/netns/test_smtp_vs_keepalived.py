@@ -169,7 +169,8 @@ def mail_host(lab: Lab, tmp_path: Path, count: int) -> tuple[list[Namespace], Pa
 def sessions(box: Path, peer: str) -> list[dict[str, object]]:
     if not box.exists():
         return []
-    found = [json.loads(line) for line in box.read_text().splitlines()]
+    # Whole lines only: the sink may be writing the next one while it is read.
+    found = [json.loads(line) for line in box.read_text().split("\n")[:-1]]
     return [m for m in found if m["peer"] == peer]
 
 
