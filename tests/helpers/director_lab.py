@@ -218,7 +218,8 @@ class Client:
 
     def requests(self) -> list[Request]:
         out = []
-        for line in self.log.read_text(errors="replace").splitlines():
+        # Whole lines only: the client may be writing the next one (its answer cut short) now.
+        for line in self.log.read_text(errors="replace").split("\n")[:-1]:
             parts = line.split(" ", 3)
             if len(parts) == 4:
                 out.append(Request(int(parts[0]), float(parts[1]), float(parts[2]), parts[3]))
