@@ -301,9 +301,8 @@ def adverts_heard(side: Side) -> int:
     dump = side.workdir / "keepalived.json"
     dump.unlink(missing_ok=True)
     side.daemon.proc.send_signal(signal.SIGRTMIN + 2)
-    wait_for(
-        lambda: dump.exists() and dump.read_text().strip().endswith("]"), timeout=40, what="the JSON dump"
-    )
+    # Read once its writer has closed it (keepalived writes it in place).
+    wait_for(lambda: dump.exists() and not side.ns.holds_open(dump), timeout=40, what="the JSON dump")
     return int(json.loads(dump.read_text())[0]["stats"]["advert_rcvd"])
 
 
