@@ -97,6 +97,9 @@ def reload_lines(lab: Lab, tmp_path: Path, keepalived: bool) -> tuple[list[str],
     start = start_keepalived if keepalived else start_alived
     peer = start(ns, CONF, tmp_path / role, env={**os.environ, "TMPDIR": str(tmp_path / role)})
     wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=40, what="MASTER")
+    # The mark goes after the MASTER event's last line, not between its two: the start-up's
+    # "setting VIPs." would otherwise count as the reload's.
+    wait_for(lambda: "(VI_1) setting VIPs." in peer.log_text(), what="the VIPs set at start")
     before = len(peer.log_text())
     peer.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "Reload complete" in peer.log_text()[before:], timeout=40, what="the reload")
