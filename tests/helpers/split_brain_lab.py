@@ -161,8 +161,15 @@ def client_talks_to_loser(out: Outcome, *, keep_pinging: bool) -> None:
     time.sleep(max(0.0, out.both_master_at + SPLIT_FOR_S - time.monotonic()))
     vip = out.winner.vip
     out.client.exec("ping", "-c", "1", "-W", "2", vip)
-    out.client.ip("neigh", "replace", vip, "lladdr", out.loser.mac, "dev", "eth0", "nud", "stale")
-    assert neighbour_mac(out.client, vip) == out.loser.mac
+
+    def names_loser() -> bool:
+        out.client.ip("neigh", "replace", vip, "lladdr", out.loser.mac, "dev", "eth0", "nud", "stale")
+        return neighbour_mac(out.client, vip) == out.loser.mac
+
+    # While both are master, a late answer to the ping's solicitation or (IPv6) a master's NA to
+    # the other's probe reaches the client too and may rewrite the entry between the two
+    # commands: set it until it reads back.
+    wait_for(names_loser, timeout=30, what="the client's entry naming the loser")
     if keep_pinging:
         out.client.popen("ping", "-i", "0.2", "-W", "1", vip)
 
