@@ -47,7 +47,7 @@ def test_alived_detects_the_split_brain_and_the_winner_corrects_the_client(lab: 
         wait_for(lambda: 'INSTANCE "VI_1" SPLIT_BRAIN 100' in out.loser.fifo.read(), timeout=40)
         assert "ARP answered by " + out.loser.mac in out.winner.log()
         sb.client_talks_to_loser(out, keep_pinging=False)
-        sb.heal(out, heal_wait=10, loser_first=True)
+        sb.heal(out, heal_wait=30, loser_first=True)
         assert out.one_master_after_s is not None, "one master once VRRP flows again"
         assert out.client_ok_after_s is not None, "the client's entry for the VIP names the winner"
         assert sb.neighbour_mac(out.client) == out.winner.mac
@@ -93,7 +93,7 @@ def test_alived_detects_an_ipv6_only_split_brain_by_neighbour_adverts(lab: Lab, 
         assert _status(out.winner)["split_brain_count"] == 1
         wait_for(lambda: 'INSTANCE "VI_1" SPLIT_BRAIN 150' in out.winner.fifo.read(), timeout=40)
         sb.client_talks_to_loser(out, keep_pinging=False)
-        sb.heal(out, heal_wait=10, loser_first=True)
+        sb.heal(out, heal_wait=30, loser_first=True)
         assert out.one_master_after_s is not None, "one master once VRRP flows again"
         assert out.client_ok_after_s is not None, "the client's entry for the IPv6 VIP names the winner"
         assert sb.neighbour_mac(out.client, sb.VIP6) == out.winner.mac
