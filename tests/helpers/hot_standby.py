@@ -221,7 +221,7 @@ class HotStandby:
         for node in ("a", "b"):
             self.web[node].start()
         for node in ("a", "b"):
-            wait_for(self.web[node].answering, timeout=15, what=f"{node}'s web service to answer")
+            wait_for(self.web[node].answering, timeout=40, what=f"{node}'s web service to answer")
         # a first: started together, whichever daemon comes up first may hold the VIP for a moment.
         self.daemons["a"].start()
         self.wait_serving("a", 0.0, timeout, "a (the seeds' MASTER) to serve the VIP")

@@ -75,6 +75,26 @@ class Namespace:
     def sysctl(self, key: str, value: str) -> None:
         self.exec("sysctl", "-qw", f"{key}={value}")
 
+    def netlink_listening(self, pid: int) -> bool:
+        """Whether process `pid` (e.g. `ip monitor`) has joined a route netlink group in this
+        namespace: from then on it misses no event; before, its output proves nothing."""
+        for row in self.exec("cat", "/proc/net/netlink").stdout.splitlines()[1:]:
+            fields = row.split()  # sk Eth Pid Groups ...
+            if len(fields) > 3 and fields[1] == "0" and fields[2] == str(pid) and int(fields[3], 16):
+                return True
+        return False
+
+    def holds_open(self, path: Path) -> bool:
+        """Whether a process in this namespace has `path` open: a writer not done with it yet."""
+        target = os.path.realpath(path)  # as the kernel names an open file
+        for pid in run(["ip", "netns", "pids", self.name], check=False).stdout.split():
+            with contextlib.suppress(OSError):  # the process may be gone meanwhile
+                for fd in (Path("/proc") / pid / "fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd) == target:
+                            return True
+        return False
+
 
 @dataclass
 class Lab:
@@ -143,7 +163,7 @@ class Lab:
         self.namespaces.clear()
 
 
-def wait_for(predicate: object, timeout: float = 10.0, interval: float = 0.05, what: str = "") -> None:
+def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.05, what: str = "") -> None:
     """Poll a condition on the real system (netns tier only); raise AssertionError on timeout."""
     assert callable(predicate)
     deadline = time.monotonic() + timeout

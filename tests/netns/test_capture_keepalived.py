@@ -41,7 +41,7 @@ from tests.golden.capture import (
     vrrp_frames,
 )
 from tests.golden.files import reencode_ipv4
-from tests.helpers.netns import Lab, wait_for
+from tests.helpers.netns import Lab, Namespace, wait_for
 
 
 def _check_advert(frame: bytes, sender_mac: bytes) -> ReceivedPacket:
@@ -109,6 +109,13 @@ def test_keepalived_packets_match_our_codec(lab: Lab, tmp_path: Path) -> None:
         assert unsolicited_na(sender_mac, target, router=False) == frame
 
 
+def _ipv4_received(ns: Namespace) -> int:
+    """IPv4 packets that reached the namespace's IP layer (Ip: InReceives), joined group or not."""
+    rows = [line.split() for line in ns.exec("cat", "/proc/net/snmp").stdout.splitlines()]
+    names, values = (row for row in rows if row[0] == "Ip:")
+    return int(values[names.index("InReceives")])
+
+
 @pytest.mark.netns
 def test_keepalived_accepts_our_packets(lab: Lab, tmp_path: Path) -> None:
     """The other direction: keepalived backups hear our priority-200 adverts and never take over.
@@ -119,16 +126,20 @@ def test_keepalived_accepts_our_packets(lab: Lab, tmp_path: Path) -> None:
     """
     sender, peer = make_pair(lab)
     instances = (*INSTANCES, WRONG_KEY_AH)
-    keepalived = start_keepalived(sender, tmp_path, keepalived_conf(instances, backup_priority=100))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    # Our sender first, keepalived once its adverts arrive: a Python start-up slower than the
+    # backups' Master_Down_Interval on a loaded host would otherwise let them take over.
+    before = _ipv4_received(sender)
     ours = peer.popen(
-        sys.executable, "-m", "tests.golden.send_ours", "14", "0.5", log=tmp_path / "send_ours.log", env=env
+        sys.executable, "-m", "tests.golden.send_ours", "30", "0.5", log=tmp_path / "send_ours.log", env=env
     )
+    wait_for(lambda: _ipv4_received(sender) > before, what="our first adverts")
+    keepalived = start_keepalived(sender, tmp_path, keepalived_conf(instances, backup_priority=100))
     log = tmp_path / "keepalived.log"
     wait_for(
-        lambda: f"({WRONG_KEY_AH.name}) Entering MASTER STATE" in log.read_text(), timeout=15, what="control"
+        lambda: f"({WRONG_KEY_AH.name}) Entering MASTER STATE" in log.read_text(), timeout=40, what="control"
     )
-    assert ours.wait(timeout=20) == 0, (tmp_path / "send_ours.log").read_text()
+    assert ours.wait(timeout=40) == 0, (tmp_path / "send_ours.log").read_text()
     lab.kill(keepalived)
     text = log.read_text()
     for inst in INSTANCES:

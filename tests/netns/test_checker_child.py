@@ -166,7 +166,7 @@ class Setup:
             (self.workdir / f"alived.{i}.log").read_text(errors="replace") for i in range(1, self.starts + 1)
         )
 
-    def wait_log(self, text: str, timeout: float = 15.0) -> None:
+    def wait_log(self, text: str, timeout: float = 30.0) -> None:
         wait_for(lambda: text in self.log_text(), timeout=timeout, what=f"the log to say {text!r}")
 
     def health(self) -> dict[str, str]:
@@ -269,14 +269,16 @@ def test_checker_child_has_its_own_pid_file_and_is_respawned(setup: Setup) -> No
     s.wait_log(f"Healthcheck child process({child}) died: Respawning")
     wait_for(lambda: read_pid(str(s.checkers_pid_file)) not in (None, child), what="a new checker child")
     all_up = {rs_name(a): "UP" for a in SERVERS}
-    wait_for(lambda: s.health() == all_up, timeout=20, what="the new child checking")
+    wait_for(lambda: s.health() == all_up, timeout=40, what="the new child checking")
 
     # A checker child that stops answering (stopped here) is killed and restarted.
     second = read_pid(str(s.checkers_pid_file))
     assert second is not None
     time.sleep(PING_INTERVAL + 0.5)  # the supervisor has heard the child at least once
     os.kill(second, signal.SIGSTOP)
-    s.wait_log(f"Healthcheck child process({second}) is not responding: killing it", timeout=30)
+    # Bound past the supervisor's start-up grace (30 s) and three failed pings, in case the
+    # sleep above was too short for its first ping on a loaded host.
+    s.wait_log(f"Healthcheck child process({second}) is not responding: killing it", timeout=90)
     wait_for(lambda: read_pid(str(s.checkers_pid_file)) not in (None, second), what="a third child")
 
     def answers() -> bool:
@@ -307,7 +309,7 @@ vrrp_instance VI_1 {
     )
     s.start("-P")
     wait_for(s.vrrp_pid_file.exists, what="the VRRP pid file")
-    wait_for(lambda: s.lb.has_address("eth0", "192.0.2.100"), timeout=20, what="the VIP")
+    wait_for(lambda: s.lb.has_address("eth0", "192.0.2.100"), timeout=40, what="the VIP")
     assert not s.checkers_pid_file.exists()
     assert s.proc is not None
     s.lab.kill(s.proc)
@@ -317,7 +319,7 @@ vrrp_instance VI_1 {
         lambda: s.vrrp_pid_file.exists() and s.checkers_pid_file.exists(), what="both children's pid files"
     )
     all_up = {rs_name(a): "UP" for a in SERVERS}
-    wait_for(lambda: s.health() == all_up, timeout=20, what="every real server up")
+    wait_for(lambda: s.health() == all_up, timeout=40, what="every real server up")
     assert "Starting VRRP child process" in s.log_text()
 
 

@@ -74,11 +74,13 @@ def test_signals_write_dump_files(lab: Lab, tmp_path: Path) -> None:
 
 def test_dead_child_is_respawned_without_dropping_vips(lab: Lab, tmp_path: Path) -> None:
     a, b = make_nodes(lab, tmp_path, 2)
-    a.write(conf(instance(150, advert_int="1"), version=2))
-    b.write(conf(instance(100, advert_int="1"), version=2))
+    # 2 s adverts: b's master-down timer (3 x 2 + 1.2 = 7.2 s) leaves a respawn on a loaded host
+    # room to advertise in time (at 1 s, 3.6 s less the phase of the last advert was tight).
+    a.write(conf(instance(150, advert_int="2"), version=2))
+    b.write(conf(instance(100, advert_int="2"), version=2))
     a.start()
     b.start()
-    wait_for(lambda: a.has() and not b.has(), timeout=15, what="a master, b backup")
+    wait_for(lambda: a.has() and not b.has(), timeout=40, what="a master, b backup")
     child = read_pid(str(a.vrrp_pid_file))
     assert child is not None
     # b may have held the VIP for a moment at start-up if a came up later: judge b from the kill on.
@@ -93,8 +95,8 @@ def test_dead_child_is_respawned_without_dropping_vips(lab: Lab, tmp_path: Path)
     assert a.has(VIP)
     log_after = a.log_text().split("died: Respawning", 1)[1]
     assert "removing VIPs" not in log_after
-    # The new child advertised again before b's master-down timer (3.6 s) ran out.
-    time.sleep(4)
+    # The new child advertised again before b's master-down timer (7.2 s) ran out.
+    time.sleep(8)
     assert "Entering MASTER STATE" not in b.log_text()[b_before:]
     assert a.stop() == 0
 
@@ -160,8 +162,10 @@ def test_status_socket_and_hung_child(lab: Lab, tmp_path: Path) -> None:
     assert child is not None
     time.sleep(PING_INTERVAL + 0.5)  # the supervisor has heard the child at least once
     os.kill(child, signal.SIGSTOP)
-    a.wait_log(f"VRRP child process({child}) is not responding: killing it", timeout=20)
-    wait_for(lambda: read_pid(str(a.vrrp_pid_file)) not in (None, child), timeout=10, what="a new child")
+    # Bound past the supervisor's start-up grace (30 s) and three failed pings, in case the
+    # sleep above was too short for its first ping on a loaded host.
+    a.wait_log(f"VRRP child process({child}) is not responding: killing it", timeout=90)
+    wait_for(lambda: read_pid(str(a.vrrp_pid_file)) not in (None, child), timeout=40, what="a new child")
 
     def answers() -> bool:
         try:

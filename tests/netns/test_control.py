@@ -76,7 +76,7 @@ def test_reload_refuse_dump_deny_and_stop(lab: Lab, workdir: Path) -> None:
     a = node(lab, workdir)
     a.write(conf(instance(150)))
     a.start()
-    wait_for(a.has, timeout=20, what="a master")
+    wait_for(a.has, timeout=40, what="a master")
     control = socket_path(str(a.pid_file))
     wait_for(lambda: Path(control).is_socket(), what="the control socket")
     assert stat.S_IMODE(os.stat(control).st_mode) == 0o600

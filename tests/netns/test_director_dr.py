@@ -110,7 +110,7 @@ def test_dr_from_keepalived_conf_balances_and_follows_health(lab: Lab, tmp_path:
     lab.kill(http.pop("rs2"), signal.SIGKILL)
     director.wait_log(f"Removing service [{RS_ADDR['rs2']}]:tcp:80 from VS {VS}")
     wait_for(
-        lambda: not director.rules_name(RS_ADDR["rs2"], "netdev"), timeout=10, what="rs2 out of the rules"
+        lambda: not director.rules_name(RS_ADDR["rs2"], "netdev"), timeout=40, what="rs2 out of the rules"
     )
     removed_at = client.count()
     client.wait_count(removed_at + 60)
@@ -119,7 +119,7 @@ def test_dr_from_keepalived_conf_balances_and_follows_health(lab: Lab, tmp_path:
 
     http["rs2"] = serve(servers["rs2"], "rs2")
     director.wait_log(f"Adding service [{RS_ADDR['rs2']}]:tcp:80 to VS {VS}")
-    wait_for(lambda: director.rules_name(RS_ADDR["rs2"], "netdev"), timeout=10, what="rs2 back in the rules")
+    wait_for(lambda: director.rules_name(RS_ADDR["rs2"], "netdev"), timeout=40, what="rs2 back in the rules")
     back_at = client.count()
     client.wait_count(back_at + 60)
     assert set(served_by(after(client.requests(), back_at))) == set(RS_ADDR)

@@ -50,7 +50,7 @@ def test_traffic_is_balanced_and_a_failed_server_leaves_and_returns(lab: Lab, tm
         timeout=30,
         what="the checker to remove rs2",
     )
-    wait_for(lambda: not director.rules_name(RS2), timeout=10, what="rs2 out of the nftables rules")
+    wait_for(lambda: not director.rules_name(RS2), timeout=40, what="rs2 out of the nftables rules")
     removed_at = client.count()  # every request numbered above this one started after the removal
     client.wait_count(removed_at + 60)
     without = after(client.requests(), removed_at)
@@ -63,7 +63,7 @@ def test_traffic_is_balanced_and_a_failed_server_leaves_and_returns(lab: Lab, tm
         timeout=30,
         what="the checker to add rs2 back",
     )
-    wait_for(lambda: director.rules_name(RS2), timeout=10, what="rs2 back in the nftables rules")
+    wait_for(lambda: director.rules_name(RS2), timeout=40, what="rs2 back in the nftables rules")
     back_at = client.count()
     client.wait_count(back_at + 60)
     requests = client.requests()

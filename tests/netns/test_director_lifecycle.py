@@ -36,7 +36,7 @@ def test_a_refused_service_is_logged_and_the_others_carry_traffic(lab: Lab, tmp_
     start_directors(dl)
     wait_for(
         lambda: f"nftables: AddService [{VIP}]:tcp:8080 rr TUN failed" in director.log_text(),
-        timeout=20,
+        timeout=40,
         what="the refused service in the log",
     )
     checker = read_pid(tmp_path / "d1_checkers.pid")

@@ -105,16 +105,21 @@ def test_seed_check_script_kills_keepalived_by_name_and_the_vip_moves(lab: Lab, 
         "sh",
     )
     start(b, tmp_path, "b", conf(instance(100)))
-    wait_for(lambda: a.has_address("eth0", VIP), timeout=15, what="a to become master")
-    assert not b.has_address("eth0", VIP)
-    wait_for((out / "pidof").exists, timeout=10, what="the check script to run")
+    # b may be master first (a waits for its script's first result): it drops the VIP a moment
+    # after a takes it, so both are waited for together.
+    wait_for(
+        lambda: a.has_address("eth0", VIP) and not b.has_address("eth0", VIP),
+        timeout=40,
+        what="a to become master, b backup",
+    )
+    wait_for((out / "pidof").exists, timeout=40, what="the check script to run")
     # keepalived 2.2.7 with a VRRP child only: parent and VRRP child, both named keepalived.
     assert (out / "count").read_text().strip() == "2"
     assert len((out / "pidof").read_text().split()) == 2
     assert (out / "service").read_text() == "started\n"
     web.unlink()
-    wait_for(lambda: b.has_address("eth0", VIP), timeout=15, what="the VIP to move to b")
-    wait_for(lambda: not a.has_address("eth0", VIP), timeout=10, what="a to release the VIP")
+    wait_for(lambda: b.has_address("eth0", VIP), timeout=40, what="the VIP to move to b")
+    wait_for(lambda: not a.has_address("eth0", VIP), timeout=40, what="a to release the VIP")
     # The script tried to start the service again before it stopped keepalived.
     assert (out / "service").read_text() == "started\nstarted\n"
     log = (tmp_path / "a.log").read_text(errors="replace")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,16 +116,13 @@ _KEEPALIVED_ONLY_GLOBALS = (
 KNOWN = sorted([f"data:Global definitions/{key}: only in keepalived" for key in _KEEPALIVED_ONLY_GLOBALS])
 
 
-def _settled(path: Path, parse: Callable[[str], object]) -> bool:
-    """The file exists, parses, and is no longer growing (keepalived writes it in place)."""
-    if not path.exists():
-        return False
-    first = path.read_text()
-    time.sleep(0.1)
-    if not first or path.read_text() != first:
+def _settled(ns: Namespace, path: Path, parse: Callable[[str], object]) -> bool:
+    """The file exists, its writer has closed it (keepalived writes it in place, in several
+    writes), and it parses."""
+    if not path.exists() or ns.holds_open(path):
         return False
     try:
-        parse(first)
+        parse(path.read_text())
     except ValueError:
         return False
     return True
@@ -142,17 +138,17 @@ def _flowed(tmp: Path) -> bool:
     )
 
 
-def _dump_all(peer: KeepalivedPeer, tmp: Path) -> None:
+def _dump_all(ns: Namespace, peer: KeepalivedPeer, tmp: Path) -> None:
     def fresh_json() -> bool:
         (tmp / "keepalived.json").unlink(missing_ok=True)
         os.kill(peer.proc.pid, signal.SIGRTMIN + 2)
-        wait_for(lambda: _settled(tmp / "keepalived.json", json.loads), what=f"keepalived.json in {tmp}")
+        wait_for(lambda: _settled(ns, tmp / "keepalived.json", json.loads), what=f"keepalived.json in {tmp}")
         return _flowed(tmp)
 
-    wait_for(fresh_json, timeout=20, interval=0.5, what=f"adverts to flow ({tmp.name})")
+    wait_for(fresh_json, timeout=40, interval=0.5, what=f"adverts to flow ({tmp.name})")
     for sig, name in ((signal.SIGUSR1, "keepalived.data"), (signal.SIGUSR2, "keepalived.stats")):
         os.kill(peer.proc.pid, sig)
-        wait_for(lambda name=name: _settled(tmp / name, str), what=f"{name} in {tmp}")  # type: ignore[misc]
+        wait_for(lambda name=name: _settled(ns, tmp / name, str), what=f"{name} in {tmp}")  # type: ignore[misc]
 
 
 def _node(ns: Namespace) -> None:
@@ -179,10 +175,10 @@ def test_the_three_dump_files_have_keepalived_structure(lab: Lab, tmp_path: Path
     al = start_alived(al_node, CONF, tmp_path / "al", env={"TMPDIR": str(tmps["al"])})
     for ns, peer in ((ka_node, ka), (al_node, al)):
         # Signals sent before the daemon has installed its handlers would be lost (or fatal).
-        wait_for(lambda ns=ns: ns.has_address("eth0", "192.0.2.100"), timeout=20, what="VI_1 master")  # type: ignore[misc]
+        wait_for(lambda ns=ns: ns.has_address("eth0", "192.0.2.100"), timeout=40, what="VI_1 master")  # type: ignore[misc]
         wait_for(lambda peer=peer: "(VI_2) Entering BACKUP STATE" in peer.log_text(), what="VI_2 backup")  # type: ignore[misc]
-    _dump_all(ka, tmps["ka"])
-    _dump_all(al, tmps["al"])
+    _dump_all(ka_node, ka, tmps["ka"])
+    _dump_all(al_node, al, tmps["al"])
     for name in FILES:
         assert (tmps["al"] / name).stat().st_mode & 0o777 == 0o600
 

@@ -30,11 +30,11 @@ def run(lab: Lab, tmp_path: Path, keepalived: bool) -> list[str]:
     ns.ip("addr", "add", "192.0.2.1/24", "dev", "eth0")
     start = start_keepalived if keepalived else start_alived
     peer = start(ns, CONF, tmp_path / role, env={**os.environ, "TMPDIR": str(tmp_path / role)})
-    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=20, what="MASTER")
+    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=40, what="MASTER")
     ns.ip("link", "set", "eth1", "down")
     wait_for(lambda: "(VI_1) removing VIPs." in peer.log_text().split("Netlink")[-1], what="the fault")
     ns.ip("link", "set", "eth1", "up")
-    wait_for(lambda: peer.log_text().count("Entering MASTER STATE") == 2, timeout=20, what="MASTER again")
+    wait_for(lambda: peer.log_text().count("Entering MASTER STATE") == 2, timeout=40, what="MASTER again")
     lab.kill(peer.proc)
     text = peer.log_text()
     text = text[text.index("Netlink reports") :]
@@ -61,7 +61,7 @@ def start_down(lab: Lab, tmp_path: Path, keepalived: bool) -> list[str]:
     ns.ip("link", "set", "eth1", "down")
     start = start_keepalived if keepalived else start_alived
     peer = start(ns, CONF, tmp_path / role, env={**os.environ, "TMPDIR": str(tmp_path / role)})
-    wait_for(lambda: "(VI_1) removing VIPs." in peer.log_text(), timeout=20, what="the start-up")
+    wait_for(lambda: "(VI_1) removing VIPs." in peer.log_text(), timeout=40, what="the start-up")
     lab.kill(peer.proc)
     return [m.group(1) for line in peer.log_text().splitlines() if (m := KEPT.search(line))]
 
@@ -96,12 +96,15 @@ def reload_lines(lab: Lab, tmp_path: Path, keepalived: bool) -> tuple[list[str],
     ns.ip("addr", "add", "192.0.2.1/24", "dev", "eth0")
     start = start_keepalived if keepalived else start_alived
     peer = start(ns, CONF, tmp_path / role, env={**os.environ, "TMPDIR": str(tmp_path / role)})
-    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=20, what="MASTER")
+    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=40, what="MASTER")
+    # The mark goes after the MASTER event's last line, not between its two: the start-up's
+    # "setting VIPs." would otherwise count as the reload's.
+    wait_for(lambda: "(VI_1) setting VIPs." in peer.log_text(), what="the VIPs set at start")
     before = len(peer.log_text())
     peer.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: "Reload complete" in peer.log_text()[before:], timeout=20, what="the reload")
-    wait_for(lambda: "VRRP sockpool" in peer.log_text()[before:], timeout=10, what="the sockpool")
-    wait_for(lambda: "setting VIPs." in peer.log_text()[before:], timeout=10, what="the VIPs")
+    wait_for(lambda: "Reload complete" in peer.log_text()[before:], timeout=40, what="the reload")
+    wait_for(lambda: "VRRP sockpool" in peer.log_text()[before:], timeout=40, what="the sockpool")
+    wait_for(lambda: "setting VIPs." in peer.log_text()[before:], timeout=40, what="the VIPs")
     text = peer.log_text()[before:].replace(str(peer.conf), "CONF")
     lab.kill(peer.proc)
     lines = [re.sub(r"ifindex\( *\d+\)|fd\([\d,]+\) ", "", x.split(": ", 1)[-1]) for x in text.splitlines()]

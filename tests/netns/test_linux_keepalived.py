@@ -65,8 +65,8 @@ def test_keepalived_adverts_arrive_and_ours_make_it_back_off(lab: Lab, tmp_path:
         sock4.set_receiver(got4.put_nowait)
         sock6.set_receiver(lambda *args: got6.put_nowait(args))
         try:
-            first4 = await asyncio.wait_for(got4.get(), timeout=15)
-            first6 = await asyncio.wait_for(got6.get(), timeout=15)
+            first4 = await asyncio.wait_for(got4.get(), timeout=40)
+            first6 = await asyncio.wait_for(got6.get(), timeout=40)
             sock4.send(ipv4(advert_v2(51, 200, IPv4Address("192.0.2.100")), B4, VRRP_GROUP4), VRRP_GROUP4)
         finally:
             sock4.close()
@@ -84,4 +84,4 @@ def test_keepalived_adverts_arrive_and_ours_make_it_back_off(lab: Lab, tmp_path:
     assert payload6[:4] == bytes((0x31, 52, 100, 1))
     assert IPv6Address(payload6[8:24]) == IPv6Address("2001:db8::52")
     wanted = f"(VI_1) Master received advert from {B4} with higher priority 200, ours 100"
-    wait_for(lambda: wanted in peer.log_text(), timeout=10, what=wanted)
+    wait_for(lambda: wanted in peer.log_text(), timeout=40, what=wanted)

@@ -95,7 +95,7 @@ def test_monitor_reports_link_and_address_changes(lab: Lab) -> None:
 
         async def until(wanted: tuple[object, ...]) -> None:
             while True:
-                event = await asyncio.wait_for(events.get(), timeout=5)
+                event = await asyncio.wait_for(events.get(), timeout=30)
                 seen.append(event)
                 if event == wanted:
                     return
@@ -193,7 +193,7 @@ def test_monitor_on_a_real_dad(lab: Lab) -> None:
             monitor.start()
         try:
             await asyncio.to_thread(ns.ip, "-6", "addr", "add", f"{address}/64", "dev", "eth0")
-            await asyncio.wait_for(done.wait(), timeout=10)
+            await asyncio.wait_for(done.wait(), timeout=30)
         finally:
             monitor.close()
 

@@ -176,7 +176,7 @@ def test_ipv6_address_preferred_lft_and_nodad(host: tuple[Namespace, Netlink]) -
         return next(x for x in addr_lines(ns) if "2001:db8::65" in x)
 
     # Without nodad the kernel runs duplicate address detection: "tentative" for about a second.
-    wait_for(lambda: "tentative" not in plain_line(), timeout=10, what="DAD to finish")
+    wait_for(lambda: "tentative" not in plain_line(), timeout=40, what="DAD to finish")
     line = plain_line()
     assert line.endswith("inet6 2001:db8::65/64 scope global \\ valid_lft forever preferred_lft forever")
     nl.delete_address(vip)

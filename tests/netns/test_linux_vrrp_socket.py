@@ -56,7 +56,7 @@ def two_hosts(lab: Lab) -> tuple[Namespace, Namespace]:
 
 
 async def receive_one(queue: asyncio.Queue[tuple[object, ...]]) -> tuple[object, ...]:
-    return await asyncio.wait_for(queue.get(), timeout=5)
+    return await asyncio.wait_for(queue.get(), timeout=30)
 
 
 def test_ipv4_multicast_advert_arrives_with_ttl_255_and_source(lab: Lab) -> None:

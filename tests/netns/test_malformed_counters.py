@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -28,7 +27,7 @@ from alived.core.vrrp.wire import VRRP_GROUP4, Advert, encode_advert, internet_c
 from tests.helpers.cluster import make_lan
 from tests.helpers.dumpdiff import stats_counters
 from tests.helpers.inject import ipv4
-from tests.helpers.netns import Lab, wait_for
+from tests.helpers.netns import Lab, Namespace, wait_for
 from tests.helpers.peers import start_alived, start_keepalived
 
 pytestmark = pytest.mark.netns
@@ -129,9 +128,9 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
     ka = start_keepalived(n0, CONF, tmp_path / "ka", env={**os.environ, "TMPDIR": str(ka_tmp)})
     # Equal priorities: the first master stays (a backup yields to an equal priority), so
     # keepalived is master and alived backup; adverts flow.
-    wait_for(lambda: n0.has_address("eth0", str(VIP)), timeout=15, what="keepalived master")
+    wait_for(lambda: n0.has_address("eth0", str(VIP)), timeout=40, what="keepalived master")
     al = start_alived(n1, CONF, tmp_path / "al", env={"TMPDIR": str(al_tmp)})
-    wait_for(lambda: "(VI_1) Entering BACKUP STATE" in al.log_text(), timeout=15, what="alived backup")
+    wait_for(lambda: "(VI_1) Entering BACKUP STATE" in al.log_text(), timeout=40, what="alived backup")
 
     packets = malformed()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -151,10 +150,12 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
         return counters
 
     # The priority-0 packet went last: once alived counted it, it has seen them all.
-    wait_for(lambda: status()["pri_zero_rcvd"] == 1, timeout=10, what="alived counted the packets")
+    wait_for(lambda: status()["pri_zero_rcvd"] == 1, timeout=40, what="alived counted the packets")
     shown = status()
 
-    def dumped(proc: subprocess.Popen[bytes], where: Path) -> tuple[dict[str, int], dict[str, Any]]:
+    def dumped(
+        ns: Namespace, proc: subprocess.Popen[bytes], where: Path
+    ) -> tuple[dict[str, int], dict[str, Any]]:
         """Both files, written after the last packet was counted (keepalived writes in place)."""
         found: list[tuple[dict[str, int], dict[str, Any]]] = []
 
@@ -163,8 +164,9 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
                 (where / name).unlink(missing_ok=True)
             os.kill(proc.pid, signal.SIGUSR2)
             os.kill(proc.pid, signal.SIGRTMIN + 2)
-            wait_for(lambda: (where / "keepalived.json").exists() and (where / "keepalived.stats").exists())
-            time.sleep(0.2)
+            files = [where / "keepalived.json", where / "keepalived.stats"]
+            # Read once their writer has closed them, not while it is still writing.
+            wait_for(lambda: all(f.exists() and not ns.holds_open(f) for f in files), what="both dumps")
             try:
                 counts = stats_counters((where / "keepalived.stats").read_text())["VI_1"]
                 (entry,) = json.loads((where / "keepalived.json").read_text())
@@ -173,11 +175,11 @@ def test_each_malformed_packet_moves_its_counter_in_stats_json_and_status(lab: L
             found.append((counts, entry))
             return counts["pri_zero_rcvd"] == 1 and entry["stats"]["pri_zero_rcvd"] == 1
 
-        wait_for(fresh, timeout=15, interval=0.3, what=f"the dumps in {where.name}")
+        wait_for(fresh, timeout=40, interval=0.3, what=f"the dumps in {where.name}")
         return found[-1]
 
-    ka_stats, ka_json = dumped(ka.proc, ka_tmp)
-    al_stats, al_json = dumped(al.proc, al_tmp)
+    ka_stats, ka_json = dumped(n0, ka.proc, ka_tmp)
+    al_stats, al_json = dumped(n1, al.proc, al_tmp)
 
     errors_ka = {k: v for k, v in ka_stats.items() if k not in STATE_COUNTERS}
     assert errors_ka == {**dict.fromkeys(errors_ka, 0), **EXPECTED}, "keepalived itself counts otherwise"

@@ -71,7 +71,11 @@ def test_failover_moves_the_vrrp_metrics(lab: Lab, tmp_path: Path) -> None:
     def settled(samples: Samples, state: float) -> bool:
         return value(samples, "alived_vrrp_state", **labels) == state
 
-    wait_for(lambda: settled(scrape(monitor.ns, "192.0.2.2"), 1), what="b's metrics to say BACKUP")
+    def heard(samples: Samples) -> bool:
+        """BACKUP, and a's first advert counted: b may have just come up when a became master."""
+        return settled(samples, 1) and bool(value(samples, "alived_vrrp_adverts_received_total", **labels))
+
+    wait_for(lambda: heard(scrape(monitor.ns, "192.0.2.2")), what="b's metrics to say BACKUP, a heard")
     wait_for(lambda: settled(scrape(monitor.ns, "192.0.2.1"), 2), what="a's metrics to say MASTER")
     on_a = scrape(monitor.ns, "192.0.2.1")
     before = scrape(monitor.ns, "192.0.2.2")
@@ -90,7 +94,7 @@ def test_failover_moves_the_vrrp_metrics(lab: Lab, tmp_path: Path) -> None:
     assert value(before, "alived_vrrp_seconds_since_transition", **labels) is not None
 
     a.stop()  # graceful: a sends priority 0, b takes over at once
-    wait_for(b.has, timeout=5, what="b takes over")
+    wait_for(b.has, timeout=40, what="b takes over")
     wait_for(lambda: settled(scrape(monitor.ns, "192.0.2.2"), 2), what="b's metrics to say MASTER")
     after = scrape(monitor.ns, "192.0.2.2")
     assert value(after, "alived_vrrp_become_master_total", **labels) == b_masterships + 1
@@ -123,7 +127,7 @@ def test_health_change_moves_the_checker_metrics(setup: Setup) -> None:  # noqa:
     def checked(samples: Samples) -> bool:
         return value(samples, "alived_check_last_success", check="TCP_CHECK", **labels) == 1
 
-    wait_for(lambda: checked(scrape(s.rs, "192.0.2.1")), timeout=15, what="a first successful check")
+    wait_for(lambda: checked(scrape(s.rs, "192.0.2.1")), timeout=40, what="a first successful check")
     first = scrape(s.rs, "192.0.2.1")
     assert value(first, "alived_child_up", child="Healthcheck") == 1
     assert value(first, "alived_real_server_in_pool", **labels) == 1
@@ -135,7 +139,7 @@ def test_health_change_moves_the_checker_metrics(setup: Setup) -> None:  # noqa:
     } == {1}
 
     s.silence("192.0.2.22")
-    wait_for(lambda: up(scrape(s.rs, "192.0.2.1")) == 0, timeout=15, what="the server down in the metrics")
+    wait_for(lambda: up(scrape(s.rs, "192.0.2.1")) == 0, timeout=40, what="the server down in the metrics")
     down = scrape(s.rs, "192.0.2.1")
     assert value(down, "alived_real_server_in_pool", **labels) == 0
     assert value(down, "alived_check_last_success", check="TCP_CHECK", **labels) == 0
@@ -146,7 +150,7 @@ def test_health_change_moves_the_checker_metrics(setup: Setup) -> None:  # noqa:
     assert value(down, "alived_check_duration_seconds", check="TCP_CHECK", **labels) is not None
 
     s.listen("192.0.2.22")
-    wait_for(lambda: up(scrape(s.rs, "192.0.2.1")) == 1, timeout=15, what="the server back up in the metrics")
+    wait_for(lambda: up(scrape(s.rs, "192.0.2.1")) == 1, timeout=40, what="the server back up in the metrics")
 
 
 def test_metrics_are_off_by_default(lab: Lab, tmp_path: Path) -> None:

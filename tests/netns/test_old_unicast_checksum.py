@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cluster import START_SLACK_S, InstanceSpec, Node, elect_kill_return, make_lan, wait_master
-from tests.helpers.netns import Lab
+from tests.helpers.netns import Lab, wait_for
 
 pytestmark = pytest.mark.netns
 
@@ -56,7 +56,11 @@ def test_keepalived_adopts_the_old_form_alived_sends(lab: Lab, tmp_path: Path) -
     subject.start()
     mdi = float(BASE.master_down_interval())
     wait_master(subject, peer, mdi + START_SLACK_S, "alived (higher priority) to win")
-    assert "(VI_1) Setting unicast VRRPv3 checksum to old version" in peer.log_text()
+    # Logged when the first such advert arrives, which can be a moment after the new master's VIP.
+    wait_for(
+        lambda: "(VI_1) Setting unicast VRRPv3 checksum to old version" in peer.log_text(),
+        what="keepalived to adopt the old form",
+    )
     assert "Invalid VRRPv3 checksum" not in peer.log_text()
 
 
@@ -69,5 +73,8 @@ def test_alived_adopts_the_old_form_keepalived_sends(lab: Lab, tmp_path: Path, a
     subject.start()
     mdi = float(BASE.master_down_interval())
     wait_master(high, low, mdi + START_SLACK_S, "the higher priority to win")
-    assert "(VI_1) Setting unicast VRRPv3 checksum to old version" in subject.log_text()
+    wait_for(
+        lambda: "(VI_1) Setting unicast VRRPv3 checksum to old version" in subject.log_text(),
+        what="alived to adopt the old form",
+    )
     assert "Invalid VRRPv3 checksum" not in peer.log_text()

@@ -29,7 +29,7 @@ vrrp_instance VI_1 {
 """,
         tmp_path,
     )
-    wait_for(lambda: a.has_address("eth0", "192.0.2.100"), timeout=10, what="keepalived VIP")
+    wait_for(lambda: a.has_address("eth0", "192.0.2.100"), timeout=40, what="keepalived VIP")
     assert "(VI_1) Entering MASTER STATE" in peer.log_text()
 
 
@@ -45,4 +45,4 @@ def test_frr_alone_becomes_master(lab: Lab, tmp_path: Path) -> None:
         " vrrp 5 advertisement-interval 1000\n vrrp 5 ip 192.0.2.100\n!\n",
         tmp_path,
     )
-    wait_for(lambda: peer.status(5) == "Master", timeout=15, what="FRR master")
+    wait_for(lambda: peer.status(5) == "Master", timeout=40, what="FRR master")

@@ -127,13 +127,13 @@ def test_200_reloads_under_load_no_failed_request_no_flap_no_op_touches_nothing(
     d1, d2 = dl.directors["d1"], dl.directors["d2"]
     # The backup has heard the master; the pool is up (every real server's first check passed).
     wait_for(lambda: all(dl.master() is d1 for _ in range(3)), what="d1 master")
-    dl.client.start(timeout=1.0, pause=0.005)
+    dl.client.start(timeout=3.0, pause=0.005)
     dl.client.wait_count(20)
     reloader = Reloader(d1, tmp_path)
     before = {"d1": transitions(d1), "d2": transitions(d2)}
     counters = {n: vrrp_counters(tmp_path, n) for n in ("d1", "d2")}
     monitor = d1.ns.popen("ip", "-o", "monitor", "address", log=tmp_path / "addr-events")
-    wait_for((tmp_path / "addr-events").exists, what="ip monitor")
+    wait_for(lambda: d1.ns.netlink_listening(monitor.pid), what="ip monitor to listen")
 
     noop_deltas: list[tuple[int, dict[str, object], dict[str, object]]] = []
     changed_ops = {"vrrp": 0, "checker": 0}

@@ -214,7 +214,7 @@ class Side:
     def settle(self, events: int) -> None:
         """Wait until `events` state changes in all have reached the scripts and the FIFO."""
         for what, got in (("notify", self.calls), ("notify_*", self.specific), ("FIFO", self.fifo)):
-            wait_for(lambda got=got: len(got()) >= events, timeout=15, what=f"{events} {what} records")
+            wait_for(lambda got=got: len(got()) >= events, timeout=40, what=f"{events} {what} records")
 
     def event(self) -> None:
         """From here on, log lines count."""
@@ -301,9 +301,8 @@ def adverts_heard(side: Side) -> int:
     dump = side.workdir / "keepalived.json"
     dump.unlink(missing_ok=True)
     side.daemon.proc.send_signal(signal.SIGRTMIN + 2)
-    wait_for(
-        lambda: dump.exists() and dump.read_text().strip().endswith("]"), timeout=10, what="the JSON dump"
-    )
+    # Read once its writer has closed it (keepalived writes it in place).
+    wait_for(lambda: dump.exists() and not side.ns.holds_open(dump), timeout=40, what="the JSON dump")
     return int(json.loads(dump.read_text())[0]["stats"]["advert_rcvd"])
 
 
@@ -365,7 +364,7 @@ def script_scenario(
         if not moves:
             side.wait_log("Changing effective priority", count=2)
             if "notify_priority_changes" in extra:
-                wait_for(lambda: len(side.fifo()) >= 4, timeout=10, what="the priority lines")
+                wait_for(lambda: len(side.fifo()) >= 4, timeout=40, what="the priority lines")
         else:
             side.wait_log("setting VIPs.")
             side.settle(5 if weight == 0 else 4)
@@ -556,7 +555,7 @@ def preempting_scenario(extra: str) -> Callable[[Side], None]:
         side.wait_log("Entering BACKUP STATE (init)")
         if "nopreempt" in extra:
             # Settled once the subject has heard more adverts than its master-down interval holds.
-            wait_for(lambda: adverts_heard(side) >= 5, timeout=20, interval=0.5, what="5 adverts heard")
+            wait_for(lambda: adverts_heard(side) >= 5, timeout=40, interval=0.5, what="5 adverts heard")
             side.settle(1)
         else:
             side.wait_log("setting VIPs.")
@@ -629,7 +628,7 @@ def sync_group_conf(side: Side) -> str:
 def stop_group(side: Side, before: int) -> None:
     """SIGTERM; wait for both members' STOP in the FIFO and as many STOP script calls."""
     assert stop(side) == 0
-    wait_for(lambda: sum("STOP" in x for x in side.fifo()) >= 2, timeout=10, what="the STOP lines")
+    wait_for(lambda: sum("STOP" in x for x in side.fifo()) >= 2, timeout=40, what="the STOP lines")
     stops = sum("STOP" in x for x in side.fifo())
     side.settle(before + stops)
 
@@ -641,11 +640,11 @@ def sync_group_scenario(side: Side) -> None:
     side.settle(6)
     side.event()
     side.ns.ip("link", "set", "eth3", "down")
-    wait_for(lambda: side.fifo().count('GROUP "G1" FAULT 0') == 1, timeout=15, what="the group FAULT")
+    wait_for(lambda: side.fifo().count('GROUP "G1" FAULT 0') == 1, timeout=40, what="the group FAULT")
     side.wait_log("removing VIPs.", count=2)
     side.settle(9)
     side.ns.ip("link", "set", "eth3", "up")
-    wait_for(lambda: side.fifo().count('GROUP "G1" MASTER 0') == 2, timeout=20, what="the group MASTER")
+    wait_for(lambda: side.fifo().count('GROUP "G1" MASTER 0') == 2, timeout=40, what="the group MASTER")
     side.wait_log("setting VIPs.", count=2)
     side.settle(15)
     stop_group(side, 15)
@@ -672,11 +671,11 @@ def test_a_sync_group_member_losing_its_link_faults_the_group_as_keepalived(lab:
 def sync_group_down_at_start_scenario(side: Side) -> None:
     side.ns.ip("link", "set", "eth3", "down")
     side.start(sync_group_conf(side))
-    wait_for(lambda: 'GROUP "G1" FAULT 0' in side.fifo(), timeout=20, what="the group FAULT")
+    wait_for(lambda: 'GROUP "G1" FAULT 0' in side.fifo(), timeout=40, what="the group FAULT")
     side.wait_log("(VI_1) removing VIPs.")
     side.settle(3)
     side.ns.ip("link", "set", "eth3", "up")
-    wait_for(lambda: 'GROUP "G1" MASTER 0' in side.fifo(), timeout=20, what="the group MASTER")
+    wait_for(lambda: 'GROUP "G1" MASTER 0' in side.fifo(), timeout=40, what="the group MASTER")
     side.wait_log("setting VIPs.", count=2)
     side.settle(9)
 

@@ -70,10 +70,10 @@ def start(lab: Lab, daemon: str, tmp_path: Path, text: str) -> tuple[Namespace, 
 
 
 def wait_master(ns: Namespace, peer: KeepalivedPeer, control: Path) -> None:
-    wait_for(lambda: ns.has_address("eth0", VIP), timeout=15, what="the instance to become MASTER")
+    wait_for(lambda: ns.has_address("eth0", VIP), timeout=40, what="the instance to become MASTER")
     wait_for(
         lambda: control.exists() and "INSTANCE VI_1 MASTER" in control.read_text(),
-        timeout=10,
+        timeout=40,
         what="the control notify script",
     )
     # The refused scripts would have been started by now (start-up, first interval, the same

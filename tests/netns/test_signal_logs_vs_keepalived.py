@@ -48,10 +48,10 @@ def run(lab: Lab, tmp_path: Path, keepalived: bool) -> tuple[KeepalivedPeer, int
     workdir = tmp_path / role
     start = start_keepalived if keepalived else start_alived
     peer = start(ns, CONF, workdir, env={**os.environ, "TMPDIR": str(workdir)})
-    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=20, what="MASTER")
+    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=40, what="MASTER")
     for number, words in SIGNALS:
         peer.proc.send_signal(number)
-        wait_for(lambda words=words: words in peer.log_text(), timeout=10, what=words)
+        wait_for(lambda words=words: words in peer.log_text(), timeout=40, what=words)
     peer.proc.send_signal(signal.SIGTERM)
     code = peer.proc.wait(timeout=20)
     return peer, code

@@ -169,7 +169,8 @@ def mail_host(lab: Lab, tmp_path: Path, count: int) -> tuple[list[Namespace], Pa
 def sessions(box: Path, peer: str) -> list[dict[str, object]]:
     if not box.exists():
         return []
-    found = [json.loads(line) for line in box.read_text().splitlines()]
+    # Whole lines only: the sink may be writing the next one while it is read.
+    found = [json.loads(line) for line in box.read_text().split("\n")[:-1]]
     return [m for m in found if m["peer"] == peer]
 
 
@@ -249,7 +250,7 @@ def run_transitions(lab: Lab, tmp_path: Path, variant: str) -> list[list[list[di
         for i, side in enumerate(sides):
             wait_for(
                 lambda side=side, done=done: len(side.mails(box)) >= done,
-                timeout=20,
+                timeout=40,
                 what=f"{phase}: {done} mails from {'keepalived' if i == 0 else 'alived'}",
             )
         batch = []
@@ -342,8 +343,8 @@ def test_errors_are_logged_as_keepalived_logs_them(lab: Lab, tmp_path: Path) -> 
             return len(got) >= wanted and (not lines or got[-1] == lines[-1])
 
         who = "keepalived" if keepalived else "alived"
-        wait_for(lambda peer=peer: "(VI_1) Entering MASTER STATE" in peer.log_text(), timeout=20, what=who)
-        wait_for(done, timeout=10, what=f"{case}: {who}'s {wanted} lines")
+        wait_for(lambda peer=peer: "(VI_1) Entering MASTER STATE" in peer.log_text(), timeout=40, what=who)
+        wait_for(done, timeout=40, what=f"{case}: {who}'s {wanted} lines")
     for case in ERROR_CASES:
         theirs = smtp_lines(peers[case, True])
         assert theirs == error_lines(case) * 2, (case, theirs)

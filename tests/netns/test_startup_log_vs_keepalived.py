@@ -79,8 +79,15 @@ def host(lab: Lab, role: str) -> Namespace:
 def run(lab: Lab, tmp_path: Path, keepalived: bool) -> KeepalivedPeer:
     start = start_keepalived if keepalived else start_alived
     peer = start(host(lab, "hk" if keepalived else "ha"), CONF, tmp_path / ("ka" if keepalived else "alived"))
-    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=20, what="MASTER")
-    wait_for(lambda: "VRRP_Script(chk_web)" in peer.log_text(), timeout=10, what="the script's first result")
+    wait_for(lambda: "Entering MASTER STATE" in peer.log_text(), timeout=40, what="MASTER")
+    wait_for(lambda: "VRRP_Script(chk_web)" in peer.log_text(), timeout=40, what="the script's first result")
+    # The lines that follow those two (the priority change, the routes and rules set) are waited
+    # for too: stopped a moment earlier, a daemon may not have written them yet.
+    wait_for(
+        lambda: all(re.search(pattern, peer.log_text()) for pattern in EXPECTED),
+        timeout=40,
+        what=f"every expected line in {peer.log}",
+    )
     lab.kill(peer.proc)
     return peer
 

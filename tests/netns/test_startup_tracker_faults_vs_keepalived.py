@@ -66,8 +66,8 @@ def start_lines(lab: Lab, tmp_path: Path, what: str, keepalived: bool) -> list[s
     start = start_keepalived if keepalived else start_alived
     workdir = tmp_path / role
     peer = start(ns, text, workdir, env={**os.environ, "TMPDIR": str(workdir)})
-    wait_for(lambda: seen in peer.log_text(), timeout=20, what="the start-up")
-    wait_for(lambda: "Startup complete" in peer.log_text(), timeout=20, what="the start-up's end")
+    wait_for(lambda: seen in peer.log_text(), timeout=40, what="the start-up")
+    wait_for(lambda: "Startup complete" in peer.log_text(), timeout=40, what="the start-up's end")
     lab.kill(peer.proc)
     return [m.group(1) for line in peer.log_text().splitlines() if (m := KEPT.search(line))]
 
@@ -117,7 +117,7 @@ def first_result_run(lab: Lab, tmp_path: Path, case: str, keepalived: bool) -> t
     last = "INSTANCE VI_1 FAULT 100" if case == "failure" else "INSTANCE VI_1 MASTER"
     wait_for(lambda: calls.exists() and last in calls.read_text(), timeout=30, what=last)
     lab.kill(peer.proc)
-    wait_for(lambda: "STOP" in calls.read_text(), timeout=10, what="the STOP notify")
+    wait_for(lambda: "STOP" in calls.read_text(), timeout=40, what="the STOP notify")
     lines = [m.group(1) for line in peer.log_text().splitlines() if (m := KEPT.search(line))]
     return lines, calls.read_text().splitlines()
 

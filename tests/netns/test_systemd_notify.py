@@ -46,7 +46,7 @@ def test_ready_watchdog_reloading_stopping_in_order(
         (a,) = make_nodes(lab, tmp_path, 1)
         a.write(conf(instance(150)))
         a.start()
-        wait_for(lambda: seen("READY"), timeout=20, what="READY=1")
+        wait_for(lambda: seen("READY"), timeout=40, what="READY=1")
         parent_pid = read_pid(str(a.pid_file))
         wait_for(lambda: seen("WATCHDOG", 2), what="WATCHDOG=1 while the child answers")
 

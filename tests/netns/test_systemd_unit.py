@@ -126,7 +126,7 @@ def test_exec_start_and_exec_reload_of_the_shipped_unit(lab: Lab, tmp_path: Path
         main = ns.popen(*argv, log=journal, env=env)
         wait_for(lambda: notify.count("READY") >= 1, timeout=30, what="READY=1")
         assert Path(f"/proc/{main.pid}/comm").read_text().strip() == "keepalived"
-        wait_for(lambda: "Entering MASTER STATE" in journal.read_text(), timeout=15, what="MASTER")
+        wait_for(lambda: "Entering MASTER STATE" in journal.read_text(), timeout=40, what="MASTER")
 
         reload = expand(exec_reload, {**unit_env, "MAINPID": str(main.pid)})
         assert reload == ["/bin/kill", "-HUP", str(main.pid)]

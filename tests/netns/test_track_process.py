@@ -46,7 +46,7 @@ def keepalived_has_vip(ns: Namespace) -> bool:
 def wait_owner(alived: Node, ka: Namespace, alived_owns: bool, what: str) -> None:
     wait_for(
         lambda: alived.has() == alived_owns and keepalived_has_vip(ka) != alived_owns,
-        timeout=10,
+        timeout=40,
         what=what,
     )
 
@@ -145,7 +145,7 @@ def test_quorum_bounds_terminate_delay_and_weight_zero_fault(lab: Lab, tmp_path:
     slow_proc = run_as(lab, a.ns, slow, "1000")
     # ... while one that stays away loses it once the delay has run.
     lab.kill(slow_proc)
-    a.wait_log("Quorum lost for tracked process slow", timeout=20)
+    a.wait_log("Quorum lost for tracked process slow", timeout=40)
     assert a.log_text().count("Quorum lost for tracked process slow") == 1
     # weight 0: the second instance leaves FAULT when its process starts.
     needed_proc = run_as(lab, a.ns, needed, "1000")
