@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alived.config.model import Config, LvsMethod, RealServer, VirtualServer, VsgEntry
+from alived.config.sections.common import parse_ipv4_quad
+from alived.core.lb import granularity
+from alived.core.lb.granularity import Granularity
 from alived.core.lb.model import Forwarding, RealServerParams, ServiceKey, ServiceParams, Tunnel
 from alived.errors import Location
 
@@ -72,13 +75,17 @@ def _flags(vs: VirtualServer) -> frozenset[str]:
     return frozenset(names)
 
 
-def _granularity(vs: VirtualServer, family: int) -> int | None:
+def _granularity(vs: VirtualServer, family: int) -> Granularity | None:
+    """The granularity read as keepalived reads it: a netmask (in any form inet_aton takes) when
+    the service was IPv4 as the line was read or the word has a dot, else a prefix length."""
     text = vs.persistence_granularity
     if not text:
         return None
-    if family == 6 or "." not in text:
-        return int(text)
-    return ipaddress.ip_network(f"0.0.0.0/{text}").prefixlen
+    v4_block = vs.ip_family == "inet" or (vs.address is not None and vs.address.version == 4)
+    if family == 4 and ("." in text or v4_block):
+        bits = parse_ipv4_quad(text)
+        return None if bits is None else granularity.from_ipv4_mask(bits)
+    return int(text) if text.isdigit() else None
 
 
 def _real_server(

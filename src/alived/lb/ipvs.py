@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
+from alived.core.lb import granularity
+from alived.core.lb.granularity import Granularity
 from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, Tunnel, VirtualService
 from alived.core.lb.plan import (
     AddDest,
@@ -82,10 +84,13 @@ def service_fields(vs: VirtualService) -> nl.ServiceFields:
         flags |= SCHED_FLAGS[flag]
     if vs.persistence_timeout:
         flags |= nl.IP_VS_SVC_F_PERSISTENT
+    pgran = vs.persistence_granularity
     if key.family == 4:
-        netmask: str | int = str(ipaddress.ip_network(f"0.0.0.0/{vs.persistence_granularity}").netmask)
+        # the netmask as keepalived sends it, solid or not
+        netmask: str | int = granularity.ipv4_netmask(pgran)
     else:
-        netmask = vs.persistence_granularity
+        assert isinstance(pgran, int)  # VirtualService holds a Netmask for IPv4 only
+        netmask = pgran
     return nl.ServiceFields(
         af=_af(key.family),
         protocol=PROTO[key.protocol] if key.protocol else 0,
@@ -153,10 +158,11 @@ def parse_service(attrs: dict[str, Any]) -> VirtualService:
     sched = attrs["IPVS_SVC_ATTR_SCHED_NAME"]
     flags = frozenset(name for name, bit in flag_names(sched) if flags_value & bit)
     netmask = attrs.get("IPVS_SVC_ATTR_NETMASK", "255.255.255.255")
+    pgran: Granularity
     if family == 4:
-        granularity = ipaddress.ip_network(f"0.0.0.0/{netmask}").prefixlen
+        pgran = granularity.from_ipv4_mask(int(ipaddress.IPv4Address(netmask)))
     else:
-        granularity = int.from_bytes(socket.inet_aton(netmask), "little") or 128
+        pgran = int.from_bytes(socket.inet_aton(netmask), "little") or 128
     timeout = attrs.get("IPVS_SVC_ATTR_TIMEOUT", 0) if flags_value & nl.IP_VS_SVC_F_PERSISTENT else 0
     key = (
         ServiceKey(family=family, fwmark=fwmark)
@@ -172,7 +178,7 @@ def parse_service(attrs: dict[str, Any]) -> VirtualService:
         key=key,
         lb_algo=attrs["IPVS_SVC_ATTR_SCHED_NAME"],
         persistence_timeout=timeout,
-        persistence_granularity=granularity,
+        persistence_granularity=pgran,
         flags=flags,
         persistence_engine=attrs.get("IPVS_SVC_ATTR_PE_NAME", "") or "",
     )

@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from alived.core.lb import granularity
 from alived.core.lb.maglev import MaglevTable, table_size
 from alived.core.lb.model import (
     DestChanges,
@@ -122,9 +122,8 @@ def dest_value(vs: VirtualService, rs: RealServer) -> str:
 
 
 def _mask(vs: VirtualService) -> str:
-    zero = "0.0.0.0" if vs.key.family == 4 else "::"
-    net = ipaddress.ip_network(f"{zero}/{vs.persistence_granularity}")
-    return str(net.netmask)
+    # nftables ANDs with any mask, so a non-solid IPv4 one needs nothing more than a prefix
+    return granularity.netmask(vs.key.family, vs.persistence_granularity)
 
 
 def _client(vs: VirtualService) -> str:
@@ -246,9 +245,10 @@ def _vs_comment(vs: VirtualService) -> str:
     # The persistence engine is carried (ignored: see engine_note) so a restart reads back the
     # service as configured; a table written before it was carried has 12 words.
     engine = re.sub(r"[^A-Za-z0-9_.-]", "_", vs.persistence_engine) or "-"
+    pgran = granularity.text(vs.persistence_granularity)
     return (
         f"alived vs {k.family} {k.fwmark} {k.protocol or '-'} {k.address or '-'} {k.port} "
-        f"{vs.lb_algo} {vs.forwarding} {vs.persistence_timeout} {vs.persistence_granularity} {flags} {engine}"
+        f"{vs.lb_algo} {vs.forwarding} {vs.persistence_timeout} {pgran} {flags} {engine}"
     )
 
 
@@ -291,7 +291,7 @@ def described_name(vs: VirtualService) -> str:
 def persist_name(vs: VirtualService) -> str:
     """The persistence map; named by its timeout and mask, so a change of either makes a new
     map instead of reusing a name deleted in the same transaction."""
-    return f"vp_{service_id(vs.key)}_{vs.persistence_timeout}_{vs.persistence_granularity}"
+    return f"vp_{service_id(vs.key)}_{vs.persistence_timeout}_{granularity.token(vs.persistence_granularity)}"
 
 
 def split_persistence(vs: VirtualService) -> bool:
@@ -889,7 +889,7 @@ def _parse_vs(w: list[str]) -> VirtualService:
         lb_algo=algo,
         forwarding=Forwarding(fwd),
         persistence_timeout=int(ptimeout),
-        persistence_granularity=int(pgran),
+        persistence_granularity=granularity.parse(pgran),
         flags=frozenset() if flags == "-" else frozenset(flags.split(",")),
         persistence_engine=engine,
     )

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
+from alived.core.lb.granularity import Netmask
 from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, Tunnel, VirtualService
 from alived.core.lb.plan import AddDest, AddService, DelDest, DelService, EditDest, EditService, plan
 from alived.errors import BackendError
@@ -299,3 +300,73 @@ def test_a_kernel_without_ip_vs_is_a_backend_error() -> None:
     else:
         with pytest.raises(BackendError, match="IPVS"):
             nl.IpvsSocket()
+
+
+# IPVS_CMD_NEW_SERVICE for a persistent TCP service with persistence_granularity 255.0.255.0:
+# keepalived 2.2.7 sends a netmask that is not solid as written (the kernel ANDs with it).
+NEW_ODD_MASK_SERVICE_HEX = (
+    "5c000000"
+    "1f00"
+    "0506"
+    "01000000"
+    "00000000"  # nlmsghdr: len 92, type, REQUEST|ACK|EXCL|CREATE, seq 1, pid 0
+    "01"
+    "01"
+    "0000"  # genlmsghdr: IPVS_CMD_NEW_SERVICE, version 1
+    "4800"
+    "0100"  # IPVS_CMD_ATTR_SERVICE
+    "0600"
+    "0100"
+    "0200"
+    "0000"  # AF 2
+    "0600"
+    "0200"
+    "0600"
+    "0000"  # PROTOCOL 6 (TCP)
+    "0800"
+    "0300"
+    "cb00710a"  # ADDR 203.0.113.10
+    "0600"
+    "0400"
+    "0050"
+    "0000"  # PORT 80 (big-endian)
+    "0700"
+    "0600"
+    "727200"
+    "00"  # SCHED_NAME "rr"
+    "0c00"
+    "0700"
+    "01000000"
+    "ffffffff"  # FLAGS persistent, mask
+    "0800"
+    "0800"
+    "3c000000"  # TIMEOUT 60
+    "0800"
+    "0900"
+    "ff00ff00"  # NETMASK 255.0.255.0
+)
+ODD_MASK = VirtualService(
+    key=KEY,
+    lb_algo="rr",
+    persistence_timeout=60,
+    persistence_granularity=Netmask(0xFF00FF00),
+    real_servers=(RS,),
+)
+
+
+def test_a_netmask_that_is_not_solid_is_sent_as_written_and_read_back_unchanged() -> None:
+    assert nl.encode(request_for(AddService(service=ODD_MASK)), FAMILY_ID).hex() == NEW_ODD_MASK_SERVICE_HEX
+    # The kernel's netmask reads back as the same value: the next pass (or a restart) plans nothing.
+    kernel = FakeIpvsKernel()
+    backend = IpvsBackend(kernel)
+    assert backend.apply(plan(LbState.of([ODD_MASK]), backend.read_actual())) == ()
+    assert backend.read_actual() == LbState.of([ODD_MASK])
+    restarted = IpvsBackend(kernel)
+    restarted.own([ODD_MASK])
+    assert plan(LbState.of([ODD_MASK]), restarted.read_actual()) == ()
+    # A change to a solid mask is one SET_SERVICE carrying 255.255.255.0.
+    solid = replace(ODD_MASK, persistence_granularity=24)
+    ops = plan(LbState.of([solid]), backend.read_actual())
+    assert [type(op) for op in ops] == [EditService]
+    svc = attrs(request_for(ops[0]).msg, "IPVS_CMD_ATTR_SERVICE")
+    assert svc["IPVS_SVC_ATTR_NETMASK"] == "255.255.255.0"

@@ -9,6 +9,7 @@ import pytest
 from alived import cli
 from alived.config.load import load_config
 from alived.config.model import Config
+from alived.core.lb.granularity import Netmask
 from alived.core.lb.model import Forwarding, RealServerHealth, ServiceKey, Tunnel, build_service
 from alived.daemon.check.lb_sink import params_by_name
 from alived.daemon.lb_params import backend_report, choose_backend, service_params
@@ -226,3 +227,48 @@ def test_each_real_server_keeps_its_own_forwarding(tmp_path: Path) -> None:
             ],
             [("198.51.100.13", Forwarding.TUN, Tunnel(type="ipip", port=0, csum="nocsum"))],
         ]
+
+
+GRANULARITY_CONF = """
+virtual_server 203.0.113.10 80 {
+  protocol TCP
+  persistence_granularity 255.0.255.0
+  real_server 198.51.100.11 80 { }
+}
+virtual_server 203.0.113.10 81 {
+  protocol TCP
+  persistence_granularity 255.255.255
+  real_server 198.51.100.11 81 { }
+}
+virtual_server fwmark 1 {
+  ip_family inet
+  persistence_granularity 0xffff0000
+  real_server 198.51.100.11 80 { }
+}
+virtual_server fwmark 2 {
+  ip_family inet
+  persistence_granularity 24
+  real_server 198.51.100.11 80 { }
+}
+virtual_server 2001:db8::10 80 {
+  protocol TCP
+  persistence_granularity 64
+  real_server 2001:db8::11 80 { }
+}
+"""
+
+
+def test_any_ipv4_netmask_is_carried_as_keepalived_reads_it(tmp_path: Path) -> None:
+    """keepalived 2.2.7 takes any mask inet_aton reads, solid or not, and passes it to IPVS."""
+    path = tmp_path / "k.conf"
+    path.write_text(GRANULARITY_CONF)
+    loaded = load_config(path)
+    assert [d.message for d in loaded.diagnostics if "granularity" in d.message] == []
+    got = {p.key: p.persistence_granularity for p in service_params(loaded.config)}
+    assert got == {
+        ServiceKey(protocol="TCP", address="203.0.113.10", port=80): Netmask(0xFF00FF00),
+        ServiceKey(protocol="TCP", address="203.0.113.10", port=81): Netmask(0xFFFF00FF),  # 255.255.0.255
+        ServiceKey(fwmark=1): 16,  # solid: its prefix length
+        ServiceKey(fwmark=2): Netmask(24),  # 0.0.0.24 in an IPv4 service, as inet_aton reads it
+        ServiceKey(family=6, protocol="TCP", address="2001:db8::10", port=80): 64,
+    }

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from alived.core.lb.granularity import Netmask
 from alived.core.lb.model import SCHEDULERS, Forwarding, LbState, RealServer, ServiceKey, VirtualService
 from alived.lb import nft_render
 
@@ -309,3 +310,20 @@ def test_the_dr_ingress_hook_is_read_from_text_and_moved_in_one_script() -> None
         in script
     )
     assert script.count("add rule netdev alived ingress") == nft_render.DR_BASE_RULES
+
+
+def test_a_netmask_that_is_not_solid_masks_the_client_and_reads_back() -> None:
+    odd = svc("rr", 2, persistence_timeout=60, persistence_granularity=Netmask(0xFF00FF00))
+    script = nft_render.service_script(None, odd)
+    assert "ip saddr & 255.0.255.0 map @" in script and "update @" in script
+    name = nft_render.persist_name(odd)
+    assert name.endswith("_60_mff00ff00") and name.replace("_", "").isalnum()
+    assert f"add map inet alived {name} " in script
+    # DR hashes the masked client at ingress the same way.
+    dr_servers = tuple(replace(rs, forwarding=Forwarding.DR) for rs in odd.real_servers)
+    dr = replace(odd, forwarding=Forwarding.DR, real_servers=dr_servers)
+    assert "jhash ip saddr & 255.0.255.0 mod" in nft_render.service_script(None, dr, "lan0")
+    # The service's comment carries the mask, so a restart reads back the same service.
+    assert nft_render.parse_listing(_listing(odd)).state == LbState.of([odd])
+    # Going to a solid mask is a new persistence map (another name), not a reuse of this one.
+    assert nft_render.persist_name(replace(odd, persistence_granularity=24)) != name

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alived.core.lb.granularity import Netmask
 from alived.core.lb.model import Forwarding, LbState, RealServer, ServiceKey, VirtualService, dest_changes
 from alived.core.lb.plan import (
     AddDest,
@@ -49,6 +50,7 @@ def service_st(draw: st.DrawFn) -> VirtualService:
         key=draw(key_st),
         lb_algo=draw(st.sampled_from(["rr", "wrr", "sh", "mh"])),
         persistence_timeout=draw(st.sampled_from([0, 300])),
+        persistence_granularity=draw(st.sampled_from([32, 24, Netmask(0xFF00FF00)])),
         real_servers=tuple(dests[k] for k in sorted(dests)),
     )
 

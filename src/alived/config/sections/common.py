@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -450,6 +451,17 @@ def parse_ip(word: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(word.split("%", 1)[0])
     except ValueError:
+        return None
+
+
+def parse_ipv4_quad(word: str) -> int | None:
+    """An IPv4 address in any form inet_aton reads (255.0.255, 0xff.0.0.0, 24 = 0.0.0.24), as
+    its 32 bits in host order: what keepalived's numeric getaddrinfo takes."""
+    if word.split() != [word]:
+        return None  # inet_aton would stop at a blank; getaddrinfo refuses what follows it
+    try:
+        return int.from_bytes(socket.inet_aton(word), "big")
+    except (OSError, ValueError):
         return None
 
 

@@ -7,7 +7,16 @@ import re
 from typing import Any
 
 from alived.config import model, model_check
-from alived.config.sections.common import INVALID, Ctx, Fields, Set, parse_ip, read_int, required
+from alived.config.sections.common import (
+    INVALID,
+    Ctx,
+    Fields,
+    Set,
+    parse_ip,
+    parse_ipv4_quad,
+    read_int,
+    required,
+)
 from alived.config.tree import Node
 
 LB_ALGOS = frozenset(
@@ -89,12 +98,12 @@ def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]
                 del fields.values[key]
             else:
                 family = wanted
-        elif (
-            key == "persistence_granularity"
-            and fields.where.get(key) == where
-            and not _granularity_ok(ctx, child, family)
-        ):
-            del fields.values[key]
+        elif key == "persistence_granularity" and fields.where.get(key) == where:
+            if not _granularity_ok(ctx, child, family):
+                del fields.values[key]
+            elif family is None:
+                # keepalived takes the service's family from the granularity's form
+                family = 4 if "." in child.args[0] else 6
         elif key == "smtp_alert":
             _rename(
                 ctx,
@@ -146,14 +155,9 @@ def _granularity_ok(ctx: Ctx, node: Node, family: int | None) -> bool:
             ctx.error(f"invalid number '{word}'", node, node.keyword)
         ctx.error(f"Invalid IPv6 persistence_granularity specified - {word}", node, node.keyword)
         return False
-    mask = parse_ip(word)
-    if mask is None or mask.version != 4:
+    # Any mask, solid or not: keepalived 2.2.7 passes it to IPVS as written.
+    if parse_ipv4_quad(word) is None:
         ctx.error(f"Invalid IPv4 persistence_granularity specified - {word}", node, node.keyword)
-        return False
-    bits = int(mask)
-    if bits and (bits | (bits - 1)) & 0xFFFFFFFF != 0xFFFFFFFF:
-        # keepalived passes such a mask on; alived's backends take a prefix (a deliberate difference)
-        ctx.error(f"IPv4 persistence_granularity netmask is not solid - {word}", node, node.keyword)
         return False
     return True
 

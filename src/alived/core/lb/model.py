@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from alived.core.lb.granularity import Granularity, Netmask
 from alived.errors import LocalMisuse
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -159,7 +160,8 @@ class VirtualService:
     lb_algo: str = "wlc"
     forwarding: Forwarding = Forwarding.NAT
     persistence_timeout: int = 0  # seconds; 0 = no persistence
-    persistence_granularity: int = 32  # prefix length of the client address (128 for IPv6)
+    # prefix length of the client address (128 for IPv6), or a non-solid IPv4 netmask
+    persistence_granularity: Granularity = 32
     flags: frozenset[str] = frozenset()
     real_servers: tuple[RealServer, ...] = ()
     # IPVS persistence engine (keepalived's persistence_engine, e.g. "sip"); "" for none.
@@ -173,6 +175,8 @@ class VirtualService:
         unknown = self.flags - set(SCHEDULER_FLAGS)
         if unknown:
             raise LocalMisuse(f"unknown scheduler flags {sorted(unknown)}")
+        if isinstance(self.persistence_granularity, Netmask) and self.key.family != 4:
+            raise LocalMisuse("a netmask persistence_granularity is IPv4 only")
         dests = self.real_servers
         object.__setattr__(self, "all_live", not dests or min(map(_WEIGHT, dests)) > 0)
         if any(dests is done for done in _SORTED):
@@ -269,7 +273,7 @@ class ServiceParams:
     lb_algo: str = "wlc"
     forwarding: Forwarding = Forwarding.NAT
     persistence_timeout: int = 0
-    persistence_granularity: int | None = None  # None: the whole address (32 or 128)
+    persistence_granularity: Granularity | None = None  # None: the whole address (32 or 128)
     persistence_engine: str = ""
     flags: frozenset[str] = frozenset()
     real_servers: tuple[RealServerParams, ...] = ()
@@ -332,7 +336,7 @@ def build_service(
     return service_with(params, dests)
 
 
-def persistence_granularity(params: ServiceParams) -> int:
+def persistence_granularity(params: ServiceParams) -> Granularity:
     """The configured persistence_granularity, else the whole client address (/32 or /128)."""
     if params.persistence_granularity is not None:
         return params.persistence_granularity
