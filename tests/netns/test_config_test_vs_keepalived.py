@@ -351,3 +351,42 @@ def test_an_unusable_config_file_as_keepalived(what: str, lab: Lab, tmp_path: Pa
                 assert wanted not in our_text, our_text
             else:
                 assert line in our_text, (line, our_text)
+
+
+# persistence_granularity: keepalived 2.2.7 takes any IPv4 mask its numeric getaddrinfo reads
+# (inet_aton's forms), solid or not, and the service's family from the word's form when not yet
+# known; an unreadable mask stays an error.
+GRANULARITY_CASES = {
+    "not_solid": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 255.0.255.0\n" + rs("192.0.2.20 80"),
+    ),
+    "inet_aton_forms": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 255.0.255\n" + rs("192.0.2.20 80"),
+    )
+    + vs(
+        "192.0.2.10 81",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 0xff.0.0.0\n" + rs("192.0.2.20 81"),
+    )
+    + vs("fwmark 2", "  ip_family inet\n  lb_algo rr\n  persistence_granularity 24\n" + rs("192.0.2.20 80")),
+    "family_from_the_mask": vs(
+        "fwmark 3",
+        "  lb_algo rr\n  persistence_granularity 255.0.255.0\n  ip_family inet6\n" + rs("192.0.2.20 80"),
+    ),
+    "unreadable_mask": vs(
+        "192.0.2.10 80",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 255.0.255.0.1\n" + rs("192.0.2.20 80"),
+    )
+    + vs(
+        "192.0.2.10 81",
+        "  lb_algo rr\n  protocol TCP\n  persistence_granularity 255.255.255.256\n" + rs("192.0.2.20 81"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRANULARITY_CASES))
+def test_persistence_granularity_masks_as_keepalived(name: str, lab: Lab, tmp_path: Path) -> None:
+    conf = tmp_path / "k.conf"
+    conf.write_text(GRANULARITY_CASES[name])
+    _compare(conf, _host(lab), tmp_path)
