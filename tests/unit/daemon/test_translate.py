@@ -193,3 +193,17 @@ def test_an_instance_the_core_refuses_is_skipped_and_reported() -> None:
     )
     assert [p.name for p in out] == ["GOOD"]
     assert errors and errors[0][0] == "BAD" and "whole seconds" in errors[0][1]
+
+
+def test_a_peers_ttl_range_reaches_the_instance_with_keepalived_defaults_for_a_missing_bound() -> None:
+    text = BASIC.replace("    192.0.2.2\n    192.0.2.3\n", "    192.0.2.2 min_ttl 10\n    192.0.2.3\n")
+    text = text.replace(
+        "  unicast_peer {", "  unicast_peer {\n    192.0.2.4 max_ttl 20 min_ttl 5\n    192.0.2.5 max_ttl 9"
+    )
+    p = plans(text)["VI_1"].params
+    assert p.unicast_peer_ttl == (
+        (IPv4Address("192.0.2.4"), 5, 20),
+        (IPv4Address("192.0.2.5"), 0, 9),
+        (IPv4Address("192.0.2.2"), 10, 255),
+    )
+    assert plans(BASIC)["VI_1"].params.unicast_peer_ttl == ()

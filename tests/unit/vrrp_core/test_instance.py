@@ -653,12 +653,16 @@ def test_unicast_peer_ttl_range() -> None:
     here = IPv4Address("192.0.2.1")
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=64, destination=here)), T0)
     assert inst.stats["ip_ttl_err"] == 1
-    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 from 192.0.2.9 not in range [250, 255]"]
+    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 not in range 250 - 255"]
+    # keepalived 2.2.7 logs each advert outside the range, not the first of a run only
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=64, destination=here)), T0)
+    assert inst.stats["ip_ttl_err"] == 2
+    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 not in range 250 - 255"]
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.8", advert, destination=here)), T0)
     assert inst.stats["unicast_src_err"] == 1  # a range implies the source check
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=254, destination=here)), T0)
     # keepalived counts advert_rcvd before its unicast source/TTL-range checks
-    assert inst.stats["advert_rcvd"] == 3
+    assert inst.stats["advert_rcvd"] == 4
     assert inst.master_address == IPv4Address("192.0.2.9")
 
 

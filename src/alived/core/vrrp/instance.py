@@ -918,10 +918,8 @@ class VrrpInstance:
             for peer, min_ttl, max_ttl in p.unicast_peer_ttl:
                 if peer == src and not min_ttl <= packet.ttl <= max_ttl:
                     self.stats.bump("ip_ttl_err")
-                    self._log_limited(
-                        "ttl_range",
-                        f"({n}) TTL/HL {packet.ttl} from {src} not in range [{min_ttl}, {max_ttl}]",
-                    )
+                    # keepalived logs this for every such advert, not once per run of errors.
+                    self._log("info", f"({n}) TTL/HL {packet.ttl} not in range {min_ttl} - {max_ttl}")
                     return False
         if advert.priority == PRIORITY_STOP:
             self.stats.bump("pri_zero_rcvd")

@@ -432,6 +432,15 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
     ]
 
 
+def _peer_ttl_ranges(inst: model.VrrpInstance) -> tuple[tuple[IPAddress, int, int], ...]:
+    """(peer, min_ttl, max_ttl) for each peer given either bound; the other bound is 0 or 255."""
+    return tuple(
+        (p.address, p.min_ttl if p.min_ttl is not None else 0, p.max_ttl if p.max_ttl is not None else 255)
+        for p in inst.unicast_peer
+        if p.min_ttl is not None or p.max_ttl is not None
+    )
+
+
 def _unicast_checksum(inst: model.VrrpInstance) -> UnicastChecksum:
     # The model keeps `old_unicast_checksum` alone as "auto" and the word after it otherwise;
     # keepalived knows only `never` and ignores any other word (mode NONE).
@@ -496,6 +505,7 @@ def translate_instance(
         excluded_addresses=excluded,
         primary_address=source,
         unicast_peers=tuple(p.address for p in inst.unicast_peer),
+        unicast_peer_ttl=_peer_ttl_ranges(inst),
         check_unicast_src=inst.check_unicast_src or g.vrrp_check_unicast_src,
         auth_type=auth_type,
         auth_key=auth_key,
