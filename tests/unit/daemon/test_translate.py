@@ -9,7 +9,7 @@ from alived.core.vrrp.params import InitialState
 from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS, virtual_mac
 from alived.daemon.vrrp.reload import diff, priority_only
 from alived.daemon.vrrp.translate import InstancePlan, translate
-from alived.linux.netlink import RT_SCOPE_LINK
+from alived.linux.netlink import RT_SCOPE_LINK, RTPROT_KEEPALIVED
 from alived.units import SECOND
 
 PRIMARY = {("eth0", 4): IPv4Address("192.0.2.1"), ("eth0", 6): IPv6Address("fe80::1")}
@@ -207,3 +207,18 @@ def test_a_peers_ttl_range_reaches_the_instance_with_keepalived_defaults_for_a_m
         (IPv4Address("192.0.2.2"), 10, 255),
     )
     assert plans(BASIC)["VI_1"].params.unicast_peer_ttl == ()
+
+
+def test_routes_and_rules_carry_keepalived_s_protocol_unless_one_is_given() -> None:
+    text = BASIC.replace(
+        "  virtual_routes {\n    203.0.113.0/24 via 192.0.2.254\n",
+        "  virtual_routes {\n    203.0.113.0/24 via 192.0.2.254\n"
+        "    198.51.100.0/24 via 192.0.2.254 protocol static\n",
+    ).replace(
+        "  notify /bin/notify.sh\n",
+        "  notify /bin/notify.sh\n  virtual_rules {\n    from 192.0.2.100 table 100\n"
+        "    from 192.0.2.101 table 100 protocol 12\n  }\n",
+    )
+    plan = plans(text)["VI_1"]
+    assert [r.protocol for r in plan.routes] == [RTPROT_KEEPALIVED, 4]
+    assert [r.protocol for r in plan.rules] == [RTPROT_KEEPALIVED, 12]

@@ -45,6 +45,7 @@ from alived.linux.netlink import (
     RT_TABLE_LOCAL,
     RT_TABLE_MAIN,
     RTPROT_BOOT,
+    RTPROT_KEEPALIVED,
     SCOPES,
     AddressSpec,
     RouteSpec,
@@ -57,7 +58,7 @@ PrimaryAddress = Callable[[str, int], IPAddress | None]
 SocketKey = tuple[str, int, bool, IPAddress | None, str]
 
 TABLES = {"main": RT_TABLE_MAIN, "local": RT_TABLE_LOCAL, "default": 253}
-PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": 18}
+PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": RTPROT_KEEPALIVED}
 RULE_AUTO_PREFERENCE = 16384
 NO_ADDRESS4 = ipaddress.IPv4Address("0.0.0.0")
 NO_ADDRESS6 = ipaddress.IPv6Address("::")
@@ -222,8 +223,9 @@ def _table(text: str | None) -> int:
 
 
 def _protocol(text: str | None) -> int:
+    # keepalived marks the routes and rules it installs as its own unless told otherwise.
     if text is None:
-        return RTPROT_BOOT
+        return RTPROT_KEEPALIVED
     return PROTOCOLS.get(text) or int(text, 0)
 
 
@@ -276,6 +278,7 @@ def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
         fwmask=fwmask,
         iif=options.get("iif") or options.get("dev"),
         oif=options.get("oif"),
+        protocol=_protocol(options.get("protocol")),
     )
 
 
