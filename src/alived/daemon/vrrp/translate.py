@@ -38,7 +38,7 @@ from alived.core.vrrp.wire import (
     virtual_mac,
 )
 from alived.daemon.script_command import script_command
-from alived.daemon.vrrp import file_tracker, process_tracker
+from alived.daemon.vrrp import file_tracker, group_trackers, process_tracker
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
@@ -360,11 +360,14 @@ def _trackers(
         TrackerSpec(kind=TrackerKind.INTERFACE, name=name, weight=weight, reverse=reverse)
         for name, (weight, reverse) in interfaces.items()
     ]
+    scripts: dict[str, tuple[int, bool]] = {}
     for t in inst.track_script:
         script = config.script(t.name)
-        if script is None:
-            continue
-        weight, reverse = _entry_weight(t, script.weight, script.weight_reverse)
+        if script is not None and t.name not in scripts:
+            scripts[t.name] = _entry_weight(t, script.weight, script.weight_reverse)
+    for name, (weight, reverse) in group_trackers.script_entries(inst, config, scripts).items():
+        script = config.script(name)
+        assert script is not None  # only existing scripts were chosen
         # keepalived counts no script weight until the script's first result (INIT): a weight
         # applied while OK starts not OK, one applied while failed starts OK, so neither applies.
         applied_while_ok = weight != 0 and (weight > 0) != reverse
@@ -372,7 +375,7 @@ def _trackers(
         out.append(
             TrackerSpec(
                 kind=TrackerKind.SCRIPT,
-                name=t.name,
+                name=name,
                 weight=weight,
                 reverse=reverse,
                 initially_ok=initially_ok,
@@ -486,6 +489,7 @@ def translate_instance(
         routes=routes,
         rules=rules,
     )
+    tracked = group_trackers.interface_entries(inst, config, tracked, frozenset({base, vip_if, interface}))
     auth_type, auth_key = _auth(inst)
     if inst.mcast_dst_ip is not None:
         group: IPAddress = inst.mcast_dst_ip
