@@ -107,3 +107,89 @@ def test_a_weighted_interface_the_sync_group_tracks_moves_each_member_as_keepali
             "(VI_2) Changing effective priority from 140 to 150",
         ],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A unicast peer's TTL range: keepalived drops (and counts) each advert outside it, logging each.
+
+TTL_LINE = "(VI_1) TTL/HL 255 not in range 10 - 20"
+
+
+def ttl_range_scenario(side: Side) -> None:
+    """The peer (150) is master, sending with TTL 255; the subject (100) accepts 10-20 from it."""
+    side.start_peer(150, extra="  unicast_src_ip 192.0.2.2\n  unicast_peer {\n    192.0.2.1\n  }")
+    side.wait_peer_master()
+    unicast = "  unicast_src_ip 192.0.2.1\n  unicast_peer {\n    192.0.2.2 min_ttl 10 max_ttl 20\n  }"
+    side.start(global_defs(side.workdir) + instance(side.note, priority=100, state="BACKUP", extra=unicast))
+    side.wait_log("(VI_1) Entering BACKUP STATE (init)")
+    side.event()
+    # Deaf to the master, the subject takes over after its down timer and still drops its adverts.
+    side.wait_log("(VI_1) setting VIPs.")
+    side.settle(2)
+    side.wait_log(TTL_LINE, count=side.log()[side.mark :].count(TTL_LINE) + 1)
+
+
+def collapsed(lines: list[str]) -> list[str]:
+    """How many adverts come before the down timer fires depends on their phase: a run counts once."""
+    return [x for i, x in enumerate(lines) if not (x == TTL_LINE and i and lines[i - 1] == TTL_LINE)]
+
+
+def test_adverts_outside_a_unicast_peer_s_ttl_range_are_dropped_and_logged_as_keepalived(
+    lab: Lab, tmp_path: Path
+) -> None:
+    theirs, ours = side_by_side(lab, tmp_path, ttl_range_scenario, peer=True)
+    for record in (theirs, ours):
+        record.lines = collapsed(record.lines)
+        record.peer = []  # the peer's lines (forced elections) follow its own timing
+    assert_same(
+        theirs,
+        ours,
+        [TTL_LINE, "(VI_1) Receive advertisement timeout", "(VI_1) Entering MASTER STATE", TTL_LINE],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The routes and rules the daemon installs carry keepalived's protocol (18) unless told otherwise.
+
+ROUTES_AND_RULES = """static_routes {
+  203.0.113.0/25 via 198.51.100.2
+}
+static_rules {
+  from 198.51.100.1 table 101 priority 200
+}
+"""
+
+# Another protocol is kept with no_track only: keepalived resets it on a tracked entry.
+VIRTUAL = """  virtual_routes {
+    203.0.113.128/25 via 192.0.2.2 table 100
+    198.51.100.128/25 via 192.0.2.2 table 100 protocol static
+    198.51.100.64/26 via 192.0.2.2 table 100 protocol static no_track
+  }
+  virtual_rules {
+    from 192.0.2.100 table 100 priority 100
+    from 192.0.2.101 table 100 priority 101 protocol 12
+    from 192.0.2.102 table 100 priority 102 protocol 12 no_track
+  }"""
+
+
+def kernel_view(side: Side) -> str:
+    rules = side.ns.exec("ip", "rule", "show").stdout
+    routes = side.ns.exec("ip", "route", "show", "table", "all").stdout
+    return rules + "".join(x + "\n" for x in routes.splitlines() if "proto kernel" not in x)
+
+
+def routes_and_rules_scenario(side: Side) -> None:
+    side.start(global_defs(side.workdir) + ROUTES_AND_RULES + instance(side.note, extra=VIRTUAL))
+    side.wait_log("Entering MASTER STATE")
+    wait_for(lambda: "192.0.2.102 lookup 100" in kernel_view(side), timeout=20, what="the virtual rules")
+    wait_for(lambda: "198.51.100.64/26" in kernel_view(side), timeout=20, what="the virtual routes")
+    (side.workdir / "kernel.txt").write_text(kernel_view(side))
+
+
+def test_routes_and_rules_carry_keepalived_s_protocol_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    side_by_side(lab, tmp_path, routes_and_rules_scenario, links=2)
+    theirs, ours = ((tmp_path / role / "kernel.txt").read_text() for role in ("k", "a"))
+    assert "from 192.0.2.101 lookup 100 proto keepalived" in theirs
+    assert "from 192.0.2.102 lookup 100 proto bird" in theirs
+    assert "203.0.113.0/25 via 198.51.100.2 dev eth2 proto keepalived" in theirs
+    assert ours == theirs

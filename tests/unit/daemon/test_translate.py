@@ -209,15 +209,15 @@ def test_a_peers_ttl_range_reaches_the_instance_with_keepalived_defaults_for_a_m
     assert plans(BASIC)["VI_1"].params.unicast_peer_ttl == ()
 
 
-def test_routes_and_rules_carry_keepalived_s_protocol_unless_one_is_given() -> None:
+def test_routes_and_rules_carry_keepalived_s_protocol_unless_an_untracked_one_names_another() -> None:
     text = BASIC.replace(
         "  virtual_routes {\n    203.0.113.0/24 via 192.0.2.254\n",
         "  virtual_routes {\n    203.0.113.0/24 via 192.0.2.254\n"
-        "    198.51.100.0/24 via 192.0.2.254 protocol static\n",
+        "    198.51.100.0/24 via 192.0.2.254 protocol static no_track\n",
     ).replace(
         "  notify /bin/notify.sh\n",
         "  notify /bin/notify.sh\n  virtual_rules {\n    from 192.0.2.100 table 100\n"
-        "    from 192.0.2.101 table 100 protocol 12\n  }\n",
+        "    from 192.0.2.101 table 100 protocol 12 no_track\n  }\n",
     )
     plan = plans(text)["VI_1"]
     assert [r.protocol for r in plan.routes] == [RTPROT_KEEPALIVED, 4]
