@@ -1,8 +1,8 @@
 """Behaviour keepalived.data comparisons brought up, checked side by side with keepalived 2.2.7.
 
 A vrrp_sync_group's own track_interface (every member tracks it), a unicast peer's TTL range,
-and the protocol (18, keepalived) of the routes and rules the daemon installs. The harness is
-test_runtime_logs_vs_keepalived's: keepalived and alived run the same config at once.
+the protocol (18, keepalived) of the routes and rules the daemon installs, and garp_extra_if all.
+The harness is test_runtime_logs_vs_keepalived's: keepalived and alived run the same config at once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers.netns import Lab, wait_for
 from tests.netns.test_runtime_logs_vs_keepalived import (
+    VIP,
     Side,
     assert_same,
     global_defs,
@@ -192,4 +193,36 @@ def test_routes_and_rules_carry_keepalived_s_protocol_as_keepalived(lab: Lab, tm
     assert "from 192.0.2.101 lookup 100 proto keepalived" in theirs
     assert "from 192.0.2.102 lookup 100 proto bird" in theirs
     assert "203.0.113.0/25 via 198.51.100.2 dev eth2 proto keepalived" in theirs
+    assert ours == theirs
+
+
+# ---------------------------------------------------------------------------------------------
+# garp_extra_if all: while master, one GARP every interval for a VIP on another interface.
+
+EXTRA = "(VI_1) Sending/queueing gratuitous ARPs on eth2 for 198.51.100.100"
+
+
+def garp_extra_scenario(side: Side) -> None:
+    extra = "  garp_master_delay 0\n  garp_extra_if all 2"
+    vips = f"{VIP}\n    198.51.100.100/24 dev eth2"
+    side.start(global_defs(side.workdir) + instance(side.note, extra=extra, vip=vips))
+    side.wait_log("(VI_1) Entering MASTER STATE")
+    side.wait_log(EXTRA)
+    side.settle(1)
+    side.event()
+    # The third one: the second's own send is logged by then.
+    side.wait_log(EXTRA, count=3)
+    after = side.log()[side.mark :].splitlines()
+    garps = [x.split(": ", 1)[1] for x in after if "gratuitous ARP" in x and "eth2" in x]
+    first = garps.index(EXTRA)
+    (side.workdir / "garps.txt").write_text("\n".join(garps[first : first + 4]))
+
+
+def test_garp_extra_if_all_repeats_one_garp_on_the_other_interface_as_keepalived(
+    lab: Lab, tmp_path: Path
+) -> None:
+    side_by_side(lab, tmp_path, garp_extra_scenario, links=2)
+    theirs, ours = ((tmp_path / role / "garps.txt").read_text().splitlines() for role in ("k", "a"))
+    once = [EXTRA, "Sending gratuitous ARP on eth2 for 198.51.100.100"]
+    assert theirs == once * 2
     assert ours == theirs

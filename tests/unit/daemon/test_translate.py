@@ -222,3 +222,21 @@ def test_routes_and_rules_carry_keepalived_s_protocol_unless_an_untracked_one_na
     plan = plans(text)["VI_1"]
     assert [r.protocol for r in plan.routes] == [RTPROT_KEEPALIVED, 4]
     assert [r.protocol for r in plan.rules] == [RTPROT_KEEPALIVED, 12]
+
+
+def test_garp_extra_if_picks_the_addresses_on_other_interfaces_vmacs_only_without_all() -> None:
+    def extra(instance_line: str, global_line: str = "") -> tuple[int, tuple[object, ...]]:
+        text = f"global_defs {{\n  {global_line}\n}}\n" if global_line else ""
+        text += BASIC.replace("  advert_int 2\n", f"  advert_int 2\n  {instance_line}\n")
+        garp = plans(text)["VI_1"].params.garp
+        return garp.extra_interval, garp.extra_addresses
+
+    on_eth1 = (IPv4Address("192.0.2.101"),)
+    assert extra("garp_extra_if all 7") == (7 * SECOND, on_eth1)
+    assert extra("", "vrrp_garp_extra_if all 9") == (9 * SECOND, on_eth1)
+    assert extra("garp_extra_if 7", "vrrp_garp_extra_if all 9") == (7 * SECOND, ())  # no VMAC here
+    assert extra("garp_extra_if all 0") == (0, ())
+    # Adverts through the base interface, addresses on the VMAC: those are the VMAC's.
+    vmac = extra("use_vmac\n  vmac_xmit_base\n  garp_extra_if 7")
+    assert vmac == (7 * SECOND, (IPv4Address("192.0.2.100"), IPv4Address("198.51.100.7")))
+    assert extra("") == (0, ())

@@ -19,6 +19,7 @@ from alived.config import model
 from alived.core.vrrp.checksum import ChecksumMode, ChecksumVerdict, UnicastChecksum, checksum_verdict
 from alived.core.vrrp.params import (
     DEFAULT_PRIORITY,
+    NO_TIME,
     PRIORITY_OWNER,
     GarpParams,
     InitialState,
@@ -53,6 +54,7 @@ from alived.linux.netlink import (
 )
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
+from alived.units import Ticks
 
 PrimaryAddress = Callable[[str, int], IPAddress | None]
 SocketKey = tuple[str, int, bool, IPAddress | None, str]
@@ -438,6 +440,26 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
     ]
 
 
+def _garp_extra(
+    inst: model.VrrpInstance,
+    g: model.GlobalDefs,
+    interface: str,
+    vmac: VmacPlan | None,
+    specs: tuple[AddressSpec, ...],
+) -> tuple[Ticks, tuple[IPAddress, ...]]:
+    """garp_extra_if (else the global one): the addresses on interfaces other than the instance's,
+    VMACs only unless `all`, and the interval between their single GARPs/NAs."""
+    interval, every = (
+        (inst.garp_extra_if, inst.garp_extra_if_all)
+        if inst.garp_extra_if is not None
+        else (g.vrrp_garp_extra_if, g.vrrp_garp_extra_if_all)
+    )
+    if not interval:
+        return NO_TIME, ()
+    vmacs = {vmac.name} if vmac is not None else set()
+    return interval, tuple(s.address for s in specs if s.dev != interface and (every or s.dev in vmacs))
+
+
 def _peer_ttl_ranges(inst: model.VrrpInstance) -> tuple[tuple[IPAddress, int, int], ...]:
     """(peer, min_ttl, max_ttl) for each peer given either bound; the other bound is 0 or 255."""
     return tuple(
@@ -498,6 +520,7 @@ def translate_instance(
     if group.version != family:
         group = VRRP_GROUP4 if family == 4 else VRRP_GROUP6
     priority = inst.effective_priority or DEFAULT_PRIORITY
+    extra_interval, extra_addresses = _garp_extra(inst, g, interface, vmac, (*vips, *evips))
     params = InstanceParams(
         name=inst.name,
         vrid=vrid,
@@ -524,6 +547,8 @@ def translate_instance(
             refresh_repeat=inst.effective_garp_master_refresh_repeat,
             lower_prio_delay=inst.effective_garp_lower_prio_delay,
             lower_prio_repeat=inst.effective_garp_lower_prio_repeat,
+            extra_interval=extra_interval,
+            extra_addresses=extra_addresses,
         ),
         lower_prio_no_advert=inst.effective_lower_prio_no_advert,
         higher_prio_send_advert=inst.effective_higher_prio_send_advert,
