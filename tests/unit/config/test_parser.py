@@ -246,3 +246,31 @@ def test_a_vip_prefix_too_long_keeps_the_address_as_a_host(load: Load) -> None:
     ]
     vips = [str(v.address) for v in result.config.instances[0].virtual_ipaddress]
     assert vips == ["192.0.2.10/24", "192.0.2.11/32"]
+
+
+def test_garp_extra_if_keeps_all_and_reports_bad_values_as_keepalived(load: Load) -> None:
+    """keepalived 2.2.7 -t: whole seconds, 1-86400 globally, 0-86400 in an instance."""
+    glob = (
+        "global_defs {\n vrrp_garp_extra_if all\n vrrp_garp_extra_if 86401\n vrrp_garp_extra_if all 1.5\n"
+        " vrrp_vmac_garp_intvl -3\n vrrp_garp_extra_if all 7\n}\n"
+    )
+    inst = "garp_extra_if 1.5\n garp_extra_if all x\n garp_extra_if\n vmac_garp_intvl all 0"
+    result = load(glob + BASIC % inst)
+    assert [d.message for d in result.problems if "deprecated" not in d.message] == [
+        "vrrp_garp_extra_if specified without time - ignoring",
+        "number '86401' outside range [1, 86400]",
+        "vrrp_garp_extra_if '86401' invalid - ignoring",
+        "invalid number '1.5'",
+        "vrrp_garp_extra_if '1.5' invalid - ignoring",
+        "negative number '-3'",
+        "vrrp_vmac_garp_intvl '-3' invalid - ignoring",
+        "invalid number '1.5'",
+        "(VI_1): garp_extra_if '1.5' invalid - ignoring",
+        "invalid number 'x'",
+        "(VI_1): garp_extra_if 'x' invalid - ignoring",
+        "(VI_1): garp_extra_if specified without time - ignoring",
+    ]
+    g = result.config.global_defs
+    assert (g.vrrp_garp_extra_if, g.vrrp_garp_extra_if_all) == (7_000_000, True)
+    (vi,) = result.config.instances
+    assert (vi.garp_extra_if, vi.garp_extra_if_all) == (0, True)

@@ -254,3 +254,45 @@ def test_written_tokens_do_not_change_the_model_or_its_dump(load: Load) -> None:
     rendered = render_config(load(text).config)
     assert "written" not in rendered["instances"][0]["virtual_ipaddress"][0]
     assert "interface_location" not in rendered["instances"][0]
+
+
+def test_a_tracked_route_or_rule_loses_another_protocol_as_keepalived(load: Load) -> None:
+    """keepalived 2.2.7 (-t): only a no_track entry may keep a protocol other than 18."""
+    text = """static_routes {
+  203.0.113.0/26 dev eth0 protocol 13
+  203.0.113.64/26 dev eth0 protocol static no_track
+}
+static_rules {
+  from 198.51.100.1 table 101 priority 5 protocol 12
+  from 198.51.100.2 table 101 priority 6 protocol 18
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+  virtual_routes {
+    198.51.100.128/25 dev eth0 table 100 protocol keepalived
+    198.51.100.64/26 dev eth0 table 100 protocol static
+  }
+  virtual_rules {
+    from 192.0.2.101 table 100 priority 7 protocol 12 no_track
+    from 192.0.2.102 table 100 priority 8 protocol 12
+  }
+}
+"""
+    result = load(text)
+    reset = "cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol"
+    assert [(d.location.line if d.location else 0, d.message) for d in result.problems] == [
+        (2, f"Route {reset}"),
+        (6, f"Rule {reset}"),
+        (17, f"Route {reset}"),
+        (21, f"Rule {reset}"),
+    ]
+    config = result.config
+    assert [r.protocol for r in config.static_routes] == [None, "static"]
+    assert [dict(r.options).get("protocol") for r in config.static_rules] == [None, "18"]
+    (inst,) = config.instances
+    assert [r.protocol for r in inst.virtual_routes] == ["keepalived", None]
+    assert [dict(r.options).get("protocol") for r in inst.virtual_rules] == ["12", None]

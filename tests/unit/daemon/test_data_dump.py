@@ -36,7 +36,7 @@ from alived.daemon.vrrp.data_sections import (
 )
 from alived.daemon.vrrp.dumps import InstanceReport
 from alived.daemon.vrrp.trackers import ScriptTracker
-from alived.linux.netlink import RuleSpec
+from alived.linux.netlink import RTPROT_KEEPALIVED, RuleSpec
 from alived.linux.scripts import ScriptRunner
 from alived.units import SECOND, Ticks
 from tests.unit.daemon.test_driver import Rig, in_loop, rig  # noqa: F401 (fixture)
@@ -706,11 +706,11 @@ vrrp_instance VI_1 {
             "------< Static Routes >------",
             "     198.51.100.0/24 via 192.0.2.254 dev eth0",
             "------< Static Rules >------",
-            "     from 198.51.100.0/24 priority 70 tos 0x0 protocol 3 lookup 100",
+            "     from 198.51.100.0/24 priority 70 tos 0x0 protocol 18 lookup 100",
             "------< VRRP Topology >------",
         ]
         rules = lines.index("   Virtual Rules :")
-        assert lines[rules + 1] == "     from 203.0.113.0/24 priority 50 tos 0x0 protocol 3 lookup 101"
+        assert lines[rules + 1] == "     from 203.0.113.0/24 priority 50 tos 0x0 protocol 18 lookup 101"
         # An address alived set is not the interface's own (keepalived says the same).
         eth0 = lines.index(" Name = eth0")
         assert lines[eth0 + 2] == "   IPv4 address = 192.0.2.1" and "     203.0.113.5" not in lines
@@ -721,19 +721,25 @@ vrrp_instance VI_1 {
 def test_rules_in_keepalived_s_words() -> None:
     """keepalived 2.2.7 wrote these two as `from 203.0.113.0/24 priority 50 tos 0x0 protocol 18
     lookup 101` and `from all to 198.51.100.7 priority 40 tos 0x0 fwmark 0x10/0xff iif eth0
-    protocol 18 lookup 102`: alived's rules carry its own protocol (3, boot)."""
-    first = RuleSpec(src=ip_network("203.0.113.0/24"), table=101, priority=50)
+    protocol 18 lookup 102`."""
+    first = RuleSpec(src=ip_network("203.0.113.0/24"), table=101, priority=50, protocol=RTPROT_KEEPALIVED)
     second = RuleSpec(
-        dst=ip_network("198.51.100.7/32"), table=102, priority=40, fwmark=0x10, fwmask=0xFF, iif="eth0"
+        dst=ip_network("198.51.100.7/32"),
+        table=102,
+        priority=40,
+        fwmark=0x10,
+        fwmask=0xFF,
+        iif="eth0",
+        protocol=RTPROT_KEEPALIVED,
     )
-    assert report.rule_text(first) == "from 203.0.113.0/24 priority 50 tos 0x0 protocol 3 lookup 101"
+    assert report.rule_text(first) == "from 203.0.113.0/24 priority 50 tos 0x0 protocol 18 lookup 101"
     assert (
         report.rule_text(second)
-        == "from all to 198.51.100.7 priority 40 tos 0x0 fwmark 0x10/0xff iif eth0 protocol 3 lookup 102"
+        == "from all to 198.51.100.7 priority 40 tos 0x0 fwmark 0x10/0xff iif eth0 protocol 18 lookup 102"
     )
-    assert report.rule_text(RuleSpec(family=6, action="goto", goto=60, table=None)) == (
-        "inet6 from all tos 0x0 protocol 3 goto 60"
-    )
+    assert report.rule_text(
+        RuleSpec(family=6, action="goto", goto=60, table=None, protocol=RTPROT_KEEPALIVED)
+    ) == ("inet6 from all tos 0x0 protocol 18 goto 60")
 
 
 def test_garp_delays_in_keepalived_s_words() -> None:

@@ -9,7 +9,7 @@ from alived.core.vrrp.params import InitialState
 from alived.core.vrrp.wire import AUTH_AH, AUTH_PASS, virtual_mac
 from alived.daemon.vrrp.reload import diff, priority_only
 from alived.daemon.vrrp.translate import InstancePlan, translate
-from alived.linux.netlink import RT_SCOPE_LINK
+from alived.linux.netlink import RT_SCOPE_LINK, RTPROT_KEEPALIVED
 from alived.units import SECOND
 
 PRIMARY = {("eth0", 4): IPv4Address("192.0.2.1"), ("eth0", 6): IPv6Address("fe80::1")}
@@ -193,3 +193,50 @@ def test_an_instance_the_core_refuses_is_skipped_and_reported() -> None:
     )
     assert [p.name for p in out] == ["GOOD"]
     assert errors and errors[0][0] == "BAD" and "whole seconds" in errors[0][1]
+
+
+def test_a_peers_ttl_range_reaches_the_instance_with_keepalived_defaults_for_a_missing_bound() -> None:
+    text = BASIC.replace("    192.0.2.2\n    192.0.2.3\n", "    192.0.2.2 min_ttl 10\n    192.0.2.3\n")
+    text = text.replace(
+        "  unicast_peer {", "  unicast_peer {\n    192.0.2.4 max_ttl 20 min_ttl 5\n    192.0.2.5 max_ttl 9"
+    )
+    p = plans(text)["VI_1"].params
+    assert p.unicast_peer_ttl == (
+        (IPv4Address("192.0.2.4"), 5, 20),
+        (IPv4Address("192.0.2.5"), 0, 9),
+        (IPv4Address("192.0.2.2"), 10, 255),
+    )
+    assert plans(BASIC)["VI_1"].params.unicast_peer_ttl == ()
+
+
+def test_routes_and_rules_carry_keepalived_s_protocol_unless_an_untracked_one_names_another() -> None:
+    text = BASIC.replace(
+        "  virtual_routes {\n    203.0.113.0/24 via 192.0.2.254\n",
+        "  virtual_routes {\n    203.0.113.0/24 via 192.0.2.254\n"
+        "    198.51.100.0/24 via 192.0.2.254 protocol static no_track\n",
+    ).replace(
+        "  notify /bin/notify.sh\n",
+        "  notify /bin/notify.sh\n  virtual_rules {\n    from 192.0.2.100 table 100\n"
+        "    from 192.0.2.101 table 100 protocol 12 no_track\n  }\n",
+    )
+    plan = plans(text)["VI_1"]
+    assert [r.protocol for r in plan.routes] == [RTPROT_KEEPALIVED, 4]
+    assert [r.protocol for r in plan.rules] == [RTPROT_KEEPALIVED, 12]
+
+
+def test_garp_extra_if_picks_the_addresses_on_other_interfaces_vmacs_only_without_all() -> None:
+    def extra(instance_line: str, global_line: str = "") -> tuple[int, tuple[object, ...]]:
+        text = f"global_defs {{\n  {global_line}\n}}\n" if global_line else ""
+        text += BASIC.replace("  advert_int 2\n", f"  advert_int 2\n  {instance_line}\n")
+        garp = plans(text)["VI_1"].params.garp
+        return garp.extra_interval, garp.extra_addresses
+
+    on_eth1 = (IPv4Address("192.0.2.101"),)
+    assert extra("garp_extra_if all 7") == (7 * SECOND, on_eth1)
+    assert extra("", "vrrp_garp_extra_if all 9") == (9 * SECOND, on_eth1)
+    assert extra("garp_extra_if 7", "vrrp_garp_extra_if all 9") == (7 * SECOND, ())  # no VMAC here
+    assert extra("garp_extra_if all 0") == (0, ())
+    # Adverts through the base interface, addresses on the VMAC: those are the VMAC's.
+    vmac = extra("use_vmac\n  vmac_xmit_base\n  garp_extra_if 7")
+    assert vmac == (7 * SECOND, (IPv4Address("192.0.2.100"), IPv4Address("198.51.100.7")))
+    assert extra("") == (0, ())

@@ -180,6 +180,43 @@ def test_garp_delayed_burst_and_refresh() -> None:
     assert seen[:3] == [(2 * SECOND, "delayed", 3), (12 * SECOND, "refresh", 1), (22 * SECOND, "refresh", 1)]
 
 
+def test_garp_extra_if_sends_one_garp_each_interval_for_the_extra_addresses_while_master() -> None:
+    """keepalived 2.2.7 (`garp_extra_if all 3`): one GARP every 3 s from becoming master, whatever
+    garp_master_repeat and garp_master_refresh_repeat say."""
+    extra = (IPv4Address("198.51.100.100"),)
+    garp = GarpParams(
+        master_delay=Ticks(5 * SECOND),
+        master_repeat=3,
+        extra_interval=Ticks(3 * SECOND),
+        extra_addresses=extra,
+    )
+    inst = started(garp=garp)
+    became = Ticks(T0 + 3_609_375)
+    inst.handle(MasterDownFired(), became)
+    inst.pop_actions()
+    seen: list[tuple[int, str, int, tuple[object, ...]]] = []
+    now = became
+    while now < became + 10 * SECOND:
+        deadline = inst.next_deadline()
+        assert deadline is not None
+        now = deadline
+        inst.handle(TimerFired(), now)
+        seen += [
+            (now - became, a.reason, a.repeat, a.addresses)
+            for a in inst.pop_actions()
+            if isinstance(a, SendGratuitous)
+        ]
+    assert [x for x in seen if x[1] == "extra_if"][:3] == [
+        (3 * SECOND, "extra_if", 1, extra),
+        (6 * SECOND, "extra_if", 1, extra),
+        (9 * SECOND, "extra_if", 1, extra),
+    ]
+    rx(inst, "192.0.2.9", 200, now)  # a higher priority master: back to BACKUP, no more extra GARPs
+    assert inst.state is State.BACKUP
+    inst.handle(TimerFired(), Ticks(now + 3 * SECOND))
+    assert not [a for a in inst.pop_actions() if isinstance(a, SendGratuitous)]
+
+
 def test_master_sends_advert_every_interval() -> None:
     inst = master()
     now = inst.next_deadline()
@@ -653,12 +690,16 @@ def test_unicast_peer_ttl_range() -> None:
     here = IPv4Address("192.0.2.1")
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=64, destination=here)), T0)
     assert inst.stats["ip_ttl_err"] == 1
-    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 from 192.0.2.9 not in range [250, 255]"]
+    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 not in range 250 - 255"]
+    # keepalived 2.2.7 logs each advert outside the range, not the first of a run only
+    inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=64, destination=here)), T0)
+    assert inst.stats["ip_ttl_err"] == 2
+    assert logs(inst.pop_actions()) == ["(VI_1) TTL/HL 64 not in range 250 - 255"]
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.8", advert, destination=here)), T0)
     assert inst.stats["unicast_src_err"] == 1  # a range implies the source check
     inst.handle(AdvertReceived(packet=packet_from("192.0.2.9", advert, ttl=254, destination=here)), T0)
     # keepalived counts advert_rcvd before its unicast source/TTL-range checks
-    assert inst.stats["advert_rcvd"] == 3
+    assert inst.stats["advert_rcvd"] == 4
     assert inst.master_address == IPv4Address("192.0.2.9")
 
 

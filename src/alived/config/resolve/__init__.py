@@ -56,7 +56,7 @@ def resolve(
     vrrp_side = bool(config.instances)
     scripts = resolve_scripts(config, out)
     prefs = [16384]
-    config = replace(config, vrrp_scripts=scripts, static_rules=check_static(config, out, prefs))
+    config = check_static(replace(config, vrrp_scripts=scripts), out, prefs)
     instances = tuple(
         inst
         for inst in (resolve_instance(config, inst, out, prefs) for inst in unique_instances(config, out))

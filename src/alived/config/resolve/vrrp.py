@@ -233,8 +233,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
     for entry in inst.track_bfd:
         if entry.name not in bfd_names:
             out.add(f"({name}) track bfd {entry.name} not found, ignoring...", entry.location)
-    for route in inst.virtual_routes:
-        _check_route(route, out)
+    routes = tuple(_check_route(route, out) for route in inst.virtual_routes)
     rules = tuple(_check_rule(rule, out, prefs) for rule in inst.virtual_rules)
     smtp = first(inst.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert, False)
     return replace(
@@ -242,6 +241,7 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         interface=interface,
         virtual_ipaddress=tuple(vips),
         virtual_ipaddress_excluded=tuple(excluded),
+        virtual_routes=routes,
         virtual_rules=rules,
         authentication=auth,
         unicast_peer=peers,
@@ -353,18 +353,40 @@ def resolve_sync_groups(
 # ---------------------------------------------------------------- routes, rules, static entries
 
 
-def _check_route(route: RouteEntry, out: Out) -> None:
+def _foreign_protocol(
+    protocol: str | None, no_track: bool, what: str, where: Location | None, out: Out
+) -> bool:
+    """keepalived tracks its routes and rules by their protocol (18, RTPROT_KEEPALIVED): another one
+    is kept only with no_track, else reset (checked against keepalived 2.2.7, static entries too)."""
+    if (
+        protocol is None
+        or no_track
+        or protocol == "keepalived"
+        or (protocol.isdigit() and int(protocol) == 18)
+    ):
+        return False
+    out.add(f"{what} cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol", where)
+    return True
+
+
+def _check_route(route: RouteEntry, out: Out) -> RouteEntry:
+    if _foreign_protocol(route.protocol, route.no_track, "Route", route.location, out):
+        route = replace(route, protocol=None)
     if route.no_track or route.dev is not None or any(h.dev for h in route.nexthops):
-        return
+        return route
     out.add(
         f"Warning - cannot track route {route.dst} with no interface specified, not tracking",
         route.location,
         Severity.WARNING,
     )
+    return route
 
 
 def _check_rule(rule: RuleEntry, out: Out, counter: list[int]) -> RuleEntry:
     """Rules without a preference get one counting down from 16384, across the whole file."""
+    options = dict(rule.options)
+    if _foreign_protocol(options.get("protocol"), rule.no_track, "Rule", rule.location, out):
+        rule = replace(rule, options=tuple((k, v) for k, v in rule.options if k != "protocol"))
     if rule.preference is not None:
         return rule
     pref = counter[0]
@@ -377,10 +399,11 @@ def _check_rule(rule: RuleEntry, out: Out, counter: list[int]) -> RuleEntry:
     return replace(rule, preference=pref)
 
 
-def check_static(config: Config, out: Out, prefs: list[int]) -> tuple[RuleEntry, ...]:
-    for route in config.static_routes:
-        _check_route(route, out)
-    return tuple(_check_rule(rule, out, prefs) for rule in config.static_rules)
+def check_static(config: Config, out: Out, prefs: list[int]) -> Config:
+    """The static routes and rules, checked as keepalived reads them."""
+    routes = tuple(_check_route(route, out) for route in config.static_routes)
+    rules = tuple(_check_rule(rule, out, prefs) for rule in config.static_rules)
+    return replace(config, static_routes=routes, static_rules=rules)
 
 
 # ---------------------------------------------------------------- interfaces

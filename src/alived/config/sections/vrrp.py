@@ -23,7 +23,7 @@ from alived.config.sections.common import (
 from alived.config.tree import Node
 from alived.defaults import is_virtual_router_mac
 from alived.errors import Location
-from alived.units import Ticks
+from alived.units import SECOND, Ticks
 
 
 def named(ctx: Ctx, node: Node, what: str) -> str | None:
@@ -196,6 +196,8 @@ _NUMBER_NOTES: dict[str, str] = {
 }
 # Messages keepalived prefixes with the instance's name (the value parsers cannot know it).
 _NAMED_PREFIXES: tuple[str, ...] = ("unknown state '", "unknown authentication type '")
+# ... and these with a colon after the name.
+_COLON_NAMED_PREFIXES: tuple[str, ...] = ("garp_extra_if ", "vmac_garp_intvl ")
 
 
 def _instance_notes(ctx: Ctx, node: Node, name: str) -> None:
@@ -215,8 +217,12 @@ def _instance_notes(ctx: Ctx, node: Node, name: str) -> None:
     out: list[Diagnostic] = []
     for found in ctx.diagnostics[start:]:
         owner = lines[found.location]
-        named_one = found.message.startswith(_NAMED_PREFIXES)
-        out.append(replace(found, message=f"({name}) {found.message}") if named_one else found)
+        if found.message.startswith(_NAMED_PREFIXES):
+            out.append(replace(found, message=f"({name}) {found.message}"))
+        elif found.message.startswith(_COLON_NAMED_PREFIXES):
+            out.append(replace(found, message=f"({name}): {found.message}"))
+        else:
+            out.append(found)
         note = _NUMBER_NOTES.get(owner.keyword)
         if note is not None and found.message.startswith(("invalid number '", "number '")):
             word = owner.args[0] if owner.args else ""
@@ -526,18 +532,27 @@ def use_ipvlan(ctx: Ctx, node: Node) -> Any:
 
 
 def garp_extra_if(ctx: Ctx, node: Node) -> Any:
+    """[all] SECS: whole seconds, 1-86400 globally and 0-86400 in an instance (keepalived 2.2.7 -t)."""
+    keyword = node.keyword
     args = list(node.args)
     every = bool(args) and args[0] == "all"
     if every:
         args.pop(0)
     if not args:
-        ctx.error(f"{node.keyword} requires a parameter", node, node.keyword)
+        ctx.error(f"{keyword} specified without time - ignoring", node, keyword)
         return INVALID
-    value = read_timer(ctx, node, args[0], 0, 86400)
+    word = args[0]
+    glob = keyword.startswith("vrrp_")
+    if word.startswith("-"):
+        ctx.error(f"negative number '{word}'", node, keyword)
+        value: int | Any = INVALID
+    else:
+        value = read_int(ctx, node, word, 1 if glob else 0, 86400)
     if value is INVALID:
+        ctx.error(f"{keyword} '{word}' invalid - ignoring", node, keyword)
         return INVALID
-    prefix = "vrrp_garp_extra_if" if node.keyword.startswith("vrrp_") else "garp_extra_if"
-    return Set({prefix: value, f"{prefix}_all": every})
+    prefix = "vrrp_garp_extra_if" if glob else "garp_extra_if"
+    return Set({prefix: Ticks(value * SECOND), f"{prefix}_all": every})
 
 
 def notify_deleted(ctx: Ctx, node: Node) -> Any:

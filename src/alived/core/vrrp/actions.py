@@ -66,7 +66,7 @@ class SendGratuitous:
     """Send `repeat` gratuitous ARPs (IPv4) or unsolicited NAs (IPv6) for each address.
 
     reason: "master" (on becoming MASTER), "delayed" (after garp_master_delay), "refresh"
-    (garp_master_refresh) or "lower_prio" (after a lower-priority advert).
+    (garp_master_refresh), "extra_if" (garp_extra_if) or "lower_prio" (after a lower-priority advert).
     """
 
     addresses: tuple[IPAddress, ...]

@@ -147,6 +147,7 @@ class VrrpInstance:
         self._sands: Ticks | None = None
         self._garp_delay_at: Ticks | None = None
         self._garp_refresh_at: Ticks | None = None
+        self._garp_extra_at: Ticks | None = None
         self._lower_garp_at: Ticks | None = None
         self._preempt_time: Ticks | None = None
         self._ah_seq = 0
@@ -195,13 +196,12 @@ class VrrpInstance:
         self._sands = Ticks(now + self._ms_down_timer)
         return True
 
+    def _garp_times(self) -> tuple[Ticks | None, ...]:
+        return (self._garp_delay_at, self._garp_refresh_at, self._garp_extra_at, self._lower_garp_at)
+
     def next_deadline(self) -> Ticks | None:
         """When the adapter should feed TimerFired next, or None for no timer."""
-        times = [
-            t
-            for t in (self._sands, self._garp_delay_at, self._garp_refresh_at, self._lower_garp_at)
-            if t is not None
-        ]
+        times = [t for t in (self._sands, *self._garp_times()) if t is not None]
         return min(times) if times else None
 
     def pop_actions(self) -> list[Action]:
@@ -296,7 +296,7 @@ class VrrpInstance:
         handler(event, now)
 
     def _due_timer(self, now: Ticks) -> Input | None:
-        garp = [t for t in (self._garp_delay_at, self._garp_refresh_at, self._lower_garp_at) if t is not None]
+        garp = [t for t in self._garp_times() if t is not None]
         if self._sands is not None and self._sands <= now and (not garp or self._sands <= min(garp)):
             return MasterDownFired() if self.state is State.BACKUP else AdverTimerFired()
         if garp and min(garp) <= now:
@@ -397,7 +397,7 @@ class VrrpInstance:
             if p.virtual_routes or p.virtual_rules:
                 self._actions.append(RemoveRoutes(routes=p.virtual_routes, rules=p.virtual_rules))
             self._actions.append(RemoveVips(addresses=p.addresses, excluded=p.excluded_addresses))
-            self._garp_delay_at = self._garp_refresh_at = self._lower_garp_at = None
+            self._garp_delay_at = self._garp_refresh_at = self._garp_extra_at = self._lower_garp_at = None
             self.stats.bump("release_master")
         if new is State.MASTER:
             # The old master must hear us before our GARPs move the addresses (vrrp_state_master_tx).
@@ -440,6 +440,8 @@ class VrrpInstance:
             self._garp_delay_at = Ticks(now + p.garp.master_delay)
         if vips and p.garp.master_refresh > 0:
             self._garp_refresh_at = Ticks(now + p.garp.master_delay + p.garp.master_refresh)
+        if p.garp.extra_addresses and p.garp.extra_interval > 0:
+            self._garp_extra_at = Ticks(now + p.garp.extra_interval)
         self._sands = Ticks(now + p.advert_int)
 
     # ---- handlers (named in states.TRANSITIONS) ----------------------------------------------
@@ -546,6 +548,12 @@ class VrrpInstance:
             self._garp_refresh_at = Ticks(now + p.garp.master_refresh)
             self._actions.append(
                 SendGratuitous(addresses=vips, repeat=p.garp.refresh_repeat, reason="refresh")
+            )
+        if self._garp_extra_at is not None and self._garp_extra_at <= now:
+            self._garp_extra_at = Ticks(now + p.garp.extra_interval)
+            # keepalived sends a single one each time, whatever the repeat settings.
+            self._actions.append(
+                SendGratuitous(addresses=p.garp.extra_addresses, repeat=1, reason="extra_if")
             )
         if self._lower_garp_at is not None and self._lower_garp_at <= now:
             self._lower_garp_at = None
@@ -806,7 +814,7 @@ class VrrpInstance:
     def on_shutdown(self, event: Input, now: Ticks) -> None:
         del event
         self.change_state(State.STOP, "shutdown", now)
-        self._garp_delay_at = self._garp_refresh_at = self._lower_garp_at = None
+        self._garp_delay_at = self._garp_refresh_at = self._garp_extra_at = self._lower_garp_at = None
 
     def on_sync_master(self, event: Input, now: Ticks) -> None:
         del event
@@ -918,10 +926,8 @@ class VrrpInstance:
             for peer, min_ttl, max_ttl in p.unicast_peer_ttl:
                 if peer == src and not min_ttl <= packet.ttl <= max_ttl:
                     self.stats.bump("ip_ttl_err")
-                    self._log_limited(
-                        "ttl_range",
-                        f"({n}) TTL/HL {packet.ttl} from {src} not in range [{min_ttl}, {max_ttl}]",
-                    )
+                    # keepalived logs this for every such advert, not once per run of errors.
+                    self._log("info", f"({n}) TTL/HL {packet.ttl} not in range {min_ttl} - {max_ttl}")
                     return False
         if advert.priority == PRIORITY_STOP:
             self.stats.bump("pri_zero_rcvd")

@@ -79,6 +79,10 @@ class GarpParams:
     refresh_repeat: int = GARP_MASTER_REFRESH_REPEAT
     lower_prio_delay: Ticks = GARP_LOWER_PRIO_DELAY
     lower_prio_repeat: int = GARP_LOWER_PRIO_REPEAT
+    # garp_extra_if: while MASTER, one GARP/NA every extra_interval for the addresses on interfaces
+    # other than the instance's (VMACs only, or all of them with `all`); NO_TIME: none.
+    extra_interval: Ticks = NO_TIME
+    extra_addresses: tuple[IPAddress, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

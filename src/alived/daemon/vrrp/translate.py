@@ -19,6 +19,7 @@ from alived.config import model
 from alived.core.vrrp.checksum import ChecksumMode, ChecksumVerdict, UnicastChecksum, checksum_verdict
 from alived.core.vrrp.params import (
     DEFAULT_PRIORITY,
+    NO_TIME,
     PRIORITY_OWNER,
     GarpParams,
     InitialState,
@@ -38,13 +39,14 @@ from alived.core.vrrp.wire import (
     virtual_mac,
 )
 from alived.daemon.script_command import script_command
-from alived.daemon.vrrp import file_tracker, process_tracker
+from alived.daemon.vrrp import file_tracker, group_trackers, process_tracker
 from alived.errors import LocalMisuse
 from alived.linux.netlink import (
     RT_SCOPE_UNIVERSE,
     RT_TABLE_LOCAL,
     RT_TABLE_MAIN,
     RTPROT_BOOT,
+    RTPROT_KEEPALIVED,
     SCOPES,
     AddressSpec,
     RouteSpec,
@@ -52,12 +54,13 @@ from alived.linux.netlink import (
 )
 from alived.linux.scripts import ScriptCommand
 from alived.notify.scripts import NotifyScripts
+from alived.units import Ticks
 
 PrimaryAddress = Callable[[str, int], IPAddress | None]
 SocketKey = tuple[str, int, bool, IPAddress | None, str]
 
 TABLES = {"main": RT_TABLE_MAIN, "local": RT_TABLE_LOCAL, "default": 253}
-PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": 18}
+PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": RTPROT_KEEPALIVED}
 RULE_AUTO_PREFERENCE = 16384
 NO_ADDRESS4 = ipaddress.IPv4Address("0.0.0.0")
 NO_ADDRESS6 = ipaddress.IPv6Address("::")
@@ -222,8 +225,9 @@ def _table(text: str | None) -> int:
 
 
 def _protocol(text: str | None) -> int:
+    # keepalived marks the routes and rules it installs as its own unless told otherwise.
     if text is None:
-        return RTPROT_BOOT
+        return RTPROT_KEEPALIVED
     return PROTOCOLS.get(text) or int(text, 0)
 
 
@@ -276,6 +280,7 @@ def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
         fwmask=fwmask,
         iif=options.get("iif") or options.get("dev"),
         oif=options.get("oif"),
+        protocol=_protocol(options.get("protocol")),
     )
 
 
@@ -357,11 +362,14 @@ def _trackers(
         TrackerSpec(kind=TrackerKind.INTERFACE, name=name, weight=weight, reverse=reverse)
         for name, (weight, reverse) in interfaces.items()
     ]
+    scripts: dict[str, tuple[int, bool]] = {}
     for t in inst.track_script:
         script = config.script(t.name)
-        if script is None:
-            continue
-        weight, reverse = _entry_weight(t, script.weight, script.weight_reverse)
+        if script is not None and t.name not in scripts:
+            scripts[t.name] = _entry_weight(t, script.weight, script.weight_reverse)
+    for name, (weight, reverse) in group_trackers.script_entries(inst, config, scripts).items():
+        script = config.script(name)
+        assert script is not None  # only existing scripts were chosen
         # keepalived counts no script weight until the script's first result (INIT): a weight
         # applied while OK starts not OK, one applied while failed starts OK, so neither applies.
         applied_while_ok = weight != 0 and (weight > 0) != reverse
@@ -369,7 +377,7 @@ def _trackers(
         out.append(
             TrackerSpec(
                 kind=TrackerKind.SCRIPT,
-                name=t.name,
+                name=name,
                 weight=weight,
                 reverse=reverse,
                 initially_ok=initially_ok,
@@ -432,6 +440,35 @@ def _file_trackers(inst: model.VrrpInstance, config: model.Config) -> list[Track
     ]
 
 
+def _garp_extra(
+    inst: model.VrrpInstance,
+    g: model.GlobalDefs,
+    interface: str,
+    vmac: VmacPlan | None,
+    specs: tuple[AddressSpec, ...],
+) -> tuple[Ticks, tuple[IPAddress, ...]]:
+    """garp_extra_if (else the global one): the addresses on interfaces other than the instance's,
+    VMACs only unless `all`, and the interval between their single GARPs/NAs."""
+    interval, every = (
+        (inst.garp_extra_if, inst.garp_extra_if_all)
+        if inst.garp_extra_if is not None
+        else (g.vrrp_garp_extra_if, g.vrrp_garp_extra_if_all)
+    )
+    if not interval:
+        return NO_TIME, ()
+    vmacs = {vmac.name} if vmac is not None else set()
+    return interval, tuple(s.address for s in specs if s.dev != interface and (every or s.dev in vmacs))
+
+
+def _peer_ttl_ranges(inst: model.VrrpInstance) -> tuple[tuple[IPAddress, int, int], ...]:
+    """(peer, min_ttl, max_ttl) for each peer given either bound; the other bound is 0 or 255."""
+    return tuple(
+        (p.address, p.min_ttl if p.min_ttl is not None else 0, p.max_ttl if p.max_ttl is not None else 255)
+        for p in inst.unicast_peer
+        if p.min_ttl is not None or p.max_ttl is not None
+    )
+
+
 def _unicast_checksum(inst: model.VrrpInstance) -> UnicastChecksum:
     # The model keeps `old_unicast_checksum` alone as "auto" and the word after it otherwise;
     # keepalived knows only `never` and ignores any other word (mode NONE).
@@ -474,6 +511,7 @@ def translate_instance(
         routes=routes,
         rules=rules,
     )
+    tracked = group_trackers.interface_entries(inst, config, tracked, frozenset({base, vip_if, interface}))
     auth_type, auth_key = _auth(inst)
     if inst.mcast_dst_ip is not None:
         group: IPAddress = inst.mcast_dst_ip
@@ -482,6 +520,7 @@ def translate_instance(
     if group.version != family:
         group = VRRP_GROUP4 if family == 4 else VRRP_GROUP6
     priority = inst.effective_priority or DEFAULT_PRIORITY
+    extra_interval, extra_addresses = _garp_extra(inst, g, interface, vmac, (*vips, *evips))
     params = InstanceParams(
         name=inst.name,
         vrid=vrid,
@@ -496,6 +535,7 @@ def translate_instance(
         excluded_addresses=excluded,
         primary_address=source,
         unicast_peers=tuple(p.address for p in inst.unicast_peer),
+        unicast_peer_ttl=_peer_ttl_ranges(inst),
         check_unicast_src=inst.check_unicast_src or g.vrrp_check_unicast_src,
         auth_type=auth_type,
         auth_key=auth_key,
@@ -507,6 +547,8 @@ def translate_instance(
             refresh_repeat=inst.effective_garp_master_refresh_repeat,
             lower_prio_delay=inst.effective_garp_lower_prio_delay,
             lower_prio_repeat=inst.effective_garp_lower_prio_repeat,
+            extra_interval=extra_interval,
+            extra_addresses=extra_addresses,
         ),
         lower_prio_no_advert=inst.effective_lower_prio_no_advert,
         higher_prio_send_advert=inst.effective_higher_prio_send_advert,
