@@ -54,6 +54,17 @@ def load(options: Options, *, start: bool = False, named: bool = False) -> model
     `start`: a child's first load, which takes the parent's read when there is one (at most once).
     `named`: the parent has already logged the file's name (a reload), so it is not logged again.
     """
+    return _load(options, start=start, named=named)[0]
+
+
+def load_refusing(options: Options) -> tuple[model.Config | None, int | None]:
+    """A child's read at a reload (the parent named the file): the config as `load` gives it, and
+    the exit code keepalived's daemon stops with on this config (None: it runs it)."""
+    config, result = _load(options, start=False, named=True)
+    return config, result.refusal
+
+
+def _load(options: Options, *, start: bool, named: bool) -> tuple[model.Config | None, LoadResult]:
     if not named:
         log.info("Opening file '%s'.", options.config_file)
     result = _preloaded.pop() if start and _preloaded else load_result(options)
@@ -61,8 +72,8 @@ def load(options: Options, *, start: bool = False, named: bool = False) -> model
         log.warning("%s", diagnostic.keepalived_text())
     if result.exit_code == EXIT_CANNOT_RUN:
         log.error("Configuration file %s cannot be used", options.config_file)
-        return None
-    return result.config
+        return None, result
+    return result.config, result
 
 
 def reload_view(options: Options) -> tuple[model.Config | None, bool]:
