@@ -359,7 +359,7 @@ class Supervisor:
             rc = proc.returncode
             if rc in PERMANENT_EXIT_CODES:
                 log.error("pid %d exited with permanent error %s. Terminating", proc.pid, _exit_name(rc))
-                self.exit_code = EXIT_FATAL
+                self.exit_code = rc  # keepalived's parent exits with its child's code
                 self.permanent_error = True
                 await self.handle_stop()
                 return
