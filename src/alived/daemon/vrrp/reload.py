@@ -1,13 +1,14 @@
 """SIGHUP in the VRRP child: parse the whole file first, keep the running config on error, then diff.
 
-Instances are matched by name. One whose plan is unchanged keeps its state, its addresses
-and its timers. One whose only change is the priority gets PriorityChanged; one whose only
-change is its VIPs keeps running and has just those addresses changed (reload_vips). Anything
-else changed is stopped and started again, silently unless its state ends up different; a
-master among those resumes mastership at once (MasterDownFired right after Startup), keeping
-the addresses both plans share. A removed one is stopped and reported DELETED (or FAULT
-without notify_deleted); a new one is started. Sync groups move as a whole: a group is kept
-only when its membership and every member are unchanged or changed in place.
+One whose plan is unchanged keeps its state, its addresses and its timers; one whose only
+change is its VIPs keeps running and has just those addresses changed (reload_vips). Any other
+change to an instance keepalived still recognises (same VRID, family, interface...; renamed or
+not, see reload_carry) restarts it silently in the state it had, as keepalived 2.2.7 keeps it.
+Sync group members, and FAULT instances, restart instead (silently unless the state ends up
+different; a master resumes mastership at once, keeping the addresses both plans share), and a
+group moves as a whole. A removed one is stopped and reported DELETED (or FAULT without
+notify_deleted); a new one is started. A new file keepalived's VRRP child exits on (a
+non-existent interface) stops the child with keepalived's exit code (lifecycle.abort).
 
 Nothing is touched until the new file is parsed, checked (`reload_check_config`) and
 translated: an error there, or any exception, keeps the running configuration and is logged.
