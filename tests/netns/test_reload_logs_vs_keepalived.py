@@ -104,12 +104,19 @@ def counted(side: Side, counts: tuple[int, int, int]) -> None:
 
 def reload_scenario(r: Reload, seen: dict[bool, After]) -> Callable[[Side], None]:
     def scenario(side: Side) -> None:
-        side.start(global_defs(side.workdir) + r.before(side))
-        side.wait_log("setting VIPs.", count=r.masters)
-        if r.peer:
-            side.start_peer(100)
-            side.wait_peer_log("Entering BACKUP STATE (init)")
-        side.settle(2 * r.masters)
+        if r.masters == 0:  # the subject is the backup of a keepalived master (150)
+            side.start_peer(150)
+            side.wait_peer_master()
+            side.start(global_defs(side.workdir) + r.before(side))
+            side.wait_log("Entering BACKUP STATE (init)")
+            side.settle(1)
+        else:
+            side.start(global_defs(side.workdir) + r.before(side))
+            side.wait_log("setting VIPs.", count=r.masters)
+            if r.peer:
+                side.start_peer(100)
+                side.wait_peer_log("Entering BACKUP STATE (init)")
+            side.settle(2 * r.masters)
         side.event()
         fifo_mark = len(side.fifo())
         fifo = side.workdir / "events.fifo"
@@ -188,6 +195,23 @@ def test_a_new_priority_keeps_the_master_silently_as_keepalived(
 ) -> None:
     r = Reload(plain, lambda s: instance(s.note, priority=priority), peer=True, wait=("setting VIPs.",))
     compare(lab, tmp_path, r, ["(VI_1) setting VIPs."])
+
+
+def test_a_backup_changed_below_its_master_stays_backup_silently_as_keepalived(
+    lab: Lab, tmp_path: Path
+) -> None:
+    r = Reload(
+        lambda s: instance(s.note, priority=100, state="BACKUP"),
+        lambda s: instance(s.note, priority=120, state="BACKUP").replace(
+            "advert_int 1", "advert_int 1\n  nopreempt"
+        ),
+        peer=True,
+        masters=0,
+        wait=("Reload complete",),
+        counts=(1, 1, 1),
+    )
+    theirs, _ = compare(lab, tmp_path, r, [])
+    assert theirs.addresses == ["eth0 192.0.2.1/24", "lo 127.0.0.1/8"]
 
 
 def test_a_priority_below_the_peer_hands_over_as_keepalived(lab: Lab, tmp_path: Path) -> None:
