@@ -269,17 +269,26 @@ def test_an_added_instance_starts_as_keepalived(lab: Lab, tmp_path: Path) -> Non
 def test_a_removed_instance_is_reported_fault_and_releases_its_vips_as_keepalived(
     lab: Lab, tmp_path: Path
 ) -> None:
+    excluded = "  virtual_ipaddress_excluded {\n    203.0.113.7/24\n  }"
     r = Reload(
-        lambda s: instance(s.note) + instance(s.note, **VIP2),  # type: ignore[arg-type]
+        lambda s: instance(s.note) + instance(s.note, extra=excluded, **VIP2),  # type: ignore[arg-type]
         plain,
         masters=2,
-        wait=("(VI_2) removing VIPs.", "(VI_1) setting VIPs."),
+        wait=("(VI_2) removing E-VIPs.", "(VI_1) setting VIPs."),
         counts=(5, 4, 5),
     )
     theirs, _ = compare(
-        lab, tmp_path, r, ["(VI_2) sent 0 priority", "(VI_2) removing VIPs.", "(VI_1) setting VIPs."]
+        lab,
+        tmp_path,
+        r,
+        [
+            "(VI_2) sent 0 priority",
+            "(VI_2) removing VIPs.",
+            "(VI_2) removing E-VIPs.",
+            "(VI_1) setting VIPs.",
+        ],
     )
-    assert "eth0 192.0.2.102/24" not in theirs.addresses
+    assert not {"eth0 192.0.2.102/24", "eth0 203.0.113.7/24"} & set(theirs.addresses)
 
 
 # ---------------------------------------------------------------------------------------------

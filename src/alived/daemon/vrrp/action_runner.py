@@ -239,7 +239,11 @@ class ActionRunner:
             self.warn_once(
                 f"accept:{name}", f"({name}) no_accept: dropping traffic to VIPs is not supported yet"
             )
-        log.info("(%s) setting VIPs.", name)
+        # keepalived names each non-empty list (vrrp_handle_ipaddress)
+        if action.addresses:
+            log.info("(%s) setting VIPs.", name)
+        if action.excluded:
+            log.info("(%s) setting E-VIPs.", name)
         assert self.world.netlink is not None
         for spec in plan.vip_specs((*action.addresses, *action.excluded)):
             self.world.netlink.add_address(spec)
@@ -252,7 +256,10 @@ class ActionRunner:
             return
         successor = self.handover.get(name)
         keep = {(s.address, s.dev) for s in (*successor.vips, *successor.evips)} if successor else set()
-        log.info("(%s) removing VIPs.", name)
+        if action.addresses:
+            log.info("(%s) removing VIPs.", name)
+        if action.excluded:
+            log.info("(%s) removing E-VIPs.", name)
         assert self.world.netlink is not None
         for spec in plan.vip_specs((*action.addresses, *action.excluded)):
             if (spec.address, spec.dev) not in keep:
