@@ -442,17 +442,37 @@ def test_a_config_error_in_the_new_file_as_keepalived(
     compare(lab, tmp_path, r, ["(VI_1) setting VIPs."], others=logged, once=True)
 
 
-def test_a_missing_interface_in_the_new_file_stops_the_daemon_as_keepalived(lab: Lab, tmp_path: Path) -> None:
-    r = Reload(plain, lambda s: instance(s.note, interface="nosuch0"), alive=False, counts=(3, 3, 2))
+@pytest.mark.parametrize(
+    ("after", "counts", "logged"),
+    [
+        # The VRRP child gives up after reading the file: STOP scripts (priority 0), its usage line.
+        (
+            lambda s: instance(s.note, interface="nosuch0"),
+            (3, 3, 2),
+            ["Non-existent interface specified in configuration", "Stopped - used N system time"],
+        ),
+        # Its parser gives up at once: nothing more from the child.
+        (
+            lambda s: instance(s.note).replace("priority 150", "priority"),
+            (2, 2, 2),
+            [
+                "(CONF: Line 11) *** Configuration line starting `priority` is missing a parameter"
+                " after keyword `priority` at word position 2"
+            ],
+        ),
+    ],
+    ids=["missing_interface", "missing_parameter"],
+)
+def test_a_file_the_vrrp_child_exits_on_stops_the_daemon_as_keepalived(
+    lab: Lab, tmp_path: Path, after: Conf, counts: tuple[int, int, int], logged: list[str]
+) -> None:
+    r = Reload(plain, after, alive=False, counts=counts)
     theirs, _ = compare(
         lab,
         tmp_path,
         r,
-        ["Stopped BANNER"],
-        others=[
-            "Non-existent interface specified in configuration",
-            "pid N exited with permanent error CONFIG. Terminating",
-        ],
+        ["CPU usage (self/children) user: N", "Stopped BANNER"],
+        others=[*logged, "pid N exited with permanent error CONFIG. Terminating"],
     )
     assert "eth0 192.0.2.100/24" in theirs.addresses  # keepalived leaves the VIP behind
     assert theirs.exit_code == 2  # keepalived's parent exits with its VRRP child's CONFIG code

@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 from alived.config import model
+from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_config
 from alived.daemon.options import Options
 
@@ -57,11 +58,12 @@ def load(options: Options, *, start: bool = False, named: bool = False) -> model
     return _load(options, start=start, named=named)[0]
 
 
-def load_refusing(options: Options) -> tuple[model.Config | None, int | None]:
-    """A child's read at a reload (the parent named the file): the config as `load` gives it, and
-    the exit code keepalived's daemon stops with on this config (None: it runs it)."""
+def load_refusing(options: Options) -> tuple[model.Config | None, int | None, bool]:
+    """A child's read at a reload (the parent named the file): the config as `load` gives it, the
+    exit code keepalived's daemon stops with on this config (None: it runs it), and whether that
+    is its parser giving up at once (a keyword without its parameter)."""
     config, result = _load(options, start=False, named=True)
-    return config, result.refusal
+    return config, result.refusal, any(d.severity == Severity.ABORT for d in result.diagnostics)
 
 
 def _load(options: Options, *, start: bool, named: bool) -> tuple[model.Config | None, LoadResult]:

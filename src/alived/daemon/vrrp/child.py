@@ -121,6 +121,7 @@ class VrrpChild:
         self.stopping = False
         self.exit_code: int | None = None  # set when the child must exit with an error (refuse)
         self.refused: model.Config | None = None
+        self.parse_abort = False
         self.lifecycle = Lifecycle(self)
         self.intent_handler = IntentHandler(self)
 
@@ -161,11 +162,13 @@ class VrrpChild:
         self.actions.deletions_done()
         self.driver.retire(names)
 
-    def refuse(self, config: model.Config, code: int) -> None:
+    def refuse(self, config: model.Config, code: int, *, parse_abort: bool = False) -> None:
         """A reload read a file keepalived's VRRP child exits on: stop with `code`, leaving the
-        running instances' addresses in place (lifecycle.abort)."""
+        running instances' addresses in place (lifecycle.abort). parse_abort: its parser gave up
+        on the file, so it exits at once, with no STOP script and no usage line."""
         self.exit_code = code
         self.refused = config
+        self.parse_abort = parse_abort
         self.intents.put_nowait(Intent.STOP)
 
     def end_handover(self) -> None:

@@ -133,12 +133,12 @@ class Lifecycle:
     async def abort(self, config: model.Config) -> None:
         """keepalived's VRRP child exiting on a reloaded file it cannot run: no priority-0 advert,
         the addresses stay, no FIFO line; the new file's instances get their STOP scripts, at
-        priority 0, then the child logs its usage and exits."""
+        priority 0, then the child logs its usage and exits (none of that when its parser gave up)."""
         child = self.child
         child.trackers.stop()
         if child.timer is not None:
             child.timer.cancel()
-        for inst in config.instances:
+        for inst in () if child.parse_abort else config.instances:
             scripts = notify_scripts(inst, config.global_defs)
             for command in commands_for(scripts, kind="INSTANCE", name=inst.name, state="STOP", priority=0):
                 child.runner.spawn(command)
@@ -146,6 +146,8 @@ class Lifecycle:
         child.actions.mails.stop()
         await child.status.close()
         self.close_resources()
+        if child.parse_abort:  # keepalived's parser exits there and then
+            return
         used, children = (
             resource.getrusage(resource.RUSAGE_SELF),
             resource.getrusage(resource.RUSAGE_CHILDREN),

@@ -108,11 +108,11 @@ def prepare(child: VrrpChild) -> Prepared | None:
     check = child.config.global_defs.reload_check_config
     if check is not None and config_check_failed(child.options, check):
         return None
-    config, refusal = load_refusing(child.options)
+    config, refusal, parse_abort = load_refusing(child.options)
     if refusal is not None and config is not None:
         # keepalived's VRRP child exits on such a file (a non-existent interface...), and the
         # parent with it: the running instances are left as they are.
-        child.refuse(config, refusal)
+        child.refuse(config, refusal, parse_abort=parse_abort)
         return None
     if config is None:
         log.error("Reload failed: keeping the running configuration")
