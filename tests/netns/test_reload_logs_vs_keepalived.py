@@ -99,7 +99,7 @@ def counted(side: Side, counts: tuple[int, int, int]) -> None:
     for (what, got), n in zip(
         (("notify", side.calls), ("notify_*", side.specific), ("FIFO", side.fifo)), counts, strict=True
     ):
-        wait_for(lambda got=got, n=n: len(got()) >= n, timeout=20, what=f"{n} {what} records")
+        wait_for(lambda got=got, n=n: len(got()) >= n, timeout=40, what=f"{n} {what} records")
 
 
 def reload_scenario(r: Reload, seen: dict[bool, After]) -> Callable[[Side], None]:
