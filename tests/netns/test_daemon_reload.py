@@ -137,6 +137,9 @@ def test_reload_restarts_the_fifo_script_and_can_replay_states(lab: Lab, tmp_pat
         a.send(signal.SIGHUP)
         a.wait_log("Reload complete")
         wait_for(lambda: starts.read_text().count(str(fifo)) == 2, what="the FIFO script restarted")
+        # As keepalived, the daemon unlinked the FIFO it had made and made a new one: read that.
+        os.close(fd)
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         wait_for(lambda: b'INSTANCE "VI_1" MASTER 150\n' in drain(fd), what="the replayed state")
     finally:
         os.close(fd)

@@ -120,4 +120,5 @@ async def _serve(options: Options, config: model.Config, frame: ChildFrame, held
         raise
     finally:
         signals.uninstall(loop, installed)
-    return EXIT_OK
+    code: int | None = getattr(child, "exit_code", None)  # a child that gave up on a reload
+    return EXIT_OK if code is None else code

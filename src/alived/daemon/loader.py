@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 from alived.config import model
+from alived.config.diagnostics import Severity
 from alived.config.load import LoadResult, load_config
 from alived.daemon.options import Options
 
@@ -54,6 +55,18 @@ def load(options: Options, *, start: bool = False, named: bool = False) -> model
     `start`: a child's first load, which takes the parent's read when there is one (at most once).
     `named`: the parent has already logged the file's name (a reload), so it is not logged again.
     """
+    return _load(options, start=start, named=named)[0]
+
+
+def load_refusing(options: Options) -> tuple[model.Config | None, int | None, bool]:
+    """A child's read at a reload (the parent named the file): the config as `load` gives it, the
+    exit code keepalived's daemon stops with on this config (None: it runs it), and whether that
+    is its parser giving up at once (a keyword without its parameter)."""
+    config, result = _load(options, start=False, named=True)
+    return config, result.refusal, any(d.severity == Severity.ABORT for d in result.diagnostics)
+
+
+def _load(options: Options, *, start: bool, named: bool) -> tuple[model.Config | None, LoadResult]:
     if not named:
         log.info("Opening file '%s'.", options.config_file)
     result = _preloaded.pop() if start and _preloaded else load_result(options)
@@ -61,8 +74,8 @@ def load(options: Options, *, start: bool = False, named: bool = False) -> model
         log.warning("%s", diagnostic.keepalived_text())
     if result.exit_code == EXIT_CANNOT_RUN:
         log.error("Configuration file %s cannot be used", options.config_file)
-        return None
-    return result.config
+        return None, result
+    return result.config, result
 
 
 def reload_view(options: Options) -> tuple[model.Config | None, bool]:

@@ -117,6 +117,7 @@ class Supervisor:
         self.intents: asyncio.Queue[Intent] = asyncio.Queue()
         self.children: list[ChildSlot] = []
         self.stopping = False
+        self.permanent_error = False  # a child exited with a permanent error: stopping because of it
         self.exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[None]] = set()
         self.facts = ProcessFacts(
@@ -277,7 +278,8 @@ class Supervisor:
         if self.stopping:
             return
         self.stopping = True
-        log.info("Stopping")
+        if not self.permanent_error:  # keepalived's parent ends silently after a child's
+            log.info("Stopping")
         self.readiness.stopping()
         self._forward(signal.SIGTERM)
         deadline = time.monotonic() + (self.defaults.child_wait_time or CHILD_WAIT_TIME)
@@ -357,7 +359,8 @@ class Supervisor:
             rc = proc.returncode
             if rc in PERMANENT_EXIT_CODES:
                 log.error("pid %d exited with permanent error %s. Terminating", proc.pid, _exit_name(rc))
-                self.exit_code = EXIT_FATAL
+                self.exit_code = rc  # keepalived's parent exits with its child's code
+                self.permanent_error = True
                 await self.handle_stop()
                 return
             if self.options.dont_respawn:
@@ -479,13 +482,14 @@ def run_supervisor(options: Options, *, argv0: str, argv: list[str], loaded: Loa
         pidfile.remove()
     used = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    log.info(
-        "Stopped - used (self/children) %.6f/%.6f user time, %.6f/%.6f system time",
-        used.ru_utime - start.ru_utime,
-        children.ru_utime,
-        used.ru_stime - start.ru_stime,
-        children.ru_stime,
-    )
+    if not supervisor.permanent_error:  # the child that gave up logged its own
+        log.info(
+            "Stopped - used (self/children) %.6f/%.6f user time, %.6f/%.6f system time",
+            used.ru_utime - start.ru_utime,
+            children.ru_utime,
+            used.ru_stime - start.ru_stime,
+            children.ru_stime,
+        )
     if options.log_detail:
         # keepalived's parent adds its whole run's usage (not from the start, as above) with -D.
         log.info(

@@ -92,6 +92,12 @@ class NotifyFifo:
 
     def close(self) -> None:
         self.stop_script()
+        if self._created:
+            # keepalived unlinks a FIFO it created (at reload and stop) before closing it: a reader
+            # looping on the path cannot reopen this one, and a reload creates a fresh FIFO.
+            with contextlib.suppress(OSError):
+                Path(self.path).unlink()
+            self._created = False
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)

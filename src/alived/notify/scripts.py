@@ -52,7 +52,9 @@ def commands_for(
     """The script invocations for one event, in keepalived's order: specific, then generic."""
     word = reported_state(state, scripts)
     out: list[ScriptCommand] = []
-    specific = scripts.specific.get(word)
+    # keepalived picks the specific script before it reports a deletion as FAULT: a removed
+    # instance without notify_deleted runs no notify_fault, only the generic script.
+    specific = scripts.specific.get("DELETED" if state == "DELETED" else word)
     if specific is not None:
         out.append(specific)
     if scripts.generic is not None and word in GENERIC_STATES:

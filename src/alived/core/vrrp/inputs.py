@@ -8,9 +8,13 @@ dispatches. The Sync* inputs come only from a sync group, never from the adapter
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from alived.core.vrrp.tracker import TrackerKey, TrackerKind
 from alived.core.vrrp.wire import ReceivedPacket
+
+if TYPE_CHECKING:
+    from alived.core.vrrp.states import State
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,10 +26,13 @@ class Startup:
     waiting a Master_Down_Interval and flapping the addresses.
     await_scripts: the daemon itself is starting; an instance tracking a weight-0 script without
     init_fail stays in INIT, silent, until that script's first result (keepalived 2.2.7).
+    carried: a reload matched this instance to a running one in MASTER or BACKUP; it takes that
+    state silently, as keepalived's reload keeps the old instance's state.
     """
 
     resume_master: bool = False
     await_scripts: bool = False
+    carried: State | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -482,6 +482,8 @@ class VrrpInstance:
         elif self.group is not None and self.group.starts_in_fault(self):
             # Its sync group starts in FAULT for another member (SyncGroup.start_in_fault).
             self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
+        elif event.carried is not None:
+            self._carry(event.carried, now)
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)
         elif event.await_scripts and (
@@ -493,6 +495,27 @@ class VrrpInstance:
             self._waiting = True
         else:
             self._start_running(now, log_suffix=" (init)", first=True)
+
+    def _carry(self, state: State, now: Ticks) -> None:
+        """Take over a reloaded instance's MASTER or BACKUP state silently (keepalived's reload).
+
+        No line, no notify and no address action: the adapter keeps and diffs the addresses. A
+        master advertises at once (reload_master); a backup starts a fresh Master_Down_Timer.
+        """
+        p = self.params
+        old = self.state
+        self.state = state
+        self._actions.append(StateChanged(name=self.name, old=old.value, new=state.value, reason="reload"))
+        self.master_adver_int = p.advert_int
+        if state is State.MASTER:
+            self.wantstate = State.MASTER
+            self.master_address = p.primary_address
+            self.master_priority = self.effective_priority
+            self._send_advert(self.effective_priority)
+            self._sands = Ticks(now + p.advert_int)
+        else:
+            self._ms_down_timer = self._master_down_interval()
+            self._sands = Ticks(now + self._ms_down_timer)
 
     def _start_running(self, now: Ticks, *, log_suffix: str, first: bool = False) -> None:
         p = self.params
@@ -876,9 +899,10 @@ class VrrpInstance:
                 return False
             if advert.interval != p.advert_int:
                 self.stats.bump("advert_interval_err")
-                self._log_limited(
-                    "interval",
-                    f"({n}) advertisement interval mismatch with {src} mine={p.advert_int // SECOND} sec"
+                # keepalived 2.2.7 logs this drop at every advert, naming no sender.
+                self._log(
+                    "info",
+                    f"({n}) advertisement interval mismatch mine={p.advert_int // SECOND} sec"
                     f" rcv'd={advert.adver_int} sec",
                 )
                 return False

@@ -90,6 +90,7 @@ class ActionRunner:
         self.deleting: set[str] = set()
         self.handover: dict[str, InstancePlan] = {}  # reload: restarted masters and their new plans
         self.quiet: set[str] = set()  # reload: instances whose notifies are suppressed
+        self.silent: set[str] = set()  # reload: instances carried over, whose stop does nothing
         self.last_transition: dict[str, float] = {}
         self.last_change: dict[str, tuple[str, str]] = {}  # instance -> (state left, reason)
         self.mails = VrrpMailer()  # smtp_alert (issue 12)
@@ -106,16 +107,23 @@ class ActionRunner:
 
     # ---- the reload hand-over ------------------------------------------------------------------
 
-    def begin_handover(self, quiet: set[str], deleted: set[str], handover: dict[str, InstancePlan]) -> None:
+    def begin_handover(
+        self,
+        quiet: set[str],
+        deleted: set[str],
+        handover: dict[str, InstancePlan],
+        silent: set[str] | None = None,
+    ) -> None:
         self.deleting = set(deleted)
         self.handover = dict(handover)
         self.quiet = set(quiet)
+        self.silent = set(silent or ())
 
     def deletions_done(self) -> None:
         self.deleting = set()
 
     def end_handover(self) -> None:
-        self.handover, self.quiet, self.deleting = {}, set(), set()
+        self.handover, self.quiet, self.deleting, self.silent = {}, set(), set(), set()
 
     # ---- FIFOs ---------------------------------------------------------------------------------
 
@@ -154,6 +162,8 @@ class ActionRunner:
 
     def perform(self, owner: str, action: Action) -> None:
         """Carry out one action; every kind is named, so mypy fails when a new one is unhandled."""
+        if owner in self.silent and not isinstance(action, StateChanged):
+            return  # a reload carries this instance over: its stop does nothing outside
         try:
             match action:
                 case SendAdvert():
@@ -229,7 +239,11 @@ class ActionRunner:
             self.warn_once(
                 f"accept:{name}", f"({name}) no_accept: dropping traffic to VIPs is not supported yet"
             )
-        log.info("(%s) setting VIPs.", name)
+        # keepalived names each non-empty list (vrrp_handle_ipaddress)
+        if action.addresses:
+            log.info("(%s) setting VIPs.", name)
+        if action.excluded:
+            log.info("(%s) setting E-VIPs.", name)
         assert self.world.netlink is not None
         for spec in plan.vip_specs((*action.addresses, *action.excluded)):
             self.world.netlink.add_address(spec)
@@ -242,7 +256,10 @@ class ActionRunner:
             return
         successor = self.handover.get(name)
         keep = {(s.address, s.dev) for s in (*successor.vips, *successor.evips)} if successor else set()
-        log.info("(%s) removing VIPs.", name)
+        if action.addresses:
+            log.info("(%s) removing VIPs.", name)
+        if action.excluded:
+            log.info("(%s) removing E-VIPs.", name)
         assert self.world.netlink is not None
         for spec in plan.vip_specs((*action.addresses, *action.excluded)):
             if (spec.address, spec.dev) not in keep:

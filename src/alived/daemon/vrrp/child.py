@@ -13,6 +13,7 @@ and restarting of units.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from ipaddress import IPv6Address
@@ -27,6 +28,7 @@ from alived.core.vrrp.inputs import (
     TrackerChanged,
 )
 from alived.core.vrrp.instance import VrrpInstance
+from alived.core.vrrp.states import State
 from alived.core.vrrp.sync_group import SyncGroup
 from alived.core.vrrp.track_process import ProcessTable
 from alived.core.vrrp.tracker import TrackerKind
@@ -117,6 +119,9 @@ class VrrpChild:
         self.monitor: Monitor | None = None
         self.timer: DeadlineTimer | None = None
         self.stopping = False
+        self.exit_code: int | None = None  # set when the child must exit with an error (refuse)
+        self.refused: model.Config | None = None
+        self.parse_abort = False
         self.lifecycle = Lifecycle(self)
         self.intent_handler = IntentHandler(self)
 
@@ -138,16 +143,33 @@ class VrrpChild:
 
     # ---- the narrow interface reload uses -------------------------------------------------------
 
-    def retire(self, names: set[str], *, deleted: set[str], handover: dict[str, InstancePlan]) -> None:
+    def retire(
+        self,
+        names: set[str],
+        *,
+        deleted: set[str],
+        handover: dict[str, InstancePlan],
+        silent: set[str] | None = None,
+    ) -> None:
         """Stop `names`: the `deleted` ones are reported DELETED, the others restart quietly (no
         notify), and a restarted master hands over to its successor plan in `handover` (no
-        priority-0 advert; addresses and routes the successor keeps stay in place)."""
-        self.actions.begin_handover(set(names) - set(deleted), deleted, handover)
+        priority-0 advert; addresses and routes the successor keeps stay in place). The `silent`
+        ones are carried over by the reload: their stop does nothing outside (reload_carry)."""
+        self.actions.begin_handover(set(names) - set(deleted), deleted, handover, silent)
         for name in names:
             self.feed(name, Shutdown())
         self.settle()
         self.actions.deletions_done()
         self.driver.retire(names)
+
+    def refuse(self, config: model.Config, code: int, *, parse_abort: bool = False) -> None:
+        """A reload read a file keepalived's VRRP child exits on: stop with `code`, leaving the
+        running instances' addresses in place (lifecycle.abort). parse_abort: its parser gave up
+        on the file, so it exits at once, with no STOP script and no usage line."""
+        self.exit_code = code
+        self.refused = config
+        self.parse_abort = parse_abort
+        self.intents.put_nowait(Intent.STOP)
 
     def end_handover(self) -> None:
         """The reload is over: notifies and priority-0 adverts behave as usual again."""
@@ -282,8 +304,10 @@ class VrrpChild:
             made.append(unit)
         return made
 
-    def start_units(self, units: list[Unit], *, await_scripts: bool = False) -> None:
-        """Initial faults, then Startup, for freshly built units (await_scripts: see Startup)."""
+    def start_units(
+        self, units: list[Unit], *, await_scripts: bool = False, carried: dict[str, State] | None = None
+    ) -> None:
+        """Initial faults, then Startup, for freshly built units (await_scripts, carried: see Startup)."""
         assert self.netlink is not None
         for unit in units:
             faulted: list[str] = []
@@ -301,7 +325,15 @@ class VrrpChild:
                 # keepalived (initialise_tracking_priorities) puts the whole group in FAULT first.
                 log.info("VRRP_Group(%s): Syncing %s to FAULT state", unit.group.name, faulted[0])
                 unit.group.start_in_fault()
-        self.driver.tell_all(lambda: Startup(await_scripts=await_scripts), units)
+        carried = carried or {}
+        plain = []
+        for unit in units:
+            state = next((carried[m] for m in unit.members if m in carried), None)
+            if state is None:
+                plain.append(unit)
+            else:  # a carried instance is alone in its unit (reload_carry leaves groups out)
+                self.driver.tell_all(functools.partial(Startup, carried=state), [unit])
+        self.driver.tell_all(lambda: Startup(await_scripts=await_scripts), plain)
 
     def _is_up(self, ifname: str) -> bool:
         assert self.netlink is not None

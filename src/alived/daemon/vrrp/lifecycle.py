@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import resource
 from typing import TYPE_CHECKING
 
 from alived.config import model
@@ -24,7 +25,7 @@ from alived.daemon.vrrp.kernel_setup import remove_static
 from alived.daemon.vrrp.start_faults import link_checker
 from alived.daemon.vrrp.start_order import FirstStart
 from alived.daemon.vrrp.startup_log import log_assigned_addresses
-from alived.daemon.vrrp.translate import translate
+from alived.daemon.vrrp.translate import notify_scripts, translate
 from alived.daemon.vrrp.unsupported import log_notices
 from alived.errors import BackendError, LocalMisuse
 from alived.linux.arp_watch import ArpWatch
@@ -33,6 +34,7 @@ from alived.linux.na_watch import NaWatch
 from alived.linux.netlink import Netlink
 from alived.linux.timer import DeadlineTimer
 from alived.linux.vmac import VmacManager
+from alived.notify.scripts import commands_for
 
 if TYPE_CHECKING:
     from alived.daemon.vrrp.child import VrrpChild
@@ -116,6 +118,9 @@ class Lifecycle:
     async def shutdown(self) -> None:
         child = self.child
         child.stopping = True
+        if child.refused is not None:
+            await self.abort(child.refused)
+            return
         child.trackers.stop()
         child.driver.tell_all(Shutdown)
         if child.timer is not None:
@@ -124,6 +129,36 @@ class Lifecycle:
         child.actions.mails.stop()  # keepalived exits without waiting for its mails either
         await child.status.close()
         self.close_resources()
+
+    async def abort(self, config: model.Config) -> None:
+        """keepalived's VRRP child exiting on a reloaded file it cannot run: no priority-0 advert,
+        the addresses stay, no FIFO line; the new file's instances get their STOP scripts, at
+        priority 0, then the child logs its usage and exits (none of that when its parser gave up)."""
+        child = self.child
+        child.trackers.stop()
+        if child.timer is not None:
+            child.timer.cancel()
+        for inst in () if child.parse_abort else config.instances:
+            scripts = notify_scripts(inst, config.global_defs)
+            for command in commands_for(scripts, kind="INSTANCE", name=inst.name, state="STOP", priority=0):
+                child.runner.spawn(command)
+        await child.runner.drain(STOP_SCRIPT_WAIT)
+        child.actions.mails.stop()
+        await child.status.close()
+        self.close_resources()
+        if child.parse_abort:  # keepalived's parser exits there and then
+            return
+        used, children = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+        log.info(
+            "Stopped - used (self/children) %.6f/%.6f user time, %.6f/%.6f system time",
+            used.ru_utime,
+            children.ru_utime,
+            used.ru_stime,
+            children.ru_stime,
+        )
 
     def close_resources(self) -> None:
         child = self.child

@@ -1,13 +1,14 @@
 """SIGHUP in the VRRP child: parse the whole file first, keep the running config on error, then diff.
 
-Instances are matched by name. One whose plan is unchanged keeps its state, its addresses
-and its timers. One whose only change is the priority gets PriorityChanged; one whose only
-change is its VIPs keeps running and has just those addresses changed (reload_vips). Anything
-else changed is stopped and started again, silently unless its state ends up different; a
-master among those resumes mastership at once (MasterDownFired right after Startup), keeping
-the addresses both plans share. A removed one is stopped and reported DELETED (or FAULT
-without notify_deleted); a new one is started. Sync groups move as a whole: a group is kept
-only when its membership and every member are unchanged or changed in place.
+One whose plan is unchanged keeps its state, its addresses and its timers; one whose only
+change is its VIPs keeps running and has just those addresses changed (reload_vips). Any other
+change to an instance keepalived still recognises (same VRID, family, interface...; renamed or
+not, see reload_carry) restarts it silently in the state it had, as keepalived 2.2.7 keeps it.
+Sync group members, and FAULT instances, restart instead (silently unless the state ends up
+different; a master resumes mastership at once, keeping the addresses both plans share), and a
+group moves as a whole. A removed one is stopped and reported DELETED (or FAULT without
+notify_deleted); a new one is started. A new file keepalived's VRRP child exits on (a
+non-existent interface) stops the child with keepalived's exit code (lifecycle.abort).
 
 Nothing is touched until the new file is parsed, checked (`reload_check_config`) and
 translated: an error there, or any exception, keeps the running configuration and is logged.
@@ -26,9 +27,9 @@ from alived.core.vrrp.actions import RunNotify
 from alived.core.vrrp.inputs import MasterDownFired, PriorityChanged
 from alived.core.vrrp.states import State
 from alived.daemon import process_status
-from alived.daemon.loader import load
+from alived.daemon.loader import load_refusing
 from alived.daemon.reload_check import config_check_failed
-from alived.daemon.vrrp import reload_vips
+from alived.daemon.vrrp import reload_carry, reload_vips
 from alived.daemon.vrrp.startup_log import log_assigned_addresses
 from alived.daemon.vrrp.translate import InstancePlan, translate
 from alived.daemon.vrrp.unsupported import log_notices
@@ -107,7 +108,12 @@ def prepare(child: VrrpChild) -> Prepared | None:
     check = child.config.global_defs.reload_check_config
     if check is not None and config_check_failed(child.options, check):
         return None
-    config = load(child.options, named=True)
+    config, refusal, parse_abort = load_refusing(child.options)
+    if refusal is not None and config is not None:
+        # keepalived's VRRP child exits on such a file (a non-existent interface...), and the
+        # parent with it: the running instances are left as they are.
+        child.refuse(config, refusal, parse_abort=parse_abort)
+        return None
     if config is None:
         log.error("Reload failed: keeping the running configuration")
         return None
@@ -162,17 +168,26 @@ def apply(
     """Move the running child to `config` (already parsed, checked and translated)."""
     kept, reprio, restarted, removed = changes
     log_notices(config)
+    # What keepalived still recognises (reload_carry) keeps its state silently, renamed or not.
+    states = {name: inst.state for name, inst in child.instances.items()}
+    old_config = child.config
+    grouped = {m for c in (old_config, config) if c is not None for sg in c.sync_groups for m in sg.group}
+    repriced = {n for n in reprio if not reload_vips.vips_only(child.plans[n], new_plans[n])}
+    carried = reload_carry.match(child.plans, new_plans, states, restarted | repriced, grouped)
+    before = {new: child.plans[old] for new, old in carried.items()}
+    gone = set(carried.values())
+    removed, restarted, reprio = removed - gone, restarted - set(carried), reprio - set(carried)
     # Stop what goes away or restarts; a removed instance is reported DELETED. A restarted
     # master hands over to its successor: no priority-0 advert, no notify, and the addresses
     # and routes the new plan still has stay in place.
-    stopping = removed | restarted
+    stopping = removed | restarted | gone
     resume = {
         name
         for name in restarted
         if (inst := child.instances.get(name)) is not None and inst.state is State.MASTER
     }
     old_states = {name: inst.state for name in restarted if (inst := child.instances.get(name)) is not None}
-    child.retire(stopping, deleted=removed, handover={name: new_plans[name] for name in resume})
+    child.retire(stopping, deleted=removed, handover={name: new_plans[name] for name in resume}, silent=gone)
     for name in reprio:
         if reload_vips.vips_only(child.plans[name], new_plans[name]):
             reload_vips.apply(child, name, new_plans[name])
@@ -181,7 +196,7 @@ def apply(
             child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
 
     child.use_config(config)
-    for name in removed:
+    for name in removed | (gone - set(new_plans)):
         child.drop_plan(name)
     fresh = {n for n in new_plans if n not in kept and n not in reprio}
     for name in fresh:
@@ -190,12 +205,7 @@ def apply(
             child.setup_vmac(new_plans[name])
     with _addresses_once(child):
         log_assigned_addresses(child.plans.values(), child.primary_address)
-    # keepalived sets a kept master's VIPs again (the kernel already has them: only the line is
-    # ours to write) and reopens its whole sockpool, naming each socket as it does at start-up.
-    for name in sorted(kept):
-        inst = child.instances.get(name)
-        if inst is not None and inst.state is State.MASTER:
-            log.info("(%s) setting VIPs.", name)
+    # keepalived reopens its whole sockpool, naming each socket as it does at start-up.
     child.pool.announce({plan.socket_key for plan in child.plans.values()})
     for name in fresh:
         child.open_socket(child.plans[name])
@@ -210,8 +220,19 @@ def apply(
             else:
                 log.info("Success removing VMAC interface %s", vmac)
     units = child.build_units(config, fresh)
-    child.start_units(units)
+    child.trackers.carry(config)
+    # keepalived sets a kept master's VIPs again (the kernel already has them: only the line is
+    # ours to write) after its scripts' `considered ... on reload` lines, before new instances start.
+    masters = {new for new, old in carried.items() if states[old] is State.MASTER}
+    for name in sorted(kept | masters):
+        if name in masters:
+            reload_carry.move_addresses(child, name, before[name], new_plans[name])
+        elif (inst := child.instances.get(name)) is not None and inst.state is State.MASTER:
+            log.info("(%s) setting VIPs.", name)
+    child.start_units(units, carried={new: states[old] for new, old in carried.items()})
     child.start_trackers(config)
+    for name in sorted(masters):
+        reload_carry.release_unless_master(child, name, new_plans[name])
     for name in resume:
         inst = child.instances.get(name)
         if inst is not None and inst.state is State.BACKUP:

@@ -84,6 +84,24 @@ class ScriptTracker:
         self.running = False  # a run is under way (the .data dump's `State = running`)
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def decided(self) -> bool:
+        return not self.filter.undecided
+
+    def carry(self, old: ScriptTracker) -> None:
+        """Take over a reloaded script's result (keepalived's clear_diff_script): a decided one is
+        logged `considered successful|unsuccessful on reload` and its next run reports only a flip."""
+        if not old.decided:
+            return
+        self.filter.up, self.filter.undecided = old.filter.up, False
+        self.untold = False
+        self.last_status = old.last_status
+        log.info(
+            "VRRP_Script(%s) considered %s on reload",
+            self.name,
+            "successful" if old.filter.up else "unsuccessful",
+        )
+
     def start(self) -> None:
         if self.command is not None and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"vrrp_script {self.name}")

@@ -46,20 +46,35 @@ class ScriptWatcher:
         self._runner = runner
         self._changed = changed
         self.scripts: dict[str, ScriptTracker] = {}
+        self._carried: dict[str, ScriptTracker] = {}  # taken over by a reload, not started yet
+
+    def carry(self, config: model.Config) -> None:
+        """A reload: keepalived carries every script the new file still defines over, its result
+        logged as `considered ... on reload`; a changed one then runs with its new settings."""
+        for name, tracker in sorted(self.scripts.items()):
+            new = config.script(name)
+            if new is not None:
+                replacement = ScriptTracker(new, config.global_defs, self._runner, self.on_script)
+                replacement.carry(tracker)
+                self._carried[name] = replacement
+            tracker.stop()
+            del self.scripts[name]
 
     def update(self, config: model.Config, names: Set[str]) -> None:
-        for name, tracker in list(self.scripts.items()):
-            new = config.script(name)
-            if name not in names or new is None or new != tracker.script:
-                tracker.stop()
-                del self.scripts[name]
-        for name in sorted(names - set(self.scripts)):
+        if self.scripts:
+            self.carry(config)
+        carried, self._carried = self._carried, {}
+        for name in sorted(names):
             script = config.script(name)
             if script is None:
                 continue
-            tracker = ScriptTracker(script, config.global_defs, self._runner, self.on_script)
+            tracker = carried.get(name) or ScriptTracker(
+                script, config.global_defs, self._runner, self.on_script
+            )
             self.scripts[name] = tracker
             tracker.start()
+            if tracker.decided:
+                self.on_script(name, tracker.filter.up)
 
     def on_script(self, script: str, ok: bool) -> None:
         self._changed(TrackerChanged(kind=self.kind, name=script, ok=ok))
@@ -119,6 +134,12 @@ class TrackerWatch:
         self.files = FileWatcher(changed)
         self.processes = ProcessWatcher(changed)
         self.watchers: tuple[TrackerWatcher, ...] = (self.scripts, self.files, self.processes)
+
+    def carry(self, config: model.Config) -> None:
+        """A reload's first step: the scripts' results carried over (logged), before any start."""
+        for watcher in self.watchers:
+            if isinstance(watcher, ScriptWatcher):
+                watcher.carry(config)
 
     def update(self, config: model.Config, plans: Mapping[str, InstancePlan]) -> None:
         """Run what `plans` track under `config`; keep running what is unchanged."""

@@ -20,6 +20,12 @@ def log_notices(config: model.Config) -> None:
     for inst in config.instances:
         for line in ignored_track_interfaces(inst, config):
             log.info("%s", line)
+    holders: list[model.VrrpInstance | model.VrrpSyncGroup] = [*config.instances, *config.sync_groups]
+    used = {t.name for holder in holders for t in holder.track_script}
+    for script in config.vrrp_scripts:
+        if script.name not in used:
+            # keepalived's vrrp_complete_init drops it, at start and at each reload
+            log.info("Warning - script %s is not used", script.name)
     for line in unsupported_notices(config):
         log.warning("%s", line)
 
