@@ -91,8 +91,8 @@ def addresses(side: Side) -> tuple[list[str], list[str]]:
     text = side.ns.ip("-4", "-o", "addr", "show").stdout
     found = sorted(f"{w[1].split('@')[0]} {w[3]}" for w in (x.split() for x in text.splitlines()))
     routes = side.ns.ip("route").stdout.splitlines()
-    # keepalived marks its virtual routes `proto keepalived` (18), alived `proto boot`: not compared.
-    return found, sorted(x.replace(" proto keepalived", "").strip() for x in routes)
+    # Both mark their virtual routes `proto keepalived` (18): compared as they are.
+    return found, sorted(x.strip() for x in routes)
 
 
 def counted(side: Side, counts: tuple[int, int, int]) -> None:
@@ -332,7 +332,7 @@ def test_excluded_vips_and_routes_changed_on_a_master_as_keepalived(lab: Lab, tm
         ],
         others=["Removing route 198.51.100.0/24"],
     )
-    assert "198.51.100.128/25 via 192.0.2.253 dev eth0" in theirs.routes
+    assert "198.51.100.128/25 via 192.0.2.253 dev eth0 proto keepalived" in theirs.routes
 
 
 # ---------------------------------------------------------------------------------------------
