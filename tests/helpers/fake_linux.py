@@ -462,10 +462,16 @@ class FakeVmacManager:
         self._netlink = netlink
         self._vmacs: dict[str, Vmac] = {}
         self.sysctls: dict[str, int] = {}
+        self._saved: dict[str, str] = {}
 
     @property
     def vmacs(self) -> dict[str, Vmac]:
         return dict(self._vmacs)
+
+    @property
+    def saved_sysctls(self) -> dict[str, str]:
+        """The parent's sysctls changed for the VMACs, with their value before (a fresh kernel's 0)."""
+        return dict(self._saved)
 
     def create(
         self, *, parent: str, vrid: int, family: int, name: str | None = None, mac: bytes | None = None
@@ -489,7 +495,9 @@ class FakeVmacManager:
         ):
             self.sysctls[f"net.ipv4.conf.{name}.{setting}"] = value
         for setting, value in (("arp_ignore", 1), ("arp_filter", 1)):
-            self.sysctls[f"net.ipv4.conf.{parent}.{setting}"] = value
+            key = f"net.ipv4.conf.{parent}.{setting}"
+            self._saved.setdefault(key, str(self.sysctls.get(key, 0)))
+            self.sysctls[key] = value
         nl.set_link_up(name)
         if family == 6:
             link_local = nl.link_local_ipv6(parent)
@@ -503,11 +511,13 @@ class FakeVmacManager:
         self.sysctls = {k: v for k, v in self.sysctls.items() if f".{name}." not in k}
         if not self._vmacs and vmac is not None:
             self.sysctls.clear()
+            self._saved.clear()
 
     def delete_all(self) -> None:
         for name in list(self._vmacs):
             self.delete(name)
         self.sysctls.clear()
+        self._saved.clear()
 
 
 def reset_fake_sockets() -> None:
