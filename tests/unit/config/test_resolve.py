@@ -284,7 +284,7 @@ vrrp_instance VI_1 {
 """
     result = load(text)
     reset = "cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol"
-    assert [(d.location.line if d.location else 0, d.message) for d in result.problems] == [
+    assert sorted((d.location.line if d.location else 0, d.message) for d in result.problems) == [
         (2, f"Route {reset}"),
         (6, f"Rule {reset}"),
         (17, f"Route {reset}"),

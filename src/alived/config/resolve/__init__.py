@@ -55,11 +55,10 @@ def resolve(
     # then finds incomplete).
     vrrp_side = bool(config.instances)
     scripts = resolve_scripts(config, out)
-    prefs = [16384]
-    config = check_static(replace(config, vrrp_scripts=scripts), out, prefs)
+    config = check_static(replace(config, vrrp_scripts=scripts), out)
     instances = tuple(
         inst
-        for inst in (resolve_instance(config, inst, out, prefs) for inst in unique_instances(config, out))
+        for inst in (resolve_instance(config, inst, out) for inst in unique_instances(config, out))
         if inst is not None
     )
     instances = check_duplicate_vrids(instances, out)

@@ -9,11 +9,11 @@ from alived.config.diagnostics import Severity
 from alived.config.model import (
     Config,
     RouteEntry,
-    RuleEntry,
     VrrpInstance,
     VrrpSyncGroup,
 )
 from alived.config.resolve.common import Out, first, unique_tracks
+from alived.config.sections.addresses import UNTRACKABLE, untrackable_protocol
 from alived.errors import Location
 from alived.units import SECOND, Ticks
 
@@ -47,7 +47,7 @@ def _family(inst: VrrpInstance) -> int:
     return 4
 
 
-def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[int]) -> VrrpInstance | None:
+def resolve_instance(config: Config, inst: VrrpInstance, out: Out) -> VrrpInstance | None:
     g = config.global_defs
     name = inst.name
     where = inst.location
@@ -234,7 +234,6 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         if entry.name not in bfd_names:
             out.add(f"({name}) track bfd {entry.name} not found, ignoring...", entry.location)
     routes = tuple(_check_route(route, out) for route in inst.virtual_routes)
-    rules = tuple(_check_rule(rule, out, prefs) for rule in inst.virtual_rules)
     smtp = first(inst.smtp_alert, g.smtp_alert_vrrp, g.smtp_alert, False)
     return replace(
         inst,
@@ -242,7 +241,6 @@ def resolve_instance(config: Config, inst: VrrpInstance, out: Out, prefs: list[i
         virtual_ipaddress=tuple(vips),
         virtual_ipaddress_excluded=tuple(excluded),
         virtual_routes=routes,
-        virtual_rules=rules,
         authentication=auth,
         unicast_peer=peers,
         unicast_ttl=unicast_ttl,
@@ -353,24 +351,9 @@ def resolve_sync_groups(
 # ---------------------------------------------------------------- routes, rules, static entries
 
 
-def _foreign_protocol(
-    protocol: str | None, no_track: bool, what: str, where: Location | None, out: Out
-) -> bool:
-    """keepalived tracks its routes and rules by their protocol (18, RTPROT_KEEPALIVED): another one
-    is kept only with no_track, else reset (checked against keepalived 2.2.7, static entries too)."""
-    if (
-        protocol is None
-        or no_track
-        or protocol == "keepalived"
-        or (protocol.isdigit() and int(protocol) == 18)
-    ):
-        return False
-    out.add(f"{what} cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol", where)
-    return True
-
-
 def _check_route(route: RouteEntry, out: Out) -> RouteEntry:
-    if _foreign_protocol(route.protocol, route.no_track, "Route", route.location, out):
+    if untrackable_protocol(route.protocol, route.no_track):
+        out.add(UNTRACKABLE.format(what="Route"), route.location)
         route = replace(route, protocol=None)
     if route.no_track or route.dev is not None or any(h.dev for h in route.nexthops):
         return route
@@ -382,28 +365,10 @@ def _check_route(route: RouteEntry, out: Out) -> RouteEntry:
     return route
 
 
-def _check_rule(rule: RuleEntry, out: Out, counter: list[int]) -> RuleEntry:
-    """Rules without a preference get one counting down from 16384, across the whole file."""
-    options = dict(rule.options)
-    if _foreign_protocol(options.get("protocol"), rule.no_track, "Rule", rule.location, out):
-        rule = replace(rule, options=tuple((k, v) for k, v in rule.options if k != "protocol"))
-    if rule.preference is not None:
-        return rule
-    pref = counter[0]
-    counter[0] -= 1
-    out.add(
-        f"Rule has no preference specified - setting to {pref}. This is probably not what you want.",
-        rule.location,
-        Severity.WARNING,
-    )
-    return replace(rule, preference=pref)
-
-
-def check_static(config: Config, out: Out, prefs: list[int]) -> Config:
-    """The static routes and rules, checked as keepalived reads them."""
+def check_static(config: Config, out: Out) -> Config:
+    """The static routes, checked as keepalived reads them (rules are checked as they are read)."""
     routes = tuple(_check_route(route, out) for route in config.static_routes)
-    rules = tuple(_check_rule(rule, out, prefs) for rule in config.static_rules)
-    return replace(config, static_routes=routes, static_rules=rules)
+    return replace(config, static_routes=routes)
 
 
 # ---------------------------------------------------------------- interfaces

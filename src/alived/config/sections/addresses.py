@@ -7,7 +7,7 @@ from typing import Any
 
 from alived.config.model import AddressEntry as Address
 from alived.config.model import IPInterface, IPNetwork, Nexthop, RouteEntry, RuleEntry
-from alived.config.sections.common import INVALID, Ctx, parse_interface, parse_ip
+from alived.config.sections.common import INVALID, Ctx, parse_interface, parse_ip, read_int
 from alived.config.tree import Node
 
 _SCOPES = frozenset({"site", "link", "host", "nowhere", "global"})
@@ -368,6 +368,18 @@ def rule_entry(ctx: Ctx, node: Node) -> RuleEntry | Any:
             opts["track_group"] = value
             i += 2
             continue
+        if word == "protocol":
+            value = _need(ctx, node, tokens, i, word)
+            if value is None:
+                return INVALID
+            # a rule's protocol is a plain decimal number to keepalived (no names, no hex); a bad
+            # one is reported and left out, the rule itself kept
+            if read_int(ctx, node, value, 0, 255) is INVALID:
+                ctx.error(f"Invalid protocol {value}", node)
+            else:
+                extra.append((word, value))
+            i += 2
+            continue
         if word in _RULE_VALUE_OPTS:
             value = _need(ctx, node, tokens, i, word)
             if value is None:
@@ -384,4 +396,43 @@ def rule_entry(ctx: Ctx, node: Node) -> RuleEntry | Any:
             continue
         ctx.error(f"Unknown rule option {word}", node)
         i += 1
+    if untrackable_protocol(dict(extra).get("protocol"), bool(opts.get("no_track"))):
+        ctx.error(UNTRACKABLE.format(what="Rule"), node)
+        extra = [(k, v) for k, v in extra if k != "protocol"]
+    if "preference" not in opts:
+        opts["preference"] = _auto_preference(ctx, node, _rule_family(opts))
     return RuleEntry(options=tuple(extra), location=node.line.location, **opts)
+
+
+def _rule_family(opts: dict[str, Any]) -> int:
+    if "family" in opts:
+        return int(opts["family"])
+    for key in ("from_", "to"):
+        if opts.get(key) is not None:
+            return int(opts[key].version)
+    return 4
+
+
+def _auto_preference(ctx: Ctx, node: Node, family: int) -> int:
+    """keepalived numbers the rules written without a preference as it reads them, in file order
+    across static_rules and every instance's virtual_rules, one count per address family, down
+    from 16384 (checked against keepalived 2.2.7)."""
+    counters: dict[int, int] = ctx.memo.setdefault("rule_preference", {4: 16384, 6: 16384})
+    pref = counters[family]
+    counters[family] = pref - 1
+    ctx.warning(
+        f"Rule has no preference specified - setting to {pref}. This is probably not what you want.", node
+    )
+    return pref
+
+
+def untrackable_protocol(protocol: str | None, no_track: bool) -> bool:
+    """keepalived tracks its routes and rules by their protocol (18, RTPROT_KEEPALIVED): another one
+    is kept only with no_track, else reset with UNTRACKABLE (checked against keepalived 2.2.7,
+    static entries too)."""
+    if protocol is None or no_track or protocol == "keepalived":
+        return False
+    return not (protocol.isdigit() and int(protocol) == 18)
+
+
+UNTRACKABLE = "{what} cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol"

@@ -61,7 +61,6 @@ SocketKey = tuple[str, int, bool, IPAddress | None, str]
 
 TABLES = {"main": RT_TABLE_MAIN, "local": RT_TABLE_LOCAL, "default": 253}
 PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": RTPROT_BOOT, "static": 4, "keepalived": RTPROT_KEEPALIVED}
-RULE_AUTO_PREFERENCE = 16384
 NO_ADDRESS4 = ipaddress.IPv4Address("0.0.0.0")
 NO_ADDRESS6 = ipaddress.IPv6Address("::")
 
@@ -253,7 +252,7 @@ def route_spec(entry: model.RouteEntry, default_dev: str | None) -> RouteSpec:
     )
 
 
-def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
+def rule_spec(entry: model.RuleEntry) -> RuleSpec:
     family = entry.family or (
         entry.from_.version if entry.from_ is not None else entry.to.version if entry.to is not None else 4
     )
@@ -273,7 +272,7 @@ def rule_spec(entry: model.RuleEntry, index: int) -> RuleSpec:
         src=entry.from_,
         dst=entry.to,
         table=_table(entry.table) if entry.table is not None or action == "to_tbl" else None,
-        priority=entry.preference if entry.preference is not None else RULE_AUTO_PREFERENCE - index,
+        priority=entry.preference,
         action=action,
         goto=goto,
         fwmark=fwmark,
@@ -501,7 +500,7 @@ def translate_instance(
     advertised = tuple(s.address for s in vips if s.address.version == family)
     excluded = tuple(s.address for s in evips) + tuple(s.address for s in vips if s.address.version != family)
     routes = tuple(route_spec(r, vip_if) for r in inst.virtual_routes)
-    rules = tuple(rule_spec(r, i) for i, r in enumerate(inst.virtual_rules))
+    rules = tuple(rule_spec(r) for r in inst.virtual_rules)
     tracked = _tracked_interfaces(
         inst,
         base=base,
@@ -656,4 +655,4 @@ def static_routes(config: model.Config) -> tuple[RouteSpec, ...]:
 
 
 def static_rules(config: model.Config) -> tuple[RuleSpec, ...]:
-    return tuple(rule_spec(r, i) for i, r in enumerate(config.static_rules))
+    return tuple(rule_spec(r) for r in config.static_rules)
