@@ -396,16 +396,17 @@ def check_interfaces(config: Config, interfaces: set[str], out: Out) -> bool:
         )
         for entry in inst.track_interface:
             lacks(entry.name, f"({inst.name}) tracked interface {{name}} doesn't exist", entry.location)
+        # keepalived names the address as written (its token, mask and all)
         for vip in (*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded):
             lacks(
                 vip.dev,
-                f"WARNING - interface {{name}} for ip address {vip.address.ip} doesn't exist",
+                f"WARNING - interface {{name}} for ip address {vip.written or vip.address.ip} doesn't exist",
                 vip.location,
             )
     for addr in config.static_ipaddress:
         lacks(
             addr.dev,
-            f"WARNING - interface {{name}} for ip address {addr.address} doesn't exist",
+            f"WARNING - interface {{name}} for ip address {addr.written or addr.address} doesn't exist",
             addr.location,
         )
         if addr.dev is None and g.default_interface not in interfaces:

@@ -104,6 +104,8 @@ def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]
             elif family is None:
                 # keepalived takes the service's family from the granularity's form
                 family = 4 if "." in child.args[0] else 6
+        elif key == "real_server":
+            family = _real_server_family(ctx, child, fields, family)
         elif key == "smtp_alert":
             _rename(
                 ctx,
@@ -118,6 +120,27 @@ def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]
         found = ctx.diagnostics[i]
         if found.message.startswith(_REPEATS):
             ctx.diagnostics[i] = dataclasses.replace(found, message=f"({group}) {found.message}")
+
+
+def _real_server_family(ctx: Ctx, node: Node, fields: Fields, family: int | None) -> int | None:
+    """keepalived gives a service with no family yet its first real server's; a real server of the
+    other family is reported at its block's end and skipped (checked against keepalived 2.2.7)."""
+    where = node.line.location
+    servers = fields.values.get("real_servers", ())
+    server = next((rs for rs in servers if rs.location == where), None)
+    if server is None:
+        return family
+    if family is None:
+        return int(server.address.version)
+    if server.address.version != family:
+        ctx.error(
+            f"Address family of virtual server and real server {server.address} don't match"
+            " - skipping real server.",
+            node.end or where,
+            "real_server",
+        )
+        fields.values["real_servers"] = type(servers)(rs for rs in servers if rs is not server)
+    return family
 
 
 def _block_tail(ctx: Ctx, node: Node) -> list[int]:

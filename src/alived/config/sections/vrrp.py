@@ -47,6 +47,20 @@ def _build(
     return cls(name=name, location=node.line.location, **fields.values, **extra)
 
 
+def _to_its_line(diagnostics: list[Diagnostic], start: Location) -> None:
+    """Move the last diagnostic back among the block's others to where its line was read, as
+    keepalived reports it while reading (the block's own reports are the list's tail)."""
+    last = diagnostics.pop()
+    at = len(diagnostics)
+    here = last.location
+    while here is not None and at > 0:
+        seen = diagnostics[at - 1].location
+        if seen is None or seen.file != here.file or not here.line < seen.line or seen.line < start.line:
+            break
+        at -= 1
+    diagnostics.insert(at, last)
+
+
 def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
     if not node.args:
         ctx.error("vrrp_instance must have a name", node, "vrrp_instance")
@@ -60,6 +74,7 @@ def build_instance(ctx: Ctx, node: Node, fields: Fields) -> Any:
         # left without one ("Unknown interface!" once the file is read).
         where = fields.where.get("interface", node.line.location)
         ctx.error(f"({name}) cannot use a loopback interface (lo) for vrrp - ignoring", where, "interface")
+        _to_its_line(ctx.diagnostics, node.line.location)
         del fields.values["interface"]
     interface_at = fields.where.get("interface")
     unicast = (
