@@ -390,3 +390,58 @@ def test_persistence_granularity_masks_as_keepalived(name: str, lab: Lab, tmp_pa
     conf = tmp_path / "k.conf"
     conf.write_text(GRANULARITY_CASES[name])
     _compare(conf, _host(lab), tmp_path)
+
+
+# Rules numbered as read, a rule's protocol a decimal number, the loopback refusal at its line, a
+# missing VIP interface naming the address as written, a real server of the other family skipped.
+_RULES = """static_rules {
+  from 192.0.2.31 table 102 protocol keepalived
+  from 192.0.2.32 table 102 protocol 0x12
+  from 192.0.2.33 table 102 protocol 300
+  from 192.0.2.34 table 102 protocol 18
+  from 192.0.2.35 table 102 protocol 12 no_track
+  from 2001:db8::35 table 102
+}
+"""
+READ_ORDER_CASES = {
+    "rule_protocol": _RULES,
+    "rules_numbered_as_read": instance(tail="  virtual_rules {\n    from 192.0.2.20 table 100\n  }")
+    + _RULES
+    + instance(tail="  virtual_rules {\n    to 2001:db8::/64 table 101\n  }").replace("VI_1", "VI_2"),
+    "loopback_in_place": instance("  foo_a 1\n  bar_b 2", interface="lo"),
+    "vip_interface_as_written": "static_ipaddress {\n  192.0.2.20 dev eth9\n  192.0.2.21/24 dev eth9\n}\n"
+    + instance(vip="192.0.2.10/24 dev eth9\n    192.0.2.11 dev eth9\n    192.0.2.12/25 dev eth9"),
+    "real_server_family": vs(
+        "2001:db8::10 80",
+        "  lb_algo rr\n  protocol TCP\n" + rs("192.0.2.5 80", "    weight 1\n") + rs("2001:db8::5 80"),
+    )
+    + vs(
+        "fwmark 1", "  lb_algo rr\n  persistence_granularity 24\n" + rs("2001:db8::6 80") + rs("192.0.2.6 80")
+    )
+    + vs("fwmark 2", "  lb_algo rr\n  persistence_granularity 255.255.255.0\n" + rs("2001:db8::7 80"))
+    + vs("192.0.2.10 80", "  lb_algo rr\n  protocol TCP\n" + rs("2001:db8::8 80")),
+}
+
+
+def _in_order(text: str, conf: Path) -> list[str]:
+    """The located lines, each once, in the order first written."""
+    seen: dict[str, None] = {}
+    for raw in text.splitlines():
+        line = raw.replace(str(conf), "F")
+        if line.startswith("(F: Line "):
+            seen.setdefault(line)
+    return list(seen)
+
+
+@pytest.mark.parametrize("name", sorted(READ_ORDER_CASES))
+def test_read_order_and_words_as_keepalived(name: str, lab: Lab, tmp_path: Path) -> None:
+    conf = tmp_path / "k.conf"
+    conf.write_text(READ_ORDER_CASES[name])
+    ns = _host(lab)
+    _compare(conf, ns, tmp_path)
+    pids = ("-p", str(tmp_path / "k.pid"), "-r", str(tmp_path / "v.pid"), "-c", str(tmp_path / "c.pid"))
+    # keepalived's VRRP child alone reads the instances: its lines come in the order it read them
+    theirs = ns.exec("unshare", "-m", "keepalived", "-t", "-l", "-f", str(conf), *pids, check=False)
+    ours = ns.exec(sys.executable, "-m", "alived", "-t", "-f", str(conf), check=False)
+    if name in ("loopback_in_place", "rules_numbered_as_read"):
+        assert _in_order(ours.stdout + ours.stderr, conf) == _in_order(theirs.stdout + theirs.stderr, conf)
