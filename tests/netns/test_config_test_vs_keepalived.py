@@ -419,7 +419,21 @@ READ_ORDER_CASES = {
         "fwmark 1", "  lb_algo rr\n  persistence_granularity 24\n" + rs("2001:db8::6 80") + rs("192.0.2.6 80")
     )
     + vs("fwmark 2", "  lb_algo rr\n  persistence_granularity 255.255.255.0\n" + rs("2001:db8::7 80"))
-    + vs("192.0.2.10 80", "  lb_algo rr\n  protocol TCP\n" + rs("2001:db8::8 80")),
+    + vs(
+        "192.0.2.10 80", "  lb_algo rr\n  protocol TCP\n" + rs("2001:db8::8 80")
+    ),  # a tunnelled real server (its own method, else the service's as read so far) is not checked
+    "real_server_tunnel": vs(
+        "2001:db8::10 80",
+        "  lb_algo rr\n  protocol TCP\n" + rs("192.0.2.5 80", "    lvs_method TUN\n") + rs("2001:db8::5 80"),
+    )
+    + vs(
+        "2001:db8::11 80",
+        "  lb_algo rr\n  lb_kind TUN\n  protocol TCP\n"
+        + rs("192.0.2.6 80", "    lvs_method NAT\n")
+        + rs("192.0.2.7 80"),
+    )
+    + vs("2001:db8::13 80", "  lb_algo rr\n  protocol TCP\n" + rs("192.0.2.9 80") + "  lb_kind TUN\n")
+    + vs("fwmark 1", "  lb_algo rr\n" + rs("192.0.2.5 80", "    lvs_method TUN\n") + rs("2001:db8::5 80")),
 }
 
 

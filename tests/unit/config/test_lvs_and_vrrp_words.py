@@ -79,3 +79,31 @@ virtual_server fwmark 2 {
     ]
     kept = [[str(rs.address) for rs in vs.real_servers] for vs in result.config.virtual_servers]
     assert kept == [["2001:db8::5"], ["2001:db8::8"]]
+
+
+def test_a_tunnelled_real_server_may_be_of_either_family(load: Load) -> None:
+    text = """virtual_server 2001:db8::11 80 {
+  lb_algo rr
+  lb_kind TUN
+  protocol TCP
+  real_server 192.0.2.6 80 {
+    lvs_method NAT
+  }
+  real_server 192.0.2.7 80 {
+  }
+}
+virtual_server fwmark 1 {
+  lb_algo rr
+  real_server 192.0.2.5 80 {
+    lvs_method TUN
+  }
+  real_server 2001:db8::5 80 {
+  }
+}
+"""
+    result = load(text)
+    assert [(line, m[:40]) for line, m in _said(result) if m.startswith("Address family")] == [
+        (7, "Address family of virtual server and rea"),
+    ]
+    kept = [[str(rs.address) for rs in vs.real_servers] for vs in result.config.virtual_servers]
+    assert kept == [["192.0.2.7"], ["192.0.2.5", "2001:db8::5"]]

@@ -74,6 +74,7 @@ _REPEATS = tuple(
 def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]) -> None:
     """What keepalived's virtual_server handlers check against what they have read so far."""
     family = head["address"].version if "address" in head else None
+    method = "NAT"
     have_sorry = False
     for child in node.children or ():
         key, where = child.keyword, child.line.location
@@ -104,8 +105,10 @@ def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]
             elif family is None:
                 # keepalived takes the service's family from the granularity's form
                 family = 4 if "." in child.args[0] else 6
+        elif key in ("lb_kind", "lvs_method") and fields.where.get("lvs_method") == where:
+            method = fields.values["lvs_method"].kind
         elif key == "real_server":
-            family = _real_server_family(ctx, child, fields, family)
+            family = _real_server_family(ctx, child, fields, family, method)
         elif key == "smtp_alert":
             _rename(
                 ctx,
@@ -122,13 +125,15 @@ def _vs_reading_order(ctx: Ctx, node: Node, fields: Fields, head: dict[str, Any]
             ctx.diagnostics[i] = dataclasses.replace(found, message=f"({group}) {found.message}")
 
 
-def _real_server_family(ctx: Ctx, node: Node, fields: Fields, family: int | None) -> int | None:
+def _real_server_family(ctx: Ctx, node: Node, fields: Fields, family: int | None, method: str) -> int | None:
     """keepalived gives a service with no family yet its first real server's; a real server of the
-    other family is reported at its block's end and skipped (checked against keepalived 2.2.7)."""
+    other family is reported at its block's end and skipped; a tunnelled one (its own method, else
+    the service's as read so far) may be of either family and sets none (checked against
+    keepalived 2.2.7)."""
     where = node.line.location
     servers = fields.values.get("real_servers", ())
     server = next((rs for rs in servers if rs.location == where), None)
-    if server is None:
+    if server is None or (server.lvs_method.kind if server.lvs_method else method) == "TUN":
         return family
     if family is None:
         return int(server.address.version)
