@@ -34,6 +34,7 @@ from tests.netns.test_runtime_logs_vs_keepalived import (
     assert_same,
     global_defs,
     instance,
+    notify_lines,
     side_by_side,
 )
 
@@ -54,6 +55,8 @@ class Reload:
     peer_wait: tuple[str, ...] = ()
     counts: tuple[int, int, int] = (2, 2, 2)  # generic notify calls, notify_* calls, FIFO lines
     alive: bool = True  # keepalived stays up after this reload
+    ready: tuple[str, ...] = ()  # lines awaited before the reload, in place of `setting VIPs.`
+    events: int = 0  # state changes before the reload, when not 2 per master
 
 
 @dataclass
@@ -112,11 +115,12 @@ def reload_scenario(r: Reload, seen: dict[bool, After]) -> Callable[[Side], None
             side.settle(1)
         else:
             side.start(global_defs(side.workdir) + r.before(side))
-            side.wait_log("setting VIPs.", count=r.masters)
+            for words in r.ready or ("setting VIPs.",) * r.masters:
+                side.wait_log(words, count=r.ready.count(words) if r.ready else r.masters)
             if r.peer:
                 side.start_peer(100)
                 side.wait_peer_log("Entering BACKUP STATE (init)")
-            side.settle(2 * r.masters)
+            side.settle(r.events or 2 * r.masters)
         side.event()
         fifo_mark = len(side.fifo())
         fifo = side.workdir / "events.fifo"
@@ -476,3 +480,67 @@ def test_a_file_the_vrrp_child_exits_on_stops_the_daemon_as_keepalived(
     )
     assert "eth0 192.0.2.100/24" in theirs.addresses  # keepalived leaves the VIP behind
     assert theirs.exit_code == 2  # keepalived's parent exits with its VRRP child's CONFIG code
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. An instance in FAULT (a weight-0 tracked file non-zero): the same file, a changed one.
+
+
+def faulted(priority: int = 150) -> Conf:
+    def conf(s: Side) -> str:
+        value = s.workdir / "tf.value"
+        value.write_text("5\n")
+        block = f'track_file tf {{\n  file "{value}"\n  weight 0\n}}\n'
+        return block + instance(s.note, priority=priority, extra="  track_file {\n    tf\n  }")
+
+    return conf
+
+
+@pytest.mark.parametrize("priority", [150, 120], ids=["same", "changed"])
+def test_a_faulted_instance_reloaded_stays_fault_as_keepalived(
+    lab: Lab, tmp_path: Path, priority: int
+) -> None:
+    r = Reload(
+        faulted(),
+        faulted(priority),
+        ready=("(VI_1) entering FAULT state", "(VI_1) removing VIPs."),
+        events=1,
+        wait=("(VI_1): entering FAULT state (tracked file",),
+        counts=(1, 1, 1),
+    )
+    theirs, _ = compare(lab, tmp_path, r, [])
+    assert "eth0 192.0.2.100/24" not in theirs.addresses
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. A sync group of two masters (alone) reloaded with the same file.
+
+
+def grouped(
+    members: Sequence[str] = ("VI_1", "VI_2"),
+    priority: int = 150,
+    vip2: str = "192.0.2.102/24",
+    extra: Sequence[str] = (),
+) -> Conf:
+    def conf(s: Side) -> str:
+        names = "\n".join(f"    {m}" for m in members)
+        group = f"vrrp_sync_group G1 {{\n  group {{\n{names}\n  }}\n{notify_lines(s.note, 'G1')}\n}}\n"
+        out = group + instance(s.note) + instance(s.note, name="VI_2", vrid=52, priority=priority, vip=vip2)
+        for name in extra:
+            out += instance(s.note, name=name, vrid=53, vip="192.0.2.103/24")
+        return out
+
+    return conf
+
+
+def test_a_sync_group_reloaded_with_the_same_file_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+    r = Reload(
+        grouped(),
+        grouped(),
+        masters=2,
+        events=6,
+        wait=("(VI_1) setting VIPs.", "(VI_2) setting VIPs."),
+        counts=(6, 6, 6),
+    )
+    # No group line, no notify, no FIFO line: both masters set their VIPs again.
+    compare(lab, tmp_path, r, ["(VI_1) setting VIPs.", "(VI_2) setting VIPs."])

@@ -27,7 +27,9 @@ class Startup:
     await_scripts: the daemon itself is starting; an instance tracking a weight-0 script without
     init_fail stays in INIT, silent, until that script's first result (keepalived 2.2.7).
     carried: a reload matched this instance to a running one in MASTER or BACKUP; it takes that
-    state silently, as keepalived's reload keeps the old instance's state.
+    state silently, as keepalived's reload keeps the old instance's state. A carried FAULT (an
+    instance outside sync groups) stays FAULT silently while a fault cause remains, naming its
+    failing tracked files again; with no cause left it starts as a new instance does.
     """
 
     resume_master: bool = False

@@ -466,7 +466,13 @@ class VrrpInstance:
     def on_startup(self, event: Input, now: Ticks) -> None:
         assert isinstance(event, Startup)
         causes = self._fault_causes()
-        if causes:
+        if causes and event.carried is State.FAULT and self.group is None:
+            # keepalived's reload keeps a faulted instance in FAULT: it names its tracked files
+            # again (initialise_tracking_priorities), no state line, no notify, no FIFO line.
+            if not self._start_named:
+                self._name_start_faults()
+            self.change_state(State.FAULT, "reload", now, quiet=True, notify=False)
+        elif causes:
             if not self._start_named:
                 self._name_start_faults()
             if any(key is None or key.kind in _SELF_NAMING for key in causes.values()):
@@ -482,7 +488,7 @@ class VrrpInstance:
         elif self.group is not None and self.group.starts_in_fault(self):
             # Its sync group starts in FAULT for another member (SyncGroup.start_in_fault).
             self.change_state(State.FAULT, "init", now, line=f"({self.name}) entering FAULT state")
-        elif event.carried is not None:
+        elif event.carried in (State.MASTER, State.BACKUP):
             self._carry(event.carried, now)
         elif event.resume_master:
             self.change_state(State.MASTER, "resume", now)

@@ -4,9 +4,10 @@ One whose plan is unchanged keeps its state, its addresses and its timers; one w
 change is its VIPs keeps running and has just those addresses changed (reload_vips). Any other
 change to an instance keepalived still recognises (same VRID, family, interface...; renamed or
 not, see reload_carry) restarts it silently in the state it had, as keepalived 2.2.7 keeps it.
-Sync group members, and FAULT instances, restart instead (silently unless the state ends up
-different; a master resumes mastership at once, keeping the addresses both plans share), and a
-group moves as a whole. A removed one is stopped and reported DELETED (or FAULT without
+A FAULT instance is rebuilt even from the same file and stays FAULT silently, naming its failing
+tracked files again, as keepalived does. Sync group members restart instead (silently unless the
+state ends up different; a master resumes mastership at once, keeping the addresses both plans
+share), and a group moves as a whole. A removed one is stopped and reported DELETED (or FAULT without
 notify_deleted); a new one is started. A new file keepalived's VRRP child exits on (a
 non-existent interface) stops the child with keepalived's exit code (lifecycle.abort).
 
@@ -173,10 +174,14 @@ def apply(
     old_config = child.config
     grouped = {m for c in (old_config, config) if c is not None for sg in c.sync_groups for m in sg.group}
     repriced = {n for n in reprio if not reload_vips.vips_only(child.plans[n], new_plans[n])}
-    carried = reload_carry.match(child.plans, new_plans, states, restarted | repriced, grouped)
+    # keepalived rebuilds a FAULT instance even from the same file: it names its failing tracked
+    # files again and stays FAULT silently (no priority line, no notify).
+    faulted = {n for n in kept | reprio if states.get(n) is State.FAULT}
+    carried = reload_carry.match(child.plans, new_plans, states, restarted | repriced | faulted, grouped)
     before = {new: child.plans[old] for new, old in carried.items()}
     gone = set(carried.values())
     removed, restarted, reprio = removed - gone, restarted - set(carried), reprio - set(carried)
+    kept -= set(carried)
     # Stop what goes away or restarts; a removed instance is reported DELETED. A restarted
     # master hands over to its successor: no priority-0 advert, no notify, and the addresses
     # and routes the new plan still has stay in place.
@@ -188,6 +193,8 @@ def apply(
     }
     old_states = {name: inst.state for name in restarted if (inst := child.instances.get(name)) is not None}
     child.retire(stopping, deleted=removed, handover={name: new_plans[name] for name in resume}, silent=gone)
+    # A carried FAULT instance's start names its failing tracked files again, as keepalived's does.
+    child.actions.silent -= {old for old in gone if states[old] is State.FAULT}
     for name in reprio:
         if reload_vips.vips_only(child.plans[name], new_plans[name]):
             reload_vips.apply(child, name, new_plans[name])

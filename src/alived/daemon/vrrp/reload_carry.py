@@ -2,7 +2,7 @@
 
 keepalived 2.2.7 rebuilds every instance from the new file and matches it to a running one by
 what identifies it on the wire (VRID, family, interface, unicast or the multicast group, VMAC),
-not by its name. A matched instance keeps MASTER or BACKUP: no transition line, no notify, no
+not by its name. A matched instance keeps MASTER, BACKUP or FAULT: no transition line, no notify, no
 priority-0 advert; a new priority, advert_int, state keyword, tracker or name takes effect as it
 is. A master then drops the addresses and routes the new file no longer has (`Removing route X`,
 `(VI) ip address X, no longer exist`), sets the rest again (`setting VIPs.`, `setting E-VIPs.`,
@@ -46,15 +46,15 @@ def match(
 ) -> dict[str, str]:
     """{new name: old name} for the instances to carry over.
 
-    `candidates`: names in both files that must restart; a removed name is paired with an added
-    one of the same identity (a rename). Only MASTER or BACKUP instances outside sync groups carry
-    (a group, a FAULT instance, restart as before).
+    `candidates`: names in both files that must restart (or, in FAULT, be looked at again); a
+    removed name is paired with an added one of the same identity (a rename). Only MASTER, BACKUP
+    or FAULT instances outside sync groups carry (a group restarts as before).
     """
     out: dict[str, str] = {}
 
     def carries(old_name: str, new_name: str) -> bool:
         return (
-            states.get(old_name) in (State.MASTER, State.BACKUP)
+            states.get(old_name) in (State.MASTER, State.BACKUP, State.FAULT)
             and old_name not in grouped
             and new_name not in grouped
             and identity(old[old_name]) == identity(new[new_name])
