@@ -513,7 +513,7 @@ def test_a_faulted_instance_reloaded_stays_fault_as_keepalived(
 
 
 # ---------------------------------------------------------------------------------------------
-# 9. A sync group of two masters (alone) reloaded with the same file.
+# 9. A sync group of two masters (alone) reloaded: the same file, a member's priority or VIPs changed.
 
 
 def grouped(
@@ -533,14 +533,19 @@ def grouped(
     return conf
 
 
-def test_a_sync_group_reloaded_with_the_same_file_as_keepalived(lab: Lab, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "after",
+    [grouped(), grouped(priority=120), grouped(vip2="192.0.2.102/24\n    192.0.2.104/24")],
+    ids=["same", "priority", "vip"],
+)
+def test_a_sync_group_reloaded_as_keepalived(lab: Lab, tmp_path: Path, after: Conf) -> None:
     r = Reload(
         grouped(),
-        grouped(),
+        after,
         masters=2,
         events=6,
         wait=("(VI_1) setting VIPs.", "(VI_2) setting VIPs."),
         counts=(6, 6, 6),
     )
-    # No group line, no notify, no FIFO line: both masters set their VIPs again.
+    # No group line, no notify, no FIFO line, no priority line: both masters set their VIPs again.
     compare(lab, tmp_path, r, ["(VI_1) setting VIPs.", "(VI_2) setting VIPs."])

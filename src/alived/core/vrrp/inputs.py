@@ -93,9 +93,13 @@ class TrackerChanged:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PriorityChanged:
-    """The base priority changed (e.g. reload kept the instance); trackers still apply."""
+    """The base priority changed (e.g. reload kept the instance); trackers still apply.
+
+    reload: the new file set it; keepalived's rebuilt instance takes it without a line or notify.
+    """
 
     priority: int
+    reload: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

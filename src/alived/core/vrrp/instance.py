@@ -726,7 +726,7 @@ class VrrpInstance:
             if not 1 <= event.priority <= PRIORITY_OWNER:
                 raise LocalMisuse(f"({self.name}) base priority {event.priority} outside 1..255")
             self._base_priority = event.priority
-        self._update_priority(now)
+        self._update_priority(now, quiet=isinstance(event, PriorityChanged) and event.reload)
         self._apply_faults(now)
         self._finish_waiting(now)
 
@@ -763,23 +763,24 @@ class VrrpInstance:
             self.wantstate = State.BACKUP
             self.change_state(State.BACKUP, "sync_group", now)
 
-    def _update_priority(self, now: Ticks) -> None:
+    def _update_priority(self, now: Ticks, *, quiet: bool = False) -> None:
         p = self.params
         values = self._tracker_values
         total = prio.total_priority(self._base_priority, p.trackers, self._tracker_status, values)
         new = prio.effective_priority(self._base_priority, total)
         if new == self.effective_priority:
             return
-        self._log(
-            "info", f"({self.name}) Changing effective priority from {self.effective_priority} to {new}"
-        )
+        if not quiet:
+            self._log(
+                "info", f"({self.name}) Changing effective priority from {self.effective_priority} to {new}"
+            )
         self.effective_priority = new
         old_down = self._ms_down_timer
         self._ms_down_timer = self._master_down_interval()
         if self.state is State.BACKUP and self._sands is not None:
             # Shift the running down timer by the change in its length (vrrp_set_effective_priority).
             self._sands = Ticks(max(now, self._sands + self._ms_down_timer - old_down))
-        if p.notify_priority_changes and self.state in (State.MASTER, State.BACKUP):
+        if p.notify_priority_changes and not quiet and self.state in (State.MASTER, State.BACKUP):
             self._notify(f"{self.state.value}_PRIORITY")
 
     def _file_changed(self, event: TrackerChanged) -> None:

@@ -195,12 +195,16 @@ def apply(
     child.retire(stopping, deleted=removed, handover={name: new_plans[name] for name in resume}, silent=gone)
     # A carried FAULT instance's start names its failing tracked files again, as keepalived's does.
     child.actions.silent -= {old for old in gone if states[old] is State.FAULT}
-    for name in reprio:
+    pending: dict[str, reload_vips.Pending] = {}
+    for name in sorted(reprio):
         if reload_vips.vips_only(child.plans[name], new_plans[name]):
-            reload_vips.apply(child, name, new_plans[name])
+            if (waiting := reload_vips.apply(child, name, new_plans[name])) is not None:
+                pending[name] = waiting
         else:
+            # A sync group member (a lone one is carried): keepalived's rebuilt instance takes
+            # the new priority silently, and a master sets its VIPs again.
             child.replace_plan(name, new_plans[name])
-            child.feed(name, PriorityChanged(priority=new_plans[name].params.priority))
+            child.feed(name, PriorityChanged(priority=new_plans[name].params.priority, reload=True))
 
     child.use_config(config)
     for name in removed | (gone - set(new_plans)):
@@ -231,9 +235,11 @@ def apply(
     # keepalived sets a kept master's VIPs again (the kernel already has them: only the line is
     # ours to write) after its scripts' `considered ... on reload` lines, before new instances start.
     masters = {new for new, old in carried.items() if states[old] is State.MASTER}
-    for name in sorted(kept | masters):
+    for name in [n for n in new_plans if n in kept | masters | reprio]:  # config order
         if name in masters:
             reload_carry.move_addresses(child, name, before[name], new_plans[name])
+        elif name in pending:
+            reload_vips.finish(child, name, pending[name])
         elif (inst := child.instances.get(name)) is not None and inst.state is State.MASTER:
             log.info("(%s) setting VIPs.", name)
     child.start_units(units, carried={new: states[old] for new, old in carried.items()})

@@ -42,25 +42,40 @@ def _keyed(specs: tuple[AddressSpec, ...]) -> dict[tuple[IPAddress, str], Addres
     return {(s.address, s.dev): s for s in specs}
 
 
-def apply(child: VrrpChild, name: str, new: InstancePlan) -> None:
-    """Give a running instance its new VIPs without stopping it."""
+Pending = tuple[InstancePlan, InstancePlan]
+
+
+def apply(child: VrrpChild, name: str, new: InstancePlan) -> Pending | None:
+    """Give a running instance its new VIPs without stopping it: the plan, the removals now; a
+    master's `setting VIPs.` and additions are left to `finish` (keepalived sets the VIPs of all
+    its instances, in config order, after the diff)."""
     old = child.plans[name]
     child.replace_plan(name, replace(new, send=old.send))  # the advert IP ID counter carries on
     inst = child.instances.get(name)
     if inst is None:
-        return
+        return None
     inst.params = replace(
         inst.params,
         addresses=new.params.addresses,
         excluded_addresses=new.params.excluded_addresses,
     )
     if inst.state is not State.MASTER or child.netlink is None:
-        return
+        return None
     before, after = _keyed((*old.vips, *old.evips)), _keyed((*new.vips, *new.evips))
     for key, spec in before.items():
         if key not in after:
             log.info("(%s) ip address %s, no longer exist", name, address_text(spec).rsplit(" scope ", 1)[0])
             child.netlink.delete_address(spec)
+    return old, new
+
+
+def finish(child: VrrpChild, name: str, pending: Pending) -> None:
+    """A master's `setting VIPs.`, the added addresses and their gratuitous ARPs / NAs."""
+    old, new = pending
+    inst = child.instances.get(name)
+    if inst is None or child.netlink is None:
+        return
+    before, after = _keyed((*old.vips, *old.evips)), _keyed((*new.vips, *new.evips))
     log.info("(%s) setting VIPs.", name)
     added = [spec for key, spec in after.items() if key not in before]
     for spec in added:
