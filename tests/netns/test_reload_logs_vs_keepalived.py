@@ -112,7 +112,7 @@ def reload_scenario(r: Reload, seen: dict[bool, After]) -> Callable[[Side], None
             side.wait_peer_master()
             side.start(global_defs(side.workdir) + r.before(side))
             side.wait_log("Entering BACKUP STATE (init)")
-            side.settle(1)
+            side.settle(r.events or 1)
         else:
             side.start(global_defs(side.workdir) + r.before(side))
             for words in r.ready or ("setting VIPs.",) * r.masters:
@@ -549,3 +549,16 @@ def test_a_sync_group_reloaded_as_keepalived(lab: Lab, tmp_path: Path, after: Co
     )
     # No group line, no notify, no FIFO line, no priority line: both masters set their VIPs again.
     compare(lab, tmp_path, r, ["(VI_1) setting VIPs.", "(VI_2) setting VIPs."])
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. A sync group held in BACKUP (VI_1 under a keepalived master, 150) reloaded.
+
+
+@pytest.mark.parametrize("after", [grouped(), grouped(priority=120)], ids=["same", "priority"])
+def test_a_backup_sync_group_reloaded_stays_backup_silently_as_keepalived(
+    lab: Lab, tmp_path: Path, after: Conf
+) -> None:
+    r = Reload(grouped(), after, peer=True, masters=0, events=3, wait=("Reload complete",), counts=(3, 3, 3))
+    theirs, _ = compare(lab, tmp_path, r, [])
+    assert "eth0 192.0.2.102/24" not in theirs.addresses
