@@ -34,6 +34,7 @@ from alived.daemon.vrrp.data_sections import (
     Tracking,
     VrrpScriptReport,
 )
+from alived.daemon.vrrp.data_view import ChildData
 from alived.daemon.vrrp.dumps import InstanceReport
 from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.linux.netlink import RTPROT_KEEPALIVED, RuleSpec
@@ -393,7 +394,7 @@ def test_the_child_s_data_dump_has_its_socket_and_interfaces(rig: Callable[..., 
     def body() -> None:
         r = rig()
         r.run_until(Ticks(5 * SECOND))  # backup, then master: its advert timer runs
-        text = data_report.data_text(r.child)
+        text = data_report.data_text(ChildData(r.child))
         lines = text.splitlines()
         # The fake socket's fd, the same both ways.
         assert "   fd_in 3, fd_out 3" in lines and " fd_in 3 fd_out = 3" in lines
@@ -550,9 +551,9 @@ def test_the_child_s_sync_group_section_follows_its_group(rig: Callable[..., Rig
     def body() -> None:
         r = rig(SYNC_CONF)
         r.run_until(Ticks(5 * SECOND))
-        lines = data_report.data_text(r.child).splitlines()
+        lines = data_report.data_text(ChildData(r.child)).splitlines()
         at = lines.index("------< VRRP Sync groups >------")
-        state = r.child.sync_groups()["G1"].state.value
+        state = ChildData(r.child).sync_groups()["G1"].state.value
         assert lines[at + 1 : at + 6] == [
             f" VRRP Sync Group = G1, {state}",
             "   Num member fault 0, num member init 0",
@@ -652,7 +653,7 @@ vrrp_instance VI_1 {{
         r = rig(conf)
         r.child.start_trackers(r.child.config)
         try:
-            lines = data_report.data_text(r.child).splitlines()
+            lines = data_report.data_text(ChildData(r.child)).splitlines()
         finally:
             r.child.trackers.stop()
         at = lines.index("------< VRRP Track files >------")
@@ -695,11 +696,11 @@ vrrp_instance VI_1 {
 
     def body() -> None:
         r = rig(conf)
-        before = data_report.data_text(r.child).splitlines()
+        before = data_report.data_text(ChildData(r.child)).splitlines()
         assert "     203.0.113.5/24 dev eth0 scope global" in before
         assert r.child.config is not None
         r.child.apply_static(r.child.config)
-        lines = data_report.data_text(r.child).splitlines()
+        lines = data_report.data_text(ChildData(r.child)).splitlines()
         at = lines.index("------< Static Addresses >------")
         assert lines[at + 1 : at + 7] == [
             "     203.0.113.5/24 dev eth0 scope global set",
@@ -800,7 +801,7 @@ vrrp_instance VI_1 {
 
     def body() -> None:
         r = rig(conf)
-        lines = data_report.data_text(r.child).splitlines()
+        lines = data_report.data_text(ChildData(r.child)).splitlines()
         at = lines.index("------< Gratuitous ARP delays >------")
         assert lines[at + 1 : at + 3] == ["------< GARP delay group 1 >------", " GNA interval = 0.4"]
         assert lines[at + 4 : at + 7] == [" Interfaces", "  lo", "------< GARP delay group 0 >------"]

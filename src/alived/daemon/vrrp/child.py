@@ -29,8 +29,6 @@ from alived.core.vrrp.inputs import (
 )
 from alived.core.vrrp.instance import VrrpInstance
 from alived.core.vrrp.states import State
-from alived.core.vrrp.sync_group import SyncGroup
-from alived.core.vrrp.track_process import ProcessTable
 from alived.core.vrrp.tracker import TrackerKind
 from alived.core.vrrp.wire import IPAddress
 from alived.daemon.child_main import ChildFrame, run_child
@@ -42,7 +40,6 @@ from alived.daemon.vrrp import mail_alerts
 from alived.daemon.vrrp.action_runner import ActionRunner
 from alived.daemon.vrrp.driver import Driver, Unit
 from alived.daemon.vrrp.dumps import InstanceReport
-from alived.daemon.vrrp.garp_pacer import Pacer
 from alived.daemon.vrrp.intents import IntentHandler
 from alived.daemon.vrrp.kernel_setup import adopt_found, apply_static
 from alived.daemon.vrrp.lifecycle import Lifecycle
@@ -52,15 +49,14 @@ from alived.daemon.vrrp.report import instance_reports
 from alived.daemon.vrrp.sockets import SocketEntry, SocketPool
 from alived.daemon.vrrp.split_brain import OpenWatch, SplitBrainMonitor
 from alived.daemon.vrrp.start_faults import link_checker, start_faults, starts_in_fault
-from alived.daemon.vrrp.trackers import ScriptTracker
 from alived.daemon.vrrp.tracking import TrackerWatch
 from alived.daemon.vrrp.translate import (
     InstancePlan,
     SocketKey,
     config_vips,
-    notify_scripts,
     translate,
 )
+from alived.daemon.vrrp.units import make_units, split_carried
 from alived.errors import BackendError
 from alived.linux import clock
 from alived.linux.l2_socket import L2Socket
@@ -70,7 +66,6 @@ from alived.linux.scripts import ScriptRunner
 from alived.linux.timer import DeadlineTimer
 from alived.linux.vmac import VmacManager
 from alived.linux.vrrp_socket import Vrrp4Socket, Vrrp6Socket
-from alived.notify.scripts import NotifyScripts
 from alived.units import Ticks
 
 log = logging.getLogger("alived.vrrp")
@@ -282,27 +277,8 @@ class VrrpChild:
         self.pool.reindex(self.plans)
 
     def build_units(self, config: model.Config, names: set[str]) -> list[Unit]:
-        """Create instances (and their sync groups) for `names`; members of one group come together."""
-        made: list[Unit] = []
-        grouped: set[str] = set()
-        for sg in config.sync_groups:
-            members = [m for m in sg.group if m in names and m in self.plans]
-            if not members:
-                continue
-            insts = [VrrpInstance(self.plans[m].params) for m in members]
-            group = SyncGroup(sg.name, insts) if len(insts) > 1 or sg.group else None
-            unit = Unit(insts, group)
-            self.driver.add(unit)
-            self.actions.group_notify[sg.name] = _group_scripts(sg, config)
-            grouped.update(members)
-            made.append(unit)
-        for name in names:
-            if name in grouped or name not in self.plans:
-                continue
-            unit = Unit([VrrpInstance(self.plans[name].params)])
-            self.driver.add(unit)
-            made.append(unit)
-        return made
+        """Create instances (and their sync groups) for `names` (units.make_units)."""
+        return make_units(config, self.plans, names, self.driver, self.actions.group_notify)
 
     def start_units(
         self, units: list[Unit], *, await_scripts: bool = False, carried: dict[str, State] | None = None
@@ -325,14 +301,9 @@ class VrrpChild:
                 # keepalived (initialise_tracking_priorities) puts the whole group in FAULT first.
                 log.info("VRRP_Group(%s): Syncing %s to FAULT state", unit.group.name, faulted[0])
                 unit.group.start_in_fault()
-        carried = carried or {}
-        plain = []
-        for unit in units:
-            state = next((carried[m] for m in unit.members if m in carried), None)
-            if state is None:
-                plain.append(unit)
-            else:  # a carried instance is alone in its unit (reload_carry leaves groups out)
-                self.driver.tell_all(functools.partial(Startup, carried=state), [unit])
+        plain, kept = split_carried(units, carried or {})
+        for unit, state in kept:
+            self.driver.tell_all(functools.partial(Startup, carried=state), [unit])
         self.driver.tell_all(lambda: Startup(await_scripts=await_scripts), plain)
 
     def _is_up(self, ifname: str) -> bool:
@@ -396,28 +367,6 @@ class VrrpChild:
             sockets=self.sockets,
             now=self.now,
         )
-
-    def script_trackers(self) -> dict[str, ScriptTracker]:
-        return self.trackers.scripts.scripts
-
-    def sync_groups(self) -> dict[str, SyncGroup]:
-        return {u.group.name: u.group for u in self.driver.units.values() if u.group is not None}
-
-    def garp_pacers(self) -> dict[tuple[str, bool], Pacer]:
-        return self.actions.announcer.pacers
-
-    def process_table(self) -> ProcessTable:
-        return self.trackers.processes.processes.table
-
-    def track_file_values(self) -> dict[str, int]:
-        return self.trackers.files.files.values
-
-    def group_scripts(self) -> dict[str, NotifyScripts]:
-        return self.actions.group_notify
-
-
-def _group_scripts(sg: model.VrrpSyncGroup, config: model.Config) -> NotifyScripts:
-    return notify_scripts(sg, config.global_defs)
 
 
 FRAME = ChildFrame(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from alived.daemon.dumpfile import VRRP_DUMPS
 from alived.daemon.signals import Intent
 from alived.daemon.vrrp.data_report import data_text
+from alived.daemon.vrrp.data_view import ChildData
 from alived.daemon.vrrp.dumps import format_json, format_stats
 from alived.daemon.vrrp.report import write_dump
 
@@ -47,7 +48,7 @@ class IntentHandler:
 
     def handle_data(self) -> None:
         log.info("Printing VRRP data for process(%d) on signal", os.getpid())
-        write_dump(VRRP_DUMPS["data"], data_text(self.child))
+        write_dump(VRRP_DUMPS["data"], data_text(ChildData(self.child)))
 
     def handle_stats(self) -> None:
         log.info("Printing VRRP stats for process(%d) on signal", os.getpid())
