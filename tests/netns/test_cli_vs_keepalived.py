@@ -166,8 +166,11 @@ def test_missing_value_of_a_long_option_at_the_end(host: Namespace, sides: tuple
         timeout=30,
         check=False,
     )
-    assert (theirs.returncode, theirs.stdout) == (1, b"")
-    assert theirs.stderr.startswith(b"Missing parameter for option --") and theirs.stderr.endswith(b"\n")
+    # That read is undefined behaviour: now and then keepalived dies of SIGSEGV there instead
+    # (seen once in CI); when it lives, it says this.
+    if theirs.returncode != -signal.SIGSEGV:
+        assert (theirs.returncode, theirs.stdout) == (1, b"")
+        assert theirs.stderr.startswith(b"Missing parameter for option --") and theirs.stderr.endswith(b"\n")
     ours = run(host, alived, ["-n", "--pid"])
     assert (ours.returncode, ours.stdout, ours.stderr) == (1, "", "Missing parameter for option --pid\n")
 
