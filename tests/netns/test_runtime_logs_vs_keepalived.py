@@ -634,7 +634,12 @@ def stop_group(side: Side, before: int) -> None:
 
 
 def sync_group_scenario(side: Side) -> None:
-    side.start(sync_group_conf(side))
+    group_link_scenario(side, sync_group_conf(side))
+
+
+def group_link_scenario(side: Side, conf: str) -> None:
+    """A two-member group master under `conf`; eth3 (the peer of a link it needs) down, then up."""
+    side.start(conf)
     side.wait_log("(VI_1) Entering MASTER STATE")
     side.wait_log("(VI_2) Entering MASTER STATE")
     side.settle(6)

@@ -17,10 +17,10 @@ from tests.netns.test_runtime_logs_vs_keepalived import (
     Side,
     assert_same,
     global_defs,
+    group_link_scenario,
     instance,
     notify_lines,
     side_by_side,
-    stop_group,
 )
 
 pytestmark = pytest.mark.netns
@@ -44,20 +44,7 @@ def group_conf(side: Side, track: str) -> str:
 
 
 def group_fault_scenario(side: Side) -> None:
-    side.start(group_conf(side, "eth2"))
-    side.wait_log("(VI_1) Entering MASTER STATE")
-    side.wait_log("(VI_2) Entering MASTER STATE")
-    side.settle(6)
-    side.event()
-    side.ns.ip("link", "set", "eth3", "down")
-    wait_for(lambda: side.fifo().count('GROUP "G1" FAULT 0') == 1, timeout=15, what="the group FAULT")
-    side.wait_log("removing VIPs.", count=2)
-    side.settle(9)
-    side.ns.ip("link", "set", "eth3", "up")
-    wait_for(lambda: side.fifo().count('GROUP "G1" MASTER 0') == 2, timeout=20, what="the group MASTER")
-    side.wait_log("setting VIPs.", count=2)
-    side.settle(15)
-    stop_group(side, 15)
+    group_link_scenario(side, group_conf(side, "eth2"))
 
 
 def test_an_interface_the_sync_group_tracks_going_down_faults_the_group_as_keepalived(
